@@ -1,0 +1,55 @@
+import { Redis } from '@upstash/redis';
+import { sql } from 'drizzle-orm';
+import { redact } from '../core/redact';
+import { createDb } from '../db/client';
+import { postgresTarget, startNeonProxy } from '../dev/neon-proxy';
+import { startPostgres } from '../dev/postgres';
+import { startRedisBridge } from '../dev/redis-bridge';
+import { startRedis } from '../dev/redis-server';
+
+async function measure(name: string, runs: number, op: () => unknown) {
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    await op();
+    samples.push(performance.now() - started);
+  }
+  samples.sort((a, b) => a - b);
+  const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!;
+  console.log(
+    `${name.padEnd(44)} n=${String(runs).padStart(5)}  p50 ${at(0.5).toFixed(3)} ms  p95 ${at(0.95).toFixed(3)} ms`,
+  );
+}
+
+const postgres = await startPostgres();
+const proxy = await startNeonProxy({ allowedTargets: [postgresTarget(postgres.url)] });
+const { db, pool } = createDb(postgres.url, { wsProxy: proxy.wsProxy });
+await measure(`postgres select 1 via Neon proxy (${postgres.source})`, 300, () =>
+  db.execute(sql`select 1`),
+);
+await pool.end();
+await proxy.close();
+await postgres.stop();
+
+const redisServer = await startRedis({ dataDir: '.sparki/bench-redis' });
+if (redisServer) {
+  const bridge = await startRedisBridge({ redisUrl: redisServer.url, token: 'bench' });
+  const redis = new Redis({ url: bridge.url, token: 'bench', enableTelemetry: false });
+  await measure('redis set+get via Upstash REST bridge', 500, async () => {
+    await redis.set('bench:key', 'value');
+    await redis.get('bench:key');
+  });
+  await redis.del('bench:key');
+  await bridge.close();
+  await redisServer.stop();
+} else {
+  console.log('redis: skipped (no REDIS_URL and no redis-server on PATH)');
+}
+
+const entry = {
+  event: 'login_failed',
+  email: 'ada@example.com',
+  headers: { authorization: 'Bearer abc', accept: '*/*' },
+  message: 'connect postgres://u:p@db:5432 failed',
+};
+await measure('redact one structured log entry', 20_000, () => redact(entry));

@@ -1,0 +1,35 @@
+import { neonConfig, Pool } from '@neondatabase/serverless';
+import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless';
+import * as schema from './schema';
+
+export type Database = NeonDatabase<typeof schema>;
+
+export interface DbOptions {
+  /** `host:port/path` of a Neon-compatible WebSocket proxy (the local stack); unset for Neon itself. */
+  wsProxy?: string | undefined;
+}
+
+/**
+ * The local proxy speaks plain ws:// to a Postgres without TLS, so the driver must not wrap the
+ * connection in TLS nor pipeline the startup (pglite-socket answers the handshake step by step).
+ */
+export function configureNeon({ wsProxy }: DbOptions): void {
+  if (!wsProxy) return;
+  neonConfig.wsProxy = (host, port) => `${wsProxy}?address=${host}:${port}`;
+  neonConfig.useSecureWebSocket = false;
+  neonConfig.pipelineConnect = false;
+}
+
+export interface DbHandle {
+  db: Database;
+  pool: Pool;
+}
+
+/** One pool per request on Workers: sockets cannot outlive the request that opened them. */
+export function createDb(connectionString: string, options: DbOptions = {}): DbHandle {
+  configureNeon(options);
+  const pool = new Pool({ connectionString, max: 5, connectionTimeoutMillis: 5_000 });
+  // An idle client's socket error must not become an unhandled rejection that kills the isolate.
+  pool.on('error', () => {});
+  return { db: drizzle({ client: pool, schema }), pool };
+}

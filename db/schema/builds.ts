@@ -1,0 +1,74 @@
+import { relations, sql } from 'drizzle-orm';
+import { check, index, integer, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
+import { createdAt, id, timestamps, timestamptz } from './columns';
+import { deployments } from './deployments';
+import { buildStatus, buildStepStatus, buildTrigger } from './enums';
+import { projects } from './projects';
+import { runners } from './runners';
+
+export const builds = pgTable(
+  'builds',
+  {
+    ...id,
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    number: integer('number').notNull(),
+    commitSha: text('commit_sha').notNull(),
+    branch: text('branch'),
+    commitMessage: text('commit_message'),
+    trigger: buildTrigger('trigger').notNull(),
+    status: buildStatus('status').notNull().default('queued'),
+    runnerId: uuid('runner_id').references(() => runners.id, { onDelete: 'set null' }),
+    queuedAt: timestamptz('queued_at').notNull().defaultNow(),
+    startedAt: timestamptz('started_at'),
+    finishedAt: timestamptz('finished_at'),
+    error: text('error'),
+    ...timestamps,
+  },
+  (t) => [
+    unique('builds_project_id_number_key').on(t.projectId, t.number),
+    index('builds_project_id_status_idx').on(t.projectId, t.status),
+    index('builds_project_id_branch_created_at_idx').on(t.projectId, t.branch, t.createdAt),
+    index('builds_runner_id_idx').on(t.runnerId),
+    check('builds_number_positive', sql`${t.number} > 0`),
+  ],
+);
+
+export const buildSteps = pgTable(
+  'build_steps',
+  {
+    ...id,
+    buildId: uuid('build_id')
+      .notNull()
+      .references(() => builds.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    name: text('name').notNull(),
+    command: text('command').notNull(),
+    status: buildStepStatus('status').notNull().default('pending'),
+    exitCode: integer('exit_code'),
+    startedAt: timestamptz('started_at'),
+    finishedAt: timestamptz('finished_at'),
+    ...createdAt,
+  },
+  (t) => [
+    unique('build_steps_build_id_position_key').on(t.buildId, t.position),
+    check('build_steps_position_nonnegative', sql`${t.position} >= 0`),
+  ],
+);
+
+export const buildsRelations = relations(builds, ({ one, many }) => ({
+  project: one(projects, { fields: [builds.projectId], references: [projects.id] }),
+  runner: one(runners, { fields: [builds.runnerId], references: [runners.id] }),
+  steps: many(buildSteps),
+  deployments: many(deployments),
+}));
+
+export const buildStepsRelations = relations(buildSteps, ({ one }) => ({
+  build: one(builds, { fields: [buildSteps.buildId], references: [builds.id] }),
+}));
+
+export type Build = typeof builds.$inferSelect;
+export type NewBuild = typeof builds.$inferInsert;
+export type BuildStep = typeof buildSteps.$inferSelect;
+export type NewBuildStep = typeof buildSteps.$inferInsert;

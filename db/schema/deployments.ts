@@ -1,0 +1,70 @@
+import { relations, sql } from 'drizzle-orm';
+import { type AnyPgColumn, check, index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { builds } from './builds';
+import { id, timestamps, timestamptz } from './columns';
+import { deploymentStage, deploymentStatus, deploymentStrategy } from './enums';
+import { environments } from './environments';
+import { projects } from './projects';
+
+export const deployments = pgTable(
+  'deployments',
+  {
+    ...id,
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    // No cascade: a build that was deployed stays as long as its deployment history does.
+    buildId: uuid('build_id')
+      .notNull()
+      .references(() => builds.id),
+    environmentId: uuid('environment_id')
+      .notNull()
+      .references(() => environments.id, { onDelete: 'cascade' }),
+    stage: deploymentStage('stage').notNull(),
+    strategy: deploymentStrategy('strategy').notNull().default('all_at_once'),
+    platform: text('platform').notNull(),
+    status: deploymentStatus('status').notNull().default('queued'),
+    url: text('url'),
+    startedAt: timestamptz('started_at'),
+    finishedAt: timestamptz('finished_at'),
+    error: text('error'),
+    rolledBackFromId: uuid('rolled_back_from_id').references((): AnyPgColumn => deployments.id, {
+      onDelete: 'set null',
+    }),
+    rolledBackToId: uuid('rolled_back_to_id').references((): AnyPgColumn => deployments.id, {
+      onDelete: 'set null',
+    }),
+    ...timestamps,
+  },
+  (t) => [
+    index('deployments_environment_id_created_at_idx').on(t.environmentId, t.createdAt),
+    index('deployments_project_id_created_at_idx').on(t.projectId, t.createdAt),
+    index('deployments_build_id_idx').on(t.buildId),
+    check(
+      'deployments_rollback_not_self',
+      sql`${t.rolledBackFromId} <> ${t.id} and ${t.rolledBackToId} <> ${t.id}`,
+    ),
+  ],
+);
+
+export const deploymentsRelations = relations(deployments, ({ one }) => ({
+  project: one(projects, { fields: [deployments.projectId], references: [projects.id] }),
+  build: one(builds, { fields: [deployments.buildId], references: [builds.id] }),
+  environment: one(environments, {
+    fields: [deployments.environmentId],
+    references: [environments.id],
+  }),
+  rolledBackFrom: one(deployments, {
+    fields: [deployments.rolledBackFromId],
+    references: [deployments.id],
+    relationName: 'deployment_rolled_back_from',
+  }),
+  rolledBackTo: one(deployments, {
+    fields: [deployments.rolledBackToId],
+    references: [deployments.id],
+    relationName: 'deployment_rolled_back_to',
+  }),
+}));
+
+export type Deployment = typeof deployments.$inferSelect;
+export type NewDeployment = typeof deployments.$inferInsert;

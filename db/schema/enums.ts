@@ -1,0 +1,77 @@
+import { pgEnum } from 'drizzle-orm/pg-core';
+
+// All enums live here so table modules, which import each other for relations, never read
+// an enum from a module that is still being evaluated.
+
+export const workspacePlan = pgEnum('workspace_plan', ['free', 'pro', 'team']);
+
+export const workspaceRole = pgEnum('workspace_role', ['owner', 'admin', 'developer', 'viewer']);
+
+export const gitProvider = pgEnum('git_provider', ['github', 'gitlab', 'gitea', 'none']);
+
+export const environmentKind = pgEnum('environment_kind', ['production', 'preview']);
+
+export const buildTrigger = pgEnum('build_trigger', [
+  'push',
+  'pull_request',
+  'tag',
+  'manual',
+  'retry',
+  'api',
+]);
+
+export const buildStatus = pgEnum('build_status', [
+  'queued',
+  'planned',
+  'running',
+  'succeeded',
+  'failed',
+  'canceled',
+  'timed_out',
+]);
+
+export const buildStepStatus = pgEnum('build_step_status', [
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'skipped',
+  'canceled',
+]);
+
+export const deploymentStage = pgEnum('deployment_stage', ['preview', 'production']);
+
+export const deploymentStrategy = pgEnum('deployment_strategy', [
+  'all_at_once',
+  'blue_green',
+  'canary',
+]);
+
+export const deploymentStatus = pgEnum('deployment_status', [
+  'queued',
+  'validating',
+  'deploying',
+  'verifying',
+  'live',
+  'failed',
+  'rolled_back',
+  'canceled',
+]);
+
+export const webhookProvider = pgEnum('webhook_provider', ['github', 'gitlab', 'gitea']);
+
+export const webhookDeliveryStatus = pgEnum('webhook_delivery_status', [
+  'received',
+  'processed',
+  'ignored',
+  'rejected',
+  'failed',
+]);
+
+export const runnerStatus = pgEnum('runner_status', ['online', 'offline', 'disabled']);
+
+export const idempotencyStatus = pgEnum('idempotency_status', ['in_progress', 'completed']);
+
+export const auditResult = pgEnum('audit_result', ['success', 'failure', 'denied']);
+
+export const emailTokenPurpose = pgEnum('email_token_purpose', ['verify_email', 'reset_password']);

@@ -1,0 +1,45 @@
+import { relations } from 'drizzle-orm';
+import { index, jsonb, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
+import { builds } from './builds';
+import { id, timestamps } from './columns';
+import { deployments } from './deployments';
+import { gitProvider } from './enums';
+import { environments } from './environments';
+import { pipelines } from './pipelines';
+import { workspaces } from './workspaces';
+
+export const projects = pgTable(
+  'projects',
+  {
+    ...id,
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    slug: text('slug').notNull(),
+    gitProvider: gitProvider('git_provider').notNull().default('none'),
+    repoUrl: text('repo_url'),
+    productionBranch: text('production_branch').notNull().default('main'),
+    rootDir: text('root_dir').notNull().default(''),
+    framework: text('framework'),
+    settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
+    webhookSecretEncrypted: text('webhook_secret_encrypted'),
+    ...timestamps,
+  },
+  (t) => [
+    unique('projects_workspace_id_slug_key').on(t.workspaceId, t.slug),
+    // Incoming webhooks are matched to projects by repository.
+    index('projects_git_provider_repo_url_idx').on(t.gitProvider, t.repoUrl),
+  ],
+);
+
+export const projectsRelations = relations(projects, ({ one, many }) => ({
+  workspace: one(workspaces, { fields: [projects.workspaceId], references: [workspaces.id] }),
+  environments: many(environments),
+  pipelines: many(pipelines),
+  builds: many(builds),
+  deployments: many(deployments),
+}));
+
+export type Project = typeof projects.$inferSelect;
+export type NewProject = typeof projects.$inferInsert;

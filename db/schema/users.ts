@@ -1,0 +1,37 @@
+import { relations, sql } from 'drizzle-orm';
+import { check, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { apiTokens } from './api-tokens';
+import { id, timestamps, timestamptz } from './columns';
+import { memberships } from './memberships';
+import { sessions } from './sessions';
+
+export const users = pgTable(
+  'users',
+  {
+    ...id,
+    email: text('email').notNull(),
+    emailVerifiedAt: timestamptz('email_verified_at'),
+    // Null for accounts that only sign in through an identity provider.
+    passwordHash: text('password_hash'),
+    displayName: text('display_name'),
+    // TOTP seed, AES-GCM encrypted; enrolment is pending until mfa_enabled_at is set.
+    totpSecretEncrypted: text('totp_secret_encrypted'),
+    mfaEnabledAt: timestamptz('mfa_enabled_at'),
+    disabledAt: timestamptz('disabled_at'),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('users_email_key').on(t.email),
+    // Uniqueness is case-insensitive only if every writer lower-cases; make that a rule.
+    check('users_email_lowercase', sql`${t.email} = lower(${t.email})`),
+  ],
+);
+
+export const usersRelations = relations(users, ({ many }) => ({
+  memberships: many(memberships),
+  sessions: many(sessions),
+  apiTokens: many(apiTokens),
+}));
+
+export type User = typeof users.$inferSelect;
+export type NewUser = typeof users.$inferInsert;

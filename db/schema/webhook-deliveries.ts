@@ -1,0 +1,34 @@
+import { relations } from 'drizzle-orm';
+import { index, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
+import { createdAt, id, timestamptz } from './columns';
+import { webhookDeliveryStatus, webhookProvider } from './enums';
+import { projects } from './projects';
+
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    ...id,
+    provider: webhookProvider('provider').notNull(),
+    deliveryId: text('delivery_id').notNull(),
+    event: text('event').notNull(),
+    projectId: uuid('project_id').references(() => projects.id, { onDelete: 'set null' }),
+    status: webhookDeliveryStatus('status').notNull().default('received'),
+    payloadSha256: text('payload_sha256').notNull(),
+    receivedAt: timestamptz('received_at').notNull().defaultNow(),
+    processedAt: timestamptz('processed_at'),
+    error: text('error'),
+    ...createdAt,
+  },
+  (t) => [
+    // Providers redeliver; inserting on conflict do nothing is the dedupe.
+    unique('webhook_deliveries_provider_delivery_id_key').on(t.provider, t.deliveryId),
+    index('webhook_deliveries_project_id_received_at_idx').on(t.projectId, t.receivedAt),
+  ],
+);
+
+export const webhookDeliveriesRelations = relations(webhookDeliveries, ({ one }) => ({
+  project: one(projects, { fields: [webhookDeliveries.projectId], references: [projects.id] }),
+}));
+
+export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
+export type NewWebhookDelivery = typeof webhookDeliveries.$inferInsert;

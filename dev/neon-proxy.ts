@@ -1,0 +1,125 @@
+import { createServer, type Server } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
+
+const SSL_REQUEST_CODE = 80877103;
+const TERMINATE = 0x58; // 'X'
+
+/**
+ * Follows the frontend half of the Postgres protocol just far enough to see a Terminate
+ * message: pglite-socket keeps the socket open after one, and the driver's `pool.end()`
+ * waits for the close that a real server would send.
+ */
+export class FrontendMessageTracker {
+  private buffer = Buffer.alloc(0);
+  private inStartup = true;
+
+  /** Feeds client bytes; true once a Terminate message has been seen. */
+  push(chunk: Buffer): boolean {
+    this.buffer = Buffer.concat([this.buffer, chunk]);
+    for (;;) {
+      if (this.inStartup) {
+        if (this.buffer.length < 8) return false;
+        const length = this.buffer.readInt32BE(0);
+        if (this.buffer.length < length) return false;
+        const code = this.buffer.readInt32BE(4);
+        this.buffer = this.buffer.subarray(length);
+        if (code !== SSL_REQUEST_CODE) this.inStartup = false;
+        continue;
+      }
+      if (this.buffer.length < 5) return false;
+      const type = this.buffer[0];
+      const length = this.buffer.readInt32BE(1);
+      if (this.buffer.length < 1 + length) return false;
+      this.buffer = this.buffer.subarray(1 + length);
+      if (type === TERMINATE) return true;
+    }
+  }
+}
+
+export interface NeonProxyHandle {
+  /** Value for `neonConfig.wsProxy` (host:port/path, no scheme). */
+  wsProxy: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return data instanceof ArrayBuffer ? Buffer.from(data) : data;
+}
+
+function bridge(ws: WebSocket, tcp: Socket) {
+  const tracker = new FrontendMessageTracker();
+  const closeBoth = () => {
+    tcp.destroy();
+    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close();
+  };
+  ws.on('message', (data) => {
+    const chunk = toBuffer(data);
+    const terminated = tracker.push(chunk);
+    tcp.write(chunk, () => {
+      if (terminated) closeBoth();
+    });
+  });
+  tcp.on('data', (chunk) => {
+    if (ws.readyState === WebSocket.OPEN) ws.send(chunk);
+  });
+  tcp.on('error', closeBoth);
+  tcp.on('close', closeBoth);
+  ws.on('close', closeBoth);
+  ws.on('error', closeBoth);
+}
+
+/**
+ * Neon's WebSocket proxy protocol: raw Postgres bytes in binary frames, the target given as
+ * `?address=host:port`. Only the targets listed are reachable, so it is never an open relay.
+ */
+export async function startNeonProxy(options: {
+  allowedTargets: string[];
+  port?: number;
+  host?: string;
+}): Promise<NeonProxyHandle> {
+  const host = options.host ?? '127.0.0.1';
+  const allowed = new Set(options.allowedTargets);
+  const server: Server = createServer((_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket upgrade required\n');
+  });
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (ws, req) => {
+    const address = new URL(req.url ?? '/', 'http://proxy').searchParams.get('address') ?? '';
+    if (!allowed.has(address)) {
+      ws.close(1008, `target ${address || '(none)'} is not allowed`);
+      return;
+    }
+    const separator = address.lastIndexOf(':');
+    const tcp = connect({
+      host: address.slice(0, separator),
+      port: Number(address.slice(separator + 1)),
+    });
+    tcp.setNoDelay(true);
+    bridge(ws, tcp);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const addressInfo = server.address();
+  const port = typeof addressInfo === 'object' && addressInfo ? addressInfo.port : 0;
+  return {
+    wsProxy: `${host}:${port}/v2`,
+    port,
+    async close() {
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** `host:port` of a postgres:// URL, as the driver will ask the proxy for it. */
+export function postgresTarget(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  return `${url.hostname}:${url.port || '5432'}`;
+}

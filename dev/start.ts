@@ -1,0 +1,158 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import getPort from 'get-port';
+import { migrateDatabase } from '../db/migrate';
+import { REDIS_ABSENT_DEGRADES } from '../workers/health/checks';
+import { loadOrCreatePlatformKeys } from './keys';
+import { postgresTarget, startNeonProxy } from './neon-proxy';
+import { startPostgres } from './postgres';
+import { startRedisBridge } from './redis-bridge';
+import { startRedis } from './redis-server';
+
+const STATE_DIR = process.env.SPARKI_STATE_DIR ?? join(process.cwd(), '.sparki');
+const PORT = Number(process.env.PORT ?? 8787);
+
+type Stop = () => Promise<unknown>;
+const stops: Stop[] = [];
+let stopping = false;
+
+function step(message: string) {
+  process.stdout.write(`• ${message}\n`);
+}
+
+async function shutdown(code: number) {
+  if (stopping) return;
+  stopping = true;
+  step('stopping…');
+  for (const stop of stops.reverse()) {
+    await stop().catch((err: unknown) => console.error(err));
+  }
+  process.exit(code);
+}
+
+function startWrangler(vars: Record<string, string>, inspectorPort: number): ChildProcess {
+  const wranglerRoot = dirname(createRequire(import.meta.url).resolve('wrangler/package.json'));
+  const wranglerBin = join(wranglerRoot, 'bin', 'wrangler.js');
+  const args = [
+    wranglerBin,
+    'dev',
+    '--port',
+    String(PORT),
+    '--ip',
+    '127.0.0.1',
+    '--inspector-port',
+    String(inspectorPort),
+    '--persist-to',
+    join(STATE_DIR, 'wrangler'),
+    '--show-interactive-dev-session=false',
+    ...Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]),
+  ];
+  // Its own process group, so Ctrl-C here can take workerd down with it.
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    detached: true,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+  });
+  stops.push(
+    () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || !child.pid) return resolve();
+        child.once('exit', () => resolve());
+        process.kill(-child.pid, 'SIGTERM');
+        setTimeout(
+          () => child.pid && child.exitCode === null && process.kill(-child.pid, 'SIGKILL'),
+          5_000,
+        ).unref();
+      }),
+  );
+  child.once('exit', (code) => {
+    if (!stopping) {
+      console.error(`wrangler dev exited (${code}); stopping the stack.`);
+      void shutdown(code ?? 1);
+    }
+  });
+  return child;
+}
+
+async function waitForHealthy(url: string, timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
+}
+
+async function main() {
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+  await mkdir(STATE_DIR, { recursive: true });
+
+  const postgres = await startPostgres({ dataDir: join(STATE_DIR, 'pgdata') });
+  stops.push(() => postgres.stop());
+  step(
+    postgres.source === 'env'
+      ? 'Postgres: DATABASE_URL'
+      : `Postgres: embedded (PGlite) at ${postgres.url}, data in ${join(STATE_DIR, 'pgdata')}`,
+  );
+
+  const proxy = await startNeonProxy({ allowedTargets: [postgresTarget(postgres.url)] });
+  stops.push(() => proxy.close());
+  step(`Neon-compatible WebSocket proxy on ${proxy.wsProxy}`);
+
+  await migrateDatabase(postgres.url, { wsProxy: proxy.wsProxy });
+  step('migrations applied');
+
+  const redis = await startRedis({ dataDir: join(STATE_DIR, 'redis') });
+  let redisVars = { UPSTASH_REDIS_REST_URL: '', UPSTASH_REDIS_REST_TOKEN: '' };
+  if (redis) {
+    stops.push(() => redis.stop());
+    const token = randomBytes(24).toString('hex');
+    const bridge = await startRedisBridge({ redisUrl: redis.url, token });
+    stops.push(() => bridge.close());
+    redisVars = { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: token };
+    step(
+      `Redis: ${redis.source === 'env' ? 'REDIS_URL' : `redis-server at ${redis.url}`}, Upstash REST bridge on ${bridge.url}`,
+    );
+  }
+
+  const keys = await loadOrCreatePlatformKeys(join(STATE_DIR, 'keys.json'));
+  startWrangler(
+    {
+      DATABASE_URL: postgres.url,
+      NEON_WS_PROXY: proxy.wsProxy,
+      PUBLIC_URL: `http://localhost:${PORT}`,
+      ...redisVars,
+      ...keys,
+    },
+    await getPort({ port: 9229 }),
+  );
+  const url = `http://localhost:${PORT}`;
+  await waitForHealthy(`${url}/healthz`);
+
+  const banner = [
+    '',
+    `  Sparki is running at ${url}`,
+    `  API reference: ${url}/api/docs · readiness: ${url}/readyz`,
+    redis
+      ? ''
+      : `  Redis absent (no REDIS_URL, no redis-server on PATH): ${REDIS_ABSENT_DEGRADES}.`,
+    '  Ctrl-C stops everything.',
+    '',
+  ];
+  process.stdout.write(
+    `${banner.filter((line, i) => line || i === 0 || i === banner.length - 1).join('\n')}\n`,
+  );
+}
+
+main().catch(async (err: unknown) => {
+  console.error(`npm run dev failed: ${err instanceof Error ? err.message : String(err)}`);
+  await shutdown(1);
+});

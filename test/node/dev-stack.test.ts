@@ -1,0 +1,186 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import getPort from 'get-port';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb } from '../../db/client';
+import { postgresTarget, startNeonProxy } from '../../dev/neon-proxy';
+import { startEmbeddedPostgres } from '../../dev/postgres';
+
+const STARTUP_TIMEOUT_MS = 150_000;
+
+interface RunningStack {
+  child: ChildProcess;
+  output: () => string;
+  postgresUrl: string;
+  ports: number[];
+}
+
+// wrangler's generated types declare the Worker's secrets on process.env; a child's env need not have them.
+type ChildEnv = Record<string, string | undefined>;
+
+function startStack(stateDir: string, port: number, env: ChildEnv): Promise<RunningStack> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'dev/start.ts'], {
+    env: { ...env, SPARKI_STATE_DIR: stateDir, PORT: String(port) } as unknown as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`stack did not start:\n${output}`)),
+      STARTUP_TIMEOUT_MS,
+    );
+    child.once('exit', (code) => reject(new Error(`stack exited (${code}):\n${output}`)));
+    const poll = setInterval(() => {
+      if (!output.includes('Sparki is running at')) return;
+      clearInterval(poll);
+      clearTimeout(timer);
+      const postgresUrl = /embedded \(PGlite\) at (\S+),/.exec(output)?.[1] ?? '';
+      const ports = [...output.matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
+      resolve({ child, output: () => output, postgresUrl, ports: [port, ...ports] });
+    }, 200);
+  });
+}
+
+function stopStack(stack: RunningStack): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (stack.child.exitCode !== null) return resolve(stack.child.exitCode);
+    stack.child.removeAllListeners('exit');
+    stack.child.once('exit', (code) => resolve(code));
+    stack.child.kill('SIGINT');
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function withDb<T>(url: string, run: (db: ReturnType<typeof createDb>['db']) => Promise<T>) {
+  const proxy = await startNeonProxy({ allowedTargets: [postgresTarget(url)] });
+  const { db, pool } = createDb(url, { wsProxy: proxy.wsProxy });
+  try {
+    return await run(db);
+  } finally {
+    await pool.end();
+    await proxy.close();
+  }
+}
+
+describe('npm run dev (the local stack)', () => {
+  let stateDir: string;
+  // The embedded default is what a fresh machine gets: no DATABASE_URL, no REDIS_URL.
+  const { DATABASE_URL: _db, REDIS_URL: _redis, ...env }: ChildEnv = process.env;
+
+  beforeAll(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'sparki-dev-'));
+  });
+  afterAll(async () => {
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it(
+    'starts everything, is ready, stops cleanly on Ctrl-C and keeps data across restarts',
+    async () => {
+      const port = await getPort();
+      const first = await startStack(stateDir, port, env);
+      try {
+        const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+        const body = (await ready.json()) as { checks: Record<string, { status: string }> };
+        expect(ready.status, first.output()).toBe(200);
+        expect(body.checks.postgres?.status).toBe('ok');
+        expect(body.checks.redis?.status).toBe('ok');
+        expect(first.postgresUrl).toMatch(/^postgres:\/\//);
+        await withDb(first.postgresUrl, (db) =>
+          db.execute(
+            sql`insert into workspaces (name, slug) values ('Kept', 'kept-across-restarts')`,
+          ),
+        );
+      } finally {
+        expect(await stopStack(first)).toBe(0);
+      }
+      for (const listened of first.ports) {
+        expect(await accepts(listened), `port ${listened} still listening`).toBe(false);
+      }
+
+      const second = await startStack(stateDir, port, env);
+      try {
+        const rows = await withDb(second.postgresUrl, (db) =>
+          db.execute<{ name: string }>(
+            sql`select name from workspaces where slug = 'kept-across-restarts'`,
+          ),
+        );
+        expect(rows.rows).toEqual([{ name: 'Kept' }]);
+      } finally {
+        expect(await stopStack(second)).toBe(0);
+      }
+    },
+    STARTUP_TIMEOUT_MS * 2 + 60_000,
+  );
+
+  it(
+    'runs without Redis and says what that degrades',
+    async () => {
+      const port = await getPort();
+      const stateDir = await mkdtemp(join(tmpdir(), 'sparki-dev-'));
+      const stack = await startStack(stateDir, port, {
+        ...env,
+        // No redis-server on PATH: only Node's own directory stays reachable.
+        PATH: join(process.execPath, '..'),
+      });
+      try {
+        expect(stack.output()).toMatch(/Redis absent .*rate limits/);
+        const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+        const body = (await ready.json()) as {
+          status: string;
+          checks: Record<string, { status: string }>;
+        };
+        expect(ready.status).toBe(200);
+        expect(body.status).toBe('degraded');
+        expect(body.checks.redis?.status).toBe('absent');
+      } finally {
+        expect(await stopStack(stack)).toBe(0);
+        await rm(stateDir, { recursive: true, force: true });
+      }
+    },
+    STARTUP_TIMEOUT_MS + 60_000,
+  );
+
+  it(
+    'uses the server in DATABASE_URL instead of the embedded one, migrating it',
+    async () => {
+      const external = await startEmbeddedPostgres();
+      const port = await getPort();
+      const stateDir = await mkdtemp(join(tmpdir(), 'sparki-dev-'));
+      const stack = await startStack(stateDir, port, { ...env, DATABASE_URL: external.url });
+      try {
+        expect(stack.output()).toContain('Postgres: DATABASE_URL');
+        expect(stack.output()).not.toContain('embedded (PGlite)');
+        const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+        expect(ready.status).toBe(200);
+        const tables = await withDb(external.url, (db) =>
+          db.execute<{ n: number }>(
+            sql`select count(*)::int as n from information_schema.tables where table_name = 'builds'`,
+          ),
+        );
+        expect(tables.rows[0]?.n).toBe(1);
+      } finally {
+        expect(await stopStack(stack)).toBe(0);
+        await external.stop();
+        await rm(stateDir, { recursive: true, force: true });
+      }
+    },
+    STARTUP_TIMEOUT_MS + 60_000,
+  );
+});

@@ -1,0 +1,49 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    // At the root, not in the Workers project: there Vite would resolve Node-only packages (ws,
+    // ioredis) with workerd conditions. Values it provides reach every project.
+    globalSetup: ['test/global-setup.ts'],
+    projects: [
+      {
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: [
+            'test/node/**/*.test.ts',
+            'core/**/*.test.ts',
+            'dev/**/*.test.ts',
+            'cli/**/*.test.ts',
+          ],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                DATABASE_URL: inject<string>('databaseUrl'),
+                NEON_WS_PROXY: inject<string>('neonWsProxy'),
+                UPSTASH_REDIS_REST_URL: inject<string>('redisRestUrl'),
+                UPSTASH_REDIS_REST_TOKEN: inject<string>('redisRestToken'),
+                JWT_SIGNING_KEYS: inject<string>('jwtSigningKeys'),
+                ENCRYPTION_KEY: inject<string>('encryptionKey'),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: 'workers',
+          include: ['test/workers/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});

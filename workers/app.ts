@@ -1,0 +1,62 @@
+import { Scalar } from '@scalar/hono-api-reference';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { workspaceRoutes } from './api/workspaces';
+import { authenticate } from './auth/principal';
+import { authRoutes } from './auth/routes';
+import { devRoutes } from './dev-routes';
+import { ApiError, handleError, handleNotFound } from './errors';
+import { livenessRoutes, readinessRoutes } from './health/routes';
+import { observe } from './middleware/observe';
+import { services } from './middleware/services';
+import { newRouter } from './router';
+
+export const API_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * The platform app: ids, logs and errors first, then what must answer even when configuration is
+ * broken (liveness, the API description), then everything that needs services.
+ */
+export function newApp() {
+  const app = newRouter();
+  app.use(requestId({ headerName: 'X-Request-Id' }));
+  app.use(observe());
+  app.onError(handleError);
+  app.notFound(handleNotFound);
+
+  app.route('/', livenessRoutes);
+  mountDocs(app);
+
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: API_BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new ApiError(
+          'payload_too_large',
+          `Request body exceeds ${API_BODY_LIMIT_BYTES} bytes`,
+        );
+      },
+    }),
+  );
+  app.use('*', services());
+  app.route('/', readinessRoutes);
+  app.use('*', authenticate());
+  app.route('/', authRoutes);
+  app.route('/', workspaceRoutes);
+  app.route('/', devRoutes);
+  return app;
+}
+
+function mountDocs(app: ReturnType<typeof newRouter>) {
+  app.doc31('/api/openapi.json', (c) => ({
+    openapi: '3.1.0',
+    info: {
+      title: 'Sparki API',
+      version: '0.1.0',
+      description: 'Push-to-deploy CI/CD on the edge. Errors share one envelope: `ErrorResponse`.',
+    },
+    servers: [{ url: new URL(c.req.url).origin }],
+  }));
+  app.get('/api/docs', Scalar({ url: '/api/openapi.json', pageTitle: 'Sparki API' }));
+}

@@ -1,0 +1,131 @@
+import { and, eq, gt, isNull, or } from 'drizzle-orm';
+import type { Context, MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
+import { TOKEN_SCOPES, type TokenScope } from '../../core/roles';
+import { apiTokens, sessions, users } from '../../db/schema';
+import type { HonoEnv } from '../context';
+import { ApiError } from '../errors';
+import { signingKeys, verifyAccessToken } from './access-tokens';
+import { sha256Hex } from './crypto';
+
+export const ACCESS_COOKIE = '__Host-sparki_at';
+export const REFRESH_COOKIE = '__Host-sparki_rt';
+export const PAT_PREFIX = 'spk_pat_';
+
+export type Principal =
+  | { kind: 'session'; userId: string; sessionId: string; viaCookie: boolean }
+  | {
+      kind: 'token';
+      userId: string;
+      tokenId: string;
+      workspaceId: string;
+      scope: TokenScope;
+    };
+
+const TOKEN_QUERY_PARAMS = ['access_token', 'token', 'refresh_token', 'api_key'];
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function unauthorized(message = 'Authentication required'): ApiError {
+  return new ApiError('unauthorized', message);
+}
+
+function bearerToken(c: Context<HonoEnv>): string | undefined {
+  const header = c.req.header('authorization');
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) throw unauthorized('Authorization must be "Bearer <token>"');
+  return match[1];
+}
+
+async function sessionPrincipal(c: Context<HonoEnv>, token: string, viaCookie: boolean) {
+  const { config, db } = c.get('services');
+  const keys = await signingKeys(config.JWT_SIGNING_KEYS);
+  const claims = await verifyAccessToken(keys, config.PUBLIC_URL, token).catch(() => {
+    throw unauthorized('Invalid or expired access token');
+  });
+  // Checked on every request so a revoked session stops working now, not at token expiry.
+  const [live] = await db()
+    .select({ id: sessions.id })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(
+      and(
+        eq(sessions.id, claims.sid),
+        eq(sessions.userId, claims.sub),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, new Date()),
+        isNull(users.disabledAt),
+      ),
+    );
+  if (!live) throw unauthorized('Session has ended');
+  return { kind: 'session', userId: claims.sub, sessionId: claims.sid, viaCookie } as const;
+}
+
+async function tokenPrincipal(c: Context<HonoEnv>, token: string): Promise<Principal> {
+  const db = c.get('services').db();
+  const now = new Date();
+  const [row] = await db
+    .update(apiTokens)
+    .set({ lastUsedAt: now })
+    .where(
+      and(
+        eq(apiTokens.tokenHash, await sha256Hex(token)),
+        isNull(apiTokens.revokedAt),
+        or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, now)),
+      ),
+    )
+    .returning();
+  const scope = TOKEN_SCOPES.find((s) => row?.scopes.includes(s));
+  if (!row || !scope) throw unauthorized('Invalid, expired or revoked API token');
+  return {
+    kind: 'token',
+    userId: row.userId,
+    tokenId: row.id,
+    workspaceId: row.workspaceId,
+    scope,
+  };
+}
+
+/**
+ * Establishes who is calling (or null) from `Authorization: Bearer` (access token or personal
+ * access token) or the dashboard's cookie. Cookie-authenticated mutations must come from our
+ * own origin (CSRF); tokens in query strings are refused outright.
+ */
+export function authenticate(): MiddlewareHandler<HonoEnv> {
+  return async (c, next) => {
+    const query = c.req.query();
+    if (TOKEN_QUERY_PARAMS.some((name) => name in query)) {
+      throw new ApiError('bad_request', 'Tokens are not accepted in query strings');
+    }
+    const bearer = bearerToken(c);
+    const cookie = bearer ? undefined : getCookie(c, ACCESS_COOKIE);
+    let principal: Principal | null = null;
+    if (bearer?.startsWith(PAT_PREFIX)) principal = await tokenPrincipal(c, bearer);
+    else if (bearer) principal = await sessionPrincipal(c, bearer, false);
+    else if (cookie) principal = await sessionPrincipal(c, cookie, true);
+
+    if (principal?.kind === 'session' && principal.viaCookie && MUTATING.has(c.req.method)) {
+      const origin = c.req.header('origin');
+      if (origin !== new URL(c.get('services').config.PUBLIC_URL).origin) {
+        throw new ApiError('forbidden', 'Cross-site request refused (Origin does not match)');
+      }
+    }
+    c.set('principal', principal);
+    await next();
+  };
+}
+
+export function requirePrincipal(c: Context<HonoEnv>): Principal {
+  const principal = c.get('principal');
+  if (!principal) throw unauthorized();
+  return principal;
+}
+
+/** Account-level routes (sessions, MFA, tokens) are for the user, not for a workspace token. */
+export function requireSession(c: Context<HonoEnv>) {
+  const principal = requirePrincipal(c);
+  if (principal.kind !== 'session') {
+    throw new ApiError('forbidden', 'This endpoint needs a signed-in session, not an API token');
+  }
+  return principal;
+}

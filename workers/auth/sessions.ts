@@ -1,0 +1,127 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Context } from 'hono';
+import type { Database } from '../../db/client';
+import { refreshTokens, sessions } from '../../db/schema';
+import type { HonoEnv } from '../context';
+import { ApiError } from '../errors';
+import { ACCESS_TOKEN_TTL_SECONDS, signAccessToken, signingKeys } from './access-tokens';
+import { randomSecret, sha256Hex } from './crypto';
+
+export const REFRESH_TOKEN_PREFIX = 'spk_rt_';
+export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+
+type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+export interface IssuedTokens {
+  access_token: string;
+  refresh_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  session_id: string;
+}
+
+async function newRefreshToken(
+  tx: Tx | Database,
+  sessionId: string,
+  familyId: string,
+  expiresAt: Date,
+) {
+  const token = randomSecret(REFRESH_TOKEN_PREFIX);
+  await tx
+    .insert(refreshTokens)
+    .values({ sessionId, familyId, tokenHash: await sha256Hex(token), expiresAt });
+  return token;
+}
+
+async function issue(c: Context<HonoEnv>, userId: string, sessionId: string, refreshToken: string) {
+  const { config } = c.get('services');
+  const keys = await signingKeys(config.JWT_SIGNING_KEYS);
+  return {
+    access_token: await signAccessToken(keys, config.PUBLIC_URL, { userId, sessionId }),
+    refresh_token: refreshToken,
+    token_type: 'Bearer',
+    expires_in: ACCESS_TOKEN_TTL_SECONDS,
+    session_id: sessionId,
+  } satisfies IssuedTokens;
+}
+
+/** A new session with the first refresh token of a new family. */
+export async function startSession(c: Context<HonoEnv>, tx: Tx, userId: string) {
+  const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
+  const [session] = await tx
+    .insert(sessions)
+    .values({
+      userId,
+      userAgent: c.req.header('user-agent') ?? null,
+      ip: c.req.header('cf-connecting-ip') ?? null,
+      expiresAt,
+    })
+    .returning({ id: sessions.id });
+  const refresh = await newRefreshToken(tx, session!.id, crypto.randomUUID(), expiresAt);
+  return issue(c, userId, session!.id, refresh);
+}
+
+export class RefreshReuseError extends Error {}
+
+/**
+ * Rotation: a refresh token works once. Presenting one already used (or revoked) means it
+ * leaked, so the whole family and its session are revoked.
+ */
+export async function rotateRefreshToken(c: Context<HonoEnv>, presented: string) {
+  const db = c.get('services').db();
+  const tokenHash = await sha256Hex(presented);
+  const outcome = await db.transaction(async (tx) => {
+    const [row] = await tx
+      .select({
+        id: refreshTokens.id,
+        familyId: refreshTokens.familyId,
+        sessionId: refreshTokens.sessionId,
+        usedAt: refreshTokens.usedAt,
+        revokedAt: refreshTokens.revokedAt,
+        expiresAt: refreshTokens.expiresAt,
+        userId: sessions.userId,
+        sessionRevokedAt: sessions.revokedAt,
+      })
+      .from(refreshTokens)
+      .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+      .where(eq(refreshTokens.tokenHash, tokenHash))
+      .for('update');
+    if (!row) return { kind: 'invalid' } as const;
+    const now = new Date();
+    if (row.usedAt || row.revokedAt || row.sessionRevokedAt) {
+      await tx
+        .update(refreshTokens)
+        .set({ revokedAt: now })
+        .where(and(eq(refreshTokens.familyId, row.familyId), isNull(refreshTokens.revokedAt)));
+      await tx.update(sessions).set({ revokedAt: now }).where(eq(sessions.id, row.sessionId));
+      return { kind: 'reused', userId: row.userId, sessionId: row.sessionId } as const;
+    }
+    if (row.expiresAt <= now) return { kind: 'invalid' } as const;
+    await tx.update(refreshTokens).set({ usedAt: now }).where(eq(refreshTokens.id, row.id));
+    await tx.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, row.sessionId));
+    const next = await newRefreshToken(tx, row.sessionId, row.familyId, row.expiresAt);
+    return { kind: 'rotated', userId: row.userId, sessionId: row.sessionId, next } as const;
+  });
+  if (outcome.kind === 'invalid')
+    throw new ApiError('unauthorized', 'Invalid or expired refresh token');
+  if (outcome.kind === 'reused') {
+    c.get('logger').warn('refresh_token_reuse', {
+      user_id: outcome.userId,
+      session_id: outcome.sessionId,
+    });
+    throw new ApiError(
+      'unauthorized',
+      'This refresh token was already used; the session has been revoked. Sign in again.',
+    );
+  }
+  return issue(c, outcome.userId, outcome.sessionId, outcome.next);
+}
+
+export async function revokeSession(tx: Tx | Database, sessionId: string) {
+  const now = new Date();
+  await tx.update(sessions).set({ revokedAt: now }).where(eq(sessions.id, sessionId));
+  await tx
+    .update(refreshTokens)
+    .set({ revokedAt: now })
+    .where(and(eq(refreshTokens.sessionId, sessionId), isNull(refreshTokens.revokedAt)));
+}

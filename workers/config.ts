@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { fieldErrors } from './errors';
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => value || undefined);
+
+const ConfigSchema = z
+  .object({
+    DATABASE_URL: z
+      .string({ error: 'DATABASE_URL is not set' })
+      .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL'),
+    NEON_WS_PROXY: optionalString,
+    UPSTASH_REDIS_REST_URL: optionalString.pipe(z.url().optional()),
+    UPSTASH_REDIS_REST_TOKEN: optionalString,
+    LOG_LEVEL: optionalString,
+    APP_ENV: optionalString,
+    PUBLIC_URL: z.url({ error: 'PUBLIC_URL must be the URL the platform is reached at' }),
+    JWT_SIGNING_KEYS: z
+      .string({ error: 'JWT_SIGNING_KEYS is not set' })
+      .min(2, 'JWT_SIGNING_KEYS is not set'),
+    ENCRYPTION_KEY: z
+      .string({ error: 'ENCRYPTION_KEY is not set' })
+      .regex(/^[A-Za-z0-9_-]{43}=?$/, 'ENCRYPTION_KEY must be 32 bytes, base64url-encoded'),
+  })
+  .refine((c) => Boolean(c.UPSTASH_REDIS_REST_URL) === Boolean(c.UPSTASH_REDIS_REST_TOKEN), {
+    message: 'UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN must be set together',
+    path: ['UPSTASH_REDIS_REST_TOKEN'],
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export type ConfigResult =
+  | { ok: true; config: Config }
+  | { ok: false; fields: ReturnType<typeof fieldErrors> };
+
+/** Vars and secrets checked at the door, so a missing one is named instead of failing deep inside. */
+export function parseConfig(env: Record<string, unknown>): ConfigResult {
+  const result = ConfigSchema.safeParse(env);
+  return result.success
+    ? { ok: true, config: result.data }
+    : { ok: false, fields: fieldErrors(result.error.issues) };
+}

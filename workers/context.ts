@@ -1,0 +1,23 @@
+import type { Redis } from '@upstash/redis/cloudflare';
+import type { Database } from '../db/client';
+import type { Principal } from './auth/principal';
+import type { Config } from './config';
+import type { Logger } from './logger';
+
+export interface Services {
+  config: Config;
+  /** Opens the request's Postgres pool on first use; it is closed after the response. */
+  db(): Database;
+  /** Null when no Redis is configured: rate limits and caches are then off. */
+  redis: Redis | null;
+}
+
+export type HonoEnv = {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    logger: Logger;
+    services: Services;
+    principal: Principal | null;
+  };
+};

@@ -1,0 +1,110 @@
+import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { HonoEnv } from './context';
+
+const statusByCode = {
+  bad_request: 400,
+  validation_failed: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  email_not_verified: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  gone: 410,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  misconfigured: 500,
+  not_ready: 503,
+} as const satisfies Record<string, ContentfulStatusCode>;
+
+export type ErrorCode = keyof typeof statusByCode;
+
+export class ApiError extends HTTPException {
+  readonly code: ErrorCode;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(statusByCode[code], { message });
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export const ErrorResponseSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'not_found' }),
+      message: z.string().openapi({ example: 'No route for GET /nope' }),
+      details: z.unknown().optional(),
+    }),
+    request_id: z.string().openapi({ example: '5f0c6c1e-4a3b-4f7d-9a51-2f1c1f7a9e10' }),
+  })
+  .openapi('ErrorResponse');
+
+export type ErrorResponse = z.infer<typeof ErrorResponseSchema>;
+
+function errorResponse(description: string) {
+  return { description, content: { 'application/json': { schema: ErrorResponseSchema } } };
+}
+
+/** Spread into every route's `responses` so the spec lists the shared failures. */
+export const openApiErrorResponses = {
+  400: errorResponse('The request was malformed or failed validation.'),
+  500: errorResponse('Something went wrong on our side; the request id helps us find it.'),
+};
+
+export function errorBody(c: Context<HonoEnv>, code: string, message: string, details?: unknown) {
+  const error = details === undefined ? { code, message } : { code, message, details };
+  return { error, request_id: c.get('requestId') ?? 'unknown' };
+}
+
+export function handleError(err: Error, c: Context<HonoEnv>): Response {
+  if (err instanceof ApiError) {
+    return c.json(errorBody(c, err.code, err.message, err.details), err.status);
+  }
+  if (err instanceof HTTPException) {
+    // Hono's own middleware (body limit, etc.) throws plain HTTPExceptions.
+    const code = err.status === 413 ? 'payload_too_large' : 'bad_request';
+    return c.json(errorBody(c, code, err.message || 'Bad request'), err.status);
+  }
+  c.get('logger')?.error('unhandled_error', { error: err.message, stack: err.stack });
+  return c.json(errorBody(c, 'internal_error', 'Internal server error'), 500);
+}
+
+export function handleNotFound(c: Context<HonoEnv>): Response {
+  return c.json(errorBody(c, 'not_found', `No route for ${c.req.method} ${c.req.path}`), 404);
+}
+
+interface ZodIssueLike {
+  path: PropertyKey[];
+  message: string;
+  code: string;
+}
+
+export function fieldErrors(issues: readonly ZodIssueLike[]) {
+  return issues.map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    message: issue.message,
+    code: issue.code,
+  }));
+}
+
+/** `defaultHook` for every OpenAPI route: validation failures become the shared 400 envelope. */
+export function handleZodError(
+  result: { success: true } | { success: false; error: { issues: readonly ZodIssueLike[] } },
+  c: Context<HonoEnv>,
+) {
+  if (!result.success) {
+    return c.json(
+      errorBody(c, 'validation_failed', 'The request failed validation', {
+        fields: fieldErrors(result.error.issues),
+      }),
+      400,
+    );
+  }
+}

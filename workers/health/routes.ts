@@ -1,0 +1,73 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { HonoEnv } from '../context';
+import { ErrorResponseSchema, errorBody, handleZodError } from '../errors';
+import { runReadinessChecks } from './checks';
+
+const CheckSchema = z
+  .object({
+    status: z.enum(['ok', 'down', 'absent']),
+    latency_ms: z.number().int(),
+    error: z.string().optional(),
+    degrades: z.string().optional().openapi({ description: 'What no longer works while absent.' }),
+  })
+  .openapi('ReadinessCheck');
+
+const ReadinessSchema = z
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    checks: z.record(z.string(), CheckSchema),
+  })
+  .openapi('Readiness');
+
+const healthz = createRoute({
+  method: 'get',
+  path: '/healthz',
+  tags: ['health'],
+  summary: 'Liveness: the Worker answers',
+  responses: {
+    200: {
+      description: 'Alive',
+      content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } },
+    },
+  },
+});
+
+const readyz = createRoute({
+  method: 'get',
+  path: '/readyz',
+  tags: ['health'],
+  summary: 'Readiness: Postgres, Redis, R2 and queue bindings, each with status and latency',
+  responses: {
+    200: {
+      description: 'Ready (degraded when an optional dependency such as Redis is absent)',
+      content: { 'application/json': { schema: ReadinessSchema } },
+    },
+    503: {
+      description: 'A required dependency is down; `details.checks` names it',
+      content: { 'application/json': { schema: ErrorResponseSchema } },
+    },
+  },
+});
+
+export const livenessRoutes = new OpenAPIHono<HonoEnv>({ defaultHook: handleZodError }).openapi(
+  healthz,
+  (c) => c.json({ status: 'ok' as const }, 200),
+);
+
+export const readinessRoutes = new OpenAPIHono<HonoEnv>({ defaultHook: handleZodError }).openapi(
+  readyz,
+  async (c) => {
+    const checks = await runReadinessChecks(c.env, c.get('services'));
+    const down = Object.entries(checks)
+      .filter(([, check]) => check.status === 'down')
+      .map(([name]) => name);
+    if (down.length > 0) {
+      return c.json(
+        errorBody(c, 'not_ready', `Not ready: ${down.join(', ')} down`, { down, checks }),
+        503,
+      );
+    }
+    const degraded = Object.values(checks).some((check) => check.status === 'absent');
+    return c.json({ status: degraded ? ('degraded' as const) : ('ok' as const), checks }, 200);
+  },
+);

@@ -1,0 +1,14 @@
+import { handleQueue } from '../queues';
+import { newApp } from './app';
+import { handleScheduled } from './scheduled';
+
+export { BuildSession } from '../durable-objects/build-session';
+export { RunnerHub } from '../durable-objects/runner-hub';
+
+const app = newApp();
+
+export default {
+  fetch: app.fetch,
+  queue: handleQueue,
+  scheduled: handleScheduled,
+} satisfies ExportedHandler<Env>;

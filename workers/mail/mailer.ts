@@ -1,0 +1,45 @@
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+export interface Mailer {
+  send(message: MailMessage): Promise<void>;
+}
+
+export const MAILBOX_PREFIX = 'mailbox';
+
+function mailboxPrefix(to: string): string {
+  return `${MAILBOX_PREFIX}/${encodeURIComponent(to.toLowerCase())}/`;
+}
+
+/**
+ * The local mailer: delivers nothing, keeps each message in R2 so the dev stack (GET
+ * /dev/mailbox/:email) and tests can read it. A provider adapter implements the same interface.
+ */
+export function recordingMailer(bucket: R2Bucket): Mailer {
+  return {
+    async send(message) {
+      const key = `${mailboxPrefix(message.to)}${new Date().toISOString()}-${crypto.randomUUID()}.json`;
+      await bucket.put(key, JSON.stringify({ ...message, sent_at: new Date().toISOString() }), {
+        httpMetadata: { contentType: 'application/json' },
+      });
+    },
+  };
+}
+
+export async function readMailbox(
+  bucket: R2Bucket,
+  to: string,
+): Promise<(MailMessage & { sent_at: string })[]> {
+  const listed = await bucket.list({ prefix: mailboxPrefix(to) });
+  const messages = await Promise.all(
+    listed.objects.map(async (object) =>
+      (await bucket.get(object.key))?.json<MailMessage & { sent_at: string }>(),
+    ),
+  );
+  return messages
+    .filter((message) => message !== undefined)
+    .sort((a, b) => a.sent_at.localeCompare(b.sent_at));
+}

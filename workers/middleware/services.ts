@@ -1,0 +1,15 @@
+import type { MiddlewareHandler } from 'hono';
+import type { HonoEnv } from '../context';
+import { createServices } from '../services';
+
+export function services(): MiddlewareHandler<HonoEnv> {
+  return async (c, next) => {
+    const scoped = createServices(c.env);
+    c.set('services', scoped.services);
+    try {
+      await next();
+    } finally {
+      c.executionCtx.waitUntil(scoped.close());
+    }
+  };
+}

@@ -1,0 +1,44 @@
+import { Redis } from '@upstash/redis/cloudflare';
+import { createDb, type DbHandle } from '../db/client';
+import { parseConfig } from './config';
+import type { Services } from './context';
+import { ApiError } from './errors';
+
+export interface ScopedServices {
+  services: Services;
+  /** Ends the Postgres pool if one was opened; pass to `ctx.waitUntil`. */
+  close(): Promise<void>;
+}
+
+/** Per-request (or per-batch) services; throws a `misconfigured` error naming what is missing. */
+export function createServices(env: Env): ScopedServices {
+  const parsed = parseConfig(env as unknown as Record<string, unknown>);
+  if (!parsed.ok) {
+    throw new ApiError('misconfigured', 'The server is missing required configuration', {
+      fields: parsed.fields,
+    });
+  }
+  const { config } = parsed;
+  let handle: DbHandle | undefined;
+  const redis =
+    config.UPSTASH_REDIS_REST_URL && config.UPSTASH_REDIS_REST_TOKEN
+      ? new Redis({
+          url: config.UPSTASH_REDIS_REST_URL,
+          token: config.UPSTASH_REDIS_REST_TOKEN,
+          enableTelemetry: false,
+        })
+      : null;
+  return {
+    services: {
+      config,
+      db() {
+        handle ??= createDb(config.DATABASE_URL, { wsProxy: config.NEON_WS_PROXY });
+        return handle.db;
+      },
+      redis,
+    },
+    close: async () => {
+      await handle?.pool.end();
+    },
+  };
+}
