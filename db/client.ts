@@ -3,6 +3,8 @@ import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless';
 import * as schema from './schema';
 
 export type Database = NeonDatabase<typeof schema>;
+/** The handle a `db.transaction` callback receives. */
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 export interface DbOptions {
   /** `host:port/path` of a Neon-compatible WebSocket proxy (the local stack); unset for Neon itself. */

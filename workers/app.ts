@@ -1,6 +1,8 @@
 import { Scalar } from '@scalar/hono-api-reference';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { auditLogRoutes } from './api/audit-log';
+import { memberRoutes } from './api/members';
 import { workspaceRoutes } from './api/workspaces';
 import { authenticate } from './auth/principal';
 import { authRoutes } from './auth/routes';
@@ -44,6 +46,8 @@ export function newApp() {
   app.use('*', authenticate());
   app.route('/', authRoutes);
   app.route('/', workspaceRoutes);
+  app.route('/', memberRoutes);
+  app.route('/', auditLogRoutes);
   app.route('/', devRoutes);
   return app;
 }

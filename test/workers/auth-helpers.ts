@@ -56,3 +56,16 @@ export async function newUser(label?: string) {
   const email = await signUpVerified(freshEmail(label));
   return { email, ...(await login(email)) };
 }
+
+export async function createWorkspace(
+  token: string,
+  slug = `ws-${crypto.randomUUID().slice(0, 8)}`,
+) {
+  const response = await postJson(
+    '/api/workspaces',
+    { name: 'Acme', slug },
+    { authorization: `Bearer ${token}` },
+  );
+  expect(response.status, await response.clone().text()).toBe(201);
+  return response.json<{ id: string; slug: string; role: string }>();
+}

@@ -1,21 +1,11 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { auditLogs, memberships, users } from '../../db/schema';
-import { authed, newUser, postJson } from './auth-helpers';
+import { authed, createWorkspace, newUser, postJson } from './auth-helpers';
 import { fetchWorker, testDb } from './harness';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
-
-async function createWorkspace(token: string, slug = `ws-${crypto.randomUUID().slice(0, 8)}`) {
-  const response = await postJson(
-    '/api/workspaces',
-    { name: 'Acme', slug },
-    { authorization: `Bearer ${token}` },
-  );
-  expect(response.status, await response.clone().text()).toBe(201);
-  return response.json<{ id: string; slug: string; role: string }>();
-}
 
 async function userId(email: string) {
   const [row] = await db.select({ id: users.id }).from(users).where(eq(users.email, email));

@@ -1,6 +1,6 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Context } from 'hono';
-import type { Database } from '../../db/client';
+import type { Database, Transaction as Tx } from '../../db/client';
 import { refreshTokens, sessions } from '../../db/schema';
 import type { HonoEnv } from '../context';
 import { ApiError } from '../errors';
@@ -9,8 +9,6 @@ import { randomSecret, sha256Hex } from './crypto';
 
 export const REFRESH_TOKEN_PREFIX = 'spk_rt_';
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
-
-type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 export interface IssuedTokens {
   access_token: string;

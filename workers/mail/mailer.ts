@@ -43,3 +43,8 @@ export async function readMailbox(
     .filter((message) => message !== undefined)
     .sort((a, b) => a.sent_at.localeCompare(b.sent_at));
 }
+
+/** A link to a dashboard page carrying a token in the fragment: browsers never send it, so it stays out of server and proxy logs. */
+export function tokenLink(publicUrl: string, page: string, token: string): string {
+  return `${publicUrl}/${page}#token=${token}`;
+}

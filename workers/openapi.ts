@@ -1,0 +1,11 @@
+import type { z } from '@hono/zod-openapi';
+
+/** A JSON response (or body) description for createRoute. */
+export const json = <T extends z.ZodType>(schema: T) => ({
+  content: { 'application/json': { schema } },
+});
+
+/** A required JSON request body for createRoute. */
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  body: { ...json(schema), required: true },
+});
