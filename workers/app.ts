@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { auditLogRoutes } from './api/audit-log';
 import { memberRoutes } from './api/members';
+import { projectRoutes } from './api/projects';
 import { workspaceRoutes } from './api/workspaces';
 import { authenticate } from './auth/principal';
 import { authRoutes } from './auth/routes';
@@ -48,6 +49,7 @@ export function newApp() {
   app.route('/', workspaceRoutes);
   app.route('/', memberRoutes);
   app.route('/', auditLogRoutes);
+  app.route('/', projectRoutes);
   app.route('/', devRoutes);
   return app;
 }

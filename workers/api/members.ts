@@ -364,7 +364,7 @@ memberRoutes.openapi(
         refuse(checkRoleChange(access.role, current, role, members.owners));
         await tx
           .update(memberships)
-          .set({ role, updatedAt: new Date() })
+          .set({ role })
           .where(and(eq(memberships.workspaceId, id), eq(memberships.userId, userId)));
         await audit(tx, c, access, 'member.role_changed', userId, { from: current, to: role });
       });
@@ -459,7 +459,7 @@ memberRoutes.openapi(
         const set = (userId: string, role: Role) =>
           tx
             .update(memberships)
-            .set({ role, updatedAt: new Date() })
+            .set({ role })
             .where(and(eq(memberships.workspaceId, id), eq(memberships.userId, userId)));
         await set(target, 'owner');
         await set(access.userId, 'admin');
