@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { newApp } from '../../workers/app';
 import { fetchWorker } from './harness';
+
+// Served outside the JSON API: the description itself, its viewer, and the dev-only mailbox.
+const UNDESCRIBED = new Set(['/api/openapi.json', '/api/docs', '/dev/mailbox/{email}']);
 
 describe('API description', () => {
   it('serves an OpenAPI 3.1 document generated from the route schemas', async () => {
@@ -21,5 +25,21 @@ describe('API description', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/html');
     expect(await response.text()).toContain('/api/openapi.json');
+  });
+
+  it('describes every route the app serves', async () => {
+    const doc = await (await fetchWorker('/api/openapi.json')).json<{
+      paths: Record<string, Record<string, unknown>>;
+    }>();
+    const served = newApp()
+      .routes.filter((route) => route.method !== 'ALL')
+      .map((route) => ({
+        method: route.method.toLowerCase(),
+        path: route.path.replace(/:(\w+)/g, '{$1}'),
+      }))
+      .filter((route) => !UNDESCRIBED.has(route.path));
+    expect(served.length).toBeGreaterThan(20);
+    const missing = served.filter((route) => !doc.paths[route.path]?.[route.method]);
+    expect(missing).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import { recordAudit } from '../audit';
 import { authorizeWorkspace } from '../auth/authorize';
 import { requireSession } from '../auth/principal';
 import { ApiError, openApiErrorResponses } from '../errors';
+import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
 
 const SlugSchema = z
@@ -26,7 +27,6 @@ const WorkspaceSchema = z
   .openapi('Workspace');
 
 const IdParams = z.object({ id: z.uuid() });
-const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
 
 function toWorkspace(
   row: typeof workspaces.$inferSelect,
@@ -50,16 +50,9 @@ workspaceRoutes.openapi(
     path: '/api/workspaces',
     tags: ['workspaces'],
     summary: 'Create a workspace; you become its owner',
-    request: {
-      body: {
-        ...json(
-          z
-            .object({ name: z.string().min(1).max(100), slug: SlugSchema })
-            .openapi('CreateWorkspace'),
-        ),
-        required: true,
-      },
-    },
+    request: jsonBody(
+      z.object({ name: z.string().min(1).max(100), slug: SlugSchema }).openapi('CreateWorkspace'),
+    ),
     responses: {
       201: { description: 'Created', ...json(WorkspaceSchema) },
       ...openApiErrorResponses,
@@ -154,10 +147,7 @@ workspaceRoutes.openapi(
     summary: 'Rename a workspace (admin)',
     request: {
       params: IdParams,
-      body: {
-        ...json(z.object({ name: z.string().min(1).max(100) }).openapi('UpdateWorkspace')),
-        required: true,
-      },
+      ...jsonBody(z.object({ name: z.string().min(1).max(100) }).openapi('UpdateWorkspace')),
     },
     responses: {
       200: { description: 'Updated', ...json(WorkspaceSchema) },
