@@ -1,5 +1,6 @@
 import { Redis } from '@upstash/redis';
 import { sql } from 'drizzle-orm';
+import { unstable_dev } from 'wrangler';
 import { redact } from '../core/redact';
 import { createDb } from '../db/client';
 import { postgresTarget, startNeonProxy } from '../dev/neon-proxy';
@@ -53,3 +54,22 @@ const entry = {
   message: 'connect postgres://u:p@db:5432 failed',
 };
 await measure('redact one structured log entry', 20_000, () => redact(entry));
+
+// The password KDF runs inside workerd, where it is charged against the Worker's CPU budget.
+const passwordWorker = await unstable_dev('bench/password/worker.ts', {
+  config: 'bench/password/wrangler.toml',
+  experimental: { disableExperimentalWarning: true },
+  logLevel: 'error',
+});
+const kdf = (query: string) => async () => (await passwordWorker.fetch(query)).text();
+// The Worker's own parameters, read back from the PHC string it produces.
+const current = /m=(\d+),t=(\d+)/.exec(await kdf('/')())!;
+await measure('workerd round trip without work (baseline)', 50, kdf('/noop'));
+for (const [m, t] of [
+  [current[1], current[2]],
+  [47_104, 1],
+  [65_536, 3],
+]) {
+  await measure(`argon2id hash in workerd m=${m} KiB t=${t} p=1`, 20, kdf(`/?m=${m}&t=${t}`));
+}
+await passwordWorker.stop();
