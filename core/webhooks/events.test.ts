@@ -1,0 +1,201 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { readDelivery, repoKey, toGitEvent, WebhookPayloadError } from './events';
+
+type Examples = { name: string; examples: Record<string, unknown>[] }[];
+// GitHub's own published example deliveries.
+const github = JSON.parse(
+  readFileSync('node_modules/@octokit/webhooks-examples/api.github.com/index.json', 'utf8'),
+) as Examples;
+
+function examples(name: string) {
+  return github.find((entry) => entry.name === name)!.examples;
+}
+
+function fixture(name: string): unknown {
+  return JSON.parse(readFileSync(`test/fixtures/webhooks/${name}.json`, 'utf8'));
+}
+
+describe('GitHub deliveries (published examples)', () => {
+  it('answers ping', () => {
+    for (const payload of examples('ping'))
+      expect(toGitEvent('github', 'ping', payload)).toEqual({ kind: 'ping' });
+  });
+
+  it('reads branch pushes, tag pushes and deletions', () => {
+    const pushes = examples('push').map((payload) => toGitEvent('github', 'push', payload));
+    expect(pushes).toContainEqual({
+      kind: 'push',
+      repo: {
+        urls: [
+          'https://github.com/Codertocat/Hello-World.git',
+          'https://github.com/Codertocat/Hello-World',
+          'git@github.com:Codertocat/Hello-World.git',
+        ],
+      },
+      branch: 'master',
+      sha: '6113728f27ae82c7b1a177c8d03f9e96e0adf246',
+      message: expect.any(String),
+    });
+    expect(pushes).toContainEqual(expect.objectContaining({ kind: 'tag', tag: 'simple-tag' }));
+    expect(pushes).toContainEqual(
+      expect.objectContaining({ kind: 'ignored', reason: 'tag deleted' }),
+    );
+
+    const branchPush = examples('push').find((payload) => payload.ref === 'refs/heads/master')!;
+    const deleted = toGitEvent('github', 'push', {
+      ...branchPush,
+      ref: 'refs/heads/feature/old',
+      deleted: true,
+      after: '0000000000000000000000000000000000000000',
+      head_commit: null,
+    });
+    expect(deleted).toMatchObject({ kind: 'branch_deleted', branch: 'feature/old' });
+  });
+
+  it('reads the pull request actions that build or retire previews, and ignores the rest', () => {
+    const events = examples('pull_request').map((payload) =>
+      toGitEvent('github', 'pull_request', payload),
+    );
+    const actions = new Set(
+      events.filter((event) => event.kind === 'pull_request').map((event) => event.action),
+    );
+    expect(actions).toEqual(new Set(['opened', 'reopened', 'synchronize', 'closed']));
+    expect(events.find((event) => event.kind === 'pull_request')).toMatchObject({
+      number: 2,
+      branch: 'changes',
+      base: 'master',
+    });
+    expect(events).toContainEqual(
+      expect.objectContaining({ kind: 'ignored', reason: 'action labeled' }),
+    );
+  });
+
+  it('records events Sparki does not use as ignored', () => {
+    expect(toGitEvent('github', 'issues', examples('issues')[0])).toMatchObject({
+      kind: 'ignored',
+      event: 'issues',
+    });
+  });
+
+  it('rejects a payload that does not have the fields it needs', () => {
+    expect(() => toGitEvent('github', 'push', { ref: 'refs/heads/main' })).toThrow(
+      WebhookPayloadError,
+    );
+    expect(() => toGitEvent('github', 'push', { ref: 'refs/heads/main' })).toThrow(/after/);
+  });
+});
+
+describe('GitLab deliveries', () => {
+  it('reads a push with the checked-out commit and its message', () => {
+    expect(toGitEvent('gitlab', 'Push Hook', fixture('gitlab-push'))).toEqual({
+      kind: 'push',
+      repo: {
+        urls: [
+          'http://example.com/mike/diaspora.git',
+          'http://example.com/mike/diaspora',
+          'git@example.com:mike/diaspora.git',
+        ],
+      },
+      branch: 'master',
+      sha: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7',
+      message: 'fixed readme',
+    });
+  });
+
+  it('reads tag pushes and branch deletions', () => {
+    expect(toGitEvent('gitlab', 'Tag Push Hook', fixture('gitlab-tag-push'))).toMatchObject({
+      kind: 'tag',
+      tag: 'v1.0.0',
+    });
+    const deleted = {
+      ...(fixture('gitlab-push') as object),
+      after: '0'.repeat(40),
+      checkout_sha: null,
+    };
+    expect(toGitEvent('gitlab', 'Push Hook', deleted)).toMatchObject({
+      kind: 'branch_deleted',
+      branch: 'master',
+    });
+  });
+
+  it('treats an update with new commits as synchronize, and a metadata-only update as ignored', () => {
+    const payload = fixture('gitlab-merge-request-update') as { object_attributes: object };
+    expect(toGitEvent('gitlab', 'Merge Request Hook', payload)).toMatchObject({
+      kind: 'pull_request',
+      action: 'synchronize',
+      number: 1,
+      branch: 'ms-viewport',
+      base: 'master',
+    });
+    const metadata = {
+      ...payload,
+      object_attributes: { ...payload.object_attributes, oldrev: undefined },
+    };
+    expect(toGitEvent('gitlab', 'Merge Request Hook', metadata)).toMatchObject({ kind: 'ignored' });
+    const merged = {
+      ...payload,
+      object_attributes: { ...payload.object_attributes, action: 'merge' },
+    };
+    expect(toGitEvent('gitlab', 'Merge Request Hook', merged)).toMatchObject({
+      action: 'closed',
+      merged: true,
+    });
+  });
+});
+
+describe('Gitea and Forgejo deliveries', () => {
+  it('reads a push, a branch deletion and a synchronized pull request', () => {
+    expect(toGitEvent('gitea', 'push', fixture('gitea-push'))).toMatchObject({
+      kind: 'push',
+      branch: 'develop',
+      sha: 'bffeb74224043ba2feb48d137756c8a9331c449a',
+      message: 'Webhooks Yay!',
+    });
+    expect(toGitEvent('gitea', 'delete', fixture('gitea-delete-branch'))).toMatchObject({
+      kind: 'branch_deleted',
+      branch: 'feature/old',
+    });
+    expect(
+      toGitEvent('gitea', 'pull_request', fixture('gitea-pull-request-synchronized')),
+    ).toMatchObject({
+      kind: 'pull_request',
+      action: 'synchronize',
+      number: 7,
+      branch: 'feature',
+    });
+  });
+});
+
+describe('delivery headers and repository keys', () => {
+  it('reads the delivery id and event for each provider', () => {
+    expect(
+      readDelivery('github', new Headers({ 'x-github-delivery': 'd1', 'x-github-event': 'push' })),
+    ).toEqual({
+      id: 'd1',
+      event: 'push',
+    });
+    expect(
+      readDelivery(
+        'gitlab',
+        new Headers({ 'x-gitlab-event-uuid': 'u1', 'x-gitlab-event': 'Push Hook' }),
+      ),
+    ).toEqual({ id: 'u1', event: 'Push Hook' });
+    expect(
+      readDelivery('gitea', new Headers({ 'x-forgejo-delivery': 'f1', 'x-forgejo-event': 'push' })),
+    ).toEqual({
+      id: 'f1',
+      event: 'push',
+    });
+    expect(readDelivery('github', new Headers({ 'x-github-event': 'push' }))).toBeNull();
+  });
+
+  it('makes https, ssh and .git forms of one repository equal', () => {
+    const key = 'github.com/codertocat/hello-world';
+    expect(repoKey('https://github.com/Codertocat/Hello-World.git')).toBe(key);
+    expect(repoKey('https://github.com/Codertocat/Hello-World')).toBe(key);
+    expect(repoKey('git@github.com:Codertocat/Hello-World.git')).toBe(key);
+    expect(repoKey('ssh://git@github.com/Codertocat/Hello-World.git')).toBe(key);
+    expect(repoKey('/tmp/repos/app.git')).toBe('/tmp/repos/app');
+  });
+});
