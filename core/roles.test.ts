@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveRole, roleAtLeast } from './roles';
+import { effectiveRole, roleAtLeast, scopeCeiling } from './roles';
 
 describe('roles', () => {
   it('orders viewer < developer < admin < owner', () => {
@@ -15,5 +15,11 @@ describe('roles', () => {
     expect(effectiveRole('owner', 'admin')).toBe('admin');
     expect(effectiveRole('viewer', 'admin')).toBe('viewer');
     expect(effectiveRole('owner')).toBe('owner');
+  });
+
+  it('names the role each token scope stands for', () => {
+    expect(scopeCeiling('read')).toBe('viewer');
+    expect(scopeCeiling('write')).toBe('developer');
+    expect(scopeCeiling('admin')).toBe('admin');
   });
 });

@@ -10,6 +10,11 @@ const SCOPE_CEILING: Record<TokenScope, Role> = {
   admin: 'admin',
 };
 
+/** The highest role a token of this scope acts with: minting one needs at least that role. */
+export function scopeCeiling(scope: TokenScope): Role {
+  return SCOPE_CEILING[scope];
+}
+
 export function roleAtLeast(role: Role, minimum: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(minimum);
 }

@@ -8,6 +8,11 @@ import { postgresTarget, startNeonProxy } from '../dev/neon-proxy';
 import { startPostgres } from '../dev/postgres';
 import { startRedisBridge } from '../dev/redis-bridge';
 import { startRedis } from '../dev/redis-server';
+import { startGitHubOAuthDouble } from './github-oauth-double';
+import { startOidcProvider } from './oidc-provider';
+
+/** The origin the Worker tests send requests to (test/workers/harness.ts) and its PUBLIC_URL. */
+const PUBLIC_URL = 'http://sparki.test';
 
 declare module 'vitest' {
   interface ProvidedContext {
@@ -17,6 +22,14 @@ declare module 'vitest' {
     redisRestToken: string;
     jwtSigningKeys: string;
     encryptionKey: string;
+    publicUrl: string;
+    oidcIssuer: string;
+    oidcClientId: string;
+    oidcClientSecret: string;
+    githubClientId: string;
+    githubClientSecret: string;
+    githubOAuthBaseUrl: string;
+    githubApiBaseUrl: string;
   }
 }
 
@@ -47,7 +60,21 @@ export default async function setup(project: TestProject) {
   project.provide('jwtSigningKeys', keys.JWT_SIGNING_KEYS);
   project.provide('encryptionKey', keys.ENCRYPTION_KEY);
 
+  // A real OpenID Provider; GitHub has no local edition, so a double of its documented API.
+  const oidc = await startOidcProvider(`${PUBLIC_URL}/api/auth/oidc/oidc/callback`);
+  const github = await startGitHubOAuthDouble();
+  project.provide('publicUrl', PUBLIC_URL);
+  project.provide('oidcIssuer', oidc.issuer);
+  project.provide('oidcClientId', oidc.clientId);
+  project.provide('oidcClientSecret', oidc.clientSecret);
+  project.provide('githubClientId', github.clientId);
+  project.provide('githubClientSecret', github.clientSecret);
+  project.provide('githubOAuthBaseUrl', github.oauthBaseUrl);
+  project.provide('githubApiBaseUrl', github.apiBaseUrl);
+
   return async () => {
+    await github.close();
+    await oidc.close();
     await bridge?.close();
     await redis?.stop();
     await proxy.close();

@@ -6,6 +6,23 @@ const optionalString = z
   .optional()
   .transform((value) => value || undefined);
 
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+// Identity-provider endpoints must be https; plain http only reaches a provider on this machine
+// (the local stack and the tests), never one across a network.
+const providerUrl = optionalString.pipe(
+  z
+    .url()
+    .refine(
+      (url) => {
+        const { protocol, hostname } = new URL(url);
+        return protocol === 'https:' || (protocol === 'http:' && LOOPBACK_HOSTS.has(hostname));
+      },
+      { message: 'must be an https:// URL (http:// only for a loopback host)' },
+    )
+    .optional(),
+);
+
 const ConfigSchema = z
   .object({
     DATABASE_URL: z
@@ -23,10 +40,30 @@ const ConfigSchema = z
     ENCRYPTION_KEY: z
       .string({ error: 'ENCRYPTION_KEY is not set' })
       .regex(/^[A-Za-z0-9_-]{43}=?$/, 'ENCRYPTION_KEY must be 32 bytes, base64url-encoded'),
+    OIDC_ISSUER: providerUrl,
+    OIDC_CLIENT_ID: optionalString,
+    OIDC_CLIENT_SECRET: optionalString,
+    GITHUB_CLIENT_ID: optionalString,
+    GITHUB_CLIENT_SECRET: optionalString,
+    GITHUB_OAUTH_BASE_URL: providerUrl,
+    GITHUB_API_BASE_URL: providerUrl,
   })
   .refine((c) => Boolean(c.UPSTASH_REDIS_REST_URL) === Boolean(c.UPSTASH_REDIS_REST_TOKEN), {
     message: 'UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN must be set together',
     path: ['UPSTASH_REDIS_REST_TOKEN'],
+  })
+  .refine(
+    (c) =>
+      new Set([Boolean(c.OIDC_ISSUER), Boolean(c.OIDC_CLIENT_ID), Boolean(c.OIDC_CLIENT_SECRET)])
+        .size === 1,
+    {
+      message: 'OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set together',
+      path: ['OIDC_ISSUER'],
+    },
+  )
+  .refine((c) => Boolean(c.GITHUB_CLIENT_ID) === Boolean(c.GITHUB_CLIENT_SECRET), {
+    message: 'GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET must be set together',
+    path: ['GITHUB_CLIENT_SECRET'],
   });
 
 export type Config = z.infer<typeof ConfigSchema>;

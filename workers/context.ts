@@ -19,5 +19,7 @@ export type HonoEnv = {
     logger: Logger;
     services: Services;
     principal: Principal | null;
+    /** Set by a route whose response carries a fresh secret: it is never stored for replay. */
+    idempotencySkip: boolean;
   };
 };

@@ -13,12 +13,15 @@ const statusByCode = {
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  idempotency_in_progress: 409,
   gone: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  idempotency_key_mismatch: 422,
   rate_limited: 429,
   internal_error: 500,
   misconfigured: 500,
+  bad_gateway: 502,
   not_ready: 503,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
@@ -55,6 +58,9 @@ function errorResponse(description: string) {
 /** Spread into every route's `responses` so the spec lists the shared failures. */
 export const openApiErrorResponses = {
   400: errorResponse('The request was malformed or failed validation.'),
+  429: errorResponse(
+    'Too many requests (rate limit or API quota); retry after `Retry-After` seconds.',
+  ),
   500: errorResponse('Something went wrong on our side; the request id helps us find it.'),
 };
 

@@ -1,5 +1,6 @@
 import { relayOutbox } from '../queues/outbox';
 import { createLogger } from './logger';
+import { deleteExpiredIdempotencyKeys } from './middleware/idempotency';
 import { createServices } from './services';
 
 export async function handleScheduled(
@@ -10,8 +11,12 @@ export async function handleScheduled(
   const logger = createLogger({ cron: controller.cron }, env.LOG_LEVEL);
   const scoped = createServices(env);
   try {
-    const result = await relayOutbox(env, scoped.services.db(), new Date(controller.scheduledTime));
+    const db = scoped.services.db();
+    const now = new Date(controller.scheduledTime);
+    const result = await relayOutbox(env, db, now);
     logger.info('outbox_relayed', result);
+    const expired = await deleteExpiredIdempotencyKeys(db, now);
+    logger.info('idempotency_keys_expired', { deleted: expired });
   } finally {
     ctx.waitUntil(scoped.close());
   }

@@ -75,3 +75,5 @@ export const idempotencyStatus = pgEnum('idempotency_status', ['in_progress', 'c
 export const auditResult = pgEnum('audit_result', ['success', 'failure', 'denied']);
 
 export const emailTokenPurpose = pgEnum('email_token_purpose', ['verify_email', 'reset_password']);
+
+export const wsTicketPurpose = pgEnum('ws_ticket_purpose', ['build-logs']);

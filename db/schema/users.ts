@@ -1,5 +1,5 @@
 import { relations, sql } from 'drizzle-orm';
-import { check, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { check, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { apiTokens } from './api-tokens';
 import { id, timestamps, timestamptz } from './columns';
 import { memberships } from './memberships';
@@ -17,6 +17,8 @@ export const users = pgTable(
     // TOTP seed, AES-GCM encrypted; enrolment is pending until mfa_enabled_at is set.
     totpSecretEncrypted: text('totp_secret_encrypted'),
     mfaEnabledAt: timestamptz('mfa_enabled_at'),
+    // The newest TOTP time step accepted: a code is refused unless its step is later (no replay).
+    totpLastStep: integer('totp_last_step'),
     disabledAt: timestamptz('disabled_at'),
     ...timestamps,
   },

@@ -17,6 +17,7 @@ const EXPECTED_TABLES = [
   'identities',
   'invites',
   'memberships',
+  'mfa_challenges',
   'outbox',
   'pipelines',
   'projects',
@@ -27,6 +28,7 @@ const EXPECTED_TABLES = [
   'users',
   'webhook_deliveries',
   'workspaces',
+  'ws_tickets',
 ];
 
 /**

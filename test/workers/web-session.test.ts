@@ -70,3 +70,28 @@ describe('dashboard cookie sessions', () => {
     expect(own.status).toBe(201);
   });
 });
+
+describe('a stale session cookie', () => {
+  it('leaves the browser anonymous, so it can sign in again', async () => {
+    const { email, response } = await cookieLogin();
+    const cookie = cookieHeader(response);
+    const logout = await fetchWorker('/api/auth/logout', {
+      method: 'POST',
+      headers: { cookie, origin: new URL(env.PUBLIC_URL).origin },
+    });
+    expect(logout.status).toBe(204);
+
+    const me = await fetchWorker('/api/me', { headers: { cookie } });
+    expect(me.status).toBe(401);
+    const again = await fetchWorker('/api/auth/login', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        cookie,
+        origin: new URL(env.PUBLIC_URL).origin,
+      },
+      body: JSON.stringify({ email, password: PASSWORD, session: 'cookie' }),
+    });
+    expect(again.status).toBe(200);
+  });
+});

@@ -6,6 +6,7 @@ import { recordAudit } from '../audit';
 import { authorizeProject, authorizeWorkspace } from '../auth/authorize';
 import { randomSecret } from '../auth/crypto';
 import { ApiError, openApiErrorResponses } from '../errors';
+import { skipIdempotencyStorage } from '../middleware/idempotency';
 import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
 
@@ -114,6 +115,8 @@ projectRoutes.openapi(
     const access = await authorizeWorkspace(c, id, 'developer');
     const { db, config } = c.get('services');
     const webhookSecret = randomSecret('whsec_');
+    // The response carries the secret once; it must not sit in the idempotency store.
+    skipIdempotencyStorage(c);
     const created = await db().transaction(async (tx) => {
       const [project] = await tx
         .insert(projects)

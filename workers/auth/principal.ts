@@ -86,6 +86,11 @@ async function tokenPrincipal(c: Context<HonoEnv>, token: string): Promise<Princ
   };
 }
 
+function anonymousIfRejected(err: unknown): null {
+  if (err instanceof ApiError && err.code === 'unauthorized') return null;
+  throw err;
+}
+
 /**
  * Establishes who is calling (or null) from `Authorization: Bearer` (access token or personal
  * access token) or the dashboard's cookie. Cookie-authenticated mutations must come from our
@@ -102,7 +107,9 @@ export function authenticate(): MiddlewareHandler<HonoEnv> {
     let principal: Principal | null = null;
     if (bearer?.startsWith(PAT_PREFIX)) principal = await tokenPrincipal(c, bearer);
     else if (bearer) principal = await sessionPrincipal(c, bearer, false);
-    else if (cookie) principal = await sessionPrincipal(c, cookie, true);
+    // A stale cookie makes the browser anonymous rather than locked out: it could not sign in
+    // again otherwise, since the login routes run behind this middleware too.
+    else if (cookie) principal = await sessionPrincipal(c, cookie, true).catch(anonymousIfRejected);
 
     if (principal?.kind === 'session' && principal.viaCookie && MUTATING.has(c.req.method)) {
       const origin = c.req.header('origin');

@@ -1,15 +1,18 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, desc, eq, gt, isNull } from 'drizzle-orm';
 import type { Context } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { deleteCookie, getCookie } from 'hono/cookie';
 import { sessions, users } from '../../db/schema';
 import { recordAudit } from '../audit';
 import type { HonoEnv } from '../context';
 import { ApiError, openApiErrorResponses } from '../errors';
 import { recordingMailer } from '../mail/mailer';
+import { rateLimit } from '../middleware/rate-limit';
 import { newRouter } from '../router';
 import { signingKeys } from './access-tokens';
 import { consumeEmailToken, createEmailToken } from './email-tokens';
+import { startMfaStep } from './mfa';
+import { MfaChallengeSchema } from './mfa-schemas';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password';
 import { ACCESS_COOKIE, REFRESH_COOKIE, requireSession } from './principal';
 import {
@@ -25,13 +28,8 @@ import {
   TokenPairSchema,
   UserSchema,
 } from './schemas';
-import {
-  type IssuedTokens,
-  revokeSession,
-  rotateRefreshToken,
-  SESSION_TTL_MS,
-  startSession,
-} from './sessions';
+import { revokeSession, rotateRefreshToken } from './sessions';
+import { sessionBody, signIn } from './sign-in';
 
 const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
 const body = <T extends z.ZodType>(schema: T) => ({ body: { ...json(schema), required: true } });
@@ -57,21 +55,13 @@ function toUser(row: typeof users.$inferSelect) {
   };
 }
 
-function setSessionCookies(c: Context<HonoEnv>, tokens: IssuedTokens) {
-  const options = { path: '/', secure: true, httpOnly: true, sameSite: 'Lax' as const };
-  setCookie(c, ACCESS_COOKIE, tokens.access_token, { ...options, maxAge: tokens.expires_in });
-  setCookie(c, REFRESH_COOKIE, tokens.refresh_token, {
-    ...options,
-    maxAge: SESSION_TTL_MS / 1000,
-  });
-}
-
 export const authRoutes = newRouter();
 
 authRoutes.openapi(
   createRoute({
     method: 'post',
     path: '/api/auth/signup',
+    middleware: [rateLimit('signup')] as const,
     tags: ['auth'],
     summary: 'Create an account; a verification link is mailed',
     description: 'Answers the same whether or not the address already has an account.',
@@ -156,14 +146,19 @@ authRoutes.openapi(
   createRoute({
     method: 'post',
     path: '/api/auth/login',
+    middleware: [rateLimit('login')] as const,
     tags: ['auth'],
     summary: 'Sign in with email and password',
+    description:
+      'For an account with MFA the answer is an `MfaChallenge`: finish with POST /api/auth/mfa/verify.',
     request: body(LoginSchema),
     responses: {
       200: {
         description: 'Signed in: a token pair, or cookies when `session` is `cookie`',
         content: {
-          'application/json': { schema: z.union([TokenPairSchema, CookieSessionSchema]) },
+          'application/json': {
+            schema: z.union([TokenPairSchema, CookieSessionSchema, MfaChallengeSchema]),
+          },
         },
       },
       ...openApiErrorResponses,
@@ -194,27 +189,18 @@ authRoutes.openapi(
         'Confirm your email address first; the link was mailed at signup',
       );
     }
-    const tokens = await db.transaction(async (tx) => {
+    const outcome = await db.transaction(async (tx) => {
       if (check.needsRehash) {
         await tx
           .update(users)
           .set({ passwordHash: await hashPassword(input.password) })
           .where(eq(users.id, user.id));
       }
-      const issued = await startSession(c, tx, user.id);
-      await recordAudit(tx, c, {
-        action: 'auth.login',
-        actorId: user.id,
-        targetType: 'session',
-        targetId: issued.session_id,
-      });
-      return issued;
+      if (user.mfaEnabledAt) return { mfa: await startMfaStep(c, tx, user.id) };
+      return { tokens: await signIn(c, tx, user.id) };
     });
-    if (input.session === 'cookie') {
-      setSessionCookies(c, tokens);
-      return c.json({ session_id: tokens.session_id, expires_in: tokens.expires_in }, 200);
-    }
-    return c.json(tokens, 200);
+    if ('mfa' in outcome) return c.json(outcome.mfa, 200);
+    return c.json(sessionBody(c, outcome.tokens, input.session), 200);
   },
 );
 
@@ -222,6 +208,7 @@ authRoutes.openapi(
   createRoute({
     method: 'post',
     path: '/api/auth/refresh',
+    middleware: [rateLimit('token_refresh')] as const,
     tags: ['auth'],
     summary: 'Exchange a refresh token for a new pair (the old one stops working)',
     description: 'Presenting a refresh token a second time revokes its whole session.',
@@ -244,11 +231,7 @@ authRoutes.openapi(
     const presented = fromBody ?? cookie;
     if (!presented) throw new ApiError('unauthorized', 'No refresh token presented');
     const tokens = await rotateRefreshToken(c, presented);
-    if (!fromBody) {
-      setSessionCookies(c, tokens);
-      return c.json({ session_id: tokens.session_id, expires_in: tokens.expires_in }, 200);
-    }
-    return c.json(tokens, 200);
+    return c.json(sessionBody(c, tokens, fromBody ? 'token' : 'cookie'), 200);
   },
 );
 
@@ -283,6 +266,7 @@ authRoutes.openapi(
   createRoute({
     method: 'post',
     path: '/api/auth/password-reset',
+    middleware: [rateLimit('password_reset')] as const,
     tags: ['auth'],
     summary: 'Mail a password reset link',
     description: 'Answers the same whether or not the address has an account.',
@@ -312,6 +296,7 @@ authRoutes.openapi(
   createRoute({
     method: 'post',
     path: '/api/auth/password-reset/confirm',
+    middleware: [rateLimit('password_reset_confirm')] as const,
     tags: ['auth'],
     summary: 'Set a new password with the mailed token; every session is signed out',
     request: body(PasswordResetConfirmSchema),

@@ -13,7 +13,7 @@ export interface CheckResult {
 const CHECK_TIMEOUT_MS = 3_000;
 
 export const REDIS_ABSENT_DEGRADES =
-  'rate limits, API quotas, idempotency caching and WebSocket tickets are disabled';
+  'rate limits and API quotas are off (idempotency keys and WebSocket tickets live in Postgres and keep working)';
 
 async function timed(probe: () => Promise<unknown>): Promise<CheckResult> {
   const started = Date.now();

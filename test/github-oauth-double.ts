@@ -1,0 +1,196 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import getPort from 'get-port';
+
+export interface GitHubTestUser {
+  id: number;
+  login: string;
+  name: string | null;
+  emails: { email: string; primary: boolean; verified: boolean }[];
+}
+
+export interface GitHubOAuthDouble {
+  /** Where `/login/oauth/*` lives (GITHUB_OAUTH_BASE_URL). */
+  oauthBaseUrl: string;
+  /** The REST API, at `/api/v3` as on GitHub Enterprise Server (GITHUB_API_BASE_URL). */
+  apiBaseUrl: string;
+  clientId: string;
+  clientSecret: string;
+  close(): Promise<void>;
+}
+
+interface IssuedCode {
+  login: string;
+  redirectUri: string;
+  codeChallenge: string;
+}
+
+const DOCS =
+  'https://docs.github.com/apps/oauth-apps/maintaining-oauth-apps/troubleshooting-oauth-app-access-token-request-errors';
+
+function sameSecret(a: string, b: string) {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+async function readBody(req: IncomingMessage) {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function json(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+}
+
+/**
+ * A test double of GitHub's OAuth app flow, since no GitHub runs locally. It follows GitHub's
+ * documented behaviour: the authorize redirect with `code` and `state`, the token endpoint
+ * (form or JSON by `Accept`, errors as HTTP 200 with an `error` field, PKCE S256 checked,
+ * codes single use and bound to `redirect_uri`), and `GET /user` and `GET /user/emails`
+ * behind the token. GitHub's sign-in page is replaced by the `login` parameter (which
+ * GitHub documents as a hint) naming a user the test registered with `POST /_test/users`.
+ */
+export async function startGitHubOAuthDouble(): Promise<GitHubOAuthDouble> {
+  const port = await getPort({ host: '127.0.0.1' });
+  const base = `http://127.0.0.1:${port}`;
+  const clientId = `Iv1.${randomBytes(8).toString('hex')}`;
+  const clientSecret = randomBytes(20).toString('hex');
+  const users = new Map<string, GitHubTestUser>();
+  const codes = new Map<string, IssuedCode>();
+  const tokens = new Map<string, string>();
+
+  function authorize(url: URL, res: ServerResponse) {
+    const q = url.searchParams;
+    if (q.get('client_id') !== clientId) return json(res, 404, { message: 'Not Found' });
+    const login = q.get('login') ?? '';
+    const redirectUri = q.get('redirect_uri') ?? '';
+    if (!users.has(login) || !redirectUri) {
+      return json(res, 400, { message: 'The test must name a registered user in `login`' });
+    }
+    const target = new URL(redirectUri);
+    if (q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge')) {
+      target.searchParams.set('error', 'invalid_request');
+    } else {
+      const code = randomBytes(10).toString('hex');
+      codes.set(code, { login, redirectUri, codeChallenge: q.get('code_challenge')! });
+      target.searchParams.set('code', code);
+    }
+    const state = q.get('state');
+    if (state) target.searchParams.set('state', state);
+    res.writeHead(302, { location: target.href }).end();
+  }
+
+  async function accessToken(req: IncomingMessage, res: ServerResponse) {
+    const form = new URLSearchParams(await readBody(req));
+    const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const [basicId, basicSecret] = basic
+      ? Buffer.from(basic, 'base64').toString().split(':').map(decodeURIComponent)
+      : [];
+    const id = form.get('client_id') ?? basicId ?? '';
+    const secret = form.get('client_secret') ?? basicSecret ?? '';
+    const code = codes.get(form.get('code') ?? '');
+    codes.delete(form.get('code') ?? '');
+    const verifier = form.get('code_verifier') ?? '';
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    let answer: Record<string, string>;
+    if (id !== clientId || !sameSecret(secret, clientSecret)) {
+      answer = {
+        error: 'incorrect_client_credentials',
+        error_description: 'The client_id and/or client_secret passed are incorrect.',
+        error_uri: `${DOCS}#incorrect-client-credentials`,
+      };
+    } else if (!code || code.codeChallenge !== challenge) {
+      answer = {
+        error: 'bad_verification_code',
+        error_description: 'The code passed is incorrect or expired.',
+        error_uri: `${DOCS}#bad-verification-code`,
+      };
+    } else if (form.get('redirect_uri') !== code.redirectUri) {
+      answer = {
+        error: 'redirect_uri_mismatch',
+        error_description:
+          'The redirect_uri MUST match the registered callback URL for this application.',
+        error_uri: `${DOCS}#redirect-uri-mismatch`,
+      };
+    } else {
+      const token = `gho_${randomBytes(18).toString('base64url')}`;
+      tokens.set(token, code.login);
+      answer = { access_token: token, token_type: 'bearer', scope: 'read:user,user:email' };
+    }
+    if (req.headers.accept?.includes('application/json')) return json(res, 200, answer);
+    res.writeHead(200, { 'content-type': 'application/x-www-form-urlencoded' });
+    res.end(new URLSearchParams(answer).toString());
+  }
+
+  function api(req: IncomingMessage, path: string, res: ServerResponse) {
+    const token = /^(?:Bearer|token) (\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const user = users.get(tokens.get(token ?? '') ?? '');
+    if (!user) {
+      return json(res, 401, {
+        message: 'Bad credentials',
+        documentation_url: 'https://docs.github.com/rest',
+        status: '401',
+      });
+    }
+    if (path === '/user') {
+      const primary = user.emails.find((e) => e.primary);
+      return json(res, 200, {
+        login: user.login,
+        id: user.id,
+        node_id: randomUUID(),
+        type: 'User',
+        name: user.name,
+        email: primary?.email ?? null,
+      });
+    }
+    return json(
+      res,
+      200,
+      user.emails.map((e) => ({ ...e, visibility: e.primary ? 'private' : null })),
+    );
+  }
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', base);
+    const route = `${req.method} ${url.pathname}`;
+    const fail = (error: Error) => json(res, 500, { message: error.message });
+    switch (route) {
+      case 'GET /login/oauth/authorize':
+        return authorize(url, res);
+      case 'POST /login/oauth/access_token':
+        return void accessToken(req, res).catch(fail);
+      case 'GET /api/v3/user':
+      case 'GET /api/v3/user/emails':
+        return api(req, url.pathname.slice('/api/v3'.length), res);
+      case 'POST /_test/users':
+        return void readBody(req)
+          .then((body) => {
+            const user = JSON.parse(body) as GitHubTestUser;
+            users.set(user.login, user);
+            res.writeHead(201).end();
+          })
+          .catch(fail);
+      default:
+        return json(res, 404, {
+          message: 'Not Found',
+          documentation_url: 'https://docs.github.com/rest',
+        });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+
+  return {
+    oauthBaseUrl: base,
+    apiBaseUrl: `${base}/api/v3`,
+    clientId,
+    clientSecret,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,330 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Context } from 'hono';
+import { encryptSecret } from '../../core/secret-box';
+import { newTotpSecret, totpUri } from '../../core/totp';
+import type { Transaction } from '../../db/client';
+import { type User, users } from '../../db/schema';
+import { recordAudit } from '../audit';
+import type { HonoEnv } from '../context';
+import { ApiError, openApiErrorResponses } from '../errors';
+import { type AccountKey, rateLimit } from '../middleware/rate-limit';
+import { json, jsonBody } from '../openapi';
+import { newRouter } from '../router';
+import {
+  consumeSecondFactor,
+  disableMfa,
+  lockMfaChallenge,
+  mfaChallengeUser,
+  passwordMatches,
+  replaceRecoveryCodes,
+  type SecondFactorProof,
+  settleMfaChallenge,
+  unusedRecoveryCodes,
+} from './mfa';
+import {
+  DisableMfaSchema,
+  MfaStatusSchema,
+  MfaVerifySchema,
+  RecoveryCodesSchema,
+  RegenerateRecoveryCodesSchema,
+  TotpConfirmSchema,
+  TotpEnrolmentSchema,
+} from './mfa-schemas';
+import { requireSession } from './principal';
+import { CookieSessionSchema, TokenPairSchema } from './schemas';
+import { sessionBody, signIn } from './sign-in';
+
+async function signedInUser(c: Context<HonoEnv>): Promise<User> {
+  const principal = requireSession(c);
+  const [user] = await c
+    .get('services')
+    .db()
+    .select()
+    .from(users)
+    .where(eq(users.id, principal.userId));
+  if (!user) throw new ApiError('unauthorized', 'Authentication required');
+  return user;
+}
+
+function requireMfaOn(user: User) {
+  if (!user.mfaEnabledAt) throw new ApiError('conflict', 'Two-factor authentication is not on');
+}
+
+/** Secrets shown once must not linger in a browser or proxy cache. */
+function noStore(c: Context<HonoEnv>) {
+  c.header('Cache-Control', 'no-store');
+}
+
+/**
+ * Runs an MFA change only after the password (when the account has one) and a second factor
+ * check out; the attempt is audited as `action` either way, the change in the same transaction.
+ */
+async function reauthenticated<T>(
+  c: Context<HonoEnv>,
+  user: User,
+  proof: SecondFactorProof & { password?: string | undefined },
+  action: string,
+  change: (tx: Transaction) => Promise<T>,
+): Promise<T> {
+  const { config, db } = c.get('services');
+  const passwordOk = await passwordMatches(user, proof.password);
+  const outcome = await db().transaction(async (tx) => {
+    const factor = passwordOk
+      ? await consumeSecondFactor(tx, config.ENCRYPTION_KEY, user, proof)
+      : null;
+    const audit = { action, targetType: 'user', targetId: user.id };
+    if (!factor) {
+      await recordAudit(tx, c, { ...audit, result: 'failure' });
+      return { ok: false } as const;
+    }
+    const value = await change(tx);
+    await recordAudit(tx, c, { ...audit, metadata: { factor } });
+    return { ok: true, value } as const;
+  });
+  if (!outcome.ok) throw new ApiError('unauthorized', 'Password or code is incorrect');
+  return outcome.value;
+}
+
+/** Wrong codes count against the account the sign-in step belongs to, not only the address. */
+const challengedAccount: AccountKey = async (c) => {
+  const body: unknown = await c.req.json().catch(() => undefined);
+  const token =
+    body && typeof body === 'object' && 'mfa_token' in body ? body.mfa_token : undefined;
+  if (typeof token !== 'string') return undefined;
+  const userId = await mfaChallengeUser(c.get('services').db(), token);
+  return userId ? `user:${userId}` : undefined;
+};
+
+export const mfaRoutes = newRouter();
+
+mfaRoutes.openapi(
+  createRoute({
+    method: 'get',
+    path: '/api/me/mfa',
+    tags: ['mfa'],
+    summary: 'Whether two-factor authentication is on, and how many recovery codes are left',
+    responses: {
+      200: { description: 'Status', ...json(MfaStatusSchema) },
+      ...openApiErrorResponses,
+    },
+  }),
+  async (c) => {
+    const user = await signedInUser(c);
+    return c.json(
+      {
+        enabled: user.mfaEnabledAt !== null,
+        enabled_at: user.mfaEnabledAt?.toISOString() ?? null,
+        enrolment_pending: user.mfaEnabledAt === null && user.totpSecretEncrypted !== null,
+        recovery_codes_remaining: await unusedRecoveryCodes(c.get('services').db(), user.id),
+      },
+      200,
+    );
+  },
+);
+
+mfaRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/api/me/mfa/totp',
+    tags: ['mfa'],
+    summary: 'Start TOTP enrolment: a new secret for an authenticator app',
+    description:
+      'The secret is returned only in this answer. MFA is not on until the first code is confirmed; starting again replaces a pending secret.',
+    responses: {
+      201: {
+        description: 'Scan the URI or type the secret, then confirm',
+        ...json(TotpEnrolmentSchema),
+      },
+      409: { description: 'MFA is already on' },
+      ...openApiErrorResponses,
+    },
+  }),
+  async (c) => {
+    const user = await signedInUser(c);
+    const { config, db } = c.get('services');
+    if (user.mfaEnabledAt) {
+      throw new ApiError('conflict', 'Two-factor authentication is already on; turn it off first');
+    }
+    const secret = newTotpSecret();
+    const sealed = await encryptSecret(config.ENCRYPTION_KEY, secret);
+    await db().transaction(async (tx) => {
+      const [pending] = await tx
+        .update(users)
+        .set({ totpSecretEncrypted: sealed, totpLastStep: null })
+        .where(and(eq(users.id, user.id), isNull(users.mfaEnabledAt)))
+        .returning({ id: users.id });
+      if (!pending) throw new ApiError('conflict', 'Two-factor authentication is already on');
+      await recordAudit(tx, c, {
+        action: 'mfa.enrolment_started',
+        targetType: 'user',
+        targetId: user.id,
+      });
+    });
+    noStore(c);
+    return c.json({ otpauth_uri: totpUri(secret, user.email), secret }, 201);
+  },
+);
+
+mfaRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/api/me/mfa/totp/confirm',
+    tags: ['mfa'],
+    summary: 'Confirm enrolment with a code; MFA turns on and ten recovery codes are issued',
+    description: 'The recovery codes are returned only in this answer.',
+    request: jsonBody(TotpConfirmSchema),
+    middleware: [rateLimit('mfa')] as const,
+    responses: {
+      200: { description: 'MFA is on', ...json(RecoveryCodesSchema) },
+      401: { description: 'The code is not valid' },
+      409: { description: 'MFA is already on' },
+      ...openApiErrorResponses,
+    },
+  }),
+  async (c) => {
+    const user = await signedInUser(c);
+    const { code } = c.req.valid('json');
+    const { config, db } = c.get('services');
+    if (user.mfaEnabledAt)
+      throw new ApiError('conflict', 'Two-factor authentication is already on');
+    const pendingSecret = user.totpSecretEncrypted;
+    if (!pendingSecret) {
+      throw new ApiError('bad_request', 'Start enrolment first (POST /api/me/mfa/totp)');
+    }
+    const codes = await db().transaction(async (tx) => {
+      if (!(await consumeSecondFactor(tx, config.ENCRYPTION_KEY, user, { code }))) return null;
+      const [enabled] = await tx
+        .update(users)
+        .set({ mfaEnabledAt: new Date() })
+        .where(
+          and(
+            eq(users.id, user.id),
+            isNull(users.mfaEnabledAt),
+            eq(users.totpSecretEncrypted, pendingSecret),
+          ),
+        )
+        .returning({ id: users.id });
+      if (!enabled) throw new ApiError('conflict', 'Enrolment changed meanwhile; start again');
+      const issued = await replaceRecoveryCodes(tx, user.id);
+      await recordAudit(tx, c, { action: 'mfa.enabled', targetType: 'user', targetId: user.id });
+      return issued;
+    });
+    if (!codes) {
+      throw new ApiError(
+        'unauthorized',
+        'The code is not valid; enter the current one from the app',
+      );
+    }
+    noStore(c);
+    return c.json({ recovery_codes: codes }, 200);
+  },
+);
+
+mfaRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/api/me/mfa/recovery-codes',
+    tags: ['mfa'],
+    summary: 'Replace your recovery codes (needs your password and a current code)',
+    description: 'The old codes stop working; the new ones are returned only in this answer.',
+    request: jsonBody(RegenerateRecoveryCodesSchema),
+    middleware: [rateLimit('mfa')] as const,
+    responses: {
+      200: { description: 'New codes', ...json(RecoveryCodesSchema) },
+      401: { description: 'Password or code is incorrect' },
+      409: { description: 'MFA is not on' },
+      ...openApiErrorResponses,
+    },
+  }),
+  async (c) => {
+    const user = await signedInUser(c);
+    requireMfaOn(user);
+    const codes = await reauthenticated(
+      c,
+      user,
+      c.req.valid('json'),
+      'mfa.recovery_codes_regenerated',
+      (tx) => replaceRecoveryCodes(tx, user.id),
+    );
+    noStore(c);
+    return c.json({ recovery_codes: codes }, 200);
+  },
+);
+
+mfaRoutes.openapi(
+  createRoute({
+    method: 'delete',
+    path: '/api/me/mfa',
+    tags: ['mfa'],
+    summary: 'Turn MFA off (needs your password and a current code or a recovery code)',
+    request: jsonBody(DisableMfaSchema),
+    middleware: [rateLimit('mfa')] as const,
+    responses: {
+      204: { description: 'MFA is off; the secret and recovery codes are deleted' },
+      401: { description: 'Password or code is incorrect' },
+      409: { description: 'MFA is not on' },
+      ...openApiErrorResponses,
+    },
+  }),
+  async (c) => {
+    const user = await signedInUser(c);
+    requireMfaOn(user);
+    await reauthenticated(c, user, c.req.valid('json'), 'mfa.disabled', (tx) =>
+      disableMfa(tx, user.id),
+    );
+    return c.body(null, 204);
+  },
+);
+
+mfaRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/api/auth/mfa/verify',
+    tags: ['auth', 'mfa'],
+    summary: 'Finish a sign-in that answered `mfa_required` with a TOTP code or a recovery code',
+    description: `The \`mfa_token\` lives five minutes and allows five wrong codes; then sign in again.`,
+    request: jsonBody(MfaVerifySchema),
+    middleware: [rateLimit('mfa', { account: challengedAccount })] as const,
+    responses: {
+      200: {
+        description: 'Signed in: a token pair, or cookies when `session` is `cookie`',
+        ...json(z.union([TokenPairSchema, CookieSessionSchema])),
+      },
+      401: { description: 'Wrong code, or the sign-in step expired' },
+      ...openApiErrorResponses,
+    },
+  }),
+  async (c) => {
+    const input = c.req.valid('json');
+    const { config, db } = c.get('services');
+    const outcome = await db().transaction(async (tx) => {
+      const open = await lockMfaChallenge(tx, input.mfa_token);
+      if (!open) return { kind: 'expired' } as const;
+      const { user } = open;
+      const factor = await consumeSecondFactor(tx, config.ENCRYPTION_KEY, user, input);
+      await settleMfaChallenge(tx, open.challengeId, factor !== null);
+      const audit = { actorId: user.id, targetType: 'user', targetId: user.id };
+      if (!factor) {
+        await recordAudit(tx, c, { ...audit, action: 'auth.mfa_failed', result: 'failure' });
+        return { kind: 'wrong' } as const;
+      }
+      if (factor === 'recovery_code') {
+        await recordAudit(tx, c, {
+          ...audit,
+          action: 'mfa.recovery_code_used',
+          metadata: { remaining: await unusedRecoveryCodes(tx, user.id) },
+        });
+      }
+      return { kind: 'signed_in', tokens: await signIn(c, tx, user.id, { mfa: factor }) } as const;
+    });
+    if (outcome.kind === 'expired') {
+      throw new ApiError(
+        'unauthorized',
+        'This sign-in step has expired or is finished; sign in again',
+      );
+    }
+    if (outcome.kind === 'wrong') throw new ApiError('unauthorized', 'The code is incorrect');
+    return c.json(sessionBody(c, outcome.tokens, input.session), 200);
+  },
+);

@@ -1,0 +1,185 @@
+import { and, eq, lt, lte, or } from 'drizzle-orm';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { StatusCode } from 'hono/utils/http-status';
+import {
+  IDEMPOTENCY_LEASE_MS,
+  IDEMPOTENCY_RETRY_AFTER_SECONDS,
+  IDEMPOTENCY_TTL_MS,
+  IDEMPOTENT_METHODS,
+  isReplayableStatus,
+  isValidIdempotencyKey,
+  replayableHeaders,
+  requestFingerprint,
+} from '../../core/idempotency';
+import type { Database } from '../../db/client';
+import { type IdempotencyKey, idempotencyKeys } from '../../db/schema';
+import type { HonoEnv } from '../context';
+import { ApiError, errorBody } from '../errors';
+import { clientIp } from './rate-limit';
+
+export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
+export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
+
+// Credential endpoints answer with fresh tokens, cookies, TOTP seeds and recovery codes, which must
+// not sit in a table to be handed out again; they are rate limited instead, and safe to retry.
+const UNSTORED_PATH_PREFIXES = ['/api/auth/', '/api/me/mfa'];
+
+/** For a route whose response carries a secret shown once: the key is released, not replayed. */
+export function skipIdempotencyStorage(c: Context<HonoEnv>): void {
+  c.set('idempotencySkip', true);
+}
+
+function scopeOf(c: Context<HonoEnv>): string {
+  const principal = c.get('principal');
+  if (principal?.kind === 'token') return `token:${principal.tokenId}`;
+  if (principal) return `user:${principal.userId}`;
+  return `ip:${clientIp(c) ?? 'unknown'}`;
+}
+
+/**
+ * Inserts an in-progress row for (scope, key), or takes over one that expired or whose request
+ * died (lease passed). Returns the row id when this request owns the key.
+ */
+async function claim(db: Database, scope: string, key: string, requestHash: string) {
+  const now = new Date();
+  const fresh = {
+    requestHash,
+    status: 'in_progress' as const,
+    responseStatus: null,
+    responseBody: null,
+    responseHeaders: null,
+    expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
+    createdAt: now,
+  };
+  const [row] = await db
+    .insert(idempotencyKeys)
+    .values({ scope, key, ...fresh })
+    .onConflictDoUpdate({
+      target: [idempotencyKeys.scope, idempotencyKeys.key],
+      set: fresh,
+      setWhere: or(
+        lte(idempotencyKeys.expiresAt, now),
+        and(
+          eq(idempotencyKeys.status, 'in_progress'),
+          lt(idempotencyKeys.createdAt, new Date(now.getTime() - IDEMPOTENCY_LEASE_MS)),
+        ),
+      ),
+    })
+    .returning({ id: idempotencyKeys.id });
+  return row?.id;
+}
+
+function inProgress(c: Context<HonoEnv>) {
+  return c.json(
+    errorBody(
+      c,
+      'idempotency_in_progress',
+      'A request with this Idempotency-Key is still running; retry shortly',
+    ),
+    409,
+    { 'Retry-After': String(IDEMPOTENCY_RETRY_AFTER_SECONDS) },
+  );
+}
+
+function answerExisting(c: Context<HonoEnv>, row: IdempotencyKey, requestHash: string) {
+  if (row.requestHash !== requestHash) {
+    throw new ApiError(
+      'idempotency_key_mismatch',
+      'This Idempotency-Key was already used for a different request; send a new key',
+    );
+  }
+  if (row.status === 'in_progress' || row.responseStatus === null) return inProgress(c);
+  const headers = new Headers(row.responseHeaders ?? {});
+  headers.set(IDEMPOTENT_REPLAYED_HEADER, 'true');
+  return c.newResponse(row.responseBody || null, {
+    // The table's check constraint keeps it within 100–599.
+    status: row.responseStatus as StatusCode,
+    headers,
+  });
+}
+
+function utf8(bytes: ArrayBuffer): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `Idempotency-Key` on POST/PUT/PATCH/DELETE: the first request with a key runs and its answer is
+ * kept for 24 h; a retry with the same key and request gets that answer again (marked
+ * `Idempotent-Replayed: true`), a different request with the key 422, a retry while the first
+ * still runs 409. Mount after `authenticate()`: keys are scoped to the caller.
+ */
+export function idempotency(): MiddlewareHandler<HonoEnv> {
+  return async (c, next) => {
+    const key = c.req.header(IDEMPOTENCY_KEY_HEADER);
+    if (key === undefined || !IDEMPOTENT_METHODS.has(c.req.method)) return next();
+    if (!isValidIdempotencyKey(key)) {
+      throw new ApiError('bad_request', 'Idempotency-Key must be 1–255 printable ASCII characters');
+    }
+    if (UNSTORED_PATH_PREFIXES.some((prefix) => c.req.path.startsWith(prefix))) return next();
+
+    const url = new URL(c.req.url);
+    const requestHash = await requestFingerprint(
+      c.req.method,
+      url.pathname + url.search,
+      await c.req.arrayBuffer(),
+    );
+    const db = c.get('services').db();
+    const scope = scopeOf(c);
+
+    let claimed = await claim(db, scope, key, requestHash);
+    if (!claimed) {
+      const [existing] = await db
+        .select()
+        .from(idempotencyKeys)
+        .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
+      if (existing) return answerExisting(c, existing, requestHash);
+      // The owner failed and released the key between our insert and our read: claim it again.
+      claimed = await claim(db, scope, key, requestHash);
+      if (!claimed) return inProgress(c);
+    }
+    const rowId = claimed;
+    const release = () => db.delete(idempotencyKeys).where(eq(idempotencyKeys.id, rowId));
+
+    try {
+      await next();
+    } catch (error) {
+      await release();
+      throw error;
+    }
+    const response = c.res;
+    const body =
+      c.get('idempotencySkip') || !isReplayableStatus(response.status)
+        ? undefined
+        : utf8(await response.clone().arrayBuffer());
+    try {
+      if (body === undefined) {
+        await release();
+        return;
+      }
+      await db
+        .update(idempotencyKeys)
+        .set({
+          status: 'completed',
+          responseStatus: response.status,
+          responseBody: body,
+          responseHeaders: replayableHeaders(response.headers),
+        })
+        .where(eq(idempotencyKeys.id, rowId));
+    } catch (error) {
+      // The request has run, so its answer goes out; the unfinished claim lapses with its lease.
+      c.get('logger').error('idempotency_store_failed', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  };
+}
+
+/** Cron housekeeping: expired keys are dead weight (a new request overwrites them anyway). */
+export async function deleteExpiredIdempotencyKeys(db: Database, now: Date): Promise<number> {
+  const result = await db.delete(idempotencyKeys).where(lte(idempotencyKeys.expiresAt, now));
+  return result.rowCount ?? 0;
+}
