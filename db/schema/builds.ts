@@ -1,8 +1,17 @@
 import { relations, sql } from 'drizzle-orm';
-import { check, index, integer, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
+import {
+  type AnyPgColumn,
+  check,
+  index,
+  integer,
+  pgTable,
+  text,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { createdAt, id, timestamps, timestamptz } from './columns';
 import { deployments } from './deployments';
-import { buildStatus, buildStepStatus, buildTrigger } from './enums';
+import { buildStatus, buildStepStatus, buildTrigger, environmentKind } from './enums';
 import { projects } from './projects';
 import { runners } from './runners';
 
@@ -18,8 +27,20 @@ export const builds = pgTable(
     branch: text('branch'),
     commitMessage: text('commit_message'),
     trigger: buildTrigger('trigger').notNull(),
+    // Production when built from the production branch; everything else is a preview.
+    target: environmentKind('target').notNull().default('preview'),
+    tag: text('tag'),
+    pullRequest: integer('pull_request'),
     status: buildStatus('status').notNull().default('queued'),
     runnerId: uuid('runner_id').references(() => runners.id, { onDelete: 'set null' }),
+    // Each lease a runner gets is one attempt; a job token names its attempt, so a runner
+    // that lost its lease is refused after the job was offered again.
+    attempt: integer('attempt').notNull().default(0),
+    retryOf: uuid('retry_of').references((): AnyPgColumn => builds.id, { onDelete: 'set null' }),
+    cancelRequestedAt: timestamptz('cancel_requested_at'),
+    // R2 keys, once the build has produced them.
+    artifactKey: text('artifact_key'),
+    logKey: text('log_key'),
     queuedAt: timestamptz('queued_at').notNull().defaultNow(),
     startedAt: timestamptz('started_at'),
     finishedAt: timestamptz('finished_at'),
@@ -32,6 +53,7 @@ export const builds = pgTable(
     index('builds_project_id_branch_created_at_idx').on(t.projectId, t.branch, t.createdAt),
     index('builds_runner_id_idx').on(t.runnerId),
     check('builds_number_positive', sql`${t.number} > 0`),
+    check('builds_attempt_nonnegative', sql`${t.attempt} >= 0`),
   ],
 );
 

@@ -5,6 +5,11 @@ import { deployments } from './deployments';
 import { environmentKind } from './enums';
 import { projects } from './projects';
 
+export interface EnvVarValue {
+  encrypted: string;
+  secret: boolean;
+}
+
 export const environments = pgTable(
   'environments',
   {
@@ -15,8 +20,9 @@ export const environments = pgTable(
     name: text('name').notNull(),
     kind: environmentKind('kind').notNull(),
     deployTarget: text('deploy_target').notNull().default('edge'),
-    // Name to AES-GCM ciphertext; plaintext values never reach the database.
-    envVars: jsonb('env_vars').$type<Record<string, string>>().notNull().default({}),
+    // Name to AES-GCM ciphertext; plaintext values never reach the database. Secret values are
+    // also write-only in the API and masked in build logs.
+    envVars: jsonb('env_vars').$type<Record<string, EnvVarValue>>().notNull().default({}),
     ...timestamps,
   },
   (t) => [unique('environments_project_id_name_key').on(t.projectId, t.name)],

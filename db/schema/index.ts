@@ -14,6 +14,7 @@ export * from './outbox';
 export * from './pipelines';
 export * from './projects';
 export * from './recovery-codes';
+export * from './runner-registration-tokens';
 export * from './runners';
 export * from './sessions';
 export * from './users';

@@ -23,6 +23,7 @@ const EXPECTED_TABLES = [
   'projects',
   'recovery_codes',
   'refresh_tokens',
+  'runner_registration_tokens',
   'runners',
   'sessions',
   'users',

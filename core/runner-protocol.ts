@@ -1,0 +1,154 @@
+import { z } from 'zod';
+
+/**
+ * The contract between the platform and `sparki runner`. Both sides import these schemas;
+ * docs/runner-protocol.md explains the flow.
+ *
+ * 1. An admin mints a registration token; the runner exchanges it once for its own runner
+ *    token (`POST /api/runners/register`).
+ * 2. The runner opens a WebSocket to `GET /api/runners/connect` with
+ *    `Authorization: Bearer <runner token>`; the workspace's RunnerHub accepts it.
+ * 3. The hub offers a job (`job`), which grants a lease for one attempt; heartbeats keep the
+ *    lease alive. A runner that disconnects or goes quiet loses it, and the job is offered again
+ *    (up to MAX_ATTEMPTS) or the build fails with the reason.
+ * 4. With the job token from the offer, the runner fetches the job spec and reports over HTTP:
+ *    log lines, step states, the build output, the result.
+ */
+export const RUNNER_PROTOCOL_VERSION = 1;
+export const HEARTBEAT_INTERVAL_MS = 5_000;
+export const LEASE_TTL_MS = 20_000;
+export const MAX_ATTEMPTS = 3;
+
+export const RUNNER_TOKEN_PREFIX = 'spk_rnr_';
+export const REGISTRATION_TOKEN_PREFIX = 'spk_rrt_';
+
+const BuildId = z.uuid();
+const Attempt = z.number().int().positive();
+const Labels = z.array(z.string().min(1).max(50)).max(20);
+
+export const RegisterRunnerRequestSchema = z.object({
+  registration_token: z.string().min(1).max(200),
+  name: z.string().min(1).max(100),
+  labels: Labels.default([]),
+  capacity: z.number().int().min(1).max(64).default(1),
+  version: z.string().max(50).optional(),
+});
+
+export const RegisterRunnerResponseSchema = z.object({
+  runner_id: z.uuid(),
+  runner_token: z.string(),
+});
+
+/** Runner → hub, JSON text frames. */
+export const RunnerMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('hello'),
+    version: z.literal(RUNNER_PROTOCOL_VERSION),
+    // Builds it is still running, after a reconnect: their leases carry on.
+    running: z.array(BuildId).default([]),
+  }),
+  z.object({ type: z.literal('heartbeat'), running: z.array(BuildId) }),
+  // Handing a job back unfinished (SIGTERM drain): offered again without counting a failure.
+  z.object({
+    type: z.literal('release'),
+    build_id: BuildId,
+    attempt: Attempt,
+    reason: z.string().max(500),
+  }),
+]);
+export type RunnerMessage = z.infer<typeof RunnerMessageSchema>;
+
+/** Hub → runner. */
+export const HubMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('welcome'),
+    runner_id: z.uuid(),
+    heartbeat_interval_ms: z.number().int().positive(),
+    lease_ttl_ms: z.number().int().positive(),
+  }),
+  z.object({
+    type: z.literal('job'),
+    build_id: BuildId,
+    attempt: Attempt,
+    job_token: z.string(),
+  }),
+  z.object({ type: z.literal('cancel'), build_id: BuildId, reason: z.string() }),
+  z.object({ type: z.literal('error'), message: z.string() }),
+]);
+export type HubMessage = z.infer<typeof HubMessageSchema>;
+
+/** `GET /api/jobs/{buildId}` with `Authorization: Bearer <job token>`. */
+export const JobSpecSchema = z.object({
+  build_id: BuildId,
+  project_id: z.uuid(),
+  attempt: Attempt,
+  repo_url: z.string(),
+  commit_sha: z.string(),
+  branch: z.string().nullable(),
+  root_dir: z.string(),
+  // Plain variables and decrypted secrets, for the steps' environment.
+  env: z.record(z.string(), z.string()),
+  // Names in `env` whose values must be masked in every line that leaves the runner.
+  secret_names: z.array(z.string()),
+  // Project settings that override detection (same shape as sparki.json's build fields).
+  overrides: z.record(z.string(), z.unknown()),
+  limits: z.object({
+    build_timeout_ms: z.number().int().positive(),
+    step_timeout_ms: z.number().int().positive(),
+  }),
+});
+export type JobSpec = z.infer<typeof JobSpecSchema>;
+
+export const LogStreamSchema = z.enum(['stdout', 'stderr', 'system']);
+
+/** `POST /api/jobs/{buildId}/logs`: lines in the order they were produced. */
+export const LogBatchSchema = z.object({
+  lines: z
+    .array(
+      z.object({
+        stream: LogStreamSchema,
+        text: z.string().max(64 * 1024),
+        step_id: z.string().max(100).optional(),
+        ts: z.number().int().nonnegative(),
+      }),
+    )
+    .min(1)
+    .max(1000),
+});
+export type LogBatch = z.infer<typeof LogBatchSchema>;
+
+export const StepStatusSchema = z.enum([
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'skipped',
+  'canceled',
+]);
+
+/** `POST /api/jobs/{buildId}/steps`: the plan first (all pending), then each change. */
+export const StepReportSchema = z.object({
+  steps: z
+    .array(
+      z.object({
+        id: z.string().min(1).max(100),
+        position: z.number().int().nonnegative(),
+        name: z.string().min(1).max(200),
+        command: z.string().max(10_000),
+        status: StepStatusSchema,
+        exit_code: z.number().int().nullable().optional(),
+        started_at: z.iso.datetime().nullable().optional(),
+        finished_at: z.iso.datetime().nullable().optional(),
+      }),
+    )
+    .min(1)
+    .max(100),
+});
+export type StepReport = z.infer<typeof StepReportSchema>;
+
+/** `POST /api/jobs/{buildId}/complete`. The build output goes first, with `PUT …/artifact`. */
+export const JobResultSchema = z.object({
+  status: z.enum(['succeeded', 'failed', 'canceled', 'timed_out']),
+  error: z.string().max(2000).optional(),
+});
+export type JobResult = z.infer<typeof JobResultSchema>;
