@@ -1,0 +1,10 @@
+import { Command } from 'commander';
+import { detectCommand } from './commands/detect';
+import { schemaCommand } from './commands/schema';
+
+const program = new Command('sparki')
+  .description('Sparki: zero-configuration push-to-deploy CI/CD')
+  .addCommand(detectCommand())
+  .addCommand(schemaCommand());
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,465 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { fileSystemTree } from '../../cli/fs-tree';
+import { type DetectOptions, detect } from './detect';
+import { formatPackageManager } from './toolchains';
+import { type Detection, FRAMEWORK_IDS, type FrameworkId } from './types';
+
+/** The port placeholder of a server's start command. */
+const port = (fallback: number) => `\${PORT:-${fallback}}`;
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/detect');
+
+/** Detection on a fixture directory, read through the same SourceTree the CLI uses. */
+async function detectFixture(name: string, options?: DetectOptions): Promise<Detection> {
+  return detect(await fileSystemTree(join(FIXTURES, name)), options);
+}
+
+interface Expected {
+  framework: FrameworkId;
+  /** The framework decision's evidence, proving which rule matched. */
+  because: string;
+  packageManager: string | null;
+  install: string | null;
+  build: string | null;
+  start: string | null;
+  output: string | null;
+  runtime: string;
+  runtimeVersion?: string;
+}
+
+function summary(detection: Detection): Expected {
+  const manager = detection.packageManager.value;
+  return {
+    framework: detection.framework.value!,
+    because: detection.framework.evidence,
+    packageManager: manager && formatPackageManager(manager),
+    install: detection.installCommand.value,
+    build: detection.buildCommand.value,
+    start: detection.startCommand.value,
+    output: detection.outputDirectory.value,
+    runtime: detection.runtime.value!,
+    ...(detection.runtimeVersion.value ? { runtimeVersion: detection.runtimeVersion.value } : {}),
+  };
+}
+
+const NODE_STATIC = { start: null, runtime: 'node' } as const;
+const NPM = { packageManager: 'npm', install: 'npm ci', build: 'npm run build' } as const;
+const PNPM = {
+  packageManager: 'pnpm',
+  install: 'pnpm install --frozen-lockfile',
+  build: 'pnpm run build',
+} as const;
+const BUN = {
+  packageManager: 'bun',
+  install: 'bun install --frozen-lockfile',
+  build: 'bun run build',
+} as const;
+const YARN_CLASSIC = {
+  packageManager: 'yarn',
+  install: 'yarn install --frozen-lockfile',
+  build: 'yarn build',
+} as const;
+
+const CASES: Record<string, Expected> = {
+  nextjs: {
+    framework: 'nextjs',
+    because: 'package.json depends on "next"',
+    ...NPM,
+    start: 'npm run start',
+    output: '.next',
+    runtime: 'node',
+    runtimeVersion: '22.12.0',
+  },
+  'nextjs-static-export': {
+    framework: 'nextjs',
+    because: 'package.json depends on "next"',
+    ...PNPM,
+    ...NODE_STATIC,
+    output: 'out',
+  },
+  'vite-vanilla': {
+    framework: 'vite',
+    because: 'package.json depends on "vite"',
+    ...NPM,
+    ...NODE_STATIC,
+    output: 'dist',
+  },
+  'vite-react': {
+    framework: 'vite-react',
+    because: 'package.json depends on "@vitejs/plugin-react" with "vite"',
+    ...PNPM,
+    ...NODE_STATIC,
+    output: 'dist',
+  },
+  'vite-vue': {
+    framework: 'vite-vue',
+    because: 'package.json depends on "@vitejs/plugin-vue" with "vite"',
+    ...YARN_CLASSIC,
+    ...NODE_STATIC,
+    output: 'dist',
+  },
+  'vite-svelte': {
+    framework: 'vite-svelte',
+    because: 'package.json depends on "@sveltejs/vite-plugin-svelte" with "vite"',
+    ...BUN,
+    ...NODE_STATIC,
+    output: 'dist',
+  },
+  'vite-solid': {
+    framework: 'vite-solid',
+    because: 'package.json depends on "vite-plugin-solid" with "vite"',
+    packageManager: 'yarn@4.9.2',
+    install: 'yarn install --immutable',
+    build: 'yarn build',
+    ...NODE_STATIC,
+    output: 'dist',
+  },
+  'vite-preact': {
+    framework: 'vite-preact',
+    because: 'package.json depends on "@preact/preset-vite" with "vite"',
+    ...NPM,
+    ...NODE_STATIC,
+    output: 'build',
+  },
+  'vite-lit': {
+    framework: 'vite-lit',
+    because: 'package.json depends on "lit" with "vite"',
+    ...BUN,
+    ...NODE_STATIC,
+    output: 'dist',
+  },
+  'vite-qwik': {
+    framework: 'vite-qwik',
+    because: 'package.json depends on "@builder.io/qwik" with "vite"',
+    ...NPM,
+    ...NODE_STATIC,
+    output: 'dist',
+  },
+  astro: {
+    framework: 'astro',
+    because: 'package.json depends on "astro"',
+    ...NPM,
+    ...NODE_STATIC,
+    output: 'dist',
+    runtimeVersion: '22.12.0',
+  },
+  'astro-node': {
+    framework: 'astro',
+    because: 'package.json depends on "astro"',
+    ...PNPM,
+    start: 'node ./dist/server/entry.mjs',
+    output: 'dist',
+    runtime: 'node',
+  },
+  sveltekit: {
+    framework: 'sveltekit',
+    because: 'package.json depends on "@sveltejs/kit"',
+    ...PNPM,
+    ...NODE_STATIC,
+    output: '.svelte-kit',
+  },
+  'sveltekit-static': {
+    framework: 'sveltekit',
+    because: 'package.json depends on "@sveltejs/kit"',
+    ...NPM,
+    ...NODE_STATIC,
+    output: 'build',
+  },
+  nuxt: {
+    framework: 'nuxt',
+    because: 'package.json depends on "nuxt"',
+    ...NPM,
+    start: 'node .output/server/index.mjs',
+    output: '.output',
+    runtime: 'node',
+  },
+  remix: {
+    framework: 'remix',
+    because: 'package.json depends on "@remix-run/dev"',
+    ...NPM,
+    start: 'npm run start',
+    output: 'build',
+    runtime: 'node',
+    runtimeVersion: '>=20.0.0',
+  },
+  'react-router': {
+    framework: 'react-router',
+    because: 'package.json depends on "@react-router/dev"',
+    ...NPM,
+    start: 'npm run start',
+    output: 'build',
+    runtime: 'node',
+  },
+  angular: {
+    framework: 'angular',
+    because: 'package.json depends on "@angular/core" and angular.json',
+    ...NPM,
+    ...NODE_STATIC,
+    output: 'dist/shop/browser',
+  },
+  gatsby: {
+    framework: 'gatsby',
+    because: 'package.json depends on "gatsby"',
+    ...NPM,
+    ...NODE_STATIC,
+    output: 'public',
+  },
+  docusaurus: {
+    framework: 'docusaurus',
+    because: 'package.json depends on "@docusaurus/core"',
+    ...YARN_CLASSIC,
+    ...NODE_STATIC,
+    output: 'build',
+    runtimeVersion: '>=20.0',
+  },
+  eleventy: {
+    framework: 'eleventy',
+    because: 'package.json depends on "@11ty/eleventy"',
+    ...NPM,
+    ...NODE_STATIC,
+    output: 'dist',
+  },
+  'create-react-app': {
+    framework: 'create-react-app',
+    because: 'package.json depends on "react-scripts"',
+    ...NPM,
+    ...NODE_STATIC,
+    output: 'build',
+  },
+  hugo: {
+    framework: 'hugo',
+    because: 'hugo.toml',
+    packageManager: null,
+    install: null,
+    build: 'hugo --gc --minify',
+    start: null,
+    output: 'public',
+    runtime: 'hugo',
+  },
+  'static-html': {
+    framework: 'static',
+    because: 'index.html',
+    packageManager: null,
+    install: null,
+    build: null,
+    start: null,
+    output: '.',
+    runtime: 'static',
+  },
+  express: {
+    framework: 'express',
+    because: 'package.json depends on "express"',
+    packageManager: 'npm',
+    install: 'npm ci',
+    build: null,
+    start: 'npm run start',
+    output: null,
+    runtime: 'node',
+  },
+  fastify: {
+    framework: 'fastify',
+    because: 'package.json depends on "fastify"',
+    packageManager: 'pnpm',
+    install: 'pnpm install --frozen-lockfile',
+    build: null,
+    start: 'pnpm run start',
+    output: null,
+    runtime: 'node',
+  },
+  hono: {
+    framework: 'hono',
+    because: 'package.json depends on "hono"',
+    ...BUN,
+    start: 'bun run start',
+    output: null,
+    runtime: 'node',
+  },
+  django: {
+    framework: 'django',
+    because: 'manage.py and requirements.txt lists "django"',
+    packageManager: 'pip',
+    install: 'pip install -r requirements.txt',
+    build: 'python manage.py collectstatic --noinput',
+    start: `gunicorn mysite.wsgi --bind 0.0.0.0:${port(8000)}`,
+    output: null,
+    runtime: 'python',
+    runtimeVersion: '3.12',
+  },
+  flask: {
+    framework: 'flask',
+    because: 'pyproject.toml lists "flask"',
+    packageManager: 'poetry',
+    install: 'poetry install --no-root',
+    build: null,
+    start: `poetry run gunicorn app:app --bind 0.0.0.0:${port(8000)}`,
+    output: null,
+    runtime: 'python',
+    runtimeVersion: '^3.11',
+  },
+  fastapi: {
+    framework: 'fastapi',
+    because: 'pyproject.toml lists "fastapi"',
+    packageManager: 'uv',
+    install: 'uv sync --locked',
+    build: null,
+    start: `uv run uvicorn main:app --host 0.0.0.0 --port ${port(8000)}`,
+    output: null,
+    runtime: 'python',
+    runtimeVersion: '3.13',
+  },
+  go: {
+    framework: 'go',
+    because: 'go.mod',
+    packageManager: 'go',
+    install: 'go mod download',
+    build: 'go build -o ./bin/app ./cmd/api',
+    start: './bin/app',
+    output: null,
+    runtime: 'go',
+    runtimeVersion: '1.23.4',
+  },
+  rust: {
+    framework: 'rust',
+    because: 'Cargo.toml',
+    packageManager: 'cargo',
+    install: 'cargo fetch --locked',
+    build: 'cargo build --release --locked',
+    start: './target/release/api',
+    output: null,
+    runtime: 'rust',
+    runtimeVersion: '1.82',
+  },
+  rails: {
+    framework: 'rails',
+    because: 'Gemfile lists "rails" and config/application.rb',
+    packageManager: 'bundler@2.6.9',
+    install: 'bundle install',
+    build: 'bundle exec rails assets:precompile',
+    start: `bundle exec rails server -b 0.0.0.0 -p ${port(3000)}`,
+    output: null,
+    runtime: 'ruby',
+    runtimeVersion: '3.3.6',
+  },
+  laravel: {
+    framework: 'laravel',
+    because: 'composer.json requires "laravel/framework" and artisan',
+    packageManager: 'composer',
+    install: 'composer install --no-dev --optimize-autoloader --no-interaction && npm ci',
+    build: 'npm run build',
+    start: `php artisan serve --host=0.0.0.0 --port=${port(8000)}`,
+    output: null,
+    runtime: 'php',
+    runtimeVersion: '^8.2',
+  },
+  php: {
+    framework: 'php',
+    because: 'composer.json',
+    packageManager: 'composer',
+    install: 'composer install --no-dev --optimize-autoloader --no-interaction',
+    build: null,
+    start: `php -S 0.0.0.0:${port(8000)} -t public`,
+    output: null,
+    runtime: 'php',
+    runtimeVersion: '>=8.3',
+  },
+  dockerfile: {
+    framework: 'docker',
+    because: 'Dockerfile',
+    packageManager: null,
+    install: null,
+    build: 'docker build .',
+    start: null,
+    output: null,
+    runtime: 'docker',
+  },
+  'express-dockerfile': {
+    framework: 'express',
+    because:
+      'package.json depends on "express" (wins over the Dockerfile: set "framework": "docker" to build it)',
+    packageManager: 'npm',
+    install: 'npm ci',
+    build: null,
+    start: 'npm run start',
+    output: null,
+    runtime: 'node',
+  },
+  monorepo: {
+    framework: 'node',
+    because: 'package.json without a known framework',
+    ...PNPM,
+    packageManager: 'pnpm@9.15.4',
+    start: null,
+    output: null,
+    runtime: 'node',
+    runtimeVersion: '22',
+  },
+};
+
+describe('detection on fixtures', () => {
+  it.each(Object.entries(CASES))('%s', async (name, expected) => {
+    const detection = await detectFixture(name);
+    expect(summary(detection)).toEqual(expected);
+    for (const [field, decision] of Object.entries(detection)) {
+      if (field !== 'rootDir') expect(decision.evidence, field).toMatch(/\S/);
+    }
+  });
+
+  it('has a fixture for every framework Sparki knows', () => {
+    const covered = new Set(Object.values(CASES).map((expected) => expected.framework));
+    expect(FRAMEWORK_IDS.filter((id) => !covered.has(id))).toEqual([]);
+  });
+
+  it('detects a monorepo member from its root directory, with the lockfile and pins at the top', async () => {
+    const web = await detectFixture('monorepo', { rootDir: 'apps/web' });
+    expect(summary(web)).toEqual({
+      framework: 'vite-react',
+      because: 'package.json depends on "@vitejs/plugin-react" with "vite"',
+      ...PNPM,
+      packageManager: 'pnpm@9.15.4',
+      ...NODE_STATIC,
+      output: 'dist',
+      runtimeVersion: '22',
+    });
+    expect(web.rootDir).toBe('apps/web');
+    expect(web.packageManager.evidence).toBe(
+      'package.json at the repository root "packageManager": "pnpm@9.15.4"',
+    );
+    expect(web.installCommand.evidence).toMatch(/^pnpm-lock\.yaml at the repository root/);
+    expect(web.runtimeVersion.evidence).toBe('.nvmrc at the repository root');
+
+    const docs = await detectFixture('monorepo', { rootDir: './apps/docs/' });
+    expect(docs.framework.value).toBe('docusaurus');
+    expect(docs.outputDirectory).toEqual({
+      value: 'public-docs',
+      evidence: 'package.json script "build": "docusaurus build --out-dir public-docs"',
+    });
+  });
+
+  it('lets sparki.json override single fields and says so', async () => {
+    const detection = await detectFixture('sparki-json');
+    expect(detection.framework.value).toBe('vite');
+    expect(detection.installCommand).toEqual({
+      value: 'npm ci',
+      evidence: 'package-lock.json: install exactly the locked versions',
+    });
+    expect(detection.buildCommand).toEqual({
+      value: 'npm run build:prod',
+      evidence: 'sparki.json',
+    });
+    expect(detection.outputDirectory).toEqual({ value: 'public', evidence: 'sparki.json' });
+    expect(detection.runtimeVersion).toEqual({ value: '24', evidence: 'sparki.json' });
+  });
+
+  it('rejects an invalid sparki.json, naming every failing field', async () => {
+    await expect(detectFixture('invalid-sparki-json')).rejects.toMatchObject({
+      name: 'SparkiConfigError',
+      issues: [
+        { path: 'framework', message: expect.stringContaining('"jekyll" is not one of') },
+        { path: 'outputDirectory', message: expect.stringContaining('expected string') },
+        { path: 'buildCommmand', message: 'unknown field' },
+      ],
+    });
+  });
+});

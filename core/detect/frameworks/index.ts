@@ -1,0 +1,14 @@
+import type { FrameworkId } from '../types';
+import type { Framework } from './framework';
+import { javascriptFrameworks } from './javascript';
+import { otherFrameworks } from './others';
+import { pythonFrameworks } from './python';
+
+export type { Framework, Plan } from './framework';
+
+/** Every framework Sparki knows, by id; `FRAMEWORK_IDS` gives the order they are tried in. */
+export const FRAMEWORKS: Record<FrameworkId, Framework> = {
+  ...javascriptFrameworks,
+  ...pythonFrameworks,
+  ...otherFrameworks,
+};

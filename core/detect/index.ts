@@ -1,0 +1,13 @@
+export {
+  parseSparkiConfig,
+  parseSparkiJson,
+  type SparkiConfig,
+  SparkiConfigError,
+  sparkiConfigSchema,
+  sparkiJsonSchema,
+} from './config';
+export { type DetectOptions, detect } from './detect';
+export { FRAMEWORKS } from './frameworks';
+export { memoryTree, normalizePath, type SourceTree } from './source-tree';
+export { formatPackageManager } from './toolchains';
+export * from './types';

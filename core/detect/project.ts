@@ -1,0 +1,181 @@
+import { parse as parseToml } from 'smol-toml';
+import { z } from 'zod';
+import { joinPath, parentDir, type SourceTree } from './source-tree';
+import { DetectionError } from './types';
+
+const stringRecord = z.record(z.string(), z.string()).catch({});
+const packageJsonSchema = z.object({
+  main: z.string().optional().catch(undefined),
+  scripts: stringRecord,
+  dependencies: stringRecord,
+  devDependencies: stringRecord,
+  optionalDependencies: stringRecord,
+  engines: z.object({ node: z.string().optional().catch(undefined) }).catch({}),
+  volta: z.object({ node: z.string().optional().catch(undefined) }).catch({}),
+});
+export type PackageJson = z.infer<typeof packageJsonSchema>;
+
+/** A file found by `findUp`: its path in the checkout and how evidence names it. */
+export interface Found {
+  name: string;
+  path: string;
+  label: string;
+}
+
+/**
+ * The project's files as detection sees them: paths relative to the root directory, reads
+ * cached, manifests parsed once, with errors that name the file.
+ */
+export class Project {
+  private readonly cache = new Map<string, Promise<string | undefined>>();
+  private packageJsonCache: Promise<PackageJson | undefined> | undefined;
+
+  constructor(
+    private readonly tree: SourceTree,
+    readonly rootDir: string,
+  ) {}
+
+  private full(path: string): string {
+    return path === '' ? this.rootDir : joinPath(this.rootDir, path);
+  }
+
+  read(path: string): Promise<string | undefined> {
+    return this.readInCheckout(this.full(path));
+  }
+
+  /** Reads a path relative to the checkout root rather than the root directory. */
+  readInCheckout(path: string): Promise<string | undefined> {
+    let pending = this.cache.get(path);
+    if (!pending) {
+      pending = this.tree.read(path);
+      this.cache.set(path, pending);
+    }
+    return pending;
+  }
+
+  async has(path: string): Promise<boolean> {
+    return this.tree.exists(this.full(path));
+  }
+
+  list(dir = ''): Promise<string[]> {
+    return this.tree.list(this.full(dir));
+  }
+
+  /** The first of `paths` that exists as a file, with its text. */
+  async firstFile(paths: readonly string[]): Promise<{ path: string; text: string } | undefined> {
+    for (const path of paths) {
+      const text = await this.read(path);
+      if (text !== undefined) return { path, text };
+    }
+    return undefined;
+  }
+
+  async json(path: string): Promise<unknown> {
+    const text = await this.read(path);
+    if (text === undefined) return undefined;
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new DetectionError(`${path} is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+
+  async toml(path: string): Promise<Record<string, unknown> | undefined> {
+    const text = await this.read(path);
+    if (text === undefined) return undefined;
+    try {
+      return parseToml(text) as Record<string, unknown>;
+    } catch (error) {
+      throw new DetectionError(`${path} is not valid TOML: ${(error as Error).message}`);
+    }
+  }
+
+  packageJson(): Promise<PackageJson | undefined> {
+    this.packageJsonCache ??= this.json('package.json').then((raw) => {
+      if (raw === undefined) return undefined;
+      // Fields of the wrong type read as absent; only a non-object is beyond reading.
+      const parsed = packageJsonSchema.safeParse(raw);
+      if (!parsed.success) throw new DetectionError('package.json is not a JSON object');
+      return parsed.data;
+    });
+    return this.packageJsonCache;
+  }
+
+  /** Evidence that package.json lists one of `names` in its dependencies, or undefined. */
+  async dependsOn(...names: string[]): Promise<string | undefined> {
+    const pkg = await this.packageJson();
+    if (!pkg) return undefined;
+    const name = names.find((candidate) =>
+      [pkg.dependencies, pkg.devDependencies, pkg.optionalDependencies].some((deps) =>
+        Object.hasOwn(deps, candidate),
+      ),
+    );
+    return name && `package.json depends on "${name}"`;
+  }
+
+  async script(name: string): Promise<string | undefined> {
+    return (await this.packageJson())?.scripts[name];
+  }
+
+  /**
+   * The root directory, then each parent up to the repository root: in a monorepo the lockfile
+   * and version pins usually live at the top.
+   */
+  dirsUp(): string[] {
+    const dirs = [this.rootDir];
+    for (let dir = this.rootDir; dir !== ''; ) {
+      dir = parentDir(dir);
+      dirs.push(dir);
+    }
+    return dirs;
+  }
+
+  /** How evidence names a file in `dir`. */
+  label(dir: string, name: string): string {
+    if (dir === this.rootDir) return name;
+    return dir === '' ? `${name} at the repository root` : joinPath(dir, name);
+  }
+
+  /** Those of `names` present in the nearest directory (root directory upwards) holding any. */
+  async findUp(...names: string[]): Promise<Found[]> {
+    for (const dir of this.dirsUp()) {
+      const found: Found[] = [];
+      for (const name of names) {
+        const path = joinPath(dir, name);
+        if (await this.tree.exists(path)) found.push({ name, path, label: this.label(dir, name) });
+      }
+      if (found.length > 0) return found;
+    }
+    return [];
+  }
+}
+
+/** Evidence quoting a package.json script. */
+export function scriptEvidence(name: string, script: string): string {
+  return `package.json script "${name}": "${script}"`;
+}
+
+/**
+ * A value given on a command line flag inside a script, e.g. `vite build --outDir out` or
+ * `--out-dir=out`.
+ */
+export function flagValue(
+  script: string | undefined,
+  flags: readonly string[],
+): string | undefined {
+  if (!script) return undefined;
+  for (const flag of flags) {
+    const match = new RegExp(`(?:^|\\s)${flag}(?:=|\\s+)(['"]?)([^\\s'"&|;]+)\\1`).exec(script);
+    if (match) return match[2];
+  }
+  return undefined;
+}
+
+/** A string property in a JS/TS config file, e.g. `outDir: 'out'`. */
+export function configString(text: string, key: string): string | undefined {
+  return new RegExp(`['"]?\\b${key}['"]?\\s*:\\s*(['"\`])([^'"\`]+)\\1`).exec(text)?.[2];
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,325 @@
+import { isRecord, type Project } from './project';
+import { joinPath } from './source-tree';
+import type { Decision, PackageManager, PackageManagerName } from './types';
+
+/** Which package manager family a framework installs with. */
+export type Ecosystem = 'node' | 'python' | 'ruby' | 'php' | 'go' | 'rust';
+
+/** The package manager chosen for a project and how commands are spelled with it. */
+export interface Toolchain {
+  packageManager: Decision<PackageManager | null>;
+  install: Decision<string | null>;
+  /** Runs a package.json script: `npm run build`, `yarn build`. */
+  run(script: string): string;
+  /** Runs a tool the package manager installed: `npx astro build`, `uv run gunicorn …`. */
+  exec(command: string): string;
+}
+
+type NodePackageManager = 'npm' | 'pnpm' | 'yarn' | 'bun';
+
+// When several lockfiles sit side by side, the odd one out is usually a stale
+// package-lock.json from a stray `npm install`, so npm's come last.
+const NODE_LOCKFILES: Record<NodePackageManager, string[]> = {
+  bun: ['bun.lock', 'bun.lockb'],
+  pnpm: ['pnpm-lock.yaml'],
+  yarn: ['yarn.lock'],
+  npm: ['package-lock.json', 'npm-shrinkwrap.json'],
+};
+const LOCKFILE_MANAGER = new Map(
+  Object.entries(NODE_LOCKFILES).flatMap(([manager, files]) =>
+    files.map((file) => [file, manager as NodePackageManager]),
+  ),
+);
+
+const PINNED = /^(npm|pnpm|yarn|bun)@([^+\s]+)(?:\+\S+)?$/;
+
+const RUN: Record<NodePackageManager, (script: string) => string> = {
+  npm: (script) => `npm run ${script}`,
+  pnpm: (script) => `pnpm run ${script}`,
+  yarn: (script) => `yarn ${script}`,
+  bun: (script) => `bun run ${script}`,
+};
+const EXEC: Record<NodePackageManager, (command: string) => string> = {
+  npm: (command) => `npx ${command}`,
+  pnpm: (command) => `pnpm exec ${command}`,
+  yarn: (command) => `yarn ${command}`,
+  bun: (command) => `bunx ${command}`,
+};
+
+/** Parses `pnpm@9.1.0` (package.json, sparki.json) or a bare name. */
+export function parsePackageManager(spec: string): PackageManager {
+  const at = spec.indexOf('@', 1);
+  const name = (at < 0 ? spec : spec.slice(0, at)) as PackageManagerName;
+  const version = at < 0 ? null : spec.slice(at + 1).replace(/\+.*$/, '');
+  return { name, version };
+}
+
+export function formatPackageManager(manager: PackageManager): string {
+  return manager.version ? `${manager.name}@${manager.version}` : manager.name;
+}
+
+function packageManagerField(raw: string): unknown {
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return isRecord(parsed) ? parsed.packageManager : undefined;
+  } catch {
+    // A broken package.json above the root directory is not this project's to report.
+    return undefined;
+  }
+}
+
+/** The `packageManager` field (Corepack), read in the root directory, then towards the top. */
+async function pinnedManager(project: Project) {
+  for (const dir of project.dirsUp()) {
+    const raw = await project.readInCheckout(joinPath(dir, 'package.json'));
+    const field = raw === undefined ? undefined : packageManagerField(raw);
+    if (typeof field === 'string' && PINNED.test(field)) {
+      return {
+        manager: parsePackageManager(field),
+        evidence: `${project.label(dir, 'package.json')} "packageManager": "${field}"`,
+      };
+    }
+  }
+  return undefined;
+}
+
+async function isYarnBerry(project: Project, version: string | null, lockfile: string | undefined) {
+  if (version) return Number.parseInt(version, 10) >= 2;
+  if ((await project.findUp('.yarnrc.yml')).length > 0) return true;
+  const lock = lockfile && (await project.readInCheckout(lockfile));
+  return lock?.includes('__metadata:') ?? false;
+}
+
+async function nodeToolchain(project: Project, forced?: Decision<PackageManager>) {
+  const pinned = await pinnedManager(project);
+  const lockfiles = await project.findUp(...LOCKFILE_MANAGER.keys());
+  const nearest = lockfiles[0];
+  let decision: Decision<PackageManager>;
+  if (forced) {
+    decision = forced;
+  } else if (pinned) {
+    const other = lockfiles.find((file) => LOCKFILE_MANAGER.get(file.name) !== pinned.manager.name);
+    decision = {
+      value: pinned.manager,
+      evidence: other ? `${pinned.evidence} (wins over ${other.label})` : pinned.evidence,
+    };
+  } else if (nearest) {
+    const others = lockfiles.slice(1).map((file) => file.label);
+    decision = {
+      value: { name: LOCKFILE_MANAGER.get(nearest.name)!, version: null },
+      evidence: others.length
+        ? `${nearest.label} (also found ${others.join(', ')})`
+        : nearest.label,
+    };
+  } else {
+    decision = { value: { name: 'npm', version: null }, evidence: 'no lockfile: npm by default' };
+  }
+
+  const name = decision.value.name as NodePackageManager;
+  const [lockfile] = await project.findUp(...NODE_LOCKFILES[name]);
+  let install: Decision<string>;
+  if (!lockfile) {
+    install = {
+      value: `${name} install`,
+      evidence: `no ${NODE_LOCKFILES[name][0]}: versions are resolved afresh`,
+    };
+  } else if (name === 'npm') {
+    install = {
+      value: 'npm ci',
+      evidence: `${lockfile.label}: install exactly the locked versions`,
+    };
+  } else if (name === 'yarn') {
+    const berry = await isYarnBerry(project, decision.value.version, lockfile.path);
+    install = berry
+      ? { value: 'yarn install --immutable', evidence: `${lockfile.label} (Yarn Berry)` }
+      : { value: 'yarn install --frozen-lockfile', evidence: `${lockfile.label} (Yarn classic)` };
+  } else {
+    install = {
+      value: `${name} install --frozen-lockfile`,
+      evidence: `${lockfile.label}: install exactly the locked versions`,
+    };
+  }
+  return { packageManager: decision, install, run: RUN[name], exec: EXEC[name] };
+}
+
+type PythonPackageManager = 'uv' | 'poetry' | 'pipenv' | 'pip';
+
+async function pythonManager(
+  project: Project,
+): Promise<Decision<PythonPackageManager> | undefined> {
+  const pyproject = await project.toml('pyproject.toml');
+  const tool = isRecord(pyproject?.tool) ? pyproject.tool : {};
+  if (await project.has('uv.lock')) return { value: 'uv', evidence: 'uv.lock' };
+  if (await project.has('poetry.lock')) return { value: 'poetry', evidence: 'poetry.lock' };
+  if ('poetry' in tool) return { value: 'poetry', evidence: 'pyproject.toml has [tool.poetry]' };
+  if (await project.has('Pipfile.lock')) return { value: 'pipenv', evidence: 'Pipfile.lock' };
+  if (await project.has('Pipfile')) return { value: 'pipenv', evidence: 'Pipfile' };
+  if (await project.has('requirements.txt')) return { value: 'pip', evidence: 'requirements.txt' };
+  if ('uv' in tool) return { value: 'uv', evidence: 'pyproject.toml has [tool.uv]' };
+  if (pyproject) return { value: 'pip', evidence: 'pyproject.toml without a lockfile' };
+  return undefined;
+}
+
+async function pythonInstall(project: Project, manager: PythonPackageManager) {
+  switch (manager) {
+    case 'uv':
+      return (await project.has('uv.lock'))
+        ? { value: 'uv sync --locked', evidence: 'uv.lock: install exactly the locked versions' }
+        : { value: 'uv sync', evidence: 'no uv.lock: versions are resolved afresh' };
+    case 'poetry':
+      // The app is rarely a package of its own: installing it as one fails without a layout.
+      return { value: 'poetry install --no-root', evidence: 'dependencies only, not the app' };
+    case 'pipenv':
+      return (await project.has('Pipfile.lock'))
+        ? { value: 'pipenv install --deploy', evidence: 'Pipfile.lock: fail if it is stale' }
+        : { value: 'pipenv install', evidence: 'no Pipfile.lock: versions are resolved afresh' };
+    case 'pip':
+      return (await project.has('requirements.txt'))
+        ? { value: 'pip install -r requirements.txt', evidence: 'requirements.txt' }
+        : { value: 'pip install .', evidence: 'pyproject.toml dependencies' };
+  }
+}
+
+async function pythonToolchain(
+  project: Project,
+  forced?: Decision<PackageManager>,
+): Promise<Toolchain | undefined> {
+  const detected = forced ? undefined : await pythonManager(project);
+  const manager = (forced?.value.name ?? detected?.value) as PythonPackageManager | undefined;
+  if (!manager) return undefined;
+  const prefix = manager === 'pip' ? '' : `${manager} run `;
+  return {
+    packageManager: forced ?? {
+      value: { name: manager, version: null },
+      evidence: detected!.evidence,
+    },
+    install: await pythonInstall(project, manager),
+    run: (script) => `${prefix}${script}`,
+    exec: (command) => `${prefix}${command}`,
+  };
+}
+
+function simpleToolchain(
+  name: PackageManagerName,
+  version: string | null,
+  evidence: string,
+  install: string,
+  exec: (command: string) => string = (command) => command,
+): Toolchain {
+  return {
+    packageManager: { value: { name, version }, evidence },
+    install: { value: install, evidence },
+    run: exec,
+    exec,
+  };
+}
+
+async function rubyToolchain(project: Project): Promise<Toolchain | undefined> {
+  if (!(await project.has('Gemfile'))) return undefined;
+  const lock = await project.read('Gemfile.lock');
+  const bundled = lock && /^BUNDLED WITH\s+(\S+)/m.exec(lock)?.[1];
+  return simpleToolchain(
+    'bundler',
+    bundled || null,
+    bundled ? `Gemfile.lock (bundled with ${bundled})` : 'Gemfile',
+    'bundle install',
+    (command) => `bundle exec ${command}`,
+  );
+}
+
+async function phpToolchain(project: Project): Promise<Toolchain | undefined> {
+  if (!(await project.has('composer.json'))) return undefined;
+  const locked = await project.has('composer.lock');
+  return simpleToolchain(
+    'composer',
+    null,
+    locked ? 'composer.lock' : 'composer.json',
+    'composer install --no-dev --optimize-autoloader --no-interaction',
+  );
+}
+
+async function goToolchain(project: Project): Promise<Toolchain | undefined> {
+  if (!(await project.has('go.mod'))) return undefined;
+  return simpleToolchain('go', null, 'go.mod', 'go mod download');
+}
+
+async function rustToolchain(project: Project): Promise<Toolchain | undefined> {
+  if (!(await project.has('Cargo.toml'))) return undefined;
+  const [lock] = await project.findUp('Cargo.lock');
+  return lock
+    ? simpleToolchain('cargo', null, lock.label, 'cargo fetch --locked')
+    : simpleToolchain('cargo', null, 'Cargo.toml without Cargo.lock', 'cargo fetch');
+}
+
+/**
+ * No package manager: nothing to install. Commands still spell tools the npm way, for a
+ * framework set by hand on a checkout that lacks its manifest.
+ */
+export function noToolchain(evidence: string): Toolchain {
+  return {
+    packageManager: { value: null, evidence },
+    install: { value: null, evidence },
+    run: RUN.npm,
+    exec: EXEC.npm,
+  };
+}
+
+const MANIFEST: Record<Ecosystem, string> = {
+  node: 'package.json',
+  python: 'requirements.txt, pyproject.toml or Pipfile',
+  ruby: 'Gemfile',
+  php: 'composer.json',
+  go: 'go.mod',
+  rust: 'Cargo.toml',
+};
+
+const ECOSYSTEM_OF: Record<PackageManagerName, Ecosystem> = {
+  npm: 'node',
+  pnpm: 'node',
+  yarn: 'node',
+  bun: 'node',
+  pip: 'python',
+  pipenv: 'python',
+  poetry: 'python',
+  uv: 'python',
+  bundler: 'ruby',
+  composer: 'php',
+  go: 'go',
+  cargo: 'rust',
+};
+
+/**
+ * The package manager of `ecosystem` and its install command. A `forced` package manager (from
+ * sparki.json or project settings) decides the ecosystem itself, and the install command and
+ * the way tools are run follow it.
+ */
+export async function detectToolchain(
+  project: Project,
+  ecosystem: Ecosystem,
+  forced?: Decision<PackageManager>,
+): Promise<Toolchain> {
+  const chosen = forced ? ECOSYSTEM_OF[forced.value.name] : ecosystem;
+  let toolchain: Toolchain | undefined;
+  switch (chosen) {
+    case 'node':
+      if (forced || (await project.packageJson())) toolchain = await nodeToolchain(project, forced);
+      break;
+    case 'python':
+      toolchain = await pythonToolchain(project, forced);
+      break;
+    case 'ruby':
+      toolchain = await rubyToolchain(project);
+      break;
+    case 'php':
+      toolchain = await phpToolchain(project);
+      break;
+    case 'go':
+      toolchain = await goToolchain(project);
+      break;
+    case 'rust':
+      toolchain = await rustToolchain(project);
+      break;
+  }
+  if (!toolchain) return noToolchain(`no ${MANIFEST[chosen]}`);
+  return forced ? { ...toolchain, packageManager: forced } : toolchain;
+}

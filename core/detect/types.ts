@@ -1,0 +1,109 @@
+/**
+ * Framework ids in precedence order: detection walks this list and the first match wins.
+ * - Server frameworks with a manifest of their own come first: Laravel, Rails and Django apps
+ *   carry a package.json (Vite, jsbundling, Tailwind) that would otherwise look like a JS app.
+ * - Hugo next: its sites often keep a package.json for PostCSS and a go.mod for Hugo modules.
+ * - JS meta-frameworks before the tools they are built on: SvelteKit, Astro, Nuxt, Remix,
+ *   React Router and Qwik depend on vite, Docusaurus and Gatsby on react.
+ * - Node servers after front-end frameworks, then languages without a framework, then the
+ *   generic Node app, plain PHP, a Dockerfile and finally a static site.
+ */
+export const FRAMEWORK_IDS = [
+  'laravel',
+  'rails',
+  'django',
+  'fastapi',
+  'flask',
+  'hugo',
+  'docusaurus',
+  'gatsby',
+  'nextjs',
+  'nuxt',
+  'remix',
+  'react-router',
+  'sveltekit',
+  'astro',
+  'angular',
+  'eleventy',
+  'vite-qwik',
+  'vite-react',
+  'vite-vue',
+  'vite-svelte',
+  'vite-solid',
+  'vite-preact',
+  'vite-lit',
+  'vite',
+  'create-react-app',
+  'express',
+  'fastify',
+  'hono',
+  'go',
+  'rust',
+  'node',
+  'php',
+  'docker',
+  'static',
+] as const;
+export type FrameworkId = (typeof FRAMEWORK_IDS)[number];
+
+export const RUNTIMES = [
+  'node',
+  'python',
+  'go',
+  'rust',
+  'ruby',
+  'php',
+  'hugo',
+  'docker',
+  'static',
+] as const;
+export type Runtime = (typeof RUNTIMES)[number];
+
+export const PACKAGE_MANAGERS = [
+  'npm',
+  'pnpm',
+  'yarn',
+  'bun',
+  'pip',
+  'pipenv',
+  'poetry',
+  'uv',
+  'bundler',
+  'composer',
+  'go',
+  'cargo',
+] as const;
+export type PackageManagerName = (typeof PACKAGE_MANAGERS)[number];
+
+export interface PackageManager {
+  name: PackageManagerName;
+  /** Pinned version (package.json `packageManager`, sparki.json), or null for any. */
+  version: string | null;
+}
+
+/** One decision and the file, field or rule that made it. */
+export interface Decision<T> {
+  value: T;
+  evidence: string;
+}
+
+/**
+ * What a build of the project runs. Commands run in the root directory; a null command is a
+ * step the project does not need. `outputDirectory` is relative to the root directory.
+ */
+export interface Detection {
+  rootDir: string;
+  framework: Decision<FrameworkId | null>;
+  packageManager: Decision<PackageManager | null>;
+  installCommand: Decision<string | null>;
+  buildCommand: Decision<string | null>;
+  startCommand: Decision<string | null>;
+  outputDirectory: Decision<string | null>;
+  runtime: Decision<Runtime | null>;
+  runtimeVersion: Decision<string | null>;
+}
+
+/** A checkout that cannot be read as a project: missing root, malformed manifest. */
+export class DetectionError extends Error {
+  override name = 'DetectionError';
+}
