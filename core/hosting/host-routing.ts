@@ -1,0 +1,33 @@
+/** What a request's Host asks the edge host for. */
+export type HostTarget =
+  | { kind: 'deployment'; deployment: string; project: string }
+  | { kind: 'production'; project: string }
+  | { kind: 'custom'; hostname: string };
+
+const LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
+// The separator between deployment and project; project slugs cannot contain it.
+const SEPARATOR = '--';
+
+/**
+ * `<deployment>--<project>.<hosting domain>` is one deployment, `<project>.<hosting domain>`
+ * the project's production; any other host may be a custom domain. Ports are ignored, so
+ * `app.localhost:8787` works locally.
+ */
+export function routeHost(host: string, hostingDomain: string): HostTarget | null {
+  const hostname = host.toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+  const domain = hostingDomain.toLowerCase().replace(/^\./, '');
+  if (!hostname || hostname === domain) return null;
+  if (!hostname.endsWith(`.${domain}`)) return { kind: 'custom', hostname };
+  const label = hostname.slice(0, -(domain.length + 1));
+  if (label.includes('.') || !LABEL.test(label)) return null;
+  const at = label.lastIndexOf(SEPARATOR);
+  if (at === -1) return { kind: 'production', project: label };
+  const deployment = label.slice(0, at);
+  const project = label.slice(at + SEPARATOR.length);
+  if (!LABEL.test(deployment) || !LABEL.test(project)) return null;
+  return { kind: 'deployment', deployment, project };
+}
+
+export function deploymentHost(deployment: string, project: string, hostingDomain: string) {
+  return `${deployment}${SEPARATOR}${project}.${hostingDomain}`;
+}
