@@ -1,4 +1,5 @@
 import { pgEnum } from 'drizzle-orm/pg-core';
+import { DEPLOYMENT_STATES } from '../../core/deploy/state-machine';
 
 // All enums live here so table modules, which import each other for relations, never read
 // an enum from a module that is still being evaluated.
@@ -47,16 +48,7 @@ export const deploymentStrategy = pgEnum('deployment_strategy', [
   'canary',
 ]);
 
-export const deploymentStatus = pgEnum('deployment_status', [
-  'queued',
-  'validating',
-  'deploying',
-  'verifying',
-  'live',
-  'failed',
-  'rolled_back',
-  'canceled',
-]);
+export const deploymentStatus = pgEnum('deployment_status', DEPLOYMENT_STATES);
 
 export const webhookProvider = pgEnum('webhook_provider', ['github', 'gitlab', 'gitea']);
 

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { canTransition, IllegalTransitionError, transition } from './state-machine';
+
+describe('deployment state machine', () => {
+  it('walks the happy path, recording every step with its time', () => {
+    let history = transition([], 'queued', 'validating', new Date('2026-11-23T10:00:00Z'));
+    history = transition(history, 'validating', 'deploying', new Date('2026-11-23T10:00:01Z'));
+    history = transition(history, 'deploying', 'verifying', new Date('2026-11-23T10:00:05Z'));
+    history = transition(history, 'verifying', 'live', new Date('2026-11-23T10:00:09Z'));
+    expect(history.map((t) => `${t.from}>${t.to}`)).toEqual([
+      'queued>validating',
+      'validating>deploying',
+      'deploying>verifying',
+      'verifying>live',
+    ]);
+    expect(history[3]?.at).toBe('2026-11-23T10:00:09.000Z');
+  });
+
+  it('fails and rolls back, with the reason kept', () => {
+    const failed = transition([], 'verifying', 'failed', new Date(), 'health check: 500 from /');
+    expect(failed[0]?.reason).toBe('health check: 500 from /');
+    expect(canTransition('failed', 'rolled_back')).toBe(true);
+  });
+
+  it('refuses illegal moves', () => {
+    expect(() => transition([], 'queued', 'live', new Date())).toThrow(IllegalTransitionError);
+    expect(canTransition('rolled_back', 'live')).toBe(false);
+    expect(canTransition('verifying', 'canceled')).toBe(false);
+  });
+});

@@ -1,0 +1,57 @@
+export const DEPLOYMENT_STATES = [
+  'queued',
+  'validating',
+  'deploying',
+  'verifying',
+  'live',
+  'failed',
+  'rolled_back',
+  'canceled',
+] as const;
+export type DeploymentState = (typeof DEPLOYMENT_STATES)[number];
+
+const NEXT: Record<DeploymentState, readonly DeploymentState[]> = {
+  queued: ['validating', 'canceled'],
+  validating: ['deploying', 'failed', 'canceled'],
+  deploying: ['verifying', 'failed', 'canceled'],
+  verifying: ['live', 'failed'],
+  // A live deployment is rolled back when a later one is undone onto it failing, or by hand.
+  live: ['rolled_back'],
+  failed: ['rolled_back'],
+  rolled_back: [],
+  canceled: [],
+};
+
+export const TERMINAL_STATES: readonly DeploymentState[] = ['failed', 'rolled_back', 'canceled'];
+
+export function canTransition(from: DeploymentState, to: DeploymentState): boolean {
+  return NEXT[from].includes(to);
+}
+
+export interface Transition {
+  from: DeploymentState;
+  to: DeploymentState;
+  at: string;
+  reason?: string;
+}
+
+export class IllegalTransitionError extends Error {
+  constructor(
+    readonly from: DeploymentState,
+    readonly to: DeploymentState,
+  ) {
+    super(`A deployment cannot go from ${from} to ${to}`);
+  }
+}
+
+/** The next history entry, or an error naming the illegal move; history is append-only. */
+export function transition(
+  history: readonly Transition[],
+  current: DeploymentState,
+  to: DeploymentState,
+  at: Date,
+  reason?: string,
+): Transition[] {
+  if (!canTransition(current, to)) throw new IllegalTransitionError(current, to);
+  return [...history, { from: current, to, at: at.toISOString(), ...(reason ? { reason } : {}) }];
+}
