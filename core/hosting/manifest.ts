@@ -1,0 +1,76 @@
+import { z } from 'zod';
+
+const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 hex digest');
+
+/** A deployment: every path of the build output mapped to a content-addressed blob. */
+export const ManifestSchema = z.object({
+  version: z.literal(1),
+  files: z.record(
+    z.string().startsWith('/').max(1024),
+    z.object({ hash: Sha256Hex, size: z.number().int().nonnegative() }),
+  ),
+  // Serve /index.html for paths with no file (client-side routing).
+  spa: z.boolean().default(false),
+});
+export type Manifest = z.infer<typeof ManifestSchema>;
+export type ManifestFile = Manifest['files'][string];
+
+export async function blobHash(bytes: BufferSource): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes);
+  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/** The blobs an upload still has to send: the server answers this before any byte moves. */
+export function missingBlobs(manifest: Manifest, present: ReadonlySet<string>): string[] {
+  const needed = new Set(Object.values(manifest.files).map((file) => file.hash));
+  return [...needed].filter((hash) => !present.has(hash)).sort();
+}
+
+export interface Resolved {
+  path: string;
+  file: ManifestFile;
+  status: 200 | 404;
+}
+
+/**
+ * Which file answers a request path: the file itself, a directory's index.html, the pretty-URL
+ * `.html`, then the SPA shell, then the site's own 404.html.
+ */
+export function resolvePath(manifest: Manifest, pathname: string): Resolved | null {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return null;
+  }
+  const base = decoded.endsWith('/') ? decoded : `${decoded}/`;
+  const candidates = [decoded, `${base}index.html`, `${decoded.replace(/\/$/, '')}.html`];
+  for (const path of candidates) {
+    const file = manifest.files[path];
+    if (file) return { path, file, status: 200 };
+  }
+  const shell = manifest.files['/index.html'];
+  if (manifest.spa && shell) return { path: '/index.html', file: shell, status: 200 };
+  const notFound = manifest.files['/404.html'];
+  return notFound ? { path: '/404.html', file: notFound, status: 404 } : null;
+}
+
+// Bundlers put a content hash in asset names (app.3f9a1c2b.js, index-BdZ0-x9Q.css).
+const HASHED_ASSET =
+  /[.-][A-Za-z0-9_]{8,}\.(?:js|mjs|css|woff2?|ttf|otf|png|jpe?g|gif|svg|webp|avif|ico|wasm|map)$/;
+
+export function cacheControl(path: string): string {
+  if (HASHED_ASSET.test(path)) return 'public, max-age=31536000, immutable';
+  return 'public, max-age=0, must-revalidate';
+}
+
+export function etag(file: ManifestFile): string {
+  return `"${file.hash}"`;
+}
+
+/** True when the client's cached copy is current (`If-None-Match`, with weak tags and lists). */
+export function notModified(ifNoneMatch: string | null, file: ManifestFile): boolean {
+  if (!ifNoneMatch) return false;
+  if (ifNoneMatch.trim() === '*') return true;
+  return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag(file));
+}
