@@ -30,6 +30,8 @@ export interface Resolved {
   path: string;
   file: ManifestFile;
   status: 200 | 404;
+  /** Served in place of a missing file (the SPA shell or the 404 page). */
+  fallback: boolean;
 }
 
 /**
@@ -47,12 +49,13 @@ export function resolvePath(manifest: Manifest, pathname: string): Resolved | nu
   const candidates = [decoded, `${base}index.html`, `${decoded.replace(/\/$/, '')}.html`];
   for (const path of candidates) {
     const file = manifest.files[path];
-    if (file) return { path, file, status: 200 };
+    if (file) return { path, file, status: 200, fallback: false };
   }
   const shell = manifest.files['/index.html'];
-  if (manifest.spa && shell) return { path: '/index.html', file: shell, status: 200 };
+  if (manifest.spa && shell)
+    return { path: '/index.html', file: shell, status: 200, fallback: true };
   const notFound = manifest.files['/404.html'];
-  return notFound ? { path: '/404.html', file: notFound, status: 404 } : null;
+  return notFound ? { path: '/404.html', file: notFound, status: 404, fallback: true } : null;
 }
 
 // Bundlers put a content hash in asset names (app.3f9a1c2b.js, index-BdZ0-x9Q.css).
