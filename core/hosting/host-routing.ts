@@ -5,7 +5,8 @@ export type HostTarget =
   | { kind: 'custom'; hostname: string };
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
-// The separator between deployment and project; project slugs cannot contain it.
+// The separator between deployment and project. Deployment labels never contain it, so the
+// first occurrence splits; a project's host label must not contain it either.
 const SEPARATOR = '--';
 
 /**
@@ -20,12 +21,17 @@ export function routeHost(host: string, hostingDomain: string): HostTarget | nul
   if (!hostname.endsWith(`.${domain}`)) return { kind: 'custom', hostname };
   const label = hostname.slice(0, -(domain.length + 1));
   if (label.includes('.') || !LABEL.test(label)) return null;
-  const at = label.lastIndexOf(SEPARATOR);
+  const at = label.indexOf(SEPARATOR);
   if (at === -1) return { kind: 'production', project: label };
   const deployment = label.slice(0, at);
   const project = label.slice(at + SEPARATOR.length);
   if (!LABEL.test(deployment) || !LABEL.test(project)) return null;
   return { kind: 'deployment', deployment, project };
+}
+
+/** A host label for a project: its slug with runs of hyphens folded, so it never holds `--`. */
+export function hostLabel(slug: string): string {
+  return slug.replace(/-{2,}/g, '-');
 }
 
 export function deploymentHost(deployment: string, project: string, hostingDomain: string) {

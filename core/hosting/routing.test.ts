@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canarySteps, servesCanary } from './canary';
-import { deploymentHost, routeHost } from './host-routing';
+import { deploymentHost, hostLabel, routeHost } from './host-routing';
 
 describe('routeHost', () => {
   it('routes deployment, production and custom hosts', () => {
@@ -25,6 +25,14 @@ describe('routeHost', () => {
       deployment: 'd1',
       project: 'web-app',
     });
+  });
+
+  it('splits at the first separator and folds hyphens in host labels', () => {
+    expect(routeHost('abc--my--app.sparki.app', 'sparki.app')).toMatchObject({
+      deployment: 'abc',
+      project: 'my--app',
+    });
+    expect(hostLabel('my--app---x')).toBe('my-app-x');
   });
 
   it('refuses hosts that cannot name a project', () => {
