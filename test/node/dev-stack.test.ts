@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,52 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../../db/client';
 import { postgresTarget, startNeonProxy } from '../../dev/neon-proxy';
 import { startEmbeddedPostgres } from '../../dev/postgres';
-
-const STARTUP_TIMEOUT_MS = 150_000;
-
-interface RunningStack {
-  child: ChildProcess;
-  output: () => string;
-  postgresUrl: string;
-  ports: number[];
-}
-
-// wrangler's generated types declare the Worker's secrets on process.env; a child's env need not have them.
-type ChildEnv = Record<string, string | undefined>;
-
-function startStack(stateDir: string, port: number, env: ChildEnv): Promise<RunningStack> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'dev/start.ts'], {
-    env: { ...env, SPARKI_STATE_DIR: stateDir, PORT: String(port) } as unknown as NodeJS.ProcessEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`stack did not start:\n${output}`)),
-      STARTUP_TIMEOUT_MS,
-    );
-    child.once('exit', (code) => reject(new Error(`stack exited (${code}):\n${output}`)));
-    const poll = setInterval(() => {
-      if (!output.includes('Sparki is running at')) return;
-      clearInterval(poll);
-      clearTimeout(timer);
-      const postgresUrl = /embedded \(PGlite\) at (\S+),/.exec(output)?.[1] ?? '';
-      const ports = [...output.matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
-      resolve({ child, output: () => output, postgresUrl, ports: [port, ...ports] });
-    }, 200);
-  });
-}
-
-function stopStack(stack: RunningStack): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (stack.child.exitCode !== null) return resolve(stack.child.exitCode);
-    stack.child.removeAllListeners('exit');
-    stack.child.once('exit', (code) => resolve(code));
-    stack.child.kill('SIGINT');
-  });
-}
+import { type ChildEnv, STARTUP_TIMEOUT_MS, startStack, stopStack } from './stack';
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
