@@ -1,5 +1,5 @@
 import { relations, sql } from 'drizzle-orm';
-import { type AnyPgColumn, check, index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { type AnyPgColumn, check, index, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { builds } from './builds';
 import { id, timestamps, timestamptz } from './columns';
 import { deploymentStage, deploymentStatus, deploymentStrategy } from './enums';
@@ -25,6 +25,14 @@ export const deployments = pgTable(
     platform: text('platform').notNull(),
     status: deploymentStatus('status').notNull().default('queued'),
     url: text('url'),
+    // The short label in the deployment's own host name (`<label>--<project>.<domain>`).
+    label: text('label')
+      .notNull()
+      .unique('deployments_label_key')
+      .default(sql`substr(md5(gen_random_uuid()::text), 1, 12)`),
+    // The edge host's manifest in R2, for deployments it serves.
+    manifestKey: text('manifest_key'),
+    healthResults: jsonb('health_results').$type<unknown[]>().notNull().default([]),
     startedAt: timestamptz('started_at'),
     finishedAt: timestamptz('finished_at'),
     error: text('error'),
@@ -45,6 +53,22 @@ export const deployments = pgTable(
       sql`${t.rolledBackFromId} <> ${t.id} and ${t.rolledBackToId} <> ${t.id}`,
     ),
   ],
+);
+
+/** Every state change of a deployment, with its time and reason: the history the API shows. */
+export const deploymentTransitions = pgTable(
+  'deployment_transitions',
+  {
+    ...id,
+    deploymentId: uuid('deployment_id')
+      .notNull()
+      .references(() => deployments.id, { onDelete: 'cascade' }),
+    fromStatus: deploymentStatus('from_status'),
+    toStatus: deploymentStatus('to_status').notNull(),
+    reason: text('reason'),
+    at: timestamptz('at').notNull().defaultNow(),
+  },
+  (t) => [index('deployment_transitions_deployment_id_at_idx').on(t.deploymentId, t.at)],
 );
 
 export const deploymentsRelations = relations(deployments, ({ one }) => ({

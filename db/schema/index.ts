@@ -2,6 +2,7 @@ export * from './api-tokens';
 export * from './audit-logs';
 export * from './builds';
 export * from './deployments';
+export * from './domains';
 export * from './email-tokens';
 export * from './enums';
 export * from './environments';

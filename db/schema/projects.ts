@@ -24,6 +24,8 @@ export const projects = pgTable(
     framework: text('framework'),
     settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
     webhookSecretEncrypted: text('webhook_secret_encrypted'),
+    // The project's name under the hosting domain; unique across workspaces.
+    hostLabel: text('host_label').unique('projects_host_label_key'),
     ...timestamps,
   },
   (t) => [
