@@ -14,6 +14,7 @@ import { wsTicketRoutes } from './auth/ws-tickets';
 import { devRoutes } from './dev-routes';
 import { ApiError, handleError, handleNotFound } from './errors';
 import { livenessRoutes, readinessRoutes } from './health/routes';
+import { edgeHost } from './hosting/routes';
 import { idempotency } from './middleware/idempotency';
 import { observe } from './middleware/observe';
 import { apiQuota } from './middleware/rate-limit';
@@ -32,6 +33,8 @@ export function newApp() {
   app.use(observe());
   app.onError(handleError);
   app.notFound(handleNotFound);
+  // Site hosts own every path, /healthz included; the platform's host falls through.
+  app.use('*', edgeHost());
 
   app.route('/', livenessRoutes);
   mountDocs(app);

@@ -5,6 +5,8 @@ export type HostTarget =
   | { kind: 'custom'; hostname: string };
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
+// Addresses are never sites (the platform is often reached at 127.0.0.1 locally).
+const IP_LITERAL = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:.]+\])$/;
 // The separator between deployment and project. Deployment labels never contain it, so the
 // first occurrence splits; a project's host label must not contain it either.
 const SEPARATOR = '--';
@@ -17,7 +19,7 @@ const SEPARATOR = '--';
 export function routeHost(host: string, hostingDomain: string): HostTarget | null {
   const hostname = host.toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
   const domain = hostingDomain.toLowerCase().replace(/^\./, '');
-  if (!hostname || hostname === domain) return null;
+  if (!hostname || hostname === domain || IP_LITERAL.test(hostname)) return null;
   if (!hostname.endsWith(`.${domain}`)) return { kind: 'custom', hostname };
   const label = hostname.slice(0, -(domain.length + 1));
   if (label.includes('.') || !LABEL.test(label)) return null;

@@ -37,6 +37,8 @@ describe('routeHost', () => {
 
   it('refuses hosts that cannot name a project', () => {
     expect(routeHost('sparki.app', 'sparki.app')).toBeNull();
+    expect(routeHost('127.0.0.1:8787', 'localhost')).toBeNull();
+    expect(routeHost('[::1]:8787', 'localhost')).toBeNull();
     expect(routeHost('a.b.sparki.app', 'sparki.app')).toBeNull();
     expect(routeHost('--shop.sparki.app', 'sparki.app')).toBeNull();
     expect(routeHost('bad_label.sparki.app', 'sparki.app')).toBeNull();

@@ -1,0 +1,158 @@
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { eq } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { blobHash } from '../../core/hosting/manifest';
+import { builds, deployments, domains, environments, projects, workspaces } from '../../db/schema';
+import { blobKey } from '../../workers/hosting/routes';
+import worker from '../../workers/index';
+import { testDb } from './harness';
+
+const { db, pool } = testDb();
+afterAll(() => pool.end());
+
+async function request(url: string, init?: RequestInit) {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(new Request(url, init), env, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+/** Uploads files the way the deploy engine does (blobs by hash, a manifest) and records a deployment. */
+async function deploy(
+  projectId: string,
+  environmentId: string,
+  buildId: string,
+  files: Record<string, string>,
+) {
+  const entries: Record<string, { hash: string; size: number }> = {};
+  for (const [path, text] of Object.entries(files)) {
+    const bytes = new TextEncoder().encode(text);
+    const hash = await blobHash(bytes);
+    await env.SITES.put(blobKey(hash), bytes);
+    entries[path] = { hash, size: bytes.byteLength };
+  }
+  const [row] = await db
+    .insert(deployments)
+    .values({
+      projectId,
+      buildId,
+      environmentId,
+      stage: 'production',
+      platform: 'edge',
+      status: 'live',
+    })
+    .returning();
+  const manifestKey = `manifests/${row!.id}.json`;
+  await env.SITES.put(manifestKey, JSON.stringify({ version: 1, files: entries }));
+  await db.update(deployments).set({ manifestKey }).where(eq(deployments.id, row!.id));
+  return row!;
+}
+
+async function project() {
+  const suffix = crypto.randomUUID().slice(0, 8);
+  const [workspace] = await db
+    .insert(workspaces)
+    .values({ name: 'Host', slug: `host-${suffix}` })
+    .returning();
+  const [created] = await db
+    .insert(projects)
+    .values({ workspaceId: workspace!.id, name: 'Shop', slug: 'shop', hostLabel: `shop-${suffix}` })
+    .returning();
+  const [production] = await db
+    .insert(environments)
+    .values({ projectId: created!.id, name: 'production', kind: 'production' })
+    .returning();
+  const [build] = await db
+    .insert(builds)
+    .values({
+      projectId: created!.id,
+      number: 1,
+      commitSha: 'a'.repeat(40),
+      trigger: 'manual',
+      status: 'succeeded',
+    })
+    .returning();
+  return {
+    project: created!,
+    production: production!,
+    build: build!,
+    host: `shop-${suffix}.localhost`,
+  };
+}
+
+describe('the edge host', () => {
+  it('serves a deployment on its own host and production on the project host', async () => {
+    const { project: p, production, build, host } = await project();
+    const first = await deploy(p.id, production.id, build.id, { '/index.html': 'v1' });
+    const second = await deploy(p.id, production.id, build.id, { '/index.html': 'v2' });
+
+    expect(await (await request(`http://${first.label}--${host}/`)).text()).toBe('v1');
+    expect(await (await request(`http://${second.label}--${host}/`)).text()).toBe('v2');
+    expect((await request(`http://${host}/`)).status).toBe(404);
+
+    await db
+      .update(environments)
+      .set({ liveDeploymentId: first.id })
+      .where(eq(environments.id, production.id));
+    expect(await (await request(`http://${host}/`)).text()).toBe('v1');
+    // Promote / roll back are the pointer moving: nothing is uploaded again.
+    await db
+      .update(environments)
+      .set({ liveDeploymentId: second.id })
+      .where(eq(environments.id, production.id));
+    expect(await (await request(`http://${host}/`)).text()).toBe('v2');
+  });
+
+  it('serves production on a custom domain, and leaves unknown hosts to the platform', async () => {
+    const { project: p, production, build } = await project();
+    const live = await deploy(p.id, production.id, build.id, { '/index.html': 'custom' });
+    await db
+      .update(environments)
+      .set({ liveDeploymentId: live.id })
+      .where(eq(environments.id, production.id));
+    const hostname = `www-${crypto.randomUUID().slice(0, 8)}.acme.example`;
+    await db.insert(domains).values({ projectId: p.id, hostname });
+    expect(await (await request(`https://${hostname}/`)).text()).toBe('custom');
+
+    const platform = await request('http://unknown.example/healthz');
+    expect(platform.status).toBe(200);
+    expect((await request('http://127.0.0.1:8787/healthz')).status).toBe(200);
+  });
+
+  it('answers 404 for a deployment label that does not exist', async () => {
+    const { host } = await project();
+    const response = await request(`http://nope123--${host}/`);
+    expect(response.status).toBe(404);
+    expect(await response.text()).toBe('No deployment is live here');
+  });
+
+  it('splits production traffic for a canary, sticky per visitor', async () => {
+    const { project: p, production, build, host } = await project();
+    const stable = await deploy(p.id, production.id, build.id, { '/index.html': 'stable' });
+    const canary = await deploy(p.id, production.id, build.id, { '/index.html': 'canary' });
+    await db
+      .update(environments)
+      .set({ liveDeploymentId: stable.id, canaryDeploymentId: canary.id, canaryPercent: 20 })
+      .where(eq(environments.id, production.id));
+    const seen: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const visitor = `visitor-${i}`;
+      const body = await (
+        await request(`http://${host}/`, { headers: { cookie: `sparki_visitor=${visitor}` } })
+      ).text();
+      seen.push(body);
+      if (i < 20) {
+        const again = await (
+          await request(`http://${host}/`, { headers: { cookie: `sparki_visitor=${visitor}` } })
+        ).text();
+        expect(again).toBe(body);
+      }
+    }
+    const share = seen.filter((body) => body === 'canary').length / seen.length;
+    expect(share).toBeGreaterThan(0.1);
+    expect(share).toBeLessThan(0.3);
+
+    const fresh = await request(`http://${host}/`);
+    expect(fresh.headers.get('set-cookie')).toMatch(/^sparki_visitor=/);
+  });
+});

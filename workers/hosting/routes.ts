@@ -1,0 +1,152 @@
+import { and, eq } from 'drizzle-orm';
+import type { MiddlewareHandler } from 'hono';
+import { getCookie, setCookie } from 'hono/cookie';
+import { servesCanary } from '../../core/hosting/canary';
+import { type HostTarget, routeHost } from '../../core/hosting/host-routing';
+import { ManifestSchema } from '../../core/hosting/manifest';
+import type { Database } from '../../db/client';
+import { deployments, domains, environments, projects } from '../../db/schema';
+import type { HonoEnv } from '../context';
+import { createServices } from '../services';
+import { type BlobReader, loadSite, type Site, serveSite } from './serve';
+
+export const VISITOR_COOKIE = 'sparki_visitor';
+const VISITOR_MAX_AGE_SECONDS = 60 * 60 * 24 * 365;
+
+export const blobKey = (hash: string) => `blobs/${hash}`;
+
+interface Served {
+  deploymentId: string;
+  manifestKey: string;
+}
+
+// Deployments never change once made, so their parsed sites can live as long as the isolate.
+const sites = new Map<string, Promise<Site>>();
+const SITE_CACHE_LIMIT = 200;
+
+function siteFor(bucket: R2Bucket, served: Served, readBlob: BlobReader): Promise<Site> {
+  let site = sites.get(served.deploymentId);
+  if (!site) {
+    site = (async () => {
+      const object = await bucket.get(served.manifestKey);
+      if (!object) throw new Error(`manifest ${served.manifestKey} is missing`);
+      return loadSite(ManifestSchema.parse(await object.json()), readBlob);
+    })();
+    site.catch(() => sites.delete(served.deploymentId));
+    if (sites.size >= SITE_CACHE_LIMIT) sites.delete(sites.keys().next().value as string);
+    sites.set(served.deploymentId, site);
+  }
+  return site;
+}
+
+async function productionOf(db: Database, projectId: string) {
+  const [env] = await db
+    .select({
+      live: environments.liveDeploymentId,
+      canary: environments.canaryDeploymentId,
+      percent: environments.canaryPercent,
+    })
+    .from(environments)
+    .where(and(eq(environments.projectId, projectId), eq(environments.kind, 'production')));
+  return env;
+}
+
+async function deploymentServed(db: Database, id: string): Promise<Served | null> {
+  const [row] = await db
+    .select({ manifestKey: deployments.manifestKey })
+    .from(deployments)
+    .where(eq(deployments.id, id));
+  return row?.manifestKey ? { deploymentId: id, manifestKey: row.manifestKey } : null;
+}
+
+/**
+ * Which deployment a host serves, with the visitor's sticky canary share applied; null when
+ * nothing is live there, undefined when the host is not a site at all.
+ */
+async function resolveTarget(
+  db: Database,
+  target: HostTarget,
+  visitor: string,
+): Promise<Served | null | undefined> {
+  if (target.kind === 'deployment') {
+    const [row] = await db
+      .select({ id: deployments.id, manifestKey: deployments.manifestKey })
+      .from(deployments)
+      .innerJoin(projects, eq(projects.id, deployments.projectId))
+      .where(and(eq(deployments.label, target.deployment), eq(projects.hostLabel, target.project)));
+    return row?.manifestKey ? { deploymentId: row.id, manifestKey: row.manifestKey } : null;
+  }
+  const [project] =
+    target.kind === 'production'
+      ? await db
+          .select({ id: projects.id })
+          .from(projects)
+          .where(eq(projects.hostLabel, target.project))
+      : await db
+          .select({ id: domains.projectId })
+          .from(domains)
+          .where(eq(domains.hostname, target.hostname));
+  if (!project) return target.kind === 'custom' ? undefined : null;
+  const production = await productionOf(db, project.id);
+  if (!production?.live) return null;
+  if (production.canary && (await servesCanary(visitor, production.canary, production.percent))) {
+    return deploymentServed(db, production.canary);
+  }
+  return deploymentServed(db, production.live);
+}
+
+function notFound(message: string) {
+  return new Response(message, {
+    status: 404,
+    headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
+  });
+}
+
+/**
+ * The built-in edge host: requests for `<deployment>--<project>.<hosting domain>`,
+ * `<project>.<hosting domain>` or a custom domain are answered from the deployment's files;
+ * every other host falls through to the platform's own routes.
+ */
+export function edgeHost(): MiddlewareHandler<HonoEnv> {
+  return async (c, next) => {
+    const publicHost = new URL(c.env.PUBLIC_URL).host;
+    const host = c.req.header('host') ?? new URL(c.req.url).host;
+    const target = host === publicHost ? null : routeHost(host, c.env.HOSTING_DOMAIN);
+    if (!target) return next();
+
+    let scoped: ReturnType<typeof createServices>;
+    try {
+      scoped = createServices(c.env);
+    } catch (error) {
+      // A misconfigured platform still answers /healthz on its own (non-site) host names.
+      if (target.kind === 'custom') return next();
+      throw error;
+    }
+    try {
+      const visitor = getCookie(c, VISITOR_COOKIE) ?? crypto.randomUUID();
+      const served = await resolveTarget(scoped.services.db(), target, visitor);
+      // Any other host name (an IP, the workers.dev name) is the platform itself.
+      if (served === undefined) return next();
+      if (!served) return notFound('No deployment is live here');
+      const readBlob: BlobReader = async (hash) =>
+        (await c.env.SITES.get(blobKey(hash)))?.body ?? null;
+      const site = await siteFor(c.env.SITES, served, readBlob);
+      const response = await serveSite(c.req.raw, site, readBlob);
+      if (!getCookie(c, VISITOR_COOKIE)) {
+        // Sticky canary assignment needs a stable visitor id; it carries nothing else.
+        c.res = response;
+        setCookie(c, VISITOR_COOKIE, visitor, {
+          path: '/',
+          httpOnly: true,
+          secure: new URL(c.req.url).protocol === 'https:',
+          sameSite: 'Lax',
+          maxAge: VISITOR_MAX_AGE_SECONDS,
+        });
+        return c.res;
+      }
+      return response;
+    } finally {
+      c.executionCtx.waitUntil(scoped.close());
+    }
+  };
+}
