@@ -4,12 +4,17 @@ import { createServices } from '../workers/services';
 import { handleBuildsMessage } from './builds';
 import { type Consumer, InvalidMessageError, validated } from './consumer';
 import { storeDeadLetter } from './dead-letters';
-import { BUILDS_QUEUE, BuildsMessageSchema } from './messages';
+import { handleDeploymentsMessage } from './deploy/engine';
+import {
+  BUILDS_QUEUE,
+  BuildsMessageSchema,
+  DEPLOYMENTS_QUEUE,
+  DeploymentsMessageSchema,
+} from './messages';
 
-// sparki-deployments gets its consumer with the deploy engine; until then its messages are
-// retried and end in its dead-letter queue rather than being dropped.
 const consumers: Record<string, Consumer> = {
   [BUILDS_QUEUE]: validated(BuildsMessageSchema, handleBuildsMessage),
+  [DEPLOYMENTS_QUEUE]: validated(DeploymentsMessageSchema, handleDeploymentsMessage),
 };
 
 function isDeadLetterQueue(queue: string): boolean {

@@ -7,3 +7,17 @@ export const BuildsMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('build.requested'), buildId: z.uuid() }),
 ]);
 export type BuildsMessage = z.infer<typeof BuildsMessageSchema>;
+
+/** For the deploy engine: a build finished with its output in R2 (if it produced any). */
+export const DeploymentsMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('build.succeeded'),
+    build_id: z.uuid(),
+    project_id: z.uuid(),
+    target: z.enum(['production', 'preview']),
+    artifact_key: z.string().nullable(),
+  }),
+  // A deployment was queued by the API (deploy, promote, rollback): run the environment's queue.
+  z.object({ type: z.literal('deployment.requested'), environment_id: z.uuid() }),
+]);
+export type DeploymentsMessage = z.infer<typeof DeploymentsMessageSchema>;

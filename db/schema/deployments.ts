@@ -33,6 +33,8 @@ export const deployments = pgTable(
     // The edge host's manifest in R2, for deployments it serves.
     manifestKey: text('manifest_key'),
     healthResults: jsonb('health_results').$type<unknown[]>().notNull().default([]),
+    // What asked for it (e.g. `build:<id>`): a redelivered request finds the deployment it made.
+    requestKey: text('request_key').unique('deployments_request_key_key'),
     startedAt: timestamptz('started_at'),
     finishedAt: timestamptz('finished_at'),
     error: text('error'),
