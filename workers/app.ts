@@ -2,6 +2,7 @@ import { Scalar } from '@scalar/hono-api-reference';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { auditLogRoutes } from './api/audit-log';
+import { deploymentRoutes } from './api/deployments';
 import { memberRoutes } from './api/members';
 import { projectRoutes } from './api/projects';
 import { tokenRoutes } from './api/tokens';
@@ -65,6 +66,7 @@ export function newApp() {
   app.route('/', memberRoutes);
   app.route('/', auditLogRoutes);
   app.route('/', projectRoutes);
+  app.route('/', deploymentRoutes);
   app.route('/', devRoutes);
   return app;
 }

@@ -4,7 +4,7 @@ import { runHealthCheck } from '../../core/deploy/health';
 import { type DeploymentState, transition } from '../../core/deploy/state-machine';
 import { canarySteps } from '../../core/hosting/canary';
 import { deploymentHost, hostLabel } from '../../core/hosting/host-routing';
-import type { Database } from '../../db/client';
+import type { Database, Transaction } from '../../db/client';
 import {
   auditLogs,
   builds,
@@ -271,7 +271,7 @@ export async function drainEnvironment(context: ConsumerContext, environmentId: 
 
 /** Creates the deployment a request asks for, once: the request key makes redelivery harmless. */
 export async function requestDeployment(
-  db: Database,
+  db: Database | Transaction,
   input: {
     requestKey: string;
     buildId: string;

@@ -1,0 +1,166 @@
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { and, eq } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { auditLogs, builds, deployments, memberships, projects, users } from '../../db/schema';
+import worker from '../../workers/index';
+import { authed, createWorkspace, newUser } from './auth-helpers';
+import { eventually, fetchWorker, testDb } from './harness';
+import { tarGz } from './tar-fixture';
+
+const { db, pool } = testDb();
+afterAll(() => pool.end());
+
+type User = Awaited<ReturnType<typeof newUser>>;
+
+function send(user: User, method: string, path: string, body?: unknown) {
+  return fetchWorker(
+    path,
+    authed(user.access_token, {
+      method,
+      ...(body === undefined
+        ? {}
+        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    }),
+  );
+}
+
+async function visit(url: string) {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(new Request(url), env, ctx);
+  await waitOnExecutionContext(ctx);
+  return response.text();
+}
+
+async function setup() {
+  const owner = await newUser('owner');
+  const workspace = await createWorkspace(owner.access_token);
+  const created = await send(owner, 'POST', `/api/workspaces/${workspace.id}/projects`, {
+    name: 'Site',
+    slug: `site-${crypto.randomUUID().slice(0, 6)}`,
+  });
+  const project = await created.json<{ id: string }>();
+  let number = 0;
+  const build = async (html: string) => {
+    const [row] = await db
+      .insert(builds)
+      .values({
+        projectId: project.id,
+        number: ++number,
+        commitSha: 'c'.repeat(40),
+        trigger: 'push',
+        status: 'succeeded',
+      })
+      .returning();
+    const artifactKey = `builds/${row!.id}/output.tar.gz`;
+    await env.ARTIFACTS.put(artifactKey, await tarGz({ 'index.html': html }));
+    await db.update(builds).set({ artifactKey }).where(eq(builds.id, row!.id));
+    return row!.id;
+  };
+  return { owner, workspace, project, build };
+}
+
+async function settled(id: string) {
+  const done = await eventually(
+    async () => (await db.select().from(deployments).where(eq(deployments.id, id)))[0],
+    (row) => Boolean(row && ['live', 'failed', 'rolled_back', 'canceled'].includes(row.status)),
+  );
+  return done!;
+}
+
+async function productionUrl(projectId: string) {
+  const [row] = await db
+    .select({ label: projects.hostLabel })
+    .from(projects)
+    .where(eq(projects.id, projectId));
+  return `http://${row!.label}.localhost/`;
+}
+
+describe('deployments API', () => {
+  it('deploys a preview, promotes it without rebuilding, and rolls production back in one call', async () => {
+    const { owner, project, build, workspace } = await setup();
+    const first = await send(owner, 'POST', `/api/builds/${await build('one')}/deploy`, {
+      stage: 'preview',
+    });
+    expect(first.status, await first.clone().text()).toBe(202);
+    const preview = await settled((await first.json<{ id: string }>()).id);
+    expect(preview.status).toBe('live');
+    expect(await visit(`${preview.url}/`)).toBe('one');
+
+    const promoted = await send(owner, 'POST', `/api/deployments/${preview.id}/promote`);
+    expect(promoted.status).toBe(202);
+    const production = await settled((await promoted.json<{ id: string }>()).id);
+    expect(production).toMatchObject({
+      status: 'live',
+      stage: 'production',
+      manifestKey: preview.manifestKey,
+    });
+    expect(await visit(await productionUrl(project.id))).toBe('one');
+
+    const second = await send(owner, 'POST', `/api/builds/${await build('two')}/deploy`, {
+      stage: 'production',
+    });
+    const next = await settled((await second.json<{ id: string }>()).id);
+    expect(next.status).toBe('live');
+    expect(await visit(await productionUrl(project.id))).toBe('two');
+
+    const rollback = await send(
+      owner,
+      'POST',
+      `/api/environments/${production.environmentId}/rollback`,
+      {},
+    );
+    expect(rollback.status, await rollback.clone().text()).toBe(200);
+    expect(await visit(await productionUrl(project.id))).toBe('one');
+    const audit = await db
+      .select()
+      .from(auditLogs)
+      .where(
+        and(
+          eq(auditLogs.workspaceId, workspace.id),
+          eq(auditLogs.action, 'deployment.rolled_back'),
+        ),
+      );
+    expect(audit).toHaveLength(1);
+
+    const detail = await send(owner, 'GET', `/api/deployments/${next.id}`);
+    const body = await detail.json<{ status: string; transitions: { to: string }[] }>();
+    expect(body.status).toBe('rolled_back');
+    expect(body.transitions.map((t) => t.to)).toEqual([
+      'validating',
+      'deploying',
+      'verifying',
+      'live',
+      'rolled_back',
+    ]);
+
+    const listed = await send(
+      owner,
+      'GET',
+      `/api/projects/${project.id}/deployments?stage=production`,
+    );
+    expect((await listed.json<{ deployments: unknown[] }>()).deployments).toHaveLength(2);
+  });
+
+  it('refuses what cannot be deployed, viewers, and strangers', async () => {
+    const { owner, workspace, build } = await setup();
+    const buildId = await build('x');
+    await db.update(builds).set({ status: 'failed' }).where(eq(builds.id, buildId));
+    expect((await send(owner, 'POST', `/api/builds/${buildId}/deploy`, {})).status).toBe(409);
+
+    const viewer = await newUser('viewer');
+    const [v] = await db.select({ id: users.id }).from(users).where(eq(users.email, viewer.email));
+    await db
+      .insert(memberships)
+      .values({ workspaceId: workspace.id, userId: v!.id, role: 'viewer' });
+    const ok = await build('y');
+    expect((await send(viewer, 'POST', `/api/builds/${ok}/deploy`, {})).status).toBe(403);
+    const stranger = await newUser('stranger');
+    expect((await send(stranger, 'POST', `/api/builds/${ok}/deploy`, {})).status).toBe(404);
+    expect((await send(stranger, 'GET', `/api/deployments/${crypto.randomUUID()}`)).status).toBe(
+      404,
+    );
+    expect(
+      (await send(owner, 'POST', `/api/builds/${ok}/deploy`, { stage: 'staging' })).status,
+    ).toBe(400);
+  });
+});

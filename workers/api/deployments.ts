@@ -1,0 +1,433 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { and, desc, eq, lt, ne } from 'drizzle-orm';
+import type { Context } from 'hono';
+import { DEPLOYMENT_STATES } from '../../core/deploy/state-machine';
+import type { Transaction } from '../../db/client';
+import {
+  builds,
+  type Deployment,
+  deployments,
+  deploymentTransitions,
+  environments,
+  outbox,
+} from '../../db/schema';
+import { requestDeployment } from '../../queues/deploy/engine';
+import { DEPLOYMENTS_QUEUE, type DeploymentsMessage } from '../../queues/messages';
+import { publishOutbox } from '../../queues/outbox';
+import { recordAudit } from '../audit';
+import { authorizeProject } from '../auth/authorize';
+import type { HonoEnv } from '../context';
+import { ApiError, openApiErrorResponses } from '../errors';
+import { json, jsonBody } from '../openapi';
+import { newRouter } from '../router';
+
+const StrategySchema = z.enum(['all_at_once', 'blue_green', 'canary']);
+const StageSchema = z.enum(['preview', 'production']);
+
+const TransitionSchema = z
+  .object({
+    from: z.enum(DEPLOYMENT_STATES).nullable(),
+    to: z.enum(DEPLOYMENT_STATES),
+    reason: z.string().nullable(),
+    at: z.iso.datetime(),
+  })
+  .openapi('DeploymentTransition');
+
+const DeploymentSchema = z
+  .object({
+    id: z.uuid(),
+    project_id: z.uuid(),
+    build_id: z.uuid(),
+    environment_id: z.uuid(),
+    stage: StageSchema,
+    strategy: StrategySchema,
+    platform: z.string(),
+    status: z.enum(DEPLOYMENT_STATES),
+    url: z.string().nullable(),
+    error: z.string().nullable(),
+    rolled_back_from_id: z.uuid().nullable(),
+    rolled_back_to_id: z.uuid().nullable(),
+    created_at: z.iso.datetime(),
+    started_at: z.iso.datetime().nullable(),
+    finished_at: z.iso.datetime().nullable(),
+  })
+  .openapi('Deployment');
+
+const DeploymentDetailSchema = DeploymentSchema.extend({
+  transitions: z.array(TransitionSchema),
+  health_results: z.array(z.unknown()),
+}).openapi('DeploymentDetail');
+
+const iso = (date: Date | null) => date?.toISOString() ?? null;
+
+function toDeployment(row: Deployment) {
+  return {
+    id: row.id,
+    project_id: row.projectId,
+    build_id: row.buildId,
+    environment_id: row.environmentId,
+    stage: row.stage,
+    strategy: row.strategy,
+    platform: row.platform,
+    status: row.status,
+    url: row.url,
+    error: row.error,
+    rolled_back_from_id: row.rolledBackFromId,
+    rolled_back_to_id: row.rolledBackToId,
+    created_at: row.createdAt.toISOString(),
+    started_at: iso(row.startedAt),
+    finished_at: iso(row.finishedAt),
+  };
+}
+
+const deploymentNotFound = () => new ApiError('not_found', 'Deployment not found');
+
+/** The deployment and the caller's access to its project; outsiders get the same 404 as for none. */
+async function loadDeployment(c: Context<HonoEnv>, id: string, minimum: 'viewer' | 'developer') {
+  const [row] = await c
+    .get('services')
+    .db()
+    .select()
+    .from(deployments)
+    .where(eq(deployments.id, id));
+  if (!row) throw deploymentNotFound();
+  try {
+    return { row, access: await authorizeProject(c, row.projectId, minimum) };
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 'not_found') throw deploymentNotFound();
+    throw err;
+  }
+}
+
+/** Announces queued work to the deploy engine in the same transaction, then sends it. */
+async function enqueue(tx: Transaction, environmentId: string) {
+  const payload: DeploymentsMessage = {
+    type: 'deployment.requested',
+    environment_id: environmentId,
+  };
+  const [row] = await tx.insert(outbox).values({ topic: DEPLOYMENTS_QUEUE, payload }).returning();
+  return row!;
+}
+
+export const deploymentRoutes = newRouter();
+
+deploymentRoutes.openapi(
+  createRoute({
+    method: 'get',
+    path: '/api/projects/{id}/deployments',
+    tags: ['deployments'],
+    summary: 'Deployments of a project, newest first',
+    request: {
+      params: z.object({ id: z.uuid() }),
+      query: z.object({
+        stage: StageSchema.optional(),
+        before: z.iso
+          .datetime()
+          .optional()
+          .openapi({ description: 'Cursor: `created_at` of the last row seen' }),
+        limit: z.coerce.number().int().min(1).max(100).default(20),
+      }),
+    },
+    responses: {
+      200: {
+        description: 'Deployments',
+        ...json(z.object({ deployments: z.array(DeploymentSchema) })),
+      },
+      ...openApiErrorResponses,
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const query = c.req.valid('query');
+    await authorizeProject(c, id, 'viewer');
+    const rows = await c
+      .get('services')
+      .db()
+      .select()
+      .from(deployments)
+      .where(
+        and(
+          eq(deployments.projectId, id),
+          query.stage ? eq(deployments.stage, query.stage) : undefined,
+          query.before ? lt(deployments.createdAt, new Date(query.before)) : undefined,
+        ),
+      )
+      .orderBy(desc(deployments.createdAt))
+      .limit(query.limit);
+    return c.json({ deployments: rows.map(toDeployment) }, 200);
+  },
+);
+
+deploymentRoutes.openapi(
+  createRoute({
+    method: 'get',
+    path: '/api/deployments/{id}',
+    tags: ['deployments'],
+    summary: 'One deployment with its state transitions and health check results',
+    request: { params: z.object({ id: z.uuid() }) },
+    responses: {
+      200: { description: 'The deployment', ...json(DeploymentDetailSchema) },
+      ...openApiErrorResponses,
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const { row } = await loadDeployment(c, id, 'viewer');
+    const transitions = await c
+      .get('services')
+      .db()
+      .select()
+      .from(deploymentTransitions)
+      .where(eq(deploymentTransitions.deploymentId, id))
+      .orderBy(deploymentTransitions.at);
+    return c.json(
+      {
+        ...toDeployment(row),
+        transitions: transitions.map((t) => ({
+          from: t.fromStatus,
+          to: t.toStatus,
+          reason: t.reason,
+          at: t.at.toISOString(),
+        })),
+        health_results: row.healthResults,
+      },
+      200,
+    );
+  },
+);
+
+deploymentRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/api/builds/{id}/deploy',
+    tags: ['deployments'],
+    summary: 'Deploy a successful build to preview or production (developer)',
+    request: {
+      params: z.object({ id: z.uuid() }),
+      ...jsonBody(
+        z
+          .object({ stage: StageSchema.default('preview'), strategy: StrategySchema.optional() })
+          .openapi('DeployBuild'),
+      ),
+    },
+    responses: {
+      202: { description: 'Queued', ...json(DeploymentSchema) },
+      ...openApiErrorResponses,
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const input = c.req.valid('json');
+    const db = c.get('services').db();
+    const [build] = await db.select().from(builds).where(eq(builds.id, id));
+    if (!build) throw new ApiError('not_found', 'Build not found');
+    const access = await authorizeProject(c, build.projectId, 'developer');
+    if (build.status !== 'succeeded' || !build.artifactKey) {
+      throw new ApiError('conflict', 'Only a successful build with output can be deployed');
+    }
+    const [environment] = await db
+      .select()
+      .from(environments)
+      .where(and(eq(environments.projectId, build.projectId), eq(environments.kind, input.stage)));
+    if (!environment)
+      throw new ApiError('not_found', `The project has no ${input.stage} environment`);
+    const { deployment, message } = await db.transaction(async (tx) => {
+      const created = await requestDeployment(tx, {
+        requestKey: `api:${crypto.randomUUID()}`,
+        buildId: build.id,
+        projectId: build.projectId,
+        environmentId: environment.id,
+        stage: input.stage,
+        strategy: input.strategy ?? environment.strategy,
+      });
+      await recordAudit(tx, c, {
+        action: 'deployment.requested',
+        workspaceId: access.workspaceId,
+        actorRole: access.role,
+        targetType: 'deployment',
+        targetId: created.id,
+        metadata: { build_id: build.id, stage: input.stage },
+      });
+      return { deployment: created, message: await enqueue(tx, environment.id) };
+    });
+    await publishOutbox(c.env, db, [message]);
+    return c.json(toDeployment(deployment), 202);
+  },
+);
+
+deploymentRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/api/deployments/{id}/promote',
+    tags: ['deployments'],
+    summary: 'Promote a live deployment to production without rebuilding (developer)',
+    request: { params: z.object({ id: z.uuid() }) },
+    responses: {
+      202: { description: 'Queued', ...json(DeploymentSchema) },
+      ...openApiErrorResponses,
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const { row: source, access } = await loadDeployment(c, id, 'developer');
+    if (source.status !== 'live' || !source.manifestKey) {
+      throw new ApiError('conflict', 'Only a live deployment can be promoted');
+    }
+    const db = c.get('services').db();
+    const [production] = await db
+      .select()
+      .from(environments)
+      .where(
+        and(eq(environments.projectId, source.projectId), eq(environments.kind, 'production')),
+      );
+    if (!production) throw new ApiError('not_found', 'The project has no production environment');
+    const { deployment, message } = await db.transaction(async (tx) => {
+      // The same files go live: the manifest is reused, nothing is built or uploaded again.
+      const created = await requestDeployment(tx, {
+        requestKey: `promote:${crypto.randomUUID()}`,
+        buildId: source.buildId,
+        projectId: source.projectId,
+        environmentId: production.id,
+        stage: 'production',
+        strategy: production.strategy,
+        manifestKey: source.manifestKey,
+      });
+      await recordAudit(tx, c, {
+        action: 'deployment.promoted',
+        workspaceId: access.workspaceId,
+        actorRole: access.role,
+        targetType: 'deployment',
+        targetId: created.id,
+        metadata: { from: source.id },
+      });
+      return { deployment: created, message: await enqueue(tx, production.id) };
+    });
+    await publishOutbox(c.env, db, [message]);
+    return c.json(toDeployment(deployment), 202);
+  },
+);
+
+deploymentRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/api/environments/{id}/rollback',
+    tags: ['deployments'],
+    summary: 'Serve an earlier live deployment again, at once (developer)',
+    description:
+      'Without `deployment_id`, goes back to the deployment that was live before the current ' +
+      'one. The switch is one pointer update: nothing is uploaded.',
+    request: {
+      params: z.object({ id: z.uuid() }),
+      ...jsonBody(z.object({ deployment_id: z.uuid().optional() }).openapi('Rollback')),
+    },
+    responses: {
+      200: { description: 'Rolled back', ...json(DeploymentSchema) },
+      ...openApiErrorResponses,
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const input = c.req.valid('json');
+    const db = c.get('services').db();
+    const [environment] = await db.select().from(environments).where(eq(environments.id, id));
+    if (!environment) throw new ApiError('not_found', 'Environment not found');
+    const access = await authorizeProject(c, environment.projectId, 'developer');
+    const current = environment.liveDeploymentId;
+    const [target] = await db
+      .select()
+      .from(deployments)
+      .where(
+        and(
+          eq(deployments.environmentId, id),
+          input.deployment_id
+            ? eq(deployments.id, input.deployment_id)
+            : and(
+                eq(deployments.status, 'live'),
+                current ? ne(deployments.id, current) : undefined,
+              ),
+        ),
+      )
+      .orderBy(desc(deployments.createdAt))
+      .limit(1);
+    if (
+      !target?.manifestKey ||
+      target.id === current ||
+      !['live', 'rolled_back'].includes(target.status)
+    ) {
+      throw new ApiError('conflict', 'There is no earlier live deployment to go back to');
+    }
+    await db.transaction(async (tx) => {
+      await tx
+        .update(environments)
+        .set({ liveDeploymentId: target.id, canaryDeploymentId: null, canaryPercent: 0 })
+        .where(eq(environments.id, id));
+      if (current) {
+        await tx
+          .update(deployments)
+          .set({ status: 'rolled_back', rolledBackToId: target.id, finishedAt: new Date() })
+          .where(and(eq(deployments.id, current), eq(deployments.status, 'live')));
+        await tx.insert(deploymentTransitions).values({
+          deploymentId: current,
+          fromStatus: 'live',
+          toStatus: 'rolled_back',
+          reason: `rolled back to ${target.id}`,
+        });
+      }
+      await tx
+        .update(deployments)
+        .set({ status: 'live', rolledBackFromId: current })
+        .where(eq(deployments.id, target.id));
+      await recordAudit(tx, c, {
+        action: 'deployment.rolled_back',
+        workspaceId: access.workspaceId,
+        actorRole: access.role,
+        targetType: 'environment',
+        targetId: id,
+        metadata: { automatic: false, from: current, to: target.id },
+      });
+    });
+    return c.json(toDeployment({ ...target, status: 'live', rolledBackFromId: current }), 200);
+  },
+);
+
+deploymentRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/api/deployments/{id}/cancel',
+    tags: ['deployments'],
+    summary: 'Cancel a deployment that has not started (developer)',
+    request: { params: z.object({ id: z.uuid() }) },
+    responses: {
+      200: { description: 'Canceled', ...json(DeploymentSchema) },
+      ...openApiErrorResponses,
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const { row, access } = await loadDeployment(c, id, 'developer');
+    const canceled = await c
+      .get('services')
+      .db()
+      .transaction(async (tx) => {
+        const [updated] = await tx
+          .update(deployments)
+          .set({ status: 'canceled', finishedAt: new Date() })
+          .where(and(eq(deployments.id, id), eq(deployments.status, 'queued')))
+          .returning();
+        if (!updated) return undefined;
+        await tx
+          .insert(deploymentTransitions)
+          .values({ deploymentId: id, fromStatus: 'queued', toStatus: 'canceled' });
+        await recordAudit(tx, c, {
+          action: 'deployment.canceled',
+          workspaceId: access.workspaceId,
+          actorRole: access.role,
+          targetType: 'deployment',
+          targetId: id,
+        });
+        return updated;
+      });
+    if (!canceled) throw new ApiError('conflict', `A ${row.status} deployment cannot be canceled`);
+    return c.json(toDeployment(canceled), 200);
+  },
+);
