@@ -1,3 +1,4 @@
+import { failStaleDeployments } from '../queues/deploy/engine';
 import { relayOutbox } from '../queues/outbox';
 import { createLogger } from './logger';
 import { deleteExpiredIdempotencyKeys } from './middleware/idempotency';
@@ -13,6 +14,8 @@ export async function handleScheduled(
   try {
     const db = scoped.services.db();
     const now = new Date(controller.scheduledTime);
+    const stale = await failStaleDeployments(db, now);
+    if (stale > 0) logger.warn('stale_deployments_failed', { count: stale });
     const result = await relayOutbox(env, db, now);
     logger.info('outbox_relayed', result);
     const expired = await deleteExpiredIdempotencyKeys(db, now);

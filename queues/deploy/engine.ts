@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { DeployConfigSchema, missingRequiredEnv } from '../../core/deploy/config';
 import { runHealthCheck } from '../../core/deploy/health';
 import { type DeploymentState, transition } from '../../core/deploy/state-machine';
@@ -12,11 +12,12 @@ import {
   deployments,
   deploymentTransitions,
   environments,
+  outbox,
   projects,
 } from '../../db/schema';
 import { newApp } from '../../workers/app';
 import type { ConsumerContext } from '../consumer';
-import type { DeploymentsMessage } from '../messages';
+import { DEPLOYMENTS_QUEUE, type DeploymentsMessage } from '../messages';
 import { ArtifactError, publishArtifact } from './edge-publish';
 
 const ACTIVE: DeploymentState[] = ['validating', 'deploying', 'verifying'];
@@ -337,4 +338,37 @@ export async function handleDeploymentsMessage(
     strategy: environment.strategy,
   });
   await drainEnvironment(context, environment.id);
+}
+
+/** A deployment active this long has lost its consumer (a crash, a timeout). */
+export const STALE_DEPLOYMENT_MS = 15 * 60 * 1000;
+
+/**
+ * Cron: fails deployments whose consumer died mid-way, so their environment's queue moves on,
+ * and announces the environments so their next queued deployment runs.
+ */
+export async function failStaleDeployments(db: Database, now: Date) {
+  const stale = await db
+    .update(deployments)
+    .set({ status: 'failed', error: 'the deploy engine stopped answering', finishedAt: now })
+    .where(
+      and(
+        inArray(deployments.status, ACTIVE),
+        lt(deployments.startedAt, new Date(now.getTime() - STALE_DEPLOYMENT_MS)),
+      ),
+    )
+    .returning();
+  for (const row of stale) {
+    await db.insert(deploymentTransitions).values({
+      deploymentId: row.id,
+      toStatus: 'failed',
+      reason: 'the deploy engine stopped answering',
+      at: now,
+    });
+    await db.insert(outbox).values({
+      topic: DEPLOYMENTS_QUEUE,
+      payload: { type: 'deployment.requested', environment_id: row.environmentId },
+    });
+  }
+  return stale.length;
 }

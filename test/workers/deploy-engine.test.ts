@@ -17,7 +17,7 @@ import {
   workspaces,
 } from '../../db/schema';
 import worker from '../../workers/index';
-import { testDb } from './harness';
+import { runScheduled, testDb } from './harness';
 import { tarGz } from './tar-fixture';
 
 const { db, pool } = testDb();
@@ -207,5 +207,27 @@ describe('the deploy engine (edge host)', () => {
       'Validation failed: required environment variable API_URL is not set',
     );
     expect(deployment?.manifestKey).toBeNull();
+  });
+});
+
+describe('stale deployments', () => {
+  it('are failed by the cron so the environment’s queue moves on', async () => {
+    const { production, build } = await seed();
+    const b = await build({ 'index.html': 'x' });
+    const [stuck] = await db
+      .insert(deployments)
+      .values({
+        projectId: b.projectId,
+        buildId: b.id,
+        environmentId: production.id,
+        stage: 'production',
+        platform: 'edge',
+        status: 'deploying',
+        startedAt: new Date(Date.now() - 60 * 60 * 1000),
+      })
+      .returning();
+    await runScheduled();
+    const [row] = await db.select().from(deployments).where(eq(deployments.id, stuck!.id));
+    expect(row).toMatchObject({ status: 'failed', error: 'the deploy engine stopped answering' });
   });
 });
