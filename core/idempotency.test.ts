@@ -7,6 +7,7 @@ import {
 } from './idempotency';
 
 const bytes = (text: string) => new TextEncoder().encode(text).buffer as ArrayBuffer;
+const SECRET = 'server secret';
 
 describe('idempotency keys', () => {
   it('accepts 1–255 printable ASCII characters', () => {
@@ -40,11 +41,15 @@ describe('idempotency keys', () => {
   });
 
   it('fingerprints method, path with query and exact body', async () => {
-    const base = await requestFingerprint('POST', '/api/x', bytes('{"a":1}'));
-    expect(await requestFingerprint('post', '/api/x', bytes('{"a":1}'))).toBe(base);
-    expect(await requestFingerprint('PUT', '/api/x', bytes('{"a":1}'))).not.toBe(base);
-    expect(await requestFingerprint('POST', '/api/x?y=1', bytes('{"a":1}'))).not.toBe(base);
-    expect(await requestFingerprint('POST', '/api/x', bytes('{"a": 1}'))).not.toBe(base);
+    const base = await requestFingerprint(SECRET, 'POST', '/api/x', bytes('{"a":1}'));
+    expect(await requestFingerprint(SECRET, 'post', '/api/x', bytes('{"a":1}'))).toBe(base);
+    expect(await requestFingerprint(SECRET, 'PUT', '/api/x', bytes('{"a":1}'))).not.toBe(base);
+    expect(await requestFingerprint(SECRET, 'POST', '/api/x?y=1', bytes('{"a":1}'))).not.toBe(base);
+    expect(await requestFingerprint(SECRET, 'POST', '/api/x', bytes('{"a": 1}'))).not.toBe(base);
+    // Keyed: without the server's secret the stored value cannot be recomputed from a guess.
+    expect(await requestFingerprint('another secret', 'POST', '/api/x', bytes('{"a":1}'))).not.toBe(
+      base,
+    );
     expect(base).toMatch(/^[0-9a-f]{64}$/);
   });
 });

@@ -45,19 +45,29 @@ export function replayableHeaders(headers: Iterable<[string, string]>): Record<s
   return kept;
 }
 
-async function sha256Hex(bytes: BufferSource): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes);
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
-}
-
-/** What makes two requests "the same": method, path with query, and the exact body bytes. */
+/**
+ * What makes two requests "the same": method, path with query, and the exact body bytes. Keyed
+ * with a server secret (HMAC-SHA256), because bodies may carry secrets (an environment
+ * variable's value) and a plain hash of a weak one could be guessed from the stored row.
+ */
 export async function requestFingerprint(
+  secret: string,
   method: string,
   pathWithQuery: string,
   body: ArrayBuffer,
 ): Promise<string> {
-  const bodyHash = await sha256Hex(body);
-  return sha256Hex(
-    new TextEncoder().encode(`${method.toUpperCase()}\n${pathWithQuery}\n${bodyHash}`),
+  const encoder = new TextEncoder();
+  const key = await crypto.subtle.importKey(
+    'raw',
+    encoder.encode(`sparki-idempotency:${secret}`),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
   );
+  const head = encoder.encode(`${method.toUpperCase()}\n${pathWithQuery}\n`);
+  const message = new Uint8Array(head.byteLength + body.byteLength);
+  message.set(head);
+  message.set(new Uint8Array(body), head.byteLength);
+  const mac = await crypto.subtle.sign('HMAC', key, message);
+  return [...new Uint8Array(mac)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
 }

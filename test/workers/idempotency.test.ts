@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:test';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IDEMPOTENCY_LEASE_MS, requestFingerprint } from '../../core/idempotency';
@@ -94,6 +95,7 @@ describe('Idempotency-Key', () => {
       scope: await userScope(access_token),
       key,
       requestHash: await requestFingerprint(
+        env.ENCRYPTION_KEY,
         'POST',
         '/api/workspaces',
         new TextEncoder().encode(JSON.stringify(body)).buffer as ArrayBuffer,

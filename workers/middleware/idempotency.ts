@@ -123,6 +123,7 @@ export function idempotency(): MiddlewareHandler<HonoEnv> {
 
     const url = new URL(c.req.url);
     const requestHash = await requestFingerprint(
+      c.get('services').config.ENCRYPTION_KEY,
       c.req.method,
       url.pathname + url.search,
       await c.req.arrayBuffer(),
