@@ -49,6 +49,11 @@ export const AUTH_RATE_LIMITS = {
     ip: { limit: 20, windowSeconds: 5 * MINUTE, counts: 'all' },
     account: { limit: 5, windowSeconds: 5 * MINUTE, counts: 'failures' },
   },
+  // Guessing registration tokens: only refused exchanges count, so a fleet behind one address
+  // can register as many runners as it likes with a valid token.
+  runner_register: {
+    ip: { limit: 20, windowSeconds: 15 * MINUTE, counts: 'failures' },
+  },
 } as const satisfies Record<string, ActionLimits>;
 
 export type RateLimitedAction = keyof typeof AUTH_RATE_LIMITS;

@@ -2,9 +2,14 @@ import { Scalar } from '@scalar/hono-api-reference';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { auditLogRoutes } from './api/audit-log';
+import { buildLogRoutes } from './api/build-logs';
+import { buildRoutes } from './api/builds';
 import { deploymentRoutes } from './api/deployments';
+import { environmentRoutes } from './api/environments';
 import { memberRoutes } from './api/members';
+import { projectSettingsRoutes } from './api/project-settings';
 import { projectRoutes } from './api/projects';
+import { runnerConnectRoutes, runnerRoutes } from './api/runners';
 import { tokenRoutes } from './api/tokens';
 import { workspaceRoutes } from './api/workspaces';
 import { mfaRoutes } from './auth/mfa-routes';
@@ -16,11 +21,13 @@ import { devRoutes } from './dev-routes';
 import { ApiError, handleError, handleNotFound } from './errors';
 import { livenessRoutes, readinessRoutes } from './health/routes';
 import { edgeHost } from './hosting/routes';
+import { isArtifactUpload, jobRoutes } from './jobs/routes';
 import { idempotency } from './middleware/idempotency';
 import { observe } from './middleware/observe';
 import { apiQuota } from './middleware/rate-limit';
 import { services } from './middleware/services';
 import { newRouter } from './router';
+import { webhookRoutes } from './webhooks/routes';
 
 export const API_BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -40,20 +47,20 @@ export function newApp() {
   app.route('/', livenessRoutes);
   mountDocs(app);
 
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: API_BODY_LIMIT_BYTES,
-      onError: () => {
-        throw new ApiError(
-          'payload_too_large',
-          `Request body exceeds ${API_BODY_LIMIT_BYTES} bytes`,
-        );
-      },
-    }),
-  );
+  const apiBodyLimit = bodyLimit({
+    maxSize: API_BODY_LIMIT_BYTES,
+    onError: () => {
+      throw new ApiError('payload_too_large', `Request body exceeds ${API_BODY_LIMIT_BYTES} bytes`);
+    },
+  });
+  app.use('/api/*', (c, next) => (isArtifactUpload(c.req.path) ? next() : apiBodyLimit(c, next)));
   app.use('*', services());
   app.route('/', readinessRoutes);
+  // Runners authenticate with their own tokens (runner token, job token), not as users.
+  app.route('/', runnerConnectRoutes);
+  app.route('/', jobRoutes);
+  // Git providers prove themselves with the project's webhook secret; they never send user auth.
+  app.route('/', webhookRoutes);
   app.use('*', authenticate());
   app.use('/api/*', apiQuota());
   app.use('/api/*', idempotency());
@@ -67,6 +74,11 @@ export function newApp() {
   app.route('/', auditLogRoutes);
   app.route('/', projectRoutes);
   app.route('/', deploymentRoutes);
+  app.route('/', projectSettingsRoutes);
+  app.route('/', environmentRoutes);
+  app.route('/', buildRoutes);
+  app.route('/', runnerRoutes);
+  app.route('/', buildLogRoutes);
   app.route('/', devRoutes);
   return app;
 }

@@ -18,6 +18,7 @@ const statusByCode = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   idempotency_key_mismatch: 422,
+  upgrade_required: 426,
   rate_limited: 429,
   internal_error: 500,
   misconfigured: 500,

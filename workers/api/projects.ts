@@ -16,7 +16,7 @@ const SlugSchema = z
   .max(60)
   .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, 'lower-case letters, digits and inner hyphens');
 
-const BranchSchema = z
+export const BranchSchema = z
   .string()
   .min(1)
   .max(255)

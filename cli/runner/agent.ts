@@ -1,0 +1,106 @@
+import type { HubMessage } from '../../core/runner-protocol';
+import { type BackoffOptions, sleep } from './backoff';
+import type { RunnerConfig } from './config';
+import { RunnerConnection } from './connection';
+import { Job, type JobOffer } from './job';
+
+export interface AgentOptions {
+  config: RunnerConfig;
+  workDir: string;
+  hostEnv: NodeJS.ProcessEnv;
+  log(message: string): void;
+  backoff?: BackoffOptions;
+}
+
+/** Runs up to `capacity` jobs at once for as long as the connection to the hub lasts. */
+export class Agent {
+  readonly connection: RunnerConnection;
+  private readonly jobs = new Map<string, Job>();
+  private draining = false;
+
+  constructor(private readonly options: AgentOptions) {
+    this.connection = new RunnerConnection({
+      url: options.config.url,
+      runnerToken: options.config.runner_token,
+      running: () => [...this.jobs.keys()],
+      onMessage: (message) => this.receive(message),
+      log: options.log,
+      backoff: options.backoff,
+    });
+  }
+
+  start(): void {
+    this.connection.start();
+  }
+
+  /**
+   * Stops taking jobs, lets the running ones finish until `grace` ends (a second signal ends
+   * it early), then stops the rest and hands them back to the hub to be offered elsewhere.
+   */
+  async drain(grace: { ms: number; signal?: AbortSignal }): Promise<void> {
+    this.draining = true;
+    if (this.jobs.size > 0) {
+      this.options.log(`draining: waiting up to ${grace.ms} ms for ${this.jobs.size} build(s)`);
+      const finished = Promise.all([...this.jobs.values()].map((job) => job.done));
+      await Promise.race([finished, sleep(grace.ms, grace.signal)]);
+    }
+    await Promise.all(
+      [...this.jobs.values()].map(async (job) => {
+        const reason = 'the runner is shutting down';
+        if ((await job.release(reason)) !== 'released') return;
+        this.connection.send({
+          type: 'release',
+          build_id: job.buildId,
+          attempt: job.attempt,
+          reason,
+        });
+        this.options.log(`build ${job.buildId}: handed back`);
+      }),
+    );
+    await this.connection.close();
+  }
+
+  /** Stops every job without reporting: the token was refused, nothing can be reported. */
+  async abandon(): Promise<void> {
+    this.draining = true;
+    await Promise.all([...this.jobs.values()].map((job) => job.release('runner token refused')));
+    await this.connection.close();
+  }
+
+  private receive(message: HubMessage): void {
+    if (message.type === 'job') this.accept(message);
+    else if (message.type === 'cancel') {
+      const job = this.jobs.get(message.build_id);
+      if (job) {
+        this.options.log(`build ${message.build_id}: canceled (${message.reason})`);
+        job.cancel(message.reason);
+      }
+    }
+  }
+
+  private accept(offer: JobOffer): void {
+    // A repeated offer of a build already running here (after a reconnect) changes nothing.
+    if (this.jobs.has(offer.build_id)) return;
+    if (this.draining || this.jobs.size >= this.options.config.capacity) {
+      this.connection.send({
+        type: 'release',
+        build_id: offer.build_id,
+        attempt: offer.attempt,
+        reason: this.draining ? 'the runner is shutting down' : 'the runner is at capacity',
+      });
+      return;
+    }
+    this.options.log(`build ${offer.build_id}: attempt ${offer.attempt} started`);
+    const job = new Job(offer, {
+      url: this.options.config.url,
+      workDir: this.options.workDir,
+      hostEnv: this.options.hostEnv,
+      log: this.options.log,
+    });
+    this.jobs.set(offer.build_id, job);
+    void job.done.then((end) => {
+      this.jobs.delete(offer.build_id);
+      this.options.log(`build ${offer.build_id}: ${end}`);
+    });
+  }
+}

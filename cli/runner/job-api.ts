@@ -1,0 +1,113 @@
+import { createReadStream } from 'node:fs';
+import { z } from 'zod';
+import {
+  type JobResult,
+  type JobSpec,
+  JobSpecSchema,
+  type LogBatch,
+  type StepReport,
+} from '../../core/runner-protocol';
+import { backoffDelayMs, REQUEST_BACKOFF, sleep } from './backoff';
+
+const MAX_TRIES = 6;
+
+// A build started for a branch alone has no commit until the runner resolves the branch; the
+// platform may send that as null rather than the empty string.
+const LenientJobSpecSchema = JobSpecSchema.extend({
+  commit_sha: z
+    .string()
+    .nullable()
+    .transform((sha) => sha ?? ''),
+});
+
+/**
+ * The platform refused a job request for good (the job token was revoked, the lease went to
+ * another runner, the build was canceled): the attempt is over for this runner.
+ */
+export class JobRejectedError extends Error {
+  override name = 'JobRejectedError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function retryable(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/** The job's HTTP API, authenticated by the job token from the offer. */
+export class JobApi {
+  private readonly base: string;
+
+  constructor(
+    url: string,
+    private readonly buildId: string,
+    private readonly jobToken: string,
+  ) {
+    this.base = `${url.replace(/\/+$/, '')}/api/jobs/${buildId}`;
+  }
+
+  async spec(): Promise<JobSpec> {
+    const response = await this.request('GET', '');
+    return LenientJobSpecSchema.parse(await response.json());
+  }
+
+  async steps(report: StepReport): Promise<void> {
+    await this.request('POST', '/steps', json(report));
+  }
+
+  async logs(batch: LogBatch): Promise<void> {
+    await this.request('POST', '/logs', json(batch));
+  }
+
+  /** Streams the file; the platform wants its length up front. */
+  async artifact(path: string, size: number): Promise<void> {
+    await this.request('PUT', '/artifact', {
+      // Node's fetch takes any async iterable of bytes; the Workers types here do not know that.
+      body: () => createReadStream(path) as unknown as BodyInit,
+      headers: { 'content-type': 'application/gzip', 'content-length': String(size) },
+    });
+  }
+
+  async complete(result: JobResult): Promise<void> {
+    await this.request('POST', '/complete', json(result));
+  }
+
+  /** Retries network failures and 5xx/429 with backoff; any other refusal ends the attempt. */
+  private async request(
+    method: string,
+    path: string,
+    init: { body?: string | (() => BodyInit); headers?: Record<string, string> } = {},
+  ): Promise<Response> {
+    let failure = '';
+    for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
+      if (attempt > 0) await sleep(backoffDelayMs(attempt - 1, REQUEST_BACKOFF));
+      let response: Response;
+      try {
+        const body = typeof init.body === 'function' ? init.body() : init.body;
+        response = await fetch(this.base + path, {
+          method,
+          body,
+          headers: { ...init.headers, authorization: `Bearer ${this.jobToken}` },
+          // A stream goes out as it is read (Node's fetch insists on saying so).
+          ...(typeof body === 'object' && { duplex: 'half' }),
+        });
+      } catch (error) {
+        failure = error instanceof Error ? error.message : String(error);
+        continue;
+      }
+      if (response.ok) return response;
+      const detail = await response.text().catch(() => '');
+      failure = `${method} ${path || '/'} for build ${this.buildId}: HTTP ${response.status} ${detail.slice(0, 300)}`;
+      if (!retryable(response.status)) throw new JobRejectedError(response.status, failure);
+    }
+    throw new Error(`${failure} (gave up after ${MAX_TRIES} tries)`);
+  }
+}
+
+function json(value: unknown) {
+  return { body: JSON.stringify(value), headers: { 'content-type': 'application/json' } };
+}

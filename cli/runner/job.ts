@@ -1,0 +1,291 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DetectionError, detect } from '../../core/detect';
+import type { JobResult, JobSpec, StepReport } from '../../core/runner-protocol';
+import { createMasker } from '../../core/secret-masker';
+import { fileSystemTree } from '../fs-tree';
+import { ArtifactError, packOutput } from './artifact';
+import { secretValues, stepEnvironment } from './environment';
+import { CheckoutError, checkoutCommit } from './git-checkout';
+import { JobApi } from './job-api';
+import { type LogLine, LogShipper } from './log-shipper';
+import { OutputLines } from './output-lines';
+import { runInProcessGroup } from './process-group';
+
+type Step = StepReport['steps'][number];
+
+export interface JobOffer {
+  build_id: string;
+  attempt: number;
+  job_token: string;
+}
+
+export interface JobContext {
+  url: string;
+  workDir: string;
+  hostEnv: NodeJS.ProcessEnv;
+  log(message: string): void;
+}
+
+/** Why a job stopped before its steps finished on their own. */
+type Stop =
+  | { kind: 'canceled'; reason: string }
+  | { kind: 'released'; reason: string }
+  | { kind: 'timed_out'; reason: string }
+  | { kind: 'lost'; reason: string };
+
+/** How the job ended for the runner: reported to the platform, or to be handed back. */
+export type JobEnd = 'completed' | 'released' | 'lost';
+
+/** Errors that fail the build with their message, as opposed to the runner's own bugs. */
+const BUILD_ERRORS = [CheckoutError, DetectionError, ArtifactError];
+
+class Stopped extends Error {}
+
+/**
+ * One attempt at one build: fetch the spec, check out, detect, run the steps, upload the
+ * output, report the result. Every line leaves through the shipper, masked.
+ */
+export class Job {
+  readonly buildId: string;
+  readonly attempt: number;
+  readonly done: Promise<JobEnd>;
+  private readonly controller = new AbortController();
+  private readonly api: JobApi;
+  private readonly shipper: LogShipper;
+  private mask: (text: string) => string = (text) => text;
+
+  constructor(
+    offer: JobOffer,
+    private readonly context: JobContext,
+  ) {
+    this.buildId = offer.build_id;
+    this.attempt = offer.attempt;
+    this.api = new JobApi(context.url, offer.build_id, offer.job_token);
+    this.shipper = new LogShipper(
+      (batch) => this.api.logs(batch),
+      (error) => this.stop({ kind: 'lost', reason: `log delivery failed: ${message(error)}` }),
+    );
+    this.done = this.run();
+  }
+
+  /** The hub canceled the build. */
+  cancel(reason: string): void {
+    this.stop({ kind: 'canceled', reason });
+  }
+
+  /** Stops the job and resolves once its processes are gone, so it can be handed back. */
+  async release(reason: string): Promise<JobEnd> {
+    this.stop({ kind: 'released', reason });
+    return this.done;
+  }
+
+  private stop(stop: Stop): void {
+    if (!this.controller.signal.aborted) this.controller.abort(stop);
+  }
+
+  private get stopped(): Stop | undefined {
+    return this.controller.signal.aborted ? (this.controller.signal.reason as Stop) : undefined;
+  }
+
+  private checkStopped(): void {
+    if (this.stopped) throw new Stopped();
+  }
+
+  private async run(): Promise<JobEnd> {
+    const jobDir = join(this.context.workDir, `${this.buildId}-${this.attempt}`);
+    let deadline: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const spec = await this.api.spec();
+      this.mask = createMasker(secretValues(spec));
+      deadline = setTimeout(
+        () =>
+          this.stop({
+            kind: 'timed_out',
+            reason: `the build exceeded its ${duration(spec.limits.build_timeout_ms)} time limit`,
+          }),
+        spec.limits.build_timeout_ms,
+      );
+      const result = await this.build(spec, jobDir);
+      return await this.finish(result);
+    } catch (error) {
+      return await this.finish(this.failure(error));
+    } finally {
+      clearTimeout(deadline);
+      await rm(jobDir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  private failure(error: unknown): JobResult {
+    if (error instanceof Stopped || this.stopped) return this.stoppedResult();
+    if (BUILD_ERRORS.some((type) => error instanceof type)) {
+      this.system(`Error: ${message(error)}`);
+      return { status: 'failed', error: this.mask(message(error)).slice(0, 2000) };
+    }
+    this.context.log(`build ${this.buildId}: ${message(error)}`);
+    this.stop({ kind: 'lost', reason: message(error) });
+    return this.stoppedResult();
+  }
+
+  private stoppedResult(): JobResult {
+    const stop = this.stopped!;
+    if (stop.kind === 'canceled') return { status: 'canceled', error: stop.reason };
+    if (stop.kind === 'timed_out') return { status: 'timed_out', error: stop.reason };
+    return { status: 'failed', error: stop.reason };
+  }
+
+  private async finish(result: JobResult): Promise<JobEnd> {
+    const stop = this.stopped;
+    if (stop?.kind === 'lost') {
+      this.context.log(`build ${this.buildId}: given up (${stop.reason})`);
+      return 'lost';
+    }
+    if (stop?.kind === 'released') this.system(`Handing the build back: ${stop.reason}`);
+    else this.system(`Build ${result.status}${result.error ? `: ${result.error}` : ''}`);
+    try {
+      await this.shipper.flush();
+      if (stop?.kind === 'released') return 'released';
+      await this.api.complete(result);
+      return 'completed';
+    } catch (error) {
+      this.context.log(`build ${this.buildId}: could not report the result: ${message(error)}`);
+      return 'lost';
+    }
+  }
+
+  private async build(spec: JobSpec, jobDir: string): Promise<JobResult> {
+    const source = join(jobDir, 'source');
+    const home = join(jobDir, 'home');
+    const tmp = join(jobDir, 'tmp');
+    await rm(jobDir, { recursive: true, force: true });
+    await Promise.all([mkdir(home, { recursive: true }), mkdir(tmp, { recursive: true })]);
+    this.system(`Build ${spec.build_id}, attempt ${spec.attempt}`);
+    const baseEnv = stepEnvironment({ spec, home, tmp, host: this.context.hostEnv });
+    const sha = await checkoutCommit({
+      repoUrl: spec.repo_url,
+      commitSha: spec.commit_sha,
+      branch: spec.branch,
+      dir: source,
+      env: { PATH: baseEnv.PATH, HOME: home, LANG: baseEnv.LANG },
+      signal: this.controller.signal,
+      log: (text) => this.system(text),
+    });
+    this.checkStopped();
+
+    const detection = await detect(await fileSystemTree(source), {
+      rootDir: spec.root_dir || undefined,
+      settings: spec.overrides,
+    });
+    const framework = detection.framework;
+    this.system(`Framework: ${framework.value ?? 'none'} (${framework.evidence})`);
+    const root = join(source, detection.rootDir);
+    const steps: Step[] = [
+      { id: 'install', name: 'Install dependencies', command: detection.installCommand.value },
+      { id: 'build', name: 'Build', command: detection.buildCommand.value },
+    ].flatMap(({ command, ...step }) =>
+      command ? [{ ...step, command, position: 0, status: 'pending' as const }] : [],
+    );
+    steps.forEach((step, position) => {
+      step.position = position;
+    });
+    if (steps.length > 0) await this.api.steps({ steps });
+
+    const env = { ...baseEnv, SPARKI_COMMIT_SHA: sha };
+    for (const [index, step] of steps.entries()) {
+      const ok = await this.runStep(step, spec, root, env);
+      if (!ok) {
+        await this.skip(steps.slice(index + 1));
+        if (this.stopped) throw new Stopped();
+        return {
+          status: 'failed',
+          error: `step "${step.name}" failed (exit code ${step.exit_code})`,
+        };
+      }
+    }
+
+    const output = detection.outputDirectory.value;
+    if (output === null) {
+      this.system('No output directory: nothing to upload');
+    } else {
+      this.system(`Packing the output directory ${output}`);
+      const archive = join(jobDir, 'output.tar.gz');
+      const size = await packOutput(join(root, output), archive);
+      this.checkStopped();
+      await this.api.artifact(archive, size);
+      this.system(`Uploaded the build output (${size} bytes)`);
+    }
+    return { status: 'succeeded' };
+  }
+
+  private async runStep(
+    step: Step,
+    spec: JobSpec,
+    cwd: string,
+    env: Record<string, string>,
+  ): Promise<boolean> {
+    this.checkStopped();
+    await this.updateStep(step, { status: 'running', started_at: new Date().toISOString() });
+    this.system(`$ ${step.command}`, step.id);
+    const secrets = secretValues(spec);
+    const line = (stream: 'stdout' | 'stderr') => (text: string) =>
+      this.shipper.push({ stream, text, step_id: step.id, ts: Date.now() });
+    const stdout = new OutputLines(secrets, line('stdout'));
+    const stderr = new OutputLines(secrets, line('stderr'));
+    const outcome = await runInProcessGroup(step.command, {
+      cwd,
+      env,
+      timeoutMs: spec.limits.step_timeout_ms,
+      signal: this.controller.signal,
+      onStdout: (chunk) => stdout.write(chunk),
+      onStderr: (chunk) => stderr.write(chunk),
+    });
+    stdout.end();
+    stderr.end();
+    const finished_at = new Date().toISOString();
+    if (outcome.kind === 'exited') {
+      const status = outcome.exitCode === 0 ? 'succeeded' : 'failed';
+      await this.updateStep(step, { status, exit_code: outcome.exitCode, finished_at });
+      return outcome.exitCode === 0;
+    }
+    if (outcome.kind === 'timed_out') {
+      this.system(`Step exceeded its ${duration(spec.limits.step_timeout_ms)} time limit`, step.id);
+      await this.updateStep(step, { status: 'failed', finished_at });
+      this.stop({ kind: 'timed_out', reason: `step "${step.name}" exceeded its time limit` });
+      return false;
+    }
+    const canceled = this.stopped?.kind === 'canceled';
+    await this.updateStep(step, { status: canceled ? 'canceled' : 'failed', finished_at });
+    return false;
+  }
+
+  private async skip(steps: Step[]): Promise<void> {
+    for (const step of steps) await this.updateStep(step, { status: 'skipped' });
+  }
+
+  /** Step changes are reported unless the job is being handed back or is lost already. */
+  private async updateStep(step: Step, change: Partial<Step>): Promise<void> {
+    Object.assign(step, change);
+    const stop = this.stopped?.kind;
+    if (stop === 'released' || stop === 'lost') return;
+    await this.shipper.flush();
+    await this.api.steps({ steps: [step] });
+  }
+
+  private system(text: string, stepId?: string): void {
+    const line: LogLine = {
+      stream: 'system',
+      text: this.mask(text).slice(0, 64 * 1024),
+      ts: Date.now(),
+    };
+    if (stepId) line.step_id = stepId;
+    this.shipper.push(line);
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function duration(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000} s`;
+}

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import type { LogBatch } from '../../core/runner-protocol';
+import { type LogLine, LogShipper } from './log-shipper';
+
+const line = (n: number): LogLine => ({ stream: 'stdout', text: `line ${n}`, ts: n });
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+describe('LogShipper', () => {
+  it('batches lines that arrive within the interval into one request', async () => {
+    const batches: LogBatch[] = [];
+    const shipper = new LogShipper(
+      async (batch) => {
+        batches.push(batch);
+      },
+      () => {},
+      { intervalMs: 50, maxLines: 100, maxBytes: 1 << 20 },
+    );
+    for (let n = 0; n < 10; n++) shipper.push(line(n));
+    expect(batches).toHaveLength(0);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(batches).toHaveLength(1);
+    expect(batches[0]!.lines.map((l) => l.ts)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('keeps one request in flight and the order across batches, split by count and size', async () => {
+    const sent: LogLine[][] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const gates: ReturnType<typeof deferred>[] = [];
+    const shipper = new LogShipper(
+      async ({ lines }) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        const gate = deferred();
+        gates.push(gate);
+        await gate.promise;
+        sent.push(lines);
+        inFlight--;
+      },
+      () => {},
+      { intervalMs: 10_000, maxLines: 3, maxBytes: 1 << 20 },
+    );
+    for (let n = 0; n < 3; n++) shipper.push(line(n));
+    // The first batch is full and goes at once; the next lines queue behind it.
+    expect(gates).toHaveLength(1);
+    for (let n = 3; n < 8; n++) shipper.push(line(n));
+    expect(gates).toHaveLength(1);
+    const flushed = shipper.flush();
+    while (sent.length < 3) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      gates.at(-1)!.resolve();
+    }
+    await flushed;
+    expect(maxInFlight).toBe(1);
+    expect(sent.map((lines) => lines.map((l) => l.ts))).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+      [6, 7],
+    ]);
+
+    const small = new LogShipper(
+      async ({ lines }) => {
+        sent.push(lines);
+      },
+      () => {},
+      { intervalMs: 10, maxLines: 100, maxBytes: 200 },
+    );
+    sent.length = 0;
+    for (let n = 0; n < 4; n++) small.push({ ...line(n), text: 'x'.repeat(80) });
+    await small.flush();
+    expect(sent.map((lines) => lines.length)).toEqual([1, 1, 1, 1]);
+  });
+
+  it('stops after a failed delivery and reports it once', async () => {
+    const failures: unknown[] = [];
+    let calls = 0;
+    const shipper = new LogShipper(
+      async () => {
+        calls++;
+        throw new Error('refused');
+      },
+      (error) => failures.push(error),
+      { intervalMs: 1, maxLines: 1, maxBytes: 1 << 20 },
+    );
+    shipper.push(line(1));
+    shipper.push(line(2));
+    await expect(shipper.flush()).rejects.toThrow('refused');
+    shipper.push(line(3));
+    await expect(shipper.flush()).rejects.toThrow('refused');
+    expect(calls).toBe(1);
+    expect(failures).toHaveLength(1);
+  });
+});

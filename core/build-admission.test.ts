@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { admissibleJobs, WORKSPACE_CONCURRENT_BUILDS } from './build-admission';
+
+const job = (buildId: string, projectId: string) => ({ buildId, projectId });
+const ids = (jobs: { buildId: string }[]) => jobs.map((j) => j.buildId);
+
+describe('build admission', () => {
+  it('limits a workspace by plan: free 1, pro 3, team 10', () => {
+    expect(WORKSPACE_CONCURRENT_BUILDS).toEqual({ free: 1, pro: 3, team: 10 });
+    const queue = Array.from({ length: 12 }, (_, i) => job(`b${i}`, `p${i}`));
+    for (const [plan, limit] of Object.entries(WORKSPACE_CONCURRENT_BUILDS)) {
+      const admitted = admissibleJobs({
+        queue,
+        running: [],
+        workspaceLimit: limit,
+        projectLimit: () => undefined,
+      });
+      expect(admitted, plan).toHaveLength(limit);
+    }
+  });
+
+  it('admits in queue order and counts builds already running', () => {
+    const admitted = admissibleJobs({
+      queue: [job('b1', 'a'), job('b2', 'b'), job('b3', 'c')],
+      running: ['x'],
+      workspaceLimit: 3,
+      projectLimit: () => undefined,
+    });
+    expect(ids(admitted)).toEqual(['b1', 'b2']);
+  });
+
+  it('admits nothing while the workspace is full', () => {
+    expect(
+      admissibleJobs({
+        queue: [job('b1', 'a')],
+        running: ['a', 'b'],
+        workspaceLimit: 2,
+        projectLimit: () => undefined,
+      }),
+    ).toEqual([]);
+  });
+
+  it('keeps a project to its own cap and lets other projects pass it in the queue', () => {
+    const admitted = admissibleJobs({
+      queue: [job('a1', 'a'), job('a2', 'a'), job('b1', 'b'), job('a3', 'a')],
+      running: [],
+      workspaceLimit: 10,
+      projectLimit: (projectId) => (projectId === 'a' ? 1 : undefined),
+    });
+    expect(ids(admitted)).toEqual(['a1', 'b1']);
+  });
+
+  it('frees the oldest waiting job of a capped project first', () => {
+    const state = {
+      queue: [job('a2', 'a'), job('a3', 'a')],
+      workspaceLimit: 10,
+      projectLimit: () => 1,
+    };
+    expect(admissibleJobs({ ...state, running: ['a'] })).toEqual([]);
+    expect(ids(admissibleJobs({ ...state, running: [] }))).toEqual(['a2']);
+  });
+});

@@ -1,0 +1,47 @@
+import type { WorkspacePlan } from './rate-limits';
+
+/** Builds a workspace may run at once, by plan; the rest wait in the RunnerHub's queue. */
+export const WORKSPACE_CONCURRENT_BUILDS = {
+  free: 1,
+  pro: 3,
+  team: 10,
+} as const satisfies Record<WorkspacePlan, number>;
+
+export interface AdmissionJob {
+  buildId: string;
+  projectId: string;
+}
+
+export interface AdmissionState<J extends AdmissionJob> {
+  /** Waiting jobs, oldest first: the order they are admitted in. */
+  queue: readonly J[];
+  /** Project id of every build of the workspace that holds a runner now. */
+  running: readonly string[];
+  workspaceLimit: number;
+  /** A project's own cap (`max_concurrent_builds`); absent means only the workspace limit. */
+  projectLimit(projectId: string): number | undefined;
+}
+
+/**
+ * The waiting jobs that may start now, in queue order. A project at its own cap does not hold
+ * up other projects' jobs behind it, but its own jobs keep their order: the first one waiting
+ * is always the first one admitted once a slot frees.
+ */
+export function admissibleJobs<J extends AdmissionJob>(state: AdmissionState<J>): J[] {
+  const perProject = new Map<string, number>();
+  for (const projectId of state.running) {
+    perProject.set(projectId, (perProject.get(projectId) ?? 0) + 1);
+  }
+  let total = state.running.length;
+  const admitted: J[] = [];
+  for (const job of state.queue) {
+    if (total >= state.workspaceLimit) break;
+    const current = perProject.get(job.projectId) ?? 0;
+    const cap = state.projectLimit(job.projectId);
+    if (cap !== undefined && current >= cap) continue;
+    perProject.set(job.projectId, current + 1);
+    total++;
+    admitted.push(job);
+  }
+  return admitted;
+}

@@ -1,0 +1,239 @@
+import { env } from 'cloudflare:test';
+import { and, eq } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { auditLogs, builds } from '../../db/schema';
+import { newUser } from './auth-helpers';
+import { buildStatus, eventually, testDb } from './harness';
+import { addMember, projectFixture, send } from './project-fixtures';
+
+const { db, pool } = testDb();
+afterAll(() => pool.end());
+
+interface BuildBody {
+  id: string;
+  number: number;
+  status: string;
+  trigger: string;
+  target: string;
+  branch: string | null;
+  commit_sha: string | null;
+  retry_of: string | null;
+  error: string | null;
+  cancel_requested_at: string | null;
+  steps?: unknown[];
+}
+
+const SHA = 'A'.repeat(40);
+
+async function setup() {
+  const fixture = await projectFixture({ productionBranch: 'main' });
+  const developer = await newUser('dev');
+  const viewer = await newUser('viewer');
+  await addMember(db, fixture.workspace.id, developer.email, 'developer');
+  await addMember(db, fixture.workspace.id, viewer.email, 'viewer');
+  const token = developer.access_token;
+  const trigger = async (body: Record<string, string> = {}) => {
+    const response = await send(token, 'POST', `/api/projects/${fixture.project.id}/builds`, body);
+    expect(response.status, await response.clone().text()).toBe(201);
+    const build = await response.json<BuildBody>();
+    // The queue consumer plans it in the background; letting it finish keeps each test's
+    // database traffic in order (the embedded Postgres shares one session across connections).
+    await eventually(
+      () => buildStatus(db, build.id),
+      (status) => status !== 'queued',
+    );
+    return build;
+  };
+  return { ...fixture, developer, viewer, token, trigger };
+}
+
+function hub(workspaceId: string) {
+  return env.RUNNER_HUB.get(env.RUNNER_HUB.idFromName(`workspace:${workspaceId}`));
+}
+
+/** Waits for the real queue's consumer to offer the build to the hub. */
+async function planned(buildId: string) {
+  expect(
+    await eventually(
+      () => buildStatus(db, buildId),
+      (s) => s === 'planned',
+    ),
+  ).toBe('planned');
+}
+
+describe('manual builds', () => {
+  it('builds the production branch head by default and a named commit as asked', async () => {
+    const { trigger } = await setup();
+    const head = await trigger();
+    expect(head).toMatchObject({
+      number: 1,
+      status: 'queued',
+      trigger: 'manual',
+      target: 'production',
+      branch: 'main',
+      commit_sha: null,
+    });
+    const commit = await trigger({ branch: 'feature/x', commit_sha: SHA });
+    expect(commit).toMatchObject({
+      number: 2,
+      target: 'preview',
+      branch: 'feature/x',
+      commit_sha: SHA.toLowerCase(),
+    });
+    const [audit] = await db
+      .select()
+      .from(auditLogs)
+      .where(and(eq(auditLogs.action, 'build.triggered'), eq(auditLogs.targetId, commit.id)));
+    expect(audit?.metadata).toMatchObject({ branch: 'feature/x' });
+  });
+
+  it('refuses to build a project without a repository', async () => {
+    const { owner, project } = await projectFixture({ provider: 'none' });
+    const response = await send(
+      owner.access_token,
+      'POST',
+      `/api/projects/${project.id}/builds`,
+      {},
+    );
+    expect(response.status).toBe(409);
+  });
+
+  it('lets a viewer read builds but not start one, and hides them from strangers', async () => {
+    const { trigger, viewer, project } = await setup();
+    const stranger = await newUser('stranger');
+    const build = await trigger();
+    const path = `/api/projects/${project.id}/builds`;
+    expect((await send(viewer.access_token, 'POST', path, {})).status).toBe(403);
+    expect((await send(viewer.access_token, 'GET', path)).status).toBe(200);
+    const one = await send(viewer.access_token, 'GET', `/api/builds/${build.id}`);
+    expect(one.status).toBe(200);
+    expect((await one.json<BuildBody>()).steps).toEqual([]);
+    expect((await send(stranger.access_token, 'POST', path, {})).status).toBe(404);
+    expect((await send(stranger.access_token, 'GET', `/api/builds/${build.id}`)).status).toBe(404);
+    expect(
+      (await send(stranger.access_token, 'POST', `/api/builds/${build.id}/cancel`)).status,
+    ).toBe(404);
+  });
+
+  it('lists newest first with status and branch filters and a cursor', async () => {
+    const { trigger, token, project } = await setup();
+    for (const branch of ['a', 'b', 'a']) await trigger({ branch });
+    const path = `/api/projects/${project.id}/builds`;
+    const first = await (await send(token, 'GET', `${path}?limit=2`)).json<{
+      builds: BuildBody[];
+      next_cursor: string | null;
+    }>();
+    expect(first.builds.map((b) => b.number)).toEqual([3, 2]);
+    const second = await (
+      await send(token, 'GET', `${path}?limit=2&cursor=${first.next_cursor}`)
+    ).json<{ builds: BuildBody[]; next_cursor: string | null }>();
+    expect(second.builds.map((b) => b.number)).toEqual([1]);
+    expect(second.next_cursor).toBeNull();
+    const onA = await (await send(token, 'GET', `${path}?branch=a`)).json<{
+      builds: BuildBody[];
+    }>();
+    expect(onA.builds.map((b) => b.number)).toEqual([3, 1]);
+    // The second build on `a` superseded the first.
+    const canceled = await (await send(token, 'GET', `${path}?status=canceled`)).json<{
+      builds: BuildBody[];
+    }>();
+    expect(canceled.builds.map((b) => b.number)).toEqual([1]);
+  });
+});
+
+describe('cancel and retry', () => {
+  it('cancels a waiting build at once and takes it off the runner queue', async () => {
+    const { trigger, token, workspace } = await setup();
+    const build = await trigger();
+    await planned(build.id);
+    expect((await hub(workspace.id).pending()).map((j) => j.buildId)).toContain(build.id);
+    const response = await send(token, 'POST', `/api/builds/${build.id}/cancel`);
+    expect(response.status).toBe(200);
+    expect(await response.json<BuildBody>()).toMatchObject({ status: 'canceled' });
+    expect((await hub(workspace.id).pending()).map((j) => j.buildId)).not.toContain(build.id);
+    const [audit] = await db
+      .select()
+      .from(auditLogs)
+      .where(and(eq(auditLogs.action, 'build.canceled'), eq(auditLogs.targetId, build.id)));
+    expect(audit).toBeDefined();
+    const again = await send(token, 'POST', `/api/builds/${build.id}/cancel`);
+    expect(again.status).toBe(409);
+  });
+
+  it('asks the runner to stop a running build', async () => {
+    const { trigger, token } = await setup();
+    const build = await trigger();
+    await planned(build.id);
+    await db.update(builds).set({ status: 'running' }).where(eq(builds.id, build.id));
+    const response = await send(token, 'POST', `/api/builds/${build.id}/cancel`);
+    expect(response.status).toBe(200);
+    const body = await response.json<BuildBody>();
+    expect(body.status).toBe('running');
+    expect(body.cancel_requested_at).not.toBeNull();
+  });
+
+  it('retries a finished build as a new build of the same commit', async () => {
+    const { trigger, token } = await setup();
+    const build = await trigger({ branch: 'main', commit_sha: SHA });
+    const early = await send(token, 'POST', `/api/builds/${build.id}/retry`);
+    expect(early.status).toBe(409);
+    await db.update(builds).set({ status: 'failed' }).where(eq(builds.id, build.id));
+    const response = await send(token, 'POST', `/api/builds/${build.id}/retry`);
+    expect(response.status).toBe(201);
+    const retry = await response.json<BuildBody>();
+    expect(retry).toMatchObject({
+      number: 2,
+      trigger: 'retry',
+      retry_of: build.id,
+      commit_sha: SHA.toLowerCase(),
+      target: 'production',
+      status: 'queued',
+    });
+  });
+});
+
+describe('supersede', () => {
+  it('cancels waiting builds of the same branch when a newer one is queued', async () => {
+    const { trigger, workspace } = await setup();
+    const older = await trigger({ branch: 'feature' });
+    const other = await trigger({ branch: 'elsewhere' });
+    await planned(older.id);
+    const newer = await trigger({ branch: 'feature' });
+    const [row] = await db.select().from(builds).where(eq(builds.id, older.id));
+    expect(row).toMatchObject({ status: 'canceled', error: `superseded by #${newer.number}` });
+    expect(await buildStatus(db, other.id)).not.toBe('canceled');
+    expect((await hub(workspace.id).pending()).map((j) => j.buildId)).not.toContain(older.id);
+  });
+
+  it('keeps them when the project turns cancel_superseded off', async () => {
+    const { trigger, token, viewer, project } = await setup();
+    const path = `/api/projects/${project.id}/settings`;
+    expect(
+      (await send(viewer.access_token, 'PATCH', path, { cancel_superseded: false })).status,
+    ).toBe(403);
+    expect((await send(token, 'PATCH', path, { cancel_supersede: false })).status).toBe(400);
+    const patched = await send(token, 'PATCH', path, {
+      cancel_superseded: false,
+      max_concurrent_builds: 2,
+      overrides: { buildCommand: 'npm run build:site' },
+    });
+    expect(patched.status, await patched.clone().text()).toBe(200);
+    expect((await patched.json<{ settings: Record<string, unknown> }>()).settings).toMatchObject({
+      cancel_superseded: false,
+      max_concurrent_builds: 2,
+      overrides: { buildCommand: 'npm run build:site' },
+    });
+    const older = await trigger({ branch: 'feature' });
+    await trigger({ branch: 'feature' });
+    expect(await buildStatus(db, older.id)).not.toBe('canceled');
+  });
+
+  it('does not supersede with a retry', async () => {
+    const { trigger, token } = await setup();
+    const done = await trigger({ branch: 'feature', commit_sha: SHA });
+    await db.update(builds).set({ status: 'succeeded' }).where(eq(builds.id, done.id));
+    const waiting = await trigger({ branch: 'feature' });
+    expect((await send(token, 'POST', `/api/builds/${done.id}/retry`)).status).toBe(201);
+    expect(await buildStatus(db, waiting.id)).not.toBe('canceled');
+  });
+});

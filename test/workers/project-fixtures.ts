@@ -1,0 +1,66 @@
+import { eq } from 'drizzle-orm';
+import { expect } from 'vitest';
+import type { DbHandle } from '../../db/client';
+import { memberships, users } from '../../db/schema';
+import { authed, createWorkspace, newUser } from './auth-helpers';
+import { fetchWorker } from './harness';
+
+type Db = DbHandle['db'];
+type Provider = 'github' | 'gitlab' | 'gitea' | 'none';
+
+export function send(token: string, method: string, path: string, body?: unknown) {
+  return fetchWorker(
+    path,
+    authed(token, {
+      method,
+      ...(body === undefined
+        ? {}
+        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    }),
+  );
+}
+
+export async function addMember(
+  db: Db,
+  workspaceId: string,
+  email: string,
+  role: 'viewer' | 'developer' | 'admin',
+) {
+  const [user] = await db.select({ id: users.id }).from(users).where(eq(users.email, email));
+  await db.insert(memberships).values({ workspaceId, userId: user!.id, role });
+}
+
+export interface ProjectFixture {
+  owner: Awaited<ReturnType<typeof newUser>>;
+  workspace: { id: string };
+  project: { id: string; webhook_secret: string; repo_url: string };
+}
+
+/** An owner, a workspace and one project on a repository of its own (so deliveries never cross). */
+export async function projectFixture(
+  options: { provider?: Provider; productionBranch?: string; repoUrl?: string } = {},
+): Promise<ProjectFixture> {
+  const owner = await newUser('owner');
+  const workspace = await createWorkspace(owner.access_token);
+  const suffix = crypto.randomUUID().slice(0, 8);
+  const provider = options.provider ?? 'github';
+  const host = { github: 'github.com', gitlab: 'gitlab.example.com', gitea: 'gitea.example.com' };
+  const repoUrl =
+    options.repoUrl ??
+    (provider === 'none' ? null : `https://${host[provider]}/acme/site-${suffix}`);
+  const response = await send(
+    owner.access_token,
+    'POST',
+    `/api/workspaces/${workspace.id}/projects`,
+    {
+      name: 'Site',
+      slug: `site-${suffix}`,
+      git_provider: provider,
+      repo_url: repoUrl,
+      production_branch: options.productionBranch ?? 'main',
+    },
+  );
+  expect(response.status, await response.clone().text()).toBe(201);
+  const project = await response.json<ProjectFixture['project']>();
+  return { owner, workspace, project };
+}

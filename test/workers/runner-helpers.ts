@@ -1,0 +1,178 @@
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
+import { expect } from 'vitest';
+import {
+  type HubMessage,
+  HubMessageSchema,
+  RUNNER_PROTOCOL_VERSION,
+  type RunnerMessage,
+} from '../../core/runner-protocol';
+import type { Database } from '../../db/client';
+import { builds, projects } from '../../db/schema';
+import worker from '../../workers/index';
+import { authed, createWorkspace, newUser, postJson } from './auth-helpers';
+import { fetchWorker } from './harness';
+
+/** A signed-in owner and a workspace of their own. */
+export async function ownerWithWorkspace() {
+  const owner = await newUser('runner-owner');
+  const workspace = await createWorkspace(owner.access_token);
+  return { owner, workspace };
+}
+
+export async function mintRegistrationToken(
+  accessToken: string,
+  workspaceId: string,
+  body: Record<string, unknown> = {},
+) {
+  const response = await postJson(
+    `/api/workspaces/${workspaceId}/runner-registration-tokens`,
+    body,
+    { authorization: `Bearer ${accessToken}` },
+  );
+  expect(response.status, await response.clone().text()).toBe(201);
+  return response.json<{ id: string; token: string; expires_at: string }>();
+}
+
+export function register(registrationToken: string, runner: Record<string, unknown> = {}) {
+  return postJson('/api/runners/register', {
+    registration_token: registrationToken,
+    name: `runner-${crypto.randomUUID().slice(0, 6)}`,
+    ...runner,
+  });
+}
+
+export async function registerRunner(
+  accessToken: string,
+  workspaceId: string,
+  runner: Record<string, unknown> = {},
+) {
+  const { token } = await mintRegistrationToken(accessToken, workspaceId);
+  const response = await register(token, runner);
+  expect(response.status, await response.clone().text()).toBe(201);
+  return response.json<{ runner_id: string; runner_token: string }>();
+}
+
+export function connect(runnerToken: string) {
+  return fetchWorker(
+    '/api/runners/connect',
+    authed(runnerToken, { headers: { upgrade: 'websocket' } }),
+  );
+}
+
+type Of<T extends HubMessage['type']> = Extract<HubMessage, { type: T }>;
+
+/** The test's end of a runner's socket: hub messages queue up until a test takes them. */
+export class RunnerSocket {
+  private readonly inbox: HubMessage[] = [];
+  private waiting: (() => void) | undefined;
+  closed: { code: number; reason: string } | undefined;
+
+  constructor(readonly ws: WebSocket) {
+    ws.accept();
+    ws.addEventListener('message', (event) => {
+      this.inbox.push(HubMessageSchema.parse(JSON.parse(String(event.data))));
+      this.waiting?.();
+    });
+    ws.addEventListener('close', (event) => {
+      this.closed = { code: event.code, reason: event.reason };
+      this.waiting?.();
+    });
+  }
+
+  send(message: RunnerMessage) {
+    this.ws.send(JSON.stringify(message));
+  }
+
+  /** The next hub message, which must be of `type`. */
+  async next<T extends HubMessage['type']>(type: T, timeoutMs = 5_000): Promise<Of<T>> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.inbox.length === 0) {
+      if (this.closed) throw new Error(`Socket closed (${this.closed.code}) waiting for ${type}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`No ${type} message within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        this.waiting = resolve;
+        setTimeout(resolve, left);
+      });
+    }
+    const message = this.inbox.shift()!;
+    expect(message.type).toBe(type);
+    return message as Of<T>;
+  }
+
+  /** True if nothing arrives within `ms`. */
+  async quiet(ms = 300): Promise<boolean> {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return this.inbox.length === 0;
+  }
+
+  async closedWith(timeoutMs = 5_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return this.closed;
+  }
+}
+
+/** Connects, says hello and waits for the welcome. */
+export async function onlineRunner(runnerToken: string, running: string[] = []) {
+  const response = await connect(runnerToken);
+  expect(response.status, response.status === 101 ? '' : await response.text()).toBe(101);
+  const socket = new RunnerSocket(response.webSocket!);
+  socket.send({ type: 'hello', version: RUNNER_PROTOCOL_VERSION, running });
+  await socket.next('welcome');
+  return socket;
+}
+
+/** A project with a repository and one queued build in the workspace. */
+export async function queuedBuild(
+  db: Database,
+  workspaceId: string,
+  values: Partial<typeof builds.$inferInsert> = {},
+) {
+  const [project] = await db
+    .insert(projects)
+    .values({
+      workspaceId,
+      name: 'site',
+      slug: `site-${crypto.randomUUID().slice(0, 8)}`,
+      gitProvider: 'github',
+      repoUrl: 'https://github.com/acme/site.git',
+      rootDir: 'apps/web',
+    })
+    .returning();
+  const [build] = await db
+    .insert(builds)
+    .values({
+      projectId: project!.id,
+      number: 1,
+      commitSha: 'c'.repeat(40),
+      branch: 'main',
+      trigger: 'push',
+      target: 'production',
+      ...values,
+    })
+    .returning();
+  return { project: project!, build: build! };
+}
+
+/** Runs the sparki-builds consumer on a build.requested message, as the queue would. */
+export async function planBuild(buildId: string) {
+  const batch = createMessageBatch('sparki-builds', [
+    {
+      id: `msg-${crypto.randomUUID()}`,
+      timestamp: new Date(),
+      attempts: 1,
+      body: { type: 'build.requested', buildId },
+    },
+  ]);
+  const ctx = createExecutionContext();
+  await worker.queue(batch, env, ctx);
+  const result = await getQueueResult(batch, ctx);
+  expect(result.retryMessages).toEqual([]);
+}
+
+export function hubOf(workspaceId: string) {
+  return env.RUNNER_HUB.get(env.RUNNER_HUB.idFromName(`workspace:${workspaceId}`));
+}

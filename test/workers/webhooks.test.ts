@@ -1,0 +1,516 @@
+import examples from '@octokit/webhooks-examples';
+import { and, eq, sql } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { builds, outbox, webhookDeliveries } from '../../db/schema';
+import { MAX_WEBHOOK_BYTES } from '../../workers/webhooks/body';
+import giteaDeleteBranch from '../fixtures/webhooks/gitea-delete-branch.json';
+import giteaPullRequest from '../fixtures/webhooks/gitea-pull-request-synchronized.json';
+import giteaPush from '../fixtures/webhooks/gitea-push.json';
+import gitlabMergeRequest from '../fixtures/webhooks/gitlab-merge-request-update.json';
+import gitlabPush from '../fixtures/webhooks/gitlab-push.json';
+import gitlabTagPush from '../fixtures/webhooks/gitlab-tag-push.json';
+import { buildStatus, eventually, fetchWorker, testDb } from './harness';
+import { projectFixture } from './project-fixtures';
+
+const { db, pool } = testDb();
+afterAll(() => pool.end());
+
+type Provider = 'github' | 'gitlab' | 'gitea';
+type Payload = Record<string, unknown>;
+
+function githubExample(name: string, pick: (payload: Payload) => boolean = () => true): Payload {
+  const found = examples
+    .find((entry) => entry.name === name)
+    ?.examples.find((example) => pick(example as unknown as Payload));
+  if (!found) throw new Error(`No GitHub example ${name}`);
+  return structuredClone(found) as unknown as Payload;
+}
+
+/** The provider's payload, pointed at the test project's repository. */
+function atRepo(provider: Provider, payload: unknown, repoUrl: string): Payload {
+  const copy = structuredClone(payload) as Payload;
+  const path = new URL(repoUrl).pathname.slice(1);
+  if (provider === 'gitlab') {
+    copy.project = {
+      ...(copy.project as Payload),
+      git_http_url: `${repoUrl}.git`,
+      web_url: repoUrl,
+      git_ssh_url: `git@gitlab.example.com:${path}.git`,
+    };
+  } else {
+    copy.repository = {
+      ...(copy.repository as Payload),
+      clone_url: `${repoUrl}.git`,
+      html_url: repoUrl,
+      ssh_url: `git@${new URL(repoUrl).host}:${path}.git`,
+    };
+  }
+  return copy;
+}
+
+const encoder = new TextEncoder();
+
+async function hmacHex(secret: string, body: string) {
+  const key = await crypto.subtle.importKey(
+    'raw',
+    encoder.encode(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
+  const signature = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(body)));
+  return [...signature].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+async function signatureHeaders(
+  provider: Provider,
+  secret: string,
+  body: string,
+): Promise<Record<string, string>> {
+  switch (provider) {
+    case 'github':
+      return { 'x-hub-signature-256': `sha256=${await hmacHex(secret, body)}` };
+    case 'gitea':
+      return { 'x-gitea-signature': await hmacHex(secret, body) };
+    case 'gitlab':
+      return { 'x-gitlab-token': secret };
+  }
+}
+
+function deliveryHeaders(provider: Provider, event: string, id: string): Record<string, string> {
+  switch (provider) {
+    case 'github':
+      return { 'x-github-event': event, 'x-github-delivery': id };
+    case 'gitea':
+      return { 'x-gitea-event': event, 'x-gitea-delivery': id };
+    case 'gitlab':
+      return { 'x-gitlab-event': event, 'x-gitlab-event-uuid': id };
+  }
+}
+
+interface DeliveryResult {
+  status: string;
+  build_id?: string;
+  build_number?: number;
+  reason?: string;
+}
+
+interface Delivery {
+  path: string;
+  event: string;
+  payload: unknown;
+  /** The secret to sign with; null sends no signature at all. */
+  secret: string | null;
+  id?: string;
+  headers?: Record<string, string>;
+}
+
+async function deliver(provider: Provider, delivery: Delivery) {
+  const body = JSON.stringify(delivery.payload);
+  const id = delivery.id ?? crypto.randomUUID();
+  const response = await fetchWorker(delivery.path, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...deliveryHeaders(provider, delivery.event, id),
+      ...(delivery.secret === null ? {} : await signatureHeaders(provider, delivery.secret, body)),
+      ...delivery.headers,
+    },
+    body,
+  });
+  const queued = response.status === 202 ? await response.clone().json<DeliveryResult>() : null;
+  // Lets the queue consumer plan the build before the next request (the embedded Postgres
+  // shares one session across connections, so overlapping traffic can interleave).
+  if (queued?.build_id) {
+    await eventually(
+      () => buildStatus(db, queued.build_id!),
+      (status) => status !== 'queued',
+    );
+  }
+  return { response, id };
+}
+
+async function deliveryRow(provider: Provider, id: string) {
+  const [row] = await db
+    .select()
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.provider, provider), eq(webhookDeliveries.deliveryId, id)));
+  return row;
+}
+
+async function buildOf(id: string) {
+  const [row] = await db.select().from(builds).where(eq(builds.id, id));
+  return row!;
+}
+
+async function buildCount(projectId: string) {
+  const [row] = await db
+    .select({ count: sql`count(*)`.mapWith(Number) })
+    .from(builds)
+    .where(eq(builds.projectId, projectId));
+  return row!.count;
+}
+
+const PUSH: Record<
+  Provider,
+  { event: string; payload: () => Payload; branch: string; sha: string }
+> = {
+  github: {
+    event: 'push',
+    payload: () => githubExample('push', (p) => p.ref === 'refs/heads/master'),
+    branch: 'master',
+    sha: '6113728f27ae82c7b1a177c8d03f9e96e0adf246',
+  },
+  gitlab: {
+    event: 'Push Hook',
+    payload: () => gitlabPush as Payload,
+    branch: 'master',
+    sha: (gitlabPush as Payload).checkout_sha as string,
+  },
+  gitea: {
+    event: 'push',
+    payload: () => giteaPush as Payload,
+    branch: 'develop',
+    sha: 'bffeb74224043ba2feb48d137756c8a9331c449a',
+  },
+};
+
+function oversizedStream() {
+  const chunk = new Uint8Array(1024 * 1024);
+  let sent = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent > MAX_WEBHOOK_BYTES) controller.close();
+      else {
+        controller.enqueue(chunk);
+        sent += chunk.byteLength;
+      }
+    },
+  });
+}
+
+describe.each(['github', 'gitlab', 'gitea'] as const)('%s deliveries', (provider) => {
+  it('queues a build for a signed push and publishes it to the builds queue', async () => {
+    const { project } = await projectFixture({ provider, productionBranch: PUSH[provider].branch });
+    const { response, id } = await deliver(provider, {
+      path: `/webhooks/${provider}/${project.id}`,
+      event: PUSH[provider].event,
+      payload: atRepo(provider, PUSH[provider].payload(), project.repo_url),
+      secret: project.webhook_secret,
+    });
+    expect(response.status, await response.clone().text()).toBe(202);
+    const result = await response.json<DeliveryResult>();
+    expect(result).toMatchObject({ status: 'queued', build_number: 1 });
+
+    const build = await buildOf(result.build_id!);
+    expect(build).toMatchObject({
+      projectId: project.id,
+      commitSha: PUSH[provider].sha,
+      branch: PUSH[provider].branch,
+      trigger: 'push',
+      target: 'production',
+    });
+    const [message] = await db
+      .select()
+      .from(outbox)
+      .where(sql`${outbox.payload}->>'buildId' = ${build.id}`);
+    expect(message?.topic).toBe('sparki-builds');
+    expect(message?.publishedAt).toBeInstanceOf(Date);
+    // The real queue delivered it: the consumer planned the build and offered it to the hub.
+    const status = await eventually(
+      () => buildStatus(db, build.id),
+      (value) => value === 'planned',
+    );
+    expect(status).toBe('planned');
+    expect(await deliveryRow(provider, id)).toMatchObject({
+      status: 'processed',
+      projectId: project.id,
+      event: PUSH[provider].event,
+    });
+  });
+
+  it('refuses a wrong or a missing signature with 401 and records nothing', async () => {
+    const { project } = await projectFixture({ provider });
+    const payload = atRepo(provider, PUSH[provider].payload(), project.repo_url);
+    for (const secret of ['whsec_not-the-secret', null]) {
+      const { response, id } = await deliver(provider, {
+        path: `/webhooks/${provider}/${project.id}`,
+        event: PUSH[provider].event,
+        payload,
+        secret,
+      });
+      expect(response.status).toBe(401);
+      const body = await response.json<{ error: { code: string; details: { reason: string } } }>();
+      expect(body.error.code).toBe('unauthorized');
+      expect(body.error.details.reason).toBe(secret === null ? 'missing' : 'mismatch');
+      // A forged delivery must not take the id a genuine one will arrive with.
+      expect(await deliveryRow(provider, id)).toBeUndefined();
+    }
+    expect(await buildCount(project.id)).toBe(0);
+  });
+
+  it('refuses a body over 25 MB with 413, counting bytes when no length is declared', async () => {
+    const { project } = await projectFixture({ provider });
+    const response = await fetchWorker(`/webhooks/${provider}/${project.id}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...deliveryHeaders(provider, PUSH[provider].event, crypto.randomUUID()),
+      },
+      body: oversizedStream(),
+    });
+    expect(response.status).toBe(413);
+    expect((await response.json<{ error: { code: string } }>()).error.code).toBe(
+      'payload_too_large',
+    );
+  });
+});
+
+describe('GitHub specifics', () => {
+  it('builds exactly once when the same delivery arrives three times', async () => {
+    const { project } = await projectFixture();
+    const payload = atRepo('github', PUSH.github.payload(), project.repo_url);
+    const id = crypto.randomUUID();
+    const statuses: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { response } = await deliver('github', {
+        path: `/webhooks/github/${project.id}`,
+        event: 'push',
+        payload,
+        secret: project.webhook_secret,
+        id,
+      });
+      statuses.push(`${response.status} ${(await response.json<DeliveryResult>()).status}`);
+    }
+    expect(statuses).toEqual(['202 queued', '200 duplicate', '200 duplicate']);
+    expect(await buildCount(project.id)).toBe(1);
+  });
+
+  it('answers ping with 200 and records it', async () => {
+    const { project } = await projectFixture();
+    const { response, id } = await deliver('github', {
+      path: `/webhooks/github/${project.id}`,
+      event: 'ping',
+      payload: atRepo(
+        'github',
+        githubExample('ping', (p) => 'repository' in p),
+        project.repo_url,
+      ),
+      secret: project.webhook_secret,
+    });
+    expect(response.status).toBe(200);
+    expect((await response.json<DeliveryResult>()).status).toBe('pong');
+    expect((await deliveryRow('github', id))?.status).toBe('processed');
+  });
+
+  it('answers an event Sparki does not use with 202 and records it as ignored', async () => {
+    const { project } = await projectFixture();
+    const { response, id } = await deliver('github', {
+      path: `/webhooks/github/${project.id}`,
+      event: 'issues',
+      payload: atRepo('github', githubExample('issues'), project.repo_url),
+      secret: project.webhook_secret,
+    });
+    expect(response.status).toBe(202);
+    expect((await response.json<DeliveryResult>()).status).toBe('ignored');
+    expect(await deliveryRow('github', id)).toMatchObject({ status: 'ignored', event: 'issues' });
+    expect(await buildCount(project.id)).toBe(0);
+  });
+
+  it('builds tags and pull requests as previews, records closed ones and branch deletions', async () => {
+    const { project } = await projectFixture({ productionBranch: 'main' });
+    const send = async (event: string, payload: Payload) => {
+      const { response } = await deliver('github', {
+        path: `/webhooks/github/${project.id}`,
+        event,
+        payload: atRepo('github', payload, project.repo_url),
+        secret: project.webhook_secret,
+      });
+      return { status: response.status, result: await response.json<DeliveryResult>() };
+    };
+
+    const push = await send('push', PUSH.github.payload());
+    expect((await buildOf(push.result.build_id!)).target).toBe('preview');
+
+    const tag = await send(
+      'push',
+      githubExample('push', (p) => p.ref === 'refs/tags/simple-tag'),
+    );
+    expect(await buildOf(tag.result.build_id!)).toMatchObject({
+      trigger: 'tag',
+      tag: 'simple-tag',
+      branch: null,
+      target: 'preview',
+    });
+
+    const opened = await send(
+      'pull_request',
+      githubExample('pull_request', (p) => p.action === 'opened'),
+    );
+    expect(opened.status).toBe(202);
+    expect(await buildOf(opened.result.build_id!)).toMatchObject({
+      trigger: 'pull_request',
+      pullRequest: 2,
+      branch: 'changes',
+      target: 'preview',
+    });
+
+    const closed = await send(
+      'pull_request',
+      githubExample('pull_request', (p) => p.action === 'closed'),
+    );
+    expect(closed).toMatchObject({ status: 200, result: { status: 'recorded' } });
+
+    const deleted = await send('push', {
+      ...PUSH.github.payload(),
+      ref: 'refs/heads/feature/old',
+      deleted: true,
+      after: '0'.repeat(40),
+      head_commit: null,
+    });
+    expect(deleted).toMatchObject({ status: 200, result: { status: 'recorded' } });
+    expect(await buildCount(project.id)).toBe(3);
+  });
+
+  it('ignores a delivery about another repository even when signed with the project secret', async () => {
+    const { project } = await projectFixture();
+    const { response } = await deliver('github', {
+      path: `/webhooks/github/${project.id}`,
+      event: 'push',
+      payload: atRepo('github', PUSH.github.payload(), 'https://github.com/someone/else'),
+      secret: project.webhook_secret,
+    });
+    expect(response.status).toBe(202);
+    expect((await response.json<DeliveryResult>()).status).toBe('ignored');
+    expect(await buildCount(project.id)).toBe(0);
+  });
+
+  it('accepts GitHub’s form-encoded content type, signed over the form body', async () => {
+    const { project } = await projectFixture();
+    const body = `payload=${encodeURIComponent(
+      JSON.stringify(atRepo('github', PUSH.github.payload(), project.repo_url)),
+    )}`;
+    const response = await fetchWorker(`/webhooks/github/${project.id}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        ...deliveryHeaders('github', 'push', crypto.randomUUID()),
+        ...(await signatureHeaders('github', project.webhook_secret, body)),
+      },
+      body,
+    });
+    expect(response.status, await response.clone().text()).toBe(202);
+  });
+
+  it('refuses a declared length over the cap before reading the body', async () => {
+    const { project } = await projectFixture();
+    const response = await fetchWorker(`/webhooks/github/${project.id}`, {
+      method: 'POST',
+      headers: {
+        'content-length': String(MAX_WEBHOOK_BYTES + 1),
+        ...deliveryHeaders('github', 'push', crypto.randomUUID()),
+      },
+      body: '{}',
+    });
+    expect(response.status).toBe(413);
+  });
+
+  it('answers 400 without delivery headers and 404 for an unknown project', async () => {
+    const { project } = await projectFixture();
+    const noHeaders = await fetchWorker(`/webhooks/github/${project.id}`, {
+      method: 'POST',
+      body: '{}',
+    });
+    expect(noHeaders.status).toBe(400);
+    const { response } = await deliver('github', {
+      path: `/webhooks/github/${crypto.randomUUID()}`,
+      event: 'push',
+      payload: {},
+      secret: 'x',
+    });
+    expect(response.status).toBe(404);
+    // A project of another provider is not reachable under this provider's URL either.
+    const gitlab = await deliver('gitlab', {
+      path: `/webhooks/gitlab/${project.id}`,
+      event: 'Push Hook',
+      payload: {},
+      secret: project.webhook_secret,
+    });
+    expect(gitlab.response.status).toBe(404);
+  });
+
+  it('routes a bare-URL delivery by repository to the project whose secret verifies it', async () => {
+    const { project } = await projectFixture();
+    const payload = atRepo('github', PUSH.github.payload(), project.repo_url);
+    const bad = await deliver('github', {
+      path: '/webhooks/github',
+      event: 'push',
+      payload,
+      secret: 'whsec_wrong',
+    });
+    expect(bad.response.status).toBe(401);
+    const good = await deliver('github', {
+      path: '/webhooks/github',
+      event: 'push',
+      payload,
+      secret: project.webhook_secret,
+    });
+    expect(good.response.status).toBe(202);
+    const result = await good.response.json<DeliveryResult>();
+    expect((await buildOf(result.build_id!)).projectId).toBe(project.id);
+
+    const unknown = await deliver('github', {
+      path: '/webhooks/github',
+      event: 'push',
+      payload: atRepo('github', payload, `https://github.com/nobody/${crypto.randomUUID()}`),
+      secret: project.webhook_secret,
+    });
+    expect(unknown.response.status).toBe(404);
+  });
+});
+
+describe('GitLab and Gitea events besides pushes', () => {
+  it('builds GitLab tag pushes and merge request updates', async () => {
+    const { project } = await projectFixture({ provider: 'gitlab' });
+    const tag = await deliver('gitlab', {
+      path: `/webhooks/gitlab/${project.id}`,
+      event: 'Tag Push Hook',
+      payload: atRepo('gitlab', gitlabTagPush, project.repo_url),
+      secret: project.webhook_secret,
+    });
+    expect(tag.response.status).toBe(202);
+    const mr = await deliver('gitlab', {
+      path: `/webhooks/gitlab/${project.id}`,
+      event: 'Merge Request Hook',
+      payload: atRepo('gitlab', gitlabMergeRequest, project.repo_url),
+      secret: project.webhook_secret,
+    });
+    expect(mr.response.status).toBe(202);
+    const build = await buildOf((await mr.response.json<DeliveryResult>()).build_id!);
+    expect(build).toMatchObject({ trigger: 'pull_request', target: 'preview' });
+    expect(build.pullRequest).toBe(
+      ((gitlabMergeRequest as Payload).object_attributes as Payload).iid,
+    );
+  });
+
+  it('builds a synchronized Gitea pull request and records a branch deletion', async () => {
+    const { project } = await projectFixture({ provider: 'gitea' });
+    const pr = await deliver('gitea', {
+      path: `/webhooks/gitea/${project.id}`,
+      event: 'pull_request',
+      payload: atRepo('gitea', giteaPullRequest, project.repo_url),
+      secret: project.webhook_secret,
+      // Gitea's optional "Authorization Header" setting: not a Sparki credential, not checked.
+      headers: { authorization: 'Bearer gitea-configured-value' },
+    });
+    expect(pr.response.status).toBe(202);
+    const deleted = await deliver('gitea', {
+      path: `/webhooks/gitea/${project.id}`,
+      event: 'delete',
+      payload: atRepo('gitea', giteaDeleteBranch, project.repo_url),
+      secret: project.webhook_secret,
+    });
+    expect(deleted.response.status).toBe(200);
+    expect((await deleted.response.json<DeliveryResult>()).status).toBe('recorded');
+  });
+});

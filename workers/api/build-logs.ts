@@ -1,0 +1,224 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { eq } from 'drizzle-orm';
+import type { Context } from 'hono';
+import {
+  BuildEndStatusSchema,
+  buildLogKey,
+  formatLogLine,
+  LogLineSchema,
+} from '../../core/log-stream';
+import { WS_PROTOCOL } from '../../core/ws-protocol';
+import { builds } from '../../db/schema';
+import { buildSession } from '../../durable-objects/build-session';
+import { authorizeProject } from '../auth/authorize';
+import { verifyWsTicket } from '../auth/ws-tickets';
+import type { HonoEnv } from '../context';
+import { ApiError, fieldErrors, openApiErrorResponses } from '../errors';
+import { json } from '../openapi';
+import { newRouter } from '../router';
+
+const PAGE_MAX = 5000;
+const DOWNLOAD_PAGE = 2000;
+
+const BuildParams = z.object({ id: z.uuid() });
+const SeqSchema = z.coerce.number().int().nonnegative();
+
+const LogPageSchema = z
+  .object({
+    lines: z.array(LogLineSchema.openapi('LogLine')),
+    next_after: z.number().int().nonnegative().openapi({
+      description: 'Pass as `after` for the next page: the last sequence number returned',
+    }),
+    has_more: z.boolean(),
+    end_status: BuildEndStatusSchema.nullable().openapi({
+      description: 'Null while the build runs: more lines may still come after `next_after`',
+    }),
+  })
+  .openapi('LogPage');
+
+const errorResponse = (description: string) => ({ ...openApiErrorResponses[400], description });
+
+export const buildLogRoutes = newRouter();
+
+/** A project's viewers may read its builds' logs; others do not learn that the build exists. */
+async function authorizeBuild(c: Context<HonoEnv>, buildId: string) {
+  const [build] = await c
+    .get('services')
+    .db()
+    .select({ projectId: builds.projectId })
+    .from(builds)
+    .where(eq(builds.id, buildId));
+  const notFound = new ApiError('not_found', 'Build not found');
+  if (!build) throw notFound;
+  await authorizeProject(c, build.projectId, 'viewer').catch((err: unknown) => {
+    throw err instanceof ApiError && err.code === 'not_found' ? notFound : err;
+  });
+}
+
+buildLogRoutes.openapi(
+  createRoute({
+    method: 'get',
+    path: '/api/builds/{id}/logs/live',
+    tags: ['builds'],
+    summary: 'Watch a build log live (WebSocket)',
+    description:
+      'Open with `Upgrade: websocket` and the subprotocols `["sparki.v1", "ticket.<ticket>"]`, ' +
+      'a ticket from `POST /api/ws-tickets` (purpose `build-logs`, optionally naming this build). ' +
+      'The server answers `101` with `sparki.v1`, sends the current steps, replays the log from ' +
+      '`after` (default 0: everything), sends `caught_up`, then live `lines`, `steps` and ' +
+      '`presence` frames; when the build ends, `end` and a close with code 1000. Frames are JSON ' +
+      'and follow `ViewerMessageSchema` in `core/log-stream.ts`; send `ping` for a `pong`.',
+    request: { params: BuildParams, query: z.object({ after: SeqSchema.optional() }) },
+    responses: {
+      101: { description: 'Switching Protocols: the log stream' },
+      401: errorResponse('No ticket, or a ticket that is spent, expired or for something else'),
+      404: errorResponse('No such build, or not in a workspace the ticket’s owner belongs to'),
+      426: errorResponse('Not a WebSocket upgrade request'),
+      ...openApiErrorResponses,
+    },
+  }),
+  async (c) => {
+    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
+      throw new ApiError('upgrade_required', 'This endpoint only speaks WebSocket');
+    }
+    const { id } = c.req.valid('param');
+    const grant = await verifyWsTicket(c.get('services').db(), c.req.raw);
+    if (grant.purpose !== 'build-logs' || (grant.resourceId !== null && grant.resourceId !== id)) {
+      throw new ApiError('unauthorized', 'This ticket was minted for another resource');
+    }
+    // The socket acts for whoever minted the ticket, never for a cookie the browser sent along:
+    // a cross-site page can open a WebSocket with our cookies, but it cannot mint a ticket.
+    c.set('principal', grant.principal);
+    await authorizeBuild(c, id);
+
+    const after = c.req.valid('query').after ?? 0;
+    const url = new URL(c.req.url);
+    url.search = `?after=${after}`;
+    // A fresh request, so the ticket does not travel any further than this route.
+    const upgraded = await buildSession(c.env, id).fetch(
+      new Request(url, { headers: { upgrade: 'websocket' } }),
+    );
+    if (!upgraded.webSocket) throw new ApiError('internal_error', 'The build session refused');
+    return new Response(null, {
+      status: 101,
+      webSocket: upgraded.webSocket,
+      headers: { 'Sec-WebSocket-Protocol': WS_PROTOCOL },
+    });
+  },
+);
+
+buildLogRoutes.openapi(
+  createRoute({
+    method: 'get',
+    path: '/api/builds/{id}/logs',
+    tags: ['builds'],
+    summary: 'A page of a build log, oldest first',
+    description:
+      'Lines with a sequence number above `after` (default 0), at most `limit` (default 1000, ' +
+      `up to ${PAGE_MAX}). While \`end_status\` is null the build may still add lines: poll again ` +
+      'from `next_after`, or watch `/logs/live`.',
+    request: {
+      params: BuildParams,
+      query: z.object({
+        after: SeqSchema.default(0),
+        limit: z.coerce.number().int().min(1).max(PAGE_MAX).default(1000),
+      }),
+    },
+    responses: {
+      200: { description: 'A page of lines', ...json(LogPageSchema) },
+      404: errorResponse('No such build, or not visible to the caller'),
+      ...openApiErrorResponses,
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const { after, limit } = c.req.valid('query');
+    await authorizeBuild(c, id);
+    const page = await buildSession(c.env, id).page(after, limit);
+    return c.json(
+      {
+        lines: page.lines,
+        next_after: page.lines.at(-1)?.seq ?? after,
+        has_more: page.hasMore,
+        end_status: page.status,
+      },
+      200,
+    );
+  },
+);
+
+/** The archived NDJSON as download text, a line at a time, without holding the whole log. */
+function archiveAsText(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const format = (json: string) => `${formatLogLine(LogLineSchema.parse(JSON.parse(json)))}\n`;
+  let pending = '';
+  return body
+    .pipeThrough(new TextDecoderStream())
+    .pipeThrough(
+      new TransformStream<string, string>({
+        transform(chunk, controller) {
+          const lines = (pending + chunk).split('\n');
+          pending = lines.pop()!;
+          for (const line of lines) if (line) controller.enqueue(format(line));
+        },
+        flush(controller) {
+          if (pending) controller.enqueue(format(pending));
+        },
+      }),
+    )
+    .pipeThrough(new TextEncoderStream());
+}
+
+/** A running build's log as download text, read from its session a page at a time. */
+function sessionAsText(env: Env, buildId: string): ReadableStream<Uint8Array> {
+  const session = buildSession(env, buildId);
+  const encoder = new TextEncoder();
+  let after = 0;
+  return new ReadableStream({
+    async pull(controller) {
+      const page = await session.page(after, DOWNLOAD_PAGE);
+      if (page.lines.length > 0) {
+        after = page.lines.at(-1)!.seq;
+        const text = page.lines.map((line) => `${formatLogLine(line)}\n`).join('');
+        controller.enqueue(encoder.encode(text));
+      }
+      if (!page.hasMore) controller.close();
+    },
+  });
+}
+
+// Registered apart from its handler: typed routes must answer with a body they hold (a string
+// for text/plain), and the download streams instead.
+buildLogRoutes.openAPIRegistry.registerPath(
+  createRoute({
+    method: 'get',
+    path: '/api/builds/{id}/logs.txt',
+    tags: ['builds'],
+    summary: 'Download a build log as plain text',
+    description:
+      'One line per log line: `<ISO time> [<step id or ->] <stream>: <text>`. A finished ' +
+      'build’s log comes from its archive; a running build’s log is what it has so far.',
+    request: { params: BuildParams },
+    responses: {
+      200: { description: 'The log', content: { 'text/plain': { schema: z.string() } } },
+      404: errorResponse('No such build, or not visible to the caller'),
+      ...openApiErrorResponses,
+    },
+  }),
+);
+
+buildLogRoutes.get('/api/builds/:id/logs.txt', async (c) => {
+  const params = BuildParams.safeParse(c.req.param());
+  if (!params.success) {
+    throw new ApiError('validation_failed', 'The request failed validation', {
+      fields: fieldErrors(params.error.issues),
+    });
+  }
+  const { id } = params.data;
+  await authorizeBuild(c, id);
+  const archived = await c.env.LOGS.get(buildLogKey(id));
+  const body = archived ? archiveAsText(archived.body) : sessionAsText(c.env, id);
+  return c.body(body, 200, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Disposition': `attachment; filename="build-${id}.log"`,
+  });
+});

@@ -1,0 +1,152 @@
+import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import { resolveProjectSettings } from '../../core/project-settings';
+import type { Database, Transaction } from '../../db/client';
+import { type Build, builds, type OutboxMessage, outbox, projects } from '../../db/schema';
+import { BUILDS_QUEUE, type BuildsMessage } from '../../queues/messages';
+import { publishOutbox } from '../../queues/outbox';
+import type { Logger } from '../logger';
+
+/** Builds that have not reached a runner yet: cancel and supersede take them off at once. */
+export const WAITING_STATUSES = ['queued', 'planned'] as const;
+export const FINISHED_STATUSES = ['succeeded', 'failed', 'canceled', 'timed_out'] as const;
+
+type Trigger = Build['trigger'];
+
+// A retry or a tag build is asked for on purpose and never cancels anything else.
+const SUPERSEDING_TRIGGERS: ReadonlySet<Trigger> = new Set([
+  'push',
+  'pull_request',
+  'manual',
+  'api',
+]);
+
+export interface BuildRequest {
+  projectId: string;
+  /** A full commit sha, or BRANCH_HEAD for the head of `branch` at checkout time. */
+  commitSha: string;
+  branch: string | null;
+  trigger: Trigger;
+  target: Build['target'];
+  tag?: string | null;
+  pullRequest?: number | null;
+  commitMessage?: string | null;
+  retryOf?: string | null;
+}
+
+export interface CreatedBuild {
+  build: Build;
+  workspaceId: string;
+  /** Waiting builds of the same branch this one canceled. */
+  superseded: string[];
+  message: OutboxMessage;
+}
+
+/**
+ * `commit_sha` of a branch build started without a commit: the runner fetches the branch and
+ * builds the head it finds (the column is NOT NULL; the runner treats an empty sha this way).
+ */
+export const BRANCH_HEAD = '';
+
+/** Production for the production branch; tags, commits without a branch and the rest: preview. */
+export function targetFor(
+  project: { productionBranch: string },
+  branch: string | null,
+): Build['target'] {
+  return branch === project.productionBranch ? 'production' : 'preview';
+}
+
+export function runnerHub(env: Env, workspaceId: string) {
+  return env.RUNNER_HUB.get(env.RUNNER_HUB.idFromName(`workspace:${workspaceId}`));
+}
+
+/**
+ * Writes a build, its `build.requested` outbox row and any supersede cancellations in the
+ * caller's transaction. The project row is locked first, so concurrent builds of one project
+ * get consecutive numbers instead of colliding on the unique (project, number).
+ */
+export async function createBuild(tx: Transaction, request: BuildRequest): Promise<CreatedBuild> {
+  const [project] = await tx
+    .select({ workspaceId: projects.workspaceId, settings: projects.settings })
+    .from(projects)
+    .where(eq(projects.id, request.projectId))
+    .for('update');
+  if (!project) throw new Error(`Project ${request.projectId} does not exist`);
+  const [next] = await tx
+    .select({ number: sql`coalesce(max(${builds.number}), 0) + 1`.mapWith(Number) })
+    .from(builds)
+    .where(eq(builds.projectId, request.projectId));
+  const number = next?.number ?? 1;
+  const [build] = await tx
+    .insert(builds)
+    .values({ ...request, number })
+    .returning();
+  if (!build) throw new Error('Build insert returned nothing');
+
+  let superseded: string[] = [];
+  if (
+    request.branch !== null &&
+    SUPERSEDING_TRIGGERS.has(request.trigger) &&
+    resolveProjectSettings(project.settings).cancel_superseded
+  ) {
+    const canceled = await tx
+      .update(builds)
+      .set({ status: 'canceled', error: `superseded by #${number}`, finishedAt: new Date() })
+      .where(
+        and(
+          eq(builds.projectId, request.projectId),
+          eq(builds.branch, request.branch),
+          inArray(builds.status, [...WAITING_STATUSES]),
+          ne(builds.id, build.id),
+        ),
+      )
+      .returning({ id: builds.id });
+    superseded = canceled.map((row) => row.id);
+  }
+
+  const payload: BuildsMessage = { type: 'build.requested', buildId: build.id };
+  const [message] = await tx.insert(outbox).values({ topic: BUILDS_QUEUE, payload }).returning();
+  if (!message) throw new Error('Outbox insert returned nothing');
+  return { build, workspaceId: project.workspaceId, superseded, message };
+}
+
+/**
+ * After commit: the message goes to the queue now (the cron relay resends it if this fails), and
+ * superseded builds leave the RunnerHub's queue.
+ */
+export async function announceBuilds(
+  env: Env,
+  db: Database,
+  created: CreatedBuild[],
+  logger: Logger,
+): Promise<void> {
+  if (created.length === 0) return;
+  const result = await publishOutbox(
+    env,
+    db,
+    created.map((entry) => entry.message),
+  ).catch((error: unknown) => {
+    logger.warn('build_publish_deferred', { error });
+    return undefined;
+  });
+  if (result?.failed) logger.warn('build_publish_deferred', { failed: result.failed });
+  for (const entry of created) {
+    await withdrawFromHub(env, entry.workspaceId, entry.superseded, logger);
+  }
+}
+
+/**
+ * Takes canceled builds off the RunnerHub's queue. The hub never leases a build that is no
+ * longer waiting in Postgres, so a failure here leaves a stale entry, never a run.
+ */
+export async function withdrawFromHub(
+  env: Env,
+  workspaceId: string,
+  buildIds: string[],
+  logger: Logger,
+): Promise<void> {
+  for (const buildId of buildIds) {
+    await runnerHub(env, workspaceId)
+      .withdraw(buildId)
+      .catch((error: unknown) => logger.warn('hub_withdraw_failed', { build_id: buildId, error }));
+  }
+}

@@ -1,0 +1,36 @@
+import { and, asc, eq } from 'drizzle-orm';
+import { decryptSecret } from '../../core/secret-box';
+import type { Database } from '../../db/client';
+import { environments } from '../../db/schema';
+
+export interface JobEnvironment {
+  env: Record<string, string>;
+  secretNames: string[];
+  /** The values of `secretNames`, for masking. */
+  secrets: string[];
+}
+
+/** The variables of the environment a build targets (production or preview), decrypted. */
+export async function loadJobEnvironment(
+  db: Database,
+  encryptionKey: string,
+  projectId: string,
+  target: 'production' | 'preview',
+): Promise<JobEnvironment> {
+  const [environment] = await db
+    .select({ envVars: environments.envVars })
+    .from(environments)
+    .where(and(eq(environments.projectId, projectId), eq(environments.kind, target)))
+    .orderBy(asc(environments.createdAt))
+    .limit(1);
+  const result: JobEnvironment = { env: {}, secretNames: [], secrets: [] };
+  for (const [name, value] of Object.entries(environment?.envVars ?? {})) {
+    const plain = await decryptSecret(encryptionKey, value.encrypted);
+    result.env[name] = plain;
+    if (value.secret) {
+      result.secretNames.push(name);
+      result.secrets.push(plain);
+    }
+  }
+  return result;
+}

@@ -1,0 +1,286 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { and, asc, eq, ilike, isNotNull, or } from 'drizzle-orm';
+import type { Context } from 'hono';
+import { decryptSecret } from '../../core/secret-box';
+import { readDelivery, repoKey, toGitEvent, WebhookPayloadError } from '../../core/webhooks/events';
+import { verifyWebhookSignature, type WebhookProvider } from '../../core/webhooks/signatures';
+import { type Project, projects, webhookDeliveries } from '../../db/schema';
+import { announceBuilds, type CreatedBuild, createBuild } from '../builds/service';
+import type { HonoEnv } from '../context';
+import { ApiError, ErrorResponseSchema, openApiErrorResponses } from '../errors';
+import { json } from '../openapi';
+import { newRouter } from '../router';
+import { MAX_WEBHOOK_BYTES, payloadJson, readCappedBody, repositoryUrls } from './body';
+import { planDelivery } from './plan';
+
+/** Projects of one repository whose secrets a bare-URL delivery is checked against, at most. */
+export const MAX_CANDIDATE_PROJECTS = 20;
+
+const ProviderSchema = z.enum(['github', 'gitlab', 'gitea']).openapi({
+  description: 'Gitea and Forgejo share `gitea`',
+});
+
+const DeliveryResultSchema = z
+  .object({
+    status: z.enum(['pong', 'queued', 'recorded', 'ignored', 'duplicate']),
+    delivery_id: z.string(),
+    project_id: z.uuid().optional(),
+    build_id: z.uuid().optional(),
+    build_number: z.number().int().optional(),
+    reason: z.string().optional(),
+  })
+  .openapi('WebhookDeliveryResult');
+
+const error = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: ErrorResponseSchema } },
+});
+
+const DESCRIPTION =
+  'The git provider’s webhook. The raw body (at most 25 MB) is checked before anything of it is ' +
+  'used: GitHub `X-Hub-Signature-256`, Gitea/Forgejo `X-Gitea-Signature` (HMAC-SHA256), GitLab ' +
+  '`X-Gitlab-Token`, against the project’s webhook secret. Every verified delivery is recorded ' +
+  'once by its delivery id (`X-GitHub-Delivery`, `X-Gitlab-Event-UUID`, `X-Gitea-Delivery`): a ' +
+  'redelivery answers `duplicate` and builds nothing. Branch pushes, tag pushes and opened, ' +
+  'reopened or synchronized pull requests queue a build; see docs/webhooks.md.';
+
+const responses = {
+  200: {
+    description: '`pong`, `recorded` (branch deleted, pull request closed) or `duplicate`',
+    ...json(DeliveryResultSchema),
+  },
+  202: { description: '`queued` (a build) or `ignored` (recorded)', ...json(DeliveryResultSchema) },
+  400: error('Delivery id or event header missing, or a body that is not the event’s JSON'),
+  401: error('Signature or token missing, malformed or not matching'),
+  404: error('No project for this URL or repository'),
+  413: error('Body over 25 MB'),
+  ...{ 429: openApiErrorResponses[429], 500: openApiErrorResponses[500] },
+};
+
+type DeliveryResult = z.infer<typeof DeliveryResultSchema>;
+
+function unauthorized(reason: string): ApiError {
+  return new ApiError('unauthorized', 'The webhook signature or token did not verify', { reason });
+}
+
+async function verifiedFor(
+  c: Context<HonoEnv>,
+  provider: WebhookProvider,
+  project: Project,
+  body: Uint8Array<ArrayBuffer>,
+) {
+  if (!project.webhookSecretEncrypted) return 'no secret' as const;
+  const secret = await decryptSecret(
+    c.get('services').config.ENCRYPTION_KEY,
+    project.webhookSecretEncrypted,
+  );
+  return verifyWebhookSignature(provider, secret, body, c.req.raw.headers);
+}
+
+async function projectById(
+  c: Context<HonoEnv>,
+  provider: WebhookProvider,
+  projectId: string,
+  body: Uint8Array<ArrayBuffer>,
+): Promise<Project> {
+  const [project] = await c
+    .get('services')
+    .db()
+    .select()
+    .from(projects)
+    .where(and(eq(projects.id, projectId), eq(projects.gitProvider, provider)));
+  if (!project) throw new ApiError('not_found', `No ${provider} project with this id`);
+  const failure = await verifiedFor(c, provider, project, body);
+  if (failure) throw unauthorized(failure);
+  return project;
+}
+
+async function sha256OfBytes(body: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
+  return [...digest].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, '\\$&');
+
+/**
+ * The bare URL: the delivery names its repository, the projects of that repository are found,
+ * and the delivery belongs to the one whose secret verifies it (each project has its own
+ * secret, so at most one does).
+ */
+async function projectByRepository(
+  c: Context<HonoEnv>,
+  provider: WebhookProvider,
+  body: Uint8Array<ArrayBuffer>,
+): Promise<Project> {
+  const keys = [
+    ...new Set(
+      repositoryUrls(provider, payloadJson(body, c.req.header('content-type'))).map(repoKey),
+    ),
+  ];
+  const notFound = new ApiError(
+    'not_found',
+    `No ${provider} project for this repository; use the project's own webhook URL`,
+  );
+  if (keys.length === 0) throw notFound;
+  // A coarse filter on the repository path; repoKey decides, since stored URLs vary in form.
+  const paths = keys.map((key) => key.slice(key.indexOf('/') + 1) || key);
+  const rows = await c
+    .get('services')
+    .db()
+    .select()
+    .from(projects)
+    .where(
+      and(
+        eq(projects.gitProvider, provider),
+        isNotNull(projects.repoUrl),
+        or(...paths.map((path) => ilike(projects.repoUrl, `%${escapeLike(path)}%`))),
+      ),
+    )
+    .orderBy(asc(projects.createdAt))
+    .limit(MAX_CANDIDATE_PROJECTS);
+  const candidates = rows.filter((row) => row.repoUrl && keys.includes(repoKey(row.repoUrl)));
+  if (candidates.length === 0) throw notFound;
+  const failures: string[] = [];
+  for (const candidate of candidates) {
+    const failure = await verifiedFor(c, provider, candidate, body);
+    if (!failure) return candidate;
+    failures.push(failure);
+  }
+  throw unauthorized(failures.includes('missing') ? 'missing' : 'mismatch');
+}
+
+async function receive(
+  c: Context<HonoEnv>,
+  provider: WebhookProvider,
+  projectId: string | undefined,
+) {
+  const body = await readCappedBody(c.req.raw);
+  const delivery = readDelivery(provider, c.req.raw.headers);
+  if (!delivery) {
+    throw new ApiError(
+      'bad_request',
+      `Not a ${provider} delivery: its id or event header is missing`,
+    );
+  }
+  const project = projectId
+    ? await projectById(c, provider, projectId, body)
+    : await projectByRepository(c, provider, body);
+  const logger = c.get('logger').child({
+    provider,
+    delivery_id: delivery.id,
+    git_event: delivery.event,
+    project_id: project.id,
+  });
+
+  let plan: ReturnType<typeof planDelivery> | undefined;
+  let failure: string | undefined;
+  try {
+    const event = toGitEvent(
+      provider,
+      delivery.event,
+      payloadJson(body, c.req.header('content-type')),
+    );
+    plan = planDelivery(event, project);
+  } catch (err) {
+    if (!(err instanceof WebhookPayloadError || err instanceof ApiError)) throw err;
+    failure = err.message;
+  }
+
+  const db = c.get('services').db();
+  const payloadSha256 = await sha256OfBytes(body);
+  const outcome = await db.transaction(async (tx) => {
+    const [recorded] = await tx
+      .insert(webhookDeliveries)
+      .values({
+        provider,
+        deliveryId: delivery.id,
+        event: delivery.event,
+        projectId: project.id,
+        payloadSha256,
+        status: !plan ? 'failed' : plan.outcome === 'ignored' ? 'ignored' : 'processed',
+        processedAt: new Date(),
+        error: failure ?? (plan?.outcome === 'ignored' ? plan.reason : null),
+      })
+      .onConflictDoNothing({ target: [webhookDeliveries.provider, webhookDeliveries.deliveryId] })
+      .returning({ id: webhookDeliveries.id });
+    if (!recorded) return { duplicate: true as const };
+    const created: CreatedBuild | undefined =
+      plan?.outcome === 'queued' ? await createBuild(tx, plan.build) : undefined;
+    return { duplicate: false as const, created };
+  });
+
+  const base = { delivery_id: delivery.id, project_id: project.id };
+  if (outcome.duplicate) {
+    logger.info('webhook_duplicate');
+    return c.json({ ...base, status: 'duplicate' } satisfies DeliveryResult, 200);
+  }
+  if (!plan) {
+    logger.warn('webhook_payload_invalid', { error: failure });
+    throw new ApiError('bad_request', failure ?? 'Invalid delivery');
+  }
+  logger.info('webhook_received', { outcome: plan.outcome });
+  switch (plan.outcome) {
+    case 'pong':
+      return c.json({ ...base, status: 'pong' } satisfies DeliveryResult, 200);
+    case 'recorded':
+      return c.json(
+        { ...base, status: 'recorded', reason: plan.note } satisfies DeliveryResult,
+        200,
+      );
+    case 'ignored':
+      return c.json(
+        { ...base, status: 'ignored', reason: plan.reason } satisfies DeliveryResult,
+        202,
+      );
+    case 'queued': {
+      const created = outcome.created!;
+      await announceBuilds(c.env, db, [created], logger);
+      return c.json(
+        {
+          ...base,
+          status: 'queued',
+          build_id: created.build.id,
+          build_number: created.build.number,
+        } satisfies DeliveryResult,
+        202,
+      );
+    }
+  }
+}
+
+export const webhookRoutes = newRouter();
+
+webhookRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/webhooks/{provider}/{projectId}',
+    tags: ['webhooks'],
+    summary: 'Receive a git provider delivery for one project (the URL to configure)',
+    description: DESCRIPTION,
+    request: { params: z.object({ provider: ProviderSchema, projectId: z.uuid() }) },
+    responses,
+  }),
+  async (c) => {
+    const { provider, projectId } = c.req.valid('param');
+    return receive(c, provider, projectId);
+  },
+);
+
+webhookRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/webhooks/{provider}',
+    tags: ['webhooks'],
+    summary: 'Receive a git provider delivery, matched to a project by its repository',
+    description:
+      `${DESCRIPTION} Without a project id, the repository URLs in the payload select the ` +
+      `projects whose secrets are tried (at most ${MAX_CANDIDATE_PROJECTS}); the per-project URL ` +
+      `is preferred. Limit: ${MAX_WEBHOOK_BYTES} bytes.`,
+    request: { params: z.object({ provider: ProviderSchema }) },
+    responses,
+  }),
+  async (c) => {
+    const { provider } = c.req.valid('param');
+    return receive(c, provider, undefined);
+  },
+);
