@@ -345,19 +345,20 @@ export class RunnerHub extends DurableObject<Env> {
     }
     const ready: Attachment = { ...attachment, ready: true, lastSeenWrittenAt: Date.now() };
     ws.serializeAttachment(ready);
-    this.send(ws, {
-      type: 'welcome',
-      runner_id: attachment.runnerId,
-      heartbeat_interval_ms: HEARTBEAT_INTERVAL_MS,
-      lease_ttl_ms: LEASE_TTL_MS,
-    });
     this.keepLeases(ws, ready, running);
+    // Recorded before the welcome, so a runner that has been welcomed is listed as online.
     await this.withDb((db) =>
       db
         .update(runners)
         .set({ status: 'online', lastSeenAt: new Date() })
         .where(and(eq(runners.id, attachment.runnerId), isNull(runners.disabledAt))),
     ).catch((error) => this.logger.warn('runner_status_write_failed', { error }));
+    this.send(ws, {
+      type: 'welcome',
+      runner_id: attachment.runnerId,
+      heartbeat_interval_ms: HEARTBEAT_INTERVAL_MS,
+      lease_ttl_ms: LEASE_TTL_MS,
+    });
     await this.dispatch();
     await this.armAlarm();
   }

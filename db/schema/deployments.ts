@@ -32,6 +32,12 @@ export const deployments = pgTable(
       .default(sql`substr(md5(gen_random_uuid()::text), 1, 12)`),
     // The edge host's manifest in R2, for deployments it serves.
     manifestKey: text('manifest_key'),
+    // An external platform's handle on this deployment (its id, URL, data), for status and rollback.
+    providerRef: jsonb('provider_ref').$type<{
+      id: string;
+      url?: string;
+      data?: Record<string, string | string[]>;
+    }>(),
     healthResults: jsonb('health_results').$type<unknown[]>().notNull().default([]),
     // What asked for it (e.g. `build:<id>`): a redelivered request finds the deployment it made.
     requestKey: text('request_key').unique('deployments_request_key_key'),

@@ -24,6 +24,9 @@ export const projects = pgTable(
     framework: text('framework'),
     settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
     webhookSecretEncrypted: text('webhook_secret_encrypted'),
+    // Credentials for reporting commit statuses back (a GitHub App, or a GitLab/Gitea token),
+    // AES-GCM encrypted as one JSON document.
+    gitCredentialsEncrypted: text('git_credentials_encrypted'),
     // The project's name under the hosting domain; unique across workspaces.
     hostLabel: text('host_label').unique('projects_host_label_key'),
     ...timestamps,

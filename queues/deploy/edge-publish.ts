@@ -16,6 +16,22 @@ async function gunzip(body: ReadableStream): Promise<Uint8Array> {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
+/** The files of a build's output (a gzipped tar in ARTIFACTS), refusing a missing or empty one. */
+export async function readArtifact(env: Env, artifactKey: string) {
+  const object = await env.ARTIFACTS.get(artifactKey);
+  if (!object) throw new ArtifactError(`The build output ${artifactKey} is not in storage`);
+  let files: ReturnType<typeof readTar>;
+  try {
+    files = readTar(await gunzip(object.body));
+  } catch (err) {
+    throw new ArtifactError(
+      `The build output is not a valid .tar.gz: ${err instanceof Error ? err.message : err}`,
+    );
+  }
+  if (files.length === 0) throw new ArtifactError('The build output is empty');
+  return files;
+}
+
 export const manifestKeyFor = (deploymentId: string) => `manifests/${deploymentId}.json`;
 
 /**
@@ -28,18 +44,7 @@ export async function publishArtifact(
   deploymentId: string,
   options: { spa: boolean },
 ): Promise<Published> {
-  const object = await env.ARTIFACTS.get(artifactKey);
-  if (!object) throw new ArtifactError(`The build output ${artifactKey} is not in storage`);
-  let files: ReturnType<typeof readTar>;
-  try {
-    files = readTar(await gunzip(object.body));
-  } catch (err) {
-    throw new ArtifactError(
-      `The build output is not a valid .tar.gz: ${err instanceof Error ? err.message : err}`,
-    );
-  }
-  if (files.length === 0) throw new ArtifactError('The build output is empty');
-
+  const files = await readArtifact(env, artifactKey);
   const manifest: Manifest = { version: 1, files: {}, spa: options.spa };
   let uploaded = 0;
   for (const file of files) {

@@ -1,38 +1,21 @@
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { createHmac, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import examples from '@octokit/webhooks-examples';
 import { eq } from 'drizzle-orm';
-import getPort from 'get-port';
 import { x as extract } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getPlatformProxy } from 'wrangler';
 import { WebSocket } from 'ws';
 import { type ViewerMessage, ViewerMessageSchema } from '../../core/log-stream';
-import { createDb } from '../../db/client';
 import { builds } from '../../db/schema';
-import { postgresTarget, startNeonProxy } from '../../dev/neon-proxy';
-import {
-  type ChildEnv,
-  type RunningStack,
-  STARTUP_TIMEOUT_MS,
-  startStack,
-  stopStack,
-} from './stack';
+import { type Build, type E2E, git, startE2E, withBindings, withDb } from './e2e-helpers';
+import { STARTUP_TIMEOUT_MS } from './stack';
 
 /**
- * Push to build with nothing faked: the dev stack (`npm run dev`: wrangler dev with the real
- * Worker, queues, Durable Objects and R2, embedded Postgres), a real git repository, signed
- * GitHub deliveries and `sparki runner` as real processes.
+ * Push to build with nothing faked: the dev stack, a real git repository, signed GitHub
+ * deliveries and `sparki runner` as real processes (see e2e-helpers.ts).
  */
-const execFileAsync = promisify(execFile);
-const BIN = join(import.meta.dirname, '../../cli/bin.mjs');
-const PASSWORD = 'correct horse battery staple';
 const SECRET = 'e2e-s3cret-value-do-not-leak';
 
 const BUILD_JS = `
@@ -48,195 +31,42 @@ setTimeout(() => {
 }, Number(process.env.BUILD_DELAY_MS || 0));
 `;
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=t@example.com', ...args], {
-    cwd,
-    encoding: 'utf8',
-  }).trim();
-}
-
-/** What the runners printed, for the message of a test that fails. */
-let runnerOutput = '';
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, ms: number) {
-  const start = Date.now();
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() - start > ms) {
-      throw new Error(`timed out after ${ms} ms waiting for ${what}; runners:\n${runnerOutput}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-interface Build {
-  id: string;
-  status: string;
-  attempt: number;
-  runner_id: string | null;
-  error: string | null;
-  commit_sha: string | null;
-}
-
 describe('push to build, end to end', () => {
-  const { DATABASE_URL: _db, REDIS_URL: _redis, ...env }: ChildEnv = process.env;
-  const runners: ChildProcess[] = [];
-  let stack: RunningStack;
-  let stateDir: string;
-  let base: string;
-  let token: string;
-  let workspaceId: string;
-  let project: { id: string; webhook_secret: string };
-  let repo: string;
+  let e2e: E2E;
   let sha: string;
 
-  async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await fetch(base + path, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    expect(response.ok, `${method} ${path}: ${response.status} ${text}`).toBe(true);
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
-
-  async function registerRunner(name: string, url = base): Promise<{ config: string; id: string }> {
-    const { token: registration } = await api<{ token: string }>(
-      'POST',
-      `/api/workspaces/${workspaceId}/runner-registration-tokens`,
-      { expires_in_hours: 1 },
-    );
-    const config = join(stateDir, `${name}.json`);
-    // Not execFileSync: the recording proxy runs in this process and must answer meanwhile.
-    await execFileAsync(
-      process.execPath,
-      [BIN, 'runner', 'register', '--url', url, '--name', name, '--config', config],
-      { env: { ...process.env, SPARKI_REGISTRATION_TOKEN: registration } },
-    );
-    return { config, id: JSON.parse(await readFile(config, 'utf8')).runner_id };
-  }
-
-  function startRunner(config: string): ChildProcess {
-    const child = spawn(
-      process.execPath,
-      [BIN, 'runner', 'start', '--config', config, '--work-dir', join(stateDir, 'work')],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    child.stderr!.on('data', (chunk) => {
-      runnerOutput += chunk;
-    });
-    runners.push(child);
-    return child;
-  }
-
-  async function deliver(deliveryId: string, commit: string) {
-    const payload = structuredClone(
-      examples
-        .find((entry) => entry.name === 'push')!
-        .examples.find((example) => (example as { ref?: string }).ref === 'refs/heads/master'),
-    ) as Record<string, unknown>;
-    payload.ref = 'refs/heads/main';
-    payload.repository = { ...(payload.repository as object), clone_url: `file://${repo}` };
-    payload.after = commit;
-    payload.head_commit = { ...(payload.head_commit as object), id: commit, message: 'e2e' };
-    const body = JSON.stringify(payload);
-    const signature = createHmac('sha256', project.webhook_secret).update(body).digest('hex');
-    const response = await fetch(`${base}/webhooks/github/${project.id}`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-github-event': 'push',
-        'x-github-delivery': deliveryId,
-        'x-hub-signature-256': `sha256=${signature}`,
-      },
-      body,
-    });
-    return {
-      status: response.status,
-      body: (await response.json()) as { status: string; build_id?: string },
-    };
-  }
-
-  const projectBuilds = async () =>
-    (await api<{ builds: Build[] }>('GET', `/api/projects/${project.id}/builds`)).builds;
-
   beforeAll(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), 'sparki-e2e-'));
-    const port = await getPort();
-    base = `http://127.0.0.1:${port}`;
-    stack = await startStack(stateDir, port, env);
-
-    const email = `e2e-${randomUUID().slice(0, 8)}@example.com`;
-    token = '';
-    expect(
-      (await fetch(`${base}/api/auth/signup`, post({ email, password: PASSWORD }))).status,
-    ).toBe(202);
-    const mail = await api<{ messages: { subject: string; text: string }[] }>(
-      'GET',
-      `/dev/mailbox/${encodeURIComponent(email)}`,
+    e2e = await startE2E({
+      'package.json': JSON.stringify({
+        name: 'e2e',
+        private: true,
+        scripts: { build: 'node build.js' },
+      }),
+      'build.js': BUILD_JS,
+      'version.txt': 'v1\n',
+    });
+    sha = git(e2e.repo, 'rev-parse', 'HEAD');
+    await e2e.api(
+      'PUT',
+      `/api/projects/${e2e.project.id}/environments/production/variables/API_SECRET`,
+      { value: SECRET, secret: true },
     );
-    const verify = /#token=([A-Za-z0-9_-]+)/.exec(mail.messages.at(-1)!.text)![1];
-    await api('POST', '/api/auth/verify-email', { token: verify });
-    token = (
-      await api<{ access_token: string }>('POST', '/api/auth/login', { email, password: PASSWORD })
-    ).access_token;
-    workspaceId = (
-      await api<{ id: string }>('POST', '/api/workspaces', {
-        name: 'E2E',
-        slug: `e2e-${randomUUID().slice(0, 8)}`,
-      })
-    ).id;
-
-    repo = join(stateDir, 'repo');
-    await mkdir(repo);
-    git(repo, 'init', '--quiet', '--initial-branch=main');
-    await writeFile(
-      join(repo, 'package.json'),
-      JSON.stringify({ name: 'e2e', private: true, scripts: { build: 'node build.js' } }),
-    );
-    await writeFile(join(repo, 'build.js'), BUILD_JS);
-    await writeFile(join(repo, 'version.txt'), 'v1\n');
-    git(repo, 'add', '.');
-    git(repo, 'commit', '--quiet', '-m', 'v1');
-    sha = git(repo, 'rev-parse', 'HEAD');
-
-    project = await api('POST', `/api/workspaces/${workspaceId}/projects`, {
-      name: 'E2E',
-      slug: 'e2e',
-      git_provider: 'github',
-      repo_url: `file://${repo}`,
-      production_branch: 'main',
-    });
-    await api('PATCH', `/api/projects/${project.id}/settings`, {
-      overrides: { installCommand: null, outputDirectory: 'dist' },
-    });
-    await api('PUT', `/api/projects/${project.id}/environments/production/variables/API_SECRET`, {
-      value: SECRET,
-      secret: true,
-    });
   }, STARTUP_TIMEOUT_MS + 60_000);
 
   afterAll(async () => {
-    for (const child of runners) if (child.exitCode === null) child.kill('SIGKILL');
-    if (stack) expect(await stopStack(stack)).toBe(0);
-    await rm(stateDir, { recursive: true, force: true });
+    if (e2e) await e2e.stop();
   });
 
   /** A log viewer over the live WebSocket, as the dashboard opens it. */
   async function watch(buildId: string) {
-    const { ticket } = await api<{ ticket: string }>('POST', '/api/ws-tickets', {
+    const { ticket } = await e2e.api<{ ticket: string }>('POST', '/api/ws-tickets', {
       purpose: 'build-logs',
       resource_id: buildId,
     });
-    const socket = new WebSocket(`${base.replace('http', 'ws')}/api/builds/${buildId}/logs/live`, [
-      'sparki.v1',
-      `ticket.${ticket}`,
-    ]);
+    const socket = new WebSocket(
+      `${e2e.base.replace('http', 'ws')}/api/builds/${buildId}/logs/live`,
+      ['sparki.v1', `ticket.${ticket}`],
+    );
     const messages: ViewerMessage[] = [];
     socket.on('message', (data) => messages.push(ViewerMessageSchema.parse(JSON.parse(`${data}`))));
     const closed = new Promise<number>((resolve) => socket.on('close', resolve));
@@ -246,10 +76,10 @@ describe('push to build, end to end', () => {
   }
 
   it('one signed push delivered three times: one build, run by a real runner, watched live, output in R2', async () => {
-    const runner = await registerRunner('runner-a');
+    const runner = await e2e.registerRunner('runner-a');
     const deliveryId = randomUUID();
     const answers = [];
-    for (let i = 0; i < 3; i++) answers.push(await deliver(deliveryId, sha));
+    for (let i = 0; i < 3; i++) answers.push(await e2e.deliver(deliveryId, sha));
     expect(answers.map((answer) => answer.body.status)).toEqual([
       'queued',
       'duplicate',
@@ -257,17 +87,17 @@ describe('push to build, end to end', () => {
     ]);
     const buildId = answers[0]!.body.build_id!;
     const early = await watch(buildId);
-    await waitFor(
+    await e2e.waitFor(
       'the replay',
       async () => early.messages.some((m) => m.type === 'caught_up'),
       10_000,
     );
-    startRunner(runner.config);
+    e2e.startRunner(runner.config);
 
-    const build = await waitFor(
+    const build = await e2e.waitFor(
       'the build to succeed',
       async () => {
-        const [only, ...others] = await projectBuilds();
+        const [only, ...others] = await e2e.projectBuilds();
         expect(others).toEqual([]);
         if (only && ['failed', 'canceled', 'timed_out'].includes(only.status)) {
           throw new Error(`build ended ${only.status}: ${only.error}`);
@@ -300,17 +130,17 @@ describe('push to build, end to end', () => {
     expect(late.lines()).toEqual(seen);
 
     const log = await (
-      await fetch(`${base}/api/builds/${build.id}/logs.txt`, {
-        headers: { authorization: `Bearer ${token}` },
+      await fetch(`${e2e.base}/api/builds/${build.id}/logs.txt`, {
+        headers: { authorization: `Bearer ${e2e.token()}` },
       })
     ).text();
     expect(log).toContain('the secret is ***');
     expect(log).not.toContain(SECRET);
 
-    const artifactKey = await artifactKeyOf(stack.postgresUrl, build.id);
+    const artifactKey = await artifactKeyOf(e2e.stack.postgresUrl, build.id);
     expect(artifactKey).toBeTruthy();
-    const archive = await readArtifact(join(stateDir, 'wrangler'), artifactKey!);
-    const out = await mkdtemp(join(stateDir, 'artifact-'));
+    const archive = await readArtifact(e2e.stateDir, artifactKey!);
+    const out = await mkdtemp(join(e2e.stateDir, 'artifact-'));
     await writeFile(join(out, 'output.tgz'), archive);
     await extract({ file: join(out, 'output.tgz'), cwd: out });
     expect(await readFile(join(out, 'index.html'), 'utf8')).toBe('<h1>e2e</h1>');
@@ -318,39 +148,40 @@ describe('push to build, end to end', () => {
 
   it('a runner killed with -9 mid-build loses the job to another runner within 30 s; its token is refused', async () => {
     // The first runner leaves cleanly: SIGTERM with nothing to finish.
-    const first = runners[0]!;
+    const first = e2e.runners[0]!;
     first.kill('SIGTERM');
     expect(await new Promise((resolve) => first.once('exit', resolve))).toBe(0);
-    await api(
+    await e2e.api(
       'PUT',
-      `/api/projects/${project.id}/environments/production/variables/BUILD_DELAY_MS`,
+      `/api/projects/${e2e.project.id}/environments/production/variables/BUILD_DELAY_MS`,
       {
         value: '120000',
         secret: false,
       },
     );
     // The runner to be killed talks through a proxy that notes its job tokens.
-    const proxy = await recordingProxy(base);
+    const proxy = await recordingProxy(e2e.base);
     try {
-      const doomed = await registerRunner('runner-doomed', proxy.url);
-      const victim = startRunner(doomed.config);
-      await deliver(randomUUID(), sha);
-      const build = await waitFor(
+      const doomed = await e2e.registerRunner('runner-doomed', proxy.url);
+      const victim = e2e.startRunner(doomed.config);
+      await e2e.deliver(randomUUID(), sha);
+      const build = await e2e.waitFor(
         'the build to run',
-        async () => (await projectBuilds()).find((b) => b.status === 'running' && b.attempt === 1),
+        async () =>
+          (await e2e.projectBuilds()).find((b) => b.status === 'running' && b.attempt === 1),
         60_000,
       );
       expect(build.runner_id).toBe(doomed.id);
-      const jobToken = await waitFor('the job token', async () => proxy.jobTokens[0], 10_000);
+      const jobToken = await e2e.waitFor('the job token', async () => proxy.jobTokens[0], 10_000);
 
-      const second = await registerRunner('runner-b');
-      startRunner(second.config);
+      const second = await e2e.registerRunner('runner-b');
+      e2e.startRunner(second.config);
       const killedAt = Date.now();
       victim.kill('SIGKILL');
-      const moved = await waitFor(
+      const moved = await e2e.waitFor(
         'the build to move',
         async () => {
-          const now = await api<Build>('GET', `/api/builds/${build.id}`);
+          const now = await e2e.api<Build>('GET', `/api/builds/${build.id}`);
           return (now.attempt > 1 && now.status === 'running') || now.status === 'failed'
             ? now
             : undefined;
@@ -359,15 +190,15 @@ describe('push to build, end to end', () => {
       );
       expect(Date.now() - killedAt).toBeLessThan(30_000);
       expect(moved).toMatchObject({ status: 'running', attempt: 2, runner_id: second.id });
-      const stale = await fetch(`${base}/api/jobs/${build.id}`, {
+      const stale = await fetch(`${e2e.base}/api/jobs/${build.id}`, {
         headers: { authorization: jobToken },
       });
       expect(stale.status).toBe(401);
 
-      await api('POST', `/api/builds/${build.id}/cancel`);
-      await waitFor(
+      await e2e.api('POST', `/api/builds/${build.id}/cancel`);
+      await e2e.waitFor(
         'the cancel',
-        async () => (await api<Build>('GET', `/api/builds/${build.id}`)).status === 'canceled',
+        async () => (await e2e.api<Build>('GET', `/api/builds/${build.id}`)).status === 'canceled',
         30_000,
       );
     } finally {
@@ -376,40 +207,20 @@ describe('push to build, end to end', () => {
   }, 150_000);
 });
 
-function post(body: unknown): RequestInit {
-  return {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  };
-}
-
 async function artifactKeyOf(postgresUrl: string, buildId: string): Promise<string | null> {
-  const proxy = await startNeonProxy({ allowedTargets: [postgresTarget(postgresUrl)] });
-  const { db, pool } = createDb(postgresUrl, { wsProxy: proxy.wsProxy });
-  try {
-    const [row] = await db
-      .select({ key: builds.artifactKey })
-      .from(builds)
-      .where(eq(builds.id, buildId));
-    return row?.key ?? null;
-  } finally {
-    await pool.end();
-    await proxy.close();
-  }
+  const [row] = await withDb(postgresUrl, (db) =>
+    db.select({ key: builds.artifactKey }).from(builds).where(eq(builds.id, buildId)),
+  );
+  return row?.key ?? null;
 }
 
 /** Reads the object from the R2 state wrangler dev persists, as the deploy engine would see it. */
-async function readArtifact(persistTo: string, key: string): Promise<Uint8Array> {
-  // wrangler dev keeps its state under <persist-to>/v3; getPlatformProxy takes that directory.
-  const proxy = await getPlatformProxy<Env>({ persist: { path: join(persistTo, 'v3') } });
-  try {
-    const object = await proxy.env.ARTIFACTS.get(key);
+function readArtifact(stateDir: string, key: string): Promise<Uint8Array> {
+  return withBindings(stateDir, async (env) => {
+    const object = await env.ARTIFACTS.get(key);
     expect(object, `R2 object ${key}`).not.toBeNull();
     return new Uint8Array(await object!.arrayBuffer());
-  } finally {
-    await proxy.dispose();
-  }
+  });
 }
 
 /**

@@ -1,0 +1,283 @@
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import examples from '@octokit/webhooks-examples';
+import getPort from 'get-port';
+import { expect } from 'vitest';
+import { getPlatformProxy } from 'wrangler';
+import { createDb } from '../../db/client';
+import { postgresTarget, startNeonProxy } from '../../dev/neon-proxy';
+import { type ChildEnv, type RunningStack, startStack, stopStack } from './stack';
+
+/**
+ * The setting of the end-to-end tests, with nothing faked: the dev stack (`npm run dev`: wrangler
+ * dev with the real Worker, queues, Durable Objects and R2, embedded Postgres), a signed-up user
+ * with a workspace, a project on a real git repository, signed GitHub deliveries and
+ * `sparki runner` as real processes.
+ */
+const execFileAsync = promisify(execFile);
+const BIN = join(import.meta.dirname, '../../cli/bin.mjs');
+const PASSWORD = 'correct horse battery staple';
+
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=t@example.com', ...args], {
+    cwd,
+    encoding: 'utf8',
+  }).trim();
+}
+
+export interface Build {
+  id: string;
+  status: string;
+  attempt: number;
+  runner_id: string | null;
+  error: string | null;
+  commit_sha: string | null;
+}
+
+export type Db = ReturnType<typeof createDb>['db'];
+
+/** A connection to the stack's own Postgres, for what no API shows. */
+export async function withDb<T>(url: string, run: (db: Db) => Promise<T>): Promise<T> {
+  const proxy = await startNeonProxy({ allowedTargets: [postgresTarget(url)] });
+  const { db, pool } = createDb(url, { wsProxy: proxy.wsProxy });
+  try {
+    return await run(db);
+  } finally {
+    await pool.end();
+    await proxy.close();
+  }
+}
+
+/** The Worker's bindings over the state wrangler dev persists, as the Worker itself sees them. */
+export async function withBindings<T>(stateDir: string, run: (env: Env) => Promise<T>) {
+  // wrangler dev keeps its state under <persist-to>/v3; getPlatformProxy takes that directory.
+  const proxy = await getPlatformProxy<Env>({
+    persist: { path: join(stateDir, 'wrangler', 'v3') },
+  });
+  try {
+    return await run(proxy.env);
+  } finally {
+    await proxy.dispose();
+  }
+}
+
+function post(body: unknown): RequestInit {
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  };
+}
+
+/** Starts one stack with a verified user, a workspace and a project on a local repository. */
+export async function startE2E(repoFiles: Record<string, string>) {
+  const { DATABASE_URL: _db, REDIS_URL: _redis, ...env }: ChildEnv = process.env;
+  const runners: ChildProcess[] = [];
+  /** What the runners printed, for the message of a test that fails. */
+  let runnerOutput = '';
+  const stateDir = await mkdtemp(join(tmpdir(), 'sparki-e2e-'));
+  const port = await getPort();
+  const base = `http://127.0.0.1:${port}`;
+  let token = '';
+  const stack: RunningStack = await startStack(stateDir, port, env);
+  try {
+    return await prepare();
+  } catch (err) {
+    await stopStack(stack);
+    await rm(stateDir, { recursive: true, force: true });
+    throw err;
+  }
+
+  async function prepare() {
+    async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+      const response = await fetch(base + path, {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      expect(response.ok, `${method} ${path}: ${response.status} ${text}`).toBe(true);
+      return (text ? JSON.parse(text) : undefined) as T;
+    }
+
+    async function waitFor<T>(
+      what: string,
+      check: () => Promise<T | undefined | false>,
+      ms: number,
+    ) {
+      const start = Date.now();
+      for (;;) {
+        const value = await check();
+        if (value) return value;
+        if (Date.now() - start > ms) {
+          throw new Error(
+            `timed out after ${ms} ms waiting for ${what}; runners:\n${runnerOutput}`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+
+    const email = `e2e-${randomUUID().slice(0, 8)}@example.com`;
+    expect(
+      (await fetch(`${base}/api/auth/signup`, post({ email, password: PASSWORD }))).status,
+    ).toBe(202);
+    const mail = await api<{ messages: { subject: string; text: string }[] }>(
+      'GET',
+      `/dev/mailbox/${encodeURIComponent(email)}`,
+    );
+    const verify = /#token=([A-Za-z0-9_-]+)/.exec(mail.messages.at(-1)!.text)![1];
+    await api('POST', '/api/auth/verify-email', { token: verify });
+    token = (
+      await api<{ access_token: string }>('POST', '/api/auth/login', { email, password: PASSWORD })
+    ).access_token;
+    const workspaceId = (
+      await api<{ id: string }>('POST', '/api/workspaces', {
+        name: 'E2E',
+        slug: `e2e-${randomUUID().slice(0, 8)}`,
+      })
+    ).id;
+
+    const repo = join(stateDir, 'repo');
+    await mkdir(repo);
+    git(repo, 'init', '--quiet', '--initial-branch=main');
+    await commit(repoFiles, 'v1');
+
+    const project = await api<{ id: string; webhook_secret: string }>(
+      'POST',
+      `/api/workspaces/${workspaceId}/projects`,
+      {
+        name: 'E2E',
+        slug: 'e2e',
+        git_provider: 'github',
+        repo_url: `file://${repo}`,
+        production_branch: 'main',
+      },
+    );
+    await api('PATCH', `/api/projects/${project.id}/settings`, {
+      overrides: { installCommand: null, outputDirectory: 'dist' },
+    });
+
+    /** Writes the files into the repository's current branch and commits them; the new sha. */
+    async function commit(files: Record<string, string>, message: string) {
+      for (const [name, content] of Object.entries(files))
+        await writeFile(join(repo, name), content);
+      git(repo, 'add', '.');
+      git(repo, 'commit', '--quiet', '-m', message);
+      return git(repo, 'rev-parse', 'HEAD');
+    }
+
+    async function registerRunner(
+      name: string,
+      url = base,
+    ): Promise<{ config: string; id: string }> {
+      const { token: registration } = await api<{ token: string }>(
+        'POST',
+        `/api/workspaces/${workspaceId}/runner-registration-tokens`,
+        { expires_in_hours: 1 },
+      );
+      const config = join(stateDir, `${name}.json`);
+      // Not execFileSync: a proxy in this process may have to answer meanwhile.
+      await execFileAsync(
+        process.execPath,
+        [BIN, 'runner', 'register', '--url', url, '--name', name, '--config', config],
+        { env: { ...process.env, SPARKI_REGISTRATION_TOKEN: registration } },
+      );
+      return { config, id: JSON.parse(await readFile(config, 'utf8')).runner_id };
+    }
+
+    function startRunner(config: string): ChildProcess {
+      const child = spawn(
+        process.execPath,
+        [BIN, 'runner', 'start', '--config', config, '--work-dir', join(stateDir, 'work')],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      child.stderr!.on('data', (chunk) => {
+        runnerOutput += chunk;
+      });
+      runners.push(child);
+      return child;
+    }
+
+    /** A signed GitHub push of `sha` to `branch`, as GitHub delivers it. */
+    async function deliver(deliveryId: string, sha: string, branch = 'main') {
+      const payload = structuredClone(
+        examples
+          .find((entry) => entry.name === 'push')!
+          .examples.find((example) => (example as { ref?: string }).ref === 'refs/heads/master'),
+      ) as Record<string, unknown>;
+      payload.ref = `refs/heads/${branch}`;
+      payload.repository = { ...(payload.repository as object), clone_url: `file://${repo}` };
+      payload.after = sha;
+      payload.head_commit = { ...(payload.head_commit as object), id: sha, message: 'e2e' };
+      const body = JSON.stringify(payload);
+      const signature = createHmac('sha256', project.webhook_secret).update(body).digest('hex');
+      const response = await fetch(`${base}/webhooks/github/${project.id}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-github-event': 'push',
+          'x-github-delivery': deliveryId,
+          'x-hub-signature-256': `sha256=${signature}`,
+        },
+        body,
+      });
+      return {
+        status: response.status,
+        body: (await response.json()) as { status: string; build_id?: string },
+      };
+    }
+
+    const projectBuilds = async () =>
+      (await api<{ builds: Build[] }>('GET', `/api/projects/${project.id}/builds`)).builds;
+
+    /** Waits for the build to succeed; any other end fails the test with the build's error. */
+    const buildSucceeded = (buildId: string, ms = 90_000) =>
+      waitFor(
+        `build ${buildId} to succeed`,
+        async () => {
+          const build = await api<Build>('GET', `/api/builds/${buildId}`);
+          if (['failed', 'canceled', 'timed_out'].includes(build.status)) {
+            throw new Error(`build ended ${build.status}: ${build.error}`);
+          }
+          return build.status === 'succeeded' && build;
+        },
+        ms,
+      );
+
+    async function stop() {
+      for (const child of runners) if (child.exitCode === null) child.kill('SIGKILL');
+      expect(await stopStack(stack)).toBe(0);
+      await rm(stateDir, { recursive: true, force: true });
+    }
+
+    return {
+      stack,
+      stateDir,
+      base,
+      token: () => token,
+      workspaceId,
+      project,
+      repo,
+      runners,
+      api,
+      waitFor,
+      commit,
+      registerRunner,
+      startRunner,
+      deliver,
+      projectBuilds,
+      buildSucceeded,
+      stop,
+    };
+  }
+}
+
+export type E2E = Awaited<ReturnType<typeof startE2E>>;

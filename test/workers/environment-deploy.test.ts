@@ -1,0 +1,167 @@
+import { env } from 'cloudflare:test';
+import { and, eq } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decryptSecret } from '../../core/secret-box';
+import { auditLogs, environments } from '../../db/schema';
+import { newUser } from './auth-helpers';
+import { testDb } from './harness';
+import { addMember, projectFixture, send } from './project-fixtures';
+
+const { db, pool } = testDb();
+afterAll(() => pool.end());
+
+interface Settings {
+  deploy_target: string;
+  strategy: string;
+  supported_strategies: string[];
+  auto_deploy: boolean;
+  deploy_config: Record<string, unknown>;
+  credentials_set: string[];
+}
+
+async function setup() {
+  const fixture = await projectFixture();
+  const viewer = await newUser('viewer');
+  const developer = await newUser('dev');
+  await addMember(db, fixture.workspace.id, viewer.email, 'viewer');
+  await addMember(db, fixture.workspace.id, developer.email, 'developer');
+  const [production] = await db
+    .select()
+    .from(environments)
+    .where(
+      and(eq(environments.projectId, fixture.project.id), eq(environments.kind, 'production')),
+    );
+  const path = `/api/environments/${production!.id}/deploy-settings`;
+  return { ...fixture, viewer, developer, production: production!, path };
+}
+
+const SECRET = `whsec_${'s'.repeat(40)}`;
+const webhookSettings = {
+  deploy_target: 'webhook',
+  strategy: 'blue_green',
+  auto_deploy: false,
+  deploy_config: {
+    health_check: { path: '/healthz' },
+    adapter: { url: 'https://deploy.example.com/hook' },
+  },
+  credentials: { secret: SECRET },
+};
+
+describe('environment deploy settings', () => {
+  it('switches to an adapter with credentials that are stored encrypted and never returned', async () => {
+    const { owner, viewer, production, path } = await setup();
+
+    const before = await send(viewer.access_token, 'GET', path);
+    expect(before.status).toBe(200);
+    expect(await before.json<Settings>()).toMatchObject({
+      deploy_target: 'edge',
+      strategy: 'all_at_once',
+      supported_strategies: ['all_at_once', 'blue_green', 'canary'],
+      credentials_set: [],
+    });
+
+    const patched = await send(owner.access_token, 'PATCH', path, webhookSettings);
+    const text = await patched.text();
+    expect(patched.status, text).toBe(200);
+    expect(text).not.toContain(SECRET);
+    expect(JSON.parse(text)).toMatchObject({
+      deploy_target: 'webhook',
+      strategy: 'blue_green',
+      supported_strategies: ['all_at_once', 'blue_green'],
+      auto_deploy: false,
+      deploy_config: webhookSettings.deploy_config,
+      credentials_set: ['secret'],
+    });
+
+    const read = await send(viewer.access_token, 'GET', path);
+    const readText = await read.text();
+    expect(readText).not.toContain(SECRET);
+    expect(JSON.parse(readText)).toMatchObject({ credentials_set: ['secret'] });
+
+    const [row] = await db.select().from(environments).where(eq(environments.id, production.id));
+    expect(row!.credentialsEncrypted).not.toContain(SECRET);
+    expect(JSON.parse(await decryptSecret(env.ENCRYPTION_KEY, row!.credentialsEncrypted!))).toEqual(
+      { secret: SECRET },
+    );
+
+    const audits = await db
+      .select()
+      .from(auditLogs)
+      .where(
+        and(
+          eq(auditLogs.targetId, production.id),
+          eq(auditLogs.action, 'environment.deploy_settings_updated'),
+        ),
+      );
+    expect(audits).toHaveLength(1);
+    expect(audits[0]!.metadata).toMatchObject({ deploy_target: 'webhook', credentials: 'set' });
+    expect(JSON.stringify(audits[0])).not.toContain(SECRET);
+
+    // Changing only the strategy keeps the stored credentials.
+    const kept = await send(owner.access_token, 'PATCH', path, { strategy: 'all_at_once' });
+    expect(await kept.json<Settings>()).toMatchObject({ credentials_set: ['secret'] });
+
+    // Back to the edge host: the provider's credentials go with it.
+    const edge = await send(owner.access_token, 'PATCH', path, { deploy_target: 'edge' });
+    expect(await edge.json<Settings>()).toMatchObject({
+      deploy_target: 'edge',
+      credentials_set: [],
+    });
+  });
+
+  it('refuses a strategy the target does not support, and bad adapter settings, naming each', async () => {
+    const { owner, path, production } = await setup();
+    const canary = await send(owner.access_token, 'PATCH', path, {
+      ...webhookSettings,
+      strategy: 'canary',
+    });
+    expect(canary.status).toBe(400);
+    const body = await canary.json<{
+      error: { code: string; details: { problems: { field: string; message: string }[] } };
+    }>();
+    expect(body.error.code).toBe('validation_failed');
+    expect(body.error.details.problems).toEqual([
+      { field: 'strategy', message: expect.stringContaining('does not support canary') },
+    ]);
+
+    const incomplete = await send(owner.access_token, 'PATCH', path, {
+      deploy_target: 'webhook',
+      deploy_config: {},
+      credentials: { secret: 'short' },
+    });
+    expect(incomplete.status).toBe(400);
+    const problems = (
+      await incomplete.json<{ error: { details: { problems: { field: string }[] } } }>()
+    ).error.details.problems.map((problem) => problem.field);
+    expect(problems).toEqual(['deploy_config.adapter.url', 'credentials.secret']);
+
+    const edgeWithCredentials = await send(owner.access_token, 'PATCH', path, {
+      credentials: { secret: SECRET },
+    });
+    expect(edgeWithCredentials.status).toBe(400);
+
+    const [row] = await db.select().from(environments).where(eq(environments.id, production.id));
+    expect(row).toMatchObject({ deployTarget: 'edge', credentialsEncrypted: null });
+  });
+
+  it('lets viewers read, only admins change, and hides other workspaces’ environments', async () => {
+    const { viewer, developer, path } = await setup();
+    const stranger = await newUser('stranger');
+    expect((await send(developer.access_token, 'PATCH', path, { auto_deploy: false })).status).toBe(
+      403,
+    );
+    expect((await send(viewer.access_token, 'PATCH', path, { auto_deploy: false })).status).toBe(
+      403,
+    );
+    expect((await send(stranger.access_token, 'GET', path)).status).toBe(404);
+    expect(
+      (
+        await send(
+          viewer.access_token,
+          'GET',
+          `/api/environments/${crypto.randomUUID()}/deploy-settings`,
+        )
+      ).status,
+    ).toBe(404);
+  });
+});

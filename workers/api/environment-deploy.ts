@@ -1,0 +1,239 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { eq } from 'drizzle-orm';
+import type { Context } from 'hono';
+import { DeployConfigSchema } from '../../core/deploy/config';
+import { decryptSecret, encryptSecret } from '../../core/secret-box';
+import { environments } from '../../db/schema';
+import {
+  checkStrategy,
+  deployAdapter,
+  PROVIDERS,
+  type Problem,
+  STRATEGIES,
+} from '../../queues/deploy/adapters';
+import { schemaProblems } from '../../queues/deploy/adapters/adapter';
+import { recordAudit } from '../audit';
+import { authorizeProject } from '../auth/authorize';
+import type { HonoEnv } from '../context';
+import { ApiError, openApiErrorResponses } from '../errors';
+import { json, jsonBody } from '../openapi';
+import { newRouter } from '../router';
+
+const EDGE_TARGET = 'edge';
+const TARGETS = [EDGE_TARGET, ...PROVIDERS] as const;
+type DeployTarget = (typeof TARGETS)[number];
+
+const DeploySettingsSchema = z
+  .object({
+    environment_id: z.uuid(),
+    deploy_target: z.enum(TARGETS),
+    strategy: z.enum(STRATEGIES),
+    supported_strategies: z.array(z.enum(STRATEGIES)),
+    auto_deploy: z.boolean(),
+    deploy_config: z.record(z.string(), z.unknown()).openapi({
+      description:
+        'Health check, SPA fallback, required variables and canary steps; `adapter` holds the ' +
+        'external target’s own settings',
+    }),
+    credentials_set: z.array(z.string()).openapi({
+      description: 'Names of the stored credential fields; their values are never returned',
+    }),
+    updated_at: z.iso.datetime(),
+  })
+  .openapi('DeploySettings');
+
+const UpdateDeploySettingsSchema = z
+  .strictObject({
+    deploy_target: z.enum(TARGETS).optional(),
+    strategy: z.enum(STRATEGIES).optional(),
+    auto_deploy: z.boolean().optional(),
+    deploy_config: z.record(z.string(), z.unknown()).optional(),
+    credentials: z
+      .record(z.string(), z.string())
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          'Write-only, stored encrypted (AES-GCM). `null` removes them. Changing the target ' +
+          'without new credentials removes the old target’s credentials.',
+      }),
+  })
+  .openapi('UpdateDeploySettings');
+
+type Row = typeof environments.$inferSelect;
+
+/** The stored credentials of an environment, decrypted (server-side use only). */
+export async function environmentCredentials(
+  key: string,
+  row: Pick<Row, 'credentialsEncrypted'>,
+): Promise<Record<string, string>> {
+  if (!row.credentialsEncrypted) return {};
+  return JSON.parse(await decryptSecret(key, row.credentialsEncrypted)) as Record<string, string>;
+}
+
+function supportedStrategies(target: DeployTarget) {
+  return target === EDGE_TARGET
+    ? [...STRATEGIES]
+    : [...deployAdapter(target).capabilities.strategies];
+}
+
+async function toSettings(key: string, row: Row) {
+  const target = row.deployTarget as DeployTarget;
+  return {
+    environment_id: row.id,
+    deploy_target: target,
+    strategy: row.strategy,
+    supported_strategies: supportedStrategies(target),
+    auto_deploy: row.autoDeploy,
+    deploy_config: row.deployConfig,
+    credentials_set: Object.keys(await environmentCredentials(key, row)).sort(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+
+async function loadEnvironment(c: Context<HonoEnv>, id: string, minimum: 'viewer' | 'admin') {
+  const [row] = await c
+    .get('services')
+    .db()
+    .select()
+    .from(environments)
+    .where(eq(environments.id, id));
+  if (!row) throw new ApiError('not_found', 'Environment not found');
+  try {
+    return { row, access: await authorizeProject(c, row.projectId, minimum) };
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 'not_found') {
+      throw new ApiError('not_found', 'Environment not found');
+    }
+    throw err;
+  }
+}
+
+/** Everything wrong with the settings an environment would have after the change. */
+function settingsProblems(
+  target: DeployTarget,
+  strategy: (typeof STRATEGIES)[number],
+  deployConfig: Record<string, unknown>,
+  credentials: Record<string, string> | undefined,
+): Problem[] {
+  const problems = schemaProblems('config', DeployConfigSchema, deployConfig).map((problem) => ({
+    ...problem,
+    field: problem.field.replace(/^config/, 'deploy_config'),
+  }));
+  if (target === EDGE_TARGET) {
+    if (credentials) {
+      problems.push({ field: 'credentials', message: 'the edge host takes no credentials' });
+    }
+    return problems;
+  }
+  const adapter = deployAdapter(target);
+  problems.push(
+    ...checkStrategy(adapter, strategy),
+    ...schemaProblems('config', adapter.configSchema, deployConfig.adapter).map((problem) => ({
+      ...problem,
+      field: problem.field.replace(/^config/, 'deploy_config.adapter'),
+    })),
+  );
+  if (credentials)
+    problems.push(...schemaProblems('credentials', adapter.credentialsSchema, credentials));
+  return problems;
+}
+
+export const environmentDeployRoutes = newRouter();
+
+const Params = z.object({ id: z.uuid() });
+
+environmentDeployRoutes.openapi(
+  createRoute({
+    method: 'get',
+    path: '/api/environments/{id}/deploy-settings',
+    tags: ['environments'],
+    summary: 'Deploy target, strategy and settings of an environment (credentials never shown)',
+    request: { params: Params },
+    responses: {
+      200: { description: 'Deploy settings', ...json(DeploySettingsSchema) },
+      ...openApiErrorResponses,
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const { row } = await loadEnvironment(c, id, 'viewer');
+    return c.json(await toSettings(c.get('services').config.ENCRYPTION_KEY, row), 200);
+  },
+);
+
+environmentDeployRoutes.openapi(
+  createRoute({
+    method: 'patch',
+    path: '/api/environments/{id}/deploy-settings',
+    tags: ['environments'],
+    summary: 'Change where and how an environment deploys (admin)',
+    description:
+      'The target is `edge` (the built-in host) or an adapter id. A strategy the target does not ' +
+      'support, or adapter settings/credentials that do not fit its schema, is a 400 naming each ' +
+      'problem.',
+    request: { params: Params, ...jsonBody(UpdateDeploySettingsSchema) },
+    responses: {
+      200: { description: 'Updated', ...json(DeploySettingsSchema) },
+      ...openApiErrorResponses,
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const input = c.req.valid('json');
+    const { row, access } = await loadEnvironment(c, id, 'admin');
+    const { db, config } = c.get('services');
+    const target = input.deploy_target ?? (row.deployTarget as DeployTarget);
+    const strategy = input.strategy ?? row.strategy;
+    const deployConfig = input.deploy_config ?? row.deployConfig;
+    const targetChanged = target !== row.deployTarget;
+    const problems = settingsProblems(
+      target,
+      strategy,
+      deployConfig,
+      input.credentials ?? undefined,
+    );
+    if (problems.length > 0) {
+      throw new ApiError('validation_failed', 'The deploy settings are not valid', { problems });
+    }
+    // Credentials belong to one provider: a new target never inherits the old one's.
+    const credentialsEncrypted = input.credentials
+      ? await encryptSecret(config.ENCRYPTION_KEY, JSON.stringify(input.credentials))
+      : input.credentials === null || targetChanged
+        ? null
+        : row.credentialsEncrypted;
+    const updated = await db().transaction(async (tx) => {
+      const [next] = await tx
+        .update(environments)
+        .set({
+          deployTarget: target,
+          strategy,
+          autoDeploy: input.auto_deploy ?? row.autoDeploy,
+          deployConfig,
+          credentialsEncrypted,
+        })
+        .where(eq(environments.id, row.id))
+        .returning();
+      await recordAudit(tx, c, {
+        action: 'environment.deploy_settings_updated',
+        workspaceId: access.workspaceId,
+        actorRole: access.role,
+        targetType: 'environment',
+        targetId: row.id,
+        metadata: {
+          changed: Object.keys(input).sort(),
+          deploy_target: target,
+          strategy,
+          credentials:
+            credentialsEncrypted === row.credentialsEncrypted
+              ? 'unchanged'
+              : credentialsEncrypted
+                ? 'set'
+                : 'removed',
+        },
+      });
+      return next!;
+    });
+    return c.json(await toSettings(config.ENCRYPTION_KEY, updated), 200);
+  },
+);
