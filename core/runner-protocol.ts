@@ -83,7 +83,9 @@ export const JobSpecSchema = z.object({
   project_id: z.uuid(),
   attempt: Attempt,
   repo_url: z.string(),
-  commit_sha: z.string(),
+  // Null (older platforms: empty) for the head of `branch`: the runner reports the sha it checked
+  // out with `POST …/commit`.
+  commit_sha: z.string().nullable(),
   branch: z.string().nullable(),
   root_dir: z.string(),
   // Plain variables and decrypted secrets, for the steps' environment.
@@ -101,8 +103,14 @@ export type JobSpec = z.infer<typeof JobSpecSchema>;
 
 export const LogStreamSchema = z.enum(['stdout', 'stderr', 'system']);
 
-/** `POST /api/jobs/{buildId}/logs`: lines in the order they were produced. */
+/**
+ * `POST /api/jobs/{buildId}/logs`: lines in the order they were produced. `batch_seq` numbers an
+ * attempt's batches from 1; a batch sent again with a number already applied (a retry after a
+ * lost answer) is acknowledged without its lines being appended twice. Optional: a batch without
+ * it is always appended.
+ */
 export const LogBatchSchema = z.object({
+  batch_seq: z.number().int().positive().optional(),
   lines: z
     .array(
       z.object({
@@ -145,6 +153,18 @@ export const StepReportSchema = z.object({
     .max(100),
 });
 export type StepReport = z.infer<typeof StepReportSchema>;
+
+/** A full commit id, as git prints it. */
+export const CommitShaSchema = z
+  .string()
+  .regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, 'a full 40 or 64 hex digit commit sha');
+
+/**
+ * `POST /api/jobs/{buildId}/commit`, right after checkout: the commit the runner checked out.
+ * Recorded only when the build had none (a branch head build); the answer is the build's commit.
+ */
+export const CommitReportSchema = z.object({ commit_sha: CommitShaSchema });
+export type CommitReport = z.infer<typeof CommitReportSchema>;
 
 /** `POST /api/jobs/{buildId}/complete`. The build output goes first, with `PUT …/artifact`. */
 export const JobResultSchema = z.object({

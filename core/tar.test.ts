@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create } from 'tar';
 import { describe, expect, it } from 'vitest';
-import { readTar } from './tar';
+import { readTar, writeTar } from './tar';
 
 function site(): string {
   const dir = mkdtempSync(join(tmpdir(), 'sparki-tar-'));
@@ -55,5 +55,32 @@ describe('readTar', () => {
     const sum = evil.subarray(0, 512).reduce((a, b) => a + b, 0);
     evil.set(new TextEncoder().encode(`${sum.toString(8).padStart(6, '0')}\0 `), 148);
     expect(() => readTar(evil)).toThrow(/escapes/);
+  });
+});
+
+describe('writeTar', () => {
+  const files = {
+    'index.html': '<h1>hi</h1>',
+    'assets/app.js': 'console.log(1)',
+    [`${'a'.repeat(60)}/${'b'.repeat(60)}/long-name-file.txt`]: 'deep',
+    'ünïcode/ファイル.txt': 'unicode',
+    'empty.txt': '',
+  };
+  const archive = writeTar(
+    Object.entries(files).map(([path, body]) => ({ path, data: new TextEncoder().encode(body) })),
+  );
+
+  it('writes archives the system tar extracts, long and non-ASCII paths included', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sparki-tar-out-'));
+    writeFileSync(join(dir, 'out.tar'), archive);
+    mkdirSync(join(dir, 'x'));
+    execFileSync('tar', ['-xf', join(dir, 'out.tar'), '-C', join(dir, 'x')]);
+    for (const [path, body] of Object.entries(files)) {
+      expect(readFileSync(join(dir, 'x', path), 'utf8'), path).toBe(body);
+    }
+  });
+
+  it('reads back what it wrote', () => {
+    expect(text(readTar(archive))).toEqual(files);
   });
 });

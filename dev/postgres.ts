@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import getPort from 'get-port';
+import { installSessionLane } from './pglite-session-lane';
 
 export interface PostgresHandle {
   url: string;
@@ -28,6 +29,8 @@ export async function startEmbeddedPostgres(
     port,
     maxConnections: MAX_CONNECTIONS,
   });
+  // The connections share PGlite's one session: each keeps it until its Sync, or its transaction ends.
+  installSessionLane(server);
   await server.start();
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,

@@ -14,6 +14,8 @@ import { startRedis } from './redis-server';
 
 const STATE_DIR = process.env.SPARKI_STATE_DIR ?? join(process.cwd(), '.sparki');
 const PORT = Number(process.env.PORT ?? 8787);
+// As wrangler.toml's `* * * * *`.
+const CRON_INTERVAL_MS = 60_000;
 
 type Stop = () => Promise<unknown>;
 const stops: Stop[] = [];
@@ -90,6 +92,19 @@ async function waitForHealthy(url: string, timeoutMs = 90_000) {
   throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
 }
 
+/**
+ * wrangler dev fires no cron triggers by itself; the outbox relay, the stale-deployment sweep
+ * and the canary safety net depend on one. Its documented handler runs the `scheduled` export.
+ */
+function startCron(url: string) {
+  const timer = setInterval(() => {
+    fetch(`${url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`).catch(() => {
+      // wrangler dev reloading: the next minute's tick runs it.
+    });
+  }, CRON_INTERVAL_MS);
+  stops.push(async () => clearInterval(timer));
+}
+
 async function main() {
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
@@ -136,6 +151,7 @@ async function main() {
   );
   const url = `http://localhost:${PORT}`;
   await waitForHealthy(`${url}/healthz`);
+  startCron(url);
 
   const banner = [
     '',

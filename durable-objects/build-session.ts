@@ -20,6 +20,11 @@ export const LogLineInputSchema = z.object({
 export type LogLineInput = z.infer<typeof LogLineInputSchema>;
 export type LogLine = LogLineInput & { seq: number };
 
+const BatchSchema = z.object({
+  attempt: z.number().int().positive(),
+  seq: z.number().int().positive(),
+});
+
 export interface MaskOptions {
   /**
    * The project's secret values, masked (in every encoding `createMasker` knows) before anything
@@ -28,10 +33,21 @@ export interface MaskOptions {
   secrets?: readonly string[];
 }
 
+export interface AppendOptions extends MaskOptions {
+  /**
+   * The runner's numbering of its log batches within one attempt. A batch whose number this
+   * attempt has already applied (a retry whose first answer was lost) is not appended again.
+   */
+  batch?: { attempt: number; seq: number };
+}
+
 export interface AppendResult {
+  /** The log's last sequence number after the batch (for a duplicate: as it was answered then). */
   lastSeq: number;
   /** True when the build had already finished: the lines were refused, the log is final. */
   finished: boolean;
+  /** True when the batch had been applied before: nothing was appended. */
+  duplicate?: boolean;
 }
 
 export interface FinishResult {
@@ -141,15 +157,33 @@ export class BuildSession extends DurableObject<Env> {
     ctx.storage.sql.exec(
       'CREATE TABLE IF NOT EXISTS session_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)',
     );
+    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS log_batches (
+      attempt INTEGER NOT NULL,
+      batch_seq INTEGER NOT NULL,
+      last_seq INTEGER NOT NULL,
+      PRIMARY KEY (attempt, batch_seq)
+    )`);
     // Answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
   }
 
-  async append(lines: LogLineInput[], options: MaskOptions = {}): Promise<AppendResult> {
+  async append(lines: LogLineInput[], options: AppendOptions = {}): Promise<AppendResult> {
     const valid = z.array(LogLineInputSchema).parse(lines);
+    const batch = options.batch && BatchSchema.parse(options.batch);
     if (this.status()) return { lastSeq: this.lastSeq(), finished: true };
+    if (batch) {
+      const [applied] = this.ctx.storage.sql
+        .exec<{ last_seq: number }>(
+          'SELECT last_seq FROM log_batches WHERE attempt = ? AND batch_seq = ?',
+          batch.attempt,
+          batch.seq,
+        )
+        .toArray();
+      if (applied) return { lastSeq: applied.last_seq, finished: false, duplicate: true };
+    }
     const mask = createMasker(options.secrets ?? []);
     const stored: LogLine[] = [];
+    // The lines and their batch's number commit together: a retry sees both or neither.
     this.ctx.storage.transactionSync(() => {
       for (const line of valid) {
         const text = mask(line.text);
@@ -163,6 +197,14 @@ export class BuildSession extends DurableObject<Env> {
           )
           .one();
         stored.push({ ...line, text, seq });
+      }
+      if (batch) {
+        this.ctx.storage.sql.exec(
+          'INSERT INTO log_batches (attempt, batch_seq, last_seq) VALUES (?, ?, ?)',
+          batch.attempt,
+          batch.seq,
+          this.lastSeq(),
+        );
       }
     });
     for (const frame of lineFrames(stored)) this.broadcast(frame);

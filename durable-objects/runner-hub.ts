@@ -13,6 +13,7 @@ import {
 } from '../core/runner-protocol';
 import type { Database } from '../db/client';
 import { builds, projects, runners, workspaces } from '../db/schema';
+import { announceBuildStatus } from '../queues/reporting/build-status';
 import { signingKeys } from '../workers/auth/access-tokens';
 import { signJobToken } from '../workers/auth/job-tokens';
 import { COMPLETION_MARGIN_MS } from '../workers/jobs/limits';
@@ -545,6 +546,7 @@ export class RunnerHub extends DurableObject<Env> {
       runner_id: runner.runnerId,
       attempt: row.attempt,
     });
+    await announceBuildStatus(this.env, [job.buildId], this.logger);
     return true;
   }
 
@@ -680,13 +682,19 @@ export class RunnerHub extends DurableObject<Env> {
     return updated && (updated.status as EndedAs);
   }
 
-  /** Tells the build's watchers what happened; a build that ended here gets its log closed. */
+  /**
+   * Tells the build's watchers and its commit status what happened; a build that ended here gets
+   * its log closed.
+   */
   private async report(buildId: string, status: EndedAs, text: string) {
     await this.note(buildId, text);
-    if (status === 'planned') return;
-    await this.withDb((db) => closeBuildLog(this.env, db, buildId, status)).catch(
-      (error: unknown) => this.logger.warn('build_log_close_failed', { build_id: buildId, error }),
-    );
+    if (status !== 'planned') {
+      await this.withDb((db) => closeBuildLog(this.env, db, buildId, status)).catch(
+        (error: unknown) =>
+          this.logger.warn('build_log_close_failed', { build_id: buildId, error }),
+      );
+    }
+    await announceBuildStatus(this.env, [buildId], this.logger);
   }
 
   /** A system line in the build's log, so whoever watches sees why the build waits or failed. */

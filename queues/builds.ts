@@ -2,19 +2,42 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { builds, projects } from '../db/schema';
 import type { ConsumerContext } from './consumer';
 import type { BuildsMessage } from './messages';
+import { reportBuildStatus } from './reporting/build-status';
+import type { Fetch } from './reporting/commit-status';
 
 /** Statuses from which planning (again) is safe: redelivery after a partial run must converge. */
 const PLANNABLE = ['queued', 'planned'] as const;
 
+/** How the consumer reaches git providers; tests pass their own fetch. */
+export interface BuildsConsumerOptions {
+  fetch?: Fetch;
+}
+
 /**
- * Moves a queued build to planned and offers it to its workspace's RunnerHub. Every step is
- * idempotent, so at-least-once delivery never duplicates the job.
+ * `build.requested`: moves a queued build to planned and offers it to its workspace's RunnerHub.
+ * Every step is idempotent, so at-least-once delivery never duplicates the job.
+ * `build.status`: reports the build's current status to its repository (never fails on the
+ * provider's account).
  */
 export async function handleBuildsMessage(
   message: BuildsMessage,
   { env, services, logger }: ConsumerContext,
+  options: BuildsConsumerOptions = {},
 ): Promise<void> {
   const db = services.db();
+  if (message.type === 'build.status') {
+    await reportBuildStatus(
+      {
+        db,
+        encryptionKey: services.config.ENCRYPTION_KEY,
+        fetch: options.fetch ?? ((request) => fetch(request)),
+        logger,
+        publicUrl: services.config.PUBLIC_URL,
+      },
+      message.buildId,
+    );
+    return;
+  }
   const [row] = await db
     .select({
       status: builds.status,

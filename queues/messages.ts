@@ -5,6 +5,8 @@ export const DEPLOYMENTS_QUEUE = 'sparki-deployments';
 
 export const BuildsMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('build.requested'), buildId: z.uuid() }),
+  // The build's status changed: report its current one to the repository (`sparki/build`).
+  z.object({ type: z.literal('build.status'), buildId: z.uuid() }),
 ]);
 export type BuildsMessage = z.infer<typeof BuildsMessageSchema>;
 

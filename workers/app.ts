@@ -1,6 +1,7 @@
 import { Scalar } from '@scalar/hono-api-reference';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { artifactRoutes } from './api/artifacts';
 import { auditLogRoutes } from './api/audit-log';
 import { buildLogRoutes } from './api/build-logs';
 import { buildRoutes } from './api/builds';
@@ -23,6 +24,13 @@ import { devRoutes } from './dev-routes';
 import { ApiError, handleError, handleNotFound } from './errors';
 import { livenessRoutes, readinessRoutes } from './health/routes';
 import { edgeHost } from './hosting/routes';
+import { jobCommitRoutes } from './jobs/commit-route';
+import {
+  isBlobUpload,
+  isOutputList,
+  OUTPUT_LIST_MAX_BYTES,
+  outputRoutes,
+} from './jobs/output-routes';
 import { isArtifactUpload, jobRoutes } from './jobs/routes';
 import { idempotency } from './middleware/idempotency';
 import { observe } from './middleware/observe';
@@ -37,6 +45,15 @@ export const API_BODY_LIMIT_BYTES = 1024 * 1024;
  * The platform app: ids, logs and errors first, then what must answer even when configuration is
  * broken (liveness, the API description), then everything that needs services.
  */
+function limitBody(maxSize: number) {
+  return bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new ApiError('payload_too_large', `Request body exceeds ${maxSize} bytes`);
+    },
+  });
+}
+
 export function newApp() {
   const app = newRouter();
   app.use(requestId({ headerName: 'X-Request-Id' }));
@@ -49,20 +66,24 @@ export function newApp() {
   app.route('/', livenessRoutes);
   mountDocs(app);
 
-  const apiBodyLimit = bodyLimit({
-    maxSize: API_BODY_LIMIT_BYTES,
-    onError: () => {
-      throw new ApiError('payload_too_large', `Request body exceeds ${API_BODY_LIMIT_BYTES} bytes`);
-    },
+  const apiBodyLimit = limitBody(API_BODY_LIMIT_BYTES);
+  const outputListLimit = limitBody(OUTPUT_LIST_MAX_BYTES);
+  app.use('/api/*', (c, next) => {
+    // Uploads stream to R2 and check their own Content-Length.
+    if (isArtifactUpload(c.req.path) || isBlobUpload(c.req.path)) return next();
+    return (isOutputList(c.req.path) ? outputListLimit : apiBodyLimit)(c, next);
   });
-  app.use('/api/*', (c, next) => (isArtifactUpload(c.req.path) ? next() : apiBodyLimit(c, next)));
   app.use('*', services());
   app.route('/', readinessRoutes);
   // Runners authenticate with their own tokens (runner token, job token), not as users.
   app.route('/', runnerConnectRoutes);
   app.route('/', jobRoutes);
+  app.route('/', jobCommitRoutes);
+  app.route('/', outputRoutes);
   // Git providers prove themselves with the project's webhook secret; they never send user auth.
   app.route('/', webhookRoutes);
+  // Deploy receivers download build output with a signed, expiring link instead of a login.
+  app.route('/', artifactRoutes);
   app.use('*', authenticate());
   app.use('/api/*', apiQuota());
   app.use('/api/*', idempotency());

@@ -1,4 +1,4 @@
-import { failStaleDeployments } from '../queues/deploy/engine';
+import { failStaleDeployments, resumeDueCanaries } from '../queues/deploy/engine';
 import { relayOutbox } from '../queues/outbox';
 import { createLogger } from './logger';
 import { deleteExpiredIdempotencyKeys } from './middleware/idempotency';
@@ -16,6 +16,8 @@ export async function handleScheduled(
     const now = new Date(controller.scheduledTime);
     const stale = await failStaleDeployments(db, now);
     if (stale > 0) logger.warn('stale_deployments_failed', { count: stale });
+    const resumed = await resumeDueCanaries(db, now);
+    if (resumed > 0) logger.warn('canary_resumed_by_cron', { environments: resumed });
     const result = await relayOutbox(env, db, now);
     logger.info('outbox_relayed', result);
     const expired = await deleteExpiredIdempotencyKeys(db, now);

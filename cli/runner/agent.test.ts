@@ -4,7 +4,6 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { x as extract } from 'tar';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JobSpec } from '../../core/runner-protocol';
 import { secretForms } from '../../core/secret-masker';
@@ -33,6 +32,9 @@ setTimeout(() => {
   process.stdout.write(secret.slice(6) + ' done\\n');
   fs.mkdirSync('dist', { recursive: true });
   fs.writeFileSync('dist/index.html', '<h1>' + version + '</h1>');
+  fs.mkdirSync('dist/assets', { recursive: true });
+  fs.writeFileSync('dist/assets/app.js', 'console.log(1)');
+  fs.symlinkSync('/etc/hostname', 'dist/leak');
 }, 100);
 `;
 
@@ -205,9 +207,13 @@ describe('sparki runner', () => {
 
   it('builds the exact commit: steps in order, masked ordered logs, output uploaded', async () => {
     await startAgent();
+    hub.blobs.clear();
     const job = await runJob(hub.addJob(spec(repo, { commit_sha: commits.first, branch: 'main' })));
 
     expect(job.result).toEqual({ status: 'succeeded' });
+    expect(job.commit).toBeUndefined();
+    // Every log batch is numbered, from 1, in the order sent.
+    expect(job.batchSeqs).toEqual(job.batchSeqs.map((_, index) => index + 1));
     const finalSteps = new Map(job.steps.map((step) => [step.id, step]));
     expect([...finalSteps.values()]).toMatchObject([
       { id: 'install', position: 0, command: 'npm install', status: 'succeeded', exit_code: 0 },
@@ -251,21 +257,41 @@ describe('sparki runner', () => {
     expect(everything).not.toContain(HOST_SECRET);
     expect(everything).not.toContain(hub.runnerToken);
 
-    const out = join(root, 'artifact');
-    await mkdir(out);
-    const archive = join(root, 'artifact.tgz');
-    await writeFile(archive, job.artifact!);
-    await extract({ file: archive, cwd: out });
-    expect(await readFile(join(out, 'index.html'), 'utf8')).toBe('<h1>v1</h1>');
+    expect(Object.fromEntries([...job.output!].map(([path, data]) => [path, `${data}`]))).toEqual({
+      'assets/app.js': 'console.log(1)',
+      'index.html': '<h1>v1</h1>',
+    });
+    expect(texts).toContain('Skipping symbolic link leak: links are not published');
+    expect(texts).toContain('2 files; 2 new (25 B) to upload, the rest already stored');
+    expect(job.uploads).toHaveLength(2);
+  });
+
+  it('uploads only the blobs the platform lacks: the same output again sends none', async () => {
+    await startAgent();
+    const first = await runJob(hub.addJob(spec(repo, { commit_sha: commits.first })));
+    const again = await runJob(hub.addJob(spec(repo, { commit_sha: commits.first })));
+    expect(again.result).toEqual({ status: 'succeeded' });
+    expect(again.uploads).toEqual([]);
+    expect([...again.output!.keys()]).toEqual([...first.output!.keys()]);
+    expect(again.logs.map((line) => line.text)).toContain(
+      '2 files; 0 new (0 B) to upload, the rest already stored',
+    );
   });
 
   it('resolves the branch when the job names no commit', async () => {
     await startAgent();
     const job = await runJob(
-      hub.addJob(spec(repo, { overrides: { installCommand: null, outputDirectory: 'dist' } })),
+      hub.addJob(
+        spec(repo, {
+          commit_sha: null,
+          overrides: { installCommand: null, outputDirectory: 'dist' },
+        }),
+      ),
     );
     expect(job.result).toEqual({ status: 'succeeded' });
     expect(job.logs.map((line) => line.text)).toContain(`Checked out ${commits.second}`);
+    // The platform learns the commit it could not name, for statuses and deployments.
+    expect(job.commit).toBe(commits.second);
     expect(job.steps.map((step) => step.id)).not.toContain('install');
   });
 

@@ -33,7 +33,8 @@ export function stepEnvironment({ spec, home, tmp, host }: StepEnvironmentInput)
     SPARKI: '1',
     SPARKI_BUILD_ID: spec.build_id,
     SPARKI_BUILD_ATTEMPT: String(spec.attempt),
-    SPARKI_COMMIT_SHA: spec.commit_sha,
+    // The job replaces it with the commit checked out, which a branch head build learns then.
+    SPARKI_COMMIT_SHA: spec.commit_sha ?? '',
     SPARKI_BRANCH: spec.branch ?? '',
   } satisfies Record<string, string>;
 }

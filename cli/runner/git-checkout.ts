@@ -4,8 +4,8 @@ import { asProcessEnv } from './environment';
 
 export interface CheckoutOptions {
   repoUrl: string;
-  /** Empty when the job names only a branch. */
-  commitSha: string;
+  /** Null (or empty, from older platforms) when the job names only a branch. */
+  commitSha: string | null;
   branch: string | null;
   dir: string;
   env: Record<string, string>;

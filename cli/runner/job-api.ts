@@ -1,6 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { z } from 'zod';
+import type { OutputFile } from '../../core/build-output';
 import {
+  type CommitReport,
   type JobResult,
   type JobSpec,
   JobSpecSchema,
@@ -11,14 +13,7 @@ import { backoffDelayMs, REQUEST_BACKOFF, sleep } from './backoff';
 
 const MAX_TRIES = 6;
 
-// A build started for a branch alone has no commit until the runner resolves the branch; the
-// platform may send that as null rather than the empty string.
-const LenientJobSpecSchema = JobSpecSchema.extend({
-  commit_sha: z
-    .string()
-    .nullable()
-    .transform((sha) => sha ?? ''),
-});
+const MissingBlobsSchema = z.object({ missing: z.array(z.string()), bytes: z.number() });
 
 /**
  * The platform refused a job request for good (the job token was revoked, the lease went to
@@ -52,24 +47,38 @@ export class JobApi {
 
   async spec(): Promise<JobSpec> {
     const response = await this.request('GET', '');
-    return LenientJobSpecSchema.parse(await response.json());
+    return JobSpecSchema.parse(await response.json());
   }
 
   async steps(report: StepReport): Promise<void> {
     await this.request('POST', '/steps', json(report));
   }
 
+  /** The commit checked out, for a job that named only a branch. */
+  async commit(sha: string): Promise<void> {
+    await this.request('POST', '/commit', json({ commit_sha: sha } satisfies CommitReport));
+  }
+
   async logs(batch: LogBatch): Promise<void> {
     await this.request('POST', '/logs', json(batch));
   }
 
+  async missingBlobs(files: OutputFile[]): Promise<{ missing: string[]; bytes: number }> {
+    const response = await this.request('POST', '/output/missing', json({ files }));
+    return MissingBlobsSchema.parse(await response.json());
+  }
+
   /** Streams the file; the platform wants its length up front. */
-  async artifact(path: string, size: number): Promise<void> {
-    await this.request('PUT', '/artifact', {
+  async uploadBlob(hash: string, path: string, size: number): Promise<void> {
+    await this.request('PUT', `/blobs/${hash}`, {
       // Node's fetch takes any async iterable of bytes; the Workers types here do not know that.
       body: () => createReadStream(path) as unknown as BodyInit,
-      headers: { 'content-type': 'application/gzip', 'content-length': String(size) },
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
     });
+  }
+
+  async commitOutput(files: OutputFile[]): Promise<void> {
+    await this.request('PUT', '/output', json({ files }));
   }
 
   async complete(result: JobResult): Promise<void> {

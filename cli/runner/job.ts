@@ -4,12 +4,12 @@ import { DetectionError, detect } from '../../core/detect';
 import type { JobResult, JobSpec, StepReport } from '../../core/runner-protocol';
 import { createMasker } from '../../core/secret-masker';
 import { fileSystemTree } from '../fs-tree';
-import { ArtifactError, packOutput } from './artifact';
 import { secretValues, stepEnvironment } from './environment';
 import { CheckoutError, checkoutCommit } from './git-checkout';
 import { JobApi } from './job-api';
 import { type LogLine, LogShipper } from './log-shipper';
 import { OutputLines } from './output-lines';
+import { listOutput, OutputError, type UploadProgress, uploadOutput } from './output-upload';
 import { runInProcessGroup } from './process-group';
 
 type Step = StepReport['steps'][number];
@@ -38,9 +38,17 @@ type Stop =
 export type JobEnd = 'completed' | 'released' | 'lost';
 
 /** Errors that fail the build with their message, as opposed to the runner's own bugs. */
-const BUILD_ERRORS = [CheckoutError, DetectionError, ArtifactError];
+const BUILD_ERRORS = [CheckoutError, DetectionError, OutputError];
 
 class Stopped extends Error {}
+
+const PROGRESS_EVERY_MS = 2_000;
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}
 
 /**
  * One attempt at one build: fetch the spec, check out, detect, run the steps, upload the
@@ -171,6 +179,8 @@ export class Job {
       log: (text) => this.system(text),
     });
     this.checkStopped();
+    // A branch head build: the platform learns which commit it is, for statuses and deployments.
+    if (!spec.commit_sha) await this.api.commit(sha);
 
     const detection = await detect(await fileSystemTree(source), {
       rootDir: spec.root_dir || undefined,
@@ -207,14 +217,34 @@ export class Job {
     if (output === null) {
       this.system('No output directory: nothing to upload');
     } else {
-      this.system(`Packing the output directory ${output}`);
-      const archive = join(jobDir, 'output.tar.gz');
-      const size = await packOutput(join(root, output), archive);
-      this.checkStopped();
-      await this.api.artifact(archive, size);
-      this.system(`Uploaded the build output (${size} bytes)`);
+      await this.uploadOutput(join(root, output));
     }
     return { status: 'succeeded' };
+  }
+
+  /** Content-addressed: only what the platform lacks is sent, with progress in the log. */
+  private async uploadOutput(outputDir: string) {
+    this.system(`Hashing the output directory ${outputDir}`);
+    const files = await listOutput(outputDir, (path) =>
+      this.system(`Skipping symbolic link ${path}: links are not published`),
+    );
+    this.checkStopped();
+    let lastReport = 0;
+    const report = (progress: UploadProgress) => {
+      const done = progress.uploadedBlobs === progress.blobs;
+      if (progress.uploadedBlobs === 0) {
+        this.system(
+          `${progress.files} files; ${progress.blobs} new (${formatBytes(progress.bytes)}) to upload, the rest already stored`,
+        );
+      } else if (done || Date.now() - lastReport >= PROGRESS_EVERY_MS) {
+        this.system(
+          `Uploaded ${progress.uploadedBlobs} of ${progress.blobs} (${formatBytes(progress.uploadedBytes)} of ${formatBytes(progress.bytes)})`,
+        );
+      } else return;
+      lastReport = Date.now();
+    };
+    await uploadOutput(this.api, files, report);
+    this.system('Build output stored');
   }
 
   private async runStep(

@@ -1,5 +1,8 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { LogBatch } from '../../core/runner-protocol';
+import { JobApi } from './job-api';
 import { type LogLine, LogShipper } from './log-shipper';
 
 const line = (n: number): LogLine => ({ stream: 'stdout', text: `line ${n}`, ts: n });
@@ -96,5 +99,62 @@ describe('LogShipper', () => {
     await expect(shipper.flush()).rejects.toThrow('refused');
     expect(calls).toBe(1);
     expect(failures).toHaveLength(1);
+  });
+
+  it('numbers its batches from 1, so the platform can tell a retry from a new batch', async () => {
+    const batches: LogBatch[] = [];
+    const shipper = new LogShipper(
+      async (batch) => {
+        batches.push(batch);
+      },
+      () => {},
+      { intervalMs: 1, maxLines: 2, maxBytes: 1 << 20 },
+    );
+    for (let n = 0; n < 5; n++) shipper.push(line(n));
+    await shipper.flush();
+    shipper.push(line(5));
+    await shipper.flush();
+    expect(batches.map((batch) => [batch.batch_seq, batch.lines.length])).toEqual([
+      [1, 2],
+      [2, 2],
+      [3, 1],
+      [4, 1],
+    ]);
+  });
+
+  it('sends a batch again with the same number when the answer was lost', async () => {
+    const received: { batch_seq?: number; texts: string[] }[] = [];
+    const server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const batch = JSON.parse(Buffer.concat(chunks).toString()) as LogBatch;
+        received.push({ batch_seq: batch.batch_seq, texts: batch.lines.map((l) => l.text) });
+        // The first request is taken in, but its answer fails: the platform may have stored it.
+        if (received.length === 1) response.writeHead(502).end();
+        else response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const api = new JobApi(url, crypto.randomUUID(), 'job-token');
+      const shipper = new LogShipper(
+        (batch) => api.logs(batch),
+        () => {},
+        { intervalMs: 1, maxLines: 10, maxBytes: 1 << 20 },
+      );
+      shipper.push(line(1));
+      await shipper.flush();
+      shipper.push(line(2));
+      await shipper.flush();
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(received).toEqual([
+      { batch_seq: 1, texts: ['line 1'] },
+      { batch_seq: 1, texts: ['line 1'] },
+      { batch_seq: 2, texts: ['line 2'] },
+    ]);
   });
 });

@@ -17,14 +17,17 @@ export const SHIPPER_DEFAULTS: ShipperOptions = {
 
 /**
  * Sends log lines in batches, in the order they were pushed: one request in flight at a time,
- * lines arriving meanwhile wait for the next batch. `send` retries on its own; when it finally
- * fails the shipper stops, since the platform would see a gap in the log otherwise.
+ * lines arriving meanwhile wait for the next batch. Each batch carries its number (`batch_seq`,
+ * from 1, one shipper per attempt) so the platform can tell a retried batch from a new one.
+ * `send` retries on its own, with the same batch; when it finally fails the shipper stops, since
+ * the platform would see a gap in the log otherwise.
  */
 export class LogShipper {
   private queue: LogLine[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private inFlight: Promise<void> | undefined;
   private failure: unknown;
+  private batchSeq = 0;
 
   constructor(
     private readonly send: (batch: LogBatch) => Promise<void>,
@@ -59,7 +62,7 @@ export class LogShipper {
     while (this.queue.length > 0 && this.failure === undefined) {
       const lines = this.take();
       try {
-        await this.send({ lines });
+        await this.send({ batch_seq: ++this.batchSeq, lines });
       } catch (error) {
         this.failure = error;
         this.queue = [];

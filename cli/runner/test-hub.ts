@@ -1,9 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { z } from 'zod';
+import { OutputFilesSchema } from '../../core/build-output';
 import {
+  CommitReportSchema,
   type HubMessage,
   type JobResult,
   JobResultSchema,
@@ -27,7 +29,14 @@ export interface HubJob {
   token: string;
   logs: LogLine[];
   steps: StepReport['steps'];
-  artifact?: Buffer;
+  /** The commit the runner reported checking out (a job that named only a branch). */
+  commit?: string;
+  /** `batch_seq` of every log batch received, retries included. */
+  batchSeqs: (number | undefined)[];
+  /** The committed output: path → content. */
+  output?: Map<string, Buffer>;
+  /** Blobs this job uploaded, in order. */
+  uploads: string[];
   result?: JobResult;
 }
 
@@ -43,6 +52,8 @@ export class TestHub {
   readonly runnerId = randomUUID();
   readonly registrations: z.infer<typeof RegisterRunnerRequestSchema>[] = [];
   readonly jobs = new Map<string, HubJob>();
+  /** Content-addressed, shared by every job, as on the platform. */
+  readonly blobs = new Map<string, Buffer>();
   /** Upgrade attempts, refused or not. */
   readonly attempts: number[] = [];
   readonly connections: Connection[] = [];
@@ -95,7 +106,14 @@ export class TestHub {
   }
 
   addJob(spec: JobSpec): HubJob {
-    const job: HubJob = { spec, token: `job-${randomUUID()}`, logs: [], steps: [] };
+    const job: HubJob = {
+      spec,
+      token: `job-${randomUUID()}`,
+      logs: [],
+      steps: [],
+      batchSeqs: [],
+      uploads: [],
+    };
     this.jobs.set(spec.build_id, job);
     return job;
   }
@@ -155,7 +173,7 @@ export class TestHub {
       response.end(JSON.stringify({ runner_id: this.runnerId, runner_token: this.runnerToken }));
       return;
     }
-    const match = /^\/api\/jobs\/([^/]+)(\/[a-z]+)?$/.exec(url);
+    const match = /^\/api\/jobs\/([^/]+)(\/[a-z]+(?:\/[a-z0-9]+)?)?$/.exec(url);
     const job = match ? this.jobs.get(match[1]!) : undefined;
     if (!job || request.headers.authorization !== `Bearer ${job.token}`) {
       response.writeHead(404).end();
@@ -167,10 +185,36 @@ export class TestHub {
       response.end(JSON.stringify(job.spec));
       return;
     }
-    if (route === 'POST /logs') job.logs.push(...LogBatchSchema.parse(json()).lines);
+    if (route === 'POST /logs') {
+      const batch = LogBatchSchema.parse(json());
+      job.batchSeqs.push(batch.batch_seq);
+      job.logs.push(...batch.lines);
+    } else if (route === 'POST /commit') job.commit = CommitReportSchema.parse(json()).commit_sha;
     else if (route === 'POST /steps') job.steps.push(...StepReportSchema.parse(json()).steps);
-    else if (route === 'PUT /artifact') job.artifact = body;
-    else if (route === 'POST /complete') job.result = JobResultSchema.parse(json());
+    else if (route === 'POST /output/missing') {
+      const { files } = OutputFilesSchema.parse(json());
+      const sizes = new Map(files.map((file) => [file.hash, file.size]));
+      const missing = [...sizes.keys()].filter((hash) => !this.blobs.has(hash));
+      const bytes = missing.reduce((sum, hash) => sum + sizes.get(hash)!, 0);
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ missing, bytes }));
+      return;
+    } else if (route.startsWith('PUT /blobs/')) {
+      const hash = route.slice('PUT /blobs/'.length);
+      if (createHash('sha256').update(body).digest('hex') !== hash) {
+        response.writeHead(400).end();
+        return;
+      }
+      this.blobs.set(hash, body);
+      job.uploads.push(hash);
+    } else if (route === 'PUT /output') {
+      const { files } = OutputFilesSchema.parse(json());
+      if (files.some((file) => !this.blobs.has(file.hash))) {
+        response.writeHead(409).end();
+        return;
+      }
+      job.output = new Map(files.map((file) => [file.path, this.blobs.get(file.hash)!]));
+    } else if (route === 'POST /complete') job.result = JobResultSchema.parse(json());
     else throw new Error(`unknown route ${route}`);
     response.writeHead(204).end();
   }

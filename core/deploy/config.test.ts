@@ -6,6 +6,7 @@ describe('deploy config', () => {
     const config = DeployConfigSchema.parse({});
     expect(config.health_check).toMatchObject({ path: '/', expected_status: 200, retries: 2 });
     expect(config.canary_steps).toEqual([10, 50, 100]);
+    expect(config.canary_interval_seconds).toBe(60);
   });
 
   it('names each missing required variable', () => {
@@ -17,6 +18,7 @@ describe('deploy config', () => {
 
   it('rejects bad settings', () => {
     expect(DeployConfigSchema.safeParse({ canary_steps: [] }).success).toBe(false);
+    expect(DeployConfigSchema.safeParse({ canary_interval_seconds: 601 }).success).toBe(false);
     expect(DeployConfigSchema.safeParse({ required_env: ['1BAD'] }).success).toBe(false);
   });
 });

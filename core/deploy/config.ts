@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HealthCheckSchema } from './health';
+import { ImageTemplateSchema } from './image-reference';
 
 /** An environment's deploy settings (environments.deploy_config). */
 export const DeployConfigSchema = z.object({
@@ -9,6 +10,11 @@ export const DeployConfigSchema = z.object({
   // Variables that must be set before anything is deployed.
   required_env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
   canary_steps: z.array(z.number().int().min(1).max(100)).min(1).default([10, 50, 100]),
+  // How long each canary share serves, health checked at its end, before the next is taken.
+  // At most 10 minutes: the cron fails deployments that go quiet for 15.
+  canary_interval_seconds: z.number().int().min(0).max(600).default(60),
+  // The image the build pushes, e.g. `registry.fly.io/shop:{commit_sha}` (image-based platforms).
+  image: ImageTemplateSchema.optional(),
 });
 export type DeployConfig = z.infer<typeof DeployConfigSchema>;
 

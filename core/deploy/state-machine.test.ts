@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { canTransition, IllegalTransitionError, transition } from './state-machine';
+import {
+  canTransition,
+  IllegalTransitionError,
+  RETIRABLE_STATES,
+  TERMINAL_STATES,
+  transition,
+} from './state-machine';
 
 describe('deployment state machine', () => {
   it('walks the happy path, recording every step with its time', () => {
@@ -26,5 +32,21 @@ describe('deployment state machine', () => {
     expect(() => transition([], 'queued', 'live', new Date())).toThrow(IllegalTransitionError);
     expect(canTransition('rolled_back', 'live')).toBe(false);
     expect(canTransition('verifying', 'canceled')).toBe(false);
+  });
+
+  it('retires previews that are waiting or done deploying, never one mid-deploy, and for good', () => {
+    expect([...RETIRABLE_STATES].sort()).toEqual(['failed', 'live', 'queued', 'rolled_back']);
+    for (const active of ['validating', 'deploying', 'verifying'] as const) {
+      expect(canTransition(active, 'retired')).toBe(false);
+    }
+    expect(canTransition('canceled', 'retired')).toBe(false);
+    expect(TERMINAL_STATES).toContain('retired');
+    expect(() => transition([], 'retired', 'live', new Date())).toThrow(IllegalTransitionError);
+    const history = transition([], 'live', 'retired', new Date(), 'branch feature/x deleted');
+    expect(history[0]).toMatchObject({
+      from: 'live',
+      to: 'retired',
+      reason: 'branch feature/x deleted',
+    });
   });
 });

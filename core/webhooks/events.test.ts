@@ -53,6 +53,30 @@ describe('GitHub deliveries (published examples)', () => {
     expect(deleted).toMatchObject({ kind: 'branch_deleted', branch: 'feature/old' });
   });
 
+  it('reads the delete event: a branch retires its previews, a tag is ignored', () => {
+    for (const payload of examples('delete')) {
+      expect(toGitEvent('github', 'delete', payload)).toMatchObject({
+        kind: 'ignored',
+        reason: 'tag deleted',
+      });
+    }
+    const tag = examples('delete')[0]!;
+    expect(
+      toGitEvent('github', 'delete', { ...tag, ref: 'feature/old', ref_type: 'branch' }),
+    ).toEqual({
+      kind: 'branch_deleted',
+      repo: {
+        urls: [
+          'https://github.com/Codertocat/Hello-World.git',
+          'https://github.com/Codertocat/Hello-World',
+          'git@github.com:Codertocat/Hello-World.git',
+        ],
+      },
+      branch: 'feature/old',
+    });
+    expect(() => toGitEvent('github', 'delete', { ref: 'x' })).toThrow(WebhookPayloadError);
+  });
+
   it('reads the pull request actions that build or retire previews, and ignores the rest', () => {
     const events = examples('pull_request').map((payload) =>
       toGitEvent('github', 'pull_request', payload),
@@ -140,6 +164,15 @@ describe('GitLab deliveries', () => {
     expect(toGitEvent('gitlab', 'Merge Request Hook', merged)).toMatchObject({
       action: 'closed',
       merged: true,
+    });
+    const closed = {
+      ...payload,
+      object_attributes: { ...payload.object_attributes, action: 'close' },
+    };
+    expect(toGitEvent('gitlab', 'Merge Request Hook', closed)).toMatchObject({
+      action: 'closed',
+      number: 1,
+      merged: false,
     });
   });
 });

@@ -150,11 +150,25 @@ function hubPullRequest(payload: unknown): GitEvent {
   };
 }
 
-const GiteaDelete = z.looseObject({
+// GitHub's and Gitea's `delete` event: `ref` is the short name (`feature/x`, not `refs/heads/…`).
+const HubDelete = z.looseObject({
   ref: z.string(),
   ref_type: z.string(),
   repository: HubRepository,
 });
+
+function hubDelete(payload: unknown): GitEvent {
+  const deleted = parse(HubDelete, payload, 'delete');
+  if (deleted.ref_type !== 'branch') {
+    return { kind: 'ignored', event: 'delete', reason: `${deleted.ref_type} deleted` };
+  }
+  const r = deleted.repository;
+  return {
+    kind: 'branch_deleted',
+    repo: repo(r.clone_url, r.html_url, r.ssh_url),
+    branch: deleted.ref.startsWith(BRANCH_REF) ? deleted.ref.slice(BRANCH_REF.length) : deleted.ref,
+  };
+}
 
 function gitea(event: string, payload: unknown): GitEvent {
   switch (event) {
@@ -162,18 +176,8 @@ function gitea(event: string, payload: unknown): GitEvent {
       return hubPush(payload);
     case 'pull_request':
       return hubPullRequest(payload);
-    case 'delete': {
-      const deleted = parse(GiteaDelete, payload, 'delete');
-      if (deleted.ref_type !== 'branch') {
-        return { kind: 'ignored', event, reason: `${deleted.ref_type} deleted` };
-      }
-      const r = deleted.repository;
-      return {
-        kind: 'branch_deleted',
-        repo: repo(r.clone_url, r.html_url, r.ssh_url),
-        branch: deleted.ref,
-      };
-    }
+    case 'delete':
+      return hubDelete(payload);
     default:
       return { kind: 'ignored', event, reason: 'not used by Sparki' };
   }
@@ -187,6 +191,9 @@ function github(event: string, payload: unknown): GitEvent {
       return hubPush(payload);
     case 'pull_request':
       return hubPullRequest(payload);
+    // Sent beside a `push` with `deleted: true`; either one retires the branch's previews.
+    case 'delete':
+      return hubDelete(payload);
     default:
       return { kind: 'ignored', event, reason: 'not used by Sparki' };
   }

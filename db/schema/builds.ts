@@ -23,7 +23,9 @@ export const builds = pgTable(
       .notNull()
       .references(() => projects.id, { onDelete: 'cascade' }),
     number: integer('number').notNull(),
-    commitSha: text('commit_sha').notNull(),
+    // Null for a branch build started without a commit until its runner reports the head it
+    // checked out.
+    commitSha: text('commit_sha'),
     branch: text('branch'),
     commitMessage: text('commit_message'),
     trigger: buildTrigger('trigger').notNull(),
@@ -31,6 +33,9 @@ export const builds = pgTable(
     target: environmentKind('target').notNull().default('preview'),
     tag: text('tag'),
     pullRequest: integer('pull_request'),
+    // When the branch was deleted (or the pull request closed): the build's previews retire, and
+    // one still deploying then retires as soon as it is done.
+    refClosedAt: timestamptz('ref_closed_at'),
     status: buildStatus('status').notNull().default('queued'),
     runnerId: uuid('runner_id').references(() => runners.id, { onDelete: 'set null' }),
     // Each lease a runner gets is one attempt; a job token names its attempt, so a runner
@@ -40,6 +45,8 @@ export const builds = pgTable(
     cancelRequestedAt: timestamptz('cancel_requested_at'),
     // R2 keys, once the build has produced them.
     artifactKey: text('artifact_key'),
+    // The output uploaded content-addressed: a manifest in SITES whose blobs are all stored.
+    outputManifestKey: text('output_manifest_key'),
     logKey: text('log_key'),
     queuedAt: timestamptz('queued_at').notNull().defaultNow(),
     startedAt: timestamptz('started_at'),
@@ -51,9 +58,12 @@ export const builds = pgTable(
     unique('builds_project_id_number_key').on(t.projectId, t.number),
     index('builds_project_id_status_idx').on(t.projectId, t.status),
     index('builds_project_id_branch_created_at_idx').on(t.projectId, t.branch, t.createdAt),
+    index('builds_project_id_pull_request_idx').on(t.projectId, t.pullRequest),
     index('builds_runner_id_idx').on(t.runnerId),
     check('builds_number_positive', sql`${t.number} > 0`),
     check('builds_attempt_nonnegative', sql`${t.attempt} >= 0`),
+    check('builds_commit_sha_not_empty', sql`${t.commitSha} <> ''`),
+    check('builds_commit_or_branch', sql`${t.commitSha} is not null or ${t.branch} is not null`),
   ],
 );
 

@@ -1,5 +1,14 @@
 import { relations, sql } from 'drizzle-orm';
-import { type AnyPgColumn, check, index, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import {
+  type AnyPgColumn,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { builds } from './builds';
 import { id, timestamps, timestamptz } from './columns';
 import { deploymentStage, deploymentStatus, deploymentStrategy } from './enums';
@@ -41,6 +50,11 @@ export const deployments = pgTable(
     healthResults: jsonb('health_results').$type<unknown[]>().notNull().default([]),
     // What asked for it (e.g. `build:<id>`): a redelivered request finds the deployment it made.
     requestKey: text('request_key').unique('deployments_request_key_key'),
+    // A canary's current share of production traffic, while it steps up.
+    canaryPercent: integer('canary_percent'),
+    // A canary step serving until then: the engine leaves it (the environment stays locked) and a
+    // delayed message, or the cron as a safety net, resumes it.
+    resumeAt: timestamptz('resume_at'),
     startedAt: timestamptz('started_at'),
     finishedAt: timestamptz('finished_at'),
     error: text('error'),
@@ -48,6 +62,11 @@ export const deployments = pgTable(
       onDelete: 'set null',
     }),
     rolledBackToId: uuid('rolled_back_to_id').references((): AnyPgColumn => deployments.id, {
+      onDelete: 'set null',
+    }),
+    // The deployment this one promotes (`POST /api/deployments/{id}/promote`): an external
+    // platform with native promote switches production to that deployment instead of redeploying.
+    promotedFromId: uuid('promoted_from_id').references((): AnyPgColumn => deployments.id, {
       onDelete: 'set null',
     }),
     ...timestamps,

@@ -34,6 +34,53 @@ export async function readArtifact(env: Env, artifactKey: string) {
 
 export const manifestKeyFor = (deploymentId: string) => `manifests/${deploymentId}.json`;
 
+async function storeManifest(env: Env, deploymentId: string, manifest: Manifest) {
+  const manifestKey = manifestKeyFor(deploymentId);
+  await env.SITES.put(manifestKey, JSON.stringify(ManifestSchema.parse(manifest)), {
+    httpMetadata: { contentType: 'application/json' },
+  });
+  return manifestKey;
+}
+
+/** The manifest a runner committed for its build's output (path → blob). */
+export async function readOutputManifest(env: Env, outputManifestKey: string): Promise<Manifest> {
+  const object = await env.SITES.get(outputManifestKey);
+  if (!object) throw new ArtifactError(`The build output ${outputManifestKey} is not in storage`);
+  const parsed = ManifestSchema.safeParse(await object.json().catch(() => null));
+  if (!parsed.success) throw new ArtifactError('The build output manifest is not valid');
+  return parsed.data;
+}
+
+/** One blob's bytes, or an error naming the file that needs it. */
+export async function readBlob(env: Env, hash: string, path: string): Promise<Uint8Array> {
+  const blob = await env.SITES.get(blobKey(hash));
+  if (!blob) throw new ArtifactError(`The build output lacks the content of ${path}`);
+  return new Uint8Array(await blob.arrayBuffer());
+}
+
+/**
+ * A build whose runner uploaded its output content-addressed: the blobs are stored already, so
+ * the deployment's manifest is the build's with the deployment's options, and nothing is copied.
+ */
+export async function publishOutputManifest(
+  env: Env,
+  outputManifestKey: string,
+  deploymentId: string,
+  options: { spa: boolean },
+): Promise<Published> {
+  const manifest = await readOutputManifest(env, outputManifestKey);
+  const hashes = [...new Set(Object.values(manifest.files).map((file) => file.hash))];
+  for (const hash of hashes) {
+    if (!(await env.SITES.head(blobKey(hash)))) {
+      throw new ArtifactError(`The build output lacks blob ${hash}`);
+    }
+  }
+  const files = Object.keys(manifest.files).length;
+  if (files === 0) throw new ArtifactError('The build output is empty');
+  const manifestKey = await storeManifest(env, deploymentId, { ...manifest, spa: options.spa });
+  return { manifestKey, files, uploaded: 0 };
+}
+
 /**
  * Turns a build's output (a gzipped tar in ARTIFACTS) into the edge host's form: one blob per
  * distinct content under its hash, uploaded only when the store lacks it, and a manifest.
@@ -54,9 +101,6 @@ export async function publishArtifact(
     await env.SITES.put(blobKey(hash), file.data);
     uploaded++;
   }
-  const manifestKey = manifestKeyFor(deploymentId);
-  await env.SITES.put(manifestKey, JSON.stringify(ManifestSchema.parse(manifest)), {
-    httpMetadata: { contentType: 'application/json' },
-  });
+  const manifestKey = await storeManifest(env, deploymentId, manifest);
   return { manifestKey, files: files.length, uploaded };
 }

@@ -1,10 +1,12 @@
 import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { signArtifactUrl } from '../../core/artifact-url';
 import {
   type DeployConfig,
   DeployConfigSchema,
   missingRequiredEnv,
 } from '../../core/deploy/config';
 import { runHealthCheck } from '../../core/deploy/health';
+import { resolveImageTemplate } from '../../core/deploy/image-reference';
 import { type DeploymentState, transition } from '../../core/deploy/state-machine';
 import { canarySteps } from '../../core/hosting/canary';
 import { deploymentHost, hostLabel } from '../../core/hosting/host-routing';
@@ -26,7 +28,7 @@ import { environmentCredentials } from '../../workers/api/environment-deploy';
 import { newApp } from '../../workers/app';
 import type { ConsumerContext } from '../consumer';
 import { DEPLOYMENTS_QUEUE, type DeploymentsMessage } from '../messages';
-import { reportToRepository } from '../reporting/report';
+import { previewCommentMarker, reportToRepository } from '../reporting/report';
 import {
   AdapterValidationError,
   type Artifact,
@@ -41,7 +43,15 @@ import {
   type Target,
   UnsupportedOperationError,
 } from './adapters';
-import { ArtifactError, publishArtifact, readArtifact } from './edge-publish';
+import {
+  ArtifactError,
+  publishArtifact,
+  publishOutputManifest,
+  readArtifact,
+  readBlob,
+  readOutputManifest,
+} from './edge-publish';
+import { buildRefClosed, retireIfRefClosed } from './retire';
 
 const ACTIVE: DeploymentState[] = ['validating', 'deploying', 'verifying'];
 const EDGE = 'edge';
@@ -193,45 +203,64 @@ async function execute(context: ConsumerContext, deployment: Deployment, options
     return;
   }
   const previousLive = environment.liveDeploymentId;
-  let switched = false;
+  // A canary resumed after one of its steps has served its time: it is already on production.
+  const resumed = deployment.status === 'verifying';
+  let switched = resumed && environment.canaryDeploymentId === deployment.id;
 
   try {
-    const problems = missingRequiredEnv(config, Object.keys(environment.envVars));
-    if (!deployment.manifestKey && !build.artifactKey)
-      problems.push('the build produced no output');
-    if (problems.length > 0) throw new DeployFailure(`Validation failed: ${problems.join('; ')}`);
-
-    await move(db, deployment, 'deploying');
     const label = await ensureHostLabel(db, project.id);
-    let manifestKey = deployment.manifestKey;
-    if (!manifestKey) {
-      const published = await publishArtifact(env, build.artifactKey!, deployment.id, {
-        spa: config.spa,
-      });
-      manifestKey = published.manifestKey;
-      logger.info('deployment_published', { deployment_id: deployment.id, ...published });
-    }
-    const url = urlFor(env, deploymentHost(deployment.label, label, env.HOSTING_DOMAIN));
-    await db.update(deployments).set({ manifestKey, url }).where(eq(deployments.id, deployment.id));
-
-    await move(db, deployment, 'verifying');
     const check = healthChecker(db, deployment, config, {
       fetch: inProcessFetch(env),
       sleep: defaultSleep,
     });
-    // Every strategy proves the new version on its own URL before any visitor sees it.
-    await check(url);
+    if (!resumed) {
+      const problems = missingRequiredEnv(config, Object.keys(environment.envVars));
+      if (!deployment.manifestKey && !build.outputManifestKey && !build.artifactKey)
+        problems.push('the build produced no output');
+      if (problems.length > 0) throw new DeployFailure(`Validation failed: ${problems.join('; ')}`);
+
+      await move(db, deployment, 'deploying');
+      let manifestKey = deployment.manifestKey;
+      if (!manifestKey) {
+        const options = { spa: config.spa };
+        const published = build.outputManifestKey
+          ? await publishOutputManifest(env, build.outputManifestKey, deployment.id, options)
+          : await publishArtifact(env, build.artifactKey!, deployment.id, options);
+        manifestKey = published.manifestKey;
+        logger.info('deployment_published', { deployment_id: deployment.id, ...published });
+      }
+      const url = urlFor(env, deploymentHost(deployment.label, label, env.HOSTING_DOMAIN));
+      await db
+        .update(deployments)
+        .set({ manifestKey, url })
+        .where(eq(deployments.id, deployment.id));
+
+      await move(db, deployment, 'verifying');
+      // Every strategy proves the new version on its own URL before any visitor sees it.
+      await check(url);
+    }
 
     if (deployment.stage === 'production') {
       const productionUrl = urlFor(env, `${label}.${env.HOSTING_DOMAIN}`);
       if (deployment.strategy === 'canary' && previousLive) {
-        for (const percent of canarySteps(config.canary_steps)) {
+        // The share that has just served its time is judged before the next is taken.
+        if (resumed) await check(productionUrl);
+        const next = canarySteps(config.canary_steps).filter(
+          (percent) => percent > (deployment.canaryPercent ?? 0),
+        );
+        for (const percent of next) {
           await db
             .update(environments)
             .set({ canaryDeploymentId: deployment.id, canaryPercent: percent })
             .where(eq(environments.id, environment.id));
+          await recordCanaryShare(db, deployment, percent);
           switched = true;
           logger.info('canary_step', { deployment_id: deployment.id, percent });
+          if (percent < 100 && config.canary_interval_seconds > 0) {
+            // The share serves its time before it is judged; the environment stays locked.
+            await pauseCanary(context, deployment, config.canary_interval_seconds);
+            return;
+          }
           await check(productionUrl);
         }
       }
@@ -271,6 +300,65 @@ async function execute(context: ConsumerContext, deployment: Deployment, options
   }
 }
 
+async function recordCanaryShare(db: Database, deployment: Deployment, percent: number) {
+  await db
+    .update(deployments)
+    .set({ canaryPercent: percent })
+    .where(eq(deployments.id, deployment.id));
+  deployment.canaryPercent = percent;
+}
+
+/**
+ * Leaves a canary step serving: the deployment stays active (so the environment's queue waits)
+ * with no consumer on it until `resumeAt`. A delayed message resumes it then; should that message
+ * be lost, the cron does (`resumeDueCanaries`).
+ */
+async function pauseCanary(context: ConsumerContext, deployment: Deployment, seconds: number) {
+  const resumeAt = new Date(Date.now() + seconds * 1000);
+  await context.services
+    .db()
+    .update(deployments)
+    .set({ startedAt: null, resumeAt })
+    .where(eq(deployments.id, deployment.id));
+  const message: DeploymentsMessage = {
+    type: 'deployment.requested',
+    environment_id: deployment.environmentId,
+  };
+  await context.env.DEPLOYMENTS_QUEUE.send(message, { delaySeconds: seconds }).catch(
+    (error: unknown) => context.logger.warn('canary_resume_not_scheduled', { error }),
+  );
+  context.logger.info('canary_step_serving', {
+    deployment_id: deployment.id,
+    percent: deployment.canaryPercent,
+    resume_at: resumeAt.toISOString(),
+  });
+}
+
+/** The delayed message normally resumes a canary step on time; the cron steps in after this. */
+const RESUME_GRACE_MS = 30_000;
+
+/** Cron: announces environments whose paused canary step is due, in case its message was lost. */
+export async function resumeDueCanaries(db: Database, now: Date) {
+  const due = await db
+    .selectDistinct({ environmentId: deployments.environmentId })
+    .from(deployments)
+    .where(
+      and(
+        inArray(deployments.status, ACTIVE),
+        isNull(deployments.startedAt),
+        lt(deployments.resumeAt, new Date(now.getTime() - RESUME_GRACE_MS)),
+      ),
+    );
+  if (due.length === 0) return 0;
+  await db.insert(outbox).values(
+    due.map((row) => ({
+      topic: DEPLOYMENTS_QUEUE,
+      payload: { type: 'deployment.requested', environment_id: row.environmentId },
+    })),
+  );
+  return due.length;
+}
+
 /** Between polls of a provider's deployment status. */
 const POLL_INTERVAL_MS = 5_000;
 /** Well under STALE_DEPLOYMENT_MS, so a provider that never settles fails before the cron steps in. */
@@ -290,19 +378,121 @@ async function settled(
   throw new DeployFailure(`${adapter.name} did not finish the deployment in time`);
 }
 
-/** The build as an adapter sees it: its commit and its output files, read on demand. */
-async function artifactOf(env: Env, build: Build): Promise<Artifact> {
+/**
+ * The build as an adapter sees it: its commit, its image (the environment's template filled in),
+ * a signed link to download its output, and its output files, read on demand.
+ */
+/** The output's files, from its manifest (read blob by blob on demand) or its archive. */
+async function outputFilesOf(env: Env, build: Build) {
+  if (build.outputManifestKey) {
+    const manifest = await readOutputManifest(env, build.outputManifestKey);
+    return Object.entries(manifest.files).map(([path, file]) => ({
+      path: path.slice(1),
+      size: file.size,
+      read: () => readBlob(env, file.hash, path),
+    }));
+  }
   const files = build.artifactKey ? await readArtifact(env, build.artifactKey) : [];
+  return files.map((file) => ({
+    path: file.path,
+    size: file.data.byteLength,
+    read: async () => file.data,
+  }));
+}
+
+async function artifactOf(
+  context: ConsumerContext,
+  build: Build,
+  image: string | undefined,
+): Promise<Artifact> {
+  const { ENCRYPTION_KEY, PUBLIC_URL } = context.services.config;
+  const files = await outputFilesOf(context.env, build);
+  const downloadUrl =
+    build.artifactKey || build.outputManifestKey
+      ? await signArtifactUrl({
+          encryptionKey: ENCRYPTION_KEY,
+          publicUrl: PUBLIC_URL,
+          buildId: build.id,
+        })
+      : undefined;
   return {
     buildId: build.id,
-    commitSha: build.commitSha,
-    files: files.map((file) => ({ path: file.path, size: file.data.byteLength })),
+    ...(build.commitSha ? { commitSha: build.commitSha } : {}),
+    ...(image ? { image } : {}),
+    ...(downloadUrl ? { downloadUrl } : {}),
+    files: files.map(({ path, size }) => ({ path, size })),
     async read(path) {
       const file = files.find((candidate) => candidate.path === path);
       if (!file) throw new ArtifactError(`The build output has no ${path}`);
-      return file.data;
+      return file.read();
     },
   };
+}
+
+interface Promotion {
+  /** Set when the provider switches production to the promoted deployment itself. */
+  nativeRef?: ProviderRef;
+  /** Which of the two happened and why, kept as the reason of the move to `deploying`. */
+  reason: string;
+}
+
+/**
+ * How a promoted deployment reaches production. When the promoted deployment ran on the same
+ * adapter and target (e.g. one Vercel project for preview and production) and the provider
+ * promotes natively, its provider deployment is switched to; otherwise the build is deployed again.
+ */
+async function promotionOf(
+  db: Database,
+  deployment: Deployment,
+  environment: Environment,
+  adapter: DeployAdapter,
+): Promise<Promotion | undefined> {
+  const sourceId = deployment.promotedFromId;
+  if (!sourceId) return undefined;
+  const redeploy = (why: string) => ({
+    reason: `promote of ${sourceId} by redeploying the build: ${why}`,
+  });
+  const [row] = await db
+    .select({ source: deployments, environment: environments })
+    .from(deployments)
+    .innerJoin(environments, eq(environments.id, deployments.environmentId))
+    .where(eq(deployments.id, sourceId));
+  if (!row) return redeploy('the promoted deployment is gone');
+  const { source } = row;
+  if (source.platform !== deployment.platform) {
+    return redeploy(`it ran on ${source.platform}, production deploys to ${deployment.platform}`);
+  }
+  if (adapter.capabilities.promote !== 'native') {
+    return redeploy(`${adapter.name} has no native promote`);
+  }
+  if (source.status !== 'live') return redeploy(`it is ${source.status} now`);
+  if (!source.providerRef) return redeploy(`it has no ${adapter.name} deployment`);
+  const here = adapter.targetKey(environment.deployConfig.adapter);
+  if (!here || here !== adapter.targetKey(row.environment.deployConfig.adapter)) {
+    return redeploy(`its environment deploys to another ${adapter.name} target`);
+  }
+  return {
+    nativeRef: source.providerRef,
+    reason:
+      `native promote of ${sourceId}: ${adapter.name} switches production to its deployment ` +
+      `${source.providerRef.id}, nothing is redeployed`,
+  };
+}
+
+/**
+ * The traffic shares production is promoted through: all of it for a native promotion (by the
+ * canary's steps for a canary); for a deployment of ours that went up without production traffic
+ * (blue-green, or a canary at its first step), the rest.
+ */
+function promotedShares(
+  adapter: DeployAdapter,
+  strategy: Deployment['strategy'],
+  steps: number[],
+  promotion: Promotion | undefined,
+): number[] {
+  if (promotion?.nativeRef) return strategy === 'canary' ? steps : [100];
+  if (adapter.capabilities.promote !== 'native' || strategy === 'all_at_once') return [];
+  return strategy === 'canary' ? steps.slice(1) : [100];
 }
 
 const PROVIDER_FAILURES = [
@@ -324,7 +514,7 @@ async function executeExternal(
   loaded: { environment: Environment; build: Build; project: Project; config: DeployConfig },
   options: EngineOptions,
 ) {
-  const { env, logger } = context;
+  const { logger } = context;
   const db = context.services.db();
   const { environment, build, project, config } = loaded;
   const adapter = deployAdapter(deployment.platform as ProviderId);
@@ -342,34 +532,62 @@ async function executeExternal(
   const steps = canarySteps(config.canary_steps);
 
   try {
-    const artifact = await artifactOf(env, build);
+    const image = config.image ? resolveImageTemplate(config.image, build) : undefined;
+    const imageProblem = image && 'problem' in image ? image.problem : undefined;
+    const artifact = await artifactOf(
+      context,
+      build,
+      image && 'image' in image ? image.image : undefined,
+    );
+    const promotion = await promotionOf(db, deployment, environment, adapter);
     if (deployment.status === 'validating') {
       const problems = [
         ...missingRequiredEnv(config, Object.keys(environment.envVars)),
+        ...(imageProblem ? [`deploy_config.image: ${imageProblem}`] : []),
         ...adapter
           .validate(target.config, target.credentials, artifact, deployment.strategy)
+          // An image the template could not give is already named above.
+          .filter((problem) => !(imageProblem && problem.field === 'artifact.image'))
           .map((problem) => `${problem.field}: ${problem.message}`),
       ];
       if (problems.length > 0) throw new DeployFailure(`Validation failed: ${problems.join('; ')}`);
-      await move(db, deployment, 'deploying');
+      await move(db, deployment, 'deploying', promotion?.reason);
+      if (promotion) {
+        logger.info('deployment_promotion', {
+          deployment_id: deployment.id,
+          from: deployment.promotedFromId,
+          native: Boolean(promotion.nativeRef),
+          reason: promotion.reason,
+        });
+      }
     }
 
     if (deployment.status === 'deploying') {
       if (!deployment.providerRef) {
-        const ref = await adapter.deploy(target, {
-          deploymentId: deployment.id,
-          environment: environment.name,
-          stage: deployment.stage,
-          strategy: deployment.strategy,
-          ...(deployment.strategy === 'canary' ? { canaryPercent: steps[0] } : {}),
-          artifact,
-        });
+        const ref =
+          promotion?.nativeRef ??
+          (await adapter.deploy(target, {
+            deploymentId: deployment.id,
+            environment: environment.name,
+            stage: deployment.stage,
+            strategy: deployment.strategy,
+            ...(deployment.strategy === 'canary' ? { canaryPercent: steps[0] } : {}),
+            artifact,
+          }));
+        // A canary deployed anew already takes its first share of production traffic.
+        const share =
+          deployment.strategy === 'canary' &&
+          deployment.stage === 'production' &&
+          !promotion?.nativeRef
+            ? steps[0]
+            : null;
         await db
           .update(deployments)
-          .set({ providerRef: ref, url: ref.url ?? null })
+          .set({ providerRef: ref, url: ref.url ?? null, canaryPercent: share ?? null })
           .where(eq(deployments.id, deployment.id));
         deployment.providerRef = ref;
         deployment.url = ref.url ?? null;
+        deployment.canaryPercent = share ?? null;
       }
       const status = await settled(adapter, target, deployment.providerRef, sleep);
       if (status.state !== 'ready' && status.state !== 'live') {
@@ -390,15 +608,24 @@ async function executeExternal(
       // Without a URL (a webhook receiver that sends none) the provider's own word is all we have.
       if (deployment.url) await check(deployment.url);
     };
+    // On resume this judges the canary share that has just served its time.
     await verify();
     if (deployment.stage === 'production') {
-      if (adapter.capabilities.promote === 'native' && deployment.strategy !== 'all_at_once') {
-        const shares = deployment.strategy === 'canary' ? steps.slice(1) : [100];
-        for (const percent of shares) {
-          await adapter.promote(target, ref, percent);
-          logger.info('provider_promoted', { deployment_id: deployment.id, percent });
-          await verify();
+      let served = deployment.resumeAt !== null;
+      const shares = promotedShares(adapter, deployment.strategy, steps, promotion).filter(
+        (percent) => percent > (deployment.canaryPercent ?? 0),
+      );
+      for (const percent of shares) {
+        const current = deployment.canaryPercent ?? 0;
+        if (current > 0 && current < 100 && !served && config.canary_interval_seconds > 0) {
+          await pauseCanary(context, deployment, config.canary_interval_seconds);
+          return;
         }
+        served = false;
+        await adapter.promote(target, ref, percent);
+        if (deployment.strategy === 'canary') await recordCanaryShare(db, deployment, percent);
+        logger.info('provider_promoted', { deployment_id: deployment.id, percent });
+        await verify();
       }
       await db
         .update(environments)
@@ -466,7 +693,8 @@ async function reportDeployment(
     .where(eq(deployments.id, deploymentId));
   if (!row) return;
   const { deployment, build } = row;
-  if (!Object.hasOwn(REPORTED_STATES, deployment.status)) return;
+  // A branch-head build has no commit of its own to carry a status.
+  if (!build.commitSha || !Object.hasOwn(REPORTED_STATES, deployment.status)) return;
   const status = deployment.status as keyof typeof REPORTED_STATES;
   const description = {
     live: `Live on ${deployment.stage}`,
@@ -492,7 +720,9 @@ async function reportDeployment(
     preview && build.pullRequest && deployment.url
       ? {
           number: build.pullRequest,
-          body: `Preview of ${build.commitSha.slice(0, 7)} is live: ${deployment.url}`,
+          // One comment per environment and pull request, edited by each new preview.
+          marker: previewCommentMarker(deployment.environmentId),
+          body: `Preview of ${build.commitSha.slice(0, 7)} (build #${build.number}) is live: ${deployment.url}`,
         }
       : undefined,
   );
@@ -522,11 +752,13 @@ export async function drainEnvironment(
           and(eq(deployments.environmentId, environmentId), inArray(deployments.status, ACTIVE)),
         );
       if (active?.startedAt) return undefined;
+      // A canary step still serving its time.
+      if (active?.resumeAt && active.resumeAt > new Date()) return undefined;
       if (active) {
-        // Handed back on a provider's rate limit: this delivery resumes it.
+        // Handed back on a provider's rate limit, or a canary step done: this delivery resumes it.
         await tx
           .update(deployments)
-          .set({ startedAt: new Date() })
+          .set({ startedAt: new Date(), resumeAt: null })
           .where(eq(deployments.id, active.id));
         return active;
       }
@@ -548,6 +780,11 @@ export async function drainEnvironment(
     });
     if (!next) return;
     await execute(context, next, options);
+    // Its branch or pull request closed meanwhile: not reported, it serves no one.
+    if (await retireIfRefClosed(db, next.id)) {
+      context.logger.info('deployment_retired', { deployment_id: next.id });
+      continue;
+    }
     await reportDeployment(context, next.id, options);
   }
 }
@@ -563,6 +800,8 @@ export async function requestDeployment(
     stage: 'preview' | 'production';
     strategy?: 'all_at_once' | 'blue_green' | 'canary';
     manifestKey?: string | null;
+    /** `POST /api/deployments/{id}/promote`: the deployment being promoted. */
+    promotedFromId?: string | null;
   },
 ) {
   // The target is fixed when the deployment is asked for: changing it later leaves this one be.
@@ -581,6 +820,7 @@ export async function requestDeployment(
       strategy: input.strategy ?? 'all_at_once',
       platform: environment?.deployTarget ?? EDGE,
       manifestKey: input.manifestKey ?? null,
+      promotedFromId: input.promotedFromId ?? null,
     })
     .onConflictDoNothing({ target: deployments.requestKey });
   const [row] = await db
@@ -614,6 +854,10 @@ export async function handleDeploymentsMessage(
   }
   if (!environment.autoDeploy) {
     context.logger.info('deploy_skipped_auto_deploy_off', { build_id: message.build_id });
+    return;
+  }
+  if (message.target === 'preview' && (await buildRefClosed(db, message.build_id))) {
+    context.logger.info('deploy_skipped_ref_closed', { build_id: message.build_id });
     return;
   }
   await requestDeployment(db, {
@@ -653,6 +897,11 @@ export async function failStaleDeployments(db: Database, now: Date) {
     )
     .returning();
   for (const row of stale) {
+    // A canary that died mid-way leaves production to what served before it.
+    await db
+      .update(environments)
+      .set({ canaryDeploymentId: null, canaryPercent: 0 })
+      .where(eq(environments.canaryDeploymentId, row.id));
     await db.insert(deploymentTransitions).values({
       deploymentId: row.id,
       toStatus: 'failed',

@@ -21,10 +21,15 @@ export class ReportingError extends Error {
   }
 }
 
-type Fetch = (request: Request) => Promise<Response>;
+export type Fetch = (request: Request) => Promise<Response>;
+
+/** A provider that does not answer in this time is given up on: reporting never holds work up. */
+export const PROVIDER_TIMEOUT_MS = 10_000;
 
 async function send(fetcher: Fetch, request: Request, what: string): Promise<Response> {
-  const response = await fetcher(request);
+  const response = await fetcher(
+    new Request(request, { signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS) }),
+  );
   if (!response.ok) {
     const detail = (await response.text()).slice(0, 300);
     throw new ReportingError(`${what} failed: ${response.status} ${detail}`, response.status);
@@ -118,24 +123,6 @@ export async function githubCommitStatus(
   );
 }
 
-/** The preview URL on the pull request, as a comment. */
-export async function githubPullRequestComment(
-  target: RepoCoordinates,
-  pullRequest: number,
-  body: string,
-  fetcher: Fetch = fetch,
-) {
-  await send(
-    fetcher,
-    new Request(`${target.apiBase}/repos/${target.repo}/issues/${pullRequest}/comments`, {
-      method: 'POST',
-      headers: githubHeaders(`Bearer ${target.token}`),
-      body: JSON.stringify({ body }),
-    }),
-    'GitHub pull request comment',
-  );
-}
-
 // ---- GitLab ----
 
 const GITLAB_STATE: Record<CommitState, string> = {
@@ -202,5 +189,182 @@ export async function giteaCommitStatus(
       }),
     }),
     'Gitea commit status',
+  );
+}
+
+// ---- Pull request comments (GitHub issue comments, GitLab merge request notes, Gitea comments) ----
+
+/**
+ * Sparki's one comment on a pull or merge request: `marker` (a hidden HTML comment) is its first
+ * line, so the next report finds and edits it instead of adding another.
+ */
+export interface PullRequestComment {
+  number: number;
+  marker: string;
+  body: string;
+}
+
+/** Listing stops here (100 a page: 2,000 comments); a marker not found by then gets a new comment. */
+export const COMMENT_PAGE_LIMIT = 20;
+
+/** The `rel="next"` target of a Link header (RFC 8288), only on the API's own origin. */
+export function nextPageUrl(response: Response, apiBase: string): string | undefined {
+  const link = response.headers.get('link');
+  if (!link) return undefined;
+  for (const part of link.split(',')) {
+    const match = /^\s*<([^>]*)>(.*)$/.exec(part);
+    if (!match?.[1]) continue;
+    const rels = (match[2] ?? '')
+      .split(';')
+      .map((param) => param.trim())
+      .filter((param) => param.toLowerCase().startsWith('rel='))
+      .flatMap((param) => param.slice(4).replace(/^"|"$/g, '').split(/\s+/));
+    if (!rels.includes('next')) continue;
+    const next = new URL(match[1], apiBase);
+    return next.origin === new URL(apiBase).origin ? next.toString() : undefined;
+  }
+  return undefined;
+}
+
+interface CommentApi {
+  what: string;
+  headers: Record<string, string>;
+  list: string;
+  create: string;
+  update: (id: number) => string;
+  updateMethod: 'PATCH' | 'PUT';
+}
+
+interface ListedComment {
+  id: number;
+  body?: string | null;
+  /** GitLab: notes the system wrote (label changes, pushes). */
+  system?: boolean;
+}
+
+async function findMarked(api: CommentApi, apiBase: string, marker: string, fetcher: Fetch) {
+  let url: string | undefined = api.list;
+  for (let page = 0; url && page < COMMENT_PAGE_LIMIT; page++) {
+    const response = await send(
+      fetcher,
+      new Request(url, { headers: api.headers }),
+      `${api.what} listing`,
+    );
+    const comments = (await response.json()) as ListedComment[];
+    if (!Array.isArray(comments)) {
+      throw new ReportingError(`${api.what} listing is not a list`, response.status);
+    }
+    const found = comments.find((comment) => !comment.system && comment.body?.startsWith(marker));
+    if (found) return found.id;
+    url = nextPageUrl(response, apiBase);
+  }
+  return undefined;
+}
+
+/** Edits the marked comment, or posts it when there is none (or it was deleted meanwhile). */
+async function upsertComment(
+  api: CommentApi,
+  apiBase: string,
+  comment: PullRequestComment,
+  fetcher: Fetch,
+): Promise<'created' | 'updated'> {
+  const body = JSON.stringify({ body: `${comment.marker}\n${comment.body}` });
+  const existing = await findMarked(api, apiBase, comment.marker, fetcher);
+  if (existing !== undefined) {
+    try {
+      await send(
+        fetcher,
+        new Request(api.update(existing), {
+          method: api.updateMethod,
+          headers: api.headers,
+          body,
+        }),
+        `${api.what} update`,
+      );
+      return 'updated';
+    } catch (err) {
+      if (!(err instanceof ReportingError && err.status === 404)) throw err;
+    }
+  }
+  await send(
+    fetcher,
+    new Request(api.create, { method: 'POST', headers: api.headers, body }),
+    api.what,
+  );
+  return 'created';
+}
+
+/** GitHub: `GET/POST /repos/{o}/{r}/issues/{n}/comments`, `PATCH /repos/{o}/{r}/issues/comments/{id}`. */
+export function githubPullRequestComment(
+  target: RepoCoordinates,
+  comment: PullRequestComment,
+  fetcher: Fetch = fetch,
+) {
+  const repo = `${target.apiBase}/repos/${target.repo}`;
+  return upsertComment(
+    {
+      what: 'GitHub pull request comment',
+      headers: githubHeaders(`Bearer ${target.token}`),
+      list: `${repo}/issues/${comment.number}/comments?per_page=100`,
+      create: `${repo}/issues/${comment.number}/comments`,
+      update: (id) => `${repo}/issues/comments/${id}`,
+      updateMethod: 'PATCH',
+    },
+    target.apiBase,
+    comment,
+    fetcher,
+  );
+}
+
+/** GitLab: `GET/POST /projects/:id/merge_requests/:iid/notes`, `PUT .../notes/:note_id`. */
+export function gitlabMergeRequestNote(
+  target: RepoCoordinates,
+  comment: PullRequestComment,
+  fetcher: Fetch = fetch,
+) {
+  const notes = `${target.apiBase}/projects/${encodeURIComponent(target.repo)}/merge_requests/${comment.number}/notes`;
+  return upsertComment(
+    {
+      what: 'GitLab merge request note',
+      headers: {
+        'private-token': target.token,
+        'content-type': 'application/json',
+        'user-agent': 'sparki',
+      },
+      list: `${notes}?per_page=100&sort=asc&order_by=created_at`,
+      create: notes,
+      update: (id) => `${notes}/${id}`,
+      updateMethod: 'PUT',
+    },
+    target.apiBase,
+    comment,
+    fetcher,
+  );
+}
+
+/** Gitea: `GET/POST /repos/{o}/{r}/issues/{index}/comments`, `PATCH /repos/{o}/{r}/issues/comments/{id}`. */
+export function giteaPullRequestComment(
+  target: RepoCoordinates,
+  comment: PullRequestComment,
+  fetcher: Fetch = fetch,
+) {
+  const repo = `${target.apiBase}/repos/${target.repo}`;
+  return upsertComment(
+    {
+      what: 'Gitea pull request comment',
+      headers: {
+        authorization: `token ${target.token}`,
+        'content-type': 'application/json',
+        'user-agent': 'sparki',
+      },
+      // Gitea answers this listing whole: it takes no page parameters.
+      list: `${repo}/issues/${comment.number}/comments`,
+      create: `${repo}/issues/${comment.number}/comments`,
+      update: (id) => `${repo}/issues/comments/${id}`,
+      updateMethod: 'PATCH',
+    },
+    target.apiBase,
+    comment,
+    fetcher,
   );
 }

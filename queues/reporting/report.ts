@@ -6,11 +6,15 @@ import { projects } from '../../db/schema';
 import type { Logger } from '../../workers/logger';
 import {
   type CommitStatus,
+  type Fetch,
   giteaCommitStatus,
+  giteaPullRequestComment,
   githubCommitStatus,
   githubInstallationToken,
   githubPullRequestComment,
   gitlabCommitStatus,
+  gitlabMergeRequestNote,
+  type PullRequestComment,
   type RepoCoordinates,
 } from './commit-status';
 
@@ -59,21 +63,64 @@ export function repoPath(repoUrl: string): string {
 export interface ReportDeps {
   db: Database;
   encryptionKey: string;
-  fetch: (request: Request) => Promise<Response>;
+  fetch: Fetch;
   logger: Logger;
+}
+
+const COMMIT_STATUS = {
+  github: githubCommitStatus,
+  gitlab: gitlabCommitStatus,
+  gitea: giteaCommitStatus,
+} as const;
+
+const PULL_REQUEST_COMMENT = {
+  github: githubPullRequestComment,
+  gitlab: gitlabMergeRequestNote,
+  gitea: giteaPullRequestComment,
+} as const;
+
+/** The hidden first line of the preview comment an environment keeps on a pull request. */
+export function previewCommentMarker(environmentId: string): string {
+  return `<!-- sparki:preview ${environmentId} -->`;
+}
+
+/** Where and as whom to report: GitHub trades the App's JWT for an installation token first. */
+async function repositoryTarget(
+  deps: ReportDeps,
+  provider: Provider,
+  repoUrl: string,
+  sealed: string,
+): Promise<RepoCoordinates> {
+  const credentials = GitCredentialsSchema.parse(
+    JSON.parse(await decryptSecret(deps.encryptionKey, sealed)),
+  );
+  const apiBase = credentials.api_base ?? defaultApiBase(provider, repoUrl);
+  const repo = repoPath(repoUrl);
+  if (provider === 'github') {
+    if (credentials.kind !== 'github_app') throw new Error('GitHub reporting needs a GitHub App');
+    const token = await githubInstallationToken(
+      { appId: credentials.app_id, privateKeyPem: credentials.private_key_pem, apiBase },
+      credentials.installation_id,
+      deps.fetch,
+    );
+    return { apiBase, repo, token };
+  }
+  if (credentials.kind !== 'token') throw new Error(`${provider} reporting needs a token`);
+  return { apiBase, repo, token: credentials.token };
 }
 
 /**
  * Reports one status to the project's repository when the project has reporting credentials,
- * and on GitHub optionally comments on the pull request. Never throws: a provider that is down
- * or refuses must not fail the build or deployment it reports on.
+ * and optionally keeps Sparki's comment on the pull (merge) request up to date. Never throws: a
+ * provider that is down or refuses must not fail the build or deployment it reports on. Answers
+ * whether the project reports at all (false: no credentials or no repository).
  */
 export async function reportToRepository(
   deps: ReportDeps,
   projectId: string,
   status: CommitStatus,
-  pullRequestComment?: { number: number; body: string },
-) {
+  pullRequestComment?: PullRequestComment,
+): Promise<boolean> {
   const [project] = await deps.db
     .select({
       gitProvider: projects.gitProvider,
@@ -83,44 +130,39 @@ export async function reportToRepository(
     .from(projects)
     .where(eq(projects.id, projectId));
   if (!project?.gitCredentialsEncrypted || !project.repoUrl || project.gitProvider === 'none') {
-    return;
+    return false;
   }
   const provider = project.gitProvider;
-  try {
-    const credentials = GitCredentialsSchema.parse(
-      JSON.parse(await decryptSecret(deps.encryptionKey, project.gitCredentialsEncrypted)),
-    );
-    const apiBase = credentials.api_base ?? defaultApiBase(provider, project.repoUrl);
-    const repo = repoPath(project.repoUrl);
-    if (provider === 'github') {
-      if (credentials.kind !== 'github_app') throw new Error('GitHub reporting needs a GitHub App');
-      const token = await githubInstallationToken(
-        { appId: credentials.app_id, privateKeyPem: credentials.private_key_pem, apiBase },
-        credentials.installation_id,
-        deps.fetch,
-      );
-      const target: RepoCoordinates = { apiBase, repo, token };
-      await githubCommitStatus(target, status, deps.fetch);
-      if (pullRequestComment) {
-        await githubPullRequestComment(
-          target,
-          pullRequestComment.number,
-          pullRequestComment.body,
-          deps.fetch,
-        );
-      }
-      return;
-    }
-    if (credentials.kind !== 'token') throw new Error(`${provider} reporting needs a token`);
-    const target: RepoCoordinates = { apiBase, repo, token: credentials.token };
-    const send = provider === 'gitlab' ? gitlabCommitStatus : giteaCommitStatus;
-    await send(target, status, deps.fetch);
-  } catch (err) {
-    deps.logger.warn('commit_status_failed', {
+  const failed = (event: string, err: unknown) =>
+    deps.logger.warn(event, {
       project_id: projectId,
       provider,
       context: status.context,
       error: err instanceof Error ? err.message : String(err),
     });
+  let target: RepoCoordinates;
+  try {
+    target = await repositoryTarget(
+      deps,
+      provider,
+      project.repoUrl,
+      project.gitCredentialsEncrypted,
+    );
+  } catch (err) {
+    failed('commit_status_failed', err);
+    return true;
   }
+  try {
+    await COMMIT_STATUS[provider](target, status, deps.fetch);
+  } catch (err) {
+    failed('commit_status_failed', err);
+  }
+  if (pullRequestComment) {
+    try {
+      await PULL_REQUEST_COMMENT[provider](target, pullRequestComment, deps.fetch);
+    } catch (err) {
+      failed('pull_request_comment_failed', err);
+    }
+  }
+  return true;
 }

@@ -9,6 +9,7 @@ import {
   githubInstallationToken,
   githubPullRequestComment,
   gitlabCommitStatus,
+  nextPageUrl,
   ReportingError,
 } from '../../queues/reporting/commit-status';
 
@@ -81,6 +82,7 @@ beforeAll(async () => {
           documentation_url: 'https://docs.github.com/rest',
         });
       }
+      if (request.method === 'GET' && url.pathname.endsWith('/comments')) return json(200, []);
       const body = JSON.parse(text) as { state?: string };
       if (
         url.pathname.includes('/statuses/') &&
@@ -125,15 +127,30 @@ describe('commit statuses', () => {
     expect(token).toBe(INSTALLATION_TOKEN);
     const target = { apiBase: `${base}/github`, repo: 'acme/shop', token };
     await githubCommitStatus(target, { ...status, state: 'running' });
-    await githubPullRequestComment(target, 12, 'Preview: https://abc--shop.sparki.app');
-    const [statusCall, commentCall] = received.filter((r) => r.path.startsWith('/github/repos/'));
+    const posted = await githubPullRequestComment(target, {
+      number: 12,
+      marker: '<!-- sparki:preview env -->',
+      body: 'Preview: https://abc--shop.sparki.app',
+    });
+    expect(posted).toBe('created');
+    const [statusCall, listCall, commentCall] = received.filter((r) =>
+      r.path.startsWith('/github/repos/'),
+    );
     expect(statusCall).toMatchObject({
       method: 'POST',
       path: `/github/repos/acme/shop/statuses/${status.sha}`,
       body: { state: 'pending', context: status.context, target_url: status.targetUrl },
     });
     expect(statusCall?.headers['x-github-api-version']).toBe('2022-11-28');
-    expect(commentCall).toMatchObject({ path: '/github/repos/acme/shop/issues/12/comments' });
+    expect(listCall).toMatchObject({
+      method: 'GET',
+      path: '/github/repos/acme/shop/issues/12/comments?per_page=100',
+    });
+    expect(commentCall).toMatchObject({
+      method: 'POST',
+      path: '/github/repos/acme/shop/issues/12/comments',
+      body: { body: '<!-- sparki:preview env -->\nPreview: https://abc--shop.sparki.app' },
+    });
   });
 
   it('GitHub: a key that is not the app’s is refused with the provider’s message', async () => {
@@ -176,5 +193,30 @@ describe('commit statuses', () => {
       path: `/gitea/repos/acme/shop/statuses/${status.sha}`,
       body: { state: 'warning' },
     });
+  });
+});
+
+describe('Link header pagination', () => {
+  const base = 'https://api.github.com';
+  const page = (link: string) => new Response('[]', { headers: { link } });
+
+  it('follows rel="next" as GitHub and GitLab send it', () => {
+    const next = `${base}/repositories/1/issues/2/comments?per_page=100&page=2`;
+    expect(nextPageUrl(page(`<${next}>; rel="next", <${base}/x?page=5>; rel="last"`), base)).toBe(
+      next,
+    );
+    expect(nextPageUrl(page(`<${base}/x?page=1>; rel="first", <${next}>; rel=next`), base)).toBe(
+      next,
+    );
+  });
+
+  it('stops on the last page, without a header, and never leaves the API’s origin', () => {
+    expect(
+      nextPageUrl(page(`<${base}/x?page=1>; rel="prev", <${base}/x?page=1>; rel="first"`), base),
+    ).toBeUndefined();
+    expect(nextPageUrl(new Response('[]'), base)).toBeUndefined();
+    expect(
+      nextPageUrl(page('<https://elsewhere.test/x?page=2>; rel="next"'), base),
+    ).toBeUndefined();
   });
 });

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
-import { x as extract } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { ManifestSchema } from '../../core/hosting/manifest';
 import { type ViewerMessage, ViewerMessageSchema } from '../../core/log-stream';
 import { builds } from '../../db/schema';
+import { blobKey } from '../../workers/hosting/routes';
 import { type Build, type E2E, git, startE2E, withBindings, withDb } from './e2e-helpers';
 import { STARTUP_TIMEOUT_MS } from './stack';
 
@@ -137,13 +136,11 @@ describe('push to build, end to end', () => {
     expect(log).toContain('the secret is ***');
     expect(log).not.toContain(SECRET);
 
-    const artifactKey = await artifactKeyOf(e2e.stack.postgresUrl, build.id);
-    expect(artifactKey).toBeTruthy();
-    const archive = await readArtifact(e2e.stateDir, artifactKey!);
-    const out = await mkdtemp(join(e2e.stateDir, 'artifact-'));
-    await writeFile(join(out, 'output.tgz'), archive);
-    await extract({ file: join(out, 'output.tgz'), cwd: out });
-    expect(await readFile(join(out, 'index.html'), 'utf8')).toBe('<h1>e2e</h1>');
+    // The output went up content-addressed: a manifest whose blobs the edge host serves from.
+    const manifestKey = await outputManifestKeyOf(e2e.stack.postgresUrl, build.id);
+    expect(manifestKey).toBeTruthy();
+    const index = await readOutputFile(e2e.stateDir, manifestKey!, '/index.html');
+    expect(new TextDecoder().decode(index)).toBe('<h1>e2e</h1>');
   }, 150_000);
 
   it('a runner killed with -9 mid-build loses the job to another runner within 30 s; its token is refused', async () => {
@@ -207,19 +204,21 @@ describe('push to build, end to end', () => {
   }, 150_000);
 });
 
-async function artifactKeyOf(postgresUrl: string, buildId: string): Promise<string | null> {
+async function outputManifestKeyOf(postgresUrl: string, buildId: string) {
   const [row] = await withDb(postgresUrl, (db) =>
-    db.select({ key: builds.artifactKey }).from(builds).where(eq(builds.id, buildId)),
+    db.select({ key: builds.outputManifestKey }).from(builds).where(eq(builds.id, buildId)),
   );
   return row?.key ?? null;
 }
 
-/** Reads the object from the R2 state wrangler dev persists, as the deploy engine would see it. */
-function readArtifact(stateDir: string, key: string): Promise<Uint8Array> {
+/** Reads one file of the output from the R2 state wrangler dev persists, as the engine would. */
+function readOutputFile(stateDir: string, manifestKey: string, path: string) {
   return withBindings(stateDir, async (env) => {
-    const object = await env.ARTIFACTS.get(key);
-    expect(object, `R2 object ${key}`).not.toBeNull();
-    return new Uint8Array(await object!.arrayBuffer());
+    const manifest = ManifestSchema.parse(await (await env.SITES.get(manifestKey))?.json());
+    const file = manifest.files[path];
+    expect(file, `${path} in ${manifestKey}`).toBeDefined();
+    const blob = await env.SITES.get(blobKey(file!.hash));
+    return new Uint8Array(await blob!.arrayBuffer());
   });
 }
 

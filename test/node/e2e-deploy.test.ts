@@ -30,9 +30,11 @@ interface Deployment {
   build_id: string;
   environment_id: string;
   stage: 'preview' | 'production';
+  strategy: string;
   status: string;
   url: string | null;
   error: string | null;
+  canary_percent: number | null;
   rolled_back_to_id: string | null;
 }
 
@@ -86,7 +88,12 @@ describe('build to live, end to end', () => {
     ).deployments;
 
   /** The deployment of a build on a stage, once it has ended; any end but `expected` fails. */
-  const deploymentEnded = (buildId: string, stage: Deployment['stage'], expected: string) =>
+  const deploymentEnded = (
+    buildId: string,
+    stage: Deployment['stage'],
+    expected: string,
+    ms = 60_000,
+  ) =>
     e2e.waitFor(
       `the ${stage} deployment of build ${buildId} to end ${expected}`,
       async () => {
@@ -99,7 +106,7 @@ describe('build to live, end to end', () => {
         expect(found, `deployment ${found.id}: ${found.error}`).toMatchObject({ status: expected });
         return found;
       },
-      60_000,
+      ms,
     );
 
   const productionHost = () => `${hostLabel}.localhost`;
@@ -138,15 +145,13 @@ describe('build to live, end to end', () => {
     port = Number(new URL(e2e.base).port);
     const runner = await e2e.registerRunner('runner-deploy');
     e2e.startRunner(runner.config);
-    // Deploy settings have no API yet: production's health check (the page must carry the
-    // health marker, one attempt) is written into its row as the API would store it.
-    productionEnvironmentId = await withDb(e2e.stack.postgresUrl, async (db) => {
-      const { rows } = await db.execute<{ id: string }>(
-        sql`update environments set deploy_config = ${JSON.stringify({
-          health_check: { body_contains: HEALTHY, retries: 0, interval_ms: 0 },
-        })}::jsonb where project_id = ${e2e.project.id} and kind = 'production' returning id`,
-      );
-      return rows[0]!.id;
+    // Production's health check: the page must carry the health marker, one attempt.
+    const { environments } = await e2e.api<{
+      environments: { id: string; kind: string }[];
+    }>('GET', `/api/projects/${e2e.project.id}/environments`);
+    productionEnvironmentId = environments.find((env) => env.kind === 'production')!.id;
+    await e2e.api('PATCH', `/api/environments/${productionEnvironmentId}/deploy-settings`, {
+      deploy_config: { health_check: { body_contains: HEALTHY, retries: 0, interval_ms: 0 } },
     });
   }, STARTUP_TIMEOUT_MS + 60_000);
 
@@ -214,6 +219,8 @@ describe('build to live, end to end', () => {
   let fixedBuild: Build;
   let fixed: Deployment;
 
+  let rebuilt: Build;
+
   it('a good release goes live; redeploying its unchanged output uploads no blob', async () => {
     const sha = await e2e.commit({ 'page.html': page('v3') }, 'v3');
     fixedBuild = await pushBuild('main', sha, v3Delivery);
@@ -227,27 +234,55 @@ describe('build to live, end to end', () => {
     expect(redeployed.id).not.toBe(fixed.id);
     expect((await visit(new URL(redeployed.url!).hostname)).body).toBe(page('v3'));
     expect(await blobCount()).toBe(blobs);
-  }, 180_000);
+
+    // Building the same commit again: the runner asks which blobs are missing and sends none.
+    rebuilt = await e2e.api<Build>('POST', `/api/builds/${fixedBuild.id}/retry`);
+    await e2e.buildSucceeded(rebuilt.id);
+    const log = await (
+      await fetch(`${e2e.base}/api/builds/${rebuilt.id}/logs.txt`, {
+        headers: { authorization: `Bearer ${e2e.token()}` },
+      })
+    ).text();
+    expect(log).toMatch(/\d+ files; 0 new \(0 B\) to upload/);
+    await deploymentEnded(rebuilt.id, 'production', 'live');
+    expect(await blobCount()).toBe(blobs);
+  }, 240_000);
+
+  let canaryBuild: Build;
 
   it('a canary at 20% serves the new version to about a fifth of visitors, each always the same', async () => {
-    // The engine raises a canary through its steps to 100% within one deployment, so no API
-    // holds it at 20% long enough to look at; the state it stores at that step (v1 live, v3 the
-    // canary at 20%) is written directly, and the edge host is what is under test.
-    await withDb(e2e.stack.postgresUrl, (db) =>
-      db.execute(
-        sql`update environments set live_deployment_id = ${promoted.id},
-          canary_deployment_id = ${fixed.id}, canary_percent = 20
-          where id = ${productionEnvironmentId}`,
-      ),
+    // Production switches to canary releases: 20%, then all, each share serving 20 s first.
+    const settingsPath = `/api/environments/${productionEnvironmentId}/deploy-settings`;
+    const settings = await e2e.api<{ deploy_config: Record<string, unknown> }>('GET', settingsPath);
+    await e2e.api('PATCH', settingsPath, {
+      strategy: 'canary',
+      deploy_config: {
+        ...settings.deploy_config,
+        canary_steps: [20, 100],
+        canary_interval_seconds: 20,
+      },
+    });
+    const sha = await e2e.commit({ 'page.html': page('v4') }, 'v4');
+    canaryBuild = await pushBuild('main', sha);
+    const canary = await e2e.waitFor(
+      'the canary to serve 20%',
+      async () => {
+        const found = (await deployments()).find((d) => d.build_id === canaryBuild.id);
+        expect(found?.status ?? 'queued', found?.error ?? '').not.toMatch(/failed|rolled_back/);
+        return found?.canary_percent === 20 && found;
+      },
+      60_000,
     );
+    expect(canary).toMatchObject({ strategy: 'canary', status: 'verifying' });
+
     const visitors = Array.from({ length: 200 }, () => randomUUID());
     let onCanary = 0;
     for (const visitor of visitors) {
       const answer = await visit(productionHost(), visitor);
       expect(answer.status).toBe(200);
-      const expected = (await servesCanary(visitor, fixed.id, 20)) ? page('v3') : page('v1');
+      const expected = (await servesCanary(visitor, canary.id, 20)) ? page('v4') : page('v3');
       expect(answer.body, `visitor ${visitor}`).toBe(expected);
-      if (answer.body === page('v3')) onCanary++;
+      if (answer.body === page('v4')) onCanary++;
     }
     // A fifth of 200 is 40; the bounds are about four standard deviations either side.
     expect(onCanary).toBeGreaterThan(15);
@@ -259,7 +294,14 @@ describe('build to live, end to end', () => {
     // A first-time visitor is given the cookie that keeps them on their side.
     const newcomer = await visit(productionHost());
     expect(newcomer.setCookie.join(';')).toMatch(/sparki_visitor=[0-9a-f-]{36}/);
-  }, 180_000);
+
+    // Once the share has served its time and stayed healthy, everyone gets the new version.
+    const live = await deploymentEnded(canaryBuild.id, 'production', 'live', 150_000);
+    expect(live.canary_percent).toBe(100);
+    for (const visitor of visitors.slice(0, 20)) {
+      expect((await visit(productionHost(), visitor)).body).toBe(page('v4'));
+    }
+  }, 300_000);
 
   it('a redelivered push deploys nothing twice', async () => {
     const before = await deployments();
@@ -267,13 +309,13 @@ describe('build to live, end to end', () => {
     expect(again.body).toMatchObject({ status: 'duplicate' });
     const builds = await e2e.projectBuilds();
     expect(builds.map((b) => b.id).sort()).toEqual(
-      [firstBuild.id, brokenBuild.id, fixedBuild.id].sort(),
+      [firstBuild.id, brokenBuild.id, fixedBuild.id, rebuilt.id, canaryBuild.id].sort(),
     );
     expect((await deployments()).map((d) => d.id).sort()).toEqual(before.map((d) => d.id).sort());
     // One deployment per build and environment: the automatic ones, the promotion, the redeploy.
     const pairs = before.map((d) => `${d.build_id}:${d.environment_id}`);
     expect(new Set(pairs).size).toBe(pairs.length);
-    expect(before).toHaveLength(5);
+    expect(before).toHaveLength(7);
   }, 60_000);
 
   it('a build.succeeded message delivered again deploys nothing twice', async () => {

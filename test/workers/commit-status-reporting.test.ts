@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
-import { exportPKCS8, exportSPKI, generateKeyPair, importSPKI, jwtVerify } from 'jose';
+import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encryptSecret } from '../../core/secret-box';
 import { builds, deployments, environments, projects, workspaces } from '../../db/schema';
@@ -8,6 +8,7 @@ import { drainEnvironment, requestDeployment } from '../../queues/deploy/engine'
 import { createLogger } from '../../workers/logger';
 import { createServices } from '../../workers/services';
 import { newUser } from './auth-helpers';
+import { type ForgeRequest, fakeForge, GITEA_TOKEN, GITHUB_API, GITLAB_TOKEN } from './fake-forge';
 import { testDb } from './harness';
 import { addMember, projectFixture, send } from './project-fixtures';
 import { tarGz } from './tar-fixture';
@@ -17,50 +18,18 @@ afterAll(() => pool.end());
 
 const keys = await generateKeyPair('RS256', { extractable: true });
 const PRIVATE_KEY = await exportPKCS8(keys.privateKey);
-const PUBLIC_KEY = await exportSPKI(keys.publicKey);
+const APP = { id: '1234', installationId: 42, publicKeyPem: await exportSPKI(keys.publicKey) };
 
-interface Seen {
-  method: string;
-  url: URL;
-  headers: Headers;
-  body: Record<string, unknown> | undefined;
-}
+type Provider = 'github' | 'gitlab' | 'gitea';
 
-/**
- * GitHub's documented App and status endpoints, and GitLab's: an installation token only for a
- * JWT signed with the app's key, statuses and comments only with that token.
- */
-function fakeForge(options: { down?: boolean } = {}) {
-  const seen: Seen[] = [];
-  const fetch = async (request: Request): Promise<Response> => {
-    const url = new URL(request.url);
-    const text = await request.text();
-    seen.push({
-      method: request.method,
-      url,
-      headers: request.headers,
-      body: text ? JSON.parse(text) : undefined,
-    });
-    if (options.down) return Response.json({ message: 'Server Error' }, { status: 500 });
-    const auth = request.headers.get('authorization') ?? '';
-    if (url.pathname === '/app/installations/42/access_tokens') {
-      const { payload } = await jwtVerify(
-        auth.replace('Bearer ', ''),
-        await importSPKI(PUBLIC_KEY, 'RS256'),
-      );
-      if (payload.iss !== '1234') return Response.json({ message: 'Bad' }, { status: 401 });
-      return Response.json({ token: 'ghs_installation' }, { status: 201 });
-    }
-    if (url.pathname.startsWith('/repos/') && auth !== 'Bearer ghs_installation') {
-      return Response.json({ message: 'Bad credentials' }, { status: 401 });
-    }
-    return Response.json({}, { status: 201 });
-  };
-  return { fetch, seen };
-}
+const HOSTS: Record<Provider, string> = {
+  github: 'github.com',
+  gitlab: 'gitlab.example.com',
+  gitea: 'gitea.example.com',
+};
 
 async function seed(input: {
-  provider: 'github' | 'gitlab';
+  provider: Provider;
   credentials: Record<string, unknown>;
   pullRequest?: number;
   requiredEnv?: string[];
@@ -70,7 +39,6 @@ async function seed(input: {
     .insert(workspaces)
     .values({ name: 'Report', slug: `report-${suffix}` })
     .returning();
-  const host = input.provider === 'github' ? 'github.com' : 'gitlab.example.com';
   const [project] = await db
     .insert(projects)
     .values({
@@ -78,7 +46,7 @@ async function seed(input: {
       name: 'Site',
       slug: `site-${suffix}`,
       gitProvider: input.provider,
-      repoUrl: `https://${host}/acme/site-${suffix}`,
+      repoUrl: `https://${HOSTS[input.provider]}/acme/site-${suffix}`,
       gitCredentialsEncrypted: await encryptSecret(
         env.ENCRYPTION_KEY,
         JSON.stringify(input.credentials),
@@ -97,34 +65,59 @@ async function seed(input: {
       },
     })
     .returning();
-  const sha = 'c'.repeat(40);
+  const repo = `acme/site-${suffix}`;
+  const first = await previewOf(project!.id, preview!.id, 1, input.pullRequest);
+  return { repo, project: project!, preview: preview!, ...first };
+}
+
+/** Build `number` of the project (on the pull request, if any), built and queued for preview. */
+async function previewOf(
+  projectId: string,
+  environmentId: string,
+  number: number,
+  pullRequest?: number,
+) {
+  const sha = crypto
+    .randomUUID()
+    .replaceAll('-', '')
+    .padEnd(40, String(number % 10));
   const [build] = await db
     .insert(builds)
     .values({
-      projectId: project!.id,
-      number: 1,
+      projectId,
+      number,
       commitSha: sha,
-      trigger: input.pullRequest ? 'pull_request' : 'push',
-      pullRequest: input.pullRequest ?? null,
+      trigger: pullRequest ? 'pull_request' : 'push',
+      pullRequest: pullRequest ?? null,
       status: 'succeeded',
     })
     .returning();
   const artifactKey = `builds/${build!.id}/output.tar.gz`;
-  await env.ARTIFACTS.put(artifactKey, await tarGz({ 'index.html': '<h1>hi</h1>' }));
+  await env.ARTIFACTS.put(artifactKey, await tarGz({ 'index.html': `<h1>build ${number}</h1>` }));
   await db.update(builds).set({ artifactKey }).where(eq(builds.id, build!.id));
   const deployment = await requestDeployment(db, {
     requestKey: `test:${build!.id}`,
     buildId: build!.id,
-    projectId: project!.id,
-    environmentId: preview!.id,
+    projectId,
+    environmentId,
     stage: 'preview',
   });
-  return { repo: `acme/site-${suffix}`, sha, preview: preview!, deployment };
+  return { sha, build: build!, deployment };
 }
 
-function drain(environmentId: string, fetch: (request: Request) => Promise<Response>) {
+function capturingLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({}, 'warn', (line) => lines.push(JSON.parse(line)));
+  return { logger, events: () => lines.map((line) => line.event) };
+}
+
+function drain(
+  environmentId: string,
+  fetch: (request: Request) => Promise<Response>,
+  logger = createLogger({}, 'error'),
+) {
   const { services } = createServices(env);
-  const context = { env, services, logger: createLogger({}, 'error') };
+  const context = { env, services, logger };
   return drainEnvironment(context, environmentId, { fetch });
 }
 
@@ -135,15 +128,20 @@ async function reload(id: string) {
 
 const githubApp = {
   kind: 'github_app',
-  app_id: '1234',
+  app_id: APP.id,
   private_key_pem: PRIVATE_KEY,
-  installation_id: 42,
-  api_base: 'https://github.test',
+  installation_id: APP.installationId,
+  api_base: GITHUB_API,
 };
+const gitlabToken = { kind: 'token', token: GITLAB_TOKEN };
+const giteaToken = { kind: 'token', token: GITEA_TOKEN };
+
+const calls = (forge: ReturnType<typeof fakeForge>) =>
+  forge.seen.map((r) => `${r.method} ${r.url.pathname}${r.url.search}`);
 
 describe('reporting deployments back to the repository', () => {
   it('sets a GitHub commit status through the App and comments the preview URL on the PR', async () => {
-    const forge = fakeForge();
+    const forge = fakeForge({ app: APP });
     const { repo, sha, preview, deployment } = await seed({
       provider: 'github',
       credentials: githubApp,
@@ -153,9 +151,10 @@ describe('reporting deployments back to the repository', () => {
 
     const live = await reload(deployment.id);
     expect(live.status).toBe('live');
-    expect(forge.seen.map((r) => `${r.method} ${r.url.pathname}`)).toEqual([
+    expect(calls(forge)).toEqual([
       'POST /app/installations/42/access_tokens',
       `POST /repos/${repo}/statuses/${sha}`,
+      `GET /repos/${repo}/issues/7/comments?per_page=100`,
       `POST /repos/${repo}/issues/7/comments`,
     ]);
     expect(forge.seen[1]!.body).toEqual({
@@ -164,42 +163,236 @@ describe('reporting deployments back to the repository', () => {
       description: 'Live on preview',
       target_url: live.url,
     });
-    expect(forge.seen[2]!.body).toEqual({ body: expect.stringContaining(live.url!) });
+    const [comment] = forge.comments(`github:${repo}#7`);
+    expect(comment!.body).toBe(
+      `<!-- sparki:preview ${preview.id} -->\nPreview of ${sha.slice(0, 7)} (build #1) is live: ${live.url}`,
+    );
   });
 
   it('reports a failed deployment to GitLab with the project token', async () => {
     const forge = fakeForge();
     const { repo, sha, preview, deployment } = await seed({
       provider: 'gitlab',
-      credentials: { kind: 'token', token: 'glpat-secret' },
+      credentials: gitlabToken,
       requiredEnv: ['API_URL'],
     });
     // No api_base: GitLab's API is found on the repository's own host.
-    const calls: Seen[] = [];
-    await drain(preview.id, async (request) => {
-      const response = await forge.fetch(request);
-      calls.push(forge.seen.at(-1)!);
-      return response;
-    });
+    await drain(preview.id, forge.fetch);
 
     expect((await reload(deployment.id)).status).toBe('failed');
-    expect(calls).toHaveLength(1);
-    const [call] = calls;
+    expect(forge.seen).toHaveLength(1);
+    const [call] = forge.seen;
     expect(call!.method).toBe('POST');
     expect(call!.url.origin).toBe('https://gitlab.example.com');
     expect(call!.url.pathname).toBe(`/api/v4/projects/${encodeURIComponent(repo)}/statuses/${sha}`);
-    expect(call!.headers.get('private-token')).toBe('glpat-secret');
+    expect(call!.headers.get('private-token')).toBe(GITLAB_TOKEN);
     expect(call!.url.searchParams.get('state')).toBe('failed');
     expect(call!.url.searchParams.get('name')).toBe('sparki/deploy (preview)');
     expect(call!.url.searchParams.get('description')).toContain('API_URL');
   });
 
   it('never fails the deployment when the provider is down', async () => {
-    const forge = fakeForge({ down: true });
-    const { preview, deployment } = await seed({ provider: 'github', credentials: githubApp });
-    await drain(preview.id, forge.fetch);
+    const forge = fakeForge({ app: APP, fail: () => 500 });
+    const { preview, deployment } = await seed({
+      provider: 'github',
+      credentials: githubApp,
+      pullRequest: 3,
+    });
+    const { logger, events } = capturingLogger();
+    await drain(preview.id, forge.fetch, logger);
     expect((await reload(deployment.id)).status).toBe('live');
     expect(forge.seen).toHaveLength(1);
+    expect(events()).toContain('commit_status_failed');
+  });
+});
+
+describe('one preview comment per pull request, kept up to date', () => {
+  it('GitHub: the second preview edits the first comment, found past the first page', async () => {
+    const forge = fakeForge({ app: APP });
+    const { repo, project, preview, deployment } = await seed({
+      provider: 'github',
+      credentials: githubApp,
+      pullRequest: 9,
+    });
+    const thread = forge.comments(`github:${repo}#9`);
+    const chatter = (from: number, count: number) =>
+      Array.from({ length: count }, (_, i) => ({ id: from + i, body: `comment ${from + i}` }));
+    thread.push(...chatter(1, 120));
+    // Someone quoting Sparki's marker mid-comment does not make it Sparki's comment.
+    thread.push({ id: 500, body: `see <!-- sparki:preview ${preview.id} --> above` });
+    await drain(preview.id, forge.fetch);
+    const sparki = thread.at(-1)!;
+    expect(sparki.body).toContain((await reload(deployment.id)).url!);
+    thread.push(...chatter(600, 30));
+
+    const second = await previewOf(project.id, preview.id, 2, 9);
+    forge.seen.length = 0;
+    await drain(preview.id, forge.fetch);
+
+    const url = (await reload(second.deployment.id)).url!;
+    expect(calls(forge)).toEqual([
+      'POST /app/installations/42/access_tokens',
+      `POST /repos/${repo}/statuses/${second.sha}`,
+      `GET /repos/${repo}/issues/9/comments?per_page=100`,
+      `GET /repos/${repo}/issues/9/comments?per_page=100&page=2`,
+      `PATCH /repos/${repo}/issues/comments/${sparki.id}`,
+    ]);
+    expect(forge.seen.at(-1)!.headers.get('authorization')).toBe('Bearer ghs_installation');
+    expect(thread.filter((comment) => comment.body.startsWith('<!-- sparki:'))).toEqual([
+      {
+        id: sparki.id,
+        body: `<!-- sparki:preview ${preview.id} -->\nPreview of ${second.sha.slice(0, 7)} (build #2) is live: ${url}`,
+      },
+    ]);
+    expect(thread).toHaveLength(152);
+  });
+
+  it('GitLab: one merge request note, posted then edited with PUT', async () => {
+    const forge = fakeForge();
+    const { repo, project, preview } = await seed({
+      provider: 'gitlab',
+      credentials: gitlabToken,
+      pullRequest: 4,
+    });
+    const notes = forge.comments(`gitlab:${repo}!4`);
+    notes.push({ id: 1, body: 'added 1 commit', system: true });
+    await drain(preview.id, forge.fetch);
+    const second = await previewOf(project.id, preview.id, 2, 4);
+    forge.seen.length = 0;
+    await drain(preview.id, forge.fetch);
+
+    const notesPath = `/api/v4/projects/${encodeURIComponent(repo)}/merge_requests/4/notes`;
+    expect(calls(forge)).toEqual([
+      `POST /api/v4/projects/${encodeURIComponent(repo)}/statuses/${second.sha}${forge.seen[0]!.url.search}`,
+      `GET ${notesPath}?per_page=100&sort=asc&order_by=created_at`,
+      `PUT ${notesPath}/${notes[1]!.id}`,
+    ]);
+    expect(notes).toHaveLength(2);
+    expect(notes[1]!.body).toMatch(
+      new RegExp(
+        `^<!-- sparki:preview ${preview.id} -->\nPreview of ${second.sha.slice(0, 7)} \\(build #2\\)`,
+      ),
+    );
+  });
+
+  it('Gitea: one pull request comment, posted then edited with PATCH', async () => {
+    const forge = fakeForge();
+    const { repo, project, preview, sha } = await seed({
+      provider: 'gitea',
+      credentials: giteaToken,
+      pullRequest: 11,
+    });
+    await drain(preview.id, forge.fetch);
+    expect(calls(forge)).toEqual([
+      `POST /api/v1/repos/${repo}/statuses/${sha}`,
+      `GET /api/v1/repos/${repo}/issues/11/comments`,
+      `POST /api/v1/repos/${repo}/issues/11/comments`,
+    ]);
+    expect(forge.seen[0]!.headers.get('authorization')).toBe(`token ${GITEA_TOKEN}`);
+    const comments = forge.comments(`gitea:${repo}#11`);
+    const [first] = comments;
+
+    const second = await previewOf(project.id, preview.id, 2, 11);
+    forge.seen.length = 0;
+    await drain(preview.id, forge.fetch);
+    expect(calls(forge).at(-1)).toBe(`PATCH /api/v1/repos/${repo}/issues/comments/${first!.id}`);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain(`Preview of ${second.sha.slice(0, 7)} (build #2)`);
+  });
+
+  it('posts a new comment when the old one was deleted between listing and editing', async () => {
+    const forge = fakeForge({
+      app: APP,
+      fail: (r) => (r.method === 'PATCH' ? 404 : undefined),
+    });
+    const { repo, project, preview } = await seed({
+      provider: 'github',
+      credentials: githubApp,
+      pullRequest: 5,
+    });
+    await drain(preview.id, forge.fetch);
+    await previewOf(project.id, preview.id, 2, 5);
+    forge.seen.length = 0;
+    await drain(preview.id, forge.fetch);
+    expect(calls(forge).slice(-2)).toEqual([
+      `PATCH /repos/${repo}/issues/comments/${forge.comments(`github:${repo}#5`)[0]!.id}`,
+      `POST /repos/${repo}/issues/5/comments`,
+    ]);
+  });
+
+  it('a refused edit, listing or comment is logged and never fails the deployment', async () => {
+    const refusals: [string, (r: ForgeRequest) => number | undefined, boolean][] = [
+      ['edit refused', (r) => (r.method === 'PATCH' ? 403 : undefined), true],
+      ['listing down', (r) => (r.method === 'GET' ? 502 : undefined), false],
+      [
+        'comment refused',
+        (r) => (r.method === 'POST' && r.url.pathname.endsWith('/comments') ? 403 : undefined),
+        false,
+      ],
+    ];
+    for (const [what, fail, existing] of refusals) {
+      const forge = fakeForge({ app: APP, fail });
+      const { repo, preview, deployment, sha } = await seed({
+        provider: 'github',
+        credentials: githubApp,
+        pullRequest: 8,
+      });
+      if (existing) {
+        forge
+          .comments(`github:${repo}#8`)
+          .push({ id: 77, body: `<!-- sparki:preview ${preview.id} -->\nan older preview` });
+      }
+      const { logger, events } = capturingLogger();
+      await drain(preview.id, forge.fetch, logger);
+      expect([what, (await reload(deployment.id)).status]).toEqual([what, 'live']);
+      expect([what, events()]).toEqual([what, ['pull_request_comment_failed']]);
+      // The status went out all the same.
+      expect([what, forge.statuses.map((status) => status.sha)]).toEqual([what, [sha]]);
+    }
+  });
+
+  it('still comments when the commit status is refused', async () => {
+    const forge = fakeForge({
+      app: APP,
+      fail: (r) => (r.url.pathname.includes('/statuses/') ? 422 : undefined),
+    });
+    const { repo, preview } = await seed({
+      provider: 'github',
+      credentials: githubApp,
+      pullRequest: 6,
+    });
+    const { logger, events } = capturingLogger();
+    await drain(preview.id, forge.fetch, logger);
+    expect(events()).toEqual(['commit_status_failed']);
+    expect(forge.comments(`github:${repo}#6`)).toHaveLength(1);
+  });
+
+  it('gives up on a comment listing that is not a list, or a network that fails', async () => {
+    const forge = fakeForge({ app: APP });
+    const { preview } = await seed({ provider: 'github', credentials: githubApp, pullRequest: 2 });
+    const odd = capturingLogger();
+    await drain(
+      preview.id,
+      async (request) =>
+        request.method === 'GET' ? Response.json({ message: 'not a list' }) : forge.fetch(request),
+      odd.logger,
+    );
+    expect(odd.events()).toEqual(['pull_request_comment_failed']);
+    expect(
+      forge.seen.filter((r) => r.method === 'POST' && r.url.pathname.endsWith('/comments')),
+    ).toEqual([]);
+
+    const again = await seed({ provider: 'github', credentials: githubApp, pullRequest: 2 });
+    const offline = capturingLogger();
+    await drain(
+      again.preview.id,
+      async () => {
+        throw new TypeError('Network connection lost.');
+      },
+      offline.logger,
+    );
+    expect((await reload(again.deployment.id)).status).toBe('live');
+    expect(offline.events()).toEqual(['commit_status_failed']);
   });
 });
 

@@ -1,21 +1,28 @@
 import { env } from 'cloudflare:test';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { outputManifest } from '../../core/build-output';
+import { blobHash } from '../../core/hosting/manifest';
 import { encryptSecret } from '../../core/secret-box';
+import { readTar } from '../../core/tar';
 import {
   auditLogs,
   builds,
   deployments,
   deploymentTransitions,
+  type Environment,
   environments,
   projects,
   workspaces,
 } from '../../db/schema';
-import { RateLimitedError } from '../../queues/deploy/adapters';
+import { RateLimitedError, verifyWebhook } from '../../queues/deploy/adapters';
+import type { WebhookPayload } from '../../queues/deploy/adapters/webhook';
 import { drainEnvironment, requestDeployment } from '../../queues/deploy/engine';
+import { blobKey } from '../../workers/hosting/routes';
 import { createLogger } from '../../workers/logger';
 import { createServices } from '../../workers/services';
-import { testDb } from './harness';
+import { fetchWorker, testDb } from './harness';
+import { tarGz } from './tar-fixture';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
@@ -226,5 +233,425 @@ describe('the deploy engine on an external platform (Render)', () => {
     // The refused request and the one that went through; nothing created twice.
     expect(created).toHaveLength(2);
     expect(render.requests.filter((r) => r.path === '/deploys/dep-2')).toEqual([]);
+  });
+});
+
+const SHA = 'b'.repeat(40);
+const HOOK = 'https://hooks.shop.test/deploy';
+const HOOK_SECRET = `whsec_${'h'.repeat(40)}`;
+
+/** A workspace and project with environments of the given targets, and a way to add builds. */
+async function seedProject(
+  environmentsToAdd: {
+    kind: 'preview' | 'production';
+    target: string;
+    deployConfig: Record<string, unknown>;
+    credentials: Record<string, string> | null;
+  }[],
+) {
+  const suffix = crypto.randomUUID().slice(0, 8);
+  const [workspace] = await db
+    .insert(workspaces)
+    .values({ name: 'Adapters', slug: `adapters-${suffix}` })
+    .returning();
+  const [project] = await db
+    .insert(projects)
+    .values({ workspaceId: workspace!.id, name: 'Shop', slug: `shop-${suffix}` })
+    .returning();
+  const created: Environment[] = [];
+  for (const spec of environmentsToAdd) {
+    const [row] = await db
+      .insert(environments)
+      .values({
+        projectId: project!.id,
+        name: spec.kind,
+        kind: spec.kind,
+        deployTarget: spec.target,
+        deployConfig: spec.deployConfig,
+        credentialsEncrypted: spec.credentials
+          ? await encryptSecret(env.ENCRYPTION_KEY, JSON.stringify(spec.credentials))
+          : null,
+      })
+      .returning();
+    created.push(row!);
+  }
+  let number = 0;
+  const build = async (
+    overrides: {
+      branch?: string | null;
+      output?: Record<string, string>;
+      /** As the runner uploads it: blobs and a manifest, no archive. */
+      contentAddressed?: boolean;
+    } = {},
+  ) => {
+    const [row] = await db
+      .insert(builds)
+      .values({
+        projectId: project!.id,
+        number: ++number,
+        commitSha: SHA,
+        branch: overrides.branch === undefined ? 'main' : overrides.branch,
+        trigger: 'push',
+        status: 'succeeded',
+      })
+      .returning();
+    if (overrides.output && overrides.contentAddressed) {
+      const listed = await Promise.all(
+        Object.entries(overrides.output).map(async ([path, text]) => {
+          const bytes = new TextEncoder().encode(text);
+          const hash = await blobHash(bytes);
+          await env.SITES.put(blobKey(hash), bytes);
+          return { path, hash, size: bytes.byteLength };
+        }),
+      );
+      const outputManifestKey = `outputs/${row!.id}.json`;
+      await env.SITES.put(outputManifestKey, JSON.stringify(outputManifest(listed)));
+      await db.update(builds).set({ outputManifestKey }).where(eq(builds.id, row!.id));
+      return { ...row!, outputManifestKey };
+    }
+    if (overrides.output) {
+      const artifactKey = `builds/${row!.id}/output.tar.gz`;
+      await env.ARTIFACTS.put(artifactKey, await tarGz(overrides.output));
+      await db.update(builds).set({ artifactKey }).where(eq(builds.id, row!.id));
+    }
+    return row!;
+  };
+  const deploy = (environment: Environment, buildId: string, promotedFromId?: string) =>
+    requestDeployment(db, {
+      requestKey: `test:${crypto.randomUUID()}`,
+      buildId,
+      projectId: project!.id,
+      environmentId: environment.id,
+      stage: environment.kind,
+      ...(promotedFromId ? { promotedFromId } : {}),
+    });
+  return { environments: created, build, deploy };
+}
+
+async function transitionsOf(deploymentId: string) {
+  return db
+    .select()
+    .from(deploymentTransitions)
+    .where(eq(deploymentTransitions.deploymentId, deploymentId))
+    .orderBy(deploymentTransitions.at);
+}
+
+/** Fly's Machines API as far as a first deploy goes: list, create, wait, then read back. */
+function fakeFly() {
+  const created: { image: string }[] = [];
+  const requests: string[] = [];
+  const fetch = async (request: Request): Promise<Response> => {
+    const url = new URL(request.url);
+    if (url.origin === SITE) return new Response('ok');
+    requests.push(`${request.method} ${url.pathname}`);
+    if (url.pathname === '/v1/apps/shop-api/machines' && request.method === 'GET') {
+      return Response.json(
+        created.map((config, index) => ({
+          id: `m${index}`,
+          state: 'started',
+          instance_id: `i${index}`,
+          config,
+        })),
+      );
+    }
+    if (url.pathname === '/v1/apps/shop-api/machines' && request.method === 'POST') {
+      const body = await request.json<{ config: { image: string } }>();
+      created.push(body.config);
+      return Response.json({
+        id: `m${created.length - 1}`,
+        state: 'created',
+        instance_id: `i${created.length - 1}`,
+        config: body.config,
+      });
+    }
+    if (url.pathname.endsWith('/wait')) return Response.json({ ok: true });
+    return Response.json({ error: 'not found' }, { status: 404 });
+  };
+  return { fetch, created, requests };
+}
+
+const flyEnvironment = (image?: string) => ({
+  kind: 'production' as const,
+  target: 'fly_machines',
+  deployConfig: {
+    health_check: { path: '/', retries: 0, interval_ms: 0 },
+    ...(image ? { image } : {}),
+    adapter: { appName: 'shop-api', publicUrl: SITE, apiBase: 'https://fly.test' },
+  },
+  credentials: { apiToken: 'fo1_token' },
+});
+
+describe('container images for image-based platforms', () => {
+  it('fills the environment’s image template for the build and deploys that image', async () => {
+    const fly = fakeFly();
+    const {
+      environments: [production],
+      build,
+      deploy,
+    } = await seedProject([
+      flyEnvironment('registry.fly.io/shop-api:{branch}-{short_sha}-{build_number}'),
+    ]);
+    const built = await build({ branch: 'Feature/Cart' });
+    const deployment = await deploy(production!, built.id);
+
+    await drain(production!.id, fly.fetch);
+
+    expect(await reload(deployment.id)).toMatchObject({
+      status: 'live',
+      providerRef: { data: { image: 'registry.fly.io/shop-api:feature-cart-bbbbbbb-1' } },
+    });
+    expect(fly.created.map((config) => config.image)).toEqual([
+      'registry.fly.io/shop-api:feature-cart-bbbbbbb-1',
+    ]);
+  });
+
+  it('names the missing image setting and calls nothing when the environment has no template', async () => {
+    const fly = fakeFly();
+    const {
+      environments: [production],
+      build,
+      deploy,
+    } = await seedProject([flyEnvironment()]);
+    const deployment = await deploy(production!, (await build()).id);
+
+    await drain(production!.id, fly.fetch);
+
+    const failed = await reload(deployment.id);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toBe(
+      'Validation failed: artifact.image: Fly.io Machines runs a container image and the build ' +
+        'has none: set deploy_config.image to the reference the build pushes, e.g. ' +
+        'registry.example.com/app:{commit_sha}',
+    );
+    expect(fly.requests).toEqual([]);
+  });
+
+  it('says why a build cannot fill the template, once', async () => {
+    const fly = fakeFly();
+    const {
+      environments: [production],
+      build,
+      deploy,
+    } = await seedProject([flyEnvironment('registry.fly.io/shop-api:{branch}-{short_sha}')]);
+    const deployment = await deploy(production!, (await build({ branch: null })).id);
+
+    await drain(production!.id, fly.fetch);
+
+    expect((await reload(deployment.id)).error).toBe(
+      'Validation failed: deploy_config.image: the build has no branch to fill {branch} (a tag ' +
+        'or manual build)',
+    );
+    expect(fly.requests).toEqual([]);
+  });
+});
+
+interface Delivery {
+  url: string;
+  payload: WebhookPayload;
+  signed: boolean;
+  download?: { status: number; bytes: Uint8Array };
+}
+
+/** A receiver written from docs/deploy-adapters.md: checks the signature, fetches the build. */
+function fakeReceiver() {
+  const deliveries: Delivery[] = [];
+  const fetch = async (request: Request): Promise<Response> => {
+    const body = await request.text();
+    const payload = JSON.parse(body) as WebhookPayload;
+    const delivery: Delivery = {
+      url: request.url,
+      payload,
+      signed: await verifyWebhook({
+        secret: HOOK_SECRET,
+        timestamp: request.headers.get('x-sparki-timestamp'),
+        signature: request.headers.get('x-sparki-signature'),
+        body,
+      }),
+    };
+    if (payload.artifact_url) {
+      const link = new URL(payload.artifact_url);
+      expect(link.origin).toBe(new URL(env.PUBLIC_URL).origin);
+      const response = await fetchWorker(`${link.pathname}${link.search}`);
+      delivery.download = {
+        status: response.status,
+        bytes: new Uint8Array(await response.arrayBuffer()),
+      };
+    }
+    deliveries.push(delivery);
+    return Response.json({}, { status: 202 });
+  };
+  return { fetch, deliveries };
+}
+
+const webhookEnvironment = (kind: 'preview' | 'production', url = HOOK) => ({
+  kind,
+  target: 'webhook',
+  deployConfig: { adapter: { url } },
+  credentials: { secret: HOOK_SECRET },
+});
+
+describe('the signed webhook receives a download link for the build', () => {
+  it('hands over a signed link the receiver downloads the output archive with', async () => {
+    const receiver = fakeReceiver();
+    const {
+      environments: [production],
+      build,
+      deploy,
+    } = await seedProject([webhookEnvironment('production')]);
+    const built = await build({ output: { 'index.html': '<h1>shop</h1>' } });
+    const deployment = await deploy(production!, built.id);
+
+    await drain(production!.id, receiver.fetch);
+
+    expect((await reload(deployment.id)).status).toBe('live');
+    const [delivery] = receiver.deliveries;
+    expect(delivery).toMatchObject({
+      signed: true,
+      payload: { event: 'deploy', build: { id: built.id, commit_sha: SHA } },
+      download: { status: 200 },
+    });
+    const stored = await env.ARTIFACTS.get(`builds/${built.id}/output.tar.gz`);
+    expect(delivery!.download!.bytes).toEqual(new Uint8Array(await stored!.arrayBuffer()));
+    const link = new URL(delivery!.payload.artifact_url!);
+    expect(link.pathname).toBe(`/api/artifacts/${built.id}/output.tar.gz`);
+    const expires = Number(link.searchParams.get('expires'));
+    expect(expires - Date.now() / 1000).toBeGreaterThan(3500);
+    expect(expires - Date.now() / 1000).toBeLessThanOrEqual(3600);
+  });
+
+  it('links an output uploaded content-addressed as an archive assembled from its blobs', async () => {
+    const receiver = fakeReceiver();
+    const {
+      environments: [production],
+      build,
+      deploy,
+    } = await seedProject([webhookEnvironment('production')]);
+    const files = { 'index.html': '<h1>blobs</h1>', 'assets/app.js': 'console.log(2)' };
+    const built = await build({ output: files, contentAddressed: true });
+    const deployment = await deploy(production!, built.id);
+
+    await drain(production!.id, receiver.fetch);
+
+    expect((await reload(deployment.id)).status).toBe('live');
+    const [delivery] = receiver.deliveries;
+    expect(delivery?.download?.status).toBe(200);
+    const tar = await new Response(
+      new Blob([delivery!.download!.bytes]).stream().pipeThrough(new DecompressionStream('gzip')),
+    ).arrayBuffer();
+    const decoder = new TextDecoder();
+    expect(
+      Object.fromEntries(
+        readTar(new Uint8Array(tar)).map((file) => [file.path, decoder.decode(file.data)]),
+      ),
+    ).toEqual(files);
+  });
+});
+
+describe('promoting to an external production environment', () => {
+  it('promotes the provider’s own deployment when preview and production share adapter and target', async () => {
+    const receiver = fakeReceiver();
+    const {
+      environments: [preview, production],
+      build,
+      deploy,
+    } = await seedProject([webhookEnvironment('preview'), webhookEnvironment('production')]);
+    const built = await build({ output: { 'index.html': 'one' } });
+    const first = await deploy(preview!, built.id);
+    await drain(preview!.id, receiver.fetch);
+    expect(await reload(first.id)).toMatchObject({ status: 'live', providerRef: { id: first.id } });
+
+    const promoted = await deploy(production!, built.id, first.id);
+    await drain(production!.id, receiver.fetch);
+
+    expect(await reload(promoted.id)).toMatchObject({
+      status: 'live',
+      promotedFromId: first.id,
+      providerRef: { id: first.id },
+    });
+    expect(receiver.deliveries.map((d) => [d.payload.event, d.payload.deployment.id])).toEqual([
+      ['deploy', first.id],
+      ['promote', first.id],
+    ]);
+    const deploying = (await transitionsOf(promoted.id)).find((t) => t.toStatus === 'deploying');
+    expect(deploying!.reason).toBe(
+      `native promote of ${first.id}: Signed deploy webhook switches production to its ` +
+        `deployment ${first.id}, nothing is redeployed`,
+    );
+    const [environment] = await db
+      .select()
+      .from(environments)
+      .where(eq(environments.id, production!.id));
+    expect(environment!.liveDeploymentId).toBe(promoted.id);
+  });
+
+  it('deploys the build again when production is another target of the adapter', async () => {
+    const receiver = fakeReceiver();
+    const {
+      environments: [preview, production],
+      build,
+      deploy,
+    } = await seedProject([
+      webhookEnvironment('preview'),
+      webhookEnvironment('production', 'https://hooks.shop.test/production'),
+    ]);
+    const built = await build({ output: { 'index.html': 'one' } });
+    const first = await deploy(preview!, built.id);
+    await drain(preview!.id, receiver.fetch);
+
+    const promoted = await deploy(production!, built.id, first.id);
+    await drain(production!.id, receiver.fetch);
+
+    expect(await reload(promoted.id)).toMatchObject({
+      status: 'live',
+      providerRef: { id: promoted.id },
+    });
+    expect(
+      receiver.deliveries.map((d) => [d.url, d.payload.event, d.payload.deployment.id]),
+    ).toEqual([
+      [HOOK, 'deploy', first.id],
+      ['https://hooks.shop.test/production', 'deploy', promoted.id],
+    ]);
+    const deploying = (await transitionsOf(promoted.id)).find((t) => t.toStatus === 'deploying');
+    expect(deploying!.reason).toBe(
+      `promote of ${first.id} by redeploying the build: its environment deploys to another ` +
+        'Signed deploy webhook target',
+    );
+  });
+
+  it('deploys the build again on a platform without native promote', async () => {
+    const render = fakeRender();
+    const renderEnvironment = (kind: 'preview' | 'production') => ({
+      kind,
+      target: 'render',
+      deployConfig: {
+        health_check: { path: '/healthz', retries: 0, interval_ms: 0 },
+        adapter: { serviceId: 'srv-shop', publicUrl: SITE, apiBase: API },
+      },
+      credentials: { apiKey: API_KEY },
+    });
+    const {
+      environments: [preview, production],
+      build,
+      deploy,
+    } = await seedProject([renderEnvironment('preview'), renderEnvironment('production')]);
+    const built = await build();
+    const first = await deploy(preview!, built.id);
+    await drain(preview!.id, render.fetch);
+
+    const promoted = await deploy(production!, built.id, first.id);
+    await drain(production!.id, render.fetch);
+
+    expect(await reload(promoted.id)).toMatchObject({
+      status: 'live',
+      providerRef: { id: 'dep-2' },
+    });
+    expect(render.requests.filter((r) => r.method === 'POST').map((r) => r.path)).toEqual([
+      '/deploys',
+      '/deploys',
+    ]);
+    const deploying = (await transitionsOf(promoted.id)).find((t) => t.toStatus === 'deploying');
+    expect(deploying!.reason).toBe(
+      `promote of ${first.id} by redeploying the build: Render has no native promote`,
+    );
   });
 });

@@ -1,7 +1,16 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { auditLogs, builds, deployments, memberships, projects, users } from '../../db/schema';
+import { encryptSecret } from '../../core/secret-box';
+import {
+  auditLogs,
+  builds,
+  deployments,
+  environments,
+  memberships,
+  projects,
+  users,
+} from '../../db/schema';
 import worker from '../../workers/index';
 import { authed, createWorkspace, newUser } from './auth-helpers';
 import { eventually, fetchWorker, testDb } from './harness';
@@ -139,6 +148,55 @@ describe('deployments API', () => {
       `/api/projects/${project.id}/deployments?stage=production`,
     );
     expect((await listed.json<{ deployments: unknown[] }>()).deployments).toHaveLength(2);
+  });
+
+  it('promotes an external deployment through the provider when production shares its target', async () => {
+    const { owner, project, build } = await setup();
+    // A receiver on a closed loopback port: the engine's choice is recorded before it is called.
+    const hook = {
+      deployTarget: 'webhook',
+      deployConfig: { adapter: { url: 'http://127.0.0.1:9/hook' } },
+      credentialsEncrypted: await encryptSecret(
+        env.ENCRYPTION_KEY,
+        JSON.stringify({ secret: 's'.repeat(40) }),
+      ),
+    };
+    const rows = await db
+      .update(environments)
+      .set(hook)
+      .where(eq(environments.projectId, project.id))
+      .returning();
+    const previewEnvironment = rows.find((row) => row.kind === 'preview')!;
+    const productionEnvironment = rows.find((row) => row.kind === 'production')!;
+    const previewId = crypto.randomUUID();
+    await db.insert(deployments).values({
+      id: previewId,
+      projectId: project.id,
+      buildId: await build('one'),
+      environmentId: previewEnvironment.id,
+      stage: 'preview',
+      platform: 'webhook',
+      status: 'live',
+      providerRef: { id: previewId },
+    });
+
+    const promoted = await send(owner, 'POST', `/api/deployments/${previewId}/promote`);
+    expect(promoted.status, await promoted.clone().text()).toBe(202);
+    const body = await promoted.json<{ id: string; promoted_from_id: string; platform: string }>();
+    expect(body).toMatchObject({ promoted_from_id: previewId, platform: 'webhook' });
+    const production = await settled(body.id);
+    expect(production).toMatchObject({
+      environmentId: productionEnvironment.id,
+      manifestKey: null,
+      promotedFromId: previewId,
+      providerRef: { id: previewId },
+    });
+
+    const detail = await send(owner, 'GET', `/api/deployments/${body.id}`);
+    const { transitions } = await detail.json<{ transitions: { to: string; reason: string }[] }>();
+    expect(transitions.find((t) => t.to === 'deploying')?.reason).toMatch(
+      new RegExp(`^native promote of ${previewId}: Signed deploy webhook switches production`),
+    );
   });
 
   it('refuses what cannot be deployed, viewers, and strangers', async () => {

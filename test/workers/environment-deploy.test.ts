@@ -144,6 +144,79 @@ describe('environment deploy settings', () => {
     expect(row).toMatchObject({ deployTarget: 'edge', credentialsEncrypted: null });
   });
 
+  it('takes an image template for image-based targets and names what is wrong with one', async () => {
+    const { owner, path } = await setup();
+    type Problems = { error: { details: { problems: { field: string; message: string }[] } } };
+    const problemsOf = async (body: unknown) => {
+      const response = await send(owner.access_token, 'PATCH', path, body);
+      expect(response.status).toBe(400);
+      return (await response.json<Problems>()).error.details.problems;
+    };
+    const fly = {
+      deploy_target: 'fly_machines',
+      deploy_config: { adapter: { appName: 'shop-api' } },
+      credentials: { apiToken: 'fo1_token' },
+    };
+
+    expect(await problemsOf(fly)).toEqual([
+      {
+        field: 'deploy_config.image',
+        message: expect.stringMatching(
+          /^missing setting image: Fly\.io Machines runs a container image; set the reference/,
+        ),
+      },
+    ]);
+    expect(
+      await problemsOf({
+        ...fly,
+        deploy_config: { ...fly.deploy_config, image: 'registry.fly.io/shop-api:{sha}' },
+      }),
+    ).toEqual([
+      {
+        field: 'deploy_config.image',
+        message:
+          'invalid setting image: has an unknown placeholder {sha} (known: {commit_sha}, ' +
+          '{short_sha}, {build_number}, {branch})',
+      },
+    ]);
+    expect(
+      await problemsOf({
+        ...fly,
+        deploy_config: { ...fly.deploy_config, image: 'registry.fly.io/shop-api:{commit_sha' },
+      }),
+    ).toEqual([
+      {
+        field: 'deploy_config.image',
+        message: 'invalid setting image: has a { without a matching } at position 26',
+      },
+    ]);
+    expect(
+      await problemsOf({
+        deploy_target: 'vercel',
+        deploy_config: {
+          image: 'ghcr.io/acme/shop:{commit_sha}',
+          adapter: { projectId: 'prj_1', projectName: 'shop' },
+        },
+        credentials: { token: 't' },
+      }),
+    ).toEqual([
+      {
+        field: 'deploy_config.image',
+        message: 'Vercel deploys the build output files, not a container image',
+      },
+    ]);
+
+    const saved = await send(owner.access_token, 'PATCH', path, {
+      ...fly,
+      deploy_config: { ...fly.deploy_config, image: 'registry.fly.io/shop-api:{commit_sha}' },
+    });
+    expect(saved.status, await saved.clone().text()).toBe(200);
+    expect(await saved.json<Settings>()).toMatchObject({
+      deploy_target: 'fly_machines',
+      deploy_config: { image: 'registry.fly.io/shop-api:{commit_sha}' },
+    });
+  });
+
   it('lets viewers read, only admins change, and hides other workspaces’ environments', async () => {
     const { viewer, developer, path } = await setup();
     const stranger = await newUser('stranger');

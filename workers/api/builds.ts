@@ -3,6 +3,7 @@ import { and, asc, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { type Build, buildSteps, builds, projects } from '../../db/schema';
 import { buildStatus } from '../../db/schema/enums';
+import { announceBuildStatus } from '../../queues/reporting/build-status';
 import { recordAudit } from '../audit';
 import { authorizeProject } from '../auth/authorize';
 import {
@@ -41,8 +42,8 @@ const BuildSchema = z
       .nullable()
       .openapi({
         description:
-          'The commit built; null for a branch build started without one, whose head the runner ' +
-          'resolves at checkout',
+          'The commit built; null for a branch build started without one until its runner has ' +
+          'checked out the branch head and reported it',
       }),
     commit_message: z.string().nullable(),
     tag: z.string().nullable(),
@@ -117,7 +118,7 @@ function toBuild(row: Build): z.infer<typeof BuildSchema> {
     trigger: row.trigger,
     target: row.target,
     branch: row.branch,
-    commit_sha: row.commitSha === BRANCH_HEAD ? null : row.commitSha,
+    commit_sha: row.commitSha,
     commit_message: row.commitMessage,
     tag: row.tag,
     pull_request: row.pullRequest,
@@ -338,6 +339,7 @@ buildRoutes.openapi(
     const canceled = await cancel('now');
     if (canceled) {
       await withdrawFromHub(c.env, access.workspaceId, [id], c.get('logger'));
+      await announceBuildStatus(c.env, [id], c.get('logger'));
       return c.json(toBuild(canceled), 200);
     }
     const requested = await cancel('on_runner');
@@ -349,6 +351,7 @@ buildRoutes.openapi(
     const { state } = await runnerHub(c.env, access.workspaceId).cancel(id, 'Canceled on request');
     // The runner lost its lease meanwhile and the build waits again: it ends here instead.
     const requeued = state === 'signalled' ? undefined : await cancel('now');
+    if (requeued) await announceBuildStatus(c.env, [id], c.get('logger'));
     return c.json(toBuild(requeued ?? requested), 200);
   },
 );

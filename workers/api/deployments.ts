@@ -45,8 +45,20 @@ const DeploymentSchema = z
     status: z.enum(DEPLOYMENT_STATES),
     url: z.string().nullable(),
     error: z.string().nullable(),
+    canary_percent: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'A canary’s current share of production traffic' }),
+    resume_at: z.iso
+      .datetime()
+      .nullable()
+      .openapi({ description: 'A canary step serving until then, before its health check' }),
     rolled_back_from_id: z.uuid().nullable(),
     rolled_back_to_id: z.uuid().nullable(),
+    promoted_from_id: z.uuid().nullable().openapi({
+      description: 'The deployment this one promotes to production, if it is a promotion',
+    }),
     created_at: z.iso.datetime(),
     started_at: z.iso.datetime().nullable(),
     finished_at: z.iso.datetime().nullable(),
@@ -72,8 +84,11 @@ function toDeployment(row: Deployment) {
     status: row.status,
     url: row.url,
     error: row.error,
+    canary_percent: row.canaryPercent,
+    resume_at: iso(row.resumeAt),
     rolled_back_from_id: row.rolledBackFromId,
     rolled_back_to_id: row.rolledBackToId,
+    promoted_from_id: row.promotedFromId,
     created_at: row.createdAt.toISOString(),
     started_at: iso(row.startedAt),
     finished_at: iso(row.finishedAt),
@@ -121,6 +136,10 @@ deploymentRoutes.openapi(
       params: z.object({ id: z.uuid() }),
       query: z.object({
         stage: StageSchema.optional(),
+        status: z
+          .enum(DEPLOYMENT_STATES)
+          .optional()
+          .openapi({ description: 'e.g. `retired`: previews of deleted branches and closed PRs' }),
         before: z.iso
           .datetime()
           .optional()
@@ -149,6 +168,7 @@ deploymentRoutes.openapi(
         and(
           eq(deployments.projectId, id),
           query.stage ? eq(deployments.stage, query.stage) : undefined,
+          query.status ? eq(deployments.status, query.status) : undefined,
           query.before ? lt(deployments.createdAt, new Date(query.before)) : undefined,
         ),
       )
@@ -222,7 +242,7 @@ deploymentRoutes.openapi(
     const [build] = await db.select().from(builds).where(eq(builds.id, id));
     if (!build) throw new ApiError('not_found', 'Build not found');
     const access = await authorizeProject(c, build.projectId, 'developer');
-    if (build.status !== 'succeeded' || !build.artifactKey) {
+    if (build.status !== 'succeeded' || !(build.outputManifestKey ?? build.artifactKey)) {
       throw new ApiError('conflict', 'Only a successful build with output can be deployed');
     }
     const [environment] = await db
@@ -261,6 +281,12 @@ deploymentRoutes.openapi(
     path: '/api/deployments/{id}/promote',
     tags: ['deployments'],
     summary: 'Promote a live deployment to production without rebuilding (developer)',
+    description:
+      'On the edge host the same files go live. On an external platform whose adapter promotes ' +
+      'natively (Cloudflare Workers, Vercel, the signed webhook), when the promoted deployment ' +
+      'ran on the same adapter and target as production, the provider switches production to ' +
+      'that deployment; otherwise the build is deployed to production again. The reason of the ' +
+      'new deployment’s move to `deploying` says which happened.',
     request: { params: z.object({ id: z.uuid() }) },
     responses: {
       202: { description: 'Queued', ...json(DeploymentSchema) },
@@ -270,7 +296,7 @@ deploymentRoutes.openapi(
   async (c) => {
     const { id } = c.req.valid('param');
     const { row: source, access } = await loadDeployment(c, id, 'developer');
-    if (source.status !== 'live' || !source.manifestKey) {
+    if (source.status !== 'live' || (source.platform === 'edge' && !source.manifestKey)) {
       throw new ApiError('conflict', 'Only a live deployment can be promoted');
     }
     const db = c.get('services').db();
@@ -282,7 +308,8 @@ deploymentRoutes.openapi(
       );
     if (!production) throw new ApiError('not_found', 'The project has no production environment');
     const { deployment, message } = await db.transaction(async (tx) => {
-      // The same files go live: the manifest is reused, nothing is built or uploaded again.
+      // Nothing is built again: on the edge host the manifest is reused; on an external platform
+      // the engine promotes the provider's deployment, or deploys the same build.
       const created = await requestDeployment(tx, {
         requestKey: `promote:${crypto.randomUUID()}`,
         buildId: source.buildId,
@@ -290,7 +317,8 @@ deploymentRoutes.openapi(
         environmentId: production.id,
         stage: 'production',
         strategy: production.strategy,
-        manifestKey: source.manifestKey,
+        manifestKey: production.deployTarget === 'edge' ? source.manifestKey : null,
+        promotedFromId: source.id,
       });
       await recordAudit(tx, c, {
         action: 'deployment.promoted',

@@ -32,7 +32,9 @@ const DeploySettingsSchema = z
     auto_deploy: z.boolean(),
     deploy_config: z.record(z.string(), z.unknown()).openapi({
       description:
-        'Health check, SPA fallback, required variables and canary steps; `adapter` holds the ' +
+        'Health check, SPA fallback, required variables and canary steps; `image`, for ' +
+        'image-based targets, the reference the build pushes with `{commit_sha}`, ' +
+        '`{short_sha}`, `{build_number}` and `{branch}` filled per build; `adapter` holds the ' +
         'external target’s own settings',
     }),
     credentials_set: z.array(z.string()).openapi({
@@ -120,13 +122,34 @@ function settingsProblems(
     ...problem,
     field: problem.field.replace(/^config/, 'deploy_config'),
   }));
+  const hasImage = deployConfig.image !== undefined;
   if (target === EDGE_TARGET) {
     if (credentials) {
       problems.push({ field: 'credentials', message: 'the edge host takes no credentials' });
     }
+    if (hasImage) {
+      problems.push({
+        field: 'deploy_config.image',
+        message: 'the edge host serves the build output files, not a container image',
+      });
+    }
     return problems;
   }
   const adapter = deployAdapter(target);
+  if (adapter.capabilities.image === 'required' && !hasImage) {
+    problems.push({
+      field: 'deploy_config.image',
+      message:
+        `missing setting image: ${adapter.name} runs a container image; set the reference the ` +
+        'build pushes, e.g. registry.example.com/app:{commit_sha}',
+    });
+  }
+  if (adapter.capabilities.image === 'unused' && hasImage) {
+    problems.push({
+      field: 'deploy_config.image',
+      message: `${adapter.name} deploys the build output files, not a container image`,
+    });
+  }
   problems.push(
     ...checkStrategy(adapter, strategy),
     ...schemaProblems('config', adapter.configSchema, deployConfig.adapter).map((problem) => ({

@@ -4,6 +4,7 @@ import type { Database, Transaction } from '../../db/client';
 import { type Build, builds, type OutboxMessage, outbox, projects } from '../../db/schema';
 import { BUILDS_QUEUE, type BuildsMessage } from '../../queues/messages';
 import { publishOutbox } from '../../queues/outbox';
+import { announceBuildStatus } from '../../queues/reporting/build-status';
 import type { Logger } from '../logger';
 
 /** Builds that have not reached a runner yet: cancel and supersede take them off at once. */
@@ -23,7 +24,7 @@ const SUPERSEDING_TRIGGERS: ReadonlySet<Trigger> = new Set([
 export interface BuildRequest {
   projectId: string;
   /** A full commit sha, or BRANCH_HEAD for the head of `branch` at checkout time. */
-  commitSha: string;
+  commitSha: string | null;
   branch: string | null;
   trigger: Trigger;
   target: Build['target'];
@@ -42,10 +43,11 @@ export interface CreatedBuild {
 }
 
 /**
- * `commit_sha` of a branch build started without a commit: the runner fetches the branch and
- * builds the head it finds (the column is NOT NULL; the runner treats an empty sha this way).
+ * `commit_sha` of a branch build started without a commit: the runner fetches the branch, builds
+ * the head it finds and reports that sha back (`POST /api/jobs/{id}/commit`), which then fills
+ * the column. Until then nothing can be reported on the commit (statuses, deploy comments).
  */
-export const BRANCH_HEAD = '';
+export const BRANCH_HEAD = null;
 
 /** Production for the production branch; tags, commits without a branch and the rest: preview. */
 export function targetFor(
@@ -110,8 +112,9 @@ export async function createBuild(tx: Transaction, request: BuildRequest): Promi
 }
 
 /**
- * After commit: the message goes to the queue now (the cron relay resends it if this fails), and
- * superseded builds leave the RunnerHub's queue.
+ * After commit: the message goes to the queue now (the cron relay resends it if this fails),
+ * superseded builds leave the RunnerHub's queue, and the new (pending) and superseded (canceled)
+ * builds' commit statuses are announced.
  */
 export async function announceBuilds(
   env: Env,
@@ -132,6 +135,11 @@ export async function announceBuilds(
   for (const entry of created) {
     await withdrawFromHub(env, entry.workspaceId, entry.superseded, logger);
   }
+  await announceBuildStatus(
+    env,
+    created.flatMap((entry) => [entry.build.id, ...entry.superseded]),
+    logger,
+  );
 }
 
 /**

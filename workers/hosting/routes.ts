@@ -61,19 +61,28 @@ async function deploymentServed(db: Database, id: string): Promise<Served | null
 
 /**
  * Which deployment a host serves, with the visitor's sticky canary share applied; null when
- * nothing is live there, undefined when the host is not a site at all.
+ * nothing is live there, `retired` for a retired preview's own host, undefined when the host is
+ * not a site at all.
  */
 async function resolveTarget(
   db: Database,
   target: HostTarget,
   visitor: string,
-): Promise<Served | null | undefined> {
+): Promise<Served | 'retired' | null | undefined> {
   if (target.kind === 'deployment') {
     const [row] = await db
-      .select({ id: deployments.id, manifestKey: deployments.manifestKey })
+      .select({
+        id: deployments.id,
+        manifestKey: deployments.manifestKey,
+        status: deployments.status,
+      })
       .from(deployments)
       .innerJoin(projects, eq(projects.id, deployments.projectId))
       .where(and(eq(deployments.label, target.deployment), eq(projects.hostLabel, target.project)));
+    if (row?.status === 'retired') {
+      sites.delete(row.id);
+      return 'retired';
+    }
     return row?.manifestKey ? { deploymentId: row.id, manifestKey: row.manifestKey } : null;
   }
   const [project] =
@@ -102,6 +111,32 @@ function notFound(message: string) {
   });
 }
 
+export const RETIRED_PAGE = `<!doctype html>
+<html lang="en">
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>Preview retired</title>
+<body style="font-family: system-ui, sans-serif; max-width: 36rem; margin: 4rem auto; padding: 0 1rem">
+<h1>This preview has been retired</h1>
+<p>Its branch was deleted or its pull request was closed, so this deployment is no longer served.
+The project's production site and newer previews are not affected.</p>
+</body>
+</html>
+`;
+
+/** 410: the preview existed and is gone on purpose, so caches and crawlers may forget it. */
+function retired() {
+  return new Response(RETIRED_PAGE, {
+    status: 410,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-robots-tag': 'noindex',
+    },
+  });
+}
+
 /**
  * The built-in edge host: requests for `<deployment>--<project>.<hosting domain>`,
  * `<project>.<hosting domain>` or a custom domain are answered from the deployment's files;
@@ -127,6 +162,7 @@ export function edgeHost(): MiddlewareHandler<HonoEnv> {
       const served = await resolveTarget(scoped.services.db(), target, visitor);
       // Any other host name (an IP, the workers.dev name) is the platform itself.
       if (served === undefined) return next();
+      if (served === 'retired') return retired();
       if (!served) return notFound('No deployment is live here');
       const readBlob: BlobReader = async (hash) =>
         (await c.env.SITES.get(blobKey(hash)))?.body ?? null;

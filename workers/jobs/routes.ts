@@ -11,6 +11,7 @@ import { createMasker } from '../../core/secret-masker';
 import { buildSteps, builds, outbox } from '../../db/schema';
 import { DEPLOYMENTS_QUEUE, type DeploymentsMessage } from '../../queues/messages';
 import { publishOutbox } from '../../queues/outbox';
+import { announceBuildStatus } from '../../queues/reporting/build-status';
 import { ApiError, openApiErrorResponses } from '../errors';
 import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
@@ -90,12 +91,20 @@ jobRoutes.openapi(
     tags: ['runner protocol'],
     summary: 'Append log lines, in the order they were produced',
     description:
-      'The project’s secret values are masked again here (every encoding the masker knows) before a line is stored or shown.',
+      'The project’s secret values are masked again here (every encoding the masker knows) before a line is stored or shown. A batch whose `batch_seq` this attempt already sent is answered as the first time (`duplicate: true`) and not appended again, so a retried request never doubles lines.',
     request: { params: JobParams, ...jsonBody(LogBatchSchema) },
     responses: {
       200: {
-        description: 'Appended',
-        ...json(z.object({ last_seq: z.number().int().nonnegative() })),
+        description: 'Appended, or already appended',
+        ...json(
+          z.object({
+            last_seq: z.number().int().nonnegative(),
+            duplicate: z
+              .literal(true)
+              .optional()
+              .openapi({ description: 'Present when the batch had been appended before' }),
+          }),
+        ),
       },
       ...jobAuth,
       ...openApiErrorResponses,
@@ -103,8 +112,8 @@ jobRoutes.openapi(
   }),
   async (c) => {
     const { buildId } = c.req.valid('param');
-    const { lines } = c.req.valid('json');
-    const { build, project } = await authorizeJob(c, buildId);
+    const { lines, batch_seq: batchSeq } = c.req.valid('json');
+    const { build, project, claims } = await authorizeJob(c, buildId);
     const { db, config } = c.get('services');
     const { secrets } = await loadJobEnvironment(
       db(),
@@ -112,16 +121,19 @@ jobRoutes.openapi(
       project.id,
       build.target,
     );
-    const { lastSeq } = await buildSession(c.env, buildId).append(
+    const { lastSeq, duplicate } = await buildSession(c.env, buildId).append(
       lines.map((line) => ({
         stream: line.stream,
         text: line.text,
         ts: line.ts,
         ...(line.step_id !== undefined && { stepId: line.step_id }),
       })),
-      { secrets },
+      {
+        secrets,
+        ...(batchSeq !== undefined && { batch: { attempt: claims.attempt, seq: batchSeq } }),
+      },
     );
-    return c.json({ last_seq: lastSeq }, 200);
+    return c.json({ last_seq: lastSeq, ...(duplicate && { duplicate: true as const }) }, 200);
   },
 );
 
@@ -291,6 +303,7 @@ jobRoutes.openapi(
         return tx.insert(outbox).values({ topic: DEPLOYMENTS_QUEUE, payload: message }).returning();
       });
       await publishOutbox(c.env, db(), published);
+      await announceBuildStatus(c.env, [buildId], c.get('logger'));
     }
     const hub = c.env.RUNNER_HUB.get(
       c.env.RUNNER_HUB.idFromName(`workspace:${project.workspaceId}`),

@@ -1,14 +1,19 @@
 import { type GitEvent, repoKey } from '../../core/webhooks/events';
 import type { Project } from '../../db/schema';
+import { type ClosedRef, closedRefReason } from '../../queues/deploy/retire';
 import { type BuildRequest, targetFor } from '../builds/service';
 
 /** What a verified delivery leads to, and how it is recorded in webhook_deliveries. */
 export type DeliveryPlan =
   | { outcome: 'pong' }
   | { outcome: 'queued'; build: BuildRequest }
-  // Handled, nothing to build now: branch deletions and closed pull requests (previews retire later).
-  | { outcome: 'recorded'; note: string }
+  // Nothing to build: a deleted branch or a closed pull request, whose previews retire.
+  | { outcome: 'retire'; ref: ClosedRef; note: string }
   | { outcome: 'ignored'; reason: string };
+
+function retire(ref: ClosedRef): DeliveryPlan {
+  return { outcome: 'retire', ref, note: closedRefReason(ref) };
+}
 
 export function planDelivery(
   event: GitEvent,
@@ -48,13 +53,10 @@ export function planDelivery(
         },
       };
     case 'branch_deleted':
-      return { outcome: 'recorded', note: `branch ${event.branch} deleted` };
+      return retire({ branch: event.branch });
     case 'pull_request':
       if (event.action === 'closed') {
-        return {
-          outcome: 'recorded',
-          note: `pull request #${event.number} ${event.merged ? 'merged' : 'closed'}`,
-        };
+        return retire({ pullRequest: event.number, merged: event.merged });
       }
       return {
         outcome: 'queued',

@@ -5,6 +5,8 @@ import { decryptSecret } from '../../core/secret-box';
 import { readDelivery, repoKey, toGitEvent, WebhookPayloadError } from '../../core/webhooks/events';
 import { verifyWebhookSignature, type WebhookProvider } from '../../core/webhooks/signatures';
 import { type Project, projects, webhookDeliveries } from '../../db/schema';
+import { closeRef, type RetiredDeployment, refMetadata } from '../../queues/deploy/retire';
+import { recordAudit } from '../audit';
 import { announceBuilds, type CreatedBuild, createBuild } from '../builds/service';
 import type { HonoEnv } from '../context';
 import { ApiError, ErrorResponseSchema, openApiErrorResponses } from '../errors';
@@ -28,6 +30,9 @@ const DeliveryResultSchema = z
     build_id: z.uuid().optional(),
     build_number: z.number().int().optional(),
     reason: z.string().optional(),
+    retired_deployment_ids: z.array(z.uuid()).optional().openapi({
+      description: 'Preview deployments this delivery retired (branch deleted, PR closed)',
+    }),
   })
   .openapi('WebhookDeliveryResult');
 
@@ -42,11 +47,13 @@ const DESCRIPTION =
   '`X-Gitlab-Token`, against the project’s webhook secret. Every verified delivery is recorded ' +
   'once by its delivery id (`X-GitHub-Delivery`, `X-Gitlab-Event-UUID`, `X-Gitea-Delivery`): a ' +
   'redelivery answers `duplicate` and builds nothing. Branch pushes, tag pushes and opened, ' +
-  'reopened or synchronized pull requests queue a build; see docs/webhooks.md.';
+  'reopened or synchronized pull requests queue a build; a deleted branch or a closed or merged ' +
+  'pull request retires its preview deployments; see docs/webhooks.md.';
 
 const responses = {
   200: {
-    description: '`pong`, `recorded` (branch deleted, pull request closed) or `duplicate`',
+    description:
+      '`pong`, `recorded` (branch deleted or pull request closed: its previews retired) or `duplicate`',
     ...json(DeliveryResultSchema),
   },
   202: { description: '`queued` (a build) or `ignored` (recorded)', ...json(DeliveryResultSchema) },
@@ -206,7 +213,30 @@ async function receive(
     if (!recorded) return { duplicate: true as const };
     const created: CreatedBuild | undefined =
       plan?.outcome === 'queued' ? await createBuild(tx, plan.build) : undefined;
-    return { duplicate: false as const, created };
+    const retiring = plan?.outcome === 'retire' ? plan : undefined;
+    const retired: RetiredDeployment[] = [];
+    if (retiring) {
+      retired.push(...(await closeRef(tx, project.id, retiring.ref)));
+      for (const deployment of retired) {
+        // The provider's delivery did it, not a member: audited as the system, like the engine.
+        await recordAudit(tx, c, {
+          action: 'deployment.retired',
+          workspaceId: project.workspaceId,
+          actorRole: 'system',
+          actorId: null,
+          targetType: 'deployment',
+          targetId: deployment.id,
+          metadata: {
+            reason: retiring.note,
+            from: deployment.from,
+            provider,
+            delivery_id: delivery.id,
+            ...refMetadata(retiring.ref),
+          },
+        });
+      }
+    }
+    return { duplicate: false as const, created, retired };
   });
 
   const base = { delivery_id: delivery.id, project_id: project.id };
@@ -222,11 +252,19 @@ async function receive(
   switch (plan.outcome) {
     case 'pong':
       return c.json({ ...base, status: 'pong' } satisfies DeliveryResult, 200);
-    case 'recorded':
+    case 'retire': {
+      const ids = outcome.retired.map((deployment) => deployment.id);
+      logger.info('previews_retired', { count: ids.length, reason: plan.note });
       return c.json(
-        { ...base, status: 'recorded', reason: plan.note } satisfies DeliveryResult,
+        {
+          ...base,
+          status: 'recorded',
+          reason: `${plan.note}: ${ids.length} preview deployment${ids.length === 1 ? '' : 's'} retired`,
+          retired_deployment_ids: ids,
+        } satisfies DeliveryResult,
         200,
       );
+    }
     case 'ignored':
       return c.json(
         { ...base, status: 'ignored', reason: plan.reason } satisfies DeliveryResult,

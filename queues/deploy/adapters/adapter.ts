@@ -91,12 +91,30 @@ interface Definition<C, K> {
   capabilities: Capabilities;
   configSchema: z.ZodType<C>;
   credentialsSchema: z.ZodType<K>;
-  /** What this provider needs from the build (an image, files, a download URL…). */
-  checkArtifact(artifact: ArtifactInfo, config: C): Problem[];
+  /** The provider-side thing the config deploys to; see `DeployAdapter.targetKey`. */
+  targetKey(config: C): string;
+  /** What this provider needs from the build beyond an image (files, a commit, a download URL…). */
+  checkArtifact?(artifact: ArtifactInfo, config: C): Problem[];
   deploy(context: Context<C, K>, request: DeployRequest): Promise<ProviderRef>;
   status(context: Context<C, K>, ref: ProviderRef): Promise<ProviderStatus>;
   promote?(context: Context<C, K>, ref: ProviderRef, percent: number): Promise<void>;
   rollback(context: Context<C, K>, to: ProviderRef): Promise<ProviderRef>;
+}
+
+/** Pure: the problem, if any, of handing `adapter` a build without an image. */
+export function checkImage(
+  adapter: Pick<DeployAdapter, 'name' | 'capabilities'>,
+  artifact: ArtifactInfo,
+): Problem[] {
+  if (adapter.capabilities.image !== 'required' || artifact.image) return [];
+  return [
+    {
+      field: 'artifact.image',
+      message:
+        `${adapter.name} runs a container image and the build has none: set deploy_config.image ` +
+        'to the reference the build pushes, e.g. registry.example.com/app:{commit_sha}',
+    },
+  ];
 }
 
 /**
@@ -115,8 +133,9 @@ export function defineAdapter<C, K>(definition: Definition<C, K>): DeployAdapter
       ...schemaProblems('credentials', definition.credentialsSchema, credentials),
       ...(strategy ? checkStrategy(definition, strategy) : []),
     ];
+    problems.push(...checkImage(definition, artifact));
     const parsed = definition.configSchema.safeParse(config ?? {});
-    if (parsed.success) problems.push(...definition.checkArtifact(artifact, parsed.data));
+    if (parsed.success) problems.push(...(definition.checkArtifact?.(artifact, parsed.data) ?? []));
     return problems;
   };
 
@@ -139,6 +158,10 @@ export function defineAdapter<C, K>(definition: Definition<C, K>): DeployAdapter
     capabilities: definition.capabilities,
     configSchema: definition.configSchema,
     credentialsSchema: definition.credentialsSchema,
+    targetKey(config) {
+      const parsed = definition.configSchema.safeParse(config ?? {});
+      return parsed.success ? definition.targetKey(parsed.data) : undefined;
+    },
     validate,
     async deploy(target, request) {
       const problems = validate(

@@ -167,9 +167,11 @@ export const cloudflareWorkers = defineAdapter<Config, Credentials>({
     strategies: ['all_at_once', 'blue_green', 'canary'],
     promote: 'native',
     rollback: 'native',
+    image: 'unused',
   },
   configSchema,
   credentialsSchema,
+  targetKey: (config) => scriptUrl(config),
   checkArtifact(artifact, config) {
     const problems: Problem[] = [];
     if (!artifact.files?.length) {

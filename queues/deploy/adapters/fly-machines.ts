@@ -135,19 +135,15 @@ export const flyMachines = defineAdapter<Config, Credentials>({
   id: 'fly_machines',
   name: 'Fly.io Machines',
   docsUrl: 'https://fly.io/docs/machines/api/machines-resource/',
-  capabilities: { strategies: ['all_at_once'], promote: 'none', rollback: 'redeploy' },
+  capabilities: {
+    strategies: ['all_at_once'],
+    promote: 'none',
+    rollback: 'redeploy',
+    image: 'required',
+  },
   configSchema,
   credentialsSchema,
-  checkArtifact(artifact) {
-    return artifact.image
-      ? []
-      : [
-          {
-            field: 'artifact.image',
-            message: 'Fly Machines run a container image; the build has none',
-          },
-        ];
-  },
+  targetKey: (config) => `${config.apiBase}/v1/apps/${config.appName}`,
   deploy: (ctx, request) => rollOut(ctx, request.artifact.image!, request.deploymentId),
   async status(ctx, ref): Promise<ProviderStatus> {
     const url = publicUrl(ctx.config);

@@ -21,6 +21,7 @@ export function deployAdapter(provider: ProviderId): DeployAdapter {
 
 export {
   AdapterValidationError,
+  checkImage,
   checkStrategy,
   UnsupportedOperationError,
 } from './adapter';

@@ -97,9 +97,15 @@ export const railway = defineAdapter<Config, Credentials>({
   id: 'railway',
   name: 'Railway',
   docsUrl: 'https://docs.railway.com/reference/public-api',
-  capabilities: { strategies: ['all_at_once'], promote: 'none', rollback: 'native' },
+  capabilities: {
+    strategies: ['all_at_once'],
+    promote: 'none',
+    rollback: 'native',
+    image: 'optional',
+  },
   configSchema,
   credentialsSchema,
+  targetKey: (config) => `${config.apiUrl}#${config.serviceId}/${config.environmentId}`,
   checkArtifact(artifact) {
     if (artifact.image || artifact.commitSha) return [];
     return [

@@ -64,9 +64,15 @@ export const render = defineAdapter<Config, Credentials>({
   id: 'render',
   name: 'Render',
   docsUrl: 'https://api-docs.render.com/reference/create-deploy',
-  capabilities: { strategies: ['all_at_once'], promote: 'none', rollback: 'native' },
+  capabilities: {
+    strategies: ['all_at_once'],
+    promote: 'none',
+    rollback: 'native',
+    image: 'optional',
+  },
   configSchema,
   credentialsSchema,
+  targetKey: (config) => `${config.apiBase}/services/${config.serviceId}`,
   checkArtifact(artifact) {
     if (artifact.image || artifact.commitSha) return [];
     return [

@@ -22,6 +22,12 @@ export interface Capabilities {
   promote: 'native' | 'none';
   /** `native`: the provider restores an earlier deployment itself; `redeploy`: we push the earlier artifact again. */
   rollback: 'native' | 'redeploy';
+  /**
+   * Whether it deploys a container image (`artifact.image`, resolved from the environment's
+   * `deploy_config.image` template): `required`, `optional` (an image when one is set, else the
+   * commit or download URL), or `unused` (it deploys the output files).
+   */
+  image: 'required' | 'optional' | 'unused';
 }
 
 export interface ArtifactFile {
@@ -34,9 +40,9 @@ export interface ArtifactFile {
 export interface ArtifactInfo {
   buildId: string;
   commitSha?: string;
-  /** A container image reference, for platforms that run images. */
+  /** A container image reference, for platforms that run images (from `deploy_config.image`). */
   image?: string;
-  /** Where the output can be downloaded (handed to webhooks). */
+  /** A signed, expiring URL of the output as a .tar.gz (handed to webhooks). */
   downloadUrl?: string;
   files?: readonly ArtifactFile[];
 }
@@ -97,6 +103,11 @@ export interface DeployAdapter {
   capabilities: Capabilities;
   configSchema: z.ZodType;
   credentialsSchema: z.ZodType;
+  /**
+   * The provider-side thing a config deploys to (a project, a script, a service), or undefined
+   * for an invalid config: two environments with the same key share their deployments.
+   */
+  targetKey(config: unknown): string | undefined;
   validate(
     config: unknown,
     credentials: unknown,

@@ -142,9 +142,12 @@ export const vercel = defineAdapter<Config, Credentials>({
     strategies: ['all_at_once', 'blue_green'],
     promote: 'native',
     rollback: 'native',
+    image: 'unused',
   },
   configSchema,
   credentialsSchema,
+  targetKey: (config) =>
+    `${config.apiBase}/projects/${config.projectId}${config.teamId ? `?teamId=${config.teamId}` : ''}`,
   checkArtifact(artifact) {
     return artifact.files?.length
       ? []

@@ -45,6 +45,8 @@ export interface WebhookPayload {
   deployment: { id: string; stage?: string; strategy?: Strategy };
   build?: { id: string; commit_sha?: string };
   artifact_url?: string;
+  /** The container image, when the environment sets `deploy_config.image`. */
+  image?: string;
   environment?: string;
 }
 
@@ -149,9 +151,11 @@ export const webhook = defineAdapter<Config, Credentials>({
     strategies: ['all_at_once', 'blue_green'],
     promote: 'native',
     rollback: 'native',
+    image: 'optional',
   },
   configSchema,
   credentialsSchema,
+  targetKey: (config) => config.url,
   checkArtifact(artifact) {
     return artifact.downloadUrl
       ? []
@@ -172,6 +176,7 @@ export const webhook = defineAdapter<Config, Credentials>({
         ...(artifact.commitSha ? { commit_sha: artifact.commitSha } : {}),
       },
       artifact_url: artifact.downloadUrl,
+      ...(artifact.image ? { image: artifact.image } : {}),
       environment: request.environment,
     });
     const ref: ProviderRef = { id: request.deploymentId };

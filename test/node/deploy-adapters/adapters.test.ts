@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   AdapterValidationError,
+  checkImage,
   checkStrategy,
   type DEPLOY_ADAPTERS,
   deployAdapter,
@@ -11,6 +12,15 @@ import {
   type Strategy,
 } from '../../../queues/deploy/adapters';
 import { call } from '../../../queues/deploy/adapters/http';
+
+const IMAGE: Record<keyof typeof DEPLOY_ADAPTERS, 'required' | 'optional' | 'unused'> = {
+  cloudflare_workers: 'unused',
+  fly_machines: 'required',
+  render: 'optional',
+  railway: 'optional',
+  vercel: 'unused',
+  webhook: 'optional',
+};
 
 const SUPPORTED: Record<keyof typeof DEPLOY_ADAPTERS, Strategy[]> = {
   cloudflare_workers: ['all_at_once', 'blue_green', 'canary'],
@@ -27,8 +37,39 @@ describe('deploy adapter registry', () => {
       const adapter = deployAdapter(provider);
       expect(adapter.id).toBe(provider);
       expect(adapter.capabilities.strategies).toEqual(SUPPORTED[provider]);
+      expect(adapter.capabilities.image).toBe(IMAGE[provider]);
       expect(adapter.docsUrl).not.toBe('');
     }
+  });
+
+  it('asks for an image exactly where the platform runs one', () => {
+    for (const provider of PROVIDERS) {
+      const adapter = deployAdapter(provider);
+      const problems = checkImage(adapter, { buildId: 'b' });
+      expect(problems.length, provider).toBe(IMAGE[provider] === 'required' ? 1 : 0);
+      expect(checkImage(adapter, { buildId: 'b', image: 'ghcr.io/acme/shop:1' })).toEqual([]);
+    }
+  });
+
+  it('identifies the provider-side target, so two environments can tell they share one', () => {
+    const vercel = deployAdapter('vercel');
+    const project = { projectId: 'prj_1', projectName: 'shop', teamId: 'team_1' };
+    expect(vercel.targetKey(project)).toBe(vercel.targetKey({ ...project }));
+    expect(vercel.targetKey(project)).not.toBe(vercel.targetKey({ ...project, teamId: 'team_2' }));
+    expect(vercel.targetKey({ projectName: 'shop' })).toBeUndefined();
+    const workers = deployAdapter('cloudflare_workers');
+    const script = {
+      accountId: '023e105f4ecef8ad9ca31a8372d0c353',
+      scriptName: 'shop',
+      compatibilityDate: '2026-11-01',
+    };
+    // The public URL (used for health checks) is not part of what is deployed to.
+    expect(workers.targetKey(script)).toBe(
+      workers.targetKey({ ...script, publicUrl: 'https://preview.shop.example' }),
+    );
+    expect(workers.targetKey(script)).not.toBe(
+      workers.targetKey({ ...script, scriptName: 'shop-preview' }),
+    );
   });
 
   it('checkStrategy accepts declared strategies and names the supported ones otherwise', () => {

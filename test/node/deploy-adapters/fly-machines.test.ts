@@ -214,6 +214,13 @@ describe('Fly.io Machines adapter', () => {
   });
 
   it('needs an image and an app name it can use; has no promote', async () => {
+    const noImage = {
+      field: 'artifact.image',
+      message:
+        'Fly.io Machines runs a container image and the build has none: set ' +
+        'deploy_config.image to the reference the build pushes, e.g. ' +
+        'registry.example.com/app:{commit_sha}',
+    };
     expect(
       flyMachines.validate({ appName: 'Shop_API' }, { apiToken: TOKEN }, { buildId: 'b' }),
     ).toEqual([
@@ -221,13 +228,18 @@ describe('Fly.io Machines adapter', () => {
         field: 'config.appName',
         message: expect.stringMatching(/^invalid setting appName: a Fly app name uses lowercase/),
       },
+      noImage,
     ]);
     expect(flyMachines.validate({ appName: APP }, { apiToken: TOKEN }, { buildId: 'b' })).toEqual([
-      {
-        field: 'artifact.image',
-        message: 'Fly Machines run a container image; the build has none',
-      },
+      noImage,
     ]);
+    expect(
+      flyMachines.validate(
+        { appName: APP },
+        { apiToken: TOKEN },
+        { buildId: 'b', image: 'registry.fly.io/shop-api:v1' },
+      ),
+    ).toEqual([]);
     await expect(flyMachines.promote(target(), { id: 'x' })).rejects.toBeInstanceOf(
       UnsupportedOperationError,
     );

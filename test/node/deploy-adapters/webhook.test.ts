@@ -96,6 +96,12 @@ describe('signed deploy webhook adapter', () => {
     expect(ref).toEqual({ id: 'dep_42', url: 'https://dep_42.shop.example' });
   });
 
+  it('passes the image on when the environment names one', async () => {
+    const image = 'ghcr.io/acme/shop:a1b2c3d';
+    await webhook.deploy(target(), { ...request, artifact: { ...request.artifact, image } });
+    expect(receiver.received[0]!.json).toMatchObject({ event: 'deploy', image });
+  });
+
   it('uses the same delivery id on redelivery so receivers can dedupe', async () => {
     await webhook.deploy(target(), request);
     await webhook.deploy(target(), request);

@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { type OutputFile, OutputFilesSchema } from '../../core/build-output';
+
+export class OutputError extends Error {
+  override name = 'OutputError';
+}
+
+export interface ListedFile extends OutputFile {
+  /** Where the runner reads it from; never sent. */
+  absolutePath: string;
+}
+
+async function sha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * Every regular file under the output directory with its hash and size. Symbolic links are
+ * skipped, never followed: a build must not publish files from outside its checkout (the
+ * runner's configuration, other jobs). Limits are checked here with the platform's own schema,
+ * so a build that is too large fails with the reason before any byte is sent.
+ */
+export async function listOutput(
+  outputDir: string,
+  onSkip: (path: string) => void = () => {},
+): Promise<ListedFile[]> {
+  const info = await stat(outputDir).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new OutputError(`the output directory ${outputDir} does not exist after the build`);
+  }
+  const entries = await readdir(outputDir, { recursive: true, withFileTypes: true });
+  const files: ListedFile[] = [];
+  for (const entry of entries) {
+    const absolutePath = join(entry.parentPath, entry.name);
+    const path = relative(outputDir, absolutePath).split(sep).join('/');
+    if (entry.isSymbolicLink()) onSkip(path);
+    if (!entry.isFile()) continue;
+    const { size } = await stat(absolutePath);
+    files.push({ path, absolutePath, size, hash: await sha256(absolutePath) });
+  }
+  files.sort((a, b) => (a.path < b.path ? -1 : 1));
+  if (files.length === 0) throw new OutputError(`the output directory ${outputDir} is empty`);
+  const checked = OutputFilesSchema.safeParse({ files: files.map(describe) });
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    const where = issue.path[1] === undefined ? '' : `${files[Number(issue.path[1])]?.path}: `;
+    throw new OutputError(`the build output cannot be published: ${where}${issue.message}`);
+  }
+  return files;
+}
+
+/** What the platform is told about a file. */
+export function describe({ path, hash, size }: OutputFile): OutputFile {
+  return { path, hash, size };
+}
+
+export interface OutputApi {
+  missingBlobs(files: OutputFile[]): Promise<{ missing: string[]; bytes: number }>;
+  uploadBlob(hash: string, path: string, size: number): Promise<void>;
+  commitOutput(files: OutputFile[]): Promise<void>;
+}
+
+export interface UploadProgress {
+  files: number;
+  /** Distinct contents the platform lacked, and their bytes. */
+  blobs: number;
+  bytes: number;
+  uploadedBlobs: number;
+  uploadedBytes: number;
+}
+
+const UPLOAD_CONCURRENCY = 4;
+
+/**
+ * Asks which blobs the platform lacks, uploads only those (a few at a time), then commits the
+ * file list. An output identical to an earlier build's uploads nothing but the list.
+ */
+export async function uploadOutput(
+  api: OutputApi,
+  files: readonly ListedFile[],
+  onProgress: (progress: UploadProgress) => void,
+): Promise<UploadProgress> {
+  const described = files.map(describe);
+  const { missing, bytes } = await api.missingBlobs(described);
+  const sources = new Map(files.map((file) => [file.hash, file]));
+  const progress: UploadProgress = {
+    files: files.length,
+    blobs: missing.length,
+    bytes,
+    uploadedBlobs: 0,
+    uploadedBytes: 0,
+  };
+  onProgress({ ...progress });
+  const queue = [...missing];
+  const worker = async () => {
+    for (let hash = queue.shift(); hash !== undefined; hash = queue.shift()) {
+      const source = sources.get(hash);
+      if (!source) throw new OutputError(`the platform asked for blob ${hash}, not in the output`);
+      await api.uploadBlob(hash, source.absolutePath, source.size);
+      progress.uploadedBlobs++;
+      progress.uploadedBytes += source.size;
+      onProgress({ ...progress });
+    }
+  };
+  await Promise.all(Array.from({ length: UPLOAD_CONCURRENCY }, worker));
+  await api.commitOutput(described);
+  return progress;
+}

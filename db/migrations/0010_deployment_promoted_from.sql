@@ -1,0 +1,2 @@
+ALTER TABLE "deployments" ADD COLUMN "promoted_from_id" uuid;--> statement-breakpoint
+ALTER TABLE "deployments" ADD CONSTRAINT "deployments_promoted_from_id_deployments_id_fk" FOREIGN KEY ("promoted_from_id") REFERENCES "public"."deployments"("id") ON DELETE set null ON UPDATE no action;

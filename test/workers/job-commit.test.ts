@@ -1,0 +1,106 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { builds } from '../../db/schema';
+import { authed } from './auth-helpers';
+import { fetchWorker, testDb } from './harness';
+import {
+  onlineRunner,
+  ownerWithWorkspace,
+  planBuild,
+  queuedBuild,
+  registerRunner,
+} from './runner-helpers';
+
+const { db, pool } = testDb();
+afterAll(() => pool.end());
+
+const HEAD = 'e'.repeat(40);
+
+/** A running build held by a connected runner; `commitSha: null` builds a branch head. */
+async function leasedJob(values: { commitSha: string | null }) {
+  const { owner, workspace } = await ownerWithWorkspace();
+  const runner = await registerRunner(owner.access_token, workspace.id);
+  const socket = await onlineRunner(runner.runner_token);
+  const { build } = await queuedBuild(db, workspace.id, values);
+  await planBuild(build.id);
+  const job = await socket.next('job');
+  const post = (path: string, body: unknown, token = job.job_token) =>
+    fetchWorker(
+      `/api/jobs/${build.id}${path}`,
+      authed(token, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
+    );
+  const api = async (method: string, path: string) =>
+    fetchWorker(path, authed(owner.access_token, { method }));
+  return { build, token: job.job_token, post, api };
+}
+
+async function commitOf(buildId: string) {
+  const [row] = await db
+    .select({ commitSha: builds.commitSha })
+    .from(builds)
+    .where(eq(builds.id, buildId));
+  return row?.commitSha;
+}
+
+describe('the commit a runner checked out', () => {
+  it('is recorded for a branch head build, which the API shows as null until then', async () => {
+    const { build, token, post, api } = await leasedJob({ commitSha: null });
+    const before = await api('GET', `/api/builds/${build.id}`);
+    expect((await before.json<{ commit_sha: string | null }>()).commit_sha).toBeNull();
+    const spec = await fetchWorker(`/api/jobs/${build.id}`, authed(token));
+    expect((await spec.json<{ commit_sha: string | null }>()).commit_sha).toBeNull();
+
+    const reported = await post('/commit', { commit_sha: HEAD });
+    expect(reported.status, await reported.clone().text()).toBe(200);
+    expect(await reported.json()).toEqual({ commit_sha: HEAD, recorded: true });
+    expect(await commitOf(build.id)).toBe(HEAD);
+    const after = await api('GET', `/api/builds/${build.id}`);
+    expect((await after.json<{ commit_sha: string | null }>()).commit_sha).toBe(HEAD);
+
+    // A repeated report (a retry) is answered the same; another commit is refused.
+    expect(await (await post('/commit', { commit_sha: HEAD })).json()).toEqual({
+      commit_sha: HEAD,
+      recorded: false,
+    });
+    expect((await post('/commit', { commit_sha: 'f'.repeat(40) })).status).toBe(409);
+    expect(await commitOf(build.id)).toBe(HEAD);
+
+    // A retry of the build builds the commit the first one checked out, not a newer head.
+    await post('/complete', { status: 'failed', error: 'tests failed' });
+    const retry = await api('POST', `/api/builds/${build.id}/retry`);
+    expect(retry.status).toBe(201);
+    expect((await retry.json<{ commit_sha: string | null }>()).commit_sha).toBe(HEAD);
+  });
+
+  it('never replaces the commit a build was started with', async () => {
+    const sha = 'c'.repeat(40);
+    const { build, post } = await leasedJob({ commitSha: sha });
+    expect((await post('/commit', { commit_sha: HEAD })).status).toBe(409);
+    expect(await (await post('/commit', { commit_sha: sha })).json()).toEqual({
+      commit_sha: sha,
+      recorded: false,
+    });
+    expect(await commitOf(build.id)).toBe(sha);
+  });
+
+  it('needs the job token and a full sha', async () => {
+    const { build, post } = await leasedJob({ commitSha: null });
+    expect((await post('/commit', { commit_sha: 'abc1234' })).status).toBe(400);
+    expect((await post('/commit', { commit_sha: HEAD }, 'not-a-job-token')).status).toBe(401);
+    expect(await commitOf(build.id)).toBeNull();
+  });
+});
+
+describe('builds without a commit', () => {
+  it('must name a branch: the database refuses neither, and the empty string', async () => {
+    const { workspace } = await ownerWithWorkspace();
+    await expect(
+      queuedBuild(db, workspace.id, { commitSha: null, branch: null }),
+    ).rejects.toThrow();
+    await expect(queuedBuild(db, workspace.id, { commitSha: '' })).rejects.toThrow();
+  });
+});

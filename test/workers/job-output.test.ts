@@ -1,0 +1,227 @@
+import {
+  createExecutionContext,
+  createMessageBatch,
+  env,
+  getQueueResult,
+  waitOnExecutionContext,
+} from 'cloudflare:test';
+import { eq } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { blobHash } from '../../core/hosting/manifest';
+import { builds, deployments, environments } from '../../db/schema';
+import { blobKey } from '../../workers/hosting/routes';
+import worker from '../../workers/index';
+import { outputManifestKey } from '../../workers/jobs/output-routes';
+import { authed } from './auth-helpers';
+import { fetchWorker, testDb } from './harness';
+import {
+  onlineRunner,
+  ownerWithWorkspace,
+  planBuild,
+  queuedBuild,
+  registerRunner,
+} from './runner-helpers';
+
+const { db, pool } = testDb();
+afterAll(() => pool.end());
+
+const encoder = new TextEncoder();
+
+async function leasedJob() {
+  const { owner, workspace } = await ownerWithWorkspace();
+  const runner = await registerRunner(owner.access_token, workspace.id);
+  const socket = await onlineRunner(runner.runner_token);
+  const { project, build } = await queuedBuild(db, workspace.id);
+  await planBuild(build.id);
+  const job = await socket.next('job');
+  return { project, build, token: job.job_token };
+}
+
+/** Output files with a unique marker, so no earlier test has stored their blobs. */
+async function outputOf(contents: Record<string, string>) {
+  return Promise.all(
+    Object.entries(contents).map(async ([path, text]) => ({
+      path,
+      text,
+      hash: await blobHash(encoder.encode(text)),
+      size: encoder.encode(text).byteLength,
+    })),
+  );
+}
+
+type Listed = Awaited<ReturnType<typeof outputOf>>;
+const listing = (files: Listed) => ({
+  files: files.map(({ path, hash, size }) => ({ path, hash, size })),
+});
+
+function sendJson(method: string, path: string, token: string, body: unknown) {
+  return fetchWorker(
+    path,
+    authed(token, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }),
+  );
+}
+
+function putBlob(buildId: string, token: string, hash: string, body: string) {
+  return fetchWorker(
+    `/api/jobs/${buildId}/blobs/${hash}`,
+    authed(token, {
+      method: 'PUT',
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': String(encoder.encode(body).byteLength),
+      },
+      body,
+    }),
+  );
+}
+
+async function missing(buildId: string, token: string, files: Listed) {
+  const response = await sendJson(
+    'POST',
+    `/api/jobs/${buildId}/output/missing`,
+    token,
+    listing(files),
+  );
+  expect(response.status, await response.clone().text()).toBe(200);
+  return (await response.json()) as { missing: string[]; bytes: number };
+}
+
+describe('content-addressed build output', () => {
+  it('asks for the missing blobs only, stores them under their hash and commits the manifest', async () => {
+    const { build, token } = await leasedJob();
+    const marker = crypto.randomUUID();
+    const files = await outputOf({
+      'index.html': `<h1>${marker}</h1>`,
+      'assets/app.js': `console.log("${marker}")`,
+      'copy.html': `<h1>${marker}</h1>`,
+    });
+    const first = await missing(build.id, token, files);
+    expect(first.missing.sort()).toEqual([files[0]!.hash, files[1]!.hash].sort());
+    expect(first.bytes).toBe(files[0]!.size + files[1]!.size);
+
+    // Committing before the upload names what is missing.
+    const early = await sendJson('PUT', `/api/jobs/${build.id}/output`, token, listing(files));
+    expect(early.status).toBe(409);
+    const earlyBody = (await early.json()) as { error: { details: { missing: string[] } } };
+    expect(earlyBody.error.details.missing.sort()).toEqual(first.missing.sort());
+
+    for (const file of files.slice(0, 2)) {
+      const put = await putBlob(build.id, token, file.hash, file.text);
+      expect(put.status, await put.clone().text()).toBe(200);
+      expect(await put.json()).toEqual({ hash: file.hash, size: file.size, stored: true });
+    }
+    expect((await missing(build.id, token, files)).missing).toEqual([]);
+    const again = await putBlob(build.id, token, files[0]!.hash, files[0]!.text);
+    expect(await again.json()).toMatchObject({ stored: false });
+
+    const commit = await sendJson('PUT', `/api/jobs/${build.id}/output`, token, listing(files));
+    expect(commit.status, await commit.clone().text()).toBe(200);
+    expect(await commit.json()).toEqual({
+      manifest_key: outputManifestKey(build.id),
+      files: 3,
+      bytes: files.reduce((sum, file) => sum + file.size, 0),
+    });
+    const [row] = await db.select().from(builds).where(eq(builds.id, build.id));
+    expect(row!.outputManifestKey).toBe(outputManifestKey(build.id));
+    const manifest = await (await env.SITES.get(outputManifestKey(build.id)))!.json();
+    expect(manifest).toEqual({
+      version: 1,
+      spa: false,
+      files: Object.fromEntries(
+        files.map((file) => [`/${file.path}`, { hash: file.hash, size: file.size }]),
+      ),
+    });
+  });
+
+  it('refuses a body that does not hash to the path, and stores nothing', async () => {
+    const { build, token } = await leasedJob();
+    const [file] = await outputOf({ 'a.txt': crypto.randomUUID() });
+    const response = await putBlob(build.id, token, file!.hash, 'something else');
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: 'bad_request' } });
+    expect(await env.SITES.head(blobKey(file!.hash))).toBeNull();
+  });
+
+  it('refuses unsafe paths, duplicates and a missing job token', async () => {
+    const { build, token } = await leasedJob();
+    const hash = 'a'.repeat(64);
+    for (const path of ['../etc/passwd', '/abs', 'a//b', 'a\\b', 'x/./y']) {
+      const response = await sendJson('POST', `/api/jobs/${build.id}/output/missing`, token, {
+        files: [{ path, hash, size: 1 }],
+      });
+      expect(response.status, path).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { code: 'validation_failed' } });
+    }
+    const twice = await sendJson('POST', `/api/jobs/${build.id}/output/missing`, token, {
+      files: [
+        { path: 'a', hash, size: 1 },
+        { path: 'a', hash, size: 1 },
+      ],
+    });
+    expect(twice.status).toBe(400);
+    const anonymous = await fetchWorker(`/api/jobs/${build.id}/output/missing`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ files: [{ path: 'a', hash, size: 1 }] }),
+    });
+    expect(anonymous.status).toBe(401);
+    const noLength = await fetchWorker(
+      `/api/jobs/${build.id}/blobs/${hash}`,
+      authed(token, { method: 'PUT', body: 'x', headers: { 'content-length': 'nope' } }),
+    );
+    expect(noLength.status).toBe(400);
+  });
+
+  it('a deployment publishes the committed output without copying a blob', async () => {
+    const { project, build, token } = await leasedJob();
+    const marker = crypto.randomUUID();
+    const files = await outputOf({ 'index.html': `<h1>${marker}</h1>` });
+    await putBlob(build.id, token, files[0]!.hash, files[0]!.text);
+    const commit = await sendJson('PUT', `/api/jobs/${build.id}/output`, token, listing(files));
+    expect(commit.status).toBe(200);
+    const complete = await sendJson('POST', `/api/jobs/${build.id}/complete`, token, {
+      status: 'succeeded',
+    });
+    expect(complete.status).toBe(200);
+
+    const [preview] = await db
+      .insert(environments)
+      .values({
+        projectId: project.id,
+        name: 'preview',
+        kind: 'preview',
+        deployConfig: { health_check: { retries: 0, interval_ms: 0 } },
+      })
+      .returning();
+    const batch = createMessageBatch('sparki-deployments', [
+      {
+        id: `msg-${crypto.randomUUID()}`,
+        timestamp: new Date(),
+        attempts: 1,
+        body: {
+          type: 'build.succeeded',
+          build_id: build.id,
+          project_id: project.id,
+          target: 'preview',
+          artifact_key: null,
+        },
+      },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(getQueueResult(batch, ctx)).toBeDefined();
+
+    const [deployment] = await db
+      .select()
+      .from(deployments)
+      .where(eq(deployments.environmentId, preview!.id));
+    expect(deployment!.status, deployment!.error ?? '').toBe('live');
+    const page = await worker.fetch(new Request(deployment!.url!), env, createExecutionContext());
+    expect(await page.text()).toBe(`<h1>${marker}</h1>`);
+  });
+});
