@@ -2,13 +2,10 @@ import { env } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { signArtifactUrl } from '../../core/artifact-url';
-import { outputManifest } from '../../core/build-output';
-import { blobHash } from '../../core/hosting/manifest';
 import { readTar } from '../../core/tar';
 import { builds } from '../../db/schema';
-import { blobKey } from '../../workers/hosting/routes';
 import { fetchWorker, seedQueuedBuild, testDb } from './harness';
-import { tarGz } from './tar-fixture';
+import { storeContentAddressed, tarGz } from './tar-fixture';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
@@ -61,18 +58,7 @@ describe('signed build output downloads', () => {
       'index.html': `<h1>${crypto.randomUUID()}</h1>`,
       'assets/app.js': 'console.log(1)',
     };
-    const manifest = outputManifest(
-      await Promise.all(
-        Object.entries(files).map(async ([path, text]) => {
-          const bytes = new TextEncoder().encode(text);
-          const hash = await blobHash(bytes);
-          await env.SITES.put(blobKey(hash), bytes);
-          return { path, hash, size: bytes.byteLength };
-        }),
-      ),
-    );
-    const key = `outputs/${build.id}.json`;
-    await env.SITES.put(key, JSON.stringify(manifest));
+    const key = await storeContentAddressed(build.id, files);
     await db.update(builds).set({ outputManifestKey: key }).where(eq(builds.id, build.id));
 
     const response = await fetchWorker(await link(build.id));

@@ -9,13 +9,12 @@ import {
   environments,
   outbox,
   projects,
-  workspaces,
 } from '../../db/schema';
 import { drainEnvironment, requestDeployment, resumeDueCanaries } from '../../queues/deploy/engine';
 import worker from '../../workers/index';
 import { createLogger } from '../../workers/logger';
 import { createServices } from '../../workers/services';
-import { testDb } from './harness';
+import { seedWorkspaceProject, testDb } from './harness';
 import { tarGz } from './tar-fixture';
 
 const { db, pool } = testDb();
@@ -28,15 +27,7 @@ const CANARY = {
 };
 
 async function seed() {
-  const suffix = crypto.randomUUID().slice(0, 8);
-  const [workspace] = await db
-    .insert(workspaces)
-    .values({ name: 'Canary', slug: `canary-${suffix}` })
-    .returning();
-  const [project] = await db
-    .insert(projects)
-    .values({ workspaceId: workspace!.id, name: 'Shop', slug: `canary-${suffix}` })
-    .returning();
+  const { project } = await seedWorkspaceProject(db);
   const [production] = await db
     .insert(environments)
     .values({
@@ -276,16 +267,8 @@ function fakeCloudflare(publicUrl: string) {
 
 describe('canary steps on an external platform', () => {
   it('each provider share serves its time before the next, then all traffic', async () => {
-    const suffix = crypto.randomUUID().slice(0, 8);
-    const publicUrl = `https://shop-${suffix}.example.workers.dev`;
-    const [workspace] = await db
-      .insert(workspaces)
-      .values({ name: 'Canary CF', slug: `canary-cf-${suffix}` })
-      .returning();
-    const [project] = await db
-      .insert(projects)
-      .values({ workspaceId: workspace!.id, name: 'Shop', slug: `canary-cf-${suffix}` })
-      .returning();
+    const { project } = await seedWorkspaceProject(db);
+    const publicUrl = `https://${project.slug}.example.workers.dev`;
     const [production] = await db
       .insert(environments)
       .values({

@@ -1,8 +1,6 @@
 import { env } from 'cloudflare:test';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { outputManifest } from '../../core/build-output';
-import { blobHash } from '../../core/hosting/manifest';
 import { encryptSecret } from '../../core/secret-box';
 import { readTar } from '../../core/tar';
 import {
@@ -12,17 +10,14 @@ import {
   deploymentTransitions,
   type Environment,
   environments,
-  projects,
-  workspaces,
 } from '../../db/schema';
 import { RateLimitedError, verifyWebhook } from '../../queues/deploy/adapters';
 import type { WebhookPayload } from '../../queues/deploy/adapters/webhook';
 import { drainEnvironment, requestDeployment } from '../../queues/deploy/engine';
-import { blobKey } from '../../workers/hosting/routes';
 import { createLogger } from '../../workers/logger';
 import { createServices } from '../../workers/services';
-import { fetchWorker, testDb } from './harness';
-import { tarGz } from './tar-fixture';
+import { fetchWorker, seedWorkspaceProject, testDb } from './harness';
+import { storeContentAddressed, tarGz } from './tar-fixture';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
@@ -72,15 +67,7 @@ function fakeRender() {
 }
 
 async function seed(credentials: Record<string, string> | null) {
-  const suffix = crypto.randomUUID().slice(0, 8);
-  const [workspace] = await db
-    .insert(workspaces)
-    .values({ name: 'Render', slug: `render-${suffix}` })
-    .returning();
-  const [project] = await db
-    .insert(projects)
-    .values({ workspaceId: workspace!.id, name: 'Shop', slug: `shop-${suffix}` })
-    .returning();
+  const { workspace, project } = await seedWorkspaceProject(db);
   const [production] = await db
     .insert(environments)
     .values({
@@ -249,15 +236,7 @@ async function seedProject(
     credentials: Record<string, string> | null;
   }[],
 ) {
-  const suffix = crypto.randomUUID().slice(0, 8);
-  const [workspace] = await db
-    .insert(workspaces)
-    .values({ name: 'Adapters', slug: `adapters-${suffix}` })
-    .returning();
-  const [project] = await db
-    .insert(projects)
-    .values({ workspaceId: workspace!.id, name: 'Shop', slug: `shop-${suffix}` })
-    .returning();
+  const { project } = await seedWorkspaceProject(db);
   const created: Environment[] = [];
   for (const spec of environmentsToAdd) {
     const [row] = await db
@@ -296,16 +275,7 @@ async function seedProject(
       })
       .returning();
     if (overrides.output && overrides.contentAddressed) {
-      const listed = await Promise.all(
-        Object.entries(overrides.output).map(async ([path, text]) => {
-          const bytes = new TextEncoder().encode(text);
-          const hash = await blobHash(bytes);
-          await env.SITES.put(blobKey(hash), bytes);
-          return { path, hash, size: bytes.byteLength };
-        }),
-      );
-      const outputManifestKey = `outputs/${row!.id}.json`;
-      await env.SITES.put(outputManifestKey, JSON.stringify(outputManifest(listed)));
+      const outputManifestKey = await storeContentAddressed(row!.id, overrides.output);
       await db.update(builds).set({ outputManifestKey }).where(eq(builds.id, row!.id));
       return { ...row!, outputManifestKey };
     }

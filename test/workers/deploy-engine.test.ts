@@ -14,10 +14,9 @@ import {
   deploymentTransitions,
   environments,
   projects,
-  workspaces,
 } from '../../db/schema';
 import worker from '../../workers/index';
-import { runScheduled, testDb } from './harness';
+import { runScheduled, seedWorkspaceProject, testDb } from './harness';
 import { tarGz } from './tar-fixture';
 
 const { db, pool } = testDb();
@@ -41,15 +40,7 @@ async function visit(url: string, init?: RequestInit) {
 }
 
 async function seed() {
-  const suffix = crypto.randomUUID().slice(0, 8);
-  const [workspace] = await db
-    .insert(workspaces)
-    .values({ name: 'Deploy', slug: `deploy-${suffix}` })
-    .returning();
-  const [project] = await db
-    .insert(projects)
-    .values({ workspaceId: workspace!.id, name: 'Shop', slug: `shop-${suffix}` })
-    .returning();
+  const { workspace, project } = await seedWorkspaceProject(db);
   const fast = { health_check: { retries: 0, interval_ms: 0 } };
   const [production] = await db
     .insert(environments)

@@ -40,6 +40,23 @@ export async function runScheduled(overrides: Partial<Env> = {}) {
   await waitOnExecutionContext(ctx);
 }
 
+/** A workspace and a project in it, under fresh slugs so test files never collide. */
+export async function seedWorkspaceProject(
+  db: DbHandle['db'],
+  values: Partial<typeof projects.$inferInsert> = {},
+) {
+  const suffix = crypto.randomUUID().slice(0, 8);
+  const [workspace] = await db
+    .insert(workspaces)
+    .values({ name: `Test ${suffix}`, slug: `test-${suffix}` })
+    .returning();
+  const [project] = await db
+    .insert(projects)
+    .values({ workspaceId: workspace!.id, name: 'Shop', slug: `shop-${suffix}`, ...values })
+    .returning();
+  return { workspace: workspace!, project: project! };
+}
+
 /** A workspace, a project and one queued build, under fresh ids so test files never collide. */
 export async function seedQueuedBuild(db: DbHandle['db']) {
   const suffix = crypto.randomUUID().slice(0, 8);

@@ -1,35 +1,34 @@
+import { env } from 'cloudflare:test';
+import { outputManifest } from '../../core/build-output';
+import { blobHash } from '../../core/hosting/manifest';
+import { writeTar } from '../../core/tar';
+import { blobKey } from '../../workers/hosting/routes';
+
 const encoder = new TextEncoder();
 
-function header(path: string, size: number): Uint8Array {
-  const block = new Uint8Array(512);
-  const put = (text: string, offset: number) => block.set(encoder.encode(text), offset);
-  put(path, 0);
-  put('0000644\0', 100);
-  put('0000000\0', 108);
-  put('0000000\0', 116);
-  put(`${size.toString(8).padStart(11, '0')}\0`, 124);
-  put('00000000000\0', 136);
-  put('        ', 148);
-  put('0', 156);
-  put('ustar\0', 257);
-  put('00', 263);
-  const sum = block.reduce((total, byte) => total + byte, 0);
-  put(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-  return block;
+/** A .tar.gz of text files, the form a runner may upload build output in. */
+export async function tarGz(files: Record<string, string>): Promise<Uint8Array> {
+  const archive = writeTar(
+    Object.entries(files).map(([path, text]) => ({ path, data: encoder.encode(text) })),
+  );
+  const stream = new Blob([archive]).stream().pipeThrough(new CompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-/** A .tar.gz of text files, the form a runner uploads build output in. */
-export async function tarGz(files: Record<string, string>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for (const [path, text] of Object.entries(files)) {
-    const data = encoder.encode(text);
-    parts.push(
-      header(path, data.byteLength),
-      data,
-      new Uint8Array((512 - (data.byteLength % 512)) % 512),
-    );
-  }
-  parts.push(new Uint8Array(1024));
-  const stream = new Blob(parts).stream().pipeThrough(new CompressionStream('gzip'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+/**
+ * Text files stored as the runner uploads them content-addressed: each blob in SITES under its
+ * hash, and the output manifest. Returns the manifest's key, for `builds.output_manifest_key`.
+ */
+export async function storeContentAddressed(buildId: string, files: Record<string, string>) {
+  const listed = await Promise.all(
+    Object.entries(files).map(async ([path, text]) => {
+      const bytes = encoder.encode(text);
+      const hash = await blobHash(bytes);
+      await env.SITES.put(blobKey(hash), bytes);
+      return { path, hash, size: bytes.byteLength };
+    }),
+  );
+  const key = `outputs/${buildId}.json`;
+  await env.SITES.put(key, JSON.stringify(outputManifest(listed)));
+  return key;
 }
