@@ -87,6 +87,10 @@ export const JobSpecSchema = z.object({
   // out with `POST …/commit`.
   commit_sha: z.string().nullable(),
   branch: z.string().nullable(),
+  // Optional for runners that talk to an older platform.
+  build_number: z.number().int().positive().optional(),
+  // The target environment's image template (deploy_config.image), for builds that push one.
+  image_template: z.string().nullable().default(null),
   root_dir: z.string(),
   // Plain variables and decrypted secrets, for the steps' environment.
   env: z.record(z.string(), z.string()),

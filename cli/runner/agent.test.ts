@@ -25,6 +25,8 @@ console.error('env: ' + JSON.stringify({
   home: process.env.HOME,
   public: process.env.PUBLIC_NAME,
   host: process.env.RUNNER_HOST_SECRET ?? null,
+  number: process.env.SPARKI_BUILD_NUMBER,
+  image: process.env.SPARKI_IMAGE ?? null,
 }));
 for (let i = 0; i < 300; i++) console.log('line ' + i);
 process.stdout.write('split: ' + secret.slice(0, 6));
@@ -71,6 +73,8 @@ function spec(repoUrl: string, overrides: Partial<JobSpec> = {}): JobSpec {
     repo_url: repoUrl,
     commit_sha: '',
     branch: 'main',
+    build_number: 7,
+    image_template: null,
     root_dir: '',
     env: {
       API_SECRET: SECRET,
@@ -208,7 +212,15 @@ describe('sparki runner', () => {
   it('builds the exact commit: steps in order, masked ordered logs, output uploaded', async () => {
     await startAgent();
     hub.blobs.clear();
-    const job = await runJob(hub.addJob(spec(repo, { commit_sha: commits.first, branch: 'main' })));
+    const job = await runJob(
+      hub.addJob(
+        spec(repo, {
+          commit_sha: commits.first,
+          branch: 'main',
+          image_template: 'registry.example.com/acme/site:{short_sha}-{build_number}',
+        }),
+      ),
+    );
 
     expect(job.result).toEqual({ status: 'succeeded' });
     expect(job.commit).toBeUndefined();
@@ -252,7 +264,12 @@ describe('sparki runner', () => {
     const envLine = job.logs.find((line) => line.text.startsWith('env: '))!;
     expect(envLine.stream).toBe('stderr');
     const env = JSON.parse(envLine.text.slice(5));
-    expect(env).toMatchObject({ public: 'sparki-public', host: null });
+    expect(env).toMatchObject({
+      public: 'sparki-public',
+      host: null,
+      number: '7',
+      image: `registry.example.com/acme/site:${commits.first.slice(0, 7)}-7`,
+    });
     expect(env.home).toContain(join(root, 'work'));
     expect(everything).not.toContain(HOST_SECRET);
     expect(everything).not.toContain(hub.runnerToken);

@@ -4,6 +4,7 @@ import { secretValues, stepEnvironment } from './environment';
 const spec = {
   build_id: '00000000-0000-4000-8000-000000000001',
   attempt: 2,
+  build_number: 17,
   commit_sha: 'abc123',
   branch: 'main',
   env: { API_KEY: 'k-123456', NODE_ENV: 'production', SPARKI_BUILD_ID: 'forged', EMPTY: '' },
@@ -36,6 +37,7 @@ describe('stepEnvironment', () => {
       SPARKI: '1',
       SPARKI_BUILD_ID: spec.build_id,
       SPARKI_BUILD_ATTEMPT: '2',
+      SPARKI_BUILD_NUMBER: '17',
       SPARKI_COMMIT_SHA: 'abc123',
       SPARKI_BRANCH: 'main',
     });

@@ -4,7 +4,7 @@ import type { JobSpec } from '../../core/runner-protocol';
 const INHERITED = ['PATH', 'LANG', 'LC_ALL', 'TZ'] as const;
 
 export interface StepEnvironmentInput {
-  spec: Pick<JobSpec, 'build_id' | 'attempt' | 'commit_sha' | 'branch' | 'env'>;
+  spec: Pick<JobSpec, 'build_id' | 'attempt' | 'build_number' | 'commit_sha' | 'branch' | 'env'>;
   /** Per-job directories: a step must not find the runner's configuration (and token) in ~. */
   home: string;
   tmp: string;
@@ -33,6 +33,7 @@ export function stepEnvironment({ spec, home, tmp, host }: StepEnvironmentInput)
     SPARKI: '1',
     SPARKI_BUILD_ID: spec.build_id,
     SPARKI_BUILD_ATTEMPT: String(spec.attempt),
+    SPARKI_BUILD_NUMBER: spec.build_number === undefined ? '' : String(spec.build_number),
     // The job replaces it with the commit checked out, which a branch head build learns then.
     SPARKI_COMMIT_SHA: spec.commit_sha ?? '',
     SPARKI_BRANCH: spec.branch ?? '',

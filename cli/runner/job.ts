@@ -1,5 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { resolveImageTemplate } from '../../core/deploy/image-reference';
 import { DetectionError, detect } from '../../core/detect';
 import type { JobResult, JobSpec, StepReport } from '../../core/runner-protocol';
 import { createMasker } from '../../core/secret-masker';
@@ -200,7 +201,7 @@ export class Job {
     });
     if (steps.length > 0) await this.api.steps({ steps });
 
-    const env = { ...baseEnv, SPARKI_COMMIT_SHA: sha };
+    const env = { ...baseEnv, SPARKI_COMMIT_SHA: sha, ...this.imageFor(spec, sha) };
     for (const [index, step] of steps.entries()) {
       const ok = await this.runStep(step, spec, root, env);
       if (!ok) {
@@ -220,6 +221,25 @@ export class Job {
       await this.uploadOutput(join(root, output));
     }
     return { status: 'succeeded' };
+  }
+
+  /**
+   * SPARKI_IMAGE: the reference the target environment deploys for this build (its image
+   * template filled in), so a step that pushes an image pushes the one that will be deployed.
+   */
+  private imageFor(spec: JobSpec, sha: string): { SPARKI_IMAGE?: string } {
+    if (!spec.image_template || spec.build_number === undefined) return {};
+    const resolved = resolveImageTemplate(spec.image_template, {
+      commitSha: sha,
+      number: spec.build_number,
+      branch: spec.branch,
+    });
+    if ('problem' in resolved) {
+      this.system(`No SPARKI_IMAGE for this build: ${resolved.problem}`);
+      return {};
+    }
+    this.system(`Image for this build: ${resolved.image} (SPARKI_IMAGE)`);
+    return { SPARKI_IMAGE: resolved.image };
   }
 
   /** Content-addressed: only what the platform lacks is sent, with progress in the log. */

@@ -87,11 +87,26 @@ describe('job API', () => {
       repo_url: 'https://github.com/acme/site.git',
       commit_sha: build.commitSha,
       branch: 'main',
+      build_number: build.number,
+      image_template: null,
       root_dir: 'apps/web',
       env: { NODE_ENV: 'production', API_KEY: SECRET },
       secret_names: ['API_KEY'],
       overrides: {},
       limits: { build_timeout_ms: 30 * 60_000, step_timeout_ms: 15 * 60_000 },
+    });
+  });
+
+  it('hands the build its environment’s image template, for a build that pushes the image', async () => {
+    const { build, project, token } = await leasedJob();
+    await db
+      .update(environments)
+      .set({ deployConfig: { image: 'ghcr.io/acme/site:{commit_sha}' } })
+      .where(and(eq(environments.projectId, project.id), eq(environments.kind, 'production')));
+    const response = await fetchWorker(`/api/jobs/${build.id}`, authed(token));
+    expect(await response.json()).toMatchObject({
+      build_number: build.number,
+      image_template: 'ghcr.io/acme/site:{commit_sha}',
     });
   });
 

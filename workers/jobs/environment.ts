@@ -8,6 +8,8 @@ export interface JobEnvironment {
   secretNames: string[];
   /** The values of `secretNames`, for masking. */
   secrets: string[];
+  /** `deploy_config.image` of the environment, when it deploys an image. */
+  imageTemplate: string | null;
 }
 
 /** The variables of the environment a build targets (production or preview), decrypted. */
@@ -18,12 +20,18 @@ export async function loadJobEnvironment(
   target: 'production' | 'preview',
 ): Promise<JobEnvironment> {
   const [environment] = await db
-    .select({ envVars: environments.envVars })
+    .select({ envVars: environments.envVars, deployConfig: environments.deployConfig })
     .from(environments)
     .where(and(eq(environments.projectId, projectId), eq(environments.kind, target)))
     .orderBy(asc(environments.createdAt))
     .limit(1);
-  const result: JobEnvironment = { env: {}, secretNames: [], secrets: [] };
+  const image = environment?.deployConfig.image;
+  const result: JobEnvironment = {
+    env: {},
+    secretNames: [],
+    secrets: [],
+    imageTemplate: typeof image === 'string' ? image : null,
+  };
   for (const [name, value] of Object.entries(environment?.envVars ?? {})) {
     const plain = await decryptSecret(encryptionKey, value.encrypted);
     result.env[name] = plain;

@@ -40,7 +40,7 @@ jobRoutes.openapi(
     tags: ['runner protocol'],
     summary: 'The job spec for the runner holding the lease (job token)',
     description:
-      'Repository, commit, root directory, the target environment’s variables with secrets decrypted, the names of the secrets to mask, detection overrides and time limits.',
+      'Repository, commit, build number, root directory, the target environment’s variables with secrets decrypted, the names of the secrets to mask, its image template (for builds that push an image), detection overrides and time limits.',
     request: { params: JobParams },
     responses: {
       200: { description: 'The spec', ...json(JobSpecSchema) },
@@ -70,6 +70,8 @@ jobRoutes.openapi(
         repo_url: project.repoUrl,
         commit_sha: build.commitSha,
         branch: build.branch,
+        build_number: build.number,
+        image_template: environment.imageTemplate,
         root_dir: project.rootDir,
         env: environment.env,
         secret_names: environment.secretNames,
