@@ -78,11 +78,6 @@ export const OutputFilesSchema = z
   });
 export type OutputFiles = z.infer<typeof OutputFilesSchema>;
 
-/** Each distinct blob once, with its size. */
-export function distinctBlobs(files: readonly OutputFile[]): Map<string, number> {
-  return new Map(files.map((file) => [file.hash, file.size]));
-}
-
 /** The output as an edge-host manifest (the deployment sets `spa` when it publishes it). */
 export function outputManifest(files: readonly OutputFile[]): Manifest {
   return {

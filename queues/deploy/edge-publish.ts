@@ -1,4 +1,4 @@
-import { blobHash, type Manifest, ManifestSchema } from '../../core/hosting/manifest';
+import { blobHash, type Manifest, ManifestSchema, missingBlobs } from '../../core/hosting/manifest';
 import { readTar } from '../../core/tar';
 import { blobKey } from '../../workers/hosting/routes';
 
@@ -42,13 +42,39 @@ async function storeManifest(env: Env, deploymentId: string, manifest: Manifest)
   return manifestKey;
 }
 
-/** The manifest a runner committed for its build's output (path → blob). */
-export async function readOutputManifest(env: Env, outputManifestKey: string): Promise<Manifest> {
+/** The manifest a runner committed for its build's output (path → blob), or null when absent. */
+export async function findOutputManifest(
+  env: Env,
+  outputManifestKey: string,
+): Promise<{ manifest: Manifest; etag: string } | null> {
   const object = await env.SITES.get(outputManifestKey);
-  if (!object) throw new ArtifactError(`The build output ${outputManifestKey} is not in storage`);
+  if (!object) return null;
   const parsed = ManifestSchema.safeParse(await object.json().catch(() => null));
   if (!parsed.success) throw new ArtifactError('The build output manifest is not valid');
-  return parsed.data;
+  return { manifest: parsed.data, etag: object.httpEtag };
+}
+
+/** The build's output manifest, which must be there. */
+export async function readOutputManifest(env: Env, outputManifestKey: string): Promise<Manifest> {
+  const found = await findOutputManifest(env, outputManifestKey);
+  if (!found) throw new ArtifactError(`The build output ${outputManifestKey} is not in storage`);
+  return found.manifest;
+}
+
+// R2 answers at most a few hundred operations in flight; this keeps a big listing well under.
+const HEAD_CONCURRENCY = 32;
+
+/** The blobs among `hashes` that SITES holds. */
+export async function storedBlobs(env: Env, hashes: readonly string[]): Promise<Set<string>> {
+  const stored = new Set<string>();
+  for (let start = 0; start < hashes.length; start += HEAD_CONCURRENCY) {
+    const slice = hashes.slice(start, start + HEAD_CONCURRENCY);
+    const heads = await Promise.all(slice.map((hash) => env.SITES.head(blobKey(hash))));
+    slice.forEach((hash, index) => {
+      if (heads[index]) stored.add(hash);
+    });
+  }
+  return stored;
 }
 
 /** One blob's bytes, or an error naming the file that needs it. */
@@ -70,11 +96,8 @@ export async function publishOutputManifest(
 ): Promise<Published> {
   const manifest = await readOutputManifest(env, outputManifestKey);
   const hashes = [...new Set(Object.values(manifest.files).map((file) => file.hash))];
-  for (const hash of hashes) {
-    if (!(await env.SITES.head(blobKey(hash)))) {
-      throw new ArtifactError(`The build output lacks blob ${hash}`);
-    }
-  }
+  const [lacking] = missingBlobs(manifest, await storedBlobs(env, hashes));
+  if (lacking) throw new ArtifactError(`The build output lacks blob ${lacking}`);
   const files = Object.keys(manifest.files).length;
   if (files === 0) throw new ArtifactError('The build output is empty');
   const manifestKey = await storeManifest(env, deploymentId, { ...manifest, spa: options.spa });

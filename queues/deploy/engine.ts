@@ -12,7 +12,6 @@ import { canarySteps } from '../../core/hosting/canary';
 import { deploymentHost, hostLabel } from '../../core/hosting/host-routing';
 import type { Database, Transaction } from '../../db/client';
 import {
-  auditLogs,
   type Build,
   builds,
   type Deployment,
@@ -43,6 +42,7 @@ import {
   type Target,
   UnsupportedOperationError,
 } from './adapters';
+import { auditDeployment } from './audit';
 import {
   ArtifactError,
   publishArtifact,
@@ -139,25 +139,6 @@ function urlFor(env: Env, host: string) {
   return `${new URL(env.PUBLIC_URL).protocol}//${host}`;
 }
 
-async function audit(
-  db: Database,
-  deployment: Deployment,
-  workspaceId: string,
-  action: string,
-  metadata: Record<string, unknown>,
-) {
-  await db.insert(auditLogs).values({
-    workspaceId,
-    actorId: null,
-    actorRole: 'system',
-    action,
-    targetType: 'deployment',
-    targetId: deployment.id,
-    result: 'success',
-    metadata,
-  });
-}
-
 /** Runs the environment's health check against a URL, storing each result; throws on failure. */
 function healthChecker(
   db: Database,
@@ -204,7 +185,7 @@ async function execute(context: ConsumerContext, deployment: Deployment, options
   }
   const previousLive = environment.liveDeploymentId;
   // A canary resumed after one of its steps has served its time: it is already on production.
-  const resumed = deployment.status === 'verifying';
+  const resumed = deployment.resumeAt !== null;
   let switched = resumed && environment.canaryDeploymentId === deployment.id;
 
   try {
@@ -291,10 +272,11 @@ async function execute(context: ConsumerContext, deployment: Deployment, options
         .set({ rolledBackToId: previousLive })
         .where(eq(deployments.id, deployment.id));
       await move(db, deployment, 'rolled_back', `automatic rollback: ${reason}`);
-      await audit(db, deployment, project.workspaceId, 'deployment.rolled_back', {
-        automatic: true,
-        reason,
-        to: previousLive,
+      await auditDeployment(db, {
+        workspaceId: project.workspaceId,
+        deploymentId: deployment.id,
+        action: 'deployment.rolled_back',
+        metadata: { automatic: true, reason, to: previousLive },
       });
     }
   }
@@ -378,10 +360,6 @@ async function settled(
   throw new DeployFailure(`${adapter.name} did not finish the deployment in time`);
 }
 
-/**
- * The build as an adapter sees it: its commit, its image (the environment's template filled in),
- * a signed link to download its output, and its output files, read on demand.
- */
 /** The output's files, from its manifest (read blob by blob on demand) or its archive. */
 async function outputFilesOf(env: Env, build: Build) {
   if (build.outputManifestKey) {
@@ -400,6 +378,10 @@ async function outputFilesOf(env: Env, build: Build) {
   }));
 }
 
+/**
+ * The build as an adapter sees it: its commit, its image (the environment's template filled in),
+ * a signed link to download its output, and its output files, read on demand.
+ */
 async function artifactOf(
   context: ConsumerContext,
   build: Build,
@@ -668,11 +650,11 @@ async function executeExternal(
       .set({ rolledBackToId: previous!.id })
       .where(eq(deployments.id, deployment.id));
     await move(db, deployment, 'rolled_back', `automatic rollback: ${reason}`);
-    await audit(db, deployment, project.workspaceId, 'deployment.rolled_back', {
-      automatic: true,
-      reason,
-      to: previous!.id,
-      provider: adapter.id,
+    await auditDeployment(db, {
+      workspaceId: project.workspaceId,
+      deploymentId: deployment.id,
+      action: 'deployment.rolled_back',
+      metadata: { automatic: true, reason, to: previous!.id, provider: adapter.id },
     });
   }
 }

@@ -2,7 +2,7 @@ import type { Manifest } from '../../core/hosting/manifest';
 import { TAR_END, tarFileHeader, tarPadding } from '../../core/tar';
 import type { Build } from '../../db/schema';
 import { blobKey } from '../../workers/hosting/routes';
-import { ArtifactError, readOutputManifest } from './edge-publish';
+import { ArtifactError, findOutputManifest } from './edge-publish';
 
 /** A build's output as one gzipped tar, ready to stream. */
 export interface OutputArchive {
@@ -52,14 +52,14 @@ export async function openOutputArchive(
   build: Pick<Build, 'artifactKey' | 'outputManifestKey'>,
 ): Promise<OutputArchive | null> {
   if (build.outputManifestKey) {
-    const object = await env.SITES.head(build.outputManifestKey);
-    if (!object) return null;
-    const manifest = await readOutputManifest(env, build.outputManifestKey);
+    const found = await findOutputManifest(env, build.outputManifestKey);
+    if (!found) return null;
+    const { manifest, etag } = found;
     return {
       body: streamOf(tarOf(env, manifest)).pipeThrough(
         new CompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>,
       ),
-      etag: object.httpEtag,
+      etag,
     };
   }
   if (!build.artifactKey) return null;

@@ -17,13 +17,13 @@ import {
 } from '../../core/deploy/state-machine';
 import type { Database, Transaction } from '../../db/client';
 import {
-  auditLogs,
   builds,
   deployments,
   deploymentTransitions,
   environments,
   projects,
 } from '../../db/schema';
+import { auditDeployment } from './audit';
 
 /**
  * A branch that was deleted or a pull request that was closed. A branch covers its own builds,
@@ -152,14 +152,10 @@ export async function retireIfRefClosed(db: Database, deploymentId: string): Pro
         : { branch: row.branch ?? '' };
     const reason = `${closedRefReason(ref)} while it was being deployed`;
     await retire(tx, [row], reason);
-    await tx.insert(auditLogs).values({
+    await auditDeployment(tx, {
       workspaceId: row.workspaceId,
-      actorId: null,
-      actorRole: 'system',
+      deploymentId: row.id,
       action: 'deployment.retired',
-      targetType: 'deployment',
-      targetId: row.id,
-      result: 'success',
       metadata: { reason, from: row.status, ...refMetadata(ref) },
     });
     return true;

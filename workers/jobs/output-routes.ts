@@ -2,13 +2,14 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
 import {
   BLOB_MAX_BYTES,
-  distinctBlobs,
+  type OutputFile,
   OutputFilesSchema,
   outputManifest,
   Sha256HexSchema,
 } from '../../core/build-output';
-import { ManifestSchema } from '../../core/hosting/manifest';
+import { ManifestSchema, missingBlobs } from '../../core/hosting/manifest';
 import { builds } from '../../db/schema';
+import { storedBlobs } from '../../queues/deploy/edge-publish';
 import { ApiError, openApiErrorResponses } from '../errors';
 import { blobKey } from '../hosting/routes';
 import { json, jsonBody } from '../openapi';
@@ -29,20 +30,11 @@ const jobAuth = {
   401: { description: 'No job token, a token for another build, or one whose lease has ended' },
 };
 
-// R2 answers at most a few hundred operations in flight; this keeps a big listing well under.
-const HEAD_CONCURRENCY = 32;
-
-/** The blobs among `hashes` that SITES does not hold yet, in the order given. */
-async function absentBlobs(bucket: R2Bucket, hashes: readonly string[]): Promise<string[]> {
-  const absent = new Set<string>();
-  for (let start = 0; start < hashes.length; start += HEAD_CONCURRENCY) {
-    const slice = hashes.slice(start, start + HEAD_CONCURRENCY);
-    const heads = await Promise.all(slice.map((hash) => bucket.head(blobKey(hash))));
-    slice.forEach((hash, index) => {
-      if (!heads[index]) absent.add(hash);
-    });
-  }
-  return hashes.filter((hash) => absent.has(hash));
+/** The blobs of the listed output that SITES lacks, sorted. */
+async function absentBlobs(env: Env, files: readonly OutputFile[]): Promise<string[]> {
+  const manifest = outputManifest(files);
+  const hashes = [...new Set(files.map((file) => file.hash))];
+  return missingBlobs(manifest, await storedBlobs(env, hashes));
 }
 
 export const outputRoutes = newRouter();
@@ -69,9 +61,9 @@ outputRoutes.openapi(
     const { buildId } = c.req.valid('param');
     const { files } = c.req.valid('json');
     await authorizeJob(c, buildId);
-    const blobs = distinctBlobs(files);
-    const missing = await absentBlobs(c.env.SITES, [...blobs.keys()]);
-    const bytes = missing.reduce((sum, hash) => sum + (blobs.get(hash) ?? 0), 0);
+    const missing = await absentBlobs(c.env, files);
+    const sizes = new Map(files.map((file) => [file.hash, file.size]));
+    const bytes = missing.reduce((sum, hash) => sum + (sizes.get(hash) ?? 0), 0);
     return c.json({ missing, bytes }, 200);
   },
 );
@@ -162,7 +154,7 @@ outputRoutes.openapi(
     const { buildId } = c.req.valid('param');
     const { files } = c.req.valid('json');
     const { claims } = await authorizeJob(c, buildId);
-    const missing = await absentBlobs(c.env.SITES, [...distinctBlobs(files).keys()]);
+    const missing = await absentBlobs(c.env, files);
     if (missing.length > 0) {
       throw new ApiError(
         'conflict',
