@@ -26,7 +26,10 @@ export default defineConfig({
           cloudflareTest(({ inject }) => ({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
+              // wrangler.toml is production's; the tests run the development configuration.
               bindings: {
+                APP_ENV: 'development',
+                HOSTING_DOMAIN: 'localhost',
                 DATABASE_URL: inject<string>('databaseUrl'),
                 NEON_WS_PROXY: inject<string>('neonWsProxy'),
                 UPSTASH_REDIS_REST_URL: inject<string>('redisRestUrl'),

@@ -13,7 +13,8 @@ export interface DbOptions {
 
 /**
  * The local proxy speaks plain ws:// to a Postgres without TLS, so the driver must not wrap the
- * connection in TLS nor pipeline the startup (pglite-socket answers the handshake step by step).
+ * connection in TLS nor pipeline the startup (pipelining only suits cleartext passwords; the
+ * local server asks for SCRAM).
  */
 export function configureNeon({ wsProxy }: DbOptions): void {
   if (!wsProxy) return;

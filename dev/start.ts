@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import getPort from 'get-port';
 import { migrateDatabase } from '../db/migrate';
 import { REDIS_ABSENT_DEGRADES } from '../workers/health/checks';
+import { writeEnvFile } from './env-file';
 import { loadOrCreatePlatformKeys } from './keys';
 import { postgresTarget, startNeonProxy } from './neon-proxy';
 import { startPostgres } from './postgres';
@@ -35,7 +36,13 @@ async function shutdown(code: number) {
   process.exit(code);
 }
 
-function startWrangler(vars: Record<string, string>, inspectorPort: number): ChildProcess {
+async function startWrangler(
+  vars: Record<string, string>,
+  inspectorPort: number,
+): Promise<ChildProcess> {
+  // wrangler.toml is production's; development and every secret come from this file.
+  const envFile = join(STATE_DIR, 'dev.vars');
+  await writeEnvFile(envFile, { APP_ENV: 'development', HOSTING_DOMAIN: 'localhost', ...vars });
   const wranglerRoot = dirname(createRequire(import.meta.url).resolve('wrangler/package.json'));
   const wranglerBin = join(wranglerRoot, 'bin', 'wrangler.js');
   const args = [
@@ -50,7 +57,8 @@ function startWrangler(vars: Record<string, string>, inspectorPort: number): Chi
     '--persist-to',
     join(STATE_DIR, 'wrangler'),
     '--show-interactive-dev-session=false',
-    ...Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]),
+    '--env-file',
+    envFile,
   ];
   // Its own process group, so Ctrl-C here can take workerd down with it.
   const child = spawn(process.execPath, args, {
@@ -115,7 +123,7 @@ async function main() {
   step(
     postgres.source === 'env'
       ? 'Postgres: DATABASE_URL'
-      : `Postgres: embedded (PGlite) at ${postgres.url}, data in ${join(STATE_DIR, 'pgdata')}`,
+      : `Postgres: embedded PostgreSQL at ${postgres.url}, data in ${join(STATE_DIR, 'pgdata')}`,
   );
 
   const proxy = await startNeonProxy({ allowedTargets: [postgresTarget(postgres.url)] });
@@ -139,7 +147,7 @@ async function main() {
   }
 
   const keys = await loadOrCreatePlatformKeys(join(STATE_DIR, 'keys.json'));
-  startWrangler(
+  await startWrangler(
     {
       DATABASE_URL: postgres.url,
       NEON_WS_PROXY: proxy.wsProxy,

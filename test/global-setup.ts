@@ -10,6 +10,7 @@ import { startRedisBridge } from '../dev/redis-bridge';
 import { startRedis } from '../dev/redis-server';
 import { startGitHubOAuthDouble } from './github-oauth-double';
 import { startOidcProvider } from './oidc-provider';
+import { startResendDouble } from './resend-double';
 
 /** The origin the Worker tests send requests to (test/workers/harness.ts) and its PUBLIC_URL. */
 const PUBLIC_URL = 'http://sparki.test';
@@ -30,6 +31,8 @@ declare module 'vitest' {
     githubClientSecret: string;
     githubOAuthBaseUrl: string;
     githubApiBaseUrl: string;
+    resendBaseUrl: string;
+    resendApiKey: string;
   }
 }
 
@@ -71,8 +74,13 @@ export default async function setup(project: TestProject) {
   project.provide('githubClientSecret', github.clientSecret);
   project.provide('githubOAuthBaseUrl', github.oauthBaseUrl);
   project.provide('githubApiBaseUrl', github.apiBaseUrl);
+  // Resend has no local edition either: a stand-in following its documented send API.
+  const resend = await startResendDouble();
+  project.provide('resendBaseUrl', resend.baseUrl);
+  project.provide('resendApiKey', resend.apiKey);
 
   return async () => {
+    await resend.close();
     await github.close();
     await oidc.close();
     await bridge?.close();

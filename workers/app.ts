@@ -36,6 +36,7 @@ import { idempotency } from './middleware/idempotency';
 import { observe } from './middleware/observe';
 import { apiQuota } from './middleware/rate-limit';
 import { services } from './middleware/services';
+import { tokenLinkPages } from './pages/token-links';
 import { newRouter } from './router';
 import { webhookRoutes } from './webhooks/routes';
 
@@ -65,6 +66,8 @@ export function newApp() {
 
   app.route('/', livenessRoutes);
   mountDocs(app);
+  // The pages the mailed links open; static, so they answer even before services are set up.
+  app.route('/', tokenLinkPages);
 
   const apiBodyLimit = limitBody(API_BODY_LIMIT_BYTES);
   const outputListLimit = limitBody(OUTPUT_LIST_MAX_BYTES);

@@ -32,8 +32,16 @@ const ConfigSchema = z
     UPSTASH_REDIS_REST_URL: optionalString.pipe(z.url().optional()),
     UPSTASH_REDIS_REST_TOKEN: optionalString,
     LOG_LEVEL: optionalString,
-    APP_ENV: optionalString,
+    // Production unless the local stack or the tests say otherwise: a deployment that forgets
+    // to set it never serves development routes or keeps mail in a readable bucket.
+    APP_ENV: z.enum(['production', 'development']).default('production'),
     PUBLIC_URL: z.url({ error: 'PUBLIC_URL must be the URL the platform is reached at' }),
+    HOSTING_DOMAIN: z
+      .string({ error: 'HOSTING_DOMAIN must be the domain deployments are served under' })
+      .min(1, 'HOSTING_DOMAIN must be the domain deployments are served under'),
+    RESEND_API_KEY: optionalString,
+    RESEND_BASE_URL: optionalString.pipe(z.url().optional()),
+    MAIL_FROM: optionalString,
     JWT_SIGNING_KEYS: z
       .string({ error: 'JWT_SIGNING_KEYS is not set' })
       .min(2, 'JWT_SIGNING_KEYS is not set'),
@@ -61,6 +69,15 @@ const ConfigSchema = z
       path: ['OIDC_ISSUER'],
     },
   )
+  .refine((c) => c.APP_ENV !== 'production' || Boolean(c.RESEND_API_KEY), {
+    message: 'production sends mail through Resend: set the RESEND_API_KEY secret',
+    path: ['RESEND_API_KEY'],
+  })
+  .refine((c) => Boolean(c.RESEND_API_KEY) === Boolean(c.MAIL_FROM), {
+    message:
+      'MAIL_FROM (the sender address, on a domain verified at Resend) goes with RESEND_API_KEY',
+    path: ['MAIL_FROM'],
+  })
   .refine((c) => Boolean(c.GITHUB_CLIENT_ID) === Boolean(c.GITHUB_CLIENT_SECRET), {
     message: 'GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET must be set together',
     path: ['GITHUB_CLIENT_SECRET'],

@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,30 @@ function accepts(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/** Every process's command line, as `ps` shows them to any user. */
+async function allCommandLines(): Promise<string[]> {
+  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
+  const lines = await Promise.all(
+    pids.map((pid) =>
+      readFile(`/proc/${pid}/cmdline`, 'utf8').then(
+        (line) => line.replaceAll('\0', ' '),
+        () => '',
+      ),
+    ),
+  );
+  return lines.filter(Boolean);
+}
+
+/** A directory holding only the named system commands. */
+async function binDirWith(...commands: string[]): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'sparki-bin-'));
+  for (const command of commands) {
+    const path = execFileSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).trim();
+    await symlink(path, join(dir, command));
+  }
+  return dir;
 }
 
 async function withDb<T>(url: string, run: (db: ReturnType<typeof createDb>['db']) => Promise<T>) {
@@ -56,6 +81,15 @@ describe('npm run dev (the local stack)', () => {
         expect(body.checks.postgres?.status).toBe('ok');
         expect(body.checks.redis?.status).toBe('ok');
         expect(first.postgresUrl).toMatch(/^postgres:\/\//);
+        // The Worker's secrets reach wrangler through a file of the stack's, never a command
+        // line, which `ps` shows to every user of the machine.
+        const keys = JSON.parse(await readFile(join(stateDir, 'keys.json'), 'utf8'));
+        const commandLines = await allCommandLines();
+        expect(commandLines.some((line) => line.includes('wrangler'))).toBe(true);
+        for (const secret of [keys.ENCRYPTION_KEY, keys.JWT_SIGNING_KEYS]) {
+          expect(commandLines.filter((line) => line.includes(secret))).toEqual([]);
+        }
+        expect((await stat(join(stateDir, 'dev.vars'))).mode & 0o777).toBe(0o600);
         await withDb(first.postgresUrl, (db) =>
           db.execute(
             sql`insert into workspaces (name, slug) values ('Kept', 'kept-across-restarts')`,
@@ -90,8 +124,9 @@ describe('npm run dev (the local stack)', () => {
       const stateDir = await mkdtemp(join(tmpdir(), 'sparki-dev-'));
       const stack = await startStack(stateDir, port, {
         ...env,
-        // No redis-server on PATH: only Node's own directory stays reachable.
-        PATH: join(process.execPath, '..'),
+        // No redis-server on PATH: only Node's own directory, and `id`, which embedded
+        // PostgreSQL needs as root to find its user, stay reachable.
+        PATH: `${join(process.execPath, '..')}:${await binDirWith('id')}`,
       });
       try {
         expect(stack.output()).toMatch(/Redis absent .*rate limits/);
@@ -120,7 +155,7 @@ describe('npm run dev (the local stack)', () => {
       const stack = await startStack(stateDir, port, { ...env, DATABASE_URL: external.url });
       try {
         expect(stack.output()).toContain('Postgres: DATABASE_URL');
-        expect(stack.output()).not.toContain('embedded (PGlite)');
+        expect(stack.output()).not.toContain('embedded PostgreSQL');
         const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
         expect(ready.status).toBe(200);
         const tables = await withDb(external.url, (db) =>

@@ -31,7 +31,7 @@ export function startStack(stateDir: string, port: number, env: ChildEnv): Promi
       if (!output.includes('Sparki is running at')) return;
       clearInterval(poll);
       clearTimeout(timer);
-      const postgresUrl = /embedded \(PGlite\) at (\S+),/.exec(output)?.[1] ?? '';
+      const postgresUrl = /embedded PostgreSQL at (\S+),/.exec(output)?.[1] ?? '';
       const ports = [...output.matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
       resolve({ child, output: () => output, postgresUrl, ports: [port, ...ports] });
     }, 200);

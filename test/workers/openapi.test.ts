@@ -2,8 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { newApp } from '../../workers/app';
 import { fetchWorker } from './harness';
 
-// Served outside the JSON API: the description itself, its viewer, and the dev-only mailbox.
-const UNDESCRIBED = new Set(['/api/openapi.json', '/api/docs', '/dev/mailbox/{email}']);
+// Served outside the JSON API: the description itself, its viewer, the pages mailed links open
+// (HTML), and the dev-only mailbox.
+const UNDESCRIBED = new Set([
+  '/api/openapi.json',
+  '/api/docs',
+  '/verify-email',
+  '/reset-password',
+  '/invites/accept',
+  '/dev/mailbox/{email}',
+]);
 
 describe('API description', () => {
   it('serves an OpenAPI 3.1 document generated from the route schemas', async () => {

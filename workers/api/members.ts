@@ -17,7 +17,8 @@ import { randomSecret, sha256Hex } from '../auth/crypto';
 import { requireSession } from '../auth/principal';
 import type { HonoEnv } from '../context';
 import { ApiError, openApiErrorResponses } from '../errors';
-import { recordingMailer, tokenLink } from '../mail/mailer';
+import { tokenLink } from '../mail/mailer';
+import { mailerFor } from '../mail/select';
 import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
 
@@ -192,7 +193,7 @@ memberRoutes.openapi(
       return { invite: invite!, workspaceName: workspace!.name };
     });
     if (!result) throw new ApiError('conflict', `${input.email} is already a member`);
-    await recordingMailer(c.env.LOGS).send({
+    await mailerFor(config, c.env.LOGS).send({
       to: input.email,
       subject: `You are invited to ${result.workspaceName} on Sparki`,
       text: `Join as ${input.role} (valid for seven days): ${tokenLink(config.PUBLIC_URL, 'invites/accept', token)}`,

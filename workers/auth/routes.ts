@@ -6,7 +6,8 @@ import { sessions, users } from '../../db/schema';
 import { recordAudit } from '../audit';
 import type { HonoEnv } from '../context';
 import { ApiError, openApiErrorResponses } from '../errors';
-import { recordingMailer } from '../mail/mailer';
+import { tokenLink } from '../mail/mailer';
+import { mailerFor } from '../mail/select';
 import { rateLimit } from '../middleware/rate-limit';
 import { newRouter } from '../router';
 import { signingKeys } from './access-tokens';
@@ -36,12 +37,11 @@ const body = <T extends z.ZodType>(schema: T) => ({ body: { ...json(schema), req
 const INVALID_CREDENTIALS = 'Email or password is incorrect';
 
 function link(c: Context<HonoEnv>, page: string, token: string) {
-  // In the fragment: browsers never send it, so it stays out of server and proxy logs.
-  return `${c.get('services').config.PUBLIC_URL}/${page}#token=${token}`;
+  return tokenLink(c.get('services').config.PUBLIC_URL, page, token);
 }
 
 function mailer(c: Context<HonoEnv>) {
-  return recordingMailer(c.env.LOGS);
+  return mailerFor(c.get('services').config, c.env.LOGS);
 }
 
 function toUser(row: typeof users.$inferSelect) {

@@ -15,8 +15,8 @@ function mailboxPrefix(to: string): string {
 }
 
 /**
- * The local mailer: delivers nothing, keeps each message in R2 so the dev stack (GET
- * /dev/mailbox/:email) and tests can read it. A provider adapter implements the same interface.
+ * The development mailer: delivers nothing, keeps each message in R2 so the dev stack (GET
+ * /dev/mailbox/:email) and tests can read it. Never used in production (see `mailerFor`).
  */
 export function recordingMailer(bucket: R2Bucket): Mailer {
   return {

@@ -1,0 +1,164 @@
+import { env } from 'cloudflare:test';
+import { describe, expect, inject, it } from 'vitest';
+import { parseConfig } from '../../workers/config';
+import { readMailbox } from '../../workers/mail/mailer';
+import { authed, createWorkspace, freshEmail, newUser, PASSWORD } from './auth-helpers';
+import { fetchWithEnv } from './harness';
+
+const resend = { baseUrl: inject('resendBaseUrl'), apiKey: inject('resendApiKey') };
+
+/** The production configuration: what wrangler.toml ships, plus the secrets an operator sets. */
+const production: Partial<Env> = {
+  APP_ENV: 'production',
+  RESEND_API_KEY: resend.apiKey,
+  RESEND_BASE_URL: resend.baseUrl,
+  MAIL_FROM: 'Sparki <no-reply@sparki.test>',
+};
+
+function post(path: string, body: unknown, overrides: Partial<Env>, token?: string) {
+  return fetchWithEnv(path, overrides, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+}
+
+async function sentTo(email: string) {
+  const response = await fetch(`${resend.baseUrl}/_test/emails?to=${encodeURIComponent(email)}`);
+  return (await response.json<{ data: { from: string; subject: string; text: string }[] }>()).data;
+}
+
+/** The link in the newest mail Resend accepted for `email` with this subject. */
+async function mailedLink(email: string, subject: RegExp) {
+  const mail = (await sentTo(email)).filter((m) => subject.test(m.subject)).at(-1);
+  const link = /(http\S+)#token=([A-Za-z0-9_-]+)/.exec(mail?.text ?? '');
+  expect(link, `no mail matching ${subject} for ${email}`).not.toBeNull();
+  return { url: new URL(link![1]!), token: link![2]! };
+}
+
+/** The page a mailed link opens: HTML that documents and makes the API call. */
+async function expectLinkPage(url: URL, apiPath: string) {
+  expect(url.origin).toBe(env.PUBLIC_URL);
+  const page = await fetchWithEnv(url.pathname, production);
+  expect(page.status).toBe(200);
+  expect(page.headers.get('content-type')).toContain('text/html');
+  expect(page.headers.get('content-security-policy')).toMatch(/script-src 'nonce-[0-9a-f]{32}'/);
+  const text = await page.text();
+  expect(text).toContain(`POST ${apiPath}`);
+  expect(text).toContain(`'${apiPath}'`);
+}
+
+describe('the production configuration', () => {
+  it('serves no development route, whether APP_ENV says production or is not set', async () => {
+    for (const overrides of [production, { ...production, APP_ENV: undefined }]) {
+      const response = await fetchWithEnv('/dev/mailbox/someone%40example.com', overrides);
+      expect(response.status).toBe(404);
+      expect((await response.json<{ error: { code: string } }>()).error.code).toBe('not_found');
+    }
+    // The same route does answer in development, so the 404 above is the configuration's doing.
+    expect((await fetchWithEnv('/dev/mailbox/someone%40example.com', {})).status).toBe(200);
+  });
+
+  it('refuses to run without a mailer, naming the secret, while liveness still answers', async () => {
+    const response = await fetchWithEnv('/api/me', { ...production, RESEND_API_KEY: undefined });
+    expect(response.status).toBe(500);
+    const body = await response.json<{
+      error: { code: string; details: { fields: { path: string }[] } };
+    }>();
+    expect(body.error.code).toBe('misconfigured');
+    expect(body.error.details.fields.map((field) => field.path)).toContain('RESEND_API_KEY');
+    expect(
+      (await fetchWithEnv('/healthz', { ...production, RESEND_API_KEY: undefined })).status,
+    ).toBe(200);
+  });
+
+  it('checks the mail settings at the door', () => {
+    const base = { ...env } as unknown as Record<string, unknown>;
+    const fields = (overrides: Record<string, unknown>) => {
+      const result = parseConfig({ ...base, ...overrides });
+      return result.ok ? [] : result.fields.map((field) => field.path);
+    };
+    expect(fields({ APP_ENV: 'production', RESEND_API_KEY: '' })).toContain('RESEND_API_KEY');
+    expect(fields({ APP_ENV: 'production', RESEND_API_KEY: 're_x', MAIL_FROM: '' })).toEqual([
+      'MAIL_FROM',
+    ]);
+    expect(fields({ APP_ENV: 'production', RESEND_API_KEY: 're_x', MAIL_FROM: 'a@b.c' })).toEqual(
+      [],
+    );
+    expect(fields({ APP_ENV: 'staging' })).toContain('APP_ENV');
+    expect(fields({ APP_ENV: 'development', RESEND_API_KEY: '' })).toEqual([]);
+  });
+
+  it('mails the verification link through Resend; the link opens a page that verifies', async () => {
+    const email = freshEmail('prod');
+    const signup = await post('/api/auth/signup', { email, password: PASSWORD }, production);
+    expect(signup.status).toBe(202);
+    const [mail] = await sentTo(email);
+    expect(mail?.from).toBe(production.MAIL_FROM);
+    expect(await readMailbox(env.LOGS, email)).toEqual([]);
+
+    const { url, token } = await mailedLink(email, /Verify/);
+    await expectLinkPage(url, '/api/auth/verify-email');
+    expect((await post('/api/auth/verify-email', { token }, production)).status).toBe(200);
+    expect((await post('/api/auth/login', { email, password: PASSWORD }, production)).status).toBe(
+      200,
+    );
+  });
+
+  it('mails the password reset link through Resend; the link opens a page that resets', async () => {
+    const user = await newUser('reset');
+    expect((await post('/api/auth/password-reset', { email: user.email }, production)).status).toBe(
+      202,
+    );
+    const { url, token } = await mailedLink(user.email, /Reset/);
+    await expectLinkPage(url, '/api/auth/password-reset/confirm');
+    const password = 'a brand new passphrase';
+    const confirm = await post('/api/auth/password-reset/confirm', { token, password }, production);
+    expect(confirm.status).toBe(200);
+    expect(
+      (await post('/api/auth/login', { email: user.email, password }, production)).status,
+    ).toBe(200);
+  });
+
+  it('mails invitations through Resend; the link opens a page that accepts', async () => {
+    const owner = await newUser('owner');
+    const invitee = await newUser('invitee');
+    const workspace = await createWorkspace(owner.access_token);
+    const invited = await post(
+      `/api/workspaces/${workspace.id}/invites`,
+      { email: invitee.email, role: 'developer' },
+      production,
+      owner.access_token,
+    );
+    expect(invited.status).toBe(201);
+    const { url, token } = await mailedLink(invitee.email, /invited/);
+    await expectLinkPage(url, '/api/invites/accept');
+    const accepted = await fetchWithEnv(
+      '/api/invites/accept',
+      production,
+      authed(invitee.access_token, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token }),
+      }),
+    );
+    expect(accepted.status).toBe(200);
+  });
+
+  it('answers 502 when Resend refuses the mail, so the user can ask again', async () => {
+    const response = await post(
+      '/api/auth/password-reset',
+      { email: (await newUser('refused')).email },
+      { ...production, RESEND_API_KEY: 're_not_the_key' },
+    );
+    expect(response.status).toBe(502);
+    const body = await response.json<{ error: { code: string; details: { reason: string } } }>();
+    expect(body.error).toMatchObject({
+      code: 'bad_gateway',
+      details: { reason: 'invalid_api_key' },
+    });
+  });
+});
