@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNotNull } from 'drizzle-orm';
 import type { MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { servesCanary } from '../../core/hosting/canary';
@@ -94,7 +94,8 @@ async function resolveTarget(
       : await db
           .select({ id: domains.projectId })
           .from(domains)
-          .where(eq(domains.hostname, target.hostname));
+          // An unverified domain may be claimed by anyone, so it is no site until proven.
+          .where(and(eq(domains.hostname, target.hostname), isNotNull(domains.verifiedAt)));
   if (!project) return target.kind === 'custom' ? undefined : null;
   const production = await productionOf(db, project.id);
   if (!production?.live) return null;
