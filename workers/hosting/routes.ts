@@ -14,6 +14,12 @@ export const VISITOR_COOKIE = 'sparki_visitor';
 const VISITOR_MAX_AGE_SECONDS = 60 * 60 * 24 * 365;
 
 export const blobKey = (hash: string) => `blobs/${hash}`;
+/**
+ * An empty marker: the workspace has shown it holds the blob's bytes (a runner of it uploaded
+ * them, or a deployment of it published them). Blobs are shared between tenants; markers are not.
+ */
+export const blobProofKey = (workspaceId: string, hash: string) =>
+  `blob-proofs/${workspaceId}/${hash}`;
 
 interface Served {
   deploymentId: string;
