@@ -15,9 +15,13 @@ export const ManifestSchema = z.object({
 export type Manifest = z.infer<typeof ManifestSchema>;
 export type ManifestFile = Manifest['files'][string];
 
-export async function blobHash(bytes: BufferSource): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes);
+/** A SHA-256 digest as a blob's name: lowercase hex. */
+export function blobName(digest: ArrayBuffer): string {
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+export async function blobHash(bytes: BufferSource): Promise<string> {
+  return blobName(await crypto.subtle.digest('SHA-256', bytes));
 }
 
 /** The blobs an upload still has to send: the server answers this before any byte moves. */

@@ -1,6 +1,6 @@
-import { blobHash, type Manifest, ManifestSchema, missingBlobs } from '../../core/hosting/manifest';
+import { blobHash, type Manifest, ManifestSchema } from '../../core/hosting/manifest';
 import { readTar } from '../../core/tar';
-import { blobKey } from '../../workers/hosting/routes';
+import { blobKey, blobProofKey } from '../../workers/hosting/routes';
 
 export interface Published {
   manifestKey: string;
@@ -10,6 +10,12 @@ export interface Published {
 }
 
 export class ArtifactError extends Error {}
+
+export interface PublishOptions {
+  spa: boolean;
+  /** The deployment's workspace, which is recorded as holding the published blobs. */
+  workspaceId: string;
+}
 
 async function gunzip(body: ReadableStream): Promise<Uint8Array> {
   const stream = body.pipeThrough(new DecompressionStream('gzip'));
@@ -62,19 +68,42 @@ export async function readOutputManifest(env: Env, outputManifestKey: string): P
 }
 
 // R2 answers at most a few hundred operations in flight; this keeps a big listing well under.
-const HEAD_CONCURRENCY = 32;
+const R2_CONCURRENCY = 32;
 
-/** The blobs among `hashes` that SITES holds. */
-export async function storedBlobs(env: Env, hashes: readonly string[]): Promise<Set<string>> {
-  const stored = new Set<string>();
-  for (let start = 0; start < hashes.length; start += HEAD_CONCURRENCY) {
-    const slice = hashes.slice(start, start + HEAD_CONCURRENCY);
-    const heads = await Promise.all(slice.map((hash) => env.SITES.head(blobKey(hash))));
-    slice.forEach((hash, index) => {
-      if (heads[index]) stored.add(hash);
-    });
+async function inBatches<T>(items: readonly string[], run: (item: string) => Promise<T>) {
+  const results: T[] = [];
+  for (let start = 0; start < items.length; start += R2_CONCURRENCY) {
+    results.push(...(await Promise.all(items.slice(start, start + R2_CONCURRENCY).map(run))));
   }
-  return stored;
+  return results;
+}
+
+async function present(env: Env, hashes: readonly string[], keyOf: (hash: string) => string) {
+  const heads = await inBatches(hashes, (hash) => env.SITES.head(keyOf(hash)));
+  return new Set(hashes.filter((_, index) => heads[index]));
+}
+
+/** The blobs among `hashes` that SITES holds, for any workspace. */
+export function storedBlobs(env: Env, hashes: readonly string[]): Promise<Set<string>> {
+  return present(env, hashes, blobKey);
+}
+
+/**
+ * The blobs among `hashes` the workspace has proven it holds. Only these may be skipped by its
+ * uploads or named by its output: answering from the shared store would tell any runner what
+ * other tenants store, and let it publish their content by hash.
+ */
+export function provenBlobs(
+  env: Env,
+  workspaceId: string,
+  hashes: readonly string[],
+): Promise<Set<string>> {
+  return present(env, hashes, (hash) => blobProofKey(workspaceId, hash));
+}
+
+/** Records that the workspace holds these blobs' bytes; each must be stored already. */
+export async function recordBlobProofs(env: Env, workspaceId: string, hashes: readonly string[]) {
+  await inBatches(hashes, (hash) => env.SITES.put(blobProofKey(workspaceId, hash), null));
 }
 
 /** One blob's bytes, or an error naming the file that needs it. */
@@ -92,12 +121,18 @@ export async function publishOutputManifest(
   env: Env,
   outputManifestKey: string,
   deploymentId: string,
-  options: { spa: boolean },
+  options: PublishOptions,
 ): Promise<Published> {
   const manifest = await readOutputManifest(env, outputManifestKey);
   const hashes = [...new Set(Object.values(manifest.files).map((file) => file.hash))];
-  const [lacking] = missingBlobs(manifest, await storedBlobs(env, hashes));
+  const proven = await provenBlobs(env, options.workspaceId, hashes);
+  // Output committed before proofs were kept has none: its blobs are checked in the shared
+  // store and recorded for the workspace, whose deployments published them all along.
+  const unproven = hashes.filter((hash) => !proven.has(hash));
+  const stored = await storedBlobs(env, unproven);
+  const [lacking] = unproven.filter((hash) => !stored.has(hash)).sort();
   if (lacking) throw new ArtifactError(`The build output lacks blob ${lacking}`);
+  await recordBlobProofs(env, options.workspaceId, unproven);
   const files = Object.keys(manifest.files).length;
   if (files === 0) throw new ArtifactError('The build output is empty');
   const manifestKey = await storeManifest(env, deploymentId, { ...manifest, spa: options.spa });
@@ -112,7 +147,7 @@ export async function publishArtifact(
   env: Env,
   artifactKey: string,
   deploymentId: string,
-  options: { spa: boolean },
+  options: PublishOptions,
 ): Promise<Published> {
   const files = await readArtifact(env, artifactKey);
   const manifest: Manifest = { version: 1, files: {}, spa: options.spa };
@@ -120,9 +155,13 @@ export async function publishArtifact(
   for (const file of files) {
     const hash = await blobHash(file.data);
     manifest.files[`/${file.path}`] = { hash, size: file.data.byteLength };
-    if (await env.SITES.head(blobKey(hash))) continue;
-    await env.SITES.put(blobKey(hash), file.data);
-    uploaded++;
+    // A proof is written after its blob, so it stands for both.
+    if (await env.SITES.head(blobProofKey(options.workspaceId, hash))) continue;
+    if (!(await env.SITES.head(blobKey(hash)))) {
+      await env.SITES.put(blobKey(hash), file.data);
+      uploaded++;
+    }
+    await recordBlobProofs(env, options.workspaceId, [hash]);
   }
   const manifestKey = await storeManifest(env, deploymentId, manifest);
   return { manifestKey, files: files.length, uploaded };

@@ -203,7 +203,7 @@ async function execute(context: ConsumerContext, deployment: Deployment, options
       await move(db, deployment, 'deploying');
       let manifestKey = deployment.manifestKey;
       if (!manifestKey) {
-        const options = { spa: config.spa };
+        const options = { spa: config.spa, workspaceId: project.workspaceId };
         const published = build.outputManifestKey
           ? await publishOutputManifest(env, build.outputManifestKey, deployment.id, options)
           : await publishArtifact(env, build.artifactKey!, deployment.id, options);

@@ -3,7 +3,9 @@ import { and, eq } from 'drizzle-orm';
 import { importJWK, type JWK, SignJWT } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateSigningKey } from '../../core/signing-keys';
-import { auditLogs, users } from '../../db/schema';
+import { auditLogs, refreshTokens, users } from '../../db/schema';
+import { sha256Hex } from '../../workers/auth/crypto';
+import { REFRESH_REUSE_GRACE_SECONDS } from '../../workers/auth/sessions';
 import {
   authed,
   freshEmail,
@@ -13,6 +15,7 @@ import {
   PASSWORD,
   postJson,
   signUpVerified,
+  type TokenPair,
 } from './auth-helpers';
 import { fetchWorker, testDb } from './harness';
 
@@ -23,8 +26,14 @@ async function me(token: string) {
   return fetchWorker('/api/me', authed(token));
 }
 
+async function refresh(refreshToken: string) {
+  const response = await postJson('/api/auth/refresh', { refresh_token: refreshToken });
+  expect(response.status, await response.clone().text()).toBe(200);
+  return response.json<TokenPair>();
+}
+
 describe('accounts', () => {
-  it('signup → verify → login → refresh → reuse of the spent refresh token revokes the family', async () => {
+  it('signup → verify → login → refresh → reuse of a spent refresh token revokes the family', async () => {
     const email = freshEmail('flow');
     const signup = await postJson('/api/auth/signup', { email, password: PASSWORD });
     expect(signup.status).toBe(202);
@@ -51,14 +60,16 @@ describe('accounts', () => {
     const second = await rotated.json<{ access_token: string; refresh_token: string }>();
     expect(second.refresh_token).not.toBe(first.refresh_token);
     expect((await me(second.access_token)).status).toBe(200);
+    const third = await refresh(second.refresh_token);
 
+    // `first`'s successor has been used since: `first` is no longer the previous token.
     const reuse = await postJson('/api/auth/refresh', { refresh_token: first.refresh_token });
     expect(reuse.status).toBe(401);
     // The whole family is gone: the newest refresh token and the live access token stop working.
     expect(
-      (await postJson('/api/auth/refresh', { refresh_token: second.refresh_token })).status,
+      (await postJson('/api/auth/refresh', { refresh_token: third.refresh_token })).status,
     ).toBe(401);
-    expect((await me(second.access_token)).status).toBe(401);
+    expect((await me(third.access_token)).status).toBe(401);
   });
 
   it('answers a wrong email and a wrong password identically', async () => {
@@ -234,6 +245,43 @@ describe('access tokens', () => {
     const { access_token } = await newUser('query');
     const response = await fetchWorker(`/api/me?access_token=${access_token}`);
     expect(response.status).toBe(400);
+  });
+});
+
+describe('refresh token rotation', () => {
+  it('two tabs refreshing the same token at once both stay signed in', async () => {
+    const { refresh_token } = await newUser('tabs');
+    const [one, two] = await Promise.all(
+      [1, 2].map(() => postJson('/api/auth/refresh', { refresh_token })),
+    );
+    expect(one!.status, await one!.clone().text()).toBe(200);
+    expect(two!.status, await two!.clone().text()).toBe(200);
+    const tabs = [await one!.json<TokenPair>(), await two!.json<TokenPair>()];
+    expect(tabs[0]!.refresh_token).not.toBe(tabs[1]!.refresh_token);
+    expect(tabs[0]!.session_id).toBe(tabs[1]!.session_id);
+    for (const tab of tabs) {
+      expect((await me(tab.access_token)).status).toBe(200);
+      // Each tab's refresh token rotates on: neither pair was revoked by the other.
+      const next = await refresh(tab.refresh_token);
+      expect((await me(next.access_token)).status).toBe(200);
+    }
+  });
+
+  it('a spent token presented after the grace period revokes the family', async () => {
+    const first = await newUser('grace');
+    const second = await refresh(first.refresh_token);
+    // Rotated longer ago than the grace allows, without waiting for it.
+    await db
+      .update(refreshTokens)
+      .set({ usedAt: new Date(Date.now() - (REFRESH_REUSE_GRACE_SECONDS + 1) * 1000) })
+      .where(eq(refreshTokens.tokenHash, await sha256Hex(first.refresh_token)));
+
+    const reuse = await postJson('/api/auth/refresh', { refresh_token: first.refresh_token });
+    expect(reuse.status).toBe(401);
+    expect(
+      (await postJson('/api/auth/refresh', { refresh_token: second.refresh_token })).status,
+    ).toBe(401);
+    expect((await me(second.access_token)).status).toBe(401);
   });
 });
 

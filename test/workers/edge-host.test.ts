@@ -111,12 +111,33 @@ describe('the edge host', () => {
       .set({ liveDeploymentId: live.id })
       .where(eq(environments.id, production.id));
     const hostname = `www-${crypto.randomUUID().slice(0, 8)}.acme.example`;
-    await db.insert(domains).values({ projectId: p.id, hostname });
+    await db.insert(domains).values({ projectId: p.id, hostname, verifiedAt: new Date() });
     expect(await (await request(`https://${hostname}/`)).text()).toBe('custom');
 
     const platform = await request('http://unknown.example/healthz');
     expect(platform.status).toBe(200);
     expect((await request('http://127.0.0.1:8787/healthz')).status).toBe(200);
+  });
+
+  it('answers for an unverified custom domain exactly as for an unknown host', async () => {
+    const { project: p, production, build } = await project();
+    const live = await deploy(p.id, production.id, build.id, { '/index.html': 'claimed' });
+    await db
+      .update(environments)
+      .set({ liveDeploymentId: live.id })
+      .where(eq(environments.id, production.id));
+    const hostname = `www-${crypto.randomUUID().slice(0, 8)}.acme.example`;
+    const [domain] = await db.insert(domains).values({ projectId: p.id, hostname }).returning();
+
+    const unverified = await request(`https://${hostname}/`);
+    const unknown = await request(`https://unknown-${crypto.randomUUID().slice(0, 8)}.example/`);
+    expect(unverified.status).toBe(unknown.status);
+    const { error } = (await unknown.json()) as { error: unknown };
+    expect(await unverified.json()).toMatchObject({ error });
+    expect((await request(`https://${hostname}/healthz`)).status).toBe(200);
+
+    await db.update(domains).set({ verifiedAt: new Date() }).where(eq(domains.id, domain!.id));
+    expect(await (await request(`https://${hostname}/`)).text()).toBe('claimed');
   });
 
   it('answers 404 for a deployment label that does not exist', async () => {

@@ -9,6 +9,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { blobHash } from '../../core/hosting/manifest';
 import { builds, deployments, environments } from '../../db/schema';
+import { publishArtifact, publishOutputManifest } from '../../queues/deploy/edge-publish';
 import { blobKey } from '../../workers/hosting/routes';
 import worker from '../../workers/index';
 import { outputManifestKey } from '../../workers/jobs/output-routes';
@@ -21,6 +22,7 @@ import {
   queuedBuild,
   registerRunner,
 } from './runner-helpers';
+import { storeContentAddressed, tarGz } from './tar-fixture';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
@@ -223,5 +225,57 @@ describe('content-addressed build output', () => {
     expect(deployment!.status, deployment!.error ?? '').toBe('live');
     const page = await worker.fetch(new Request(deployment!.url!), env, createExecutionContext());
     expect(await page.text()).toBe(`<h1>${marker}</h1>`);
+  });
+
+  it("answers per workspace: another tenant's blob is missing until this workspace uploads it", async () => {
+    const a = await leasedJob();
+    const b = await leasedJob();
+    expect(b.project.workspaceId).not.toBe(a.project.workspaceId);
+    const files = await outputOf({ 'index.html': `<h1>${crypto.randomUUID()}</h1>` });
+    const [file] = files;
+    await putBlob(a.build.id, a.token, file!.hash, file!.text);
+    expect((await missing(a.build.id, a.token, files)).missing).toEqual([]);
+    const shared = await env.SITES.head(blobKey(file!.hash));
+
+    // B learns nothing about what A stores, and cannot reference A's blob by its hash.
+    expect(await missing(b.build.id, b.token, files)).toEqual({
+      missing: [file!.hash],
+      bytes: file!.size,
+    });
+    const early = await sendJson('PUT', `/api/jobs/${b.build.id}/output`, b.token, listing(files));
+    expect(early.status).toBe(409);
+    expect(await early.json()).toMatchObject({
+      error: { code: 'conflict', details: { missing: [file!.hash] } },
+    });
+    // Naming the hash with other bytes proves nothing, even though the blob is stored.
+    const forged = await putBlob(b.build.id, b.token, file!.hash, 'x'.repeat(file!.size));
+    expect(forged.status).toBe(400);
+    expect((await missing(b.build.id, b.token, files)).missing).toEqual([file!.hash]);
+
+    const upload = await putBlob(b.build.id, b.token, file!.hash, file!.text);
+    expect(upload.status, await upload.clone().text()).toBe(200);
+    expect(await upload.json()).toEqual({ hash: file!.hash, size: file!.size, stored: false });
+    // The shared blob was not written again.
+    expect((await env.SITES.head(blobKey(file!.hash)))!.version).toBe(shared!.version);
+    expect((await missing(b.build.id, b.token, files)).missing).toEqual([]);
+    const commit = await sendJson('PUT', `/api/jobs/${b.build.id}/output`, b.token, listing(files));
+    expect(commit.status, await commit.clone().text()).toBe(200);
+  });
+
+  it("publishing records the workspace's blobs, so output stored before the per-workspace answer still counts", async () => {
+    const { project, build, token } = await leasedJob();
+    const options = { spa: false, workspaceId: project.workspaceId };
+    const committed = await outputOf({ 'index.html': crypto.randomUUID() });
+    const key = await storeContentAddressed(build.id, { 'index.html': committed[0]!.text });
+    expect((await missing(build.id, token, committed)).missing).toEqual([committed[0]!.hash]);
+    await publishOutputManifest(env, key, crypto.randomUUID(), options);
+    expect((await missing(build.id, token, committed)).missing).toEqual([]);
+
+    const archived = await outputOf({ 'index.html': crypto.randomUUID() });
+    const artifactKey = `artifacts/${crypto.randomUUID()}.tar.gz`;
+    await env.ARTIFACTS.put(artifactKey, await tarGz({ 'index.html': archived[0]!.text }));
+    expect((await missing(build.id, token, archived)).missing).toEqual([archived[0]!.hash]);
+    await publishArtifact(env, artifactKey, crypto.randomUUID(), options);
+    expect((await missing(build.id, token, archived)).missing).toEqual([]);
   });
 });

@@ -29,7 +29,7 @@ import {
   TokenPairSchema,
   UserSchema,
 } from './schemas';
-import { revokeSession, rotateRefreshToken } from './sessions';
+import { REFRESH_REUSE_GRACE_SECONDS, revokeSession, rotateRefreshToken } from './sessions';
 import { sessionBody, signIn } from './sign-in';
 
 const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
@@ -211,7 +211,7 @@ authRoutes.openapi(
     middleware: [rateLimit('token_refresh')] as const,
     tags: ['auth'],
     summary: 'Exchange a refresh token for a new pair (the old one stops working)',
-    description: 'Presenting a refresh token a second time revokes its whole session.',
+    description: `Presenting a spent refresh token again revokes its whole session, except the previous token within ${REFRESH_REUSE_GRACE_SECONDS} s of its rotation while no later token of the session has been used: that gets another pair (two tabs refreshing at once).`,
     request: { body: { ...json(RefreshSchema), required: false } },
     responses: {
       200: {

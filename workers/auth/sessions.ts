@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, gte, isNull, ne } from 'drizzle-orm';
 import type { Context } from 'hono';
 import type { Database, Transaction as Tx } from '../../db/client';
 import { refreshTokens, sessions } from '../../db/schema';
@@ -9,6 +9,13 @@ import { randomSecret, sha256Hex } from './crypto';
 
 export const REFRESH_TOKEN_PREFIX = 'spk_rt_';
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+/**
+ * How long the previous refresh token still works after it was rotated, as long as no token of
+ * its family has been rotated since: two tabs (or a retry after a lost answer) refreshing with
+ * the same token at once must not sign the user out. RFC 9700 §4.14.2 allows such a grace; it
+ * is kept short because within it a copied token is not detected.
+ */
+export const REFRESH_REUSE_GRACE_SECONDS = 30;
 
 export interface IssuedTokens {
   access_token: string;
@@ -62,8 +69,35 @@ export async function startSession(c: Context<HonoEnv>, tx: Tx, userId: string) 
 export class RefreshReuseError extends Error {}
 
 /**
+ * A spent token is the family's previous one while it was rotated within the grace and no token
+ * of the family has been rotated since (its successors are all unused). Rotation times are
+ * compared with each other only, so the Worker's and the database's clocks need not agree.
+ */
+async function isPreviousToken(
+  tx: Tx,
+  token: { id: string; familyId: string },
+  usedAt: Date,
+  now: Date,
+) {
+  if (now.getTime() - usedAt.getTime() > REFRESH_REUSE_GRACE_SECONDS * 1000) return false;
+  const [rotatedSince] = await tx
+    .select({ id: refreshTokens.id })
+    .from(refreshTokens)
+    .where(
+      and(
+        eq(refreshTokens.familyId, token.familyId),
+        ne(refreshTokens.id, token.id),
+        gte(refreshTokens.usedAt, usedAt),
+      ),
+    )
+    .limit(1);
+  return !rotatedSince;
+}
+
+/**
  * Rotation: a refresh token works once. Presenting one already used (or revoked) means it
- * leaked, so the whole family and its session are revoked.
+ * leaked, so the whole family and its session are revoked; only the previous token, within
+ * `REFRESH_REUSE_GRACE_SECONDS`, gets another pair of the same family instead.
  */
 export async function rotateRefreshToken(c: Context<HonoEnv>, presented: string) {
   const db = c.get('services').db();
@@ -86,7 +120,11 @@ export async function rotateRefreshToken(c: Context<HonoEnv>, presented: string)
       .for('update');
     if (!row) return { kind: 'invalid' } as const;
     const now = new Date();
-    if (row.usedAt || row.revokedAt || row.sessionRevokedAt) {
+    const reused =
+      row.revokedAt ||
+      row.sessionRevokedAt ||
+      (row.usedAt && !(await isPreviousToken(tx, row, row.usedAt, now)));
+    if (reused) {
       await tx
         .update(refreshTokens)
         .set({ revokedAt: now })
@@ -95,10 +133,19 @@ export async function rotateRefreshToken(c: Context<HonoEnv>, presented: string)
       return { kind: 'reused', userId: row.userId, sessionId: row.sessionId } as const;
     }
     if (row.expiresAt <= now) return { kind: 'invalid' } as const;
-    await tx.update(refreshTokens).set({ usedAt: now }).where(eq(refreshTokens.id, row.id));
+    // The previous token keeps its first rotation time, so its grace is never extended.
+    if (!row.usedAt) {
+      await tx.update(refreshTokens).set({ usedAt: now }).where(eq(refreshTokens.id, row.id));
+    }
     await tx.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, row.sessionId));
     const next = await newRefreshToken(tx, row.sessionId, row.familyId, row.expiresAt);
-    return { kind: 'rotated', userId: row.userId, sessionId: row.sessionId, next } as const;
+    return {
+      kind: 'rotated',
+      userId: row.userId,
+      sessionId: row.sessionId,
+      next,
+      graced: row.usedAt !== null,
+    } as const;
   });
   if (outcome.kind === 'invalid')
     throw new ApiError('unauthorized', 'Invalid or expired refresh token');
@@ -111,6 +158,9 @@ export async function rotateRefreshToken(c: Context<HonoEnv>, presented: string)
       'unauthorized',
       'This refresh token was already used; the session has been revoked. Sign in again.',
     );
+  }
+  if (outcome.graced) {
+    c.get('logger').info('refresh_token_grace_reuse', { session_id: outcome.sessionId });
   }
   return issue(c, outcome.userId, outcome.sessionId, outcome.next);
 }

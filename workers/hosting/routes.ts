@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNotNull } from 'drizzle-orm';
 import type { MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { servesCanary } from '../../core/hosting/canary';
@@ -14,6 +14,12 @@ export const VISITOR_COOKIE = 'sparki_visitor';
 const VISITOR_MAX_AGE_SECONDS = 60 * 60 * 24 * 365;
 
 export const blobKey = (hash: string) => `blobs/${hash}`;
+/**
+ * An empty marker: the workspace has shown it holds the blob's bytes (a runner of it uploaded
+ * them, or a deployment of it published them). Blobs are shared between tenants; markers are not.
+ */
+export const blobProofKey = (workspaceId: string, hash: string) =>
+  `blob-proofs/${workspaceId}/${hash}`;
 
 interface Served {
   deploymentId: string;
@@ -94,7 +100,8 @@ async function resolveTarget(
       : await db
           .select({ id: domains.projectId })
           .from(domains)
-          .where(eq(domains.hostname, target.hostname));
+          // An unverified domain may be claimed by anyone, so it is no site until proven.
+          .where(and(eq(domains.hostname, target.hostname), isNotNull(domains.verifiedAt)));
   if (!project) return target.kind === 'custom' ? undefined : null;
   const production = await productionOf(db, project.id);
   if (!production?.live) return null;

@@ -7,11 +7,11 @@ import {
   outputManifest,
   Sha256HexSchema,
 } from '../../core/build-output';
-import { ManifestSchema, missingBlobs } from '../../core/hosting/manifest';
+import { blobName, ManifestSchema, missingBlobs } from '../../core/hosting/manifest';
 import { builds } from '../../db/schema';
-import { storedBlobs } from '../../queues/deploy/edge-publish';
+import { provenBlobs, recordBlobProofs } from '../../queues/deploy/edge-publish';
 import { ApiError, openApiErrorResponses } from '../errors';
-import { blobKey } from '../hosting/routes';
+import { blobKey, blobProofKey } from '../hosting/routes';
 import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
 import { authorizeJob } from './auth';
@@ -30,11 +30,23 @@ const jobAuth = {
   401: { description: 'No job token, a token for another build, or one whose lease has ended' },
 };
 
-/** The blobs of the listed output that SITES lacks, sorted. */
-async function absentBlobs(env: Env, files: readonly OutputFile[]): Promise<string[]> {
+/** The blobs of the listed output that the workspace has not proven it holds, sorted. */
+async function unprovenBlobs(
+  env: Env,
+  workspaceId: string,
+  files: readonly OutputFile[],
+): Promise<string[]> {
   const manifest = outputManifest(files);
   const hashes = [...new Set(files.map((file) => file.hash))];
-  return missingBlobs(manifest, await storedBlobs(env, hashes));
+  return missingBlobs(manifest, await provenBlobs(env, workspaceId, hashes));
+}
+
+/** The SHA-256 of a body of `size` bytes, read without holding it in memory. */
+async function digestOf(body: ReadableStream | null, size: number): Promise<string> {
+  const digest = new crypto.DigestStream('SHA-256');
+  if (body) await body.pipeThrough(new FixedLengthStream(size)).pipeTo(digest);
+  else await digest.getWriter().close();
+  return blobName(await digest.digest);
 }
 
 export const outputRoutes = newRouter();
@@ -46,7 +58,7 @@ outputRoutes.openapi(
     tags: ['runner protocol'],
     summary: 'Which blobs of the build output the platform lacks',
     description:
-      'The runner lists every output file with its SHA-256 and size; the answer names the blobs to upload (`PUT …/blobs/{hash}`). Files whose content is already stored, by this or any earlier build, are not sent again.',
+      'The runner lists every output file with its SHA-256 and size; the answer names the blobs to upload (`PUT …/blobs/{hash}`). Files whose content this workspace already stored (an earlier build uploaded it, or a deployment published it) are not sent again; what other workspaces store is not taken into account.',
     request: { params: JobParams, ...jsonBody(OutputFilesSchema) },
     responses: {
       200: {
@@ -60,8 +72,8 @@ outputRoutes.openapi(
   async (c) => {
     const { buildId } = c.req.valid('param');
     const { files } = c.req.valid('json');
-    await authorizeJob(c, buildId);
-    const missing = await absentBlobs(c.env, files);
+    const { project } = await authorizeJob(c, buildId);
+    const missing = await unprovenBlobs(c.env, project.workspaceId, files);
     const sizes = new Map(files.map((file) => [file.hash, file.size]));
     const bytes = missing.reduce((sum, hash) => sum + (sizes.get(hash) ?? 0), 0);
     return c.json({ missing, bytes }, 200);
@@ -74,7 +86,7 @@ outputRoutes.openapi(
     path: '/api/jobs/{buildId}/blobs/{hash}',
     tags: ['runner protocol'],
     summary: 'Upload one blob of the build output, stored under its SHA-256',
-    description: `Needs \`Content-Length\` (at most ${BLOB_MAX_BYTES} bytes). Storage checks the body against the hash in the path (400 when it differs), so a blob is never stored under another content's name. Uploading a blob that is already stored is harmless.`,
+    description: `Needs \`Content-Length\` (at most ${BLOB_MAX_BYTES} bytes). Storage checks the body against the hash in the path (400 when it differs), so a blob is never stored under another content's name. Uploading a blob that is already stored is harmless: it is not written again, but its body is still checked when this workspace has not uploaded it before.`,
     request: {
       params: BlobParams,
       body: {
@@ -96,7 +108,7 @@ outputRoutes.openapi(
   }),
   async (c) => {
     const { buildId, hash } = c.req.valid('param');
-    await authorizeJob(c, buildId);
+    const { project } = await authorizeJob(c, buildId);
     const size = Number(c.req.header('content-length'));
     const body = c.req.raw.body;
     if (!Number.isSafeInteger(size) || size < 0 || (size > 0 && !body)) {
@@ -105,23 +117,32 @@ outputRoutes.openapi(
     if (size > BLOB_MAX_BYTES) {
       throw new ApiError('payload_too_large', `A blob may be at most ${BLOB_MAX_BYTES} bytes`);
     }
-    const existing = await c.env.SITES.head(blobKey(hash));
-    if (existing) {
+    const mismatch = () => new ApiError('bad_request', `The body does not hash to ${hash}`);
+    const [existing, proven] = await Promise.all([
+      c.env.SITES.head(blobKey(hash)),
+      c.env.SITES.head(blobProofKey(project.workspaceId, hash)),
+    ]);
+    if (existing && proven) {
       await body?.cancel();
       return c.json({ hash, size: existing.size, stored: false }, 200);
     }
-    const value = body ? body.pipeThrough(new FixedLengthStream(size)) : new Uint8Array();
-    try {
-      // R2 refuses the write when the content does not match the checksum it is given.
-      await c.env.SITES.put(blobKey(hash), value, { sha256: hash });
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      if (/checksum|digest/i.test(message)) {
-        throw new ApiError('bad_request', `The body does not hash to ${hash}`);
+    if (existing) {
+      // Stored by another workspace (or before proofs were kept): the body must still hash to
+      // the name before this workspace counts as holding it; the shared blob is not rewritten.
+      if ((await digestOf(body, size)) !== hash) throw mismatch();
+    } else {
+      const value = body ? body.pipeThrough(new FixedLengthStream(size)) : new Uint8Array();
+      try {
+        // R2 refuses the write when the content does not match the checksum it is given.
+        await c.env.SITES.put(blobKey(hash), value, { sha256: hash });
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (/checksum|digest/i.test(message)) throw mismatch();
+        throw err;
       }
-      throw err;
     }
-    return c.json({ hash, size, stored: true }, 200);
+    await recordBlobProofs(c.env, project.workspaceId, [hash]);
+    return c.json({ hash, size: existing?.size ?? size, stored: !existing }, 200);
   },
 );
 
@@ -132,7 +153,7 @@ outputRoutes.openapi(
     tags: ['runner protocol'],
     summary: 'Commit the build output: every listed blob must be stored',
     description:
-      'Records the file list as the build’s output manifest, which deployments publish without copying a byte. A blob still missing makes it 409 with the hashes in `details.missing`. Committing again replaces the earlier list.',
+      'Records the file list as the build’s output manifest, which deployments publish without copying a byte. A blob this workspace has not uploaded or published makes it 409 with the hashes in `details.missing`. Committing again replaces the earlier list.',
     request: { params: JobParams, ...jsonBody(OutputFilesSchema) },
     responses: {
       200: {
@@ -153,8 +174,8 @@ outputRoutes.openapi(
   async (c) => {
     const { buildId } = c.req.valid('param');
     const { files } = c.req.valid('json');
-    const { claims } = await authorizeJob(c, buildId);
-    const missing = await absentBlobs(c.env, files);
+    const { claims, project } = await authorizeJob(c, buildId);
+    const missing = await unprovenBlobs(c.env, project.workspaceId, files);
     if (missing.length > 0) {
       throw new ApiError(
         'conflict',
