@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { toStorableText } from './storable-text';
 
 /**
  * The contract between the platform and `sparki runner`. Both sides import these schemas;
@@ -119,7 +120,12 @@ export const LogBatchSchema = z.object({
     .array(
       z.object({
         stream: LogStreamSchema,
-        text: z.string().max(64 * 1024),
+        // Output may hold U+0000, or half a surrogate pair where a long line was cut: one such
+        // character must not cost the batch, which every other request would be refused for.
+        text: z
+          .string()
+          .max(64 * 1024)
+          .transform(toStorableText),
         step_id: z.string().max(100).optional(),
         ts: z.number().int().nonnegative(),
       }),

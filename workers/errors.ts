@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { findUnstorableText } from '../core/storable-text';
 import type { HonoEnv } from './context';
 
 const statusByCode = {
@@ -58,7 +59,10 @@ function errorResponse(description: string) {
 
 /** Spread into every route's `responses` so the spec lists the shared failures. */
 export const openApiErrorResponses = {
-  400: errorResponse('The request was malformed or failed validation.'),
+  400: errorResponse(
+    'The request was malformed or failed validation; no field takes text holding U+0000 or an ' +
+      'unpaired UTF-16 surrogate.',
+  ),
   429: errorResponse(
     'Too many requests (rate limit or API quota); retry after `Retry-After` seconds.',
   ),
@@ -101,15 +105,22 @@ export function fieldErrors(issues: readonly ZodIssueLike[]) {
   }));
 }
 
-/** `defaultHook` for every OpenAPI route: validation failures become the shared 400 envelope. */
+/**
+ * `defaultHook` for every OpenAPI route: validation failures become the shared 400 envelope. The
+ * validated input (body, query, path, headers) is also checked here, once for every route, for
+ * text Postgres cannot store, which would otherwise fail the query as a 500 or be stored altered.
+ */
 export function handleZodError(
-  result: { success: true } | { success: false; error: { issues: readonly ZodIssueLike[] } },
+  result:
+    | { success: true; data: unknown }
+    | { success: false; error: { issues: readonly ZodIssueLike[] } },
   c: Context<HonoEnv>,
 ) {
-  if (!result.success) {
+  const issues = result.success ? findUnstorableText(result.data) : result.error.issues;
+  if (issues.length > 0) {
     return c.json(
       errorBody(c, 'validation_failed', 'The request failed validation', {
-        fields: fieldErrors(result.error.issues),
+        fields: fieldErrors(issues),
       }),
       400,
     );

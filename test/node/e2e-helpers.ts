@@ -145,33 +145,73 @@ export async function startE2E(repoFiles: Record<string, string>) {
       })
     ).id;
 
-    const repo = join(stateDir, 'repo');
-    await mkdir(repo);
-    git(repo, 'init', '--quiet', '--initial-branch=main');
-    await commit(repoFiles, 'v1');
+    /**
+     * A project of its own on a repository of its own, committed with `repoFiles` on `main`, so
+     * a test can act on it without counting what other tests did.
+     */
+    async function newProject(repoFiles: Record<string, string>, slug: string) {
+      const repo = join(stateDir, `repo-${slug}`);
+      await mkdir(repo);
+      git(repo, 'init', '--quiet', '--initial-branch=main');
+      await commit(repoFiles, 'v1');
 
-    const project = await api<{ id: string; webhook_secret: string }>(
-      'POST',
-      `/api/workspaces/${workspaceId}/projects`,
-      {
-        name: 'E2E',
-        slug: 'e2e',
-        git_provider: 'github',
-        repo_url: `file://${repo}`,
-        production_branch: 'main',
-      },
-    );
-    await api('PATCH', `/api/projects/${project.id}/settings`, {
-      overrides: { installCommand: null, outputDirectory: 'dist' },
-    });
+      const project = await api<{ id: string; webhook_secret: string }>(
+        'POST',
+        `/api/workspaces/${workspaceId}/projects`,
+        {
+          name: slug,
+          slug,
+          git_provider: 'github',
+          repo_url: `file://${repo}`,
+          production_branch: 'main',
+        },
+      );
+      await api('PATCH', `/api/projects/${project.id}/settings`, {
+        overrides: { installCommand: null, outputDirectory: 'dist' },
+      });
 
-    /** Writes the files into the repository's current branch and commits them; the new sha. */
-    async function commit(files: Record<string, string>, message: string) {
-      for (const [name, content] of Object.entries(files))
-        await writeFile(join(repo, name), content);
-      git(repo, 'add', '.');
-      git(repo, 'commit', '--quiet', '-m', message);
-      return git(repo, 'rev-parse', 'HEAD');
+      /** Writes the files into the repository's current branch and commits them; the new sha. */
+      async function commit(files: Record<string, string>, message: string) {
+        for (const [name, content] of Object.entries(files))
+          await writeFile(join(repo, name), content);
+        git(repo, 'add', '.');
+        git(repo, 'commit', '--quiet', '-m', message);
+        return git(repo, 'rev-parse', 'HEAD');
+      }
+
+      /** A signed GitHub push of `sha` to `branch`, as GitHub delivers it. */
+      async function deliver(deliveryId: string, sha: string, branch = 'main') {
+        const payload = structuredClone(
+          examples
+            .find((entry) => entry.name === 'push')!
+            .examples.find((example) => (example as { ref?: string }).ref === 'refs/heads/master'),
+        ) as Record<string, unknown>;
+        payload.ref = `refs/heads/${branch}`;
+        payload.repository = { ...(payload.repository as object), clone_url: `file://${repo}` };
+        payload.after = sha;
+        payload.head_commit = { ...(payload.head_commit as object), id: sha, message: 'e2e' };
+        const body = JSON.stringify(payload);
+        const signature = createHmac('sha256', project.webhook_secret).update(body).digest('hex');
+        const response = await fetch(`${base}/webhooks/github/${project.id}`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'x-github-event': 'push',
+            'x-github-delivery': deliveryId,
+            'x-hub-signature-256': `sha256=${signature}`,
+          },
+          body,
+        });
+        return {
+          status: response.status,
+          body: (await response.json()) as { status: string; build_id?: string },
+        };
+      }
+
+      const projectBuilds = async () =>
+        (await api<{ builds: Build[] }>('GET', `/api/projects/${project.id}/builds`)).builds;
+
+      return { project, repo, commit, deliver, projectBuilds };
     }
 
     async function registerRunner(
@@ -206,38 +246,6 @@ export async function startE2E(repoFiles: Record<string, string>) {
       return child;
     }
 
-    /** A signed GitHub push of `sha` to `branch`, as GitHub delivers it. */
-    async function deliver(deliveryId: string, sha: string, branch = 'main') {
-      const payload = structuredClone(
-        examples
-          .find((entry) => entry.name === 'push')!
-          .examples.find((example) => (example as { ref?: string }).ref === 'refs/heads/master'),
-      ) as Record<string, unknown>;
-      payload.ref = `refs/heads/${branch}`;
-      payload.repository = { ...(payload.repository as object), clone_url: `file://${repo}` };
-      payload.after = sha;
-      payload.head_commit = { ...(payload.head_commit as object), id: sha, message: 'e2e' };
-      const body = JSON.stringify(payload);
-      const signature = createHmac('sha256', project.webhook_secret).update(body).digest('hex');
-      const response = await fetch(`${base}/webhooks/github/${project.id}`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-github-event': 'push',
-          'x-github-delivery': deliveryId,
-          'x-hub-signature-256': `sha256=${signature}`,
-        },
-        body,
-      });
-      return {
-        status: response.status,
-        body: (await response.json()) as { status: string; build_id?: string },
-      };
-    }
-
-    const projectBuilds = async () =>
-      (await api<{ builds: Build[] }>('GET', `/api/projects/${project.id}/builds`)).builds;
-
     /** Waits for the build to succeed; any other end fails the test with the build's error. */
     const buildSucceeded = (buildId: string, ms = 90_000) =>
       waitFor(
@@ -264,16 +272,13 @@ export async function startE2E(repoFiles: Record<string, string>) {
       base,
       token: () => token,
       workspaceId,
-      project,
-      repo,
+      ...(await newProject(repoFiles, 'e2e')),
+      newProject,
       runners,
       api,
       waitFor,
-      commit,
       registerRunner,
       startRunner,
-      deliver,
-      projectBuilds,
       buildSucceeded,
       stop,
     };

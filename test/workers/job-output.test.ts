@@ -199,9 +199,10 @@ describe('content-addressed build output', () => {
         deployConfig: { health_check: { retries: 0, interval_ms: 0 } },
       })
       .returning();
+    const messageId = `msg-${crypto.randomUUID()}`;
     const batch = createMessageBatch('sparki-deployments', [
       {
-        id: `msg-${crypto.randomUUID()}`,
+        id: messageId,
         timestamp: new Date(),
         attempts: 1,
         body: {
@@ -216,7 +217,10 @@ describe('content-addressed build output', () => {
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);
     await waitOnExecutionContext(ctx);
-    expect(getQueueResult(batch, ctx)).toBeDefined();
+    // Consumed and acknowledged: a failed deploy would have asked for a retry instead.
+    const result = await getQueueResult(batch, ctx);
+    expect(result.retryMessages).toEqual([]);
+    expect(result.explicitAcks).toEqual([messageId]);
 
     const [deployment] = await db
       .select()

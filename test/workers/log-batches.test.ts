@@ -96,4 +96,25 @@ describe('job log route: batch_seq', () => {
       'npm run build',
     ]);
   });
+
+  it('keeps a line whose output carries U+0000, shown as U+FFFD, rather than refusing the batch', async () => {
+    const { owner, workspace } = await ownerWithWorkspace();
+    const runner = await registerRunner(owner.access_token, workspace.id);
+    const socket = await onlineRunner(runner.runner_token);
+    const { build } = await queuedBuild(db, workspace.id);
+    await planBuild(build.id);
+    const job = await socket.next('job');
+    const response = await fetchWorker(
+      `/api/jobs/${build.id}/logs`,
+      authed(job.job_token, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ lines: [{ stream: 'stdout', text: 'a\u0000b', ts: 1 }] }),
+      }),
+    );
+    expect(response.status, await response.clone().text()).toBe(200);
+    expect((await buildSession(env, build.id).read()).map((line) => line.text)).toEqual([
+      'a\ufffdb',
+    ]);
+  });
 });

@@ -100,10 +100,15 @@ export class RunnerSocket {
     return message as Of<T>;
   }
 
-  /** True if nothing arrives within `ms`. */
-  async quiet(ms = 300): Promise<boolean> {
-    await new Promise((resolve) => setTimeout(resolve, ms));
-    return this.inbox.length === 0;
+  /**
+   * Asserts the hub has sent nothing this socket has not taken yet, without waiting on a clock:
+   * the hub answers a heartbeat for a build this runner holds no lease for with `cancel`, and a
+   * socket delivers in order, so anything sent before that answer is taken first and fails here.
+   */
+  async expectNothingSent(): Promise<void> {
+    const probe = crypto.randomUUID();
+    this.send({ type: 'heartbeat', running: [probe] });
+    expect(await this.next('cancel')).toMatchObject({ build_id: probe });
   }
 
   async closedWith(timeoutMs = 5_000) {

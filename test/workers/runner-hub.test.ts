@@ -78,7 +78,10 @@ describe('RunnerHub: offers and leases', () => {
     const plain = await onlineRunner(runner_token);
     const { build, project } = await queuedBuild(db, workspace.id);
     await hubOf(workspace.id).offer({ buildId: build.id, projectId: project.id, labels: ['gpu'] });
-    expect(await plain.quiet()).toBe(true);
+    await plain.expectNothingSent();
+    expect((await hubOf(workspace.id).pending()).map((queued) => queued.buildId)).toEqual([
+      build.id,
+    ]);
 
     const gpu = await registerRunner(owner.access_token, workspace.id, {
       labels: ['linux', 'gpu'],
@@ -97,7 +100,10 @@ describe('RunnerHub: offers and leases', () => {
     // The free plan runs one build at a time, though the runner has room for two.
     const job = await socket.next('job');
     expect(job.build_id).toBe(first.build.id);
-    expect(await socket.quiet()).toBe(true);
+    await socket.expectNothingSent();
+    expect((await hubOf(workspace.id).pending()).map((queued) => queued.buildId)).toEqual([
+      second.build.id,
+    ]);
 
     const completed = await fetchWorker(
       `/api/jobs/${first.build.id}/complete`,
@@ -117,7 +123,10 @@ describe('RunnerHub: offers and leases', () => {
     const fourth = await queuedBuild(db, workspace.id);
     await planBuild(fourth.build.id);
     // The runner's capacity (2) is reached even though the pro plan would admit a third.
-    expect(await socket.quiet()).toBe(true);
+    await socket.expectNothingSent();
+    expect((await hubOf(workspace.id).pending()).map((queued) => queued.buildId)).toEqual([
+      fourth.build.id,
+    ]);
   });
 });
 
@@ -188,9 +197,10 @@ describe('RunnerHub: losing a lease', () => {
     expect(await second.next('job')).toMatchObject({ build_id: build.id, attempt: 3 });
     second.ws.close(1000, 'bye');
 
+    // The status is written first, the archived log's key once the log is closed.
     const row = await eventually(
       () => buildRow(build.id),
-      (value) => value.status === 'failed',
+      (value) => value.status === 'failed' && value.logKey !== null,
     );
     expect(row.status).toBe('failed');
     expect(row.finishedAt).toBeInstanceOf(Date);
@@ -289,7 +299,7 @@ describe('RunnerHub: losing a lease', () => {
 
     const after = await onlineRunner(runner_token, [build.id]);
     expect((await before.closedWith())?.code).toBe(4000);
-    expect(await after.quiet()).toBe(true);
+    await after.expectNothingSent();
     const row = await buildRow(build.id);
     expect(row).toMatchObject({ status: 'running', attempt: 1 });
     expect((await spec(build.id, job.job_token)).status).toBe(200);
