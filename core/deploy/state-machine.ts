@@ -16,14 +16,20 @@ const NEXT: Record<DeploymentState, readonly DeploymentState[]> = {
   queued: ['validating', 'canceled', 'retired'],
   validating: ['deploying', 'failed', 'canceled'],
   deploying: ['verifying', 'failed', 'canceled'],
-  verifying: ['live', 'failed'],
+  // Rolled back by hand while it is verified (e.g. a canary serving a share of production).
+  verifying: ['live', 'failed', 'rolled_back'],
   // A live deployment is rolled back when a later one is undone onto it failing, or by hand.
   live: ['rolled_back', 'retired'],
   failed: ['rolled_back', 'retired'],
-  rolled_back: ['retired'],
+  // A manual rollback may go back to a deployment that served before and was rolled back since;
+  // the API allows it only for one that was live once, never for one that failed its checks.
+  rolled_back: ['live', 'retired'],
   canceled: [],
   retired: [],
 };
+
+/** A deployment in one of these holds its environment's turn: the engine is (or will be) on it. */
+export const ACTIVE_STATES: readonly DeploymentState[] = ['validating', 'deploying', 'verifying'];
 
 export const TERMINAL_STATES: readonly DeploymentState[] = [
   'failed',
@@ -44,13 +50,6 @@ export function canTransition(from: DeploymentState, to: DeploymentState): boole
   return NEXT[from].includes(to);
 }
 
-export interface Transition {
-  from: DeploymentState;
-  to: DeploymentState;
-  at: string;
-  reason?: string;
-}
-
 export class IllegalTransitionError extends Error {
   constructor(
     readonly from: DeploymentState,
@@ -58,16 +57,4 @@ export class IllegalTransitionError extends Error {
   ) {
     super(`A deployment cannot go from ${from} to ${to}`);
   }
-}
-
-/** The next history entry, or an error naming the illegal move; history is append-only. */
-export function transition(
-  history: readonly Transition[],
-  current: DeploymentState,
-  to: DeploymentState,
-  at: Date,
-  reason?: string,
-): Transition[] {
-  if (!canTransition(current, to)) throw new IllegalTransitionError(current, to);
-  return [...history, { from: current, to, at: at.toISOString(), ...(reason ? { reason } : {}) }];
 }

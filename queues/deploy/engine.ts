@@ -7,7 +7,7 @@ import {
 } from '../../core/deploy/config';
 import { runHealthCheck } from '../../core/deploy/health';
 import { resolveImageTemplate } from '../../core/deploy/image-reference';
-import { type DeploymentState, transition } from '../../core/deploy/state-machine';
+import { ACTIVE_STATES, type DeploymentState } from '../../core/deploy/state-machine';
 import { canarySteps } from '../../core/hosting/canary';
 import { deploymentHost, hostLabel } from '../../core/hosting/host-routing';
 import type { Database, Transaction } from '../../db/client';
@@ -16,7 +16,6 @@ import {
   builds,
   type Deployment,
   deployments,
-  deploymentTransitions,
   type Environment,
   environments,
   outbox,
@@ -52,11 +51,25 @@ import {
   readOutputManifest,
 } from './edge-publish';
 import { buildRefClosed, retireIfRefClosed } from './retire';
+import { lockEnvironment, type TransitionOptions, transitionDeployment } from './transition';
 
-const ACTIVE: DeploymentState[] = ['validating', 'deploying', 'verifying'];
 const EDGE = 'edge';
 
 class DeployFailure extends Error {}
+
+/**
+ * Someone else moved the engine's deployment on meanwhile (a manual rollback, the stale-deployment
+ * sweep): the engine stops where it is and leaves their change be.
+ */
+class StateChanged extends Error {
+  constructor(
+    readonly deploymentId: string,
+    readonly expected: DeploymentState,
+    readonly actual: DeploymentState | null,
+  ) {
+    super(`The deployment is ${actual ?? 'gone'}, no longer ${expected}`);
+  }
+}
 
 /** How the engine reaches external platforms and waits between polls; tests pass their own. */
 export interface EngineOptions {
@@ -67,29 +80,40 @@ export interface EngineOptions {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Stores a state change and its history row together. */
-async function move(db: Database, deployment: Deployment, to: DeploymentState, reason?: string) {
-  transition([], deployment.status, to, new Date(), reason);
-  await db.transaction(async (tx) => {
-    await tx
-      .update(deployments)
-      .set({
-        status: to,
-        ...(to === 'validating' ? { startedAt: new Date() } : {}),
-        ...(['live', 'failed', 'rolled_back', 'canceled'].includes(to)
-          ? { finishedAt: new Date() }
-          : {}),
-        ...(reason && to === 'failed' ? { error: reason } : {}),
-      })
-      .where(eq(deployments.id, deployment.id));
-    await tx.insert(deploymentTransitions).values({
-      deploymentId: deployment.id,
-      fromStatus: deployment.status,
-      toStatus: to,
-      reason: reason ?? null,
-    });
-  });
+/** Moves the engine's deployment on from the state the engine last left it in, or throws. */
+async function move(
+  db: Database | Transaction,
+  deployment: Deployment,
+  to: DeploymentState,
+  options: Omit<TransitionOptions, 'when'> = {},
+) {
+  const moved = await transitionDeployment(db, deployment.id, deployment.status, to, options);
+  if (!moved.ok) throw new StateChanged(deployment.id, deployment.status, moved.status);
   deployment.status = to;
+}
+
+/**
+ * Changes what the environment serves for the engine's deployment, under the environment's lock
+ * and only while the deployment is still where the engine left it: a rollback or the sweep that
+ * ended it meanwhile is never undone.
+ */
+async function withTurn<T>(
+  db: Database,
+  deployment: Deployment,
+  change: (tx: Transaction) => Promise<T>,
+): Promise<T> {
+  return db.transaction(async (tx) => {
+    await lockEnvironment(tx, deployment.environmentId);
+    const [row] = await tx
+      .select({ status: deployments.status })
+      .from(deployments)
+      .where(eq(deployments.id, deployment.id))
+      .for('update');
+    if (row?.status !== deployment.status) {
+      throw new StateChanged(deployment.id, deployment.status, row?.status ?? null);
+    }
+    return change(tx);
+  });
 }
 
 /** The project's name under the hosting domain, given on first deploy when it has none yet. */
@@ -230,11 +254,13 @@ async function execute(context: ConsumerContext, deployment: Deployment, options
           (percent) => percent > (deployment.canaryPercent ?? 0),
         );
         for (const percent of next) {
-          await db
-            .update(environments)
-            .set({ canaryDeploymentId: deployment.id, canaryPercent: percent })
-            .where(eq(environments.id, environment.id));
-          await recordCanaryShare(db, deployment, percent);
+          await withTurn(db, deployment, async (tx) => {
+            await tx
+              .update(environments)
+              .set({ canaryDeploymentId: deployment.id, canaryPercent: percent })
+              .where(eq(environments.id, environment.id));
+            await recordCanaryShare(tx, deployment, percent);
+          });
           switched = true;
           logger.info('canary_step', { deployment_id: deployment.id, percent });
           if (percent < 100 && config.canary_interval_seconds > 0) {
@@ -245,44 +271,52 @@ async function execute(context: ConsumerContext, deployment: Deployment, options
           await check(productionUrl);
         }
       }
-      await db
-        .update(environments)
-        .set({ liveDeploymentId: deployment.id, canaryDeploymentId: null, canaryPercent: 0 })
-        .where(eq(environments.id, environment.id));
+      await withTurn(db, deployment, (tx) =>
+        tx
+          .update(environments)
+          .set({ liveDeploymentId: deployment.id, canaryDeploymentId: null, canaryPercent: 0 })
+          .where(eq(environments.id, environment.id)),
+      );
       switched = true;
       if (deployment.strategy === 'all_at_once') await check(productionUrl);
     }
     await move(db, deployment, 'live');
   } catch (err) {
+    if (err instanceof StateChanged) throw err;
     const known = err instanceof DeployFailure || err instanceof ArtifactError;
     const reason = known ? err.message : 'internal error';
     if (!known) logger.error('deployment_crashed', { error: err });
-    const verified = deployment.status === 'verifying';
-    await move(db, deployment, 'failed', reason);
-    if (deployment.stage === 'production' && verified && previousLive) {
+    const rollBack = deployment.stage === 'production' && deployment.status === 'verifying';
+    // Failing, and putting production back, is one step under the environment's lock.
+    await withTurn(db, deployment, async (tx) => {
+      await move(tx, deployment, 'failed', { reason });
+      if (!rollBack || !previousLive) return;
       // Production stays on (or goes straight back to) what served before: only the pointer moves.
       if (switched) {
-        await db
+        await tx
           .update(environments)
           .set({ liveDeploymentId: previousLive, canaryDeploymentId: null, canaryPercent: 0 })
           .where(eq(environments.id, environment.id));
       }
-      await db
-        .update(deployments)
-        .set({ rolledBackToId: previousLive })
-        .where(eq(deployments.id, deployment.id));
-      await move(db, deployment, 'rolled_back', `automatic rollback: ${reason}`);
-      await auditDeployment(db, {
+      await move(tx, deployment, 'rolled_back', {
+        reason: `automatic rollback: ${reason}`,
+        set: { rolledBackToId: previousLive },
+      });
+      await auditDeployment(tx, {
         workspaceId: project.workspaceId,
         deploymentId: deployment.id,
         action: 'deployment.rolled_back',
         metadata: { automatic: true, reason, to: previousLive },
       });
-    }
+    });
   }
 }
 
-async function recordCanaryShare(db: Database, deployment: Deployment, percent: number) {
+async function recordCanaryShare(
+  db: Database | Transaction,
+  deployment: Deployment,
+  percent: number,
+) {
   await db
     .update(deployments)
     .set({ canaryPercent: percent })
@@ -297,11 +331,13 @@ async function recordCanaryShare(db: Database, deployment: Deployment, percent: 
  */
 async function pauseCanary(context: ConsumerContext, deployment: Deployment, seconds: number) {
   const resumeAt = new Date(Date.now() + seconds * 1000);
-  await context.services
+  const [paused] = await context.services
     .db()
     .update(deployments)
     .set({ startedAt: null, resumeAt })
-    .where(eq(deployments.id, deployment.id));
+    .where(and(eq(deployments.id, deployment.id), eq(deployments.status, deployment.status)))
+    .returning({ id: deployments.id });
+  if (!paused) throw new StateChanged(deployment.id, deployment.status, null);
   const message: DeploymentsMessage = {
     type: 'deployment.requested',
     environment_id: deployment.environmentId,
@@ -326,7 +362,7 @@ export async function resumeDueCanaries(db: Database, now: Date) {
     .from(deployments)
     .where(
       and(
-        inArray(deployments.status, ACTIVE),
+        inArray(deployments.status, ACTIVE_STATES),
         isNull(deployments.startedAt),
         lt(deployments.resumeAt, new Date(now.getTime() - RESUME_GRACE_MS)),
       ),
@@ -533,7 +569,7 @@ async function executeExternal(
           .map((problem) => `${problem.field}: ${problem.message}`),
       ];
       if (problems.length > 0) throw new DeployFailure(`Validation failed: ${problems.join('; ')}`);
-      await move(db, deployment, 'deploying', promotion?.reason);
+      await move(db, deployment, 'deploying', { reason: promotion?.reason });
       if (promotion) {
         logger.info('deployment_promotion', {
           deployment_id: deployment.id,
@@ -609,19 +645,24 @@ async function executeExternal(
         logger.info('provider_promoted', { deployment_id: deployment.id, percent });
         await verify();
       }
-      await db
-        .update(environments)
-        .set({ liveDeploymentId: deployment.id })
-        .where(eq(environments.id, environment.id));
+      await withTurn(db, deployment, async (tx) => {
+        await tx
+          .update(environments)
+          .set({ liveDeploymentId: deployment.id })
+          .where(eq(environments.id, environment.id));
+        await move(tx, deployment, 'live');
+      });
+    } else {
+      await move(db, deployment, 'live');
     }
-    await move(db, deployment, 'live');
   } catch (err) {
+    if (err instanceof StateChanged) throw err;
     if (err instanceof RateLimitedError) {
       // Handed back: no startedAt marks it as waiting for the redelivered message to resume it.
       await db
         .update(deployments)
         .set({ startedAt: null })
-        .where(eq(deployments.id, deployment.id));
+        .where(and(eq(deployments.id, deployment.id), eq(deployments.status, deployment.status)));
       logger.warn('deployment_rate_limited', {
         deployment_id: deployment.id,
         provider: adapter.id,
@@ -632,7 +673,7 @@ async function executeExternal(
     const known = PROVIDER_FAILURES.some((kind) => err instanceof kind);
     const reason = known && err instanceof Error ? err.message : 'internal error';
     if (!known) logger.error('deployment_crashed', { error: err });
-    await move(db, deployment, 'failed', reason);
+    await move(db, deployment, 'failed', { reason });
     const previousRef = previous?.platform === deployment.platform ? previous.providerRef : null;
     if (deployment.stage !== 'production' || !deployment.providerRef || !previousRef) return;
     try {
@@ -645,16 +686,17 @@ async function executeExternal(
       });
       return;
     }
-    await db
-      .update(deployments)
-      .set({ rolledBackToId: previous!.id })
-      .where(eq(deployments.id, deployment.id));
-    await move(db, deployment, 'rolled_back', `automatic rollback: ${reason}`);
-    await auditDeployment(db, {
-      workspaceId: project.workspaceId,
-      deploymentId: deployment.id,
-      action: 'deployment.rolled_back',
-      metadata: { automatic: true, reason, to: previous!.id, provider: adapter.id },
+    await db.transaction(async (tx) => {
+      await move(tx, deployment, 'rolled_back', {
+        reason: `automatic rollback: ${reason}`,
+        set: { rolledBackToId: previous!.id },
+      });
+      await auditDeployment(tx, {
+        workspaceId: project.workspaceId,
+        deploymentId: deployment.id,
+        action: 'deployment.rolled_back',
+        metadata: { automatic: true, reason, to: previous!.id, provider: adapter.id },
+      });
     });
   }
 }
@@ -681,7 +723,8 @@ async function reportDeployment(
   const description = {
     live: `Live on ${deployment.stage}`,
     failed: `Failed: ${deployment.error}`,
-    rolled_back: `Failed and rolled back: ${deployment.error}`,
+    // Without an error it was rolled back by hand, not for failing.
+    rolled_back: deployment.error ? `Failed and rolled back: ${deployment.error}` : 'Rolled back',
   }[status];
   const preview = deployment.status === 'live' && deployment.stage === 'preview';
   await reportToRepository(
@@ -712,7 +755,8 @@ async function reportDeployment(
 
 /**
  * Runs the environment's queued deployments one at a time, oldest first. Taking the turn locks
- * the environment row, so two consumers never deploy to one environment at once.
+ * the environment row, so two consumers never deploy to one environment at once; every later
+ * change of what the environment serves takes the same lock (`withTurn`).
  */
 export async function drainEnvironment(
   context: ConsumerContext,
@@ -722,16 +766,15 @@ export async function drainEnvironment(
   const db = context.services.db();
   for (;;) {
     const next = await db.transaction(async (tx) => {
-      await tx
-        .select({ id: environments.id })
-        .from(environments)
-        .where(eq(environments.id, environmentId))
-        .for('update');
+      await lockEnvironment(tx, environmentId);
       const [active] = await tx
         .select()
         .from(deployments)
         .where(
-          and(eq(deployments.environmentId, environmentId), inArray(deployments.status, ACTIVE)),
+          and(
+            eq(deployments.environmentId, environmentId),
+            inArray(deployments.status, ACTIVE_STATES),
+          ),
         );
       if (active?.startedAt) return undefined;
       // A canary step still serving its time.
@@ -749,19 +792,26 @@ export async function drainEnvironment(
         .from(deployments)
         .where(and(eq(deployments.environmentId, environmentId), eq(deployments.status, 'queued')))
         .orderBy(asc(deployments.createdAt))
-        .limit(1);
+        .limit(1)
+        .for('update');
       if (!queued) return undefined;
-      await tx
-        .update(deployments)
-        .set({ status: 'validating', startedAt: new Date() })
-        .where(eq(deployments.id, queued.id));
-      await tx
-        .insert(deploymentTransitions)
-        .values({ deploymentId: queued.id, fromStatus: 'queued', toStatus: 'validating' });
-      return { ...queued, status: 'validating' as const };
+      // Locked above, so still queued: a cancel waits for this turn, then finds it taken.
+      const taken = await transitionDeployment(tx, queued.id, 'queued', 'validating');
+      if (!taken.ok) throw new StateChanged(queued.id, 'queued', taken.status);
+      return taken.deployment;
     });
     if (!next) return;
-    await execute(context, next, options);
+    try {
+      await execute(context, next, options);
+    } catch (err) {
+      if (!(err instanceof StateChanged)) throw err;
+      // A manual rollback or the sweep ended it meanwhile: theirs is the last word.
+      context.logger.info('deployment_ended_elsewhere', {
+        deployment_id: err.deploymentId,
+        expected: err.expected,
+        actual: err.actual,
+      });
+    }
     // Its branch or pull request closed meanwhile: not reported, it serves no one.
     if (await retireIfRefClosed(db, next.id)) {
       context.logger.info('deployment_retired', { deployment_id: next.id });
@@ -856,44 +906,53 @@ export async function handleDeploymentsMessage(
 /** A deployment active this long has lost its consumer (a crash, a timeout). */
 export const STALE_DEPLOYMENT_MS = 15 * 60 * 1000;
 
+const STALE_REASON = 'the deploy engine stopped answering';
+
 /**
  * Cron: fails deployments whose consumer died mid-way, so their environment's queue moves on,
- * and announces the environments so their next queued deployment runs.
+ * and announces the environments so their next queued deployment runs. Each goes through the
+ * guarded transition under its environment's lock: one that moved on or was resumed since it
+ * was found stale is left as it is.
  */
 export async function failStaleDeployments(db: Database, now: Date) {
-  const stale = await db
-    .update(deployments)
-    .set({ status: 'failed', error: 'the deploy engine stopped answering', finishedAt: now })
-    .where(
-      and(
-        inArray(deployments.status, ACTIVE),
-        or(
-          lt(deployments.startedAt, new Date(now.getTime() - STALE_DEPLOYMENT_MS)),
-          // Handed back on a rate limit and never resumed (its message ran out of retries).
-          and(
-            isNull(deployments.startedAt),
-            lt(deployments.updatedAt, new Date(now.getTime() - STALE_DEPLOYMENT_MS)),
-          ),
-        ),
-      ),
-    )
-    .returning();
-  for (const row of stale) {
-    // A canary that died mid-way leaves production to what served before it.
-    await db
-      .update(environments)
-      .set({ canaryDeploymentId: null, canaryPercent: 0 })
-      .where(eq(environments.canaryDeploymentId, row.id));
-    await db.insert(deploymentTransitions).values({
-      deploymentId: row.id,
-      toStatus: 'failed',
-      reason: 'the deploy engine stopped answering',
-      at: now,
+  const cutoff = new Date(now.getTime() - STALE_DEPLOYMENT_MS);
+  const stale = and(
+    inArray(deployments.status, ACTIVE_STATES),
+    or(
+      lt(deployments.startedAt, cutoff),
+      // Handed back on a rate limit and never resumed (its message ran out of retries).
+      and(isNull(deployments.startedAt), lt(deployments.updatedAt, cutoff)),
+    ),
+  );
+  const found = await db
+    .select({
+      id: deployments.id,
+      status: deployments.status,
+      environmentId: deployments.environmentId,
+    })
+    .from(deployments)
+    .where(stale);
+  let failed = 0;
+  for (const row of found) {
+    const done = await db.transaction(async (tx) => {
+      await lockEnvironment(tx, row.environmentId);
+      const moved = await transitionDeployment(tx, row.id, row.status, 'failed', {
+        reason: STALE_REASON,
+        when: stale,
+      });
+      if (!moved.ok) return false;
+      // A canary that died mid-way leaves production to what served before it.
+      await tx
+        .update(environments)
+        .set({ canaryDeploymentId: null, canaryPercent: 0 })
+        .where(eq(environments.canaryDeploymentId, row.id));
+      await tx.insert(outbox).values({
+        topic: DEPLOYMENTS_QUEUE,
+        payload: { type: 'deployment.requested', environment_id: row.environmentId },
+      });
+      return true;
     });
-    await db.insert(outbox).values({
-      topic: DEPLOYMENTS_QUEUE,
-      payload: { type: 'deployment.requested', environment_id: row.environmentId },
-    });
+    if (done) failed++;
   }
-  return stale.length;
+  return failed;
 }

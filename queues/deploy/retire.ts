@@ -10,20 +10,11 @@ import {
   type SQL,
   sql,
 } from 'drizzle-orm';
-import {
-  type DeploymentState,
-  RETIRABLE_STATES,
-  transition,
-} from '../../core/deploy/state-machine';
+import { type DeploymentState, RETIRABLE_STATES } from '../../core/deploy/state-machine';
 import type { Database, Transaction } from '../../db/client';
-import {
-  builds,
-  deployments,
-  deploymentTransitions,
-  environments,
-  projects,
-} from '../../db/schema';
+import { builds, deployments, environments, projects } from '../../db/schema';
 import { auditDeployment } from './audit';
+import { transitionDeployment } from './transition';
 
 /**
  * A branch that was deleted or a pull request that was closed. A branch covers its own builds,
@@ -70,28 +61,18 @@ function retirable(db: Database | Transaction): SQL {
   )!;
 }
 
+/** Rows the caller locked (`FOR UPDATE`), each through the guarded transition. */
 async function retire(
   tx: Transaction,
   rows: { id: string; status: DeploymentState }[],
   reason: string,
 ): Promise<RetiredDeployment[]> {
-  if (rows.length === 0) return [];
-  // The state machine refuses an illegal move, as for every other change of state.
-  for (const row of rows) transition([], row.status, 'retired', new Date(), reason);
-  const ids = rows.map((row) => row.id);
-  await tx
-    .update(deployments)
-    .set({ status: 'retired', finishedAt: sql`coalesce(${deployments.finishedAt}, now())` })
-    .where(inArray(deployments.id, ids));
-  await tx.insert(deploymentTransitions).values(
-    rows.map((row) => ({
-      deploymentId: row.id,
-      fromStatus: row.status,
-      toStatus: 'retired' as const,
-      reason,
-    })),
-  );
-  return rows.map((row) => ({ id: row.id, from: row.status }));
+  const retired: RetiredDeployment[] = [];
+  for (const row of rows) {
+    const moved = await transitionDeployment(tx, row.id, row.status, 'retired', { reason });
+    if (moved.ok) retired.push({ id: row.id, from: row.status });
+  }
+  return retired;
 }
 
 /**
@@ -151,7 +132,7 @@ export async function retireIfRefClosed(db: Database, deploymentId: string): Pro
         ? { pullRequest: row.pullRequest, merged: false }
         : { branch: row.branch ?? '' };
     const reason = `${closedRefReason(ref)} while it was being deployed`;
-    await retire(tx, [row], reason);
+    if ((await retire(tx, [row], reason)).length === 0) return false;
     await auditDeployment(tx, {
       workspaceId: row.workspaceId,
       deploymentId: row.id,

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, desc, eq, lt, ne } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, ne, or } from 'drizzle-orm';
 import type { Context } from 'hono';
-import { DEPLOYMENT_STATES } from '../../core/deploy/state-machine';
+import { ACTIVE_STATES, canTransition, DEPLOYMENT_STATES } from '../../core/deploy/state-machine';
 import type { Transaction } from '../../db/client';
 import {
   builds,
@@ -12,6 +12,7 @@ import {
   outbox,
 } from '../../db/schema';
 import { requestDeployment } from '../../queues/deploy/engine';
+import { lockEnvironment, transitionDeployment } from '../../queues/deploy/transition';
 import { DEPLOYMENTS_QUEUE, type DeploymentsMessage } from '../../queues/messages';
 import { publishOutbox } from '../../queues/outbox';
 import { recordAudit } from '../audit';
@@ -343,7 +344,11 @@ deploymentRoutes.openapi(
     summary: 'Serve an earlier live deployment again, at once (developer)',
     description:
       'Without `deployment_id`, goes back to the deployment that was live before the current ' +
-      'one. The switch is one pointer update: nothing is uploaded.',
+      'one; with it, to any deployment of the environment that served before, including one ' +
+      'rolled back since. The switch is one pointer update: nothing is uploaded. It takes the ' +
+      'deploy engine’s lock on the environment: a deployment in progress there (e.g. a canary ' +
+      'step) ends, `rolled_back` once it is being verified, `canceled` before, and its engine ' +
+      'stops instead of undoing the rollback.',
     request: {
       params: z.object({ id: z.uuid() }),
       ...jsonBody(z.object({ deployment_id: z.uuid().optional() }).openapi('Rollback')),
@@ -360,63 +365,128 @@ deploymentRoutes.openapi(
     const [environment] = await db.select().from(environments).where(eq(environments.id, id));
     if (!environment) throw new ApiError('not_found', 'Environment not found');
     const access = await authorizeProject(c, environment.projectId, 'developer');
-    const current = environment.liveDeploymentId;
-    const [target] = await db
-      .select()
-      .from(deployments)
-      .where(
-        and(
-          eq(deployments.environmentId, id),
-          input.deployment_id
-            ? eq(deployments.id, input.deployment_id)
-            : and(
-                eq(deployments.status, 'live'),
-                current ? ne(deployments.id, current) : undefined,
-              ),
-        ),
-      )
-      .orderBy(desc(deployments.createdAt))
-      .limit(1);
-    if (
-      !target?.manifestKey ||
-      target.id === current ||
-      !['live', 'rolled_back'].includes(target.status)
-    ) {
-      throw new ApiError('conflict', 'There is no earlier live deployment to go back to');
-    }
-    await db.transaction(async (tx) => {
+    const restored = await db.transaction(async (tx) => {
+      // The deploy engine's lock: no canary step or other change of what the environment serves
+      // interleaves with this, and what this decides is read under it.
+      const current = (await lockEnvironment(tx, id))?.liveDeploymentId ?? null;
+      const target = await rollbackTarget(tx, id, current, input.deployment_id);
+      // The deployment holding the environment's turn ends here (and what served until now is
+      // rolled back), so its engine stops at its next step instead of undoing this.
+      const ending = await tx
+        .select({ id: deployments.id, status: deployments.status })
+        .from(deployments)
+        .where(
+          and(
+            eq(deployments.environmentId, id),
+            or(
+              inArray(deployments.status, ACTIVE_STATES),
+              current ? eq(deployments.id, current) : undefined,
+            ),
+          ),
+        )
+        .for('update');
+      for (const row of ending) {
+        const beforeProduction = row.status === 'validating' || row.status === 'deploying';
+        if (!beforeProduction && !canTransition(row.status, 'rolled_back')) continue;
+        const ended = beforeProduction
+          ? await transitionDeployment(tx, row.id, row.status, 'canceled', {
+              reason: `canceled by a rollback to ${target.id}`,
+            })
+          : await transitionDeployment(tx, row.id, row.status, 'rolled_back', {
+              reason: `rolled back to ${target.id}`,
+              set: { rolledBackToId: target.id },
+            });
+        if (!ended.ok) throw changedMeanwhile();
+      }
       await tx
         .update(environments)
         .set({ liveDeploymentId: target.id, canaryDeploymentId: null, canaryPercent: 0 })
         .where(eq(environments.id, id));
-      if (current) {
-        await tx
-          .update(deployments)
-          .set({ status: 'rolled_back', rolledBackToId: target.id, finishedAt: new Date() })
-          .where(and(eq(deployments.id, current), eq(deployments.status, 'live')));
-        await tx.insert(deploymentTransitions).values({
-          deploymentId: current,
-          fromStatus: 'live',
-          toStatus: 'rolled_back',
-          reason: `rolled back to ${target.id}`,
+      if (target.status === 'rolled_back') {
+        const again = await transitionDeployment(tx, target.id, 'rolled_back', 'live', {
+          reason: current ? `rollback from ${current}` : 'rollback',
         });
+        if (!again.ok) throw changedMeanwhile();
       }
-      await tx
+      const [live] = await tx
         .update(deployments)
-        .set({ status: 'live', rolledBackFromId: current })
-        .where(eq(deployments.id, target.id));
+        .set({ rolledBackFromId: current })
+        .where(eq(deployments.id, target.id))
+        .returning();
       await recordAudit(tx, c, {
         action: 'deployment.rolled_back',
         workspaceId: access.workspaceId,
         actorRole: access.role,
         targetType: 'environment',
         targetId: id,
-        metadata: { automatic: false, from: current, to: target.id },
+        metadata: {
+          automatic: false,
+          from: current,
+          to: target.id,
+          ended: ending.map((row) => row.id).filter((ended) => ended !== current),
+        },
       });
+      return live!;
     });
-    return c.json(toDeployment({ ...target, status: 'live', rolledBackFromId: current }), 200);
+    return c.json(toDeployment(restored), 200);
   },
 );
+
+const changedMeanwhile = () =>
+  new ApiError('conflict', 'The environment’s deployments changed meanwhile; try again');
+
+/**
+ * What a rollback goes back to: the one asked for, or the newest live deployment other than the
+ * current one. It must have served before (a deployment rolled back for failing its checks never
+ * did) and have the edge host's files to serve.
+ */
+async function rollbackTarget(
+  tx: Transaction,
+  environmentId: string,
+  current: string | null,
+  requested: string | undefined,
+) {
+  const [target] = await tx
+    .select()
+    .from(deployments)
+    .where(
+      and(
+        eq(deployments.environmentId, environmentId),
+        requested
+          ? eq(deployments.id, requested)
+          : and(eq(deployments.status, 'live'), current ? ne(deployments.id, current) : undefined),
+      ),
+    )
+    .orderBy(desc(deployments.createdAt))
+    .limit(1)
+    .for('update');
+  if (
+    !target?.manifestKey ||
+    target.id === current ||
+    (target.status !== 'live' && target.status !== 'rolled_back')
+  ) {
+    throw new ApiError('conflict', 'There is no earlier live deployment to go back to');
+  }
+  if (target.status === 'rolled_back') {
+    const [served] = await tx
+      .select({ id: deploymentTransitions.id })
+      .from(deploymentTransitions)
+      .where(
+        and(
+          eq(deploymentTransitions.deploymentId, target.id),
+          eq(deploymentTransitions.toStatus, 'live'),
+        ),
+      )
+      .limit(1);
+    if (!served) {
+      throw new ApiError(
+        'conflict',
+        'That deployment never went live; only one that served before can be put back',
+      );
+    }
+  }
+  return target;
+}
 
 deploymentRoutes.openapi(
   createRoute({
@@ -437,15 +507,8 @@ deploymentRoutes.openapi(
       .get('services')
       .db()
       .transaction(async (tx) => {
-        const [updated] = await tx
-          .update(deployments)
-          .set({ status: 'canceled', finishedAt: new Date() })
-          .where(and(eq(deployments.id, id), eq(deployments.status, 'queued')))
-          .returning();
-        if (!updated) return undefined;
-        await tx
-          .insert(deploymentTransitions)
-          .values({ deploymentId: id, fromStatus: 'queued', toStatus: 'canceled' });
+        const moved = await transitionDeployment(tx, id, 'queued', 'canceled');
+        if (!moved.ok) return moved;
         await recordAudit(tx, c, {
           action: 'deployment.canceled',
           workspaceId: access.workspaceId,
@@ -453,9 +516,14 @@ deploymentRoutes.openapi(
           targetType: 'deployment',
           targetId: id,
         });
-        return updated;
+        return moved;
       });
-    if (!canceled) throw new ApiError('conflict', `A ${row.status} deployment cannot be canceled`);
-    return c.json(toDeployment(canceled), 200);
+    if (!canceled.ok) {
+      throw new ApiError(
+        'conflict',
+        `A ${canceled.status ?? row.status} deployment cannot be canceled`,
+      );
+    }
+    return c.json(toDeployment(canceled.deployment), 200);
   },
 );
