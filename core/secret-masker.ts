@@ -28,42 +28,141 @@ function base64Forms(value: string): string[] {
   });
 }
 
-function xmlEscape(value: string): string {
-  return value
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&apos;');
-}
+/** Characters no encoder below changes: they only ever appear as themselves. */
+const PLAIN = /^[A-Za-z0-9]$/;
 
-/** Every form in which a secret value may show up in build output. */
-export function secretForms(value: string): string[] {
-  const lines = value.includes('\n') ? value.split(/\r?\n/) : [];
-  const forms = [value, ...lines].flatMap((text) => {
-    const b64 = base64Forms(text);
-    return [
-      text,
-      JSON.stringify(text).slice(1, -1),
-      encodeURIComponent(text),
-      encodeURIComponent(text).replaceAll('%20', '+'),
-      xmlEscape(text),
-      ...b64,
-      ...b64.map((form) => form.replaceAll('+', '-').replaceAll('/', '_')),
-    ];
-  });
-  return [...new Set(forms)].filter((form) => form.length >= MIN_SECRET_LENGTH);
-}
+/** Backslash escapes of JSON, JavaScript and most languages' string literals. */
+const BACKSLASH_ESCAPES: Record<string, string> = {
+  '"': '\\"',
+  "'": "\\'",
+  '\\': '\\\\',
+  '/': '\\/',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+};
+
+const XML_ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+};
+
+/** Leading zeros a numeric character reference may carry (PHP writes `&#039;`). */
+const MAX_ZEROS = 3;
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function compile(secrets: readonly string[]) {
-  const forms = [...new Set(secrets.flatMap(secretForms))].sort((a, b) => b.length - a.length);
+/** A hex number as a pattern that takes either case for each digit: `2f`, `2F`. */
+function hexPattern(value: number, width: number): string {
+  return [...value.toString(16).padStart(width, '0')]
+    .map((digit) => (digit >= 'a' ? `[${digit}${digit.toUpperCase()}]` : digit))
+    .join('');
+}
+
+/** A regular expression source and the length of the longest text it matches. */
+interface Pattern {
+  source: string;
+  longest: number;
+}
+
+/**
+ * The characters that begin an escape (`\`, `%`, `&`). Written as themselves inside an
+ * encoded form, each one lets a failed match try two ways (`\\` is one escaped backslash or
+ * two plain ones), doubling its work; past this many in one value they are matched only
+ * encoded there, and the value as written is matched on its own, so the work stays bounded.
+ */
+const ESCAPE_STARTS = /[\\%&]/g;
+const MAX_PLAIN_ESCAPE_STARTS = 8;
+
+/**
+ * One character of a secret in every encoding a build may print it in: percent-encoding of
+ * its UTF-8 bytes (either hex case, `+` for a space as form encoding writes it), JSON and
+ * string-literal escapes (`\/`, `\"`, `\uXXXX` of each UTF-16 unit, either hex case), XML
+ * and HTML references, or itself. Encoders differ in which characters they leave alone
+ * (encodeURI keeps `/` and `&`, PHP escapes `/` in JSON, Go escapes `<`), so each character
+ * may take any of its forms independently.
+ */
+function characterPattern(char: string, escapeStartsAsIs: boolean): Pattern {
+  if (PLAIN.test(char)) return { source: char, longest: 1 };
+  const code = char.codePointAt(0)!;
+  const bytes = [...encoder.encode(char)];
+  // One escape per UTF-16 unit: an emoji is a surrogate pair, `\ud83d\udd11`.
+  const units = Array.from({ length: char.length }, (_, i) => char.charCodeAt(i));
+  const forms: [source: string, length: number][] = [
+    [bytes.map((byte) => `%${hexPattern(byte, 2)}`).join(''), bytes.length * 3],
+    [units.map((unit) => `\\\\u${hexPattern(unit, 4)}`).join(''), units.length * 6],
+    [`&#0{0,${MAX_ZEROS}}${code};`, `&#${code};`.length + MAX_ZEROS],
+    [
+      `&#[xX]0{0,${MAX_ZEROS}}${hexPattern(code, 1)};`,
+      `&#x${code.toString(16)};`.length + MAX_ZEROS,
+    ],
+  ];
+  if (char === ' ') forms.push(['\\+', 1]);
+  const escaped = BACKSLASH_ESCAPES[char];
+  if (escaped) forms.push([escapeRegExp(escaped), escaped.length]);
+  const entity = XML_ENTITIES[char];
+  if (entity) forms.push([entity, entity.length]);
+  // Last, so that an escape is taken whole where it can be: `\\` is one escaped backslash.
+  if (escapeStartsAsIs || !'\\%&'.includes(char)) forms.push([escapeRegExp(char), char.length]);
   return {
-    pattern: forms.length > 0 ? new RegExp(forms.map(escapeRegExp).join('|'), 'g') : null,
-    longest: forms[0]?.length ?? 0,
+    source: `(?:${forms.map(([source]) => source).join('|')})`,
+    longest: Math.max(...forms.map(([, length]) => length)),
+  };
+}
+
+/** A text in any of the encodings above, character by character. */
+function encodedPatterns(text: string): Pattern[] {
+  const escapeStartsAsIs = (text.match(ESCAPE_STARTS)?.length ?? 0) <= MAX_PLAIN_ESCAPE_STARTS;
+  const chars = [...text].map((char) => characterPattern(char, escapeStartsAsIs));
+  const encoded = {
+    source: chars.map((char) => char.source).join(''),
+    longest: chars.reduce((sum, char) => sum + char.longest, 0),
+  };
+  return escapeStartsAsIs ? [encoded] : [encoded, literal(text)];
+}
+
+function literal(text: string): Pattern {
+  return { source: escapeRegExp(text), longest: text.length };
+}
+
+/** Every pattern a secret value may show up as in build output. */
+function secretPatterns(value: string): Pattern[] {
+  const lines = value.includes('\n') ? value.split(/\r?\n/) : [];
+  return [value, ...lines]
+    .filter((text) => text.length >= MIN_SECRET_LENGTH)
+    .flatMap((text) => {
+      const b64 = base64Forms(text);
+      const literals = [
+        ...b64,
+        ...b64.map((form) => form.replaceAll('+', '-').replaceAll('/', '_')),
+      ]
+        .filter((form) => form.length >= MIN_SECRET_LENGTH)
+        .map(literal);
+      return [...encodedPatterns(text), ...literals];
+    });
+}
+
+function compile(secrets: readonly string[]) {
+  const patterns = [
+    ...new Map(
+      secrets.flatMap(secretPatterns).map((pattern) => [pattern.source, pattern]),
+    ).values(),
+  ];
+  // The longest first: where one value starts another, the longer one is masked whole.
+  patterns.sort((a, b) => b.longest - a.longest);
+  return {
+    pattern:
+      patterns.length > 0
+        ? new RegExp(patterns.map((pattern) => pattern.source).join('|'), 'g')
+        : null,
+    longest: patterns[0]?.longest ?? 0,
   };
 }
 

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JobSpec } from '../../core/runner-protocol';
-import { secretForms } from '../../core/secret-masker';
+import { createMasker } from '../../core/secret-masker';
 import { type HubJob, TestHub } from './test-hub';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../bin.mjs');
@@ -108,6 +108,14 @@ async function waitFor<T>(what: string, check: () => T | undefined | false, time
 async function alive(pid: number): Promise<boolean> {
   const status = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   return status !== '' && !/^\d+ \(.*\) Z/.test(status);
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Gone already.
+  }
 }
 
 interface Agent {
@@ -258,7 +266,8 @@ describe('sparki runner', () => {
     expect(texts).toContain('the secret is ***');
     expect(texts).toContain('split: *** done');
     const everything = JSON.stringify(job.logs);
-    for (const form of secretForms(SECRET)) expect(everything).not.toContain(form);
+    // No form of the value is left for the masker to find.
+    expect(createMasker([SECRET])(everything)).toBe(everything);
     expect(everything).not.toContain(Buffer.from(SECRET).toString('base64'));
 
     const envLine = job.logs.find((line) => line.text.startsWith('env: '))!;
@@ -385,6 +394,40 @@ describe('sparki runner', () => {
     ]);
     expect(job.result).toBeUndefined();
     expect(await alive(child)).toBe(false);
+  });
+
+  it('when the agent is killed with SIGKILL, its running step dies with it', async () => {
+    const pids = await mkdtemp(join(root, 'pids-'));
+    const agent = await startAgent();
+    const job = hub.addJob(
+      spec(repo, {
+        env: { PID_DIR: pids },
+        overrides: {
+          installCommand: null,
+          // The child ignores SIGTERM and SIGHUP: only SIGKILL ends it.
+          buildCommand: SLEEPER.replace('sleep 60 &', `sh -c 'trap "" TERM HUP; sleep 300' &`),
+        },
+      }),
+    );
+    hub.offer(job);
+    await waitFor('the step to start', () => job.logs.some((line) => line.text === 'started'));
+    const steps = await Promise.all(
+      ['shell', 'child'].map(async (name) => Number(await readFile(join(pids, name), 'utf8'))),
+    );
+    try {
+      expect(await alive(steps[1]!)).toBe(true);
+      agent.child.kill('SIGKILL');
+      await agent.exited;
+      // Nothing in the agent runs after SIGKILL: whatever ends the step is outside it.
+      const deadline = Date.now() + 20_000;
+      while ((await Promise.all(steps.map(alive))).some(Boolean)) {
+        if (Date.now() > deadline) throw new Error('the step outlived its agent');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      // Without the guarantee, the whole group would be left running.
+      killGroup(steps[0]!);
+    }
   });
 
   it('reconnects with growing, jittered delays and says which builds it still runs', async () => {

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,20 @@ afterAll(async () => {
 async function alive(pid: number): Promise<boolean> {
   const status = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   return status !== '' && !/^\d+ \(.*\) Z/.test(status);
+}
+
+/**
+ * Whether the process is gone within a generous deadline. A process killed with SIGKILL closes
+ * its pipes (which resolves the step) a moment before it is a zombie: a single look may be
+ * too early.
+ */
+async function gone(pid: number): Promise<boolean> {
+  const deadline = Date.now() + 10_000;
+  while (await alive(pid)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
 }
 
 function run(command: string, timeoutMs = 10_000, signal = new AbortController().signal) {
@@ -39,6 +54,24 @@ function run(command: string, timeoutMs = 10_000, signal = new AbortController()
 
 const pid = async (name: string) => Number(await readFile(join(dir, name), 'utf8'));
 
+/** Runs $STEP like the agent does, and starts stopping it when it prints "go". */
+const DRIVER = `
+import { runInProcessGroup } from ${JSON.stringify(new URL('./process-group.ts', import.meta.url).href)};
+const controller = new AbortController();
+void runInProcessGroup(process.env.STEP, {
+  cwd: process.env.OUT,
+  env: { PATH: process.env.PATH, OUT: process.env.OUT },
+  timeoutMs: 60_000,
+  signal: controller.signal,
+  onStdout(chunk) {
+    if (!chunk.includes('go')) return;
+    controller.abort('stop');
+    console.log('stopping');
+  },
+  onStderr() {},
+});
+`;
+
 describe('runInProcessGroup', () => {
   it('reports the exit code and both streams, with only the given environment', async () => {
     const step = run('echo "out $OUT"; echo err >&2; echo "home=$HOME."; exit 3');
@@ -49,13 +82,13 @@ describe('runInProcessGroup', () => {
   it('kills processes a finished step left running in the background', async () => {
     const step = run('sleep 60 & echo $! > "$OUT/left"; echo done');
     expect(await step.outcome).toEqual({ kind: 'exited', exitCode: 0 });
-    expect(await alive(await pid('left'))).toBe(false);
+    expect(await gone(await pid('left'))).toBe(true);
   });
 
   it('stops the whole group at the time limit', async () => {
     const step = run('sleep 60 & echo $! > "$OUT/slow"; wait', 500);
     expect(await step.outcome).toEqual({ kind: 'timed_out' });
-    expect(await alive(await pid('slow'))).toBe(false);
+    expect(await gone(await pid('slow'))).toBe(true);
   });
 
   it('stops the whole group when aborted, ignoring SIGTERM traps with SIGKILL', async () => {
@@ -70,7 +103,7 @@ describe('runInProcessGroup', () => {
     controller.abort('cancel');
     expect(await step.outcome).toEqual({ kind: 'aborted', reason: 'cancel' });
     expect(Date.now() - started).toBeLessThan(5_000);
-    expect(await alive(await pid('stubborn'))).toBe(false);
+    expect(await gone(await pid('stubborn'))).toBe(true);
   });
 
   it('does not hang on a process that escaped the group holding the output open', async () => {
@@ -80,4 +113,34 @@ describe('runInProcessGroup', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     process.kill(await pid('escaped'), 'SIGKILL');
   }, 15_000);
+
+  it('dies with the process running it, even one killed while it stops the step', async () => {
+    const driver = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', DRIVER],
+      {
+        env: {
+          ...process.env,
+          OUT: dir,
+          STEP: `echo $$ > "$OUT/leader"; trap '' TERM; sh -c 'trap "" TERM; sleep 300' & echo $! > "$OUT/orphan"; echo go; wait`,
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let output = '';
+    driver.stdout.setEncoding('utf8').on('data', (chunk) => (output += chunk));
+    while (!output.includes('stopping')) await new Promise((r) => setTimeout(r, 20));
+    // SIGTERM went to the group; the driver's SIGKILL, 2 s later, never will.
+    driver.kill('SIGKILL');
+    try {
+      expect(await gone(await pid('orphan'))).toBe(true);
+    } finally {
+      // Without the guarantee the step would run on: end it here.
+      try {
+        process.kill(-(await pid('leader')), 'SIGKILL');
+      } catch {
+        // Gone, as it should be.
+      }
+    }
+  });
 });

@@ -464,6 +464,7 @@ describe('build logs over HTTP', () => {
 
 describe('build session', () => {
   const SECRET = 'sk_live_9f8e7d6c5b4a';
+  const PASSWORD = 'pä$$/wörd+=';
   const b64 = (text: string) => btoa(text);
 
   it('masks secret values before they are stored, archived or sent, and keeps no copy', async () => {
@@ -474,10 +475,12 @@ describe('build session', () => {
       `Authorization: Basic ${b64(`deploy:${SECRET}`)}`,
       `plain base64 ${b64(SECRET)}`,
       `json {"token":"${SECRET}"} url ?t=${encodeURIComponent(SECRET)}`,
+      // PHP's json_encode escapes slashes and non-ASCII; .NET percent-encodes in lower case.
+      String.raw`php {"password":"p\u00e4$$\/w\u00f6rd+="} dotnet ?p=p%c3%a4%24%24%2fw%c3%b6rd%2b%3d`,
     ];
     await session.append(
       texts.map((text, i) => ({ stream: 'stdout', text, ts: i })),
-      { secrets: [SECRET] },
+      { secrets: [SECRET, PASSWORD] },
     );
     await session.setSteps(
       [
@@ -492,7 +495,8 @@ describe('build session', () => {
       { secrets: [SECRET] },
     );
     const stored = await session.read();
-    expect(stored).toHaveLength(4);
+    expect(stored).toHaveLength(5);
+    expect(stored[4]!.text).toBe(`php {"password":"${MASK}"} dotnet ?p=${MASK}`);
     for (const line of stored) {
       expect(line.text).toContain(MASK);
       expect(line.text).not.toContain(SECRET);
@@ -501,8 +505,9 @@ describe('build session', () => {
     expect(stored[1]!.text).not.toContain(b64(SECRET).slice(0, 12));
     expect((await session.steps())![0]!.command).toBe(`curl -H ${MASK}`);
 
-    await viewer.until((v) => v.lines().length === 4, 'the masked lines');
+    await viewer.until((v) => v.lines().length === 5, 'the masked lines');
     expect(JSON.stringify(viewer.frames)).not.toContain(SECRET);
+    expect(viewer.lines().at(-1)).toMatchObject({ text: stored[4]!.text });
     await session.finish('succeeded');
     const archive = await (await env.LOGS.get(buildLogKey(buildId)))!.text();
     expect(archive).not.toContain(SECRET);
