@@ -16,6 +16,7 @@ import {
   githubExample,
   type Payload,
   type Provider,
+  randomSha,
   signatureHeaders,
 } from './webhook-helpers';
 
@@ -447,4 +448,58 @@ describe('GitLab and Gitea events besides pushes', () => {
     expect(deleted.response.status).toBe(200);
     expect((await deleted.response.json<DeliveryResult>()).status).toBe('recorded');
   });
+});
+
+describe('concurrent deliveries', () => {
+  async function deadlockCount() {
+    const result = await db.execute<{ deadlocks: string }>(
+      sql`select deadlocks from pg_stat_database where datname = current_database()`,
+    );
+    return Number(result.rows[0]?.deadlocks ?? 0);
+  }
+
+  it('answers 50 distinct signed pushes to one project, sent at once, with 50 builds', async () => {
+    const { project } = await projectFixture({ productionBranch: 'master' });
+    const count = 50;
+    const before = await deadlockCount();
+    const requests = await Promise.all(
+      Array.from({ length: count }, async () => {
+        const sha = randomSha();
+        const payload = atRepo('github', PUSH.github.payload(), project.repo_url);
+        payload.after = sha;
+        const body = JSON.stringify(payload);
+        return {
+          sha,
+          body,
+          headers: {
+            'content-type': 'application/json',
+            ...deliveryHeaders('github', 'push', crypto.randomUUID()),
+            ...(await signatureHeaders('github', project.webhook_secret, body)),
+          },
+        };
+      }),
+    );
+    const responses = await Promise.all(
+      requests.map(({ body, headers }) =>
+        fetchWorker(`/webhooks/github/${project.id}`, { method: 'POST', headers, body }),
+      ),
+    );
+    const answers = await Promise.all(
+      responses.map(async (response) => {
+        const text = await response.text();
+        return `${response.status} ${response.ok ? JSON.parse(text).status : text}`;
+      }),
+    );
+    // Tests in other files share the database, so the counter is logged, not asserted on.
+    console.info(
+      `deadlocks during ${count} concurrent pushes: ${(await deadlockCount()) - before}`,
+    );
+    expect(answers).toEqual(Array(count).fill('202 queued'));
+    const rows = await db
+      .select({ number: builds.number, sha: builds.commitSha })
+      .from(builds)
+      .where(eq(builds.projectId, project.id));
+    expect(new Set(rows.map((row) => row.number)).size).toBe(count);
+    expect(new Set(rows.map((row) => row.sha))).toEqual(new Set(requests.map((r) => r.sha)));
+  }, 120_000);
 });

@@ -7,7 +7,7 @@ import { verifyWebhookSignature, type WebhookProvider } from '../../core/webhook
 import { type Project, projects, webhookDeliveries } from '../../db/schema';
 import { closeRef, type RetiredDeployment, refMetadata } from '../../queues/deploy/retire';
 import { recordAudit } from '../audit';
-import { announceBuilds, type CreatedBuild, createBuild } from '../builds/service';
+import { announceBuilds, type CreatedBuild, createBuild, lockProject } from '../builds/service';
 import type { HonoEnv } from '../context';
 import { ApiError, ErrorResponseSchema, openApiErrorResponses } from '../errors';
 import { json } from '../openapi';
@@ -196,6 +196,7 @@ async function receive(
   const db = c.get('services').db();
   const payloadSha256 = await sha256OfBytes(body);
   const outcome = await db.transaction(async (tx) => {
+    await lockProject(tx, project.id);
     const [recorded] = await tx
       .insert(webhookDeliveries)
       .values({
