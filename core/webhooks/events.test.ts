@@ -214,6 +214,17 @@ describe('delivery headers and repository keys', () => {
         new Headers({ 'x-gitlab-event-uuid': 'u1', 'x-gitlab-event': 'Push Hook' }),
       ),
     ).toEqual({ id: 'u1', event: 'Push Hook' });
+    // A GitLab retry keeps its Idempotency-Key, so that is the delivery's key when sent.
+    expect(
+      readDelivery(
+        'gitlab',
+        new Headers({
+          'x-gitlab-event-uuid': 'u2',
+          'idempotency-key': 'k2',
+          'x-gitlab-event': 'Push Hook',
+        }),
+      ),
+    ).toEqual({ id: 'k2', event: 'Push Hook' });
     expect(
       readDelivery('gitea', new Headers({ 'x-forgejo-delivery': 'f1', 'x-forgejo-event': 'push' })),
     ).toEqual({

@@ -273,7 +273,8 @@ function gitlab(event: string, payload: unknown): GitEvent {
 
 const DELIVERY_HEADERS: Record<WebhookProvider, { id: string[]; event: string[] }> = {
   github: { id: ['x-github-delivery'], event: ['x-github-event'] },
-  gitlab: { id: ['x-gitlab-event-uuid', 'idempotency-key'], event: ['x-gitlab-event'] },
+  // Idempotency-Key (GitLab 17.4+) stays the same across retries; the event UUID is the fallback.
+  gitlab: { id: ['idempotency-key', 'x-gitlab-event-uuid'], event: ['x-gitlab-event'] },
   gitea: {
     id: ['x-gitea-delivery', 'x-forgejo-delivery'],
     event: ['x-gitea-event', 'x-forgejo-event'],

@@ -2,6 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { builds, outbox, webhookDeliveries } from '../../db/schema';
 import { MAX_WEBHOOK_BYTES } from '../../workers/webhooks/body';
+import { REPLAY_WINDOW_SECONDS } from '../../workers/webhooks/routes';
 import giteaDeleteBranch from '../fixtures/webhooks/gitea-delete-branch.json';
 import giteaPullRequest from '../fixtures/webhooks/gitea-pull-request-synchronized.json';
 import giteaPush from '../fixtures/webhooks/gitea-push.json';
@@ -450,6 +451,98 @@ describe('GitLab and Gitea events besides pushes', () => {
   });
 });
 
+describe('replays and delivery keys', () => {
+  async function answer(response: Response) {
+    return `${response.status} ${(await response.json<DeliveryResult>()).status}`;
+  }
+
+  it.each(['github', 'gitlab', 'gitea'] as const)(
+    'answers a %s body re-sent under fresh delivery ids duplicate and builds it once',
+    async (provider) => {
+      const { project } = await projectFixture({
+        provider,
+        productionBranch: PUSH[provider].branch,
+      });
+      const payload = atRepo(provider, PUSH[provider].payload(), project.repo_url);
+      const answers: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const { response } = await deliver(provider, {
+          path: `/webhooks/${provider}/${project.id}`,
+          event: PUSH[provider].event,
+          payload,
+          secret: project.webhook_secret,
+        });
+        answers.push(await answer(response));
+      }
+      expect(answers).toEqual(['202 queued', '200 duplicate', '200 duplicate', '200 duplicate']);
+      expect(await buildCount(project.id)).toBe(1);
+    },
+  );
+
+  it('builds a body again once its first delivery is older than the replay window', async () => {
+    const { project } = await projectFixture();
+    const payload = atRepo('github', PUSH.github.payload(), project.repo_url);
+    const path = `/webhooks/github/${project.id}`;
+    const first = await deliver('github', {
+      path,
+      event: 'push',
+      payload,
+      secret: project.webhook_secret,
+    });
+    expect(await answer(first.response)).toBe('202 queued');
+    await db
+      .update(webhookDeliveries)
+      .set({ receivedAt: sql`now() - make_interval(secs => ${REPLAY_WINDOW_SECONDS + 60})` })
+      .where(eq(webhookDeliveries.deliveryId, first.id));
+    const again = await deliver('github', {
+      path,
+      event: 'push',
+      payload,
+      secret: project.webhook_secret,
+    });
+    expect(await answer(again.response)).toBe('202 queued');
+    expect(await buildCount(project.id)).toBe(2);
+  });
+
+  it('builds one GitHub delivery for each project whose hook it reaches', async () => {
+    const first = await projectFixture();
+    const second = await projectFixture({ repoUrl: first.project.repo_url });
+    const payload = atRepo('github', PUSH.github.payload(), first.project.repo_url);
+    const id = crypto.randomUUID();
+    for (const { project } of [first, second]) {
+      const { response } = await deliver('github', {
+        path: `/webhooks/github/${project.id}`,
+        event: 'push',
+        payload,
+        secret: project.webhook_secret,
+        id,
+      });
+      expect(await answer(response)).toBe('202 queued');
+      expect(await buildCount(project.id)).toBe(1);
+    }
+  });
+
+  it('keys a GitLab delivery by its Idempotency-Key, which a retry keeps', async () => {
+    const { project } = await projectFixture({ provider: 'gitlab' });
+    const payload = atRepo('gitlab', PUSH.gitlab.payload(), project.repo_url);
+    const key = crypto.randomUUID();
+    const answers: string[] = [];
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const { response } = await deliver('gitlab', {
+        path: `/webhooks/gitlab/${project.id}`,
+        event: 'Push Hook',
+        payload,
+        secret: project.webhook_secret,
+        headers: { 'idempotency-key': key },
+      });
+      answers.push(await answer(response));
+    }
+    expect(answers).toEqual(['202 queued', '200 duplicate']);
+    expect(await deliveryRow('gitlab', key)).toMatchObject({ projectId: project.id });
+    expect(await buildCount(project.id)).toBe(1);
+  });
+});
+
 describe('concurrent deliveries', () => {
   async function deadlockCount() {
     const result = await db.execute<{ deadlocks: string }>(
@@ -502,4 +595,28 @@ describe('concurrent deliveries', () => {
     expect(new Set(rows.map((row) => row.number)).size).toBe(count);
     expect(new Set(rows.map((row) => row.sha))).toEqual(new Set(requests.map((r) => r.sha)));
   }, 120_000);
+
+  it('builds one body sent ten times at once under fresh delivery ids once', async () => {
+    const { project } = await projectFixture();
+    const body = JSON.stringify(atRepo('github', PUSH.github.payload(), project.repo_url));
+    const signature = await signatureHeaders('github', project.webhook_secret, body);
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        fetchWorker(`/webhooks/github/${project.id}`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...deliveryHeaders('github', 'push', crypto.randomUUID()),
+            ...signature,
+          },
+          body,
+        }),
+      ),
+    );
+    const statuses = await Promise.all(
+      responses.map(async (response) => (await response.json<DeliveryResult>()).status),
+    );
+    expect(statuses.sort()).toEqual([...Array(9).fill('duplicate'), 'queued']);
+    expect(await buildCount(project.id)).toBe(1);
+  });
 });

@@ -1,9 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, asc, eq, ilike, isNotNull, or } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, ilike, isNotNull, or, sql } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { decryptSecret } from '../../core/secret-box';
 import { readDelivery, repoKey, toGitEvent, WebhookPayloadError } from '../../core/webhooks/events';
 import { verifyWebhookSignature, type WebhookProvider } from '../../core/webhooks/signatures';
+import type { Transaction } from '../../db/client';
 import { type Project, projects, webhookDeliveries } from '../../db/schema';
 import { closeRef, type RetiredDeployment, refMetadata } from '../../queues/deploy/retire';
 import { recordAudit } from '../audit';
@@ -17,6 +18,13 @@ import { planDelivery } from './plan';
 
 /** Projects of one repository whose secrets a bare-URL delivery is checked against, at most. */
 export const MAX_CANDIDATE_PROJECTS = 20;
+
+/**
+ * How long a body is remembered per project: the same signed bytes again within this window
+ * answer `duplicate` whatever their delivery id. A week covers the providers' own redelivery
+ * (GitHub's lasts 3 days) with room; see docs/webhooks.md for the trade-off.
+ */
+export const REPLAY_WINDOW_SECONDS = 7 * 24 * 60 * 60;
 
 const ProviderSchema = z.enum(['github', 'gitlab', 'gitea']).openapi({
   description: 'Gitea and Forgejo share `gitea`',
@@ -105,6 +113,44 @@ async function projectById(
 async function sha256OfBytes(body: Uint8Array<ArrayBuffer>): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
   return [...digest].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * The delivery this one repeats, if any: the same delivery key, or the same body within the
+ * replay window. Providers sign the body alone, so re-sent bytes verify under any delivery id.
+ */
+async function earlierDelivery(
+  tx: Transaction,
+  provider: WebhookProvider,
+  projectId: string,
+  deliveryId: string,
+  payloadSha256: string,
+): Promise<string | undefined> {
+  const sameKey = and(
+    eq(webhookDeliveries.provider, provider),
+    eq(webhookDeliveries.deliveryId, deliveryId),
+  );
+  const [row] = await tx
+    .select({ deliveryId: webhookDeliveries.deliveryId })
+    .from(webhookDeliveries)
+    .where(
+      and(
+        eq(webhookDeliveries.projectId, projectId),
+        or(
+          sameKey,
+          and(
+            eq(webhookDeliveries.payloadSha256, payloadSha256),
+            gt(
+              webhookDeliveries.receivedAt,
+              sql`now() - make_interval(secs => ${REPLAY_WINDOW_SECONDS})`,
+            ),
+          ),
+        ),
+      ),
+    )
+    .orderBy(desc(sql`${sameKey}`))
+    .limit(1);
+  return row?.deliveryId;
 }
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, '\\$&');
@@ -196,7 +242,10 @@ async function receive(
   const db = c.get('services').db();
   const payloadSha256 = await sha256OfBytes(body);
   const outcome = await db.transaction(async (tx) => {
+    // Under the project's lock, so concurrent copies of one delivery see each other.
     await lockProject(tx, project.id);
+    const earlier = await earlierDelivery(tx, provider, project.id, delivery.id, payloadSha256);
+    if (earlier) return { duplicate: true as const, earlier };
     const [recorded] = await tx
       .insert(webhookDeliveries)
       .values({
@@ -209,9 +258,15 @@ async function receive(
         processedAt: new Date(),
         error: failure ?? (plan?.outcome === 'ignored' ? plan.reason : null),
       })
-      .onConflictDoNothing({ target: [webhookDeliveries.provider, webhookDeliveries.deliveryId] })
+      .onConflictDoNothing({
+        target: [
+          webhookDeliveries.projectId,
+          webhookDeliveries.provider,
+          webhookDeliveries.deliveryId,
+        ],
+      })
       .returning({ id: webhookDeliveries.id });
-    if (!recorded) return { duplicate: true as const };
+    if (!recorded) return { duplicate: true as const, earlier: delivery.id };
     const created: CreatedBuild | undefined =
       plan?.outcome === 'queued' ? await createBuild(tx, plan.build) : undefined;
     const retiring = plan?.outcome === 'retire' ? plan : undefined;
@@ -242,8 +297,20 @@ async function receive(
 
   const base = { delivery_id: delivery.id, project_id: project.id };
   if (outcome.duplicate) {
-    logger.info('webhook_duplicate');
-    return c.json({ ...base, status: 'duplicate' } satisfies DeliveryResult, 200);
+    const replay = outcome.earlier !== delivery.id;
+    // The same bytes under a new id: Gitea's replay button, or someone who kept a signed body.
+    if (replay) logger.warn('webhook_replayed', { earlier_delivery_id: outcome.earlier });
+    else logger.info('webhook_duplicate');
+    return c.json(
+      {
+        ...base,
+        status: 'duplicate',
+        reason: replay
+          ? `the same body arrived as delivery ${outcome.earlier}`
+          : 'this delivery was received before',
+      } satisfies DeliveryResult,
+      200,
+    );
   }
   if (!plan) {
     logger.warn('webhook_payload_invalid', { error: failure });
