@@ -75,7 +75,8 @@ const DESCRIPTION =
 const responses = {
   200: {
     description:
-      '`pong`, `recorded` (branch deleted or pull request closed: its previews retired) or `duplicate`',
+      '`pong`, `recorded` (branch deleted or pull request closed: its previews retired) or ' +
+      '`duplicate` (`reason`: the delivery was received before, or its body arrived as another)',
     ...json(DeliveryResultSchema),
   },
   202: { description: '`queued` (a build) or `ignored` (recorded)', ...json(DeliveryResultSchema) },
