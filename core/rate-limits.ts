@@ -54,7 +54,23 @@ export const AUTH_RATE_LIMITS = {
   runner_register: {
     ip: { limit: 20, windowSeconds: 15 * MINUTE, counts: 'failures' },
   },
+  // Git webhooks (/webhooks/*): providers send from a few shared addresses, so only deliveries
+  // refused for their signature count; a forger pays for the bodies it makes Sparki hash.
+  webhook: {
+    ip: { limit: 60, windowSeconds: MINUTE, counts: 'failures' },
+  },
 } as const satisfies Record<string, ActionLimits>;
+
+/**
+ * Verified deliveries per project, counted once the signature has matched (a forger cannot spend
+ * a project's budget). Far above what a repository sends, since a provider does not redeliver a
+ * refused delivery; it bounds what a replayed body can cost.
+ */
+export const WEBHOOK_PROJECT_LIMIT: LimitPolicy = {
+  limit: 600,
+  windowSeconds: MINUTE,
+  counts: 'all',
+};
 
 export type RateLimitedAction = keyof typeof AUTH_RATE_LIMITS;
 

@@ -200,6 +200,108 @@ describe('Gitea and Forgejo deliveries', () => {
   });
 });
 
+describe('values a build cannot use', () => {
+  const githubPush = () => examples('push').find((payload) => payload.ref === 'refs/heads/master')!;
+
+  function fieldsOf(run: () => unknown) {
+    try {
+      run();
+    } catch (err) {
+      if (err instanceof WebhookPayloadError) return err.fields;
+      throw err;
+    }
+    throw new Error('expected a WebhookPayloadError');
+  }
+
+  it('names each unusable push field and why, for every provider', () => {
+    expect(fieldsOf(() => toGitEvent('github', 'push', { ...githubPush(), after: '' }))).toEqual([
+      { path: 'after', message: 'is not a 40 or 64 hex digit commit sha' },
+    ]);
+    expect(
+      fieldsOf(() =>
+        toGitEvent('gitlab', 'Push Hook', {
+          ...(fixture('gitlab-push') as object),
+          checkout_sha: '',
+          ref: 'refs/heads/a\u0000b',
+        }),
+      ),
+    ).toEqual([
+      {
+        path: 'ref',
+        message: 'contains a control character, a space or one of ~ ^ : ? * [ \\',
+      },
+      { path: 'checkout_sha', message: 'is not a 40 or 64 hex digit commit sha' },
+    ]);
+    expect(
+      fieldsOf(() =>
+        toGitEvent('gitea', 'push', {
+          ...(fixture('gitea-push') as object),
+          ref: 'refs/heads/-x',
+        }),
+      ),
+    ).toEqual([{ path: 'ref', message: 'starts with "-"' }]);
+  });
+
+  it('refuses an all-zeros commit for a ref that was not deleted', () => {
+    expect(() =>
+      toGitEvent('github', 'push', { ...githubPush(), deleted: false, after: '0'.repeat(40) }),
+    ).toThrow(/all zeros/);
+  });
+
+  it('checks pull request heads, bases and numbers', () => {
+    const opened = examples('pull_request').find((payload) => payload.action === 'opened')!;
+    const pr = opened.pull_request as Record<string, Record<string, unknown>>;
+    expect(
+      fieldsOf(() =>
+        toGitEvent('github', 'pull_request', {
+          ...opened,
+          number: 0,
+          pull_request: {
+            ...pr,
+            head: { ...pr.head, ref: 'a b', sha: 'abc' },
+            base: { ...pr.base, ref: 'x.lock' },
+          },
+        }),
+      ).map((field) => field.path),
+    ).toEqual([
+      'number',
+      'pull_request.head.ref',
+      'pull_request.head.sha',
+      'pull_request.base.ref',
+    ]);
+    const mr = fixture('gitlab-merge-request-update') as { object_attributes: object };
+    expect(
+      fieldsOf(() =>
+        toGitEvent('gitlab', 'Merge Request Hook', {
+          ...mr,
+          object_attributes: { ...mr.object_attributes, iid: 2 ** 31, source_branch: '' },
+        }),
+      ).map((field) => field.path),
+    ).toEqual(['object_attributes.iid', 'object_attributes.source_branch']);
+  });
+
+  it('keeps words only in the reasons it records', () => {
+    const opened = examples('pull_request').find((payload) => payload.action === 'opened')!;
+    expect(() => toGitEvent('github', 'pull_request', { ...opened, action: 'odd\u0000' })).toThrow(
+      WebhookPayloadError,
+    );
+    const deleted = examples('delete')[0]!;
+    expect(() =>
+      toGitEvent('github', 'delete', { ...deleted, ref: 'a..b', ref_type: 'branch' }),
+    ).toThrow(/"\.\."/);
+  });
+
+  it('cleans commit messages and normalises shas to lower case', () => {
+    const push = githubPush();
+    const event = toGitEvent('github', 'push', {
+      ...push,
+      after: (push.after as string).toUpperCase(),
+      head_commit: { ...(push.head_commit as object), message: 'a\u0000b' },
+    });
+    expect(event).toMatchObject({ sha: push.after, message: 'a\ufffdb' });
+  });
+});
+
 describe('delivery headers and repository keys', () => {
   it('reads the delivery id and event for each provider', () => {
     expect(
@@ -214,13 +316,32 @@ describe('delivery headers and repository keys', () => {
         new Headers({ 'x-gitlab-event-uuid': 'u1', 'x-gitlab-event': 'Push Hook' }),
       ),
     ).toEqual({ id: 'u1', event: 'Push Hook' });
+    // A GitLab retry keeps its Idempotency-Key, so that is the delivery's key when sent.
+    expect(
+      readDelivery(
+        'gitlab',
+        new Headers({
+          'x-gitlab-event-uuid': 'u2',
+          'idempotency-key': 'k2',
+          'x-gitlab-event': 'Push Hook',
+        }),
+      ),
+    ).toEqual({ id: 'k2', event: 'Push Hook' });
     expect(
       readDelivery('gitea', new Headers({ 'x-forgejo-delivery': 'f1', 'x-forgejo-event': 'push' })),
     ).toEqual({
       id: 'f1',
       event: 'push',
     });
-    expect(readDelivery('github', new Headers({ 'x-github-event': 'push' }))).toBeNull();
+    expect(() => readDelivery('github', new Headers({ 'x-github-event': 'push' }))).toThrow(
+      /missing/,
+    );
+    expect(() =>
+      readDelivery(
+        'github',
+        new Headers({ 'x-github-delivery': 'd'.repeat(201), 'x-github-event': 'push' }),
+      ),
+    ).toThrow(/200 characters/);
   });
 
   it('makes https, ssh and .git forms of one repository equal', () => {

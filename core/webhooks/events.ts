@@ -1,4 +1,11 @@
 import { z } from 'zod';
+import {
+  displayCommitMessage,
+  isCommitSha,
+  isZeroSha,
+  refNameProblem,
+  shortRefProblem,
+} from './refs';
 import type { WebhookProvider } from './signatures';
 
 /** Where a delivery came from, so it can be matched to projects (`repoKey`). */
@@ -33,9 +40,27 @@ export interface Delivery {
   event: string;
 }
 
-export class WebhookPayloadError extends Error {}
+export interface PayloadField {
+  path: string;
+  message: string;
+}
 
-const ZERO_SHA = /^0+$/;
+/** A delivery Sparki cannot act on; `fields` says which payload values and why. */
+export class WebhookPayloadError extends Error {
+  constructor(
+    message: string,
+    readonly fields: PayloadField[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** Longest delivery id or event name taken from a provider's headers (theirs are UUIDs, words). */
+export const MAX_DELIVERY_HEADER_LENGTH = 200;
+
+/** Builds store the pull request number as a Postgres integer. */
+const MAX_PULL_REQUEST_NUMBER = 2 ** 31 - 1;
+
 const BRANCH_REF = 'refs/heads/';
 const TAG_REF = 'refs/tags/';
 
@@ -57,17 +82,47 @@ function repo(...urls: (string | null | undefined)[]): RepoRef {
   return { urls: urls.filter((url): url is string => Boolean(url)) };
 }
 
+function invalid(what: string, fields: PayloadField[]): WebhookPayloadError {
+  const listed = fields.map((field) => `${field.path} ${field.message}`).join('; ');
+  return new WebhookPayloadError(`Not a valid ${what} payload: ${listed}`, fields);
+}
+
 function parse<T extends z.ZodType>(schema: T, payload: unknown, what: string): z.infer<T> {
   const result = schema.safeParse(payload);
   if (!result.success) {
-    const fields = result.error.issues.map((issue) => issue.path.join('.') || '(root)');
-    throw new WebhookPayloadError(
-      `Not a valid ${what} payload (${[...new Set(fields)].join(', ')})`,
+    throw invalid(
+      what,
+      result.error.issues.map((issue) => ({
+        path: issue.path.join('.') || '(root)',
+        message: issue.message,
+      })),
     );
   }
   return result.data;
 }
 
+const CommitSha = z
+  .string()
+  .refine(isCommitSha, 'is not a 40 or 64 hex digit commit sha')
+  .transform((sha) => sha.toLowerCase());
+
+function refChecked(problem: (ref: string) => string | null) {
+  return z.string().superRefine((ref, ctx) => {
+    const found = problem(ref);
+    if (found) ctx.addIssue({ code: 'custom', message: found });
+  });
+}
+
+/** A full ref (`refs/heads/main`) git accepts. */
+const FullRef = refChecked(refNameProblem);
+/** A branch's short name, as pull requests carry it. */
+const BranchName = refChecked((name) => shortRefProblem('heads', name));
+/** Action and ref type names are words; anything else is no event Sparki knows. */
+const Word = z.string().regex(/^[\w.-]{0,64}$/, 'is not a word of at most 64 characters');
+const PullRequestNumber = z.number().int().positive().max(MAX_PULL_REQUEST_NUMBER);
+const CommitMessage = z.string().transform(displayCommitMessage);
+
+/** What a push to `ref` (already a valid full ref) at `sha` (already a valid sha) is. */
 function fromRef(
   ref: string,
   repoRef: RepoRef,
@@ -75,16 +130,22 @@ function fromRef(
   deleted: boolean,
   message: string | null,
 ): GitEvent {
-  if (ref.startsWith(TAG_REF)) {
+  const kind = ref.startsWith(TAG_REF) ? 'tags' : ref.startsWith(BRANCH_REF) ? 'heads' : null;
+  if (!kind) return { kind: 'ignored', event: 'push', reason: `ref ${ref}` };
+  const name = ref.slice(`refs/${kind}/`.length);
+  const problem = shortRefProblem(kind, name);
+  if (problem) throw invalid('push', [{ path: 'ref', message: problem }]);
+  if (!deleted && isZeroSha(sha)) {
+    throw invalid('push', [{ path: 'after', message: 'is all zeros but the ref was not deleted' }]);
+  }
+  if (kind === 'tags') {
     return deleted
       ? { kind: 'ignored', event: 'push', reason: 'tag deleted' }
-      : { kind: 'tag', repo: repoRef, tag: ref.slice(TAG_REF.length), sha };
+      : { kind: 'tag', repo: repoRef, tag: name, sha };
   }
-  if (!ref.startsWith(BRANCH_REF)) return { kind: 'ignored', event: 'push', reason: `ref ${ref}` };
-  const branch = ref.slice(BRANCH_REF.length);
   return deleted
-    ? { kind: 'branch_deleted', repo: repoRef, branch }
-    : { kind: 'push', repo: repoRef, branch, sha, message };
+    ? { kind: 'branch_deleted', repo: repoRef, branch: name }
+    : { kind: 'push', repo: repoRef, branch: name, sha, message };
 }
 
 // GitHub and Gitea/Forgejo share the push and pull request shapes.
@@ -95,19 +156,19 @@ const HubRepository = z.looseObject({
 });
 
 const HubPush = z.looseObject({
-  ref: z.string(),
-  after: z.string(),
+  ref: FullRef,
+  after: CommitSha,
   deleted: z.boolean().optional(),
-  head_commit: z.looseObject({ message: z.string() }).nullish(),
+  head_commit: z.looseObject({ message: CommitMessage }).nullish(),
   repository: HubRepository,
 });
 
 const HubPullRequest = z.looseObject({
-  action: z.string(),
-  number: z.number().int(),
+  action: Word,
+  number: PullRequestNumber,
   pull_request: z.looseObject({
-    head: z.looseObject({ ref: z.string(), sha: z.string() }),
-    base: z.looseObject({ ref: z.string() }),
+    head: z.looseObject({ ref: BranchName, sha: CommitSha }),
+    base: z.looseObject({ ref: BranchName }),
     merged: z.boolean().nullish(),
   }),
   repository: HubRepository,
@@ -129,7 +190,7 @@ function hubPush(payload: unknown): GitEvent {
     push.repository.html_url,
     push.repository.ssh_url,
   );
-  const deleted = push.deleted ?? ZERO_SHA.test(push.after);
+  const deleted = push.deleted ?? isZeroSha(push.after);
   return fromRef(push.ref, repoRef, push.after, deleted, push.head_commit?.message ?? null);
 }
 
@@ -153,7 +214,7 @@ function hubPullRequest(payload: unknown): GitEvent {
 // GitHub's and Gitea's `delete` event: `ref` is the short name (`feature/x`, not `refs/heads/…`).
 const HubDelete = z.looseObject({
   ref: z.string(),
-  ref_type: z.string(),
+  ref_type: Word,
   repository: HubRepository,
 });
 
@@ -163,11 +224,12 @@ function hubDelete(payload: unknown): GitEvent {
     return { kind: 'ignored', event: 'delete', reason: `${deleted.ref_type} deleted` };
   }
   const r = deleted.repository;
-  return {
-    kind: 'branch_deleted',
-    repo: repo(r.clone_url, r.html_url, r.ssh_url),
-    branch: deleted.ref.startsWith(BRANCH_REF) ? deleted.ref.slice(BRANCH_REF.length) : deleted.ref,
-  };
+  const branch = deleted.ref.startsWith(BRANCH_REF)
+    ? deleted.ref.slice(BRANCH_REF.length)
+    : deleted.ref;
+  const problem = shortRefProblem('heads', branch);
+  if (problem) throw invalid('delete', [{ path: 'ref', message: problem }]);
+  return { kind: 'branch_deleted', repo: repo(r.clone_url, r.html_url, r.ssh_url), branch };
 }
 
 function gitea(event: string, payload: unknown): GitEvent {
@@ -207,10 +269,10 @@ const GitLabProject = z.looseObject({
 
 const GitLabPush = z.looseObject({
   object_kind: z.enum(['push', 'tag_push']),
-  ref: z.string(),
-  after: z.string(),
-  checkout_sha: z.string().nullish(),
-  commits: z.array(z.looseObject({ id: z.string(), message: z.string() })).default([]),
+  ref: FullRef,
+  after: CommitSha,
+  checkout_sha: CommitSha.nullish(),
+  commits: z.array(z.looseObject({ id: z.string(), message: CommitMessage })).default([]),
   project: GitLabProject,
 });
 
@@ -218,11 +280,11 @@ const GitLabMergeRequest = z.looseObject({
   object_kind: z.literal('merge_request'),
   project: GitLabProject,
   object_attributes: z.looseObject({
-    iid: z.number().int(),
-    action: z.string().nullish(),
-    source_branch: z.string(),
-    target_branch: z.string(),
-    last_commit: z.looseObject({ id: z.string() }),
+    iid: PullRequestNumber,
+    action: Word.nullish(),
+    source_branch: BranchName,
+    target_branch: BranchName,
+    last_commit: z.looseObject({ id: CommitSha }),
     // Present on `update` only when the source branch received commits.
     oldrev: z.string().nullish(),
   }),
@@ -245,7 +307,7 @@ function gitlab(event: string, payload: unknown): GitEvent {
       push.ref,
       repo(p.git_http_url, p.web_url, p.git_ssh_url),
       sha,
-      ZERO_SHA.test(push.after),
+      isZeroSha(push.after),
       message,
     );
   }
@@ -273,19 +335,31 @@ function gitlab(event: string, payload: unknown): GitEvent {
 
 const DELIVERY_HEADERS: Record<WebhookProvider, { id: string[]; event: string[] }> = {
   github: { id: ['x-github-delivery'], event: ['x-github-event'] },
-  gitlab: { id: ['x-gitlab-event-uuid', 'idempotency-key'], event: ['x-gitlab-event'] },
+  // Idempotency-Key (GitLab 17.4+) stays the same across retries; the event UUID is the fallback.
+  gitlab: { id: ['idempotency-key', 'x-gitlab-event-uuid'], event: ['x-gitlab-event'] },
   gitea: {
     id: ['x-gitea-delivery', 'x-forgejo-delivery'],
     event: ['x-gitea-event', 'x-forgejo-event'],
   },
 };
 
-/** The delivery id and event name from the provider's headers, or null when one is missing. */
-export function readDelivery(provider: WebhookProvider, headers: Headers): Delivery | null {
+/**
+ * The delivery id and event name from the provider's headers; throws WebhookPayloadError when
+ * one is missing or longer than any provider sends.
+ */
+export function readDelivery(provider: WebhookProvider, headers: Headers): Delivery {
   const first = (names: string[]) => names.map((name) => headers.get(name)).find(Boolean);
   const id = first(DELIVERY_HEADERS[provider].id);
   const event = first(DELIVERY_HEADERS[provider].event);
-  return id && event ? { id, event } : null;
+  if (!id || !event) {
+    throw new WebhookPayloadError(`Not a ${provider} delivery: its id or event header is missing`);
+  }
+  if (id.length > MAX_DELIVERY_HEADER_LENGTH || event.length > MAX_DELIVERY_HEADER_LENGTH) {
+    throw new WebhookPayloadError(
+      `The delivery id and event headers are limited to ${MAX_DELIVERY_HEADER_LENGTH} characters`,
+    );
+  }
+  return { id, event };
 }
 
 /** Turns a verified, JSON-parsed delivery into the event Sparki acts on. */

@@ -20,9 +20,16 @@ export const webhookDeliveries = pgTable(
     ...createdAt,
   },
   (t) => [
-    // Providers redeliver; inserting on conflict do nothing is the dedupe.
-    unique('webhook_deliveries_provider_delivery_id_key').on(t.provider, t.deliveryId),
+    // Providers redeliver; inserting on conflict do nothing is the dedupe. Per project: GitHub's
+    // delivery id names the event, and one event reaches every hook of the repository.
+    unique('webhook_deliveries_project_id_provider_delivery_id_key').on(
+      t.projectId,
+      t.provider,
+      t.deliveryId,
+    ),
     index('webhook_deliveries_project_id_received_at_idx').on(t.projectId, t.receivedAt),
+    // A signed body sent again under a fresh delivery id is a replay (workers/webhooks).
+    index('webhook_deliveries_project_id_payload_sha256_idx').on(t.projectId, t.payloadSha256),
   ],
 );
 

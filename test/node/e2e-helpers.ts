@@ -187,7 +187,12 @@ export async function startE2E(repoFiles: Record<string, string>) {
             .examples.find((example) => (example as { ref?: string }).ref === 'refs/heads/master'),
         ) as Record<string, unknown>;
         payload.ref = `refs/heads/${branch}`;
-        payload.repository = { ...(payload.repository as object), clone_url: `file://${repo}` };
+        // GitHub stamps each push: the same commit pushed again is a new body, not a replay.
+        payload.repository = {
+          ...(payload.repository as object),
+          clone_url: `file://${repo}`,
+          pushed_at: Math.floor(Date.now() / 1000),
+        };
         payload.after = sha;
         payload.head_commit = { ...(payload.head_commit as object), id: sha, message: 'e2e' };
         const body = JSON.stringify(payload);

@@ -99,14 +99,21 @@ describe('migrations', () => {
       await expect(
         db.execute(sql`insert into workspaces (name, slug, plan) values ('a', 'a', 'gold')`),
       ).rejects.toThrow();
-      const delivery = sql`insert into webhook_deliveries (provider, delivery_id, event, payload_sha256)
-        values ('github', 'd-1', 'push', 'x') on conflict do nothing`;
-      await db.execute(delivery);
-      await db.execute(delivery);
+      await db.execute(sql`insert into workspaces (name, slug) values ('w', 'w')`);
+      await db.execute(sql`insert into projects (workspace_id, name, slug)
+        select id, p, p from workspaces, (values ('p1'), ('p2')) as names(p) where slug = 'w'`);
+      const delivery = (project: string) =>
+        sql`insert into webhook_deliveries (provider, delivery_id, event, payload_sha256, project_id)
+          select 'github', 'd-1', 'push', 'x', id from projects where slug = ${project}
+          on conflict do nothing`;
+      await db.execute(delivery('p1'));
+      await db.execute(delivery('p1'));
+      // One GitHub event reaches every hook of its repository under the same delivery id.
+      await db.execute(delivery('p2'));
       const count = await db.execute<{ n: number }>(
         sql`select count(*)::int as n from webhook_deliveries where delivery_id = 'd-1'`,
       );
-      expect(count.rows[0]?.n).toBe(1);
+      expect(count.rows[0]?.n).toBe(2);
     } finally {
       await pool.end();
     }

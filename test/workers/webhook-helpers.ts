@@ -40,6 +40,13 @@ export function atRepo(provider: Provider, payload: unknown, repoUrl: string): P
 
 const encoder = new TextEncoder();
 
+/** A random 40-hex commit id: a distinct push each time. */
+export function randomSha(): string {
+  return [...crypto.getRandomValues(new Uint8Array(20))]
+    .map((byte) => byte.toString(16).padStart(2, '0'))
+    .join('');
+}
+
 async function hmacHex(secret: string, body: string) {
   const key = await crypto.subtle.importKey(
     'raw',

@@ -1,7 +1,12 @@
+import { env } from 'cloudflare:test';
+import { Redis } from '@upstash/redis/cloudflare';
 import { and, eq, sql } from 'drizzle-orm';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { AUTH_RATE_LIMITS, WEBHOOK_PROJECT_LIMIT } from '../../core/rate-limits';
 import { builds, outbox, webhookDeliveries } from '../../db/schema';
+import { limiterFor } from '../../workers/middleware/rate-limit';
 import { MAX_WEBHOOK_BYTES } from '../../workers/webhooks/body';
+import { REPLAY_WINDOW_SECONDS } from '../../workers/webhooks/routes';
 import giteaDeleteBranch from '../fixtures/webhooks/gitea-delete-branch.json';
 import giteaPullRequest from '../fixtures/webhooks/gitea-pull-request-synchronized.json';
 import giteaPush from '../fixtures/webhooks/gitea-push.json';
@@ -9,13 +14,15 @@ import gitlabMergeRequest from '../fixtures/webhooks/gitlab-merge-request-update
 import gitlabPush from '../fixtures/webhooks/gitlab-push.json';
 import gitlabTagPush from '../fixtures/webhooks/gitlab-tag-push.json';
 import { buildStatus, eventually, fetchWorker, testDb } from './harness';
-import { projectFixture } from './project-fixtures';
+import { type ProjectFixture, projectFixture } from './project-fixtures';
+import { expectRateLimited, freshIp, roomInWindow } from './rate-limit-helpers';
 import {
   atRepo,
   deliveryHeaders,
   githubExample,
   type Payload,
   type Provider,
+  randomSha,
   signatureHeaders,
 } from './webhook-helpers';
 
@@ -446,5 +453,398 @@ describe('GitLab and Gitea events besides pushes', () => {
     });
     expect(deleted.response.status).toBe(200);
     expect((await deleted.response.json<DeliveryResult>()).status).toBe('recorded');
+  });
+});
+
+describe('replays and delivery keys', () => {
+  async function answer(response: Response) {
+    return `${response.status} ${(await response.json<DeliveryResult>()).status}`;
+  }
+
+  it.each(['github', 'gitlab', 'gitea'] as const)(
+    'answers a %s body re-sent under fresh delivery ids duplicate and builds it once',
+    async (provider) => {
+      const { project } = await projectFixture({
+        provider,
+        productionBranch: PUSH[provider].branch,
+      });
+      const payload = atRepo(provider, PUSH[provider].payload(), project.repo_url);
+      const answers: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const { response } = await deliver(provider, {
+          path: `/webhooks/${provider}/${project.id}`,
+          event: PUSH[provider].event,
+          payload,
+          secret: project.webhook_secret,
+        });
+        answers.push(await answer(response));
+      }
+      expect(answers).toEqual(['202 queued', '200 duplicate', '200 duplicate', '200 duplicate']);
+      expect(await buildCount(project.id)).toBe(1);
+    },
+  );
+
+  it('builds a body again once its first delivery is older than the replay window', async () => {
+    const { project } = await projectFixture();
+    const payload = atRepo('github', PUSH.github.payload(), project.repo_url);
+    const path = `/webhooks/github/${project.id}`;
+    const first = await deliver('github', {
+      path,
+      event: 'push',
+      payload,
+      secret: project.webhook_secret,
+    });
+    expect(await answer(first.response)).toBe('202 queued');
+    await db
+      .update(webhookDeliveries)
+      .set({ receivedAt: sql`now() - make_interval(secs => ${REPLAY_WINDOW_SECONDS + 60})` })
+      .where(eq(webhookDeliveries.deliveryId, first.id));
+    const again = await deliver('github', {
+      path,
+      event: 'push',
+      payload,
+      secret: project.webhook_secret,
+    });
+    expect(await answer(again.response)).toBe('202 queued');
+    expect(await buildCount(project.id)).toBe(2);
+  });
+
+  it('builds one GitHub delivery for each project whose hook it reaches', async () => {
+    const first = await projectFixture();
+    const second = await projectFixture({ repoUrl: first.project.repo_url });
+    const payload = atRepo('github', PUSH.github.payload(), first.project.repo_url);
+    const id = crypto.randomUUID();
+    for (const { project } of [first, second]) {
+      const { response } = await deliver('github', {
+        path: `/webhooks/github/${project.id}`,
+        event: 'push',
+        payload,
+        secret: project.webhook_secret,
+        id,
+      });
+      expect(await answer(response)).toBe('202 queued');
+      expect(await buildCount(project.id)).toBe(1);
+    }
+  });
+
+  it('keys a GitLab delivery by its Idempotency-Key, which a retry keeps', async () => {
+    const { project } = await projectFixture({ provider: 'gitlab' });
+    const payload = atRepo('gitlab', PUSH.gitlab.payload(), project.repo_url);
+    const key = crypto.randomUUID();
+    const answers: string[] = [];
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const { response } = await deliver('gitlab', {
+        path: `/webhooks/gitlab/${project.id}`,
+        event: 'Push Hook',
+        payload,
+        secret: project.webhook_secret,
+        headers: { 'idempotency-key': key },
+      });
+      answers.push(await answer(response));
+    }
+    expect(answers).toEqual(['202 queued', '200 duplicate']);
+    expect(await deliveryRow('gitlab', key)).toMatchObject({ projectId: project.id });
+    expect(await buildCount(project.id)).toBe(1);
+  });
+});
+
+describe('signed but malformed deliveries', () => {
+  const SHA_FIELD: Record<Provider, string> = {
+    github: 'after',
+    gitlab: 'checkout_sha',
+    gitea: 'after',
+  };
+  const malformed: [string, (provider: Provider, payload: Payload) => Payload][] = [
+    ['an empty commit sha', (provider, payload) => ({ ...payload, [SHA_FIELD[provider]]: '' })],
+    ['a NUL in the ref', (_, payload) => ({ ...payload, ref: 'refs/heads/ma\u0000in' })],
+    ['a ref git refuses', (_, payload) => ({ ...payload, ref: 'refs/heads/a..b' })],
+    ['an option for a branch', (_, payload) => ({ ...payload, ref: 'refs/heads/--upload-pack=x' })],
+    ['an overlong ref', (_, payload) => ({ ...payload, ref: `refs/heads/${'a'.repeat(2000)}` })],
+  ];
+
+  describe.each(['github', 'gitlab', 'gitea'] as const)('%s', (provider) => {
+    it.each(malformed)(
+      'answers a push with %s 400 in the envelope and records it failed',
+      async (_, change) => {
+        const { project } = await projectFixture({ provider });
+        const payload = change(
+          provider,
+          atRepo(provider, PUSH[provider].payload(), project.repo_url),
+        );
+        const { response, id } = await deliver(provider, {
+          path: `/webhooks/${provider}/${project.id}`,
+          event: PUSH[provider].event,
+          payload,
+          secret: project.webhook_secret,
+        });
+        expect(response.status, await response.clone().text()).toBe(400);
+        const body = await response.json<{ error: { code: string; details: unknown } }>();
+        expect(body.error.code).toBe('validation_failed');
+        expect(await deliveryRow(provider, id)).toMatchObject({ status: 'failed' });
+        expect(await buildCount(project.id)).toBe(0);
+      },
+    );
+  });
+
+  it('refuses a pull request number past what a build can hold, and a malformed head', async () => {
+    const { project } = await projectFixture();
+    const opened = githubExample('pull_request', (p) => p.action === 'opened');
+    const pr = opened.pull_request as Payload;
+    for (const payload of [
+      { ...opened, number: 2 ** 40 },
+      { ...opened, pull_request: { ...pr, head: { ...(pr.head as Payload), sha: 'HEAD' } } },
+      { ...opened, pull_request: { ...pr, head: { ...(pr.head as Payload), ref: 'x@{1}' } } },
+    ]) {
+      const { response } = await deliver('github', {
+        path: `/webhooks/github/${project.id}`,
+        event: 'pull_request',
+        payload: atRepo('github', payload, project.repo_url),
+        secret: project.webhook_secret,
+      });
+      expect(response.status, await response.clone().text()).toBe(400);
+    }
+    expect(await buildCount(project.id)).toBe(0);
+  });
+
+  it('cleans a commit message’s control characters, and refuses an action that is no word', async () => {
+    const { project } = await projectFixture();
+    const push = PUSH.github.payload();
+    const { response } = await deliver('github', {
+      path: `/webhooks/github/${project.id}`,
+      event: 'push',
+      payload: atRepo(
+        'github',
+        { ...push, head_commit: { ...(push.head_commit as Payload), message: 'fix\u0000 it' } },
+        project.repo_url,
+      ),
+      secret: project.webhook_secret,
+    });
+    expect(response.status, await response.clone().text()).toBe(202);
+    const build = await buildOf((await response.json<DeliveryResult>()).build_id!);
+    expect(build.commitMessage).toBe('fix\ufffd it');
+
+    const labeled = await deliver('github', {
+      path: `/webhooks/github/${project.id}`,
+      event: 'pull_request',
+      payload: atRepo(
+        'github',
+        { ...githubExample('pull_request', (p) => p.action === 'opened'), action: 'odd\u0000' },
+        project.repo_url,
+      ),
+      secret: project.webhook_secret,
+    });
+    expect(labeled.response.status, await labeled.response.clone().text()).toBe(400);
+  });
+});
+
+describe('the bare URL', () => {
+  it('verifies a delivery before parsing its body, then parses it once', async () => {
+    const { project } = await projectFixture();
+    const body = JSON.stringify(atRepo('github', PUSH.github.payload(), project.repo_url));
+    const send = async (text: string, secret: string) =>
+      fetchWorker('/webhooks/github', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...deliveryHeaders('github', 'push', crypto.randomUUID()),
+          ...(await signatureHeaders('github', secret, text)),
+        },
+        body: text,
+      });
+    const parse = vi.spyOn(JSON, 'parse');
+    const parsesOf = (text: string) => parse.mock.calls.filter(([arg]) => arg === text).length;
+    try {
+      // Not even JSON: a forger learns nothing from a parse error, it gets the signature's 401.
+      const garbage = `{"repository": {"clone_url": "${project.repo_url}.git"}} and more`;
+      expect((await send(garbage, 'whsec_forged')).status).toBe(401);
+      expect(parsesOf(garbage)).toBe(0);
+      expect((await send(body, 'whsec_forged')).status).toBe(401);
+      expect(parsesOf(body)).toBe(0);
+      const genuine = await send(body, project.webhook_secret);
+      expect(genuine.status, await genuine.clone().text()).toBe(202);
+      expect(parsesOf(body)).toBe(1);
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
+  it('finds the repository of a pull request, whose payload names many other URLs first', async () => {
+    const { project } = await projectFixture();
+    const opened = githubExample('pull_request', (p) => p.action === 'opened');
+    const reviewers = Array.from({ length: 12 }, (_, i) => ({
+      login: `reviewer-${i}`,
+      html_url: `https://github.com/reviewer-${i}`,
+    }));
+    const body = JSON.stringify(
+      atRepo(
+        'github',
+        {
+          ...opened,
+          pull_request: { ...(opened.pull_request as Payload), requested_reviewers: reviewers },
+        },
+        project.repo_url,
+      ),
+    );
+    const response = await fetchWorker('/webhooks/github', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...deliveryHeaders('github', 'pull_request', crypto.randomUUID()),
+        ...(await signatureHeaders('github', project.webhook_secret, body)),
+      },
+      body,
+    });
+    expect(response.status, await response.clone().text()).toBe(202);
+    expect((await response.json<DeliveryResult>()).status).toBe('queued');
+  });
+});
+
+describe('rate limits', { timeout: 60_000 }, () => {
+  const withRedis = it.skipIf(!env.UPSTASH_REDIS_REST_URL);
+
+  async function sendFrom(ip: string, project: ProjectFixture['project'], secret: string) {
+    const { response } = await deliver('github', {
+      path: `/webhooks/github/${project.id}`,
+      event: 'issues',
+      // A body of its own each time, so none is a replay of another.
+      payload: atRepo(
+        'github',
+        { ...githubExample('issues'), nonce: crypto.randomUUID() },
+        project.repo_url,
+      ),
+      secret,
+      headers: { 'cf-connecting-ip': ip },
+    });
+    return response;
+  }
+
+  withRedis(
+    'refuses an address after its forged deliveries, never counting verified ones',
+    async () => {
+      const { project } = await projectFixture();
+      const ip = freshIp();
+      const { limit, windowSeconds } = AUTH_RATE_LIMITS.webhook.ip;
+      await roomInWindow(windowSeconds);
+      for (let i = 0; i < 3; i++) {
+        const verified = await sendFrom(ip, project, project.webhook_secret);
+        expect(verified.status).toBe(202);
+        expect(verified.headers.get('ratelimit-remaining')).toBe(String(limit));
+      }
+      for (let i = 0; i < limit; i++) {
+        expect((await sendFrom(ip, project, 'whsec_forged')).status, `forgery ${i + 1}`).toBe(401);
+      }
+      await expectRateLimited(
+        await sendFrom(ip, project, project.webhook_secret),
+        'webhook:ip',
+        limit,
+      );
+      expect((await sendFrom(freshIp(), project, project.webhook_secret)).status).toBe(202);
+    },
+  );
+
+  withRedis('refuses a project’s verified deliveries past its budget, and only those', async () => {
+    const { project } = await projectFixture();
+    const other = await projectFixture();
+    const { limit, windowSeconds } = WEBHOOK_PROJECT_LIMIT;
+    await roomInWindow(windowSeconds);
+    const redis = new Redis({
+      url: env.UPSTASH_REDIS_REST_URL,
+      token: env.UPSTASH_REDIS_REST_TOKEN,
+      enableTelemetry: false,
+    });
+    // The budget is spent with the route's own limiter; sending 600 deliveries would take minutes.
+    await limiterFor(redis, {
+      name: 'webhook:project',
+      policy: WEBHOOK_PROJECT_LIMIT,
+      identifier: project.id,
+    }).limit(project.id, { rate: limit });
+    await expectRateLimited(
+      await sendFrom(freshIp(), project, project.webhook_secret),
+      'webhook:project',
+      limit,
+    );
+    // Checked after the signature: a forger can neither spend nor probe a project's budget.
+    expect((await sendFrom(freshIp(), project, 'whsec_forged')).status).toBe(401);
+    expect((await sendFrom(freshIp(), other.project, other.project.webhook_secret)).status).toBe(
+      202,
+    );
+  });
+});
+
+describe('concurrent deliveries', () => {
+  async function deadlockCount() {
+    const result = await db.execute<{ deadlocks: string }>(
+      sql`select deadlocks from pg_stat_database where datname = current_database()`,
+    );
+    return Number(result.rows[0]?.deadlocks ?? 0);
+  }
+
+  it('answers 50 distinct signed pushes to one project, sent at once, with 50 builds', async () => {
+    const { project } = await projectFixture({ productionBranch: 'master' });
+    const count = 50;
+    const before = await deadlockCount();
+    const requests = await Promise.all(
+      Array.from({ length: count }, async () => {
+        const sha = randomSha();
+        const payload = atRepo('github', PUSH.github.payload(), project.repo_url);
+        payload.after = sha;
+        const body = JSON.stringify(payload);
+        return {
+          sha,
+          body,
+          headers: {
+            'content-type': 'application/json',
+            ...deliveryHeaders('github', 'push', crypto.randomUUID()),
+            ...(await signatureHeaders('github', project.webhook_secret, body)),
+          },
+        };
+      }),
+    );
+    const responses = await Promise.all(
+      requests.map(({ body, headers }) =>
+        fetchWorker(`/webhooks/github/${project.id}`, { method: 'POST', headers, body }),
+      ),
+    );
+    const answers = await Promise.all(
+      responses.map(async (response) => {
+        const text = await response.text();
+        return `${response.status} ${response.ok ? JSON.parse(text).status : text}`;
+      }),
+    );
+    // Tests in other files share the database, so the counter is logged, not asserted on.
+    console.info(
+      `deadlocks during ${count} concurrent pushes: ${(await deadlockCount()) - before}`,
+    );
+    expect(answers).toEqual(Array(count).fill('202 queued'));
+    const rows = await db
+      .select({ number: builds.number, sha: builds.commitSha })
+      .from(builds)
+      .where(eq(builds.projectId, project.id));
+    expect(new Set(rows.map((row) => row.number)).size).toBe(count);
+    expect(new Set(rows.map((row) => row.sha))).toEqual(new Set(requests.map((r) => r.sha)));
+  }, 120_000);
+
+  it('builds one body sent ten times at once under fresh delivery ids once', async () => {
+    const { project } = await projectFixture();
+    const body = JSON.stringify(atRepo('github', PUSH.github.payload(), project.repo_url));
+    const signature = await signatureHeaders('github', project.webhook_secret, body);
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        fetchWorker(`/webhooks/github/${project.id}`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...deliveryHeaders('github', 'push', crypto.randomUUID()),
+            ...signature,
+          },
+          body,
+        }),
+      ),
+    );
+    const statuses = await Promise.all(
+      responses.map(async (response) => (await response.json<DeliveryResult>()).status),
+    );
+    expect(statuses.sort()).toEqual([...Array(9).fill('duplicate'), 'queued']);
+    expect(await buildCount(project.id)).toBe(1);
   });
 });

@@ -62,16 +62,27 @@ export function runnerHub(env: Env, workspaceId: string) {
 }
 
 /**
- * Writes a build, its `build.requested` outbox row and any supersede cancellations in the
- * caller's transaction. The project row is locked first, so concurrent builds of one project
- * get consecutive numbers instead of colliding on the unique (project, number).
+ * Locks the project row until the transaction ends: builds of one project are numbered, and
+ * webhook deliveries deduplicated, one transaction at a time. A transaction must take it before
+ * writing any row that references the project: that insert takes a share lock on the project
+ * row, and two transactions each holding one and both asking for this lock deadlock.
  */
-export async function createBuild(tx: Transaction, request: BuildRequest): Promise<CreatedBuild> {
+export async function lockProject(tx: Transaction, projectId: string) {
   const [project] = await tx
     .select({ workspaceId: projects.workspaceId, settings: projects.settings })
     .from(projects)
-    .where(eq(projects.id, request.projectId))
+    .where(eq(projects.id, projectId))
     .for('update');
+  return project;
+}
+
+/**
+ * Writes a build, its `build.requested` outbox row and any supersede cancellations in the
+ * caller's transaction. The project row is locked first (`lockProject`), so concurrent builds
+ * of one project get consecutive numbers instead of colliding on the unique (project, number).
+ */
+export async function createBuild(tx: Transaction, request: BuildRequest): Promise<CreatedBuild> {
+  const project = await lockProject(tx, request.projectId);
   if (!project) throw new Error(`Project ${request.projectId} does not exist`);
   const [next] = await tx
     .select({ number: sql`coalesce(max(${builds.number}), 0) + 1`.mapWith(Number) })

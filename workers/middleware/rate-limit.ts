@@ -27,7 +27,7 @@ const FAILED_ATTEMPT_STATUS = 401;
 // the limiter's prefix, so one map serves every limiter.
 const ephemeralCache = new Map<string, number>();
 
-interface Check {
+export interface Check {
   /** `<action>:<dimension>`: names the limiter in keys, logs and the 429's details. */
   name: string;
   policy: LimitPolicy;
@@ -65,7 +65,8 @@ const accountFromRequest: AccountKey = async (c) => {
   return principal ? `user:${principal.userId}` : undefined;
 };
 
-function limiterFor(redis: Redis, check: Check): Ratelimit {
+/** The limiter behind a check: its name and policy make its Redis keys. */
+export function limiterFor(redis: Redis, check: Check): Ratelimit {
   return new Ratelimit({
     redis,
     prefix: `${KEY_PREFIX}:${check.name}`,
@@ -88,18 +89,40 @@ async function guarded<T>(c: Context<HonoEnv>, check: Check, call: () => Promise
   }
 }
 
-function tooManyRequests(c: Context<HonoEnv>, check: Check, state: LimitState): Response {
+/** A 429's envelope and headers, for a route to send as its own typed response. */
+export interface Refusal {
+  body: ReturnType<typeof errorBody>;
+  headers: Record<string, string>;
+}
+
+function refusal(c: Context<HonoEnv>, check: Check, state: LimitState): Refusal {
   const now = Date.now();
   const retryAfter = secondsUntil(state.reset, now);
   c.get('logger').info('rate_limited', { limiter: check.name, retry_after: retryAfter });
-  return c.json(
-    errorBody(c, 'rate_limited', `Too many requests; retry in ${retryAfter} s`, {
+  return {
+    body: errorBody(c, 'rate_limited', `Too many requests; retry in ${retryAfter} s`, {
       limiter: check.name,
       retry_after: retryAfter,
     }),
-    429,
-    { 'Retry-After': String(retryAfter), ...rateLimitHeaders({ ...state, remaining: 0 }, now) },
-  );
+    headers: {
+      'Retry-After': String(retryAfter),
+      ...rateLimitHeaders({ ...state, remaining: 0 }, now),
+    },
+  };
+}
+
+function tooManyRequests(c: Context<HonoEnv>, check: Check, state: LimitState): Response {
+  const { body, headers } = refusal(c, check, state);
+  return c.json(body, 429, headers);
+}
+
+/** Takes one slot; undefined when Redis could not be asked (the request goes on). */
+async function takeSlot(c: Context<HonoEnv>, redis: Redis, check: Check) {
+  const limiter = limiterFor(redis, check);
+  const result = await guarded(c, check, () => limiter.limit(check.identifier));
+  if (!result) return undefined;
+  c.executionCtx.waitUntil(result.pending);
+  return { limiter, result };
 }
 
 /**
@@ -109,12 +132,10 @@ function tooManyRequests(c: Context<HonoEnv>, check: Check, state: LimitState): 
 async function enforce(c: Context<HonoEnv>, next: Next, redis: Redis, checks: readonly Check[]) {
   const admitted: Admitted[] = [];
   for (const check of checks) {
-    const limiter = limiterFor(redis, check);
-    const result = await guarded(c, check, () => limiter.limit(check.identifier));
-    if (!result) continue;
-    c.executionCtx.waitUntil(result.pending);
-    if (!result.success) return tooManyRequests(c, check, result);
-    admitted.push({ check, limiter, state: result });
+    const taken = await takeSlot(c, redis, check);
+    if (!taken) continue;
+    if (!taken.result.success) return tooManyRequests(c, check, taken.result);
+    admitted.push({ check, limiter: taken.limiter, state: taken.result });
   }
   await next();
   if (c.res.status !== FAILED_ATTEMPT_STATUS) {
@@ -126,6 +147,8 @@ async function enforce(c: Context<HonoEnv>, next: Next, redis: Redis, checks: re
       if (refunded) entry.state = { ...entry.state, remaining: entry.state.remaining + 1 };
     }
   }
+  // A limit the route took itself (`limitWithin`) refused: its headers describe that limit.
+  if (c.res.status === 429) return;
   const state = tightest(admitted.map((entry) => entry.state));
   if (state) {
     for (const [name, value] of Object.entries(rateLimitHeaders(state, Date.now()))) {
@@ -169,6 +192,18 @@ export function rateLimit(
     if (!redis) return next();
     return enforce(c, next, redis, await checksFor(c, action, account));
   };
+}
+
+/**
+ * One limit taken inside a route, once the route knows what to key it on (a webhook's project,
+ * after its signature verified). The refusal to answer with 429, or undefined to go on; without
+ * Redis the limit is off.
+ */
+export async function limitWithin(c: Context<HonoEnv>, check: Check): Promise<Refusal | undefined> {
+  const redis = c.get('services').redis;
+  if (!redis) return undefined;
+  const taken = await takeSlot(c, redis, check);
+  return taken && !taken.result.success ? refusal(c, check, taken.result) : undefined;
 }
 
 /** Per-minute quota for requests made with a personal access token, by the workspace's plan. */

@@ -45,11 +45,15 @@ export async function readCappedBody(
 }
 
 /** The JSON text of a delivery; GitHub may be set to send it form-encoded as `payload=`. */
-export function payloadJson(body: Uint8Array, contentType: string | undefined): unknown {
-  let text = new TextDecoder().decode(body);
-  if (contentType?.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
-    text = new URLSearchParams(text).get('payload') ?? '';
-  }
+export function deliveryText(body: Uint8Array, contentType: string | undefined): string {
+  const text = new TextDecoder().decode(body);
+  return contentType?.toLowerCase().startsWith('application/x-www-form-urlencoded')
+    ? (new URLSearchParams(text).get('payload') ?? '')
+    : text;
+}
+
+/** The verified delivery's JSON, parsed once. */
+export function parseDelivery(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
@@ -57,24 +61,51 @@ export function payloadJson(body: Uint8Array, contentType: string | undefined): 
   }
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+/** Distinct repository URLs looked up for one unverified delivery, at most. */
+const MAX_SCANNED_URLS = 8;
+const MAX_URL_LENGTH = 2048;
 
-const REPOSITORY_FIELDS: Record<WebhookProvider, { holder: string; urls: string[] }> = {
-  github: { holder: 'repository', urls: ['clone_url', 'html_url', 'ssh_url'] },
-  gitea: { holder: 'repository', urls: ['clone_url', 'html_url', 'ssh_url'] },
-  gitlab: { holder: 'project', urls: ['git_http_url', 'web_url', 'git_ssh_url'] },
+/** `"<field>": "<JSON string>"` for any of the fields. */
+function urlFieldPattern(...fields: string[]): RegExp {
+  return new RegExp(
+    `"(?:${fields.join('|')})"\\s*:\\s*("(?:[^"\\\\\\u0000-\\u001f]|\\\\.){1,${MAX_URL_LENGTH}}")`,
+    'g',
+  );
+}
+
+// Fields only repository objects have: `html_url` and `web_url` also name users and pull requests,
+// whose URLs would crowd the repository's out of the MAX_SCANNED_URLS looked up.
+const REPOSITORY_URL_PATTERNS: Record<WebhookProvider, RegExp> = {
+  github: urlFieldPattern('clone_url', 'ssh_url'),
+  gitea: urlFieldPattern('clone_url', 'ssh_url'),
+  gitlab: urlFieldPattern('git_http_url', 'git_ssh_url'),
 };
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 /**
- * Repository URLs of a delivery not yet verified: read only to find whose secret to check it
- * with, nothing else of the payload is used before the signature matches.
+ * Repository URLs of a delivery not yet verified, to find whose secret to check it with. The text
+ * is scanned for the providers' URL fields (`"clone_url": "…"`), not parsed: a forged body costs
+ * one pass over its bytes, and nothing of it is used before the signature matches. A URL field
+ * of a nested object (a fork's) only adds a project whose secret will not match.
  */
-export function repositoryUrls(provider: WebhookProvider, payload: unknown): string[] {
-  const { holder, urls } = REPOSITORY_FIELDS[provider];
-  const repository = isRecord(payload) ? payload[holder] : undefined;
-  if (!isRecord(repository)) return [];
-  return urls
-    .map((field) => repository[field])
-    .filter((url): url is string => typeof url === 'string' && url.length > 0);
+export function repositoryUrls(provider: WebhookProvider, text: string): string[] {
+  const urls = new Set<string>();
+  // matchAll runs on a copy of the pattern, so the shared one keeps no lastIndex between calls.
+  for (const match of text.matchAll(REPOSITORY_URL_PATTERNS[provider])) {
+    const url = stringLiteral(match[1]!);
+    if (url !== undefined && !CONTROL.test(url)) urls.add(url);
+    if (urls.size === MAX_SCANNED_URLS) break;
+  }
+  return [...urls];
+}
+
+/** A JSON string literal's value; undefined for a malformed escape. */
+function stringLiteral(literal: string): string | undefined {
+  try {
+    return JSON.parse(literal) as string;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,22 +1,38 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, asc, eq, ilike, isNotNull, or } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, ilike, isNotNull, or, sql } from 'drizzle-orm';
 import type { Context } from 'hono';
+import { AUTH_RATE_LIMITS, WEBHOOK_PROJECT_LIMIT } from '../../core/rate-limits';
 import { decryptSecret } from '../../core/secret-box';
 import { readDelivery, repoKey, toGitEvent, WebhookPayloadError } from '../../core/webhooks/events';
 import { verifyWebhookSignature, type WebhookProvider } from '../../core/webhooks/signatures';
+import type { Transaction } from '../../db/client';
 import { type Project, projects, webhookDeliveries } from '../../db/schema';
 import { closeRef, type RetiredDeployment, refMetadata } from '../../queues/deploy/retire';
 import { recordAudit } from '../audit';
-import { announceBuilds, type CreatedBuild, createBuild } from '../builds/service';
+import { announceBuilds, type CreatedBuild, createBuild, lockProject } from '../builds/service';
 import type { HonoEnv } from '../context';
 import { ApiError, ErrorResponseSchema, openApiErrorResponses } from '../errors';
+import { limitWithin, rateLimit } from '../middleware/rate-limit';
 import { json } from '../openapi';
 import { newRouter } from '../router';
-import { MAX_WEBHOOK_BYTES, payloadJson, readCappedBody, repositoryUrls } from './body';
+import {
+  deliveryText,
+  MAX_WEBHOOK_BYTES,
+  parseDelivery,
+  readCappedBody,
+  repositoryUrls,
+} from './body';
 import { planDelivery } from './plan';
 
 /** Projects of one repository whose secrets a bare-URL delivery is checked against, at most. */
 export const MAX_CANDIDATE_PROJECTS = 20;
+
+/**
+ * How long a body is remembered per project: the same signed bytes again within this window
+ * answer `duplicate` whatever their delivery id. A week covers the providers' own redelivery
+ * (GitHub's lasts 3 days) with room; see docs/webhooks.md for the trade-off.
+ */
+export const REPLAY_WINDOW_SECONDS = 7 * 24 * 60 * 60;
 
 const ProviderSchema = z.enum(['github', 'gitlab', 'gitea']).openapi({
   description: 'Gitea and Forgejo share `gitea`',
@@ -42,26 +58,42 @@ const error = (description: string) => ({
 });
 
 const DESCRIPTION =
-  'The git provider’s webhook. The raw body (at most 25 MB) is checked before anything of it is ' +
-  'used: GitHub `X-Hub-Signature-256`, Gitea/Forgejo `X-Gitea-Signature` (HMAC-SHA256), GitLab ' +
+  'The git provider’s webhook. The raw body (at most 25 MB) is checked before it is parsed: ' +
+  'GitHub `X-Hub-Signature-256`, Gitea/Forgejo `X-Gitea-Signature` (HMAC-SHA256), GitLab ' +
   '`X-Gitlab-Token`, against the project’s webhook secret. Every verified delivery is recorded ' +
-  'once by its delivery id (`X-GitHub-Delivery`, `X-Gitlab-Event-UUID`, `X-Gitea-Delivery`): a ' +
-  'redelivery answers `duplicate` and builds nothing. Branch pushes, tag pushes and opened, ' +
+  'once per project by its delivery id (`X-GitHub-Delivery`, GitLab `Idempotency-Key` else ' +
+  '`X-Gitlab-Event-UUID`, `X-Gitea-Delivery`): a redelivery answers `duplicate` and builds ' +
+  'nothing, and so does the same body under another delivery id within ' +
+  `${REPLAY_WINDOW_SECONDS / 86_400} days (a replay). Branch pushes, tag pushes and opened, ` +
   'reopened or synchronized pull requests queue a build; a deleted branch or a closed or merged ' +
-  'pull request retires its preview deployments; see docs/webhooks.md.';
+  'pull request retires its preview deployments. Commit shas (40 or 64 hex digits), refs (git’s ' +
+  'ref rules, no leading `-`) and pull request numbers are checked before use. Limits: ' +
+  `${AUTH_RATE_LIMITS.webhook.ip.limit} deliveries refused for their signature per source ` +
+  `address and minute, ${WEBHOOK_PROJECT_LIMIT.limit} verified deliveries per project and ` +
+  'minute. See docs/webhooks.md.';
 
 const responses = {
   200: {
     description:
-      '`pong`, `recorded` (branch deleted or pull request closed: its previews retired) or `duplicate`',
+      '`pong`, `recorded` (branch deleted or pull request closed: its previews retired) or ' +
+      '`duplicate` (`reason`: the delivery was received before, or its body arrived as another)',
     ...json(DeliveryResultSchema),
   },
   202: { description: '`queued` (a build) or `ignored` (recorded)', ...json(DeliveryResultSchema) },
-  400: error('Delivery id or event header missing, or a body that is not the event’s JSON'),
+  400: error(
+    'Delivery id or event header missing or too long; a body that is not JSON (`bad_request`), ' +
+      'or not the event’s payload, or with a commit sha, ref or number a build cannot use ' +
+      '(`validation_failed`, `details.fields`); recorded as `failed`',
+  ),
   401: error('Signature or token missing, malformed or not matching'),
   404: error('No project for this URL or repository'),
   413: error('Body over 25 MB'),
-  ...{ 429: openApiErrorResponses[429], 500: openApiErrorResponses[500] },
+  429: error(
+    'Too many deliveries refused for their signature from this address, or too many verified ' +
+      'deliveries for this project (`details.limiter`: `webhook:ip`, `webhook:project`); retry ' +
+      'after `Retry-After` seconds',
+  ),
+  500: openApiErrorResponses[500],
 };
 
 type DeliveryResult = z.infer<typeof DeliveryResultSchema>;
@@ -102,9 +134,56 @@ async function projectById(
   return project;
 }
 
+function deliveryOf(provider: WebhookProvider, headers: Headers) {
+  try {
+    return readDelivery(provider, headers);
+  } catch (err) {
+    if (err instanceof WebhookPayloadError) throw new ApiError('bad_request', err.message);
+    throw err;
+  }
+}
+
 async function sha256OfBytes(body: Uint8Array<ArrayBuffer>): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
   return [...digest].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * The delivery this one repeats, if any: the same delivery key, or the same body within the
+ * replay window. Providers sign the body alone, so re-sent bytes verify under any delivery id.
+ */
+async function earlierDelivery(
+  tx: Transaction,
+  provider: WebhookProvider,
+  projectId: string,
+  deliveryId: string,
+  payloadSha256: string,
+): Promise<string | undefined> {
+  const sameKey = and(
+    eq(webhookDeliveries.provider, provider),
+    eq(webhookDeliveries.deliveryId, deliveryId),
+  );
+  const [row] = await tx
+    .select({ deliveryId: webhookDeliveries.deliveryId })
+    .from(webhookDeliveries)
+    .where(
+      and(
+        eq(webhookDeliveries.projectId, projectId),
+        or(
+          sameKey,
+          and(
+            eq(webhookDeliveries.payloadSha256, payloadSha256),
+            gt(
+              webhookDeliveries.receivedAt,
+              sql`now() - make_interval(secs => ${REPLAY_WINDOW_SECONDS})`,
+            ),
+          ),
+        ),
+      ),
+    )
+    .orderBy(desc(sql`${sameKey}`))
+    .limit(1);
+  return row?.deliveryId;
 }
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, '\\$&');
@@ -118,12 +197,9 @@ async function projectByRepository(
   c: Context<HonoEnv>,
   provider: WebhookProvider,
   body: Uint8Array<ArrayBuffer>,
+  text: string,
 ): Promise<Project> {
-  const keys = [
-    ...new Set(
-      repositoryUrls(provider, payloadJson(body, c.req.header('content-type'))).map(repoKey),
-    ),
-  ];
+  const keys = [...new Set(repositoryUrls(provider, text).map(repoKey))];
   const notFound = new ApiError(
     'not_found',
     `No ${provider} project for this repository; use the project's own webhook URL`,
@@ -162,16 +238,18 @@ async function receive(
   projectId: string | undefined,
 ) {
   const body = await readCappedBody(c.req.raw);
-  const delivery = readDelivery(provider, c.req.raw.headers);
-  if (!delivery) {
-    throw new ApiError(
-      'bad_request',
-      `Not a ${provider} delivery: its id or event header is missing`,
-    );
-  }
-  const project = projectId
-    ? await projectById(c, provider, projectId, body)
-    : await projectByRepository(c, provider, body);
+  const delivery = deliveryOf(provider, c.req.raw.headers);
+  // The project's own URL verifies before even decoding the body; the bare URL needs its text
+  // to know whose secret to try.
+  const named = projectId ? await projectById(c, provider, projectId, body) : undefined;
+  const text = deliveryText(body, c.req.header('content-type'));
+  const project = named ?? (await projectByRepository(c, provider, body, text));
+  const limited = await limitWithin(c, {
+    name: 'webhook:project',
+    policy: WEBHOOK_PROJECT_LIMIT,
+    identifier: project.id,
+  });
+  if (limited) return c.json(limited.body, 429, limited.headers);
   const logger = c.get('logger').child({
     provider,
     delivery_id: delivery.id,
@@ -180,22 +258,23 @@ async function receive(
   });
 
   let plan: ReturnType<typeof planDelivery> | undefined;
-  let failure: string | undefined;
+  let failure: ApiError | undefined;
   try {
-    const event = toGitEvent(
-      provider,
-      delivery.event,
-      payloadJson(body, c.req.header('content-type')),
-    );
-    plan = planDelivery(event, project);
+    plan = planDelivery(toGitEvent(provider, delivery.event, parseDelivery(text)), project);
   } catch (err) {
-    if (!(err instanceof WebhookPayloadError || err instanceof ApiError)) throw err;
-    failure = err.message;
+    if (err instanceof WebhookPayloadError) {
+      failure = new ApiError('validation_failed', err.message, { fields: err.fields });
+    } else if (err instanceof ApiError) failure = err;
+    else throw err;
   }
 
   const db = c.get('services').db();
   const payloadSha256 = await sha256OfBytes(body);
   const outcome = await db.transaction(async (tx) => {
+    // Under the project's lock, so concurrent copies of one delivery see each other.
+    await lockProject(tx, project.id);
+    const earlier = await earlierDelivery(tx, provider, project.id, delivery.id, payloadSha256);
+    if (earlier) return { duplicate: true as const, earlier };
     const [recorded] = await tx
       .insert(webhookDeliveries)
       .values({
@@ -206,11 +285,17 @@ async function receive(
         payloadSha256,
         status: !plan ? 'failed' : plan.outcome === 'ignored' ? 'ignored' : 'processed',
         processedAt: new Date(),
-        error: failure ?? (plan?.outcome === 'ignored' ? plan.reason : null),
+        error: failure?.message ?? (plan?.outcome === 'ignored' ? plan.reason : null),
       })
-      .onConflictDoNothing({ target: [webhookDeliveries.provider, webhookDeliveries.deliveryId] })
+      .onConflictDoNothing({
+        target: [
+          webhookDeliveries.projectId,
+          webhookDeliveries.provider,
+          webhookDeliveries.deliveryId,
+        ],
+      })
       .returning({ id: webhookDeliveries.id });
-    if (!recorded) return { duplicate: true as const };
+    if (!recorded) return { duplicate: true as const, earlier: delivery.id };
     const created: CreatedBuild | undefined =
       plan?.outcome === 'queued' ? await createBuild(tx, plan.build) : undefined;
     const retiring = plan?.outcome === 'retire' ? plan : undefined;
@@ -241,12 +326,24 @@ async function receive(
 
   const base = { delivery_id: delivery.id, project_id: project.id };
   if (outcome.duplicate) {
-    logger.info('webhook_duplicate');
-    return c.json({ ...base, status: 'duplicate' } satisfies DeliveryResult, 200);
+    const replay = outcome.earlier !== delivery.id;
+    // The same bytes under a new id: Gitea's replay button, or someone who kept a signed body.
+    if (replay) logger.warn('webhook_replayed', { earlier_delivery_id: outcome.earlier });
+    else logger.info('webhook_duplicate');
+    return c.json(
+      {
+        ...base,
+        status: 'duplicate',
+        reason: replay
+          ? `the same body arrived as delivery ${outcome.earlier}`
+          : 'this delivery was received before',
+      } satisfies DeliveryResult,
+      200,
+    );
   }
   if (!plan) {
-    logger.warn('webhook_payload_invalid', { error: failure });
-    throw new ApiError('bad_request', failure ?? 'Invalid delivery');
+    logger.warn('webhook_payload_invalid', { error: failure?.message });
+    throw failure ?? new ApiError('bad_request', 'Invalid delivery');
   }
   logger.info('webhook_received', { outcome: plan.outcome });
   switch (plan.outcome) {
@@ -296,6 +393,7 @@ webhookRoutes.openapi(
     summary: 'Receive a git provider delivery for one project (the URL to configure)',
     description: DESCRIPTION,
     request: { params: z.object({ provider: ProviderSchema, projectId: z.uuid() }) },
+    middleware: [rateLimit('webhook')] as const,
     responses,
   }),
   async (c) => {
@@ -311,10 +409,12 @@ webhookRoutes.openapi(
     tags: ['webhooks'],
     summary: 'Receive a git provider delivery, matched to a project by its repository',
     description:
-      `${DESCRIPTION} Without a project id, the repository URLs in the payload select the ` +
-      `projects whose secrets are tried (at most ${MAX_CANDIDATE_PROJECTS}); the per-project URL ` +
-      `is preferred. Limit: ${MAX_WEBHOOK_BYTES} bytes.`,
+      `${DESCRIPTION} Without a project id, the repository URL fields found in the raw body ` +
+      `select the projects whose secrets are tried (at most ${MAX_CANDIDATE_PROJECTS}); the body ` +
+      `is parsed once one has verified it. The per-project URL is preferred. Limit: ` +
+      `${MAX_WEBHOOK_BYTES} bytes.`,
     request: { params: z.object({ provider: ProviderSchema }) },
+    middleware: [rateLimit('webhook')] as const,
     responses,
   }),
   async (c) => {
