@@ -360,7 +360,28 @@ describe('framework conventions', () => {
 
   it('does not take a requirement that only starts with a framework name', async () => {
     const detection = await detect(memoryTree({ 'requirements.txt': 'flask-cors==5\n' }));
-    expect(detection.framework.value).toBeNull();
+    expect(detection.framework).toEqual({
+      value: 'python',
+      evidence: 'requirements.txt without a known framework',
+    });
+    expect(detection.startCommand).toEqual({
+      value: null,
+      evidence:
+        'no Procfile web process and no app.py, main.py, server.py, wsgi.py, asgi.py, application.py: set startCommand',
+    });
+  });
+
+  it('serves the app of a Python entry file with gunicorn when it is listed', async () => {
+    const detection = await detect(
+      memoryTree({
+        'requirements.txt': 'falcon==4.0.2\ngunicorn\n',
+        'wsgi.py': 'import falcon\n\napplication = falcon.App()\n',
+      }),
+    );
+    expect(detection.startCommand).toEqual({
+      value: `gunicorn wsgi:application --bind 0.0.0.0:${port(8000)}`,
+      evidence: 'wsgi.py defines application; requirements.txt lists "gunicorn"',
+    });
   });
 
   it('skips asset compilation for an API-only Rails app', async () => {

@@ -28,6 +28,9 @@ export interface Found {
  */
 export class Project {
   private readonly cache = new Map<string, Promise<string | undefined>>();
+  // Frameworks are tried one after another and many look for the same files.
+  private readonly existsCache = new Map<string, Promise<boolean>>();
+  private readonly parsed = new Map<string, Promise<unknown>>();
   private packageJsonCache: Promise<PackageJson | undefined> | undefined;
 
   constructor(
@@ -53,8 +56,25 @@ export class Project {
     return pending;
   }
 
-  async has(path: string): Promise<boolean> {
-    return this.tree.exists(this.full(path));
+  has(path: string): Promise<boolean> {
+    return this.existsInCheckout(this.full(path));
+  }
+
+  private existsInCheckout(path: string): Promise<boolean> {
+    let pending = this.existsCache.get(path);
+    if (!pending) {
+      pending = this.tree.exists(path);
+      this.existsCache.set(path, pending);
+    }
+    return pending;
+  }
+
+  /** The first of `paths` that exists. */
+  async firstPresent(paths: readonly string[]): Promise<string | undefined> {
+    for (const path of paths) {
+      if (await this.has(path)) return path;
+    }
+    return undefined;
   }
 
   list(dir = ''): Promise<string[]> {
@@ -70,24 +90,29 @@ export class Project {
     return undefined;
   }
 
-  async json(path: string): Promise<unknown> {
-    const text = await this.read(path);
-    if (text === undefined) return undefined;
-    try {
-      return JSON.parse(text);
-    } catch (error) {
-      throw new DetectionError(`${path} is not valid JSON: ${(error as Error).message}`);
+  /** A manifest parsed once; the result is shared, so callers must not change it. */
+  private parse(path: string, format: string, parser: (text: string) => unknown) {
+    let pending = this.parsed.get(path);
+    if (!pending) {
+      pending = this.read(path).then((text) => {
+        if (text === undefined) return undefined;
+        try {
+          return parser(text);
+        } catch (error) {
+          throw new DetectionError(`${path} is not valid ${format}: ${(error as Error).message}`);
+        }
+      });
+      this.parsed.set(path, pending);
     }
+    return pending;
   }
 
-  async toml(path: string): Promise<Record<string, unknown> | undefined> {
-    const text = await this.read(path);
-    if (text === undefined) return undefined;
-    try {
-      return parseToml(text) as Record<string, unknown>;
-    } catch (error) {
-      throw new DetectionError(`${path} is not valid TOML: ${(error as Error).message}`);
-    }
+  json(path: string): Promise<unknown> {
+    return this.parse(path, 'JSON', JSON.parse);
+  }
+
+  toml(path: string): Promise<Record<string, unknown> | undefined> {
+    return this.parse(path, 'TOML', parseToml) as Promise<Record<string, unknown> | undefined>;
   }
 
   packageJson(): Promise<PackageJson | undefined> {
@@ -142,7 +167,8 @@ export class Project {
       const found: Found[] = [];
       for (const name of names) {
         const path = joinPath(dir, name);
-        if (await this.tree.exists(path)) found.push({ name, path, label: this.label(dir, name) });
+        if (await this.existsInCheckout(path))
+          found.push({ name, path, label: this.label(dir, name) });
       }
       if (found.length > 0) return found;
     }

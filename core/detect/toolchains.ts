@@ -142,7 +142,7 @@ async function nodeToolchain(project: Project, forced?: Decision<PackageManager>
   return { packageManager: decision, install, run: RUN[name], exec: EXEC[name] };
 }
 
-type PythonPackageManager = 'uv' | 'poetry' | 'pipenv' | 'pip';
+type PythonPackageManager = 'uv' | 'poetry' | 'pdm' | 'pipenv' | 'pip';
 
 async function pythonManager(
   project: Project,
@@ -151,12 +151,15 @@ async function pythonManager(
   const tool = isRecord(pyproject?.tool) ? pyproject.tool : {};
   if (await project.has('uv.lock')) return { value: 'uv', evidence: 'uv.lock' };
   if (await project.has('poetry.lock')) return { value: 'poetry', evidence: 'poetry.lock' };
+  if (await project.has('pdm.lock')) return { value: 'pdm', evidence: 'pdm.lock' };
   if ('poetry' in tool) return { value: 'poetry', evidence: 'pyproject.toml has [tool.poetry]' };
+  if ('pdm' in tool) return { value: 'pdm', evidence: 'pyproject.toml has [tool.pdm]' };
   if (await project.has('Pipfile.lock')) return { value: 'pipenv', evidence: 'Pipfile.lock' };
   if (await project.has('Pipfile')) return { value: 'pipenv', evidence: 'Pipfile' };
   if (await project.has('requirements.txt')) return { value: 'pip', evidence: 'requirements.txt' };
   if ('uv' in tool) return { value: 'uv', evidence: 'pyproject.toml has [tool.uv]' };
   if (pyproject) return { value: 'pip', evidence: 'pyproject.toml without a lockfile' };
+  if (await project.has('setup.py')) return { value: 'pip', evidence: 'setup.py' };
   return undefined;
 }
 
@@ -169,6 +172,10 @@ async function pythonInstall(project: Project, manager: PythonPackageManager) {
     case 'poetry':
       // The app is rarely a package of its own: installing it as one fails without a layout.
       return { value: 'poetry install --no-root', evidence: 'dependencies only, not the app' };
+    case 'pdm':
+      return (await project.has('pdm.lock'))
+        ? { value: 'pdm sync --prod', evidence: 'pdm.lock: install exactly the locked versions' }
+        : { value: 'pdm install --prod', evidence: 'no pdm.lock: versions are resolved afresh' };
     case 'pipenv':
       return (await project.has('Pipfile.lock'))
         ? { value: 'pipenv install --deploy', evidence: 'Pipfile.lock: fail if it is stale' }
@@ -176,7 +183,12 @@ async function pythonInstall(project: Project, manager: PythonPackageManager) {
     case 'pip':
       return (await project.has('requirements.txt'))
         ? { value: 'pip install -r requirements.txt', evidence: 'requirements.txt' }
-        : { value: 'pip install .', evidence: 'pyproject.toml dependencies' };
+        : {
+            value: 'pip install .',
+            evidence: (await project.has('pyproject.toml'))
+              ? 'pyproject.toml dependencies'
+              : 'setup.py install_requires',
+          };
   }
 }
 
@@ -266,7 +278,7 @@ export function noToolchain(evidence: string): Toolchain {
 
 const MANIFEST: Record<Ecosystem, string> = {
   node: 'package.json',
-  python: 'requirements.txt, pyproject.toml or Pipfile',
+  python: 'requirements.txt, pyproject.toml, Pipfile or setup.py',
   ruby: 'Gemfile',
   php: 'composer.json',
   go: 'go.mod',
@@ -281,6 +293,7 @@ const ECOSYSTEM_OF: Record<PackageManagerName, Ecosystem> = {
   pip: 'python',
   pipenv: 'python',
   poetry: 'python',
+  pdm: 'python',
   uv: 'python',
   bundler: 'ruby',
   composer: 'php',

@@ -56,3 +56,9 @@ export function staticSite(framework: string): Decision<null> {
 export function noOutput(what: string): Decision<null> {
   return { value: null, evidence: `${what}: no static output directory` };
 }
+
+/** The `web` process of a Procfile (Heroku, Dokku, Foreman), as written. */
+export async function procfileWeb(project: Project): Promise<string | undefined> {
+  const text = await project.read('Procfile');
+  return (text && /^web:[ \t]*(\S.*?)\s*$/m.exec(text)?.[1]) || undefined;
+}
