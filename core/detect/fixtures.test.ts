@@ -364,6 +364,17 @@ const CASES: Record<string, Expected> = {
     runtime: 'go',
     runtimeVersion: '1.23.4',
   },
+  'go-workspace': {
+    framework: 'go',
+    because: 'go.work',
+    packageManager: 'go',
+    install: 'go mod download',
+    build: 'go build -o ./bin/app ./services/api',
+    start: './bin/app',
+    output: null,
+    runtime: 'go',
+    runtimeVersion: '1.24.2',
+  },
   rust: {
     framework: 'rust',
     because: 'Cargo.toml',

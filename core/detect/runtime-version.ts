@@ -75,6 +75,9 @@ const PROBES: Record<Runtime, Probe[]> = {
     fileMatch('Pipfile', /^python_version\s*=\s*["']([^"']+)["']/m, 'python_version'),
   ],
   go: [
+    // A workspace builds with the Go version of go.work, whatever its modules ask for.
+    fileMatch('go.work', /^toolchain\s+go(\S+)/m, 'toolchain'),
+    fileMatch('go.work', /^go\s+(\S+)/m, 'go directive'),
     fileMatch('go.mod', /^toolchain\s+go(\S+)/m, 'toolchain'),
     fileMatch('go.mod', /^go\s+(\S+)/m, 'go directive'),
   ],
@@ -107,7 +110,7 @@ const PROBES: Record<Runtime, Probe[]> = {
 const UNPINNED: Record<Runtime, string> = {
   node: 'no .node-version, .nvmrc, .tool-versions or engines.node: the runner default',
   python: 'no .python-version, runtime.txt or requires-python: the runner default',
-  go: 'go.mod has no go directive: the runner default',
+  go: 'go.mod or go.work has no go directive: the runner default',
   rust: 'no rust-toolchain or rust-version: the runner default',
   ruby: 'no .ruby-version or Gemfile ruby directive: the runner default',
   php: 'no require.php in composer.json: the runner default',

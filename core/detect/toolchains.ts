@@ -251,8 +251,9 @@ async function phpToolchain(project: Project): Promise<Toolchain | undefined> {
 }
 
 async function goToolchain(project: Project): Promise<Toolchain | undefined> {
-  if (!(await project.has('go.mod'))) return undefined;
-  return simpleToolchain('go', null, 'go.mod', 'go mod download');
+  // In a workspace, go mod download fetches what every module of go.work needs.
+  const manifest = await project.firstPresent(['go.mod', 'go.work']);
+  return manifest ? simpleToolchain('go', null, manifest, 'go mod download') : undefined;
 }
 
 async function rustToolchain(project: Project): Promise<Toolchain | undefined> {
@@ -281,7 +282,7 @@ const MANIFEST: Record<Ecosystem, string> = {
   python: 'requirements.txt, pyproject.toml, Pipfile or setup.py',
   ruby: 'Gemfile',
   php: 'composer.json',
-  go: 'go.mod',
+  go: 'go.mod or go.work',
   rust: 'Cargo.toml',
 };
 

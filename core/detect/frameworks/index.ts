@@ -1,5 +1,6 @@
 import type { FrameworkId } from '../types';
 import type { Framework } from './framework';
+import { goFrameworks } from './go';
 import { javascriptFrameworks } from './javascript';
 import { otherFrameworks } from './others';
 import { pythonFrameworks } from './python';
@@ -10,5 +11,6 @@ export type { Framework, Plan } from './framework';
 export const FRAMEWORKS: Record<FrameworkId, Framework> = {
   ...javascriptFrameworks,
   ...pythonFrameworks,
+  ...goFrameworks,
   ...otherFrameworks,
 };

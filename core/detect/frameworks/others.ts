@@ -46,40 +46,6 @@ const hugo: Framework = {
   },
 };
 
-/** The main package to build: the root, or the single (or module-named) one under cmd/. */
-async function goMainPackage(project: Project): Promise<Decision<string>> {
-  const rootFiles = (await project.list()).filter((name) => name.endsWith('.go'));
-  for (const name of rootFiles) {
-    if (/^package\s+main\b/m.test((await project.read(name)) ?? '')) {
-      return { value: '.', evidence: `${name} is package main` };
-    }
-  }
-  const commands = await project.list('cmd');
-  const module = /^module\s+(\S+)/m.exec((await project.read('go.mod')) ?? '')?.[1];
-  const named = commands.find((name) => name === module?.split('/').pop());
-  const command = named ?? commands[0];
-  if (command) {
-    const others = commands.length > 1 ? ` (of ${commands.join(', ')})` : '';
-    return { value: `./cmd/${command}`, evidence: `cmd/${command}${others}` };
-  }
-  return { value: '.', evidence: 'no package main found: building the module root' };
-}
-
-const go: Framework = {
-  name: 'Go',
-  runtime: 'go',
-  ecosystem: 'go',
-  match: async (project) => ((await project.has('go.mod')) ? 'go.mod' : undefined),
-  async plan(project) {
-    const main = await goMainPackage(project);
-    return {
-      build: { value: `go build -o ./bin/app ${main.value}`, evidence: main.evidence },
-      start: { value: './bin/app', evidence: 'the binary go build wrote' },
-      output: noOutput('a Go binary'),
-    };
-  },
-};
-
 const rust: Framework = {
   name: 'Rust',
   runtime: 'rust',
@@ -235,7 +201,6 @@ const staticSite: Framework = {
 
 export const otherFrameworks = {
   hugo,
-  go,
   rust,
   rails,
   laravel,
