@@ -384,6 +384,20 @@ describe('framework conventions', () => {
     });
   });
 
+  it('runs a classic Sinatra app without config.ru as its own server', async () => {
+    const detection = await detect(
+      memoryTree({
+        Gemfile: 'source "https://rubygems.org"\ngem "sinatra"\ngem "puma"\n',
+        'app.rb': 'require "sinatra"\n\nget("/") { "hi" }\n',
+      }),
+    );
+    expect(detection.framework.value).toBe('sinatra');
+    expect(detection.startCommand).toEqual({
+      value: `bundle exec ruby app.rb -o 0.0.0.0 -p ${port(4567)}`,
+      evidence: 'no config.ru: app.rb runs its own server',
+    });
+  });
+
   it('skips asset compilation for an API-only Rails app', async () => {
     const detection = await detect(
       memoryTree({

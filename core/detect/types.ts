@@ -11,6 +11,8 @@
 export const FRAMEWORK_IDS = [
   'laravel',
   'rails',
+  'jekyll',
+  'middleman',
   'django',
   'fastapi',
   'flask',
@@ -40,6 +42,8 @@ export const FRAMEWORK_IDS = [
   'go',
   'rust',
   'python',
+  'sinatra',
+  'rack',
   'node',
   'php',
   'docker',

@@ -4,6 +4,7 @@ import { goFrameworks } from './go';
 import { javascriptFrameworks } from './javascript';
 import { otherFrameworks } from './others';
 import { pythonFrameworks } from './python';
+import { rubyFrameworks } from './ruby';
 
 export type { Framework, Plan } from './framework';
 
@@ -12,5 +13,6 @@ export const FRAMEWORKS: Record<FrameworkId, Framework> = {
   ...javascriptFrameworks,
   ...pythonFrameworks,
   ...goFrameworks,
+  ...rubyFrameworks,
   ...otherFrameworks,
 };

@@ -74,36 +74,6 @@ const rust: Framework = {
   },
 };
 
-const rails: Framework = {
-  name: 'Ruby on Rails',
-  runtime: 'ruby',
-  ecosystem: 'ruby',
-  async match(project) {
-    const gemfile = (await project.read('Gemfile')) ?? '';
-    if (!/^\s*gem\s+["']rails["']/m.test(gemfile)) return undefined;
-    return (await project.has('config/application.rb'))
-      ? 'Gemfile lists "rails" and config/application.rb'
-      : undefined;
-  },
-  async plan(project, toolchain) {
-    const application = (await project.read('config/application.rb')) ?? '';
-    const apiOnly = /config\.api_only\s*=\s*true/.test(application);
-    return {
-      build: apiOnly
-        ? { value: null, evidence: 'config/application.rb sets api_only: no assets' }
-        : {
-            value: toolchain.exec('rails assets:precompile'),
-            evidence: 'Rails compiles its assets for production',
-          },
-      start: {
-        value: toolchain.exec(`rails server -b 0.0.0.0 -p ${port(3000)}`),
-        evidence: 'the Rails server (Puma)',
-      },
-      output: noOutput('Rails is a server'),
-    };
-  },
-};
-
 async function composerRequires(project: Project, name: string): Promise<boolean> {
   const composer = await project.json('composer.json');
   return isRecord(composer) && isRecord(composer.require) && name in composer.require;
@@ -202,7 +172,6 @@ const staticSite: Framework = {
 export const otherFrameworks = {
   hugo,
   rust,
-  rails,
   laravel,
   php,
   docker,
