@@ -104,8 +104,21 @@ describe('precedence between frameworks', () => {
     ['nextjs', { next: '^16', react: '^19', express: '^5' }],
     ['vite-qwik', { '@builder.io/qwik': '^1', vite: '^8' }],
     ['vite-react', { vite: '^8', '@vitejs/plugin-react': '^6', express: '^5' }],
+    ['tanstack-start', { '@tanstack/react-start': '^1', nitro: '^3', vite: '^7' }],
+    ['solidstart', { '@solidjs/start': '^1', vinxi: '^0.5', 'vite-plugin-solid': '^2' }],
+    ['vitepress', { vitepress: '^1', vue: '^3', vite: '^6', '@vitejs/plugin-vue': '^5' }],
+    ['ionic-react', { '@ionic/react': '^8', vite: '^6', '@vitejs/plugin-react': '^4' }],
+    ['ember', { 'ember-source': '^6', vite: '^6' }],
+    ['sanity', { sanity: '^3', react: '^18', vite: '^6' }],
+    ['vite-react', { vite: '^8', '@vitejs/plugin-react': '^6', storybook: '^8' }],
+    ['nestjs', { '@nestjs/core': '^11', '@nestjs/platform-express': '^11', express: '^5' }],
   ])('%s wins over what it is built on', async (framework, dependencies) => {
-    const detection = await detect(memoryTree({ 'package.json': packageJson({ dependencies }) }));
+    const detection = await detect(
+      memoryTree({
+        'package.json': packageJson({ dependencies }),
+        'sanity.config.ts': 'export default {}',
+      }),
+    );
     expect(detection.framework.value).toBe(framework);
   });
 
@@ -324,6 +337,73 @@ describe('framework conventions', () => {
       value: 'node src/app.js',
       evidence: 'package.json "main": "src/app.js"',
     });
+  });
+
+  it('runs a Bun app without a start script with bun, and says Bun is the runtime', async () => {
+    // The layout `bun init` writes.
+    const detection = await detect(
+      memoryTree({
+        'package.json': packageJson({
+          module: 'index.ts',
+          devDependencies: { '@types/bun': 'latest' },
+        }),
+        'bun.lock': '{ "lockfileVersion": 1 }',
+        'index.ts': 'Bun.serve({ fetch: () => new Response("hi") });\n',
+      }),
+    );
+    expect(detection.framework.value).toBe('node');
+    expect(detection.startCommand).toEqual({
+      value: 'bun index.ts',
+      evidence: 'package.json "module": "index.ts"',
+    });
+    expect(detection.runtime).toEqual({ value: 'bun', evidence: 'bun.lock: Bun runs the app' });
+  });
+
+  it('takes Bun as the runtime of a server whose start script runs bun', async () => {
+    const detection = await detect(
+      memoryTree({
+        'package.json': packageJson({
+          scripts: { start: 'bun run src/index.ts' },
+          dependencies: { hono: '^4' },
+        }),
+        'package-lock.json': '{}',
+      }),
+    );
+    expect(detection.startCommand.value).toBe('npm run start');
+    expect(detection.runtime).toEqual({
+      value: 'bun',
+      evidence: 'package.json script "start": "bun run src/index.ts" runs Bun',
+    });
+  });
+
+  it('leaves TanStack Start without the Nitro plugin to a platform adapter', async () => {
+    const detection = await detect(
+      memoryTree({
+        'package.json': packageJson({
+          scripts: { build: 'vite build' },
+          dependencies: { '@tanstack/react-start': '^1', vite: '^7' },
+        }),
+        'vite.config.ts': 'export default defineConfig({ plugins: [tanstackStart()] })\n',
+      }),
+    );
+    expect(detection.startCommand).toEqual({
+      value: null,
+      evidence: 'no Nitro plugin and no "start" script: dist/server needs a platform adapter',
+    });
+    expect(detection.outputDirectory.value).toBe('dist');
+  });
+
+  it('builds VitePress from the directory its build script names', async () => {
+    const detection = await detect(
+      memoryTree({
+        'package.json': packageJson({
+          scripts: { build: 'tsup', 'docs:build': 'vitepress build ./website/' },
+          devDependencies: { vitepress: '^1' },
+        }),
+      }),
+    );
+    expect(detection.buildCommand.value).toBe('npm run docs:build');
+    expect(detection.outputDirectory.value).toBe('website/.vitepress/dist');
   });
 
   it('runs Flask without gunicorn on its own server, from a Pipfile', async () => {

@@ -66,7 +66,9 @@ const RUNTIME_NAMES: Record<Runtime, string> = {
   rust: 'Rust',
   ruby: 'Ruby',
   php: 'PHP',
+  bun: 'Bun',
   hugo: 'the Hugo binary',
+  zola: 'the Zola binary',
   docker: 'a container runtime',
   static: 'any static file host',
 };
@@ -114,10 +116,11 @@ export async function detect(tree: SourceTree, options: DetectOptions = {}): Pro
       ? await detectToolchain(project, framework.ecosystem ?? 'node', manager)
       : noToolchain(framework.noInstall ?? `${framework.name} installs nothing`);
   const plan = await framework.plan(project, toolchain);
-  const runtime = override('runtime') ?? {
-    value: framework.runtime,
-    evidence: `${framework.name} runs on ${RUNTIME_NAMES[framework.runtime]}`,
-  };
+  const runtime = override('runtime') ??
+    plan.runtime ?? {
+      value: framework.runtime,
+      evidence: `${framework.name} runs on ${RUNTIME_NAMES[framework.runtime]}`,
+    };
   return {
     rootDir,
     framework: frameworkDecision,

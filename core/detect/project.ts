@@ -6,11 +6,17 @@ import { DetectionError } from './types';
 const stringRecord = z.record(z.string(), z.string()).catch({});
 const packageJsonSchema = z.object({
   main: z.string().optional().catch(undefined),
+  module: z.string().optional().catch(undefined),
   scripts: stringRecord,
   dependencies: stringRecord,
   devDependencies: stringRecord,
   optionalDependencies: stringRecord,
-  engines: z.object({ node: z.string().optional().catch(undefined) }).catch({}),
+  engines: z
+    .object({
+      node: z.string().optional().catch(undefined),
+      bun: z.string().optional().catch(undefined),
+    })
+    .catch({}),
   volta: z.object({ node: z.string().optional().catch(undefined) }).catch({}),
 });
 export type PackageJson = z.infer<typeof packageJsonSchema>;

@@ -102,7 +102,16 @@ const PROBES: Record<Runtime, Probe[]> = {
         : undefined;
     },
   ],
+  bun: [
+    versionFile('.bun-version', withoutV),
+    toolVersions('bun'),
+    async (project) => {
+      const engines = (await project.packageJson())?.engines.bun;
+      return engines ? { value: engines, evidence: 'package.json "engines.bun"' } : undefined;
+    },
+  ],
   hugo: [versionFile('.hugo-version'), toolVersions('hugo')],
+  zola: [toolVersions('zola')],
   docker: [],
   static: [],
 };
@@ -114,7 +123,9 @@ const UNPINNED: Record<Runtime, string> = {
   rust: 'no rust-toolchain or rust-version: the runner default',
   ruby: 'no .ruby-version or Gemfile ruby directive: the runner default',
   php: 'no require.php in composer.json: the runner default',
+  bun: 'no .bun-version, .tool-versions or engines.bun: the runner default',
   hugo: 'no .hugo-version: the runner default',
+  zola: 'no zola in .tool-versions: the runner default',
   docker: 'the Dockerfile picks its base images',
   static: 'static files need no runtime',
 };

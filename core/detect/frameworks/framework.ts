@@ -9,6 +9,8 @@ export interface Plan {
   build: Decision<string | null>;
   start: Decision<string | null>;
   output: Decision<string | null>;
+  /** The runtime, when the project picks another than the framework's (Bun for a Node server). */
+  runtime?: Decision<Runtime>;
 }
 
 export interface Framework {

@@ -46,6 +46,28 @@ const hugo: Framework = {
   },
 };
 
+const zola: Framework = {
+  name: 'Zola',
+  runtime: 'zola',
+  ecosystem: null,
+  noInstall: 'Zola is a single binary: nothing to install',
+  async match(project) {
+    const config = await project.read('config.toml');
+    return config && /^base_url\s*=/m.test(config) ? 'config.toml with base_url' : undefined;
+  },
+  async plan(project) {
+    const config = (await project.read('config.toml')) ?? '';
+    const outputDir = /^output_dir\s*=\s*["']([^"']+)["']/m.exec(config)?.[1];
+    return {
+      build: { value: 'zola build', evidence: 'Zola’s build' },
+      start: { value: null, evidence: 'Zola builds static files: nothing to start' },
+      output: outputDir
+        ? { value: outputDir, evidence: 'config.toml sets output_dir' }
+        : { value: 'public', evidence: 'Zola writes its build to public' },
+    };
+  },
+};
+
 const rust: Framework = {
   name: 'Rust',
   runtime: 'rust',
@@ -171,6 +193,7 @@ const staticSite: Framework = {
 
 export const otherFrameworks = {
   hugo,
+  zola,
   rust,
   laravel,
   php,

@@ -209,6 +209,24 @@ export const pythonFrameworks = {
       };
     },
   }),
+  fasthtml: pythonFramework({
+    name: 'FastHTML',
+    package: 'python-fasthtml',
+    async start(project, toolchain) {
+      const files = ['main.py', 'app.py'];
+      const entry = await project.firstFile(files);
+      // FastHTML apps are made by fast_app(), which returns the app and its route decorator.
+      const variable =
+        entry && /^(\w+)\s*(?:,[^=\n]*)?=\s*(?:fast_app|FastHTML)\(/m.exec(entry.text)?.[1];
+      const target = `${(entry?.path ?? files[0]!).replace(/\.py$/, '')}:${variable ?? 'app'}`;
+      return {
+        value: toolchain.exec(`uvicorn ${target} --host 0.0.0.0 --port ${port(5001)}`),
+        evidence: variable
+          ? `${entry!.path} creates ${variable} with fast_app()`
+          : `no fast_app() found: assuming ${target}`,
+      };
+    },
+  }),
   python: {
     name: 'Python',
     runtime: 'python',
