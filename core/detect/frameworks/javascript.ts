@@ -1,15 +1,7 @@
 import { configString, isRecord, type Project } from '../project';
 import type { Decision } from '../types';
 import { buildCommand, type Framework, startCommand, staticSite } from './framework';
-import {
-  configNames,
-  nodeServer,
-  optionalBuild,
-  outputDirectory,
-  serverStart,
-  staticFramework,
-  VITE_CONFIGS,
-} from './node';
+import { configNames, outputDirectory, staticFramework, VITE_CONFIGS } from './node';
 
 /** Vite with one UI library's plugin; the library only changes what the evidence says. */
 function viteFramework(name: string, library?: string[]): Framework {
