@@ -406,6 +406,76 @@ describe('framework conventions', () => {
     expect(detection.outputDirectory.value).toBe('website/.vitepress/dist');
   });
 
+  it('runs a Deno entry file with deno run when deno.jsonc has no start task', async () => {
+    const detection = await detect(
+      memoryTree({
+        // Comments and a URL with // in a string: JSONC, not JSON.
+        'deno.jsonc':
+          '{\n  // tasks\n  "tasks": { "build": "deno run -A https://deno.land/x/build.ts", },\n}\n',
+        'server.ts': 'Deno.serve(() => new Response("hi"));\n',
+      }),
+    );
+    expect(detection.framework).toEqual({ value: 'deno', evidence: 'deno.jsonc' });
+    expect(detection.installCommand.value).toBe('deno install');
+    expect(detection.buildCommand).toEqual({
+      value: 'deno task build',
+      evidence: 'deno.json task "build": "deno run -A https://deno.land/x/build.ts"',
+    });
+    expect(detection.startCommand).toEqual({
+      value: 'deno run -A server.ts',
+      evidence: 'no "start" task: server.ts',
+    });
+  });
+
+  it('runs the jar of a plain Maven project, named by its own artifactId and version', async () => {
+    const detection = await detect(
+      memoryTree({
+        'pom.xml': `<project>
+  <parent><artifactId>company-parent</artifactId><version>7</version></parent>
+  <artifactId>billing</artifactId>
+  <version>2.3.0</version>
+  <properties><maven.compiler.release>17</maven.compiler.release></properties>
+  <dependencies><dependency><artifactId>jackson</artifactId><version>2.18</version></dependency></dependencies>
+</project>`,
+      }),
+    );
+    expect(detection.framework.value).toBe('java');
+    expect(detection.installCommand.value).toBe('mvn -B dependency:go-offline');
+    expect(detection.buildCommand.value).toBe('mvn -B -DskipTests package');
+    expect(detection.startCommand.value).toBe('java -jar target/billing-2.3.0.jar');
+    expect(detection.runtimeVersion).toEqual({
+      value: '17',
+      evidence: 'pom.xml Java version property',
+    });
+  });
+
+  it('publishes the web project of a .NET solution laid out under src/', async () => {
+    const detection = await detect(
+      memoryTree({
+        'Shop.sln': 'Microsoft Visual Studio Solution File, Format Version 12.00\n',
+        'src/Shop.Core/Shop.Core.csproj':
+          '<Project Sdk="Microsoft.NET.Sdk"><PropertyGroup><TargetFramework>net9.0</TargetFramework></PropertyGroup></Project>',
+        'src/Shop.Api/Shop.Api.csproj':
+          '<Project Sdk="Microsoft.NET.Sdk.Web"><PropertyGroup><TargetFramework>net9.0</TargetFramework><AssemblyName>shop</AssemblyName></PropertyGroup></Project>',
+      }),
+    );
+    expect(detection.framework).toEqual({
+      value: 'dotnet',
+      evidence: 'src/Shop.Api/Shop.Api.csproj',
+    });
+    expect(detection.installCommand.value).toBe('dotnet restore src/Shop.Api/Shop.Api.csproj');
+    expect(detection.buildCommand.value).toBe(
+      'dotnet publish src/Shop.Api/Shop.Api.csproj -c Release -o out',
+    );
+    expect(detection.startCommand.value).toBe(
+      `dotnet out/shop.dll --urls http://0.0.0.0:${port(8080)}`,
+    );
+    expect(detection.runtimeVersion).toEqual({
+      value: '9.0',
+      evidence: 'src/Shop.Api/Shop.Api.csproj TargetFramework',
+    });
+  });
+
   it('runs Flask without gunicorn on its own server, from a Pipfile', async () => {
     const detection = await detect(
       memoryTree({
@@ -601,9 +671,9 @@ describe('overrides', () => {
 
   it('names invalid project settings as such', async () => {
     await expect(
-      detect(memoryTree(viteApp), { settings: { outputDirectory: '../../etc', runtime: 'java' } }),
+      detect(memoryTree(viteApp), { settings: { outputDirectory: '../../etc', runtime: 'cobol' } }),
     ).rejects.toThrow(
-      /^project settings is invalid:\n {2}- outputDirectory: a path inside the project, without "\.\."\n {2}- runtime: "java" is not one of node,/,
+      /^project settings is invalid:\n {2}- outputDirectory: a path inside the project, without "\.\."\n {2}- runtime: "cobol" is not one of node,/,
     );
   });
 

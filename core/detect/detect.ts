@@ -67,6 +67,10 @@ const RUNTIME_NAMES: Record<Runtime, string> = {
   ruby: 'Ruby',
   php: 'PHP',
   bun: 'Bun',
+  deno: 'Deno',
+  java: 'the Java virtual machine',
+  dotnet: 'the .NET runtime',
+  elixir: 'Elixir (the Erlang VM)',
   hugo: 'the Hugo binary',
   zola: 'the Zola binary',
   docker: 'a container runtime',
@@ -74,7 +78,7 @@ const RUNTIME_NAMES: Record<Runtime, string> = {
 };
 
 const NOTHING =
-  'no known framework, package.json, Python, Go, Rust, Ruby or PHP manifest, Dockerfile or index.html';
+  'no known framework, package.json, deno.json, Python, Go, Rust, Ruby, PHP, Java, .NET or Elixir manifest, Dockerfile or index.html';
 
 /**
  * Decides how to build the project in `tree`: framework, package manager, commands, output

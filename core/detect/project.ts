@@ -117,6 +117,11 @@ export class Project {
     return this.parse(path, 'JSON', JSON.parse);
   }
 
+  /** JSON with comments and trailing commas (deno.jsonc, tsconfig.json style). */
+  jsonc(path: string): Promise<unknown> {
+    return this.parse(path, 'JSON', (text) => JSON.parse(stripJsonComments(text)));
+  }
+
   toml(path: string): Promise<Record<string, unknown> | undefined> {
     return this.parse(path, 'TOML', parseToml) as Promise<Record<string, unknown> | undefined>;
   }
@@ -210,4 +215,11 @@ export function configString(text: string, key: string): string | undefined {
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** JSONC as JSON: comments and trailing commas removed, strings left alone. */
+export function stripJsonComments(text: string): string {
+  return text
+    .replace(/("(?:\\.|[^"\\])*")|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (_match, string) => string ?? '')
+    .replace(/("(?:\\.|[^"\\])*")|,(\s*[}\]])/g, (_match, string, close) => string ?? close);
 }

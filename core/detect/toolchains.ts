@@ -1,9 +1,22 @@
+import { DENO_CONFIGS } from './frameworks/deno';
+import { dotnetProject } from './frameworks/dotnet';
+import { javaBuild } from './frameworks/jvm';
 import { isRecord, type Project } from './project';
 import { joinPath } from './source-tree';
 import type { Decision, PackageManager, PackageManagerName } from './types';
 
 /** Which package manager family a framework installs with. */
-export type Ecosystem = 'node' | 'python' | 'ruby' | 'php' | 'go' | 'rust';
+export type Ecosystem =
+  | 'node'
+  | 'deno'
+  | 'python'
+  | 'ruby'
+  | 'php'
+  | 'go'
+  | 'rust'
+  | 'java'
+  | 'dotnet'
+  | 'elixir';
 
 /** The package manager chosen for a project and how commands are spelled with it. */
 export interface Toolchain {
@@ -264,6 +277,77 @@ async function rustToolchain(project: Project): Promise<Toolchain | undefined> {
     : simpleToolchain('cargo', null, 'Cargo.toml without Cargo.lock', 'cargo fetch');
 }
 
+async function denoToolchain(project: Project): Promise<Toolchain | undefined> {
+  const config = await project.firstPresent(DENO_CONFIGS);
+  if (!config) return undefined;
+  const locked = await project.has('deno.lock');
+  const run = (task: string) => `deno task ${task}`;
+  return {
+    packageManager: { value: { name: 'deno', version: null }, evidence: config },
+    install: locked
+      ? { value: 'deno install --frozen', evidence: 'deno.lock: fail if it is stale' }
+      : { value: 'deno install', evidence: 'no deno.lock: versions are resolved afresh' },
+    run,
+    exec: (command) => command,
+  };
+}
+
+/** The wrapper's pinned version of Maven or Gradle, from its properties file. */
+async function wrapperVersion(project: Project, tool: 'maven' | 'gradle') {
+  const [path, pattern] =
+    tool === 'maven'
+      ? ['.mvn/wrapper/maven-wrapper.properties', /apache-maven-([\w.-]+?)-bin\.zip/]
+      : ['gradle/wrapper/gradle-wrapper.properties', /gradle-([\w.-]+?)-(?:bin|all)\.zip/];
+  const version = pattern.exec((await project.read(path)) ?? '')?.[1];
+  return version ? { version, path } : undefined;
+}
+
+async function javaToolchain(project: Project): Promise<Toolchain | undefined> {
+  const build = await javaBuild(project);
+  if (!build) return undefined;
+  const pinned = await wrapperVersion(project, build.tool);
+  const exec = (args: string) => `${build.command} ${args}`;
+  return {
+    packageManager: {
+      value: { name: build.tool, version: pinned?.version ?? null },
+      evidence: pinned ? `${build.manifest}; ${pinned.path}` : build.manifest,
+    },
+    install:
+      build.tool === 'maven'
+        ? {
+            value: exec('-B dependency:go-offline'),
+            evidence: 'pom.xml: fetch plugins and dependencies first',
+          }
+        : { value: null, evidence: 'Gradle resolves dependencies during the build' },
+    run: exec,
+    exec,
+  };
+}
+
+async function dotnetToolchain(project: Project): Promise<Toolchain | undefined> {
+  const app = await dotnetProject(project);
+  if (!app) return undefined;
+  const dir = app.path.includes('/') ? app.path.replace(/\/[^/]*$/, '/') : '';
+  const locked = await project.has(`${dir}packages.lock.json`);
+  return {
+    packageManager: { value: { name: 'dotnet', version: null }, evidence: `${app.path} (NuGet)` },
+    install: locked
+      ? {
+          value: `dotnet restore ${app.path} --locked-mode`,
+          evidence: `${dir}packages.lock.json: restore exactly the locked versions`,
+        }
+      : { value: `dotnet restore ${app.path}`, evidence: `${app.path} package references` },
+    run: (command) => command,
+    exec: (command) => command,
+  };
+}
+
+async function elixirToolchain(project: Project): Promise<Toolchain | undefined> {
+  if (!(await project.has('mix.exs'))) return undefined;
+  const lock = (await project.has('mix.lock')) ? 'mix.lock' : 'mix.exs';
+  return simpleToolchain('mix', null, lock, 'mix deps.get --only prod');
+}
+
 /**
  * No package manager: nothing to install. Commands still spell tools the npm way, for a
  * framework set by hand on a checkout that lacks its manifest.
@@ -279,11 +363,15 @@ export function noToolchain(evidence: string): Toolchain {
 
 const MANIFEST: Record<Ecosystem, string> = {
   node: 'package.json',
+  deno: 'deno.json',
   python: 'requirements.txt, pyproject.toml, Pipfile or setup.py',
   ruby: 'Gemfile',
   php: 'composer.json',
   go: 'go.mod or go.work',
   rust: 'Cargo.toml',
+  java: 'pom.xml or build.gradle',
+  dotnet: '.csproj, .fsproj or .vbproj',
+  elixir: 'mix.exs',
 };
 
 const ECOSYSTEM_OF: Record<PackageManagerName, Ecosystem> = {
@@ -300,6 +388,11 @@ const ECOSYSTEM_OF: Record<PackageManagerName, Ecosystem> = {
   composer: 'php',
   go: 'go',
   cargo: 'rust',
+  deno: 'deno',
+  maven: 'java',
+  gradle: 'java',
+  dotnet: 'dotnet',
+  mix: 'elixir',
 };
 
 /**
@@ -332,6 +425,18 @@ export async function detectToolchain(
       break;
     case 'rust':
       toolchain = await rustToolchain(project);
+      break;
+    case 'deno':
+      toolchain = await denoToolchain(project);
+      break;
+    case 'java':
+      toolchain = await javaToolchain(project);
+      break;
+    case 'dotnet':
+      toolchain = await dotnetToolchain(project);
+      break;
+    case 'elixir':
+      toolchain = await elixirToolchain(project);
       break;
   }
   if (!toolchain) return noToolchain(`no ${MANIFEST[chosen]}`);

@@ -11,6 +11,8 @@
 export const FRAMEWORK_IDS = [
   'laravel',
   'rails',
+  'phoenix',
+  'spring-boot',
   'jekyll',
   'middleman',
   'django',
@@ -61,6 +63,7 @@ export const FRAMEWORK_IDS = [
   'parcel',
   'brunch',
   'storybook',
+  'deno',
   'mastra',
   'xmcp',
   'nestjs',
@@ -75,6 +78,9 @@ export const FRAMEWORK_IDS = [
   'python',
   'sinatra',
   'rack',
+  'java',
+  'dotnet',
+  'elixir',
   'php',
   'node',
   'docker',
@@ -85,9 +91,13 @@ export type FrameworkId = (typeof FRAMEWORK_IDS)[number];
 export const RUNTIMES = [
   'node',
   'bun',
+  'deno',
   'python',
   'go',
   'rust',
+  'java',
+  'dotnet',
+  'elixir',
   'ruby',
   'php',
   'hugo',
@@ -111,6 +121,11 @@ export const PACKAGE_MANAGERS = [
   'composer',
   'go',
   'cargo',
+  'deno',
+  'maven',
+  'gradle',
+  'dotnet',
+  'mix',
 ] as const;
 export type PackageManagerName = (typeof PACKAGE_MANAGERS)[number];
 

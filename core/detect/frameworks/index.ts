@@ -1,7 +1,11 @@
 import type { FrameworkId } from '../types';
+import { denoFrameworks } from './deno';
+import { dotnetFrameworks } from './dotnet';
+import { elixirFrameworks } from './elixir';
 import type { Framework } from './framework';
 import { goFrameworks } from './go';
 import { javascriptFrameworks } from './javascript';
+import { jvmFrameworks } from './jvm';
 import { nodeServerFrameworks } from './node-servers';
 import { otherFrameworks } from './others';
 import { pythonFrameworks } from './python';
@@ -18,5 +22,9 @@ export const FRAMEWORKS: Record<FrameworkId, Framework> = {
   ...pythonFrameworks,
   ...goFrameworks,
   ...rubyFrameworks,
+  ...denoFrameworks,
+  ...jvmFrameworks,
+  ...dotnetFrameworks,
+  ...elixirFrameworks,
   ...otherFrameworks,
 };
