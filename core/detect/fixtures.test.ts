@@ -1,6 +1,8 @@
+import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { formatDetection } from '../../cli/commands/detect';
 import { fileSystemTree } from '../../cli/fs-tree';
 import { type DetectOptions, detect } from './detect';
 import { formatPackageManager } from './toolchains';
@@ -851,6 +853,45 @@ describe('detection on fixtures', () => {
     for (const [field, decision] of Object.entries(detection)) {
       if (field !== 'rootDir') expect(decision.evidence, field).toMatch(/\S/);
     }
+  });
+
+  it('prints a value and its evidence on every line of sparki detect', async () => {
+    for (const name of Object.keys(CASES)) {
+      const lines = formatDetection(await detectFixture(name), name)
+        .split('\n')
+        .slice(3);
+      expect(lines, name).toHaveLength(8);
+      for (const line of lines) expect(line, name).toMatch(/^\S.*?\S {2,}\S.*? {2,}\S/);
+    }
+  });
+
+  it('asks the tree about each file once, and about absent files not at all', async () => {
+    // Most files detection looks for are absent: one listing per directory answers for them,
+    // which keeps detection within its few milliseconds on a disk or a git provider's API.
+    for (const name of Object.keys(CASES)) {
+      const tree = await fileSystemTree(join(FIXTURES, name));
+      const asked: string[] = [];
+      const counted = Object.fromEntries(
+        (['exists', 'read', 'list'] as const).map((method) => [
+          method,
+          (path: string) => {
+            asked.push(`${method} ${path}`);
+            return tree[method](path);
+          },
+        ]),
+      ) as unknown as typeof tree;
+      await detect(counted);
+      expect(new Set(asked).size, name).toBe(asked.length);
+      expect(asked.length, `${name}: ${asked.join(', ')}`).toBeLessThanOrEqual(16);
+    }
+  });
+
+  it('uses every fixture, and docs/detection.md counts them', async () => {
+    const fixtures = await readdir(FIXTURES);
+    const special = ['sparki-json', 'invalid-sparki-json'];
+    expect(fixtures.filter((name) => !(name in CASES) && !special.includes(name))).toEqual([]);
+    const docs = await readFile(join(FIXTURES, '../../../docs/detection.md'), 'utf8');
+    expect(docs).toContain(`${fixtures.length} fixtures`);
   });
 
   it('has a fixture for every framework Sparki knows', () => {

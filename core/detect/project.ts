@@ -36,6 +36,7 @@ export class Project {
   private readonly cache = new Map<string, Promise<string | undefined>>();
   // Frameworks are tried one after another and many look for the same files.
   private readonly existsCache = new Map<string, Promise<boolean>>();
+  private readonly listings = new Map<string, Promise<string[]>>();
   private readonly parsed = new Map<string, Promise<unknown>>();
   private packageJsonCache: Promise<PackageJson | undefined> | undefined;
 
@@ -56,10 +57,31 @@ export class Project {
   readInCheckout(path: string): Promise<string | undefined> {
     let pending = this.cache.get(path);
     if (!pending) {
-      pending = this.tree.read(path);
+      pending = this.listed(path).then((listed) => (listed ? this.tree.read(path) : undefined));
       this.cache.set(path, pending);
     }
     return pending;
+  }
+
+  private listInCheckout(dir: string): Promise<string[]> {
+    let pending = this.listings.get(dir);
+    if (!pending) {
+      pending = this.tree.list(dir);
+      this.listings.set(dir, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * Whether the directory holding `path` lists it. Most files detection asks for are absent, and
+   * one listing per directory answers for all of them, where a look-up each would cost a call
+   * to the tree (a system call, or a request to a git provider).
+   */
+  private async listed(path: string): Promise<boolean> {
+    if (path === '') return true;
+    const dir = parentDir(path);
+    if (!(await this.listed(dir))) return false;
+    return (await this.listInCheckout(dir)).includes(path.slice(dir === '' ? 0 : dir.length + 1));
   }
 
   has(path: string): Promise<boolean> {
@@ -69,7 +91,8 @@ export class Project {
   private existsInCheckout(path: string): Promise<boolean> {
     let pending = this.existsCache.get(path);
     if (!pending) {
-      pending = this.tree.exists(path);
+      // The tree has the last word: a listed symbolic link may lead outside the checkout.
+      pending = this.listed(path).then((listed) => listed && this.tree.exists(path));
       this.existsCache.set(path, pending);
     }
     return pending;
@@ -84,7 +107,7 @@ export class Project {
   }
 
   list(dir = ''): Promise<string[]> {
-    return this.tree.list(this.full(dir));
+    return this.listInCheckout(this.full(dir));
   }
 
   /** The first of `paths` that exists as a file, with its text. */
