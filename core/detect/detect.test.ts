@@ -112,6 +112,7 @@ describe('precedence between frameworks', () => {
     ['sanity', { sanity: '^3', react: '^18', vite: '^6' }],
     ['vite-react', { vite: '^8', '@vitejs/plugin-react': '^6', storybook: '^8' }],
     ['nestjs', { '@nestjs/core': '^11', '@nestjs/platform-express': '^11', express: '^5' }],
+    ['nuxt', { 'nuxt-nightly': '^4', vite: '^7', '@vitejs/plugin-vue': '^6' }],
   ])('%s wins over what it is built on', async (framework, dependencies) => {
     const detection = await detect(
       memoryTree({

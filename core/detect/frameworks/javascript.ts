@@ -74,7 +74,7 @@ const nuxt: Framework = {
   name: 'Nuxt',
   runtime: 'node',
   ecosystem: 'node',
-  match: (project) => project.dependsOn('nuxt', 'nuxt3'),
+  match: (project) => project.dependsOn('nuxt', 'nuxt3', 'nuxt-edge', 'nuxt-nightly'),
   async plan(project, toolchain) {
     const build = await buildCommand(project, toolchain, 'Nuxt', 'nuxt build');
     if (/\bnuxt\s+generate\b/.test((await project.script('build')) ?? '')) {
