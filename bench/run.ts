@@ -1,6 +1,10 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Redis } from '@upstash/redis';
 import { sql } from 'drizzle-orm';
 import { unstable_dev } from 'wrangler';
+import { fileSystemTree } from '../cli/fs-tree';
+import { detect } from '../core/detect';
 import { redact } from '../core/redact';
 import { createDb } from '../db/client';
 import { postgresTarget, startNeonProxy } from '../dev/neon-proxy';
@@ -54,6 +58,14 @@ const entry = {
   message: 'connect postgres://u:p@db:5432 failed',
 };
 await measure('redact one structured log entry', 20_000, () => redact(entry));
+
+// Zero-config detection reads a checkout from disk, one fixture repository after another.
+const fixtures = 'test/fixtures/detect';
+const repositories = (await readdir(fixtures)).filter((name) => name !== 'invalid-sparki-json');
+let repository = 0;
+await measure(`sparki detect, per repository (${repositories.length} fixtures)`, 2_000, async () =>
+  detect(await fileSystemTree(join(fixtures, repositories[repository++ % repositories.length]!))),
+);
 
 // The password KDF runs inside workerd, where it is charged against the Worker's CPU budget.
 const passwordWorker = await unstable_dev('bench/password/worker.ts', {

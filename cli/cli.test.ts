@@ -84,7 +84,7 @@ describe('sparki detect', () => {
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).toMatch(/^error: sparki\.json is invalid:\n/);
-    expect(stderr).toContain('  - framework: "jekyll" is not one of');
+    expect(stderr).toContain('  - framework: "webobjects" is not one of');
     expect(stderr).toContain(
       '  - outputDirectory: Invalid input: expected string, received number',
     );

@@ -41,7 +41,7 @@ describe('sparki.json schema', () => {
     try {
       parseSparkiConfig(
         {
-          packageManager: 'maven',
+          packageManager: 'cpan',
           buildCommand: '   ',
           outputDirectory: '/srv',
           extra: 1,

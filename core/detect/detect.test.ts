@@ -104,8 +104,22 @@ describe('precedence between frameworks', () => {
     ['nextjs', { next: '^16', react: '^19', express: '^5' }],
     ['vite-qwik', { '@builder.io/qwik': '^1', vite: '^8' }],
     ['vite-react', { vite: '^8', '@vitejs/plugin-react': '^6', express: '^5' }],
+    ['tanstack-start', { '@tanstack/react-start': '^1', nitro: '^3', vite: '^7' }],
+    ['solidstart', { '@solidjs/start': '^1', vinxi: '^0.5', 'vite-plugin-solid': '^2' }],
+    ['vitepress', { vitepress: '^1', vue: '^3', vite: '^6', '@vitejs/plugin-vue': '^5' }],
+    ['ionic-react', { '@ionic/react': '^8', vite: '^6', '@vitejs/plugin-react': '^4' }],
+    ['ember', { 'ember-source': '^6', vite: '^6' }],
+    ['sanity', { sanity: '^3', react: '^18', vite: '^6' }],
+    ['vite-react', { vite: '^8', '@vitejs/plugin-react': '^6', storybook: '^8' }],
+    ['nestjs', { '@nestjs/core': '^11', '@nestjs/platform-express': '^11', express: '^5' }],
+    ['nuxt', { 'nuxt-nightly': '^4', vite: '^7', '@vitejs/plugin-vue': '^6' }],
   ])('%s wins over what it is built on', async (framework, dependencies) => {
-    const detection = await detect(memoryTree({ 'package.json': packageJson({ dependencies }) }));
+    const detection = await detect(
+      memoryTree({
+        'package.json': packageJson({ dependencies }),
+        'sanity.config.ts': 'export default {}',
+      }),
+    );
     expect(detection.framework.value).toBe(framework);
   });
 
@@ -326,6 +340,143 @@ describe('framework conventions', () => {
     });
   });
 
+  it('runs a Bun app without a start script with bun, and says Bun is the runtime', async () => {
+    // The layout `bun init` writes.
+    const detection = await detect(
+      memoryTree({
+        'package.json': packageJson({
+          module: 'index.ts',
+          devDependencies: { '@types/bun': 'latest' },
+        }),
+        'bun.lock': '{ "lockfileVersion": 1 }',
+        'index.ts': 'Bun.serve({ fetch: () => new Response("hi") });\n',
+      }),
+    );
+    expect(detection.framework.value).toBe('node');
+    expect(detection.startCommand).toEqual({
+      value: 'bun index.ts',
+      evidence: 'package.json "module": "index.ts"',
+    });
+    expect(detection.runtime).toEqual({ value: 'bun', evidence: 'bun.lock: Bun runs the app' });
+  });
+
+  it('takes Bun as the runtime of a server whose start script runs bun', async () => {
+    const detection = await detect(
+      memoryTree({
+        'package.json': packageJson({
+          scripts: { start: 'bun run src/index.ts' },
+          dependencies: { hono: '^4' },
+        }),
+        'package-lock.json': '{}',
+      }),
+    );
+    expect(detection.startCommand.value).toBe('npm run start');
+    expect(detection.runtime).toEqual({
+      value: 'bun',
+      evidence: 'package.json script "start": "bun run src/index.ts" runs Bun',
+    });
+  });
+
+  it('leaves TanStack Start without the Nitro plugin to a platform adapter', async () => {
+    const detection = await detect(
+      memoryTree({
+        'package.json': packageJson({
+          scripts: { build: 'vite build' },
+          dependencies: { '@tanstack/react-start': '^1', vite: '^7' },
+        }),
+        'vite.config.ts': 'export default defineConfig({ plugins: [tanstackStart()] })\n',
+      }),
+    );
+    expect(detection.startCommand).toEqual({
+      value: null,
+      evidence: 'no Nitro plugin and no "start" script: dist/server needs a platform adapter',
+    });
+    expect(detection.outputDirectory.value).toBe('dist');
+  });
+
+  it('builds VitePress from the directory its build script names', async () => {
+    const detection = await detect(
+      memoryTree({
+        'package.json': packageJson({
+          scripts: { build: 'tsup', 'docs:build': 'vitepress build ./website/' },
+          devDependencies: { vitepress: '^1' },
+        }),
+      }),
+    );
+    expect(detection.buildCommand.value).toBe('npm run docs:build');
+    expect(detection.outputDirectory.value).toBe('website/.vitepress/dist');
+  });
+
+  it('runs a Deno entry file with deno run when deno.jsonc has no start task', async () => {
+    const detection = await detect(
+      memoryTree({
+        // Comments and a URL with // in a string: JSONC, not JSON.
+        'deno.jsonc':
+          '{\n  // tasks\n  "tasks": { "build": "deno run -A https://deno.land/x/build.ts", },\n}\n',
+        'server.ts': 'Deno.serve(() => new Response("hi"));\n',
+      }),
+    );
+    expect(detection.framework).toEqual({ value: 'deno', evidence: 'deno.jsonc' });
+    expect(detection.installCommand.value).toBe('deno install');
+    expect(detection.buildCommand).toEqual({
+      value: 'deno task build',
+      evidence: 'deno.json task "build": "deno run -A https://deno.land/x/build.ts"',
+    });
+    expect(detection.startCommand).toEqual({
+      value: 'deno run -A server.ts',
+      evidence: 'no "start" task: server.ts',
+    });
+  });
+
+  it('runs the jar of a plain Maven project, named by its own artifactId and version', async () => {
+    const detection = await detect(
+      memoryTree({
+        'pom.xml': `<project>
+  <parent><artifactId>company-parent</artifactId><version>7</version></parent>
+  <artifactId>billing</artifactId>
+  <version>2.3.0</version>
+  <properties><maven.compiler.release>17</maven.compiler.release></properties>
+  <dependencies><dependency><artifactId>jackson</artifactId><version>2.18</version></dependency></dependencies>
+</project>`,
+      }),
+    );
+    expect(detection.framework.value).toBe('java');
+    expect(detection.installCommand.value).toBe('mvn -B dependency:go-offline');
+    expect(detection.buildCommand.value).toBe('mvn -B -DskipTests package');
+    expect(detection.startCommand.value).toBe('java -jar target/billing-2.3.0.jar');
+    expect(detection.runtimeVersion).toEqual({
+      value: '17',
+      evidence: 'pom.xml Java version property',
+    });
+  });
+
+  it('publishes the web project of a .NET solution laid out under src/', async () => {
+    const detection = await detect(
+      memoryTree({
+        'Shop.sln': 'Microsoft Visual Studio Solution File, Format Version 12.00\n',
+        'src/Shop.Core/Shop.Core.csproj':
+          '<Project Sdk="Microsoft.NET.Sdk"><PropertyGroup><TargetFramework>net9.0</TargetFramework></PropertyGroup></Project>',
+        'src/Shop.Api/Shop.Api.csproj':
+          '<Project Sdk="Microsoft.NET.Sdk.Web"><PropertyGroup><TargetFramework>net9.0</TargetFramework><AssemblyName>shop</AssemblyName></PropertyGroup></Project>',
+      }),
+    );
+    expect(detection.framework).toEqual({
+      value: 'dotnet',
+      evidence: 'src/Shop.Api/Shop.Api.csproj',
+    });
+    expect(detection.installCommand.value).toBe('dotnet restore src/Shop.Api/Shop.Api.csproj');
+    expect(detection.buildCommand.value).toBe(
+      'dotnet publish src/Shop.Api/Shop.Api.csproj -c Release -o out',
+    );
+    expect(detection.startCommand.value).toBe(
+      `dotnet out/shop.dll --urls http://0.0.0.0:${port(8080)}`,
+    );
+    expect(detection.runtimeVersion).toEqual({
+      value: '9.0',
+      evidence: 'src/Shop.Api/Shop.Api.csproj TargetFramework',
+    });
+  });
+
   it('runs Flask without gunicorn on its own server, from a Pipfile', async () => {
     const detection = await detect(
       memoryTree({
@@ -360,7 +511,42 @@ describe('framework conventions', () => {
 
   it('does not take a requirement that only starts with a framework name', async () => {
     const detection = await detect(memoryTree({ 'requirements.txt': 'flask-cors==5\n' }));
-    expect(detection.framework.value).toBeNull();
+    expect(detection.framework).toEqual({
+      value: 'python',
+      evidence: 'requirements.txt without a known framework',
+    });
+    expect(detection.startCommand).toEqual({
+      value: null,
+      evidence:
+        'no Procfile web process and no app.py, main.py, server.py, wsgi.py, asgi.py, application.py: set startCommand',
+    });
+  });
+
+  it('serves the app of a Python entry file with gunicorn when it is listed', async () => {
+    const detection = await detect(
+      memoryTree({
+        'requirements.txt': 'falcon==4.0.2\ngunicorn\n',
+        'wsgi.py': 'import falcon\n\napplication = falcon.App()\n',
+      }),
+    );
+    expect(detection.startCommand).toEqual({
+      value: `gunicorn wsgi:application --bind 0.0.0.0:${port(8000)}`,
+      evidence: 'wsgi.py defines application; requirements.txt lists "gunicorn"',
+    });
+  });
+
+  it('runs a classic Sinatra app without config.ru as its own server', async () => {
+    const detection = await detect(
+      memoryTree({
+        Gemfile: 'source "https://rubygems.org"\ngem "sinatra"\ngem "puma"\n',
+        'app.rb': 'require "sinatra"\n\nget("/") { "hi" }\n',
+      }),
+    );
+    expect(detection.framework.value).toBe('sinatra');
+    expect(detection.startCommand).toEqual({
+      value: `bundle exec ruby app.rb -o 0.0.0.0 -p ${port(4567)}`,
+      evidence: 'no config.ru: app.rb runs its own server',
+    });
   });
 
   it('skips asset compilation for an API-only Rails app', async () => {
@@ -486,9 +672,9 @@ describe('overrides', () => {
 
   it('names invalid project settings as such', async () => {
     await expect(
-      detect(memoryTree(viteApp), { settings: { outputDirectory: '../../etc', runtime: 'java' } }),
+      detect(memoryTree(viteApp), { settings: { outputDirectory: '../../etc', runtime: 'cobol' } }),
     ).rejects.toThrow(
-      /^project settings is invalid:\n {2}- outputDirectory: a path inside the project, without "\.\."\n {2}- runtime: "java" is not one of node,/,
+      /^project settings is invalid:\n {2}- outputDirectory: a path inside the project, without "\.\."\n {2}- runtime: "cobol" is not one of node,/,
     );
   });
 

@@ -66,13 +66,19 @@ const RUNTIME_NAMES: Record<Runtime, string> = {
   rust: 'Rust',
   ruby: 'Ruby',
   php: 'PHP',
+  bun: 'Bun',
+  deno: 'Deno',
+  java: 'the Java virtual machine',
+  dotnet: 'the .NET runtime',
+  elixir: 'Elixir (the Erlang VM)',
   hugo: 'the Hugo binary',
+  zola: 'the Zola binary',
   docker: 'a container runtime',
   static: 'any static file host',
 };
 
 const NOTHING =
-  'no known framework, package.json, Python, Go, Rust, Ruby or PHP manifest, Dockerfile or index.html';
+  'no known framework, package.json, deno.json, Python, Go, Rust, Ruby, PHP, Java, .NET or Elixir manifest, Dockerfile or index.html';
 
 /**
  * Decides how to build the project in `tree`: framework, package manager, commands, output
@@ -114,10 +120,11 @@ export async function detect(tree: SourceTree, options: DetectOptions = {}): Pro
       ? await detectToolchain(project, framework.ecosystem ?? 'node', manager)
       : noToolchain(framework.noInstall ?? `${framework.name} installs nothing`);
   const plan = await framework.plan(project, toolchain);
-  const runtime = override('runtime') ?? {
-    value: framework.runtime,
-    evidence: `${framework.name} runs on ${RUNTIME_NAMES[framework.runtime]}`,
-  };
+  const runtime = override('runtime') ??
+    plan.runtime ?? {
+      value: framework.runtime,
+      evidence: `${framework.name} runs on ${RUNTIME_NAMES[framework.runtime]}`,
+    };
   return {
     rootDir,
     framework: frameworkDecision,

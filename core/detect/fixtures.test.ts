@@ -1,6 +1,8 @@
+import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { formatDetection } from '../../cli/commands/detect';
 import { fileSystemTree } from '../../cli/fs-tree';
 import { type DetectOptions, detect } from './detect';
 import { formatPackageManager } from './toolchains';
@@ -59,6 +61,12 @@ const BUN = {
 const YARN_CLASSIC = {
   packageManager: 'yarn',
   install: 'yarn install --frozen-lockfile',
+  build: 'yarn build',
+} as const;
+
+const YARN_BERRY = {
+  packageManager: 'yarn@4.4.0',
+  install: 'yarn install --immutable',
   build: 'yarn build',
 } as const;
 
@@ -228,6 +236,261 @@ const CASES: Record<string, Expected> = {
     ...NODE_STATIC,
     output: 'build',
   },
+  hexo: {
+    framework: 'hexo',
+    because: 'package.json depends on "hexo"',
+    ...NPM,
+    ...NODE_STATIC,
+    output: 'site',
+  },
+  vitepress: {
+    framework: 'vitepress',
+    because: 'package.json depends on "vitepress"',
+    ...PNPM,
+    build: 'pnpm run docs:build',
+    ...NODE_STATIC,
+    output: 'docs/.vitepress/dist',
+  },
+  vuepress: {
+    framework: 'vuepress',
+    because: 'package.json depends on "vuepress"',
+    ...YARN_CLASSIC,
+    build: 'yarn docs:build',
+    ...NODE_STATIC,
+    output: 'src/.vuepress/dist',
+  },
+  'preact-cli': {
+    framework: 'preact-cli',
+    because: 'package.json depends on "preact-cli"',
+    ...NPM,
+    ...NODE_STATIC,
+    output: 'build',
+  },
+  dojo: {
+    framework: 'dojo',
+    because: 'package.json depends on "@dojo/framework"',
+    ...NPM,
+    ...NODE_STATIC,
+    output: 'output/dist',
+  },
+  ember: {
+    framework: 'ember',
+    because: 'package.json depends on "ember-source"',
+    ...PNPM,
+    ...NODE_STATIC,
+    output: 'dist',
+    runtimeVersion: '>= 18',
+  },
+  'vue-cli': {
+    framework: 'vue-cli',
+    because: 'package.json depends on "@vue/cli-service"',
+    ...YARN_CLASSIC,
+    ...NODE_STATIC,
+    output: 'dist/admin',
+  },
+  scully: {
+    framework: 'scully',
+    because: 'package.json depends on "@scullyio/init"',
+    ...NPM,
+    build: 'npm run build && npm run scully',
+    ...NODE_STATIC,
+    output: 'dist/static',
+  },
+  'ionic-angular': {
+    framework: 'ionic-angular',
+    because: 'package.json depends on "@ionic/angular" and angular.json',
+    ...NPM,
+    ...NODE_STATIC,
+    output: 'www',
+  },
+  'ionic-react': {
+    framework: 'ionic-react',
+    because: 'package.json depends on "@ionic/react"',
+    ...NPM,
+    ...NODE_STATIC,
+    output: 'dist',
+  },
+  'svelte-rollup': {
+    framework: 'svelte',
+    because: 'package.json depends on "svelte" and "sirv-cli"',
+    ...NPM,
+    ...NODE_STATIC,
+    output: 'public',
+  },
+  gridsome: {
+    framework: 'gridsome',
+    because: 'package.json depends on "gridsome"',
+    ...YARN_CLASSIC,
+    ...NODE_STATIC,
+    output: 'dist',
+  },
+  umijs: {
+    framework: 'umijs',
+    because: 'package.json depends on "umi"',
+    ...PNPM,
+    ...NODE_STATIC,
+    output: 'build',
+  },
+  saber: {
+    framework: 'saber',
+    because: 'package.json depends on "saber"',
+    ...YARN_CLASSIC,
+    ...NODE_STATIC,
+    output: 'public',
+  },
+  stencil: {
+    framework: 'stencil',
+    because: 'package.json depends on "@stencil/core"',
+    ...NPM,
+    ...NODE_STATIC,
+    output: 'www',
+  },
+  brunch: {
+    framework: 'brunch',
+    because: 'package.json depends on "brunch"',
+    ...NPM,
+    ...NODE_STATIC,
+    output: 'public',
+  },
+  parcel: {
+    framework: 'parcel',
+    because: 'package.json depends on "parcel"',
+    ...NPM,
+    ...NODE_STATIC,
+    output: 'public',
+  },
+  storybook: {
+    framework: 'storybook',
+    because: 'package.json depends on "storybook"',
+    ...PNPM,
+    build: 'pnpm run build-storybook',
+    ...NODE_STATIC,
+    output: 'storybook-static',
+  },
+  sanity: {
+    framework: 'sanity',
+    because: 'package.json depends on "sanity" and sanity.config.ts',
+    ...NPM,
+    ...NODE_STATIC,
+    output: 'dist',
+  },
+  redwoodjs: {
+    framework: 'redwoodjs',
+    because: 'package.json depends on "@redwoodjs/core"',
+    ...YARN_BERRY,
+    build: 'yarn rw build',
+    start: 'yarn rw serve',
+    output: 'web/dist',
+    runtime: 'node',
+    runtimeVersion: '20',
+  },
+  'tanstack-start': {
+    framework: 'tanstack-start',
+    because: 'package.json depends on "@tanstack/react-start"',
+    ...PNPM,
+    build: 'pnpm run build',
+    start: 'pnpm run start',
+    output: '.output',
+    runtime: 'node',
+  },
+  solidstart: {
+    framework: 'solidstart',
+    because: 'package.json depends on "@solidjs/start"',
+    ...NPM,
+    build: 'npm run build',
+    start: 'npm run start',
+    output: '.output',
+    runtime: 'node',
+    runtimeVersion: '>=22',
+  },
+  nitro: {
+    framework: 'nitro',
+    because: 'package.json depends on "nitropack"',
+    ...NPM,
+    build: 'npm run build',
+    start: 'node .output/server/index.mjs',
+    output: '.output',
+    runtime: 'node',
+  },
+  mastra: {
+    framework: 'mastra',
+    because: 'package.json depends on "mastra"',
+    ...NPM,
+    build: 'npm run build',
+    start: 'npm run start',
+    output: '.mastra/output',
+    runtime: 'node',
+    runtimeVersion: '>=20.9.0',
+  },
+  xmcp: {
+    framework: 'xmcp',
+    because: 'package.json depends on "xmcp"',
+    ...PNPM,
+    build: 'pnpm run build',
+    start: 'pnpm run start',
+    output: 'dist',
+    runtime: 'node',
+  },
+  nestjs: {
+    framework: 'nestjs',
+    because: 'package.json depends on "@nestjs/core"',
+    ...NPM,
+    build: 'npm run build',
+    start: 'npm run start:prod',
+    output: null,
+    runtime: 'node',
+    runtimeVersion: '22.12.0',
+  },
+  koa: {
+    framework: 'koa',
+    because: 'package.json depends on "koa"',
+    ...YARN_CLASSIC,
+    build: null,
+    start: 'node src/index.js',
+    output: null,
+    runtime: 'node',
+  },
+  h3: {
+    framework: 'h3',
+    because: 'package.json depends on "h3"',
+    ...NPM,
+    build: null,
+    start: 'node server.mjs',
+    output: null,
+    runtime: 'node',
+  },
+  elysia: {
+    framework: 'elysia',
+    because: 'package.json depends on "elysia"',
+    ...BUN,
+    build: null,
+    start: 'bun src/index.ts',
+    output: null,
+    runtime: 'bun',
+    runtimeVersion: '1.2.2',
+  },
+  fasthtml: {
+    framework: 'fasthtml',
+    because: 'requirements.txt lists "python-fasthtml"',
+    packageManager: 'pip',
+    install: 'pip install -r requirements.txt',
+    build: null,
+    start: `uvicorn main:app --host 0.0.0.0 --port ${port(5001)}`,
+    output: null,
+    runtime: 'python',
+    runtimeVersion: '3.12',
+  },
+  zola: {
+    framework: 'zola',
+    because: 'config.toml with base_url',
+    packageManager: null,
+    install: null,
+    build: 'zola build',
+    start: null,
+    output: 'dist',
+    runtime: 'zola',
+    runtimeVersion: '0.19.2',
+  },
   hugo: {
     framework: 'hugo',
     because: 'hugo.toml',
@@ -309,6 +572,50 @@ const CASES: Record<string, Expected> = {
     runtime: 'python',
     runtimeVersion: '3.13',
   },
+  'python-procfile': {
+    framework: 'python',
+    because: 'requirements.txt without a known framework',
+    packageManager: 'pip',
+    install: 'pip install -r requirements.txt',
+    build: null,
+    start: 'gunicorn app:app --workers 2 --bind 0.0.0.0:$PORT',
+    output: null,
+    runtime: 'python',
+    runtimeVersion: '3.12.8',
+  },
+  'python-pipenv': {
+    framework: 'python',
+    because: 'Pipfile without a known framework',
+    packageManager: 'pipenv',
+    install: 'pipenv install --deploy',
+    build: null,
+    start: `pipenv run uvicorn main:app --host 0.0.0.0 --port ${port(8000)}`,
+    output: null,
+    runtime: 'python',
+    runtimeVersion: '3.11',
+  },
+  'python-pdm': {
+    framework: 'python',
+    because: 'pyproject.toml without a known framework',
+    packageManager: 'pdm',
+    install: 'pdm sync --prod',
+    build: null,
+    start: `pdm run uvicorn app:app --host 0.0.0.0 --port ${port(8000)}`,
+    output: null,
+    runtime: 'python',
+    runtimeVersion: '>=3.12',
+  },
+  'python-setup-py': {
+    framework: 'python',
+    because: 'setup.py without a known framework',
+    packageManager: 'pip',
+    install: 'pip install .',
+    build: null,
+    start: 'python main.py',
+    output: null,
+    runtime: 'python',
+    runtimeVersion: '3.12',
+  },
   go: {
     framework: 'go',
     because: 'go.mod',
@@ -319,6 +626,17 @@ const CASES: Record<string, Expected> = {
     output: null,
     runtime: 'go',
     runtimeVersion: '1.23.4',
+  },
+  'go-workspace': {
+    framework: 'go',
+    because: 'go.work',
+    packageManager: 'go',
+    install: 'go mod download',
+    build: 'go build -o ./bin/app ./services/api',
+    start: './bin/app',
+    output: null,
+    runtime: 'go',
+    runtimeVersion: '1.24.2',
   },
   rust: {
     framework: 'rust',
@@ -341,6 +659,137 @@ const CASES: Record<string, Expected> = {
     output: null,
     runtime: 'ruby',
     runtimeVersion: '3.3.6',
+  },
+  sinatra: {
+    framework: 'sinatra',
+    because: 'Gemfile lists "sinatra"',
+    packageManager: 'bundler@2.5.22',
+    install: 'bundle install',
+    build: null,
+    start: `bundle exec puma -p ${port(9292)}`,
+    output: null,
+    runtime: 'ruby',
+    runtimeVersion: '3.3.6',
+  },
+  rack: {
+    framework: 'rack',
+    because: 'config.ru',
+    packageManager: 'bundler@2.6.2',
+    install: 'bundle install',
+    build: null,
+    start: `bundle exec rackup -o 0.0.0.0 -p ${port(9292)}`,
+    output: null,
+    runtime: 'ruby',
+    runtimeVersion: '3.4.1',
+  },
+  jekyll: {
+    framework: 'jekyll',
+    because: '_config.yml and Gemfile lists "jekyll"',
+    packageManager: 'bundler@2.5.22',
+    install: 'bundle install',
+    build: 'bundle exec jekyll build',
+    start: null,
+    output: 'public',
+    runtime: 'ruby',
+    runtimeVersion: '3.2.6',
+  },
+  middleman: {
+    framework: 'middleman',
+    because: 'Gemfile lists "middleman"',
+    packageManager: 'bundler@2.4.19',
+    install: 'bundle install',
+    build: 'bundle exec middleman build',
+    start: null,
+    output: 'build',
+    runtime: 'ruby',
+    runtimeVersion: '3.3.6',
+  },
+  bun: {
+    framework: 'node',
+    because: 'package.json without a known framework',
+    ...BUN,
+    build: null,
+    start: 'bun index.ts',
+    output: null,
+    runtime: 'bun',
+    runtimeVersion: '1.2.4',
+  },
+  deno: {
+    framework: 'deno',
+    because: 'deno.json',
+    packageManager: 'deno',
+    install: 'deno install --frozen',
+    build: null,
+    start: 'deno task start',
+    output: null,
+    runtime: 'deno',
+    runtimeVersion: '2.1.4',
+  },
+  'spring-boot': {
+    framework: 'spring-boot',
+    because: 'pom.xml uses spring-boot-starter-parent',
+    packageManager: 'maven@3.9.9',
+    install: './mvnw -B dependency:go-offline',
+    build: './mvnw -B -DskipTests package',
+    start: `java -Dserver.port=${port(8080)} -jar target/demo-0.0.1-SNAPSHOT.jar`,
+    output: null,
+    runtime: 'java',
+    runtimeVersion: '21',
+  },
+  'spring-boot-gradle': {
+    framework: 'spring-boot',
+    because: 'build.gradle.kts applies org.springframework.boot',
+    packageManager: 'gradle@8.11.1',
+    install: null,
+    build: './gradlew build -x test',
+    start: `java -Dserver.port=${port(8080)} -jar build/libs/inventory-0.0.1-SNAPSHOT.jar`,
+    output: null,
+    runtime: 'java',
+    runtimeVersion: '17',
+  },
+  'java-gradle': {
+    framework: 'java',
+    because: 'build.gradle.kts',
+    packageManager: 'gradle@8.12',
+    install: null,
+    build: './gradlew installDist -x test',
+    start: 'build/install/ktor-sample/bin/ktor-sample',
+    output: null,
+    runtime: 'java',
+    runtimeVersion: '21',
+  },
+  dotnet: {
+    framework: 'dotnet',
+    because: 'TodoApi.csproj',
+    packageManager: 'dotnet',
+    install: 'dotnet restore TodoApi.csproj --locked-mode',
+    build: 'dotnet publish TodoApi.csproj -c Release -o out',
+    start: `dotnet out/TodoApi.dll --urls http://0.0.0.0:${port(8080)}`,
+    output: null,
+    runtime: 'dotnet',
+    runtimeVersion: '8.0.404',
+  },
+  phoenix: {
+    framework: 'phoenix',
+    because: 'mix.exs depends on :phoenix',
+    packageManager: 'mix',
+    install: 'mix deps.get --only prod',
+    build: 'MIX_ENV=prod mix compile && MIX_ENV=prod mix assets.deploy',
+    start: 'MIX_ENV=prod mix phx.server',
+    output: null,
+    runtime: 'elixir',
+    runtimeVersion: '1.17.3-otp-27',
+  },
+  elixir: {
+    framework: 'elixir',
+    because: 'mix.exs',
+    packageManager: 'mix',
+    install: 'mix deps.get --only prod',
+    build: 'MIX_ENV=prod mix compile',
+    start: 'MIX_ENV=prod mix run --no-halt',
+    output: null,
+    runtime: 'elixir',
+    runtimeVersion: '~> 1.16',
   },
   laravel: {
     framework: 'laravel',
@@ -406,6 +855,45 @@ describe('detection on fixtures', () => {
     }
   });
 
+  it('prints a value and its evidence on every line of sparki detect', async () => {
+    for (const name of Object.keys(CASES)) {
+      const lines = formatDetection(await detectFixture(name), name)
+        .split('\n')
+        .slice(3);
+      expect(lines, name).toHaveLength(8);
+      for (const line of lines) expect(line, name).toMatch(/^\S.*?\S {2,}\S.*? {2,}\S/);
+    }
+  });
+
+  it('asks the tree about each file once, and about absent files not at all', async () => {
+    // Most files detection looks for are absent: one listing per directory answers for them,
+    // which keeps detection within its few milliseconds on a disk or a git provider's API.
+    for (const name of Object.keys(CASES)) {
+      const tree = await fileSystemTree(join(FIXTURES, name));
+      const asked: string[] = [];
+      const counted = Object.fromEntries(
+        (['exists', 'read', 'list'] as const).map((method) => [
+          method,
+          (path: string) => {
+            asked.push(`${method} ${path}`);
+            return tree[method](path);
+          },
+        ]),
+      ) as unknown as typeof tree;
+      await detect(counted);
+      expect(new Set(asked).size, name).toBe(asked.length);
+      expect(asked.length, `${name}: ${asked.join(', ')}`).toBeLessThanOrEqual(16);
+    }
+  });
+
+  it('uses every fixture, and docs/detection.md counts them', async () => {
+    const fixtures = await readdir(FIXTURES);
+    const special = ['sparki-json', 'invalid-sparki-json'];
+    expect(fixtures.filter((name) => !(name in CASES) && !special.includes(name))).toEqual([]);
+    const docs = await readFile(join(FIXTURES, '../../../docs/detection.md'), 'utf8');
+    expect(docs).toContain(`${fixtures.length} fixtures`);
+  });
+
   it('has a fixture for every framework Sparki knows', () => {
     const covered = new Set(Object.values(CASES).map((expected) => expected.framework));
     expect(FRAMEWORK_IDS.filter((id) => !covered.has(id))).toEqual([]);
@@ -456,7 +944,7 @@ describe('detection on fixtures', () => {
     await expect(detectFixture('invalid-sparki-json')).rejects.toMatchObject({
       name: 'SparkiConfigError',
       issues: [
-        { path: 'framework', message: expect.stringContaining('"jekyll" is not one of') },
+        { path: 'framework', message: expect.stringContaining('"webobjects" is not one of') },
         { path: 'outputDirectory', message: expect.stringContaining('expected string') },
         { path: 'buildCommmand', message: 'unknown field' },
       ],

@@ -6,11 +6,17 @@ import { DetectionError } from './types';
 const stringRecord = z.record(z.string(), z.string()).catch({});
 const packageJsonSchema = z.object({
   main: z.string().optional().catch(undefined),
+  module: z.string().optional().catch(undefined),
   scripts: stringRecord,
   dependencies: stringRecord,
   devDependencies: stringRecord,
   optionalDependencies: stringRecord,
-  engines: z.object({ node: z.string().optional().catch(undefined) }).catch({}),
+  engines: z
+    .object({
+      node: z.string().optional().catch(undefined),
+      bun: z.string().optional().catch(undefined),
+    })
+    .catch({}),
   volta: z.object({ node: z.string().optional().catch(undefined) }).catch({}),
 });
 export type PackageJson = z.infer<typeof packageJsonSchema>;
@@ -28,6 +34,10 @@ export interface Found {
  */
 export class Project {
   private readonly cache = new Map<string, Promise<string | undefined>>();
+  // Frameworks are tried one after another and many look for the same files.
+  private readonly existsCache = new Map<string, Promise<boolean>>();
+  private readonly listings = new Map<string, Promise<string[]>>();
+  private readonly parsed = new Map<string, Promise<unknown>>();
   private packageJsonCache: Promise<PackageJson | undefined> | undefined;
 
   constructor(
@@ -47,18 +57,57 @@ export class Project {
   readInCheckout(path: string): Promise<string | undefined> {
     let pending = this.cache.get(path);
     if (!pending) {
-      pending = this.tree.read(path);
+      pending = this.listed(path).then((listed) => (listed ? this.tree.read(path) : undefined));
       this.cache.set(path, pending);
     }
     return pending;
   }
 
-  async has(path: string): Promise<boolean> {
-    return this.tree.exists(this.full(path));
+  private listInCheckout(dir: string): Promise<string[]> {
+    let pending = this.listings.get(dir);
+    if (!pending) {
+      pending = this.tree.list(dir);
+      this.listings.set(dir, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * Whether the directory holding `path` lists it. Most files detection asks for are absent, and
+   * one listing per directory answers for all of them, where a look-up each would cost a call
+   * to the tree (a system call, or a request to a git provider).
+   */
+  private async listed(path: string): Promise<boolean> {
+    if (path === '') return true;
+    const dir = parentDir(path);
+    if (!(await this.listed(dir))) return false;
+    return (await this.listInCheckout(dir)).includes(path.slice(dir === '' ? 0 : dir.length + 1));
+  }
+
+  has(path: string): Promise<boolean> {
+    return this.existsInCheckout(this.full(path));
+  }
+
+  private existsInCheckout(path: string): Promise<boolean> {
+    let pending = this.existsCache.get(path);
+    if (!pending) {
+      // The tree has the last word: a listed symbolic link may lead outside the checkout.
+      pending = this.listed(path).then((listed) => listed && this.tree.exists(path));
+      this.existsCache.set(path, pending);
+    }
+    return pending;
+  }
+
+  /** The first of `paths` that exists. */
+  async firstPresent(paths: readonly string[]): Promise<string | undefined> {
+    for (const path of paths) {
+      if (await this.has(path)) return path;
+    }
+    return undefined;
   }
 
   list(dir = ''): Promise<string[]> {
-    return this.tree.list(this.full(dir));
+    return this.listInCheckout(this.full(dir));
   }
 
   /** The first of `paths` that exists as a file, with its text. */
@@ -70,24 +119,34 @@ export class Project {
     return undefined;
   }
 
-  async json(path: string): Promise<unknown> {
-    const text = await this.read(path);
-    if (text === undefined) return undefined;
-    try {
-      return JSON.parse(text);
-    } catch (error) {
-      throw new DetectionError(`${path} is not valid JSON: ${(error as Error).message}`);
+  /** A manifest parsed once; the result is shared, so callers must not change it. */
+  private parse(path: string, format: string, parser: (text: string) => unknown) {
+    let pending = this.parsed.get(path);
+    if (!pending) {
+      pending = this.read(path).then((text) => {
+        if (text === undefined) return undefined;
+        try {
+          return parser(text);
+        } catch (error) {
+          throw new DetectionError(`${path} is not valid ${format}: ${(error as Error).message}`);
+        }
+      });
+      this.parsed.set(path, pending);
     }
+    return pending;
   }
 
-  async toml(path: string): Promise<Record<string, unknown> | undefined> {
-    const text = await this.read(path);
-    if (text === undefined) return undefined;
-    try {
-      return parseToml(text) as Record<string, unknown>;
-    } catch (error) {
-      throw new DetectionError(`${path} is not valid TOML: ${(error as Error).message}`);
-    }
+  json(path: string): Promise<unknown> {
+    return this.parse(path, 'JSON', JSON.parse);
+  }
+
+  /** JSON with comments and trailing commas (deno.jsonc, tsconfig.json style). */
+  jsonc(path: string): Promise<unknown> {
+    return this.parse(path, 'JSON', (text) => JSON.parse(stripJsonComments(text)));
+  }
+
+  toml(path: string): Promise<Record<string, unknown> | undefined> {
+    return this.parse(path, 'TOML', parseToml) as Promise<Record<string, unknown> | undefined>;
   }
 
   packageJson(): Promise<PackageJson | undefined> {
@@ -142,7 +201,8 @@ export class Project {
       const found: Found[] = [];
       for (const name of names) {
         const path = joinPath(dir, name);
-        if (await this.tree.exists(path)) found.push({ name, path, label: this.label(dir, name) });
+        if (await this.existsInCheckout(path))
+          found.push({ name, path, label: this.label(dir, name) });
       }
       if (found.length > 0) return found;
     }
@@ -178,4 +238,11 @@ export function configString(text: string, key: string): string | undefined {
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** JSONC as JSON: comments and trailing commas removed, strings left alone. */
+export function stripJsonComments(text: string): string {
+  return text
+    .replace(/("(?:\\.|[^"\\])*")|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (_match, string) => string ?? '')
+    .replace(/("(?:\\.|[^"\\])*")|,(\s*[}\]])/g, (_match, string, close) => string ?? close);
 }

@@ -1,3 +1,4 @@
+import { dotnetProject } from './frameworks/dotnet';
 import { isRecord, type Project } from './project';
 import type { Decision, Runtime } from './types';
 
@@ -75,6 +76,9 @@ const PROBES: Record<Runtime, Probe[]> = {
     fileMatch('Pipfile', /^python_version\s*=\s*["']([^"']+)["']/m, 'python_version'),
   ],
   go: [
+    // A workspace builds with the Go version of go.work, whatever its modules ask for.
+    fileMatch('go.work', /^toolchain\s+go(\S+)/m, 'toolchain'),
+    fileMatch('go.work', /^go\s+(\S+)/m, 'go directive'),
     fileMatch('go.mod', /^toolchain\s+go(\S+)/m, 'toolchain'),
     fileMatch('go.mod', /^go\s+(\S+)/m, 'go directive'),
   ],
@@ -99,7 +103,57 @@ const PROBES: Record<Runtime, Probe[]> = {
         : undefined;
     },
   ],
+  bun: [
+    versionFile('.bun-version', withoutV),
+    toolVersions('bun'),
+    async (project) => {
+      const engines = (await project.packageJson())?.engines.bun;
+      return engines ? { value: engines, evidence: 'package.json "engines.bun"' } : undefined;
+    },
+  ],
+  deno: [versionFile('.dvmrc', withoutV), toolVersions('deno')],
+  java: [
+    versionFile('.java-version'),
+    async (project) => {
+      const text = await project.read('.sdkmanrc');
+      const version = text && /^java=(\S+)/m.exec(text)?.[1];
+      return version ? { value: version, evidence: '.sdkmanrc java' } : undefined;
+    },
+    toolVersions('java'),
+    fileMatch('system.properties', /^java\.runtime\.version\s*=\s*(\S+)/m, 'java.runtime.version'),
+    fileMatch(
+      'pom.xml',
+      /<(?:java\.version|maven\.compiler\.release|maven\.compiler\.source)>\s*([^<\s]+)\s*</,
+      'Java version property',
+    ),
+    ...['build.gradle.kts', 'build.gradle'].map((file) =>
+      fileMatch(
+        file,
+        /(?:JavaLanguageVersion\.of\(\s*|jvmToolchain\(\s*|sourceCompatibility\s*=\s*(?:JavaVersion\.VERSION_)?['"]?)(\d+(?:[._]\d+)?)/,
+        'Java toolchain',
+      ),
+    ),
+  ],
+  dotnet: [
+    async (project) => {
+      const global = await project.json('global.json');
+      const sdk = isRecord(global) && isRecord(global.sdk) && global.sdk.version;
+      return typeof sdk === 'string'
+        ? { value: sdk, evidence: 'global.json sdk.version' }
+        : undefined;
+    },
+    async (project) => {
+      const app = await dotnetProject(project);
+      const target = app && /<TargetFrameworks?>\s*net(\d+\.\d+)/.exec(app.text)?.[1];
+      return target ? { value: target, evidence: `${app.path} TargetFramework` } : undefined;
+    },
+  ],
+  elixir: [
+    toolVersions('elixir'),
+    fileMatch('mix.exs', /\belixir:\s*"([^"]+)"/, 'elixir requirement'),
+  ],
   hugo: [versionFile('.hugo-version'), toolVersions('hugo')],
+  zola: [toolVersions('zola')],
   docker: [],
   static: [],
 };
@@ -107,11 +161,17 @@ const PROBES: Record<Runtime, Probe[]> = {
 const UNPINNED: Record<Runtime, string> = {
   node: 'no .node-version, .nvmrc, .tool-versions or engines.node: the runner default',
   python: 'no .python-version, runtime.txt or requires-python: the runner default',
-  go: 'go.mod has no go directive: the runner default',
+  go: 'go.mod or go.work has no go directive: the runner default',
   rust: 'no rust-toolchain or rust-version: the runner default',
   ruby: 'no .ruby-version or Gemfile ruby directive: the runner default',
   php: 'no require.php in composer.json: the runner default',
+  bun: 'no .bun-version, .tool-versions or engines.bun: the runner default',
+  deno: 'no .dvmrc or deno in .tool-versions: the runner default',
+  java: 'no .java-version, .sdkmanrc or Java version in pom.xml / build.gradle: the runner default',
+  dotnet: 'no global.json sdk.version or TargetFramework: the runner default',
+  elixir: 'no elixir in .tool-versions or mix.exs: the runner default',
   hugo: 'no .hugo-version: the runner default',
+  zola: 'no zola in .tool-versions: the runner default',
   docker: 'the Dockerfile picks its base images',
   static: 'static files need no runtime',
 };

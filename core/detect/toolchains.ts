@@ -1,9 +1,22 @@
+import { DENO_CONFIGS } from './frameworks/deno';
+import { dotnetProject } from './frameworks/dotnet';
+import { javaBuild } from './frameworks/jvm';
 import { isRecord, type Project } from './project';
 import { joinPath } from './source-tree';
 import type { Decision, PackageManager, PackageManagerName } from './types';
 
 /** Which package manager family a framework installs with. */
-export type Ecosystem = 'node' | 'python' | 'ruby' | 'php' | 'go' | 'rust';
+export type Ecosystem =
+  | 'node'
+  | 'deno'
+  | 'python'
+  | 'ruby'
+  | 'php'
+  | 'go'
+  | 'rust'
+  | 'java'
+  | 'dotnet'
+  | 'elixir';
 
 /** The package manager chosen for a project and how commands are spelled with it. */
 export interface Toolchain {
@@ -142,7 +155,7 @@ async function nodeToolchain(project: Project, forced?: Decision<PackageManager>
   return { packageManager: decision, install, run: RUN[name], exec: EXEC[name] };
 }
 
-type PythonPackageManager = 'uv' | 'poetry' | 'pipenv' | 'pip';
+type PythonPackageManager = 'uv' | 'poetry' | 'pdm' | 'pipenv' | 'pip';
 
 async function pythonManager(
   project: Project,
@@ -151,12 +164,15 @@ async function pythonManager(
   const tool = isRecord(pyproject?.tool) ? pyproject.tool : {};
   if (await project.has('uv.lock')) return { value: 'uv', evidence: 'uv.lock' };
   if (await project.has('poetry.lock')) return { value: 'poetry', evidence: 'poetry.lock' };
+  if (await project.has('pdm.lock')) return { value: 'pdm', evidence: 'pdm.lock' };
   if ('poetry' in tool) return { value: 'poetry', evidence: 'pyproject.toml has [tool.poetry]' };
+  if ('pdm' in tool) return { value: 'pdm', evidence: 'pyproject.toml has [tool.pdm]' };
   if (await project.has('Pipfile.lock')) return { value: 'pipenv', evidence: 'Pipfile.lock' };
   if (await project.has('Pipfile')) return { value: 'pipenv', evidence: 'Pipfile' };
   if (await project.has('requirements.txt')) return { value: 'pip', evidence: 'requirements.txt' };
   if ('uv' in tool) return { value: 'uv', evidence: 'pyproject.toml has [tool.uv]' };
   if (pyproject) return { value: 'pip', evidence: 'pyproject.toml without a lockfile' };
+  if (await project.has('setup.py')) return { value: 'pip', evidence: 'setup.py' };
   return undefined;
 }
 
@@ -169,6 +185,10 @@ async function pythonInstall(project: Project, manager: PythonPackageManager) {
     case 'poetry':
       // The app is rarely a package of its own: installing it as one fails without a layout.
       return { value: 'poetry install --no-root', evidence: 'dependencies only, not the app' };
+    case 'pdm':
+      return (await project.has('pdm.lock'))
+        ? { value: 'pdm sync --prod', evidence: 'pdm.lock: install exactly the locked versions' }
+        : { value: 'pdm install --prod', evidence: 'no pdm.lock: versions are resolved afresh' };
     case 'pipenv':
       return (await project.has('Pipfile.lock'))
         ? { value: 'pipenv install --deploy', evidence: 'Pipfile.lock: fail if it is stale' }
@@ -176,7 +196,12 @@ async function pythonInstall(project: Project, manager: PythonPackageManager) {
     case 'pip':
       return (await project.has('requirements.txt'))
         ? { value: 'pip install -r requirements.txt', evidence: 'requirements.txt' }
-        : { value: 'pip install .', evidence: 'pyproject.toml dependencies' };
+        : {
+            value: 'pip install .',
+            evidence: (await project.has('pyproject.toml'))
+              ? 'pyproject.toml dependencies'
+              : 'setup.py install_requires',
+          };
   }
 }
 
@@ -239,8 +264,9 @@ async function phpToolchain(project: Project): Promise<Toolchain | undefined> {
 }
 
 async function goToolchain(project: Project): Promise<Toolchain | undefined> {
-  if (!(await project.has('go.mod'))) return undefined;
-  return simpleToolchain('go', null, 'go.mod', 'go mod download');
+  // In a workspace, go mod download fetches what every module of go.work needs.
+  const manifest = await project.firstPresent(['go.mod', 'go.work']);
+  return manifest ? simpleToolchain('go', null, manifest, 'go mod download') : undefined;
 }
 
 async function rustToolchain(project: Project): Promise<Toolchain | undefined> {
@@ -249,6 +275,77 @@ async function rustToolchain(project: Project): Promise<Toolchain | undefined> {
   return lock
     ? simpleToolchain('cargo', null, lock.label, 'cargo fetch --locked')
     : simpleToolchain('cargo', null, 'Cargo.toml without Cargo.lock', 'cargo fetch');
+}
+
+async function denoToolchain(project: Project): Promise<Toolchain | undefined> {
+  const config = await project.firstPresent(DENO_CONFIGS);
+  if (!config) return undefined;
+  const locked = await project.has('deno.lock');
+  const run = (task: string) => `deno task ${task}`;
+  return {
+    packageManager: { value: { name: 'deno', version: null }, evidence: config },
+    install: locked
+      ? { value: 'deno install --frozen', evidence: 'deno.lock: fail if it is stale' }
+      : { value: 'deno install', evidence: 'no deno.lock: versions are resolved afresh' },
+    run,
+    exec: (command) => command,
+  };
+}
+
+/** The wrapper's pinned version of Maven or Gradle, from its properties file. */
+async function wrapperVersion(project: Project, tool: 'maven' | 'gradle') {
+  const [path, pattern] =
+    tool === 'maven'
+      ? ['.mvn/wrapper/maven-wrapper.properties', /apache-maven-([\w.-]+?)-bin\.zip/]
+      : ['gradle/wrapper/gradle-wrapper.properties', /gradle-([\w.-]+?)-(?:bin|all)\.zip/];
+  const version = pattern.exec((await project.read(path)) ?? '')?.[1];
+  return version ? { version, path } : undefined;
+}
+
+async function javaToolchain(project: Project): Promise<Toolchain | undefined> {
+  const build = await javaBuild(project);
+  if (!build) return undefined;
+  const pinned = await wrapperVersion(project, build.tool);
+  const exec = (args: string) => `${build.command} ${args}`;
+  return {
+    packageManager: {
+      value: { name: build.tool, version: pinned?.version ?? null },
+      evidence: pinned ? `${build.manifest}; ${pinned.path}` : build.manifest,
+    },
+    install:
+      build.tool === 'maven'
+        ? {
+            value: exec('-B dependency:go-offline'),
+            evidence: 'pom.xml: fetch plugins and dependencies first',
+          }
+        : { value: null, evidence: 'Gradle resolves dependencies during the build' },
+    run: exec,
+    exec,
+  };
+}
+
+async function dotnetToolchain(project: Project): Promise<Toolchain | undefined> {
+  const app = await dotnetProject(project);
+  if (!app) return undefined;
+  const dir = app.path.includes('/') ? app.path.replace(/\/[^/]*$/, '/') : '';
+  const locked = await project.has(`${dir}packages.lock.json`);
+  return {
+    packageManager: { value: { name: 'dotnet', version: null }, evidence: `${app.path} (NuGet)` },
+    install: locked
+      ? {
+          value: `dotnet restore ${app.path} --locked-mode`,
+          evidence: `${dir}packages.lock.json: restore exactly the locked versions`,
+        }
+      : { value: `dotnet restore ${app.path}`, evidence: `${app.path} package references` },
+    run: (command) => command,
+    exec: (command) => command,
+  };
+}
+
+async function elixirToolchain(project: Project): Promise<Toolchain | undefined> {
+  if (!(await project.has('mix.exs'))) return undefined;
+  const lock = (await project.has('mix.lock')) ? 'mix.lock' : 'mix.exs';
+  return simpleToolchain('mix', null, lock, 'mix deps.get --only prod');
 }
 
 /**
@@ -266,11 +363,15 @@ export function noToolchain(evidence: string): Toolchain {
 
 const MANIFEST: Record<Ecosystem, string> = {
   node: 'package.json',
-  python: 'requirements.txt, pyproject.toml or Pipfile',
+  deno: 'deno.json',
+  python: 'requirements.txt, pyproject.toml, Pipfile or setup.py',
   ruby: 'Gemfile',
   php: 'composer.json',
-  go: 'go.mod',
+  go: 'go.mod or go.work',
   rust: 'Cargo.toml',
+  java: 'pom.xml or build.gradle',
+  dotnet: '.csproj, .fsproj or .vbproj',
+  elixir: 'mix.exs',
 };
 
 const ECOSYSTEM_OF: Record<PackageManagerName, Ecosystem> = {
@@ -281,11 +382,17 @@ const ECOSYSTEM_OF: Record<PackageManagerName, Ecosystem> = {
   pip: 'python',
   pipenv: 'python',
   poetry: 'python',
+  pdm: 'python',
   uv: 'python',
   bundler: 'ruby',
   composer: 'php',
   go: 'go',
   cargo: 'rust',
+  deno: 'deno',
+  maven: 'java',
+  gradle: 'java',
+  dotnet: 'dotnet',
+  mix: 'elixir',
 };
 
 /**
@@ -318,6 +425,18 @@ export async function detectToolchain(
       break;
     case 'rust':
       toolchain = await rustToolchain(project);
+      break;
+    case 'deno':
+      toolchain = await denoToolchain(project);
+      break;
+    case 'java':
+      toolchain = await javaToolchain(project);
+      break;
+    case 'dotnet':
+      toolchain = await dotnetToolchain(project);
+      break;
+    case 'elixir':
+      toolchain = await elixirToolchain(project);
       break;
   }
   if (!toolchain) return noToolchain(`no ${MANIFEST[chosen]}`);

@@ -1,30 +1,56 @@
 /**
  * Framework ids in precedence order: detection walks this list and the first match wins.
- * - Server frameworks with a manifest of their own come first: Laravel, Rails and Django apps
- *   carry a package.json (Vite, jsbundling, Tailwind) that would otherwise look like a JS app.
- * - Hugo next: its sites often keep a package.json for PostCSS and a go.mod for Hugo modules.
- * - JS meta-frameworks before the tools they are built on: SvelteKit, Astro, Nuxt, Remix,
- *   React Router and Qwik depend on vite, Docusaurus and Gatsby on react.
- * - Node servers after front-end frameworks, then languages without a framework, then the
- *   generic Node app, plain PHP, a Dockerfile and finally a static site.
+ * - Server frameworks with a manifest of their own come first: Laravel, Rails, Phoenix, Spring
+ *   Boot and Django apps carry a package.json (Vite, jsbundling, Tailwind) that would otherwise
+ *   look like a JS app; so do Jekyll and Middleman sites.
+ * - Hugo and Zola next: their sites often keep a package.json for PostCSS or Tailwind.
+ * - JS meta-frameworks and site generators before the tools they are built on: SvelteKit,
+ *   Astro, Nuxt, TanStack Start, VitePress… depend on vite, Docusaurus and Gatsby on react,
+ *   Scully and Ionic on Angular; Nitro after the frameworks that build with it.
+ * - Vite and the other bundlers, then Storybook, which is as often a dev tool beside an app.
+ * - Deno, then Node servers after front-end frameworks, then languages without a framework,
+ *   plain PHP, the generic Node app, a Dockerfile and finally a static site.
  */
 export const FRAMEWORK_IDS = [
   'laravel',
   'rails',
+  'phoenix',
+  'spring-boot',
+  'jekyll',
+  'middleman',
   'django',
   'fastapi',
   'flask',
+  'fasthtml',
   'hugo',
+  'zola',
   'docusaurus',
   'gatsby',
+  'redwoodjs',
   'nextjs',
   'nuxt',
   'remix',
   'react-router',
+  'tanstack-start',
+  'solidstart',
   'sveltekit',
   'astro',
+  'vitepress',
+  'vuepress',
+  'gridsome',
+  'saber',
+  'hexo',
+  'sanity',
+  'umijs',
+  'scully',
+  'ionic-angular',
   'angular',
+  'ionic-react',
+  'stencil',
+  'ember',
+  'dojo',
   'eleventy',
+  'nitro',
   'vite-qwik',
   'vite-react',
   'vite-vue',
@@ -33,14 +59,33 @@ export const FRAMEWORK_IDS = [
   'vite-preact',
   'vite-lit',
   'vite',
+  'preact-cli',
+  'vue-cli',
+  'svelte',
   'create-react-app',
+  'parcel',
+  'brunch',
+  'storybook',
+  'deno',
+  'mastra',
+  'xmcp',
+  'nestjs',
   'express',
   'fastify',
+  'koa',
   'hono',
+  'h3',
+  'elysia',
   'go',
   'rust',
-  'node',
+  'python',
+  'sinatra',
+  'rack',
+  'java',
+  'dotnet',
+  'elixir',
   'php',
+  'node',
   'docker',
   'static',
 ] as const;
@@ -48,12 +93,18 @@ export type FrameworkId = (typeof FRAMEWORK_IDS)[number];
 
 export const RUNTIMES = [
   'node',
+  'bun',
+  'deno',
   'python',
   'go',
   'rust',
+  'java',
+  'dotnet',
+  'elixir',
   'ruby',
   'php',
   'hugo',
+  'zola',
   'docker',
   'static',
 ] as const;
@@ -67,11 +118,17 @@ export const PACKAGE_MANAGERS = [
   'pip',
   'pipenv',
   'poetry',
+  'pdm',
   'uv',
   'bundler',
   'composer',
   'go',
   'cargo',
+  'deno',
+  'maven',
+  'gradle',
+  'dotnet',
+  'mix',
 ] as const;
 export type PackageManagerName = (typeof PACKAGE_MANAGERS)[number];
 

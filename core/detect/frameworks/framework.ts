@@ -9,6 +9,8 @@ export interface Plan {
   build: Decision<string | null>;
   start: Decision<string | null>;
   output: Decision<string | null>;
+  /** The runtime, when the project picks another than the framework's (Bun for a Node server). */
+  runtime?: Decision<Runtime>;
 }
 
 export interface Framework {
@@ -55,4 +57,10 @@ export function staticSite(framework: string): Decision<null> {
 
 export function noOutput(what: string): Decision<null> {
   return { value: null, evidence: `${what}: no static output directory` };
+}
+
+/** The `web` process of a Procfile (Heroku, Dokku, Foreman), as written. */
+export async function procfileWeb(project: Project): Promise<string | undefined> {
+  const text = await project.read('Procfile');
+  return (text && /^web:[ \t]*(\S.*?)\s*$/m.exec(text)?.[1]) || undefined;
 }

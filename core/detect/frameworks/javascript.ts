@@ -1,65 +1,7 @@
-import { configString, flagValue, isRecord, type Project, scriptEvidence } from '../project';
-import type { Toolchain } from '../toolchains';
+import { configString, isRecord, type Project } from '../project';
 import type { Decision } from '../types';
-import {
-  buildCommand,
-  type Framework,
-  noOutput,
-  type Plan,
-  startCommand,
-  staticSite,
-} from './framework';
-
-const configNames = (base: string, extensions = ['js', 'mjs', 'ts', 'mts', 'cjs', 'cts']) =>
-  extensions.map((extension) => `${base}.${extension}`);
-
-/**
- * The output directory a static build writes: a flag in the build script wins over the config
- * file, which wins over the framework's default.
- */
-async function outputDirectory(
-  project: Project,
-  framework: string,
-  fallback: string,
-  options: { flags?: string[]; configs?: string[]; key?: string } = {},
-): Promise<Decision<string>> {
-  const script = await project.script('build');
-  const flagged = flagValue(script, options.flags ?? []);
-  if (flagged) return { value: flagged, evidence: scriptEvidence('build', script!) };
-  if (options.configs && options.key) {
-    const config = await project.firstFile(options.configs);
-    const configured = config && configString(config.text, options.key);
-    if (configured) {
-      return { value: configured, evidence: `${config.path} sets ${options.key}: '${configured}'` };
-    }
-  }
-  return { value: fallback, evidence: `${framework} writes its build to ${fallback}` };
-}
-
-/** A static-site generator or SPA tool: build, then serve the output directory. */
-function staticFramework(spec: {
-  name: string;
-  packages: string[];
-  build: string;
-  output: string;
-  flags?: string[];
-  configs?: string[];
-  key?: string;
-}): Framework {
-  return {
-    name: spec.name,
-    runtime: 'node',
-    ecosystem: 'node',
-    match: (project) => project.dependsOn(...spec.packages),
-    plan: async (project, toolchain) => ({
-      build: await buildCommand(project, toolchain, spec.name, spec.build),
-      start: staticSite(spec.name),
-      output: await outputDirectory(project, spec.name, spec.output, spec),
-    }),
-  };
-}
-
-const VITE_CONFIGS = configNames('vite.config');
+import { buildCommand, type Framework, startCommand, staticSite } from './framework';
+import { configNames, outputDirectory, staticFramework, VITE_CONFIGS } from './node';
 
 /** Vite with one UI library's plugin; the library only changes what the evidence says. */
 function viteFramework(name: string, library?: string[]): Framework {
@@ -132,7 +74,7 @@ const nuxt: Framework = {
   name: 'Nuxt',
   runtime: 'node',
   ecosystem: 'node',
-  match: (project) => project.dependsOn('nuxt', 'nuxt3'),
+  match: (project) => project.dependsOn('nuxt', 'nuxt3', 'nuxt-edge', 'nuxt-nightly'),
   async plan(project, toolchain) {
     const build = await buildCommand(project, toolchain, 'Nuxt', 'nuxt build');
     if (/\bnuxt\s+generate\b/.test((await project.script('build')) ?? '')) {
@@ -305,72 +247,35 @@ function angularOutput(app: AngularProject): Decision<string> {
     : { value: base, evidence: `${where} ${source}` };
 }
 
-const angular: Framework = {
-  name: 'Angular',
-  runtime: 'node',
-  ecosystem: 'node',
-  match: async (project) => {
-    const core = await project.dependsOn('@angular/core');
-    return core && (await project.has('angular.json')) ? `${core} and angular.json` : undefined;
-  },
-  async plan(project, toolchain) {
-    const build = await buildCommand(project, toolchain, 'Angular', 'ng build');
-    const app = await angularProject(project);
-    if (!app) {
-      return {
-        build,
-        start: staticSite('Angular'),
-        output: { value: 'dist', evidence: 'angular.json names no application project' },
-      };
-    }
-    const output = angularOutput(app);
-    if (!app.ssr) return { build, output, start: staticSite('Angular') };
-    const script = `serve:ssr:${app.name}`;
-    const server = output.value.replace(/\/browser$/, '/server');
-    const start = (await project.script(script))
-      ? { value: toolchain.run(script), evidence: `package.json script "${script}"` }
-      : { value: `node ${server}/server.mjs`, evidence: 'angular.json enables server rendering' };
-    return { build, output, start };
-  },
-};
-
-const ENTRY_FILES = ['server.js', 'index.js', 'app.js', 'src/server.js', 'src/index.js'];
-
-/** How a Node app without a framework-specific server starts. */
-async function nodeStart(project: Project, toolchain: Toolchain): Promise<Decision<string | null>> {
-  const main = (await project.packageJson())?.main;
-  const entry = main && (await project.has(main)) ? main : undefined;
-  const found = entry ?? (await project.firstFile(ENTRY_FILES))?.path;
-  return startCommand(
-    project,
-    toolchain,
-    found
-      ? { value: `node ${found}`, evidence: entry ? `package.json "main": "${main}"` : found }
-      : { value: null, evidence: 'no "start" script, "main" or server.js / index.js' },
-  );
-}
-
-async function optionalBuild(
-  project: Project,
-  toolchain: Toolchain,
-): Promise<Decision<string | null>> {
-  const script = await project.script('build');
-  return script
-    ? { value: toolchain.run('build'), evidence: scriptEvidence('build', script) }
-    : { value: null, evidence: 'no "build" script: runs from source' };
-}
-
-function nodeServer(name: string, packages: string[]): Framework {
+/** Angular, or a toolkit on it such as Ionic: `package` and angular.json identify it. */
+function angularFramework(name: string, pkg: string): Framework {
   return {
     name,
     runtime: 'node',
     ecosystem: 'node',
-    match: (project) => project.dependsOn(...packages),
-    plan: async (project, toolchain): Promise<Plan> => ({
-      build: await optionalBuild(project, toolchain),
-      start: await nodeStart(project, toolchain),
-      output: noOutput(`${name} is a server`),
-    }),
+    match: async (project) => {
+      const core = await project.dependsOn(pkg);
+      return core && (await project.has('angular.json')) ? `${core} and angular.json` : undefined;
+    },
+    async plan(project, toolchain) {
+      const build = await buildCommand(project, toolchain, name, 'ng build');
+      const app = await angularProject(project);
+      if (!app) {
+        return {
+          build,
+          start: staticSite(name),
+          output: { value: 'dist', evidence: 'angular.json names no application project' },
+        };
+      }
+      const output = angularOutput(app);
+      if (!app.ssr) return { build, output, start: staticSite(name) };
+      const script = `serve:ssr:${app.name}`;
+      const server = output.value.replace(/\/browser$/, '/server');
+      const start = (await project.script(script))
+        ? { value: toolchain.run(script), evidence: `package.json script "${script}"` }
+        : { value: `node ${server}/server.mjs`, evidence: 'angular.json enables server rendering' };
+      return { build, output, start };
+    },
   };
 }
 
@@ -407,7 +312,8 @@ export const javascriptFrameworks = {
   }),
   sveltekit,
   astro,
-  angular,
+  'ionic-angular': angularFramework('Ionic Angular', '@ionic/angular'),
+  angular: angularFramework('Angular', '@angular/core'),
   eleventy: staticFramework({
     name: 'Eleventy',
     packages: ['@11ty/eleventy'],
@@ -435,22 +341,4 @@ export const javascriptFrameworks = {
     build: 'react-scripts build',
     output: 'build',
   }),
-  express: nodeServer('Express', ['express']),
-  fastify: nodeServer('Fastify', ['fastify']),
-  hono: nodeServer('Hono', ['hono']),
-  node: {
-    name: 'Node.js',
-    runtime: 'node',
-    ecosystem: 'node',
-    match: async (project) =>
-      (await project.packageJson()) ? 'package.json without a known framework' : undefined,
-    plan: async (project, toolchain) => ({
-      build: await optionalBuild(project, toolchain),
-      start: await nodeStart(project, toolchain),
-      output: {
-        value: null,
-        evidence: 'unknown for a generic Node app: set outputDirectory if it builds a site',
-      },
-    }),
-  },
 } satisfies Record<string, Framework>;

@@ -46,36 +46,24 @@ const hugo: Framework = {
   },
 };
 
-/** The main package to build: the root, or the single (or module-named) one under cmd/. */
-async function goMainPackage(project: Project): Promise<Decision<string>> {
-  const rootFiles = (await project.list()).filter((name) => name.endsWith('.go'));
-  for (const name of rootFiles) {
-    if (/^package\s+main\b/m.test((await project.read(name)) ?? '')) {
-      return { value: '.', evidence: `${name} is package main` };
-    }
-  }
-  const commands = await project.list('cmd');
-  const module = /^module\s+(\S+)/m.exec((await project.read('go.mod')) ?? '')?.[1];
-  const named = commands.find((name) => name === module?.split('/').pop());
-  const command = named ?? commands[0];
-  if (command) {
-    const others = commands.length > 1 ? ` (of ${commands.join(', ')})` : '';
-    return { value: `./cmd/${command}`, evidence: `cmd/${command}${others}` };
-  }
-  return { value: '.', evidence: 'no package main found: building the module root' };
-}
-
-const go: Framework = {
-  name: 'Go',
-  runtime: 'go',
-  ecosystem: 'go',
-  match: async (project) => ((await project.has('go.mod')) ? 'go.mod' : undefined),
+const zola: Framework = {
+  name: 'Zola',
+  runtime: 'zola',
+  ecosystem: null,
+  noInstall: 'Zola is a single binary: nothing to install',
+  async match(project) {
+    const config = await project.read('config.toml');
+    return config && /^base_url\s*=/m.test(config) ? 'config.toml with base_url' : undefined;
+  },
   async plan(project) {
-    const main = await goMainPackage(project);
+    const config = (await project.read('config.toml')) ?? '';
+    const outputDir = /^output_dir\s*=\s*["']([^"']+)["']/m.exec(config)?.[1];
     return {
-      build: { value: `go build -o ./bin/app ${main.value}`, evidence: main.evidence },
-      start: { value: './bin/app', evidence: 'the binary go build wrote' },
-      output: noOutput('a Go binary'),
+      build: { value: 'zola build', evidence: 'Zola’s build' },
+      start: { value: null, evidence: 'Zola builds static files: nothing to start' },
+      output: outputDir
+        ? { value: outputDir, evidence: 'config.toml sets output_dir' }
+        : { value: 'public', evidence: 'Zola writes its build to public' },
     };
   },
 };
@@ -104,36 +92,6 @@ const rust: Framework = {
           }
         : { value: null, evidence: 'Cargo.toml names no package or binary' },
       output: noOutput('a Rust binary'),
-    };
-  },
-};
-
-const rails: Framework = {
-  name: 'Ruby on Rails',
-  runtime: 'ruby',
-  ecosystem: 'ruby',
-  async match(project) {
-    const gemfile = (await project.read('Gemfile')) ?? '';
-    if (!/^\s*gem\s+["']rails["']/m.test(gemfile)) return undefined;
-    return (await project.has('config/application.rb'))
-      ? 'Gemfile lists "rails" and config/application.rb'
-      : undefined;
-  },
-  async plan(project, toolchain) {
-    const application = (await project.read('config/application.rb')) ?? '';
-    const apiOnly = /config\.api_only\s*=\s*true/.test(application);
-    return {
-      build: apiOnly
-        ? { value: null, evidence: 'config/application.rb sets api_only: no assets' }
-        : {
-            value: toolchain.exec('rails assets:precompile'),
-            evidence: 'Rails compiles its assets for production',
-          },
-      start: {
-        value: toolchain.exec(`rails server -b 0.0.0.0 -p ${port(3000)}`),
-        evidence: 'the Rails server (Puma)',
-      },
-      output: noOutput('Rails is a server'),
     };
   },
 };
@@ -235,9 +193,8 @@ const staticSite: Framework = {
 
 export const otherFrameworks = {
   hugo,
-  go,
+  zola,
   rust,
-  rails,
   laravel,
   php,
   docker,

@@ -1,7 +1,7 @@
 import { isRecord, type Project } from '../project';
 import type { Toolchain } from '../toolchains';
 import type { Decision } from '../types';
-import { type Framework, noOutput, port } from './framework';
+import { type Framework, noOutput, port, procfileWeb } from './framework';
 
 /** PEP 503 name normalisation: `Flask_Cors` and `flask-cors` are the same package. */
 const normalize = (name: string) => name.toLowerCase().replace(/[-_.]+/g, '-');
@@ -32,6 +32,11 @@ async function pythonDependencies(project: Project): Promise<Map<string, string>
   const pipfile = await project.toml('Pipfile');
   const packages = isRecord(pipfile?.packages) ? Object.keys(pipfile.packages) : [];
   for (const name of packages) add(name, 'Pipfile');
+  const setup = await project.read('setup.py');
+  const requires = setup && /install_requires\s*=\s*\[([^\]]*)\]/.exec(setup)?.[1];
+  for (const [, requirement] of requires?.matchAll(/["']([^"']+)["']/g) ?? []) {
+    add(requirementName(requirement!), 'setup.py');
+  }
   return found;
 }
 
@@ -90,6 +95,50 @@ function pythonFramework(spec: {
       start: await spec.start(project, toolchain),
       output: noOutput(`${spec.name} is a server`),
     }),
+  };
+}
+
+const MANIFESTS = ['requirements.txt', 'pyproject.toml', 'Pipfile', 'setup.py'];
+const ENTRY_FILES = ['app.py', 'main.py', 'server.py', 'wsgi.py', 'asgi.py', 'application.py'];
+
+/**
+ * How a Python app without a known framework starts: its Procfile, else a well-known entry file
+ * served by the ASGI or WSGI server it lists, else run as a script.
+ */
+async function pythonStart(
+  project: Project,
+  toolchain: Toolchain,
+): Promise<Decision<string | null>> {
+  const web = await procfileWeb(project);
+  if (web) return { value: toolchain.exec(web), evidence: 'Procfile web process' };
+  const entry = await project.firstFile(ENTRY_FILES);
+  if (!entry) {
+    return {
+      value: null,
+      evidence: `no Procfile web process and no ${ENTRY_FILES.join(', ')}: set startCommand`,
+    };
+  }
+  const variable = /^(app|application|api)\s*(?::[^=]+)?=[^=]/m.exec(entry.text)?.[1];
+  const target = `${entry.path.replace(/\.py$/, '')}:${variable}`;
+  const uvicorn = variable && (await lists(project, 'uvicorn'));
+  if (uvicorn) {
+    return {
+      value: toolchain.exec(`uvicorn ${target} --host 0.0.0.0 --port ${port(8000)}`),
+      evidence: `${entry.path} defines ${variable}; ${uvicorn}`,
+    };
+  }
+  const gunicorn = variable && (await lists(project, 'gunicorn'));
+  if (gunicorn) {
+    return {
+      value: toolchain.exec(`gunicorn ${target} --bind 0.0.0.0:${port(8000)}`),
+      evidence: `${entry.path} defines ${variable}; ${gunicorn}`,
+    };
+  }
+  return {
+    value: toolchain.exec(`python ${entry.path}`),
+    evidence: variable
+      ? `${entry.path} defines ${variable}, but neither uvicorn nor gunicorn is listed: run as a script`
+      : `${entry.path}, run as a script`,
   };
 }
 
@@ -160,4 +209,36 @@ export const pythonFrameworks = {
       };
     },
   }),
+  fasthtml: pythonFramework({
+    name: 'FastHTML',
+    package: 'python-fasthtml',
+    async start(project, toolchain) {
+      const files = ['main.py', 'app.py'];
+      const entry = await project.firstFile(files);
+      // FastHTML apps are made by fast_app(), which returns the app and its route decorator.
+      const variable =
+        entry && /^(\w+)\s*(?:,[^=\n]*)?=\s*(?:fast_app|FastHTML)\(/m.exec(entry.text)?.[1];
+      const target = `${(entry?.path ?? files[0]!).replace(/\.py$/, '')}:${variable ?? 'app'}`;
+      return {
+        value: toolchain.exec(`uvicorn ${target} --host 0.0.0.0 --port ${port(5001)}`),
+        evidence: variable
+          ? `${entry!.path} creates ${variable} with fast_app()`
+          : `no fast_app() found: assuming ${target}`,
+      };
+    },
+  }),
+  python: {
+    name: 'Python',
+    runtime: 'python',
+    ecosystem: 'python',
+    async match(project) {
+      const manifest = await project.firstPresent(MANIFESTS);
+      return manifest && `${manifest} without a known framework`;
+    },
+    plan: async (project, toolchain) => ({
+      build: { value: null, evidence: 'Python runs from source' },
+      start: await pythonStart(project, toolchain),
+      output: noOutput('a Python app'),
+    }),
+  },
 } satisfies Record<string, Framework>;
