@@ -36,8 +36,8 @@ async function setup() {
     const response = await send(token, 'POST', `/api/projects/${fixture.project.id}/builds`, body);
     expect(response.status, await response.clone().text()).toBe(201);
     const build = await response.json<BuildBody>();
-    // The queue consumer plans it in the background; letting it finish keeps each test's
-    // database traffic in order (the embedded Postgres shares one session across connections).
+    // The queue consumer plans it in the background; letting it finish first keeps what the
+    // test checks next from racing the consumer.
     await eventually(
       () => buildStatus(db, build.id),
       (status) => status !== 'queued',
@@ -62,6 +62,20 @@ async function planned(buildId: string) {
 }
 
 describe('manual builds', () => {
+  it('numbers concurrent API builds of one project once each, with no error', async () => {
+    const { token, project } = await setup();
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        send(token, 'POST', `/api/projects/${project.id}/builds`, { branch: `b${i}` }),
+      ),
+    );
+    expect(responses.map((response) => response.status)).toEqual(Array(20).fill(201));
+    const numbers = await Promise.all(
+      responses.map(async (response) => (await response.json<BuildBody>()).number),
+    );
+    expect(numbers.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+
   it('builds the production branch head by default and a named commit as asked', async () => {
     const { trigger } = await setup();
     const head = await trigger();

@@ -60,8 +60,8 @@ async function deliver(provider: Provider, delivery: Delivery) {
     body,
   });
   const queued = response.status === 202 ? await response.clone().json<DeliveryResult>() : null;
-  // Lets the queue consumer plan the build before the next request (the embedded Postgres
-  // shares one session across connections, so overlapping traffic can interleave).
+  // Lets the queue consumer plan the build before the test goes on, so what it checks next
+  // does not race the consumer.
   if (queued?.build_id) {
     await eventually(
       () => buildStatus(db, queued.build_id!),
