@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import getPort from 'get-port';
 import { migrateDatabase } from '../db/migrate';
-import { REDIS_ABSENT_DEGRADES } from '../workers/health/checks';
+import { REDIS_ABSENT_DEGRADES } from '../platform/health-checks';
 import { writeEnvFile } from './env-file';
 import { loadOrCreatePlatformKeys } from './keys';
 import { postgresTarget, startNeonProxy } from './neon-proxy';

@@ -13,13 +13,13 @@ import {
 } from '../core/runner-protocol';
 import type { Database } from '../db/client';
 import { builds, projects, runners, workspaces } from '../db/schema';
-import { announceBuildStatus } from '../queues/reporting/build-status';
-import { signingKeys } from '../workers/auth/access-tokens';
-import { signJobToken } from '../workers/auth/job-tokens';
-import { COMPLETION_MARGIN_MS } from '../workers/jobs/limits';
-import { closeBuildLog } from '../workers/jobs/session';
-import { createLogger } from '../workers/logger';
-import { createServices } from '../workers/services';
+import { COMPLETION_MARGIN_MS } from '../domain/builds/limits';
+import { closeBuildLog } from '../domain/builds/log';
+import { announceBuildStatus } from '../domain/reporting/build-status';
+import { createLogger } from '../platform/logger';
+import { createServices } from '../platform/services';
+import { signingKeys } from '../platform/tokens/access-tokens';
+import { signJobToken } from '../platform/tokens/job-tokens';
 
 export const JobOfferSchema = z.object({
   buildId: z.uuid(),

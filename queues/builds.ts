@@ -1,9 +1,9 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { builds, projects } from '../db/schema';
+import { reportBuildStatus } from '../domain/reporting/build-status';
+import type { Fetch } from '../domain/reporting/commit-status';
+import type { BuildsMessage } from '../platform/queues';
 import type { ConsumerContext } from './consumer';
-import type { BuildsMessage } from './messages';
-import { reportBuildStatus } from './reporting/build-status';
-import type { Fetch } from './reporting/commit-status';
 
 /** Statuses from which planning (again) is safe: redelivery after a partial run must converge. */
 const PLANNABLE = ['queued', 'planned'] as const;

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
+import type { Logger } from '../platform/logger';
 import type { Services } from '../workers/context';
-import type { Logger } from '../workers/logger';
 
 export interface ConsumerContext {
   env: Env;

@@ -1,4 +1,4 @@
-import type { Logger } from '../workers/logger';
+import type { Logger } from '../platform/logger';
 
 export const DEAD_LETTER_PREFIX = 'dead-letters';
 

@@ -1,16 +1,16 @@
 import { retryDelaySeconds } from '../core/backoff';
-import { createLogger } from '../workers/logger';
-import { createServices } from '../workers/services';
-import { handleBuildsMessage } from './builds';
-import { type Consumer, InvalidMessageError, validated } from './consumer';
-import { storeDeadLetter } from './dead-letters';
-import { handleDeploymentsMessage } from './deploy/engine';
+import { handleDeploymentsMessage } from '../domain/deployments/engine';
+import { createLogger } from '../platform/logger';
 import {
   BUILDS_QUEUE,
   BuildsMessageSchema,
   DEPLOYMENTS_QUEUE,
   DeploymentsMessageSchema,
-} from './messages';
+} from '../platform/queues';
+import { createServices } from '../platform/services';
+import { handleBuildsMessage } from './builds';
+import { type Consumer, InvalidMessageError, validated } from './consumer';
+import { storeDeadLetter } from './dead-letters';
 
 const consumers: Record<string, Consumer> = {
   [BUILDS_QUEUE]: validated(BuildsMessageSchema, handleBuildsMessage),

@@ -1,8 +1,8 @@
 import type { Redis } from '@upstash/redis/cloudflare';
 import type { Database } from '../db/client';
+import type { Config } from '../platform/config';
+import type { Logger } from '../platform/logger';
 import type { Principal } from './auth/principal';
-import type { Config } from './config';
-import type { Logger } from './logger';
 
 export interface Services {
   config: Config;

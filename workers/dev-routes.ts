@@ -1,5 +1,5 @@
+import { readMailbox } from '../platform/mail/mailer';
 import { ApiError } from './errors';
-import { readMailbox } from './mail/mailer';
 import { newRouter } from './router';
 
 /** Local-only helpers: 404 unless APP_ENV is development (production is the default). */

@@ -1,8 +1,8 @@
-import { failStaleDeployments, resumeDueCanaries } from '../queues/deploy/engine';
-import { relayOutbox } from '../queues/outbox';
-import { createLogger } from './logger';
+import { failStaleDeployments, resumeDueCanaries } from '../domain/deployments/engine';
+import { relayOutbox } from '../domain/outbox';
+import { createLogger } from '../platform/logger';
+import { createServices } from '../platform/services';
 import { deleteExpiredIdempotencyKeys } from './middleware/idempotency';
-import { createServices } from './services';
 
 export async function handleScheduled(
   controller: ScheduledController,

@@ -1,4 +1,4 @@
-import { hashPassword, PASSWORD_PARAMS, verifyPassword } from '../../workers/auth/password';
+import { hashPassword, PASSWORD_PARAMS, verifyPassword } from '../../platform/password';
 
 /** `GET /?m=19456&t=2` hashes once with those parameters (and verifies); `/noop` does nothing. */
 export default {

@@ -11,7 +11,7 @@ import {
   gitlabCommitStatus,
   nextPageUrl,
   ReportingError,
-} from '../../queues/reporting/commit-status';
+} from '../../domain/reporting/commit-status';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const PRIVATE_PEM = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { blobHash, ManifestSchema } from '../../core/hosting/manifest';
-import { loadSite, serveSite } from '../../workers/hosting/serve';
+import { loadSite, serveSite } from '../../domain/hosting/serve';
 
 /** A deployment built the way the platform stores one: blobs by hash and a manifest. */
 async function deploy(files: Record<string, string>, spa = false) {

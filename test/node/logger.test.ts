@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../workers/logger';
+import { createLogger } from '../../platform/logger';
 
 describe('createLogger', () => {
   it('writes one JSON line per event carrying the bound request id, scrubbed', () => {

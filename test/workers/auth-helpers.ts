@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test';
 import { expect } from 'vitest';
-import { readMailbox } from '../../workers/mail/mailer';
+import { readMailbox } from '../../platform/mail/mailer';
 import { fetchWorker } from './harness';
 
 export const PASSWORD = 'correct horse battery staple';

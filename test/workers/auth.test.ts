@@ -4,7 +4,7 @@ import { importJWK, type JWK, SignJWT } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateSigningKey } from '../../core/signing-keys';
 import { auditLogs, refreshTokens, users } from '../../db/schema';
-import { sha256Hex } from '../../workers/auth/crypto';
+import { sha256Hex } from '../../platform/crypto';
 import { REFRESH_REUSE_GRACE_SECONDS } from '../../workers/auth/sessions';
 import {
   authed,

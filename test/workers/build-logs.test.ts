@@ -10,7 +10,7 @@ import {
 import { MASK } from '../../core/secret-masker';
 import { wsTickets } from '../../db/schema';
 import { buildSession, type LogLineInput } from '../../durable-objects/build-session';
-import { sha256Hex } from '../../workers/auth/crypto';
+import { sha256Hex } from '../../platform/crypto';
 import { authed, createWorkspace, newUser, postJson } from './auth-helpers';
 import { eventually, fetchWorker, testDb } from './harness';
 

@@ -10,10 +10,14 @@ import {
   outbox,
   projects,
 } from '../../db/schema';
-import { drainEnvironment, requestDeployment, resumeDueCanaries } from '../../queues/deploy/engine';
+import {
+  drainEnvironment,
+  requestDeployment,
+  resumeDueCanaries,
+} from '../../domain/deployments/engine';
+import { createLogger } from '../../platform/logger';
+import { createServices } from '../../platform/services';
 import worker from '../../workers/index';
-import { createLogger } from '../../workers/logger';
-import { createServices } from '../../workers/services';
 import { seedWorkspaceProject, testDb } from './harness';
 import { tarGz } from './tar-fixture';
 

@@ -11,11 +11,11 @@ import {
   type Environment,
   environments,
 } from '../../db/schema';
-import { RateLimitedError, verifyWebhook } from '../../queues/deploy/adapters';
-import type { WebhookPayload } from '../../queues/deploy/adapters/webhook';
-import { drainEnvironment, requestDeployment } from '../../queues/deploy/engine';
-import { createLogger } from '../../workers/logger';
-import { createServices } from '../../workers/services';
+import { RateLimitedError, verifyWebhook } from '../../domain/deployments/adapters';
+import type { WebhookPayload } from '../../domain/deployments/adapters/webhook';
+import { drainEnvironment, requestDeployment } from '../../domain/deployments/engine';
+import { createLogger } from '../../platform/logger';
+import { createServices } from '../../platform/services';
 import { fetchWorker, seedWorkspaceProject, testDb } from './harness';
 import { storeContentAddressed, tarGz } from './tar-fixture';
 

@@ -14,10 +14,10 @@ import {
   drainEnvironment,
   failStaleDeployments,
   requestDeployment,
-} from '../../queues/deploy/engine';
+} from '../../domain/deployments/engine';
+import { createLogger } from '../../platform/logger';
+import { createServices } from '../../platform/services';
 import worker from '../../workers/index';
-import { createLogger } from '../../workers/logger';
-import { createServices } from '../../workers/services';
 import { eventually, testDb } from './harness';
 import { projectFixture, send } from './project-fixtures';
 import { tarGz } from './tar-fixture';

@@ -9,7 +9,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { blobHash } from '../../core/hosting/manifest';
 import { builds, deployments, environments } from '../../db/schema';
-import { publishArtifact, publishOutputManifest } from '../../queues/deploy/edge-publish';
+import { publishArtifact, publishOutputManifest } from '../../domain/hosting/publish';
 import { blobKey } from '../../workers/hosting/routes';
 import worker from '../../workers/index';
 import { outputManifestKey } from '../../workers/jobs/output-routes';

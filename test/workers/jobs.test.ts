@@ -5,11 +5,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { encryptSecret } from '../../core/secret-box';
 import { ACCESS_TOKEN_ALG } from '../../core/signing-keys';
 import { buildSteps, builds, environments, outbox } from '../../db/schema';
+import { artifactKey } from '../../domain/builds/limits';
+import { buildSession } from '../../domain/builds/log';
+import { signingKeys } from '../../platform/tokens/access-tokens';
+import { JOB_TOKEN_AUDIENCE } from '../../platform/tokens/job-tokens';
 import { API_BODY_LIMIT_BYTES } from '../../workers/app';
-import { signingKeys } from '../../workers/auth/access-tokens';
-import { JOB_TOKEN_AUDIENCE } from '../../workers/auth/job-tokens';
-import { artifactKey } from '../../workers/jobs/limits';
-import { buildSession } from '../../workers/jobs/session';
 import { authed } from './auth-helpers';
 import { fetchWorker, testDb } from './harness';
 import {

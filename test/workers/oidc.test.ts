@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AUTH_RATE_LIMITS } from '../../core/rate-limits';
 import { generateRecoveryCode, normalizeRecoveryCode } from '../../core/recovery-codes';
 import { auditLogs, identities, recoveryCodes, users } from '../../db/schema';
-import { sha256Hex } from '../../workers/auth/crypto';
+import { sha256Hex } from '../../platform/crypto';
 import { openPendingSignIn, sealPendingSignIn } from '../../workers/auth/oidc';
 import { IDP_STATE_COOKIE } from '../../workers/auth/oidc-routes';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../workers/auth/principal';

@@ -4,7 +4,7 @@ import {
   PASSWORD_PARAMS,
   verifyAgainstDummy,
   verifyPassword,
-} from '../../workers/auth/password';
+} from '../../platform/password';
 
 describe('password hashing (argon2id in workerd)', () => {
   it('verifies the right password and rejects a wrong one', async () => {

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, inject, it } from 'vitest';
-import { parseConfig } from '../../workers/config';
-import { readMailbox } from '../../workers/mail/mailer';
+import { parseConfig } from '../../platform/config';
+import { readMailbox } from '../../platform/mail/mailer';
 import { authed, createWorkspace, freshEmail, newUser, PASSWORD } from './auth-helpers';
 import { fetchWithEnv } from './harness';
 

@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { outbox } from '../../db/schema';
-import { RELAY_GRACE_MS } from '../../queues/outbox';
+import { RELAY_GRACE_MS } from '../../domain/outbox';
 import worker from '../../workers/index';
 import { buildStatus, eventually, runScheduled, seedQueuedBuild, testDb } from './harness';
 

@@ -3,8 +3,8 @@ import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_ATTEMPTS } from '../../core/runner-protocol';
 import { builds, workspaces } from '../../db/schema';
+import { buildSession } from '../../domain/builds/log';
 import type { RunnerHub } from '../../durable-objects/runner-hub';
-import { buildSession } from '../../workers/jobs/session';
 import { authed } from './auth-helpers';
 import { eventually, fetchWorker, testDb } from './harness';
 import {

@@ -7,7 +7,7 @@ import {
   RUNNER_TOKEN_PREFIX,
 } from '../../core/runner-protocol';
 import { auditLogs, memberships, runnerRegistrationTokens, runners, users } from '../../db/schema';
-import { sha256Hex } from '../../workers/auth/crypto';
+import { sha256Hex } from '../../platform/crypto';
 import { authed, newUser, postJson } from './auth-helpers';
 import { eventually, fetchWorker, testDb } from './harness';
 import {

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { ARTIFACT_URL_TTL_SECONDS, verifyArtifactUrl } from '../../core/artifact-url';
 import { builds } from '../../db/schema';
-import { openOutputArchive } from '../../queues/deploy/output-archive';
+import { openOutputArchive } from '../../domain/hosting/output-archive';
 import { ApiError, openApiErrorResponses } from '../errors';
 import { newRouter } from '../router';
 

@@ -3,9 +3,6 @@ import { and, asc, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { type Build, buildSteps, builds, projects } from '../../db/schema';
 import { buildStatus } from '../../db/schema/enums';
-import { announceBuildStatus } from '../../queues/reporting/build-status';
-import { recordAudit } from '../audit';
-import { authorizeProject } from '../auth/authorize';
 import {
   announceBuilds,
   BRANCH_HEAD,
@@ -16,7 +13,10 @@ import {
   targetFor,
   WAITING_STATUSES,
   withdrawFromHub,
-} from '../builds/service';
+} from '../../domain/builds/create';
+import { announceBuildStatus } from '../../domain/reporting/build-status';
+import { recordAudit } from '../audit';
+import { authorizeProject } from '../auth/authorize';
 import type { HonoEnv } from '../context';
 import { ApiError, openApiErrorResponses } from '../errors';
 import { json, jsonBody } from '../openapi';

@@ -11,10 +11,10 @@ import {
   environments,
   outbox,
 } from '../../db/schema';
-import { requestDeployment } from '../../queues/deploy/engine';
-import { lockEnvironment, transitionDeployment } from '../../queues/deploy/transition';
-import { DEPLOYMENTS_QUEUE, type DeploymentsMessage } from '../../queues/messages';
-import { publishOutbox } from '../../queues/outbox';
+import { requestDeployment } from '../../domain/deployments/engine';
+import { lockEnvironment, transitionDeployment } from '../../domain/deployments/transition';
+import { publishOutbox } from '../../domain/outbox';
+import { DEPLOYMENTS_QUEUE, type DeploymentsMessage } from '../../platform/queues';
 import { recordAudit } from '../audit';
 import { authorizeProject } from '../auth/authorize';
 import type { HonoEnv } from '../context';

@@ -10,8 +10,8 @@ import {
   PROVIDERS,
   type Problem,
   STRATEGIES,
-} from '../../queues/deploy/adapters';
-import { schemaProblems } from '../../queues/deploy/adapters/adapter';
+} from '../../domain/deployments/adapters';
+import { schemaProblems } from '../../domain/deployments/adapters/adapter';
 import { recordAudit } from '../audit';
 import { authorizeProject } from '../auth/authorize';
 import type { HonoEnv } from '../context';

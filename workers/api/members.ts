@@ -11,14 +11,14 @@ import {
 import { ROLES, type Role } from '../../core/roles';
 import type { Transaction as Tx } from '../../db/client';
 import { apiTokens, invites, memberships, users, workspaces } from '../../db/schema';
+import { randomSecret, sha256Hex } from '../../platform/crypto';
+import { tokenLink } from '../../platform/mail/mailer';
+import { mailerFor } from '../../platform/mail/select';
 import { recordAudit } from '../audit';
 import { authorizeWorkspace, type WorkspaceAccess } from '../auth/authorize';
-import { randomSecret, sha256Hex } from '../auth/crypto';
 import { requireSession } from '../auth/principal';
 import type { HonoEnv } from '../context';
 import { ApiError, openApiErrorResponses } from '../errors';
-import { tokenLink } from '../mail/mailer';
-import { mailerFor } from '../mail/select';
 import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
 

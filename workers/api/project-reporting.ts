@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { decryptSecret, encryptSecret } from '../../core/secret-box';
 import { projects } from '../../db/schema';
-import { GitCredentialsSchema } from '../../queues/reporting/report';
+import { GitCredentialsSchema } from '../../domain/reporting/report';
 import { recordAudit } from '../audit';
 import { authorizeProject } from '../auth/authorize';
 import { ApiError, openApiErrorResponses } from '../errors';

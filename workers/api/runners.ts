@@ -9,9 +9,9 @@ import {
 } from '../../core/runner-protocol';
 import { runnerRegistrationTokens, runners } from '../../db/schema';
 import { RUNNER_IDENTITY_HEADER, type RunnerIdentity } from '../../durable-objects/runner-hub';
+import { randomSecret, sha256Hex } from '../../platform/crypto';
 import { recordAudit } from '../audit';
 import { authorizeWorkspace } from '../auth/authorize';
-import { randomSecret, sha256Hex } from '../auth/crypto';
 import type { HonoEnv } from '../context';
 import { ApiError, openApiErrorResponses } from '../errors';
 import { skipIdempotencyStorage } from '../middleware/idempotency';

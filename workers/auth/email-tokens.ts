@@ -1,7 +1,7 @@
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { emailTokens } from '../../db/schema';
-import { randomSecret, sha256Hex } from './crypto';
+import { randomSecret, sha256Hex } from '../../platform/crypto';
 
 type Executor = Pick<Database, 'insert' | 'update'>;
 type Purpose = 'verify_email' | 'reset_password';

@@ -9,10 +9,10 @@ import { decryptSecret } from '../../core/secret-box';
 import { matchTotpStep } from '../../core/totp';
 import type { Database, Transaction } from '../../db/client';
 import { mfaChallenges, recoveryCodes, type User, users } from '../../db/schema';
+import { randomSecret, sha256Hex } from '../../platform/crypto';
+import { verifyPassword } from '../../platform/password';
 import { recordAudit } from '../audit';
 import type { HonoEnv } from '../context';
-import { randomSecret, sha256Hex } from './crypto';
-import { verifyPassword } from './password';
 
 type Executor = Database | Transaction;
 

@@ -3,10 +3,10 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { TOKEN_SCOPES, type TokenScope } from '../../core/roles';
 import { apiTokens, sessions, users } from '../../db/schema';
+import { sha256Hex } from '../../platform/crypto';
+import { signingKeys, verifyAccessToken } from '../../platform/tokens/access-tokens';
 import type { HonoEnv } from '../context';
 import { ApiError } from '../errors';
-import { signingKeys, verifyAccessToken } from './access-tokens';
-import { sha256Hex } from './crypto';
 
 export const ACCESS_COOKIE = '__Host-sparki_at';
 export const REFRESH_COOKIE = '__Host-sparki_rt';

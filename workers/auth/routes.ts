@@ -3,18 +3,18 @@ import { and, desc, eq, gt, isNull } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie } from 'hono/cookie';
 import { sessions, users } from '../../db/schema';
+import { tokenLink } from '../../platform/mail/mailer';
+import { mailerFor } from '../../platform/mail/select';
+import { hashPassword, verifyAgainstDummy, verifyPassword } from '../../platform/password';
+import { signingKeys } from '../../platform/tokens/access-tokens';
 import { recordAudit } from '../audit';
 import type { HonoEnv } from '../context';
 import { ApiError, openApiErrorResponses } from '../errors';
-import { tokenLink } from '../mail/mailer';
-import { mailerFor } from '../mail/select';
 import { rateLimit } from '../middleware/rate-limit';
 import { newRouter } from '../router';
-import { signingKeys } from './access-tokens';
 import { consumeEmailToken, createEmailToken } from './email-tokens';
 import { startMfaStep } from './mfa';
 import { MfaChallengeSchema } from './mfa-schemas';
-import { hashPassword, verifyAgainstDummy, verifyPassword } from './password';
 import { ACCESS_COOKIE, REFRESH_COOKIE, requireSession } from './principal';
 import {
   AcceptedSchema,

@@ -2,10 +2,14 @@ import { and, eq, gte, isNull, ne } from 'drizzle-orm';
 import type { Context } from 'hono';
 import type { Database, Transaction as Tx } from '../../db/client';
 import { refreshTokens, sessions } from '../../db/schema';
+import { randomSecret, sha256Hex } from '../../platform/crypto';
+import {
+  ACCESS_TOKEN_TTL_SECONDS,
+  signAccessToken,
+  signingKeys,
+} from '../../platform/tokens/access-tokens';
 import type { HonoEnv } from '../context';
 import { ApiError } from '../errors';
-import { ACCESS_TOKEN_TTL_SECONDS, signAccessToken, signingKeys } from './access-tokens';
-import { randomSecret, sha256Hex } from './crypto';
 
 export const REFRESH_TOKEN_PREFIX = 'spk_rt_';
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;

@@ -4,11 +4,11 @@ import { TOKEN_SCOPES } from '../../core/roles';
 import { ticketFromProtocols, WS_PROTOCOL } from '../../core/ws-protocol';
 import type { Database } from '../../db/client';
 import { apiTokens, sessions, users, wsTicketPurpose, wsTickets } from '../../db/schema';
+import { randomSecret, sha256Hex } from '../../platform/crypto';
 import { ApiError, openApiErrorResponses } from '../errors';
 import { skipIdempotencyStorage } from '../middleware/idempotency';
 import { json } from '../openapi';
 import { newRouter } from '../router';
-import { randomSecret, sha256Hex } from './crypto';
 import { type Principal, requirePrincipal } from './principal';
 
 export const WS_TICKET_PREFIX = 'spk_wst_';

@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { runReadinessChecks } from '../../platform/health-checks';
 import type { HonoEnv } from '../context';
 import { ErrorResponseSchema, errorBody, handleZodError } from '../errors';
-import { runReadinessChecks } from './checks';
 
 const CheckSchema = z
   .object({

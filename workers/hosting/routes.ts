@@ -6,9 +6,9 @@ import { type HostTarget, routeHost } from '../../core/hosting/host-routing';
 import { ManifestSchema } from '../../core/hosting/manifest';
 import type { Database } from '../../db/client';
 import { deployments, domains, environments, projects } from '../../db/schema';
+import { type BlobReader, loadSite, type Site, serveSite } from '../../domain/hosting/serve';
+import { createServices } from '../../platform/services';
 import type { HonoEnv } from '../context';
-import { createServices } from '../services';
-import { type BlobReader, loadSite, type Site, serveSite } from './serve';
 
 export const VISITOR_COOKIE = 'sparki_visitor';
 const VISITOR_MAX_AGE_SECONDS = 60 * 60 * 24 * 365;

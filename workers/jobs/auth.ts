@@ -1,8 +1,8 @@
 import { and, eq } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { builds, projects } from '../../db/schema';
-import { signingKeys } from '../auth/access-tokens';
-import { type JobClaims, verifyJobToken } from '../auth/job-tokens';
+import { signingKeys } from '../../platform/tokens/access-tokens';
+import { type JobClaims, verifyJobToken } from '../../platform/tokens/job-tokens';
 import type { HonoEnv } from '../context';
 import { ApiError } from '../errors';
 

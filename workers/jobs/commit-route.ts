@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { and, eq, isNull } from 'drizzle-orm';
 import { CommitReportSchema } from '../../core/runner-protocol';
 import { builds } from '../../db/schema';
-import { announceBuildStatus } from '../../queues/reporting/build-status';
+import { announceBuildStatus } from '../../domain/reporting/build-status';
 import { ApiError, openApiErrorResponses } from '../errors';
 import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';

@@ -9,7 +9,7 @@ import {
 } from '../../core/build-output';
 import { blobName, ManifestSchema, missingBlobs } from '../../core/hosting/manifest';
 import { builds } from '../../db/schema';
-import { provenBlobs, recordBlobProofs } from '../../queues/deploy/edge-publish';
+import { provenBlobs, recordBlobProofs } from '../../domain/hosting/publish';
 import { ApiError, openApiErrorResponses } from '../errors';
 import { blobKey, blobProofKey } from '../hosting/routes';
 import { json, jsonBody } from '../openapi';

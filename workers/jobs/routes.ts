@@ -9,16 +9,16 @@ import {
 } from '../../core/runner-protocol';
 import { createMasker } from '../../core/secret-masker';
 import { buildSteps, builds, outbox } from '../../db/schema';
-import { DEPLOYMENTS_QUEUE, type DeploymentsMessage } from '../../queues/messages';
-import { publishOutbox } from '../../queues/outbox';
-import { announceBuildStatus } from '../../queues/reporting/build-status';
+import { loadJobEnvironment } from '../../domain/builds/environment';
+import { ARTIFACT_MAX_BYTES, artifactKey } from '../../domain/builds/limits';
+import { buildSession, closeBuildLog } from '../../domain/builds/log';
+import { publishOutbox } from '../../domain/outbox';
+import { announceBuildStatus } from '../../domain/reporting/build-status';
+import { DEPLOYMENTS_QUEUE, type DeploymentsMessage } from '../../platform/queues';
 import { ApiError, openApiErrorResponses } from '../errors';
 import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
 import { authorizeJob } from './auth';
-import { loadJobEnvironment } from './environment';
-import { ARTIFACT_MAX_BYTES, artifactKey } from './limits';
-import { buildSession, closeBuildLog } from './session';
 
 const JobParams = z.object({ buildId: z.uuid() });
 

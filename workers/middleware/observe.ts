@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
+import { createLogger } from '../../platform/logger';
 import type { HonoEnv } from '../context';
-import { createLogger } from '../logger';
 
 /** Binds the request id to a logger and writes one access line per request. */
 export function observe(): MiddlewareHandler<HonoEnv> {

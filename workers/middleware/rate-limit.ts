@@ -14,7 +14,7 @@ import {
   tightest,
 } from '../../core/rate-limits';
 import { workspaces } from '../../db/schema';
-import { sha256Hex } from '../auth/crypto';
+import { sha256Hex } from '../../platform/crypto';
 import type { HonoEnv } from '../context';
 import { errorBody } from '../errors';
 

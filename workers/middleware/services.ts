@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
+import { createServices } from '../../platform/services';
 import type { HonoEnv } from '../context';
-import { createServices } from '../services';
 
 export function services(): MiddlewareHandler<HonoEnv> {
   return async (c, next) => {

@@ -7,9 +7,15 @@ import { readDelivery, repoKey, toGitEvent, WebhookPayloadError } from '../../co
 import { verifyWebhookSignature, type WebhookProvider } from '../../core/webhooks/signatures';
 import type { Transaction } from '../../db/client';
 import { type Project, projects, webhookDeliveries } from '../../db/schema';
-import { closeRef, type RetiredDeployment, refMetadata } from '../../queues/deploy/retire';
+import {
+  announceBuilds,
+  type CreatedBuild,
+  createBuild,
+  lockProject,
+} from '../../domain/builds/create';
+import { closeRef, type RetiredDeployment, refMetadata } from '../../domain/deployments/retire';
+import { planDelivery } from '../../domain/webhooks/plan';
 import { recordAudit } from '../audit';
-import { announceBuilds, type CreatedBuild, createBuild, lockProject } from '../builds/service';
 import type { HonoEnv } from '../context';
 import { ApiError, ErrorResponseSchema, openApiErrorResponses } from '../errors';
 import { limitWithin, rateLimit } from '../middleware/rate-limit';
@@ -22,7 +28,6 @@ import {
   readCappedBody,
   repositoryUrls,
 } from './body';
-import { planDelivery } from './plan';
 
 /** Projects of one repository whose secrets a bare-URL delivery is checked against, at most. */
 export const MAX_CANDIDATE_PROJECTS = 20;

@@ -10,8 +10,8 @@ import {
   retryAfterMs,
   STRATEGIES,
   type Strategy,
-} from '../../../queues/deploy/adapters';
-import { call } from '../../../queues/deploy/adapters/http';
+} from '../../../domain/deployments/adapters';
+import { call } from '../../../domain/deployments/adapters/http';
 
 const IMAGE: Record<keyof typeof DEPLOY_ADAPTERS, 'required' | 'optional' | 'unused'> = {
   cloudflare_workers: 'unused',

@@ -4,8 +4,8 @@ import {
   AdapterValidationError,
   ProviderError,
   RateLimitedError,
-} from '../../../queues/deploy/adapters';
-import { cloudflareWorkers } from '../../../queues/deploy/adapters/cloudflare-workers';
+} from '../../../domain/deployments/adapters';
+import { cloudflareWorkers } from '../../../domain/deployments/adapters/cloudflare-workers';
 import {
   type FakeProvider,
   HTML_BAD_GATEWAY,

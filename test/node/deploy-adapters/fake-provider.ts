@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Artifact, Fetch } from '../../../queues/deploy/adapters';
+import type { Artifact, Fetch } from '../../../domain/deployments/adapters';
 
 export interface Received {
   method: string;

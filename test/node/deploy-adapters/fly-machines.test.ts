@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RateLimitedError, UnsupportedOperationError } from '../../../queues/deploy/adapters';
-import { flyMachines } from '../../../queues/deploy/adapters/fly-machines';
+import { RateLimitedError, UnsupportedOperationError } from '../../../domain/deployments/adapters';
+import { flyMachines } from '../../../domain/deployments/adapters/fly-machines';
 import {
   type FakeProvider,
   HTML_BAD_GATEWAY,

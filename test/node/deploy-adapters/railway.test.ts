@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ProviderError, RateLimitedError } from '../../../queues/deploy/adapters';
-import { railway } from '../../../queues/deploy/adapters/railway';
+import { ProviderError, RateLimitedError } from '../../../domain/deployments/adapters';
+import { railway } from '../../../domain/deployments/adapters/railway';
 import {
   type FakeProvider,
   HTML_BAD_GATEWAY,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RateLimitedError } from '../../../queues/deploy/adapters';
-import { render } from '../../../queues/deploy/adapters/render';
+import { RateLimitedError } from '../../../domain/deployments/adapters';
+import { render } from '../../../domain/deployments/adapters/render';
 import {
   type FakeProvider,
   HTML_BAD_GATEWAY,

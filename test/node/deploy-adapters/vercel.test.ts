@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RateLimitedError } from '../../../queues/deploy/adapters';
-import { vercel } from '../../../queues/deploy/adapters/vercel';
+import { RateLimitedError } from '../../../domain/deployments/adapters';
+import { vercel } from '../../../domain/deployments/adapters/vercel';
 import {
   type FakeProvider,
   HTML_BAD_GATEWAY,

@@ -5,8 +5,8 @@ import {
   REPLAY_WINDOW_SECONDS,
   signWebhook,
   verifyWebhook,
-} from '../../../queues/deploy/adapters';
-import { webhook } from '../../../queues/deploy/adapters/webhook';
+} from '../../../domain/deployments/adapters';
+import { webhook } from '../../../domain/deployments/adapters/webhook';
 import { type FakeProvider, type Received, type Reply, startFakeProvider } from './fake-provider';
 
 const SECRET = 'whsec_0123456789abcdef0123456789abcdef';

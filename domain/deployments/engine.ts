@@ -22,10 +22,18 @@ import {
   type Project,
   projects,
 } from '../../db/schema';
+import { DEPLOYMENTS_QUEUE, type DeploymentsMessage } from '../../platform/queues';
+import type { ConsumerContext } from '../../queues/consumer';
 import { environmentCredentials } from '../../workers/api/environment-deploy';
 import { newApp } from '../../workers/app';
-import type { ConsumerContext } from '../consumer';
-import { DEPLOYMENTS_QUEUE, type DeploymentsMessage } from '../messages';
+import {
+  ArtifactError,
+  publishArtifact,
+  publishOutputManifest,
+  readArtifact,
+  readBlob,
+  readOutputManifest,
+} from '../hosting/publish';
 import { previewCommentMarker, reportToRepository } from '../reporting/report';
 import {
   AdapterValidationError,
@@ -42,14 +50,6 @@ import {
   UnsupportedOperationError,
 } from './adapters';
 import { auditDeployment } from './audit';
-import {
-  ArtifactError,
-  publishArtifact,
-  publishOutputManifest,
-  readArtifact,
-  readBlob,
-  readOutputManifest,
-} from './edge-publish';
 import { buildRefClosed, retireIfRefClosed } from './retire';
 import { lockEnvironment, type TransitionOptions, transitionDeployment } from './transition';
 

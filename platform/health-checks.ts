@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Services } from '../context';
+import type { Services } from '../workers/context';
 
 export type CheckStatus = 'ok' | 'down' | 'absent';
 

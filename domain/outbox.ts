@@ -1,7 +1,7 @@
 import { and, asc, eq, isNull, lt, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { type OutboxMessage, outbox } from '../db/schema';
-import { BUILDS_QUEUE, DEPLOYMENTS_QUEUE } from './messages';
+import { BUILDS_QUEUE, DEPLOYMENTS_QUEUE } from '../platform/queues';
 
 export function queueForTopic(env: Env, topic: string): Queue | undefined {
   const queues: Record<string, Queue> = {

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { type Build, builds } from '../../db/schema';
-import type { Logger } from '../../workers/logger';
-import type { BuildsMessage } from '../messages';
+import type { Logger } from '../../platform/logger';
+import type { BuildsMessage } from '../../platform/queues';
 import type { CommitState, CommitStatus } from './commit-status';
 import { type ReportDeps, reportToRepository } from './report';
 

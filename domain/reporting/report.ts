@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { decryptSecret } from '../../core/secret-box';
 import type { Database } from '../../db/client';
 import { projects } from '../../db/schema';
-import type { Logger } from '../../workers/logger';
+import type { Logger } from '../../platform/logger';
 import {
   type CommitStatus,
   type Fetch,

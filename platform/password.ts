@@ -1,7 +1,7 @@
 import noSimdModule from 'argon2id/dist/no-simd.wasm';
 import simdModule from 'argon2id/dist/simd.wasm';
 import setupWasm, { type Argon2idParams, type computeHash } from 'argon2id/lib/setup.js';
-import { fromBase64Url, toBase64Url } from '../../core/secret-box';
+import { fromBase64Url, toBase64Url } from '../core/secret-box';
 
 /**
  * Argon2id at OWASP's first recommended profile (m=19 MiB, t=2, p=1). workerd cannot compile

@@ -1,4 +1,4 @@
-import { toBase64Url } from '../../core/secret-box';
+import { toBase64Url } from '../core/secret-box';
 
 /** Opaque bearer secrets: 32 random bytes, base64url, behind a recognisable prefix. */
 export function randomSecret(prefix = '', bytes = 32): string {

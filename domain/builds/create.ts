@@ -2,10 +2,10 @@ import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import { resolveProjectSettings } from '../../core/project-settings';
 import type { Database, Transaction } from '../../db/client';
 import { type Build, builds, type OutboxMessage, outbox, projects } from '../../db/schema';
-import { BUILDS_QUEUE, type BuildsMessage } from '../../queues/messages';
-import { publishOutbox } from '../../queues/outbox';
-import { announceBuildStatus } from '../../queues/reporting/build-status';
-import type { Logger } from '../logger';
+import type { Logger } from '../../platform/logger';
+import { BUILDS_QUEUE, type BuildsMessage } from '../../platform/queues';
+import { publishOutbox } from '../outbox';
+import { announceBuildStatus } from '../reporting/build-status';
 
 /** Builds that have not reached a runner yet: cancel and supersede take them off at once. */
 export const WAITING_STATUSES = ['queued', 'planned'] as const;

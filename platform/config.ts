@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fieldErrors } from './errors';
+import { fieldErrors } from '../workers/errors';
 
 const optionalString = z
   .string()

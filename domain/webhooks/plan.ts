@@ -1,7 +1,7 @@
 import { type GitEvent, repoKey } from '../../core/webhooks/events';
 import type { Project } from '../../db/schema';
-import { type ClosedRef, closedRefReason } from '../../queues/deploy/retire';
-import { type BuildRequest, targetFor } from '../builds/service';
+import { type BuildRequest, targetFor } from '../builds/create';
+import { type ClosedRef, closedRefReason } from '../deployments/retire';
 
 /** What a verified delivery leads to, and how it is recorded in webhook_deliveries. */
 export type DeliveryPlan =

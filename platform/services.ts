@@ -1,8 +1,8 @@
 import { Redis } from '@upstash/redis/cloudflare';
 import { createDb, type DbHandle } from '../db/client';
+import type { Services } from '../workers/context';
+import { ApiError } from '../workers/errors';
 import { parseConfig } from './config';
-import type { Services } from './context';
-import { ApiError } from './errors';
 
 export interface ScopedServices {
   services: Services;
