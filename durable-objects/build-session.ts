@@ -129,11 +129,6 @@ function settleSteps(steps: StepStates, status: BuildEndStatus, at: string): Ste
   });
 }
 
-/** The session of one build; `finish` relies on this name to find the build id. */
-export function buildSession(env: Env, buildId: string) {
-  return env.BUILD_SESSION.get(env.BUILD_SESSION.idFromName(`build:${buildId}`));
-}
-
 /**
  * One per build (named `build:<buildId>`): step states and the append-only, sequence-numbered
  * log in SQLite, and the viewers' hibernatable WebSockets.

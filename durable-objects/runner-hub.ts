@@ -16,6 +16,12 @@ import { builds, projects, runners, workspaces } from '../db/schema';
 import { COMPLETION_MARGIN_MS } from '../domain/builds/limits';
 import { closeBuildLog } from '../domain/builds/log';
 import { announceBuildStatus } from '../domain/reporting/build-status';
+import {
+  buildSession,
+  RUNNER_IDENTITY_HEADER,
+  type RunnerIdentity,
+  RunnerIdentitySchema,
+} from '../platform/durable-objects';
 import { createLogger } from '../platform/logger';
 import { createServices } from '../platform/services';
 import { signingKeys } from '../platform/tokens/access-tokens';
@@ -27,18 +33,6 @@ export const JobOfferSchema = z.object({
   labels: z.array(z.string()).default([]),
 });
 export type JobOffer = z.input<typeof JobOfferSchema>;
-
-/** Who is connecting, as the Worker's connect route authenticated it. */
-export const RunnerIdentitySchema = z.object({
-  runnerId: z.uuid(),
-  name: z.string(),
-  labels: z.array(z.string()),
-  capacity: z.number().int().positive(),
-});
-export type RunnerIdentity = z.infer<typeof RunnerIdentitySchema>;
-
-/** Set by the connect route only; the hub is not reachable from outside the Worker. */
-export const RUNNER_IDENTITY_HEADER = 'X-Sparki-Runner-Identity';
 
 export interface QueuedJob {
   buildId: string;
@@ -699,10 +693,7 @@ export class RunnerHub extends DurableObject<Env> {
 
   /** A system line in the build's log, so whoever watches sees why the build waits or failed. */
   private async note(buildId: string, text: string) {
-    const session = this.env.BUILD_SESSION.get(
-      this.env.BUILD_SESSION.idFromName(`build:${buildId}`),
-    );
-    await session
+    await buildSession(this.env, buildId)
       .append([{ stream: 'system', text, ts: Date.now() }])
       .catch((error: unknown) =>
         this.logger.warn('build_note_failed', { build_id: buildId, error }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fieldErrors } from '../workers/errors';
+import { fieldErrors } from './errors';
 
 const optionalString = z
   .string()

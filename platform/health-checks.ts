@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Services } from '../workers/context';
+import type { Services } from './services';
 
 export type CheckStatus = 'ok' | 'down' | 'absent';
 

@@ -1,8 +1,23 @@
 import { Redis } from '@upstash/redis/cloudflare';
-import { createDb, type DbHandle } from '../db/client';
-import type { Services } from '../workers/context';
-import { ApiError } from '../workers/errors';
-import { parseConfig } from './config';
+import { createDb, type Database, type DbHandle } from '../db/client';
+import { type Config, parseConfig } from './config';
+import { ApiError } from './errors';
+import type { Logger } from './logger';
+
+export interface Services {
+  config: Config;
+  /** Opens the request's Postgres pool on first use; it is closed after the response. */
+  db(): Database;
+  /** Null when no Redis is configured: rate limits and caches are then off. */
+  redis: Redis | null;
+}
+
+/** What work outside a request (a queue message, a cron tick) runs with. */
+export interface TaskContext {
+  env: Env;
+  services: Services;
+  logger: Logger;
+}
 
 export interface ScopedServices {
   services: Services;

@@ -2,8 +2,9 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { builds, projects } from '../db/schema';
 import { reportBuildStatus } from '../domain/reporting/build-status';
 import type { Fetch } from '../domain/reporting/commit-status';
+import { runnerHub } from '../platform/durable-objects';
 import type { BuildsMessage } from '../platform/queues';
-import type { ConsumerContext } from './consumer';
+import type { TaskContext } from '../platform/services';
 
 /** Statuses from which planning (again) is safe: redelivery after a partial run must converge. */
 const PLANNABLE = ['queued', 'planned'] as const;
@@ -21,7 +22,7 @@ export interface BuildsConsumerOptions {
  */
 export async function handleBuildsMessage(
   message: BuildsMessage,
-  { env, services, logger }: ConsumerContext,
+  { env, services, logger }: TaskContext,
   options: BuildsConsumerOptions = {},
 ): Promise<void> {
   const db = services.db();
@@ -55,8 +56,10 @@ export async function handleBuildsMessage(
     logger.info('build_already_past_planning', { build_id: message.buildId, status: row.status });
     return;
   }
-  const hub = env.RUNNER_HUB.get(env.RUNNER_HUB.idFromName(`workspace:${row.workspaceId}`));
-  const offer = await hub.offer({ buildId: message.buildId, projectId: row.projectId });
+  const offer = await runnerHub(env, row.workspaceId).offer({
+    buildId: message.buildId,
+    projectId: row.projectId,
+  });
   await db
     .update(builds)
     .set({ status: 'planned' })

@@ -1,14 +1,7 @@
 import type { z } from 'zod';
-import type { Logger } from '../platform/logger';
-import type { Services } from '../workers/context';
+import type { TaskContext } from '../platform/services';
 
-export interface ConsumerContext {
-  env: Env;
-  services: Services;
-  logger: Logger;
-}
-
-export type Consumer = (body: unknown, context: ConsumerContext) => Promise<void>;
+export type Consumer = (body: unknown, context: TaskContext) => Promise<void>;
 
 /** A body that fails its schema will never succeed, so it is not worth a retry. */
 export class InvalidMessageError extends Error {
@@ -19,7 +12,7 @@ export class InvalidMessageError extends Error {
 
 export function validated<T>(
   schema: z.ZodType<T>,
-  handle: (message: T, context: ConsumerContext) => Promise<void>,
+  handle: (message: T, context: TaskContext) => Promise<void>,
 ): Consumer {
   return async (body, context) => {
     const parsed = schema.safeParse(body);

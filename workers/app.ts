@@ -1,6 +1,7 @@
 import { Scalar } from '@scalar/hono-api-reference';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { ApiError } from '../platform/errors';
 import { artifactRoutes } from './api/artifacts';
 import { auditLogRoutes } from './api/audit-log';
 import { buildLogRoutes } from './api/build-logs';
@@ -21,7 +22,7 @@ import { authenticate } from './auth/principal';
 import { authRoutes } from './auth/routes';
 import { wsTicketRoutes } from './auth/ws-tickets';
 import { devRoutes } from './dev-routes';
-import { ApiError, handleError, handleNotFound } from './errors';
+import { handleError, handleNotFound } from './errors';
 import { livenessRoutes, readinessRoutes } from './health/routes';
 import { edgeHost } from './hosting/routes';
 import { jobCommitRoutes } from './jobs/commit-route';

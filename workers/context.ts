@@ -1,16 +1,17 @@
-import type { Redis } from '@upstash/redis/cloudflare';
-import type { Database } from '../db/client';
-import type { Config } from '../platform/config';
+import type { TokenScope } from '../core/roles';
 import type { Logger } from '../platform/logger';
-import type { Principal } from './auth/principal';
+import type { Services } from '../platform/services';
 
-export interface Services {
-  config: Config;
-  /** Opens the request's Postgres pool on first use; it is closed after the response. */
-  db(): Database;
-  /** Null when no Redis is configured: rate limits and caches are then off. */
-  redis: Redis | null;
-}
+/** Who makes the request: a user's session, or a personal access token of one workspace. */
+export type Principal =
+  | { kind: 'session'; userId: string; sessionId: string; viaCookie: boolean }
+  | {
+      kind: 'token';
+      userId: string;
+      tokenId: string;
+      workspaceId: string;
+      scope: TokenScope;
+    };
 
 export type HonoEnv = {
   Bindings: Env;

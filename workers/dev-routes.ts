@@ -1,5 +1,5 @@
+import { ApiError } from '../platform/errors';
 import { readMailbox } from '../platform/mail/mailer';
-import { ApiError } from './errors';
 import { newRouter } from './router';
 
 /** Local-only helpers: 404 unless APP_ENV is development (production is the default). */

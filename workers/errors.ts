@@ -1,44 +1,9 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { findUnstorableText } from '../core/storable-text';
+import { ApiError, fieldErrors, type ZodIssueLike } from '../platform/errors';
 import type { HonoEnv } from './context';
-
-const statusByCode = {
-  bad_request: 400,
-  validation_failed: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  email_not_verified: 403,
-  not_found: 404,
-  method_not_allowed: 405,
-  conflict: 409,
-  idempotency_in_progress: 409,
-  gone: 410,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  idempotency_key_mismatch: 422,
-  upgrade_required: 426,
-  rate_limited: 429,
-  internal_error: 500,
-  misconfigured: 500,
-  bad_gateway: 502,
-  not_ready: 503,
-} as const satisfies Record<string, ContentfulStatusCode>;
-
-export type ErrorCode = keyof typeof statusByCode;
-
-export class ApiError extends HTTPException {
-  readonly code: ErrorCode;
-  readonly details: unknown;
-
-  constructor(code: ErrorCode, message: string, details?: unknown) {
-    super(statusByCode[code], { message });
-    this.code = code;
-    this.details = details;
-  }
-}
 
 export const ErrorResponseSchema = z
   .object({
@@ -89,20 +54,6 @@ export function handleError(err: Error, c: Context<HonoEnv>): Response {
 
 export function handleNotFound(c: Context<HonoEnv>): Response {
   return c.json(errorBody(c, 'not_found', `No route for ${c.req.method} ${c.req.path}`), 404);
-}
-
-interface ZodIssueLike {
-  path: PropertyKey[];
-  message: string;
-  code: string;
-}
-
-export function fieldErrors(issues: readonly ZodIssueLike[]) {
-  return issues.map((issue) => ({
-    path: issue.path.map(String).join('.'),
-    message: issue.message,
-    code: issue.code,
-  }));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { dotnetProject } from './frameworks/dotnet';
+import { dotnetProject } from './build-files';
 import { isRecord, type Project } from './project';
 import type { Decision, Runtime } from './types';
 

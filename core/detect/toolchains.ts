@@ -1,6 +1,4 @@
-import { DENO_CONFIGS } from './frameworks/deno';
-import { dotnetProject } from './frameworks/dotnet';
-import { javaBuild } from './frameworks/jvm';
+import { DENO_CONFIGS, dotnetProject, javaBuild } from './build-files';
 import { isRecord, type Project } from './project';
 import { joinPath } from './source-tree';
 import type { Decision, PackageManager, PackageManagerName } from './types';

@@ -2,6 +2,7 @@ import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import { resolveProjectSettings } from '../../core/project-settings';
 import type { Database, Transaction } from '../../db/client';
 import { type Build, builds, type OutboxMessage, outbox, projects } from '../../db/schema';
+import { runnerHub } from '../../platform/durable-objects';
 import type { Logger } from '../../platform/logger';
 import { BUILDS_QUEUE, type BuildsMessage } from '../../platform/queues';
 import { publishOutbox } from '../outbox';
@@ -55,10 +56,6 @@ export function targetFor(
   branch: string | null,
 ): Build['target'] {
   return branch === project.productionBranch ? 'production' : 'preview';
-}
-
-export function runnerHub(env: Env, workspaceId: string) {
-  return env.RUNNER_HUB.get(env.RUNNER_HUB.idFromName(`workspace:${workspaceId}`));
 }
 
 /**

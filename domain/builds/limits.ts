@@ -5,7 +5,3 @@ export const COMPLETION_MARGIN_MS = 5 * 60_000;
 
 // One limit for the build output, however the runner uploads it.
 export const ARTIFACT_MAX_BYTES = OUTPUT_MAX_BYTES;
-
-export function artifactKey(buildId: string): string {
-  return `builds/${buildId}/output.tar.gz`;
-}

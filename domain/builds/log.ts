@@ -2,10 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { BuildEndStatus } from '../../core/log-stream';
 import type { Database } from '../../db/client';
 import { builds } from '../../db/schema';
-
-export function buildSession(env: Env, buildId: string) {
-  return env.BUILD_SESSION.get(env.BUILD_SESSION.idFromName(`build:${buildId}`));
-}
+import { buildSession } from '../../platform/durable-objects';
 
 /** The build has ended: its log is frozen and archived to R2, and Postgres learns where. */
 export async function closeBuildLog(

@@ -23,9 +23,7 @@ import {
   projects,
 } from '../../db/schema';
 import { DEPLOYMENTS_QUEUE, type DeploymentsMessage } from '../../platform/queues';
-import type { ConsumerContext } from '../../queues/consumer';
-import { environmentCredentials } from '../../workers/api/environment-deploy';
-import { newApp } from '../../workers/app';
+import type { TaskContext } from '../../platform/services';
 import {
   ArtifactError,
   publishArtifact,
@@ -34,6 +32,7 @@ import {
   readBlob,
   readOutputManifest,
 } from '../hosting/publish';
+import { answerSiteRequest } from '../hosting/site-host';
 import { previewCommentMarker, reportToRepository } from '../reporting/report';
 import {
   AdapterValidationError,
@@ -50,6 +49,7 @@ import {
   UnsupportedOperationError,
 } from './adapters';
 import { auditDeployment } from './audit';
+import { environmentCredentials } from './credentials';
 import { buildRefClosed, retireIfRefClosed } from './retire';
 import { lockEnvironment, type TransitionOptions, transitionDeployment } from './transition';
 
@@ -144,15 +144,11 @@ async function ensureHostLabel(db: Database, projectId: string): Promise<string>
 
 /** Requests the edge host for a URL in-process, as a visitor would reach it. */
 function inProcessFetch(env: Env) {
-  const app = newApp();
   return async (request: Request) => {
     const pending: Promise<unknown>[] = [];
-    const ctx = {
-      waitUntil: (promise: Promise<unknown>) => pending.push(promise),
-      passThroughOnException() {},
-      props: {},
-    } as unknown as ExecutionContext;
-    const response = await app.fetch(request, env, ctx);
+    const response =
+      (await answerSiteRequest(request, env, (promise) => pending.push(promise))) ??
+      new Response('Not a site host', { status: 404 });
     const body = await response.arrayBuffer();
     await Promise.allSettled(pending);
     return new Response(body, response);
@@ -191,7 +187,7 @@ function healthChecker(
  * One deployment from validating to live (or failed, and for production rolled back to the
  * deployment that served before). The caller holds the environment's turn.
  */
-async function execute(context: ConsumerContext, deployment: Deployment, options: EngineOptions) {
+async function execute(context: TaskContext, deployment: Deployment, options: EngineOptions) {
   const { env, logger } = context;
   const db = context.services.db();
   const [environment] = await db
@@ -329,7 +325,7 @@ async function recordCanaryShare(
  * with no consumer on it until `resumeAt`. A delayed message resumes it then; should that message
  * be lost, the cron does (`resumeDueCanaries`).
  */
-async function pauseCanary(context: ConsumerContext, deployment: Deployment, seconds: number) {
+async function pauseCanary(context: TaskContext, deployment: Deployment, seconds: number) {
   const resumeAt = new Date(Date.now() + seconds * 1000);
   const [paused] = await context.services
     .db()
@@ -419,7 +415,7 @@ async function outputFilesOf(env: Env, build: Build) {
  * a signed link to download its output, and its output files, read on demand.
  */
 async function artifactOf(
-  context: ConsumerContext,
+  context: TaskContext,
   build: Build,
   image: string | undefined,
 ): Promise<Artifact> {
@@ -527,7 +523,7 @@ const PROVIDER_FAILURES = [
  * the row) instead of deploying twice.
  */
 async function executeExternal(
-  context: ConsumerContext,
+  context: TaskContext,
   deployment: Deployment,
   loaded: { environment: Environment; build: Build; project: Project; config: DeployConfig },
   options: EngineOptions,
@@ -705,7 +701,7 @@ const REPORTED_STATES = { live: 'success', failed: 'failure', rolled_back: 'fail
 
 /** The outcome as a commit status on the build's commit (and the preview URL on its pull request). */
 async function reportDeployment(
-  context: ConsumerContext,
+  context: TaskContext,
   deploymentId: string,
   options: EngineOptions,
 ) {
@@ -759,7 +755,7 @@ async function reportDeployment(
  * change of what the environment serves takes the same lock (`withTurn`).
  */
 export async function drainEnvironment(
-  context: ConsumerContext,
+  context: TaskContext,
   environmentId: string,
   options: EngineOptions = {},
 ) {
@@ -862,10 +858,7 @@ export async function requestDeployment(
   return row!;
 }
 
-export async function handleDeploymentsMessage(
-  message: DeploymentsMessage,
-  context: ConsumerContext,
-) {
+export async function handleDeploymentsMessage(message: DeploymentsMessage, context: TaskContext) {
   const db = context.services.db();
   if (message.type === 'deployment.requested') {
     await drainEnvironment(context, message.environment_id);

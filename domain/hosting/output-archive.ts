@@ -1,7 +1,7 @@
 import type { Manifest } from '../../core/hosting/manifest';
 import { TAR_END, tarFileHeader, tarPadding } from '../../core/tar';
 import type { Build } from '../../db/schema';
-import { blobKey } from '../../workers/hosting/routes';
+import { blobKey } from '../../platform/storage-keys';
 import { ArtifactError, findOutputManifest } from './publish';
 
 /** A build's output as one gzipped tar, ready to stream. */

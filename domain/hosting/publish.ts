@@ -1,6 +1,6 @@
 import { blobHash, type Manifest, ManifestSchema } from '../../core/hosting/manifest';
 import { readTar } from '../../core/tar';
-import { blobKey, blobProofKey } from '../../workers/hosting/routes';
+import { blobKey, blobProofKey, deploymentManifestKey } from '../../platform/storage-keys';
 
 export interface Published {
   manifestKey: string;
@@ -38,10 +38,8 @@ export async function readArtifact(env: Env, artifactKey: string) {
   return files;
 }
 
-export const manifestKeyFor = (deploymentId: string) => `manifests/${deploymentId}.json`;
-
 async function storeManifest(env: Env, deploymentId: string, manifest: Manifest) {
-  const manifestKey = manifestKeyFor(deploymentId);
+  const manifestKey = deploymentManifestKey(deploymentId);
   await env.SITES.put(manifestKey, JSON.stringify(ManifestSchema.parse(manifest)), {
     httpMetadata: { contentType: 'application/json' },
   });

@@ -1,5 +1,5 @@
 import { Resend } from 'resend';
-import { ApiError } from '../../workers/errors';
+import { ApiError } from '../errors';
 import type { Mailer } from './mailer';
 
 export interface ResendSettings {

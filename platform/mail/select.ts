@@ -1,5 +1,5 @@
-import { ApiError } from '../../workers/errors';
 import type { Config } from '../config';
+import { ApiError } from '../errors';
 import { type Mailer, recordingMailer } from './mailer';
 import { resendMailer } from './resend';
 

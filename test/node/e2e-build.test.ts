@@ -7,7 +7,7 @@ import { WebSocket } from 'ws';
 import { ManifestSchema } from '../../core/hosting/manifest';
 import { type ViewerMessage, ViewerMessageSchema } from '../../core/log-stream';
 import { builds } from '../../db/schema';
-import { blobKey } from '../../workers/hosting/routes';
+import { blobKey } from '../../platform/storage-keys';
 import { type Build, type E2E, git, startE2E, withBindings, withDb } from './e2e-helpers';
 import { STARTUP_TIMEOUT_MS } from './stack';
 

@@ -9,8 +9,9 @@ import {
 } from '../../core/log-stream';
 import { MASK } from '../../core/secret-masker';
 import { wsTickets } from '../../db/schema';
-import { buildSession, type LogLineInput } from '../../durable-objects/build-session';
+import type { LogLineInput } from '../../durable-objects/build-session';
 import { sha256Hex } from '../../platform/crypto';
+import { buildSession } from '../../platform/durable-objects';
 import { authed, createWorkspace, newUser, postJson } from './auth-helpers';
 import { eventually, fetchWorker, testDb } from './harness';
 

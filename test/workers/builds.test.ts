@@ -2,6 +2,7 @@ import { env } from 'cloudflare:test';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { auditLogs, builds } from '../../db/schema';
+import { runnerHub } from '../../platform/durable-objects';
 import { newUser } from './auth-helpers';
 import { buildStatus, eventually, testDb } from './harness';
 import { addMember, projectFixture, send } from './project-fixtures';
@@ -45,10 +46,6 @@ async function setup() {
     return build;
   };
   return { ...fixture, developer, viewer, token, trigger };
-}
-
-function hub(workspaceId: string) {
-  return env.RUNNER_HUB.get(env.RUNNER_HUB.idFromName(`workspace:${workspaceId}`));
 }
 
 /** Waits for the real queue's consumer to offer the build to the hub. */
@@ -160,11 +157,15 @@ describe('cancel and retry', () => {
     const { trigger, token, workspace } = await setup();
     const build = await trigger();
     await planned(build.id);
-    expect((await hub(workspace.id).pending()).map((j) => j.buildId)).toContain(build.id);
+    expect((await runnerHub(env, workspace.id).pending()).map((j) => j.buildId)).toContain(
+      build.id,
+    );
     const response = await send(token, 'POST', `/api/builds/${build.id}/cancel`);
     expect(response.status).toBe(200);
     expect(await response.json<BuildBody>()).toMatchObject({ status: 'canceled' });
-    expect((await hub(workspace.id).pending()).map((j) => j.buildId)).not.toContain(build.id);
+    expect((await runnerHub(env, workspace.id).pending()).map((j) => j.buildId)).not.toContain(
+      build.id,
+    );
     const [audit] = await db
       .select()
       .from(auditLogs)
@@ -216,7 +217,9 @@ describe('supersede', () => {
     const [row] = await db.select().from(builds).where(eq(builds.id, older.id));
     expect(row).toMatchObject({ status: 'canceled', error: `superseded by #${newer.number}` });
     expect(await buildStatus(db, other.id)).not.toBe('canceled');
-    expect((await hub(workspace.id).pending()).map((j) => j.buildId)).not.toContain(older.id);
+    expect((await runnerHub(env, workspace.id).pending()).map((j) => j.buildId)).not.toContain(
+      older.id,
+    );
   });
 
   it('keeps them when the project turns cancel_superseded off', async () => {

@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { blobHash } from '../../core/hosting/manifest';
 import { builds, deployments, domains, environments, projects, workspaces } from '../../db/schema';
-import { blobKey } from '../../workers/hosting/routes';
+import { blobKey } from '../../platform/storage-keys';
 import worker from '../../workers/index';
 import { testDb } from './harness';
 

@@ -10,9 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { blobHash } from '../../core/hosting/manifest';
 import { builds, deployments, environments } from '../../db/schema';
 import { publishArtifact, publishOutputManifest } from '../../domain/hosting/publish';
-import { blobKey } from '../../workers/hosting/routes';
+import { blobKey, outputManifestKey } from '../../platform/storage-keys';
 import worker from '../../workers/index';
-import { outputManifestKey } from '../../workers/jobs/output-routes';
 import { authed } from './auth-helpers';
 import { fetchWorker, testDb } from './harness';
 import {

@@ -5,15 +5,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { encryptSecret } from '../../core/secret-box';
 import { ACCESS_TOKEN_ALG } from '../../core/signing-keys';
 import { buildSteps, builds, environments, outbox } from '../../db/schema';
-import { artifactKey } from '../../domain/builds/limits';
-import { buildSession } from '../../domain/builds/log';
+import { buildSession, runnerHub } from '../../platform/durable-objects';
+import { artifactKey } from '../../platform/storage-keys';
 import { signingKeys } from '../../platform/tokens/access-tokens';
 import { JOB_TOKEN_AUDIENCE } from '../../platform/tokens/job-tokens';
 import { API_BODY_LIMIT_BYTES } from '../../workers/app';
 import { authed } from './auth-helpers';
 import { fetchWorker, testDb } from './harness';
 import {
-  hubOf,
   onlineRunner,
   ownerWithWorkspace,
   planBuild,
@@ -188,7 +187,7 @@ describe('job API', () => {
     expect(row).toMatchObject({ status: 'succeeded', artifactKey: key, error: null });
     expect(row!.finishedAt).toBeInstanceOf(Date);
     expect(row!.logKey).toBe(`builds/${build.id}/log.ndjson`);
-    expect(await hubOf(workspace.id).leases()).toEqual([]);
+    expect(await runnerHub(env, workspace.id).leases()).toEqual([]);
 
     const again = await post(`/api/jobs/${build.id}/complete`, token, { status: 'failed' });
     expect(again.status).toBe(200);

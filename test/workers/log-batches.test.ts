@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildSession } from '../../domain/builds/log';
 import type { LogLineInput } from '../../durable-objects/build-session';
+import { buildSession } from '../../platform/durable-objects';
 import { authed } from './auth-helpers';
 import { fetchWorker, testDb } from './harness';
 import {

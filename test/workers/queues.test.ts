@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { outbox } from '../../db/schema';
 import { RELAY_GRACE_MS } from '../../domain/outbox';
+import { runnerHub } from '../../platform/durable-objects';
 import worker from '../../workers/index';
 import { buildStatus, eventually, runScheduled, seedQueuedBuild, testDb } from './harness';
 
@@ -18,10 +19,6 @@ async function deliver(body: unknown, attempts = 1, overrides: Partial<Env> = {}
   return getQueueResult(batch, ctx);
 }
 
-function hubOf(workspaceId: string) {
-  return env.RUNNER_HUB.get(env.RUNNER_HUB.idFromName(`workspace:${workspaceId}`));
-}
-
 describe('sparki-builds consumer', () => {
   it('plans a queued build and offers it to the workspace RunnerHub', async () => {
     const { workspace, build } = await seedQueuedBuild(db);
@@ -29,7 +26,7 @@ describe('sparki-builds consumer', () => {
     expect(result.explicitAcks).toHaveLength(1);
     expect(result.retryMessages).toEqual([]);
     expect(await buildStatus(db, build.id)).toBe('planned');
-    const jobs = await hubOf(workspace.id).pending();
+    const jobs = await runnerHub(env, workspace.id).pending();
     expect(jobs.map((job) => job.buildId)).toEqual([build.id]);
   });
 
@@ -38,7 +35,7 @@ describe('sparki-builds consumer', () => {
     await deliver({ type: 'build.requested', buildId: build.id });
     const again = await deliver({ type: 'build.requested', buildId: build.id }, 2);
     expect(again.explicitAcks).toHaveLength(1);
-    expect(await hubOf(workspace.id).pending()).toHaveLength(1);
+    expect(await runnerHub(env, workspace.id).pending()).toHaveLength(1);
   });
 
   it('acks a malformed message instead of retrying it forever', async () => {

@@ -177,7 +177,3 @@ export async function planBuild(buildId: string) {
   const result = await getQueueResult(batch, ctx);
   expect(result.retryMessages).toEqual([]);
 }
-
-export function hubOf(workspaceId: string) {
-  return env.RUNNER_HUB.get(env.RUNNER_HUB.idFromName(`workspace:${workspaceId}`));
-}

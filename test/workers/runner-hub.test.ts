@@ -3,12 +3,11 @@ import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_ATTEMPTS } from '../../core/runner-protocol';
 import { builds, workspaces } from '../../db/schema';
-import { buildSession } from '../../domain/builds/log';
 import type { RunnerHub } from '../../durable-objects/runner-hub';
+import { buildSession, runnerHub } from '../../platform/durable-objects';
 import { authed } from './auth-helpers';
 import { eventually, fetchWorker, testDb } from './harness';
 import {
-  hubOf,
   onlineRunner,
   ownerWithWorkspace,
   planBuild,
@@ -30,7 +29,7 @@ function spec(buildId: string, jobToken: string) {
 
 /** Moves the hub's clock for one lease: sets a column of it to the past. */
 async function backdate(workspaceId: string, column: 'expires_at' | 'deadline') {
-  await runInDurableObject(hubOf(workspaceId), async (_hub: RunnerHub, state) => {
+  await runInDurableObject(runnerHub(env, workspaceId), async (_hub: RunnerHub, state) => {
     state.storage.sql.exec(`UPDATE leases SET ${column} = 0`);
   });
 }
@@ -57,11 +56,11 @@ describe('RunnerHub: offers and leases', () => {
     expect(row.startedAt).toBeInstanceOf(Date);
     expect((await spec(build.id, job.job_token)).status).toBe(200);
 
-    const leases = await hubOf(workspace.id).leases();
+    const leases = await runnerHub(env, workspace.id).leases();
     expect(leases).toEqual([
       expect.objectContaining({ buildId: build.id, runnerId: runner_id, attempt: 1 }),
     ]);
-    expect(await hubOf(workspace.id).pending()).toEqual([]);
+    expect(await runnerHub(env, workspace.id).pending()).toEqual([]);
   });
 
   it('offers a build that waited to the runner that connects later', async () => {
@@ -77,9 +76,13 @@ describe('RunnerHub: offers and leases', () => {
     const { owner, workspace, runner_token } = await setup({ labels: ['linux'] });
     const plain = await onlineRunner(runner_token);
     const { build, project } = await queuedBuild(db, workspace.id);
-    await hubOf(workspace.id).offer({ buildId: build.id, projectId: project.id, labels: ['gpu'] });
+    await runnerHub(env, workspace.id).offer({
+      buildId: build.id,
+      projectId: project.id,
+      labels: ['gpu'],
+    });
     await plain.expectNothingSent();
-    expect((await hubOf(workspace.id).pending()).map((queued) => queued.buildId)).toEqual([
+    expect((await runnerHub(env, workspace.id).pending()).map((queued) => queued.buildId)).toEqual([
       build.id,
     ]);
 
@@ -101,7 +104,7 @@ describe('RunnerHub: offers and leases', () => {
     const job = await socket.next('job');
     expect(job.build_id).toBe(first.build.id);
     await socket.expectNothingSent();
-    expect((await hubOf(workspace.id).pending()).map((queued) => queued.buildId)).toEqual([
+    expect((await runnerHub(env, workspace.id).pending()).map((queued) => queued.buildId)).toEqual([
       second.build.id,
     ]);
 
@@ -124,7 +127,7 @@ describe('RunnerHub: offers and leases', () => {
     await planBuild(fourth.build.id);
     // The runner's capacity (2) is reached even though the pro plan would admit a third.
     await socket.expectNothingSent();
-    expect((await hubOf(workspace.id).pending()).map((queued) => queued.buildId)).toEqual([
+    expect((await runnerHub(env, workspace.id).pending()).map((queued) => queued.buildId)).toEqual([
       fourth.build.id,
     ]);
   });
@@ -156,7 +159,7 @@ describe('RunnerHub: losing a lease', () => {
     const { build } = await queuedBuild(db, workspace.id);
     await planBuild(build.id);
     const job = await socket.next('job');
-    const hub = hubOf(workspace.id);
+    const hub = runnerHub(env, workspace.id);
     const [before] = await hub.leases();
 
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -193,7 +196,7 @@ describe('RunnerHub: losing a lease', () => {
     const second = await onlineRunner(runner_token);
     expect(await second.next('job')).toMatchObject({ build_id: build.id, attempt: 2 });
     await backdate(workspace.id, 'expires_at');
-    await runDurableObjectAlarm(hubOf(workspace.id));
+    await runDurableObjectAlarm(runnerHub(env, workspace.id));
     expect(await second.next('job')).toMatchObject({ build_id: build.id, attempt: 3 });
     second.ws.close(1000, 'bye');
 
@@ -212,7 +215,7 @@ describe('RunnerHub: losing a lease', () => {
     const notes = (await buildSession(env, build.id).read()).map((line) => line.text);
     expect(notes.filter((text) => text.includes('offering it again'))).toHaveLength(2);
     expect(notes.at(-1)).toBe(row.error);
-    const hub = hubOf(workspace.id);
+    const hub = runnerHub(env, workspace.id);
     expect(await hub.leases()).toEqual([]);
     expect(await hub.pending()).toEqual([]);
   });
@@ -231,7 +234,7 @@ describe('RunnerHub: losing a lease', () => {
     );
     expect(row.status).toBe('canceled');
     expect(row.finishedAt).toBeInstanceOf(Date);
-    expect(await hubOf(workspace.id).pending()).toEqual([]);
+    expect(await runnerHub(env, workspace.id).pending()).toEqual([]);
   });
 
   it('re-queues a released job without counting it as a loss', async () => {
@@ -246,7 +249,7 @@ describe('RunnerHub: losing a lease', () => {
     // Two losses after the release: still within MAX_ATTEMPTS, so the build is offered again.
     for (let loss = 1; loss < MAX_ATTEMPTS; loss++) {
       await backdate(workspace.id, 'expires_at');
-      await runDurableObjectAlarm(hubOf(workspace.id));
+      await runDurableObjectAlarm(runnerHub(env, workspace.id));
       current = await socket.next('job');
     }
     expect(current.attempt).toBe(MAX_ATTEMPTS + 1);
@@ -260,7 +263,7 @@ describe('RunnerHub: losing a lease', () => {
     await planBuild(build.id);
     await socket.next('job');
     await backdate(workspace.id, 'deadline');
-    await runDurableObjectAlarm(hubOf(workspace.id));
+    await runDurableObjectAlarm(runnerHub(env, workspace.id));
     expect(await socket.next('cancel')).toMatchObject({ build_id: build.id });
     const row = await buildRow(build.id);
     expect(row.status).toBe('timed_out');
@@ -273,7 +276,7 @@ describe('RunnerHub: losing a lease', () => {
     const running = await queuedBuild(db, workspace.id);
     await planBuild(running.build.id);
     await socket.next('job');
-    const hub = hubOf(workspace.id);
+    const hub = runnerHub(env, workspace.id);
     expect(await hub.cancel(running.build.id, 'canceled by a user')).toEqual({
       state: 'signalled',
     });
@@ -303,7 +306,7 @@ describe('RunnerHub: losing a lease', () => {
     const row = await buildRow(build.id);
     expect(row).toMatchObject({ status: 'running', attempt: 1 });
     expect((await spec(build.id, job.job_token)).status).toBe(200);
-    expect(await hubOf(workspace.id).leases()).toHaveLength(1);
+    expect(await runnerHub(env, workspace.id).leases()).toHaveLength(1);
   });
 
   it('tells a runner to stop a build it reports but holds no lease for', async () => {

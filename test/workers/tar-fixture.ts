@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test';
 import { outputManifest } from '../../core/build-output';
 import { blobHash } from '../../core/hosting/manifest';
 import { writeTar } from '../../core/tar';
-import { blobKey } from '../../workers/hosting/routes';
+import { blobKey } from '../../platform/storage-keys';
 
 const encoder = new TextEncoder();
 

@@ -3,7 +3,8 @@ import { eq } from 'drizzle-orm';
 import { ARTIFACT_URL_TTL_SECONDS, verifyArtifactUrl } from '../../core/artifact-url';
 import { builds } from '../../db/schema';
 import { openOutputArchive } from '../../domain/hosting/output-archive';
-import { ApiError, openApiErrorResponses } from '../errors';
+import { ApiError } from '../../platform/errors';
+import { openApiErrorResponses } from '../errors';
 import { newRouter } from '../router';
 
 const errorResponse = (description: string) => ({ ...openApiErrorResponses[400], description });

@@ -3,8 +3,9 @@ import { and, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
 import { toCsv } from '../../core/csv';
 import { fromBase64Url, toBase64Url } from '../../core/secret-box';
 import { auditLogs, users } from '../../db/schema';
+import { ApiError } from '../../platform/errors';
 import { authorizeWorkspace } from '../auth/authorize';
-import { ApiError, openApiErrorResponses } from '../errors';
+import { openApiErrorResponses } from '../errors';
 import { newRouter } from '../router';
 
 export const AUDIT_PAGE_DEFAULT = 50;

@@ -9,11 +9,12 @@ import {
 } from '../../core/log-stream';
 import { WS_PROTOCOL } from '../../core/ws-protocol';
 import { builds } from '../../db/schema';
-import { buildSession } from '../../durable-objects/build-session';
+import { buildSession } from '../../platform/durable-objects';
+import { ApiError, fieldErrors } from '../../platform/errors';
 import { authorizeProject } from '../auth/authorize';
 import { verifyWsTicket } from '../auth/ws-tickets';
 import type { HonoEnv } from '../context';
-import { ApiError, fieldErrors, openApiErrorResponses } from '../errors';
+import { openApiErrorResponses } from '../errors';
 import { json } from '../openapi';
 import { newRouter } from '../router';
 

@@ -9,16 +9,17 @@ import {
   type BuildRequest,
   createBuild,
   FINISHED_STATUSES,
-  runnerHub,
   targetFor,
   WAITING_STATUSES,
   withdrawFromHub,
 } from '../../domain/builds/create';
 import { announceBuildStatus } from '../../domain/reporting/build-status';
+import { runnerHub } from '../../platform/durable-objects';
+import { ApiError } from '../../platform/errors';
 import { recordAudit } from '../audit';
 import { authorizeProject } from '../auth/authorize';
 import type { HonoEnv } from '../context';
-import { ApiError, openApiErrorResponses } from '../errors';
+import { openApiErrorResponses } from '../errors';
 import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
 import { BranchSchema } from './projects';

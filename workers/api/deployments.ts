@@ -14,11 +14,12 @@ import {
 import { requestDeployment } from '../../domain/deployments/engine';
 import { lockEnvironment, transitionDeployment } from '../../domain/deployments/transition';
 import { publishOutbox } from '../../domain/outbox';
+import { ApiError } from '../../platform/errors';
 import { DEPLOYMENTS_QUEUE, type DeploymentsMessage } from '../../platform/queues';
 import { recordAudit } from '../audit';
 import { authorizeProject } from '../auth/authorize';
 import type { HonoEnv } from '../context';
-import { ApiError, openApiErrorResponses } from '../errors';
+import { openApiErrorResponses } from '../errors';
 import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
 

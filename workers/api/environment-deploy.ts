@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { DeployConfigSchema } from '../../core/deploy/config';
-import { decryptSecret, encryptSecret } from '../../core/secret-box';
+import { encryptSecret } from '../../core/secret-box';
 import { environments } from '../../db/schema';
 import {
   checkStrategy,
@@ -12,10 +12,12 @@ import {
   STRATEGIES,
 } from '../../domain/deployments/adapters';
 import { schemaProblems } from '../../domain/deployments/adapters/adapter';
+import { environmentCredentials } from '../../domain/deployments/credentials';
+import { ApiError } from '../../platform/errors';
 import { recordAudit } from '../audit';
 import { authorizeProject } from '../auth/authorize';
 import type { HonoEnv } from '../context';
-import { ApiError, openApiErrorResponses } from '../errors';
+import { openApiErrorResponses } from '../errors';
 import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
 
@@ -63,15 +65,6 @@ const UpdateDeploySettingsSchema = z
   .openapi('UpdateDeploySettings');
 
 type Row = typeof environments.$inferSelect;
-
-/** The stored credentials of an environment, decrypted (server-side use only). */
-export async function environmentCredentials(
-  key: string,
-  row: Pick<Row, 'credentialsEncrypted'>,
-): Promise<Record<string, string>> {
-  if (!row.credentialsEncrypted) return {};
-  return JSON.parse(await decryptSecret(key, row.credentialsEncrypted)) as Record<string, string>;
-}
 
 function supportedStrategies(target: DeployTarget) {
   return target === EDGE_TARGET

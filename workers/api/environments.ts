@@ -3,9 +3,10 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import { EnvVarNameSchema, EnvVarValueSchema, MAX_ENV_VARS } from '../../core/project-settings';
 import { decryptSecret, encryptSecret } from '../../core/secret-box';
 import { type EnvVarValue, environments } from '../../db/schema';
+import { ApiError } from '../../platform/errors';
 import { recordAudit } from '../audit';
 import { authorizeProject } from '../auth/authorize';
-import { ApiError, openApiErrorResponses } from '../errors';
+import { openApiErrorResponses } from '../errors';
 import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
 

@@ -12,13 +12,14 @@ import { ROLES, type Role } from '../../core/roles';
 import type { Transaction as Tx } from '../../db/client';
 import { apiTokens, invites, memberships, users, workspaces } from '../../db/schema';
 import { randomSecret, sha256Hex } from '../../platform/crypto';
+import { ApiError } from '../../platform/errors';
 import { tokenLink } from '../../platform/mail/mailer';
 import { mailerFor } from '../../platform/mail/select';
 import { recordAudit } from '../audit';
 import { authorizeWorkspace, type WorkspaceAccess } from '../auth/authorize';
 import { requireSession } from '../auth/principal';
 import type { HonoEnv } from '../context';
-import { ApiError, openApiErrorResponses } from '../errors';
+import { openApiErrorResponses } from '../errors';
 import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
 

@@ -3,9 +3,10 @@ import { eq } from 'drizzle-orm';
 import { decryptSecret, encryptSecret } from '../../core/secret-box';
 import { projects } from '../../db/schema';
 import { GitCredentialsSchema } from '../../domain/reporting/report';
+import { ApiError } from '../../platform/errors';
 import { recordAudit } from '../audit';
 import { authorizeProject } from '../auth/authorize';
-import { ApiError, openApiErrorResponses } from '../errors';
+import { openApiErrorResponses } from '../errors';
 import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
 

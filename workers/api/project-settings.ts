@@ -10,9 +10,10 @@ import {
   resolveProjectSettings,
 } from '../../core/project-settings';
 import { projects } from '../../db/schema';
+import { ApiError } from '../../platform/errors';
 import { recordAudit } from '../audit';
 import { authorizeProject } from '../auth/authorize';
-import { ApiError, openApiErrorResponses } from '../errors';
+import { openApiErrorResponses } from '../errors';
 import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
 

@@ -8,12 +8,17 @@ import {
   RUNNER_TOKEN_PREFIX,
 } from '../../core/runner-protocol';
 import { runnerRegistrationTokens, runners } from '../../db/schema';
-import { RUNNER_IDENTITY_HEADER, type RunnerIdentity } from '../../durable-objects/runner-hub';
 import { randomSecret, sha256Hex } from '../../platform/crypto';
+import {
+  RUNNER_IDENTITY_HEADER,
+  type RunnerIdentity,
+  runnerHub,
+} from '../../platform/durable-objects';
+import { ApiError } from '../../platform/errors';
 import { recordAudit } from '../audit';
 import { authorizeWorkspace } from '../auth/authorize';
 import type { HonoEnv } from '../context';
-import { ApiError, openApiErrorResponses } from '../errors';
+import { openApiErrorResponses } from '../errors';
 import { skipIdempotencyStorage } from '../middleware/idempotency';
 import { rateLimit } from '../middleware/rate-limit';
 import { json, jsonBody } from '../openapi';
@@ -100,10 +105,6 @@ function toRegistrationToken(row: TokenRow) {
     revoked: row.revokedAt !== null,
     created_by: row.createdBy,
   };
-}
-
-function hubFor(env: Env, workspaceId: string) {
-  return env.RUNNER_HUB.get(env.RUNNER_HUB.idFromName(`workspace:${workspaceId}`));
 }
 
 /** The runner, if the caller may act on it with `minimum`; 404 outside its workspace. */
@@ -394,7 +395,7 @@ runnerRoutes.openapi(
         return row!;
       });
     if (disabled) {
-      await hubFor(c.env, access.workspaceId).disconnectRunner(id, 'Runner disabled');
+      await runnerHub(c.env, access.workspaceId).disconnectRunner(id, 'Runner disabled');
     }
     return c.json(toRunner(updated), 200);
   },
@@ -429,7 +430,7 @@ runnerRoutes.openapi(
           metadata: { name: runner.name },
         });
       });
-    await hubFor(c.env, access.workspaceId).disconnectRunner(id, 'Runner deleted');
+    await runnerHub(c.env, access.workspaceId).disconnectRunner(id, 'Runner deleted');
     return c.body(null, 204);
   },
 );
@@ -480,6 +481,6 @@ runnerConnectRoutes.openapi(
     };
     const headers = new Headers(c.req.raw.headers);
     headers.set(RUNNER_IDENTITY_HEADER, JSON.stringify(identity));
-    return hubFor(c.env, runner.workspaceId).fetch(new Request(c.req.raw, { headers }));
+    return runnerHub(c.env, runner.workspaceId).fetch(new Request(c.req.raw, { headers }));
   },
 );

@@ -1,10 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { memberships, workspaces } from '../../db/schema';
+import { ApiError } from '../../platform/errors';
 import { recordAudit } from '../audit';
 import { authorizeWorkspace } from '../auth/authorize';
 import { requireSession } from '../auth/principal';
-import { ApiError, openApiErrorResponses } from '../errors';
+import { openApiErrorResponses } from '../errors';
 import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
 

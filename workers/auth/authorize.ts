@@ -2,8 +2,8 @@ import { and, eq } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { effectiveRole, type Role, roleAtLeast } from '../../core/roles';
 import { memberships, projects } from '../../db/schema';
+import { ApiError } from '../../platform/errors';
 import type { HonoEnv } from '../context';
-import { ApiError } from '../errors';
 import { requirePrincipal } from './principal';
 
 export interface WorkspaceAccess {

@@ -3,8 +3,9 @@ import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import * as oauth from 'oauth4webapi';
 import { safeReturnPath } from '../../core/return-to';
+import { ApiError } from '../../platform/errors';
 import type { HonoEnv } from '../context';
-import { ApiError, ErrorResponseSchema, openApiErrorResponses } from '../errors';
+import { ErrorResponseSchema, openApiErrorResponses } from '../errors';
 import { rateLimit } from '../middleware/rate-limit';
 import { newRouter } from '../router';
 import {

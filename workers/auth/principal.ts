@@ -4,23 +4,13 @@ import { getCookie } from 'hono/cookie';
 import { TOKEN_SCOPES, type TokenScope } from '../../core/roles';
 import { apiTokens, sessions, users } from '../../db/schema';
 import { sha256Hex } from '../../platform/crypto';
+import { ApiError } from '../../platform/errors';
 import { signingKeys, verifyAccessToken } from '../../platform/tokens/access-tokens';
-import type { HonoEnv } from '../context';
-import { ApiError } from '../errors';
+import type { HonoEnv, Principal } from '../context';
 
 export const ACCESS_COOKIE = '__Host-sparki_at';
 export const REFRESH_COOKIE = '__Host-sparki_rt';
 export const PAT_PREFIX = 'spk_pat_';
-
-export type Principal =
-  | { kind: 'session'; userId: string; sessionId: string; viaCookie: boolean }
-  | {
-      kind: 'token';
-      userId: string;
-      tokenId: string;
-      workspaceId: string;
-      scope: TokenScope;
-    };
 
 const TOKEN_QUERY_PARAMS = ['access_token', 'token', 'refresh_token', 'api_key'];
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

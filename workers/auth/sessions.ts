@@ -3,13 +3,13 @@ import type { Context } from 'hono';
 import type { Database, Transaction as Tx } from '../../db/client';
 import { refreshTokens, sessions } from '../../db/schema';
 import { randomSecret, sha256Hex } from '../../platform/crypto';
+import { ApiError } from '../../platform/errors';
 import {
   ACCESS_TOKEN_TTL_SECONDS,
   signAccessToken,
   signingKeys,
 } from '../../platform/tokens/access-tokens';
 import type { HonoEnv } from '../context';
-import { ApiError } from '../errors';
 
 export const REFRESH_TOKEN_PREFIX = 'spk_rt_';
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;

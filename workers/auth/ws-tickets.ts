@@ -5,11 +5,13 @@ import { ticketFromProtocols, WS_PROTOCOL } from '../../core/ws-protocol';
 import type { Database } from '../../db/client';
 import { apiTokens, sessions, users, wsTicketPurpose, wsTickets } from '../../db/schema';
 import { randomSecret, sha256Hex } from '../../platform/crypto';
-import { ApiError, openApiErrorResponses } from '../errors';
+import { ApiError } from '../../platform/errors';
+import type { Principal } from '../context';
+import { openApiErrorResponses } from '../errors';
 import { skipIdempotencyStorage } from '../middleware/idempotency';
 import { json } from '../openapi';
 import { newRouter } from '../router';
-import { type Principal, requirePrincipal } from './principal';
+import { requirePrincipal } from './principal';
 
 export const WS_TICKET_PREFIX = 'spk_wst_';
 export const WS_TICKET_TTL_SECONDS = 30;

@@ -1,10 +1,10 @@
 import { and, eq } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { builds, projects } from '../../db/schema';
+import { ApiError } from '../../platform/errors';
 import { signingKeys } from '../../platform/tokens/access-tokens';
 import { type JobClaims, verifyJobToken } from '../../platform/tokens/job-tokens';
 import type { HonoEnv } from '../context';
-import { ApiError } from '../errors';
 
 function refused(message = 'A valid job token for this build is required'): ApiError {
   return new ApiError('unauthorized', message);

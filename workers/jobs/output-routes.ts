@@ -10,18 +10,15 @@ import {
 import { blobName, ManifestSchema, missingBlobs } from '../../core/hosting/manifest';
 import { builds } from '../../db/schema';
 import { provenBlobs, recordBlobProofs } from '../../domain/hosting/publish';
-import { ApiError, openApiErrorResponses } from '../errors';
-import { blobKey, blobProofKey } from '../hosting/routes';
+import { ApiError } from '../../platform/errors';
+import { blobKey, blobProofKey, outputManifestKey } from '../../platform/storage-keys';
+import { openApiErrorResponses } from '../errors';
 import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
 import { authorizeJob } from './auth';
 
 /** The file list of a large output runs past the API's usual 1 MiB body limit. */
 export const OUTPUT_LIST_MAX_BYTES = 8 * 1024 * 1024;
-
-export function outputManifestKey(buildId: string): string {
-  return `outputs/${buildId}.json`;
-}
 
 const JobParams = z.object({ buildId: z.uuid() });
 const BlobParams = JobParams.extend({ hash: Sha256HexSchema });

@@ -10,12 +10,15 @@ import {
 import { createMasker } from '../../core/secret-masker';
 import { buildSteps, builds, outbox } from '../../db/schema';
 import { loadJobEnvironment } from '../../domain/builds/environment';
-import { ARTIFACT_MAX_BYTES, artifactKey } from '../../domain/builds/limits';
-import { buildSession, closeBuildLog } from '../../domain/builds/log';
+import { ARTIFACT_MAX_BYTES } from '../../domain/builds/limits';
+import { closeBuildLog } from '../../domain/builds/log';
 import { publishOutbox } from '../../domain/outbox';
 import { announceBuildStatus } from '../../domain/reporting/build-status';
+import { buildSession, runnerHub } from '../../platform/durable-objects';
+import { ApiError } from '../../platform/errors';
 import { DEPLOYMENTS_QUEUE, type DeploymentsMessage } from '../../platform/queues';
-import { ApiError, openApiErrorResponses } from '../errors';
+import { artifactKey } from '../../platform/storage-keys';
+import { openApiErrorResponses } from '../errors';
 import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
 import { authorizeJob } from './auth';
@@ -307,10 +310,7 @@ jobRoutes.openapi(
       await publishOutbox(c.env, db(), published);
       await announceBuildStatus(c.env, [buildId], c.get('logger'));
     }
-    const hub = c.env.RUNNER_HUB.get(
-      c.env.RUNNER_HUB.idFromName(`workspace:${project.workspaceId}`),
-    );
-    await hub.complete(buildId, claims.attempt);
+    await runnerHub(c.env, project.workspaceId).complete(buildId, claims.attempt);
     const [final] = await db()
       .select({ status: builds.status })
       .from(builds)

@@ -13,8 +13,9 @@ import {
 } from '../../core/idempotency';
 import type { Database } from '../../db/client';
 import { type IdempotencyKey, idempotencyKeys } from '../../db/schema';
+import { ApiError } from '../../platform/errors';
 import type { HonoEnv } from '../context';
-import { ApiError, errorBody } from '../errors';
+import { errorBody } from '../errors';
 import { clientIp } from './rate-limit';
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';

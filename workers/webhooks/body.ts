@@ -1,5 +1,5 @@
 import type { WebhookProvider } from '../../core/webhooks/signatures';
-import { ApiError } from '../errors';
+import { ApiError } from '../../platform/errors';
 
 /** GitHub's own cap on a delivery; GitLab and Gitea send far less. */
 export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;

@@ -15,9 +15,10 @@ import {
 } from '../../domain/builds/create';
 import { closeRef, type RetiredDeployment, refMetadata } from '../../domain/deployments/retire';
 import { planDelivery } from '../../domain/webhooks/plan';
+import { ApiError } from '../../platform/errors';
 import { recordAudit } from '../audit';
 import type { HonoEnv } from '../context';
-import { ApiError, ErrorResponseSchema, openApiErrorResponses } from '../errors';
+import { ErrorResponseSchema, openApiErrorResponses } from '../errors';
 import { limitWithin, rateLimit } from '../middleware/rate-limit';
 import { json } from '../openapi';
 import { newRouter } from '../router';

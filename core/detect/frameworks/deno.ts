@@ -1,8 +1,8 @@
+import { DENO_CONFIGS } from '../build-files';
 import { isRecord, type Project } from '../project';
 import type { Decision } from '../types';
 import { type Framework, noOutput } from './framework';
 
-export const DENO_CONFIGS = ['deno.json', 'deno.jsonc'];
 const ENTRY_FILES = ['main.ts', 'server.ts', 'mod.ts', 'src/main.ts', 'main.js', 'server.js'];
 
 async function denoTasks(project: Project): Promise<Record<string, unknown>> {

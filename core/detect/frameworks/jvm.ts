@@ -1,32 +1,8 @@
+import { GRADLE_FILES, type JavaBuild, javaBuild } from '../build-files';
 import type { Project } from '../project';
 import type { Toolchain } from '../toolchains';
 import type { Decision } from '../types';
 import { type Framework, noOutput, port } from './framework';
-
-export const GRADLE_FILES = [
-  'build.gradle.kts',
-  'build.gradle',
-  'settings.gradle.kts',
-  'settings.gradle',
-];
-
-/** Maven or Gradle, its manifest, and the wrapper script when the project has one. */
-export interface JavaBuild {
-  tool: 'maven' | 'gradle';
-  manifest: string;
-  command: string;
-}
-
-export async function javaBuild(project: Project): Promise<JavaBuild | undefined> {
-  if (await project.has('pom.xml')) {
-    const command = (await project.has('mvnw')) ? './mvnw' : 'mvn';
-    return { tool: 'maven', manifest: 'pom.xml', command };
-  }
-  const manifest = await project.firstPresent(GRADLE_FILES);
-  if (!manifest) return undefined;
-  const command = (await project.has('gradlew')) ? './gradlew' : 'gradle';
-  return { tool: 'gradle', manifest, command };
-}
 
 /** The POM without its parent, dependencies and plugins: what is left describes the project. */
 const ownPom = (pom: string) =>

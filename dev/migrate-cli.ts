@@ -1,5 +1,5 @@
-import { postgresTarget, startNeonProxy } from '../dev/neon-proxy';
-import { migrateDatabase } from './migrate';
+import { migrateDatabase } from '../db/migrate';
+import { postgresTarget, startNeonProxy } from './neon-proxy';
 
 const databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) {

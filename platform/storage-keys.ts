@@ -1,0 +1,24 @@
+/**
+ * Names of the objects Sparki keeps in R2, in one place. SITES holds content-addressed blobs
+ * (shared between tenants), each workspace's proofs of holding them, build output lists and
+ * deployment manifests; ARTIFACTS holds uploaded output archives. (Build logs are named by
+ * `buildLogKey` in core/log-stream.ts, which the runner protocol shares.)
+ */
+
+export const blobKey = (hash: string) => `blobs/${hash}`;
+
+/**
+ * An empty marker: the workspace has shown it holds the blob's bytes (a runner of it uploaded
+ * them, or a deployment of it published them). Blobs are shared between tenants; markers are not.
+ */
+export const blobProofKey = (workspaceId: string, hash: string) =>
+  `blob-proofs/${workspaceId}/${hash}`;
+
+/** The file list a runner committed for a build's output. */
+export const outputManifestKey = (buildId: string) => `outputs/${buildId}.json`;
+
+/** What a deployment serves: path → blob. */
+export const deploymentManifestKey = (deploymentId: string) => `manifests/${deploymentId}.json`;
+
+/** A build output uploaded as one archive. */
+export const artifactKey = (buildId: string) => `builds/${buildId}/output.tar.gz`;
