@@ -1,3 +1,4 @@
+import { toHex } from './digest';
 /** How long a key binds its first response; a later request with the key starts afresh. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -69,5 +70,5 @@ export async function requestFingerprint(
   message.set(head);
   message.set(new Uint8Array(body), head.byteLength);
   const mac = await crypto.subtle.sign('HMAC', key, message);
-  return [...new Uint8Array(mac)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+  return toHex(mac);
 }

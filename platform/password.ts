@@ -1,6 +1,7 @@
 import noSimdModule from 'argon2id/dist/no-simd.wasm';
 import simdModule from 'argon2id/dist/simd.wasm';
 import setupWasm, { type Argon2idParams, type computeHash } from 'argon2id/lib/setup.js';
+import { constantTimeEqual } from '../core/digest';
 import { fromBase64Url, toBase64Url } from '../core/secret-box';
 
 /**
@@ -77,13 +78,6 @@ let dummyHash: Promise<string> | undefined;
 export async function verifyAgainstDummy(password: string): Promise<void> {
   dummyHash ??= hashPassword('sparki-dummy-password');
   await verifyPassword(password, await dummyHash);
-}
-
-function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number);
-  return diff === 0;
 }
 
 // PHC uses unpadded standard base64.

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { toHex } from '../digest';
 
 const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 hex digest');
 
@@ -17,7 +18,7 @@ export type ManifestFile = Manifest['files'][string];
 
 /** A SHA-256 digest as a blob's name: lowercase hex. */
 export function blobName(digest: ArrayBuffer): string {
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+  return toHex(digest);
 }
 
 export async function blobHash(bytes: BufferSource): Promise<string> {

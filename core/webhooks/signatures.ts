@@ -1,3 +1,4 @@
+import { constantTimeEqual } from '../digest';
 export type WebhookProvider = 'github' | 'gitlab' | 'gitea';
 
 /** Why a delivery's signature was refused; null when it verified. */
@@ -41,9 +42,7 @@ async function tokensEqual(a: string, b: string): Promise<boolean> {
       async (text) => new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text))),
     ),
   );
-  let diff = 0;
-  for (let i = 0; i < 32; i++) diff |= (x?.[i] ?? 0) ^ (y?.[i] ?? 0);
-  return diff === 0;
+  return constantTimeEqual(x!, y!);
 }
 
 /**

@@ -2,9 +2,9 @@ import { env } from 'cloudflare:test';
 import { and, eq } from 'drizzle-orm';
 import { importJWK, type JWK, SignJWT } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../core/digest';
 import { generateSigningKey } from '../../core/signing-keys';
 import { auditLogs, refreshTokens, users } from '../../db/schema';
-import { sha256Hex } from '../../platform/crypto';
 import { REFRESH_REUSE_GRACE_SECONDS } from '../../workers/auth/sessions';
 import {
   authed,

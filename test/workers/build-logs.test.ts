@@ -1,6 +1,7 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../core/digest';
 import {
   buildLogKey,
   type LogLine,
@@ -10,7 +11,6 @@ import {
 import { MASK } from '../../core/secret-masker';
 import { wsTickets } from '../../db/schema';
 import type { LogLineInput } from '../../durable-objects/build-session';
-import { sha256Hex } from '../../platform/crypto';
 import { buildSession } from '../../platform/durable-objects';
 import { authed, createWorkspace, newUser, postJson } from './auth-helpers';
 import { eventually, fetchWorker, testDb } from './harness';

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../core/digest';
 import { apiTokens, auditLogs, users } from '../../db/schema';
-import { sha256Hex } from '../../platform/crypto';
 import { authed, createWorkspace, mailedToken, newUser, postJson } from './auth-helpers';
 import { fetchWorker, testDb } from './harness';
 

@@ -1,10 +1,10 @@
 import { env } from 'cloudflare:test';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../core/digest';
 import { AUTH_RATE_LIMITS } from '../../core/rate-limits';
 import { generateRecoveryCode, normalizeRecoveryCode } from '../../core/recovery-codes';
 import { auditLogs, identities, recoveryCodes, users } from '../../db/schema';
-import { sha256Hex } from '../../platform/crypto';
 import { openPendingSignIn, sealPendingSignIn } from '../../workers/auth/oidc';
 import { IDP_STATE_COOKIE } from '../../workers/auth/oidc-routes';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../workers/auth/principal';

@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../core/digest';
 import { API_QUOTA_PER_MINUTE, AUTH_RATE_LIMITS } from '../../core/rate-limits';
 import { apiTokens, users, workspaces } from '../../db/schema';
-import { randomSecret, sha256Hex } from '../../platform/crypto';
+import { randomSecret } from '../../platform/crypto';
 import { PAT_PREFIX } from '../../workers/auth/principal';
 import { authed, freshEmail, PASSWORD, postJson, signUpVerified } from './auth-helpers';
 import { fetchWithEnv, fetchWorker, testDb } from './harness';

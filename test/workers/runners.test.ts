@@ -1,5 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../core/digest';
 import { AUTH_RATE_LIMITS } from '../../core/rate-limits';
 import {
   REGISTRATION_TOKEN_PREFIX,
@@ -7,7 +8,6 @@ import {
   RUNNER_TOKEN_PREFIX,
 } from '../../core/runner-protocol';
 import { auditLogs, memberships, runnerRegistrationTokens, runners, users } from '../../db/schema';
-import { sha256Hex } from '../../platform/crypto';
 import { authed, newUser, postJson } from './auth-helpers';
 import { eventually, fetchWorker, testDb } from './harness';
 import {

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { Context } from 'hono';
+import { sha256Hex } from '../../core/digest';
 import {
   checkInvite,
   checkLeave,
@@ -11,7 +12,7 @@ import {
 import { ROLES, type Role } from '../../core/roles';
 import type { Transaction as Tx } from '../../db/client';
 import { apiTokens, invites, memberships, users, workspaces } from '../../db/schema';
-import { randomSecret, sha256Hex } from '../../platform/crypto';
+import { randomSecret } from '../../platform/crypto';
 import { ApiError } from '../../platform/errors';
 import { tokenLink } from '../../platform/mail/mailer';
 import { mailerFor } from '../../platform/mail/select';

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, desc, eq, gt, isNull } from 'drizzle-orm';
 import type { Context } from 'hono';
+import { sha256Hex } from '../../core/digest';
 import {
   REGISTRATION_TOKEN_PREFIX,
   RegisterRunnerRequestSchema,
@@ -8,7 +9,7 @@ import {
   RUNNER_TOKEN_PREFIX,
 } from '../../core/runner-protocol';
 import { runnerRegistrationTokens, runners } from '../../db/schema';
-import { randomSecret, sha256Hex } from '../../platform/crypto';
+import { randomSecret } from '../../platform/crypto';
 import {
   RUNNER_IDENTITY_HEADER,
   type RunnerIdentity,
@@ -17,6 +18,7 @@ import {
 import { ApiError } from '../../platform/errors';
 import { recordAudit } from '../audit';
 import { authorizeWorkspace } from '../auth/authorize';
+import { bearerToken } from '../bearer';
 import type { HonoEnv } from '../context';
 import { openApiErrorResponses } from '../errors';
 import { skipIdempotencyStorage } from '../middleware/idempotency';
@@ -461,7 +463,7 @@ runnerConnectRoutes.openapi(
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
       throw new ApiError('upgrade_required', 'Connect with a WebSocket upgrade');
     }
-    const token = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+    const token = bearerToken(c);
     if (!token?.startsWith(RUNNER_TOKEN_PREFIX)) {
       throw new ApiError('unauthorized', 'A runner token is required');
     }

@@ -1,8 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, desc, eq, isNull } from 'drizzle-orm';
+import { sha256Hex } from '../../core/digest';
 import { scopeCeiling, TOKEN_SCOPES, type TokenScope } from '../../core/roles';
 import { apiTokens, workspaces } from '../../db/schema';
-import { randomSecret, sha256Hex } from '../../platform/crypto';
+import { randomSecret } from '../../platform/crypto';
 import { ApiError } from '../../platform/errors';
 import { recordAudit } from '../audit';
 import { authorizeWorkspace } from '../auth/authorize';

@@ -1,7 +1,8 @@
 import { and, eq, gt, isNull } from 'drizzle-orm';
+import { sha256Hex } from '../../core/digest';
 import type { Database } from '../../db/client';
 import { emailTokens } from '../../db/schema';
-import { randomSecret, sha256Hex } from '../../platform/crypto';
+import { randomSecret } from '../../platform/crypto';
 
 type Executor = Pick<Database, 'insert' | 'update'>;
 type Purpose = 'verify_email' | 'reset_password';

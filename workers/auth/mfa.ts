@@ -1,5 +1,6 @@
 import { and, count, eq, gt, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Context } from 'hono';
+import { sha256Hex } from '../../core/digest';
 import {
   generateRecoveryCode,
   normalizeRecoveryCode,
@@ -9,7 +10,7 @@ import { decryptSecret } from '../../core/secret-box';
 import { matchTotpStep } from '../../core/totp';
 import type { Database, Transaction } from '../../db/client';
 import { mfaChallenges, recoveryCodes, type User, users } from '../../db/schema';
-import { randomSecret, sha256Hex } from '../../platform/crypto';
+import { randomSecret } from '../../platform/crypto';
 import { verifyPassword } from '../../platform/password';
 import { recordAudit } from '../audit';
 import type { HonoEnv } from '../context';

@@ -1,11 +1,12 @@
 import { and, eq, gt, isNull, or } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
+import { sha256Hex } from '../../core/digest';
 import { TOKEN_SCOPES, type TokenScope } from '../../core/roles';
 import { apiTokens, sessions, users } from '../../db/schema';
-import { sha256Hex } from '../../platform/crypto';
 import { ApiError } from '../../platform/errors';
 import { signingKeys, verifyAccessToken } from '../../platform/tokens/access-tokens';
+import { bearerToken } from '../bearer';
 import type { HonoEnv, Principal } from '../context';
 
 export const ACCESS_COOKIE = '__Host-sparki_at';
@@ -19,12 +20,12 @@ function unauthorized(message = 'Authentication required'): ApiError {
   return new ApiError('unauthorized', message);
 }
 
-function bearerToken(c: Context<HonoEnv>): string | undefined {
-  const header = c.req.header('authorization');
-  if (!header) return undefined;
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match) throw unauthorized('Authorization must be "Bearer <token>"');
-  return match[1];
+/** A malformed header is refused rather than treated as anonymous: the caller meant to sign in. */
+function presentedToken(c: Context<HonoEnv>): string | undefined {
+  if (!c.req.header('authorization')) return undefined;
+  const token = bearerToken(c);
+  if (!token) throw unauthorized('Authorization must be "Bearer <token>"');
+  return token;
 }
 
 async function sessionPrincipal(c: Context<HonoEnv>, token: string, viaCookie: boolean) {
@@ -92,7 +93,7 @@ export function authenticate(): MiddlewareHandler<HonoEnv> {
     if (TOKEN_QUERY_PARAMS.some((name) => name in query)) {
       throw new ApiError('bad_request', 'Tokens are not accepted in query strings');
     }
-    const bearer = bearerToken(c);
+    const bearer = presentedToken(c);
     const cookie = bearer ? undefined : getCookie(c, ACCESS_COOKIE);
     let principal: Principal | null = null;
     if (bearer?.startsWith(PAT_PREFIX)) principal = await tokenPrincipal(c, bearer);

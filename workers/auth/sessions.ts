@@ -1,8 +1,9 @@
 import { and, eq, gte, isNull, ne } from 'drizzle-orm';
 import type { Context } from 'hono';
+import { sha256Hex } from '../../core/digest';
 import type { Database, Transaction as Tx } from '../../db/client';
 import { refreshTokens, sessions } from '../../db/schema';
-import { randomSecret, sha256Hex } from '../../platform/crypto';
+import { randomSecret } from '../../platform/crypto';
 import { ApiError } from '../../platform/errors';
 import {
   ACCESS_TOKEN_TTL_SECONDS,

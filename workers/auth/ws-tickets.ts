@@ -1,10 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, eq, gt, isNotNull, isNull, lt, or } from 'drizzle-orm';
+import { sha256Hex } from '../../core/digest';
 import { TOKEN_SCOPES } from '../../core/roles';
 import { ticketFromProtocols, WS_PROTOCOL } from '../../core/ws-protocol';
 import type { Database } from '../../db/client';
 import { apiTokens, sessions, users, wsTicketPurpose, wsTickets } from '../../db/schema';
-import { randomSecret, sha256Hex } from '../../platform/crypto';
+import { randomSecret } from '../../platform/crypto';
 import { ApiError } from '../../platform/errors';
 import type { Principal } from '../context';
 import { openApiErrorResponses } from '../errors';

@@ -4,6 +4,7 @@ import { builds, projects } from '../../db/schema';
 import { ApiError } from '../../platform/errors';
 import { signingKeys } from '../../platform/tokens/access-tokens';
 import { type JobClaims, verifyJobToken } from '../../platform/tokens/job-tokens';
+import { bearerToken } from '../bearer';
 import type { HonoEnv } from '../context';
 
 function refused(message = 'A valid job token for this build is required'): ApiError {
@@ -27,7 +28,7 @@ export async function authorizeJob(
   buildId: string,
   { finished = false } = {},
 ): Promise<JobGrant> {
-  const token = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+  const token = bearerToken(c);
   if (!token) throw refused();
   const { config, db } = c.get('services');
   const claims = await verifyJobToken(

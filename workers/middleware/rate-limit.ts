@@ -2,6 +2,7 @@ import { Ratelimit } from '@upstash/ratelimit';
 import type { Redis } from '@upstash/redis/cloudflare';
 import { eq } from 'drizzle-orm';
 import type { Context, MiddlewareHandler, Next } from 'hono';
+import { sha256Hex } from '../../core/digest';
 import {
   type ActionLimits,
   AUTH_RATE_LIMITS,
@@ -14,7 +15,6 @@ import {
   tightest,
 } from '../../core/rate-limits';
 import { workspaces } from '../../db/schema';
-import { sha256Hex } from '../../platform/crypto';
 import type { HonoEnv } from '../context';
 import { errorBody } from '../errors';
 

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, asc, desc, eq, gt, ilike, isNotNull, or, sql } from 'drizzle-orm';
 import type { Context } from 'hono';
+import { sha256Hex } from '../../core/digest';
 import { AUTH_RATE_LIMITS, WEBHOOK_PROJECT_LIMIT } from '../../core/rate-limits';
 import { decryptSecret } from '../../core/secret-box';
 import { readDelivery, repoKey, toGitEvent, WebhookPayloadError } from '../../core/webhooks/events';
@@ -149,11 +150,6 @@ function deliveryOf(provider: WebhookProvider, headers: Headers) {
   }
 }
 
-async function sha256OfBytes(body: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
-  return [...digest].map((byte) => byte.toString(16).padStart(2, '0')).join('');
-}
-
 /**
  * The delivery this one repeats, if any: the same delivery key, or the same body within the
  * replay window. Providers sign the body alone, so re-sent bytes verify under any delivery id.
@@ -275,7 +271,7 @@ async function receive(
   }
 
   const db = c.get('services').db();
-  const payloadSha256 = await sha256OfBytes(body);
+  const payloadSha256 = await sha256Hex(body);
   const outcome = await db.transaction(async (tx) => {
     // Under the project's lock, so concurrent copies of one delivery see each other.
     await lockProject(tx, project.id);

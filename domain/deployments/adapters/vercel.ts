@@ -7,6 +7,7 @@
 // Rollback: https://vercel.com/docs/rest-api/projects/point-production-traffic-to-a-previous-production-deployment-by-id
 // Errors: https://vercel.com/docs/rest-api/errors
 import { z } from 'zod';
+import { toHex } from '../../../core/digest';
 import { type Context, defineAdapter, readArtifactFile } from './adapter';
 import { call, type ErrorReader, jsonRequest, ProviderError, readJson } from './http';
 import type { DeployRequest, ProviderRef, ProviderState } from './types';
@@ -61,8 +62,7 @@ function auth(ctx: Ctx) {
 const options = (ctx: Ctx) => ({ provider: 'vercel' as const, fetch: ctx.fetch, readError });
 
 async function sha1(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-1', bytes);
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+  return toHex(await crypto.subtle.digest('SHA-1', bytes));
 }
 
 /** Vercel addresses file contents by SHA-1; only the ones it reports missing are uploaded. */

@@ -9,6 +9,7 @@
 //
 // Receivers must reject timestamps more than REPLAY_WINDOW_SECONDS away from their clock.
 import { z } from 'zod';
+import { constantTimeEqual, toHex } from '../../../core/digest';
 import { type Context, defineAdapter } from './adapter';
 import { call, type ErrorReader, readJson } from './http';
 import type { ProviderRef, ProviderState, Strategy } from './types';
@@ -61,7 +62,7 @@ async function hmacHex(secret: string, message: string): Promise<string> {
     ['sign'],
   );
   const mac = await crypto.subtle.sign('HMAC', key, encoder.encode(message));
-  return [...new Uint8Array(mac)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+  return toHex(mac);
 }
 
 export async function signWebhook(
@@ -85,12 +86,7 @@ export async function verifyWebhook(input: {
   if (!input.signature || !Number.isInteger(timestamp)) return false;
   if (Math.abs(now - timestamp) > REPLAY_WINDOW_SECONDS) return false;
   const expected = await signWebhook(input.secret, timestamp, input.body);
-  if (expected.length !== input.signature.length) return false;
-  let difference = 0;
-  for (let index = 0; index < expected.length; index++) {
-    difference |= expected.charCodeAt(index) ^ input.signature.charCodeAt(index);
-  }
-  return difference === 0;
+  return constantTimeEqual(encoder.encode(expected), encoder.encode(input.signature));
 }
 
 const readError: ErrorReader = (body) => {
