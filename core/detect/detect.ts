@@ -1,9 +1,10 @@
 import { parseSparkiConfig, parseSparkiJson, type SparkiConfig } from './config';
 import { FRAMEWORKS } from './frameworks';
+import { parsePackageManager } from './node-toolchain';
 import { Project } from './project';
 import { detectRuntimeVersion } from './runtime-version';
 import { joinPath, normalizePath, type SourceTree } from './source-tree';
-import { detectToolchain, noToolchain, parsePackageManager } from './toolchains';
+import { detectToolchain, noToolchain } from './toolchains';
 import {
   type Decision,
   type Detection,

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { formatDetection } from '../../cli/commands/detect';
 import { fileSystemTree } from '../../cli/fs-tree';
 import { type DetectOptions, detect } from './detect';
-import { formatPackageManager } from './toolchains';
+import { formatPackageManager } from './node-toolchain';
 import { type Detection, FRAMEWORK_IDS, type FrameworkId } from './types';
 
 /** The port placeholder of a server's start command. */

@@ -8,6 +8,6 @@ export {
 } from './config';
 export { type DetectOptions, detect } from './detect';
 export { FRAMEWORKS } from './frameworks';
+export { formatPackageManager } from './node-toolchain';
 export { memoryTree, normalizePath, type SourceTree } from './source-tree';
-export { formatPackageManager } from './toolchains';
 export * from './types';

@@ -164,3 +164,26 @@ export interface Detection {
 export class DetectionError extends Error {
   override name = 'DetectionError';
 }
+
+/** Which package manager family a framework installs with. */
+export type Ecosystem =
+  | 'node'
+  | 'deno'
+  | 'python'
+  | 'ruby'
+  | 'php'
+  | 'go'
+  | 'rust'
+  | 'java'
+  | 'dotnet'
+  | 'elixir';
+
+/** The package manager chosen for a project and how commands are spelled with it. */
+export interface Toolchain {
+  packageManager: Decision<PackageManager | null>;
+  install: Decision<string | null>;
+  /** Runs a package.json script: `npm run build`, `yarn build`. */
+  run(script: string): string;
+  /** Runs a tool the package manager installed: `npx astro build`, `uv run gunicorn …`. */
+  exec(command: string): string;
+}

@@ -1,6 +1,5 @@
 import { type Project, scriptEvidence } from '../project';
-import type { Ecosystem, Toolchain } from '../toolchains';
-import type { Decision, Runtime } from '../types';
+import type { Decision, Ecosystem, Runtime, Toolchain } from '../types';
 
 /** What a framework builds and runs, before sparki.json and project settings have their say. */
 export interface Plan {

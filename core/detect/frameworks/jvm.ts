@@ -1,7 +1,6 @@
 import { GRADLE_FILES, type JavaBuild, javaBuild } from '../build-files';
 import type { Project } from '../project';
-import type { Toolchain } from '../toolchains';
-import type { Decision } from '../types';
+import type { Decision, Toolchain } from '../types';
 import { type Framework, noOutput, port } from './framework';
 
 /** The POM without its parent, dependencies and plugins: what is left describes the project. */

@@ -1,6 +1,5 @@
 import { configString, flagValue, type Project, scriptEvidence } from '../project';
-import type { Toolchain } from '../toolchains';
-import type { Decision, Runtime } from '../types';
+import type { Decision, Runtime, Toolchain } from '../types';
 import { type Framework, noOutput, type Plan, startCommand, staticSite } from './framework';
 
 export const configNames = (base: string, extensions = ['js', 'mjs', 'ts', 'mts', 'cjs', 'cts']) =>

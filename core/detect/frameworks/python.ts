@@ -1,6 +1,5 @@
 import { isRecord, type Project } from '../project';
-import type { Toolchain } from '../toolchains';
-import type { Decision } from '../types';
+import type { Decision, Toolchain } from '../types';
 import { type Framework, noOutput, port, procfileWeb } from './framework';
 
 /** PEP 503 name normalisation: `Flask_Cors` and `flask-cors` are the same package. */

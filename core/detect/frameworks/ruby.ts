@@ -1,6 +1,5 @@
 import type { Project } from '../project';
-import type { Toolchain } from '../toolchains';
-import type { Decision } from '../types';
+import type { Decision, Toolchain } from '../types';
 import { type Framework, noOutput, port } from './framework';
 
 /** Evidence that the Gemfile lists one of `gems`, or undefined. */
