@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { admissibleJobs, WORKSPACE_CONCURRENT_BUILDS } from '../core/build-admission';
+import { admissibleJobs, WORKSPACE_CONCURRENT_BUILDS } from '../core/dispatch';
 import { type EffectiveProjectSettings, resolveProjectSettings } from '../core/project-settings';
 import {
   HEARTBEAT_INTERVAL_MS,

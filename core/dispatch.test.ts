@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admissibleJobs, WORKSPACE_CONCURRENT_BUILDS } from './build-admission';
+import { admissibleJobs, WORKSPACE_CONCURRENT_BUILDS } from './dispatch';
 
 const job = (buildId: string, projectId: string) => ({ buildId, projectId });
 const ids = (jobs: { buildId: string }[]) => jobs.map((j) => j.buildId);
