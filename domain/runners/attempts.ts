@@ -7,6 +7,7 @@ import type { Logger } from '../../platform/logger';
 import { signingKeys } from '../../platform/tokens/access-tokens';
 import { type JobClaims, signJobToken } from '../../platform/tokens/job-tokens';
 import { closeBuildLog } from '../builds/log';
+import { WAITING_STATUSES } from '../builds/statuses';
 import { announceBuildStatus } from '../reporting/build-status';
 
 /**
@@ -19,8 +20,6 @@ export type EndedAs = 'planned' | 'canceled' | 'failed' | 'timed_out';
 
 /** How an attempt without a result ends: its build waits for a runner again, or ends so. */
 export type AttemptOutcome = 'requeue' | { status: 'failed' | 'timed_out'; error: string };
-
-const PLANNABLE = ['queued', 'planned'] as const;
 
 /**
  * Attempt N+1: the build runs on this runner from `startedAt`. Returns the attempt's number, or
@@ -38,7 +37,7 @@ export async function startAttempt(
     .where(
       and(
         eq(builds.id, buildId),
-        inArray(builds.status, [...PLANNABLE]),
+        inArray(builds.status, [...WAITING_STATUSES]),
         isNull(builds.cancelRequestedAt),
       ),
     )
