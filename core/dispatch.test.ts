@@ -98,27 +98,20 @@ describe('runner choice', () => {
 
   it('prefers the runner least loaded for its capacity, the first one among equals', () => {
     const runners = [runner('small', 2), runner('big', 4)];
-    expect(pickRunner({ labels: [] }, runners, none)?.runnerId).toBe('small');
-    expect(pickRunner({ labels: [] }, runners, new Map([['small', 1]]))?.runnerId).toBe('big');
-    expect(
+    const choose = (small: number, big: number) =>
       pickRunner(
         { labels: [] },
         runners,
         new Map([
-          ['small', 1],
-          ['big', 2],
+          ['small', small],
+          ['big', big],
         ]),
-      )?.runnerId,
-    ).toBe('small');
-    expect(
-      pickRunner(
-        { labels: [] },
-        runners,
-        new Map([
-          ['small', 1],
-          ['big', 3],
-        ]),
-      )?.runnerId,
-    ).toBe('small');
+      )?.runnerId;
+    expect(choose(0, 0)).toBe('small');
+    expect(choose(1, 0)).toBe('big');
+    // 1 of 2 and 2 of 4: equals.
+    expect(choose(1, 2)).toBe('small');
+    expect(choose(1, 3)).toBe('small');
+    expect(choose(2, 3)).toBe('big');
   });
 });
