@@ -18,7 +18,7 @@ import { announceBuildStatus } from '../reporting/build-status';
 /** What an attempt ending without a result leaves the build as. */
 export type EndedAs = 'planned' | 'canceled' | 'failed' | 'timed_out';
 
-/** How an attempt without a result ends: its build waits for a runner again, or ends so. */
+/** How an attempt without a result is closed: `requeue` (its build waits again) or an end. */
 export type AttemptOutcome = 'requeue' | { status: 'failed' | 'timed_out'; error: string };
 
 /**
