@@ -10,15 +10,14 @@ import {
   type LogLine as WireLine,
 } from '../core/log-stream';
 import { createMasker } from '../core/secret-masker';
-
-export const LogLineInputSchema = z.object({
-  stream: z.enum(['stdout', 'stderr', 'system']),
-  text: z.string(),
-  stepId: z.string().optional(),
-  ts: z.number().int().nonnegative(),
-});
-export type LogLineInput = z.infer<typeof LogLineInputSchema>;
-export type LogLine = LogLineInput & { seq: number };
+import {
+  type BatchNumber,
+  BuildSessionStore,
+  type LogLine,
+  type LogLineInput,
+  LogLineInputSchema,
+  toWire,
+} from './build-session-store';
 
 const BatchSchema = z.object({
   attempt: z.number().int().positive(),
@@ -38,7 +37,7 @@ export interface AppendOptions extends MaskOptions {
    * The runner's numbering of its log batches within one attempt. A batch whose number this
    * attempt has already applied (a retry whose first answer was lost) is not appended again.
    */
-  batch?: { attempt: number; seq: number };
+  batch?: BatchNumber;
 }
 
 export interface AppendResult {
@@ -63,40 +62,12 @@ export interface LogPage {
   status: BuildEndStatus | null;
 }
 
-interface LogRow extends Record<string, SqlStorageValue> {
-  seq: number;
-  stream: string;
-  text: string;
-  step_id: string | null;
-  ts: number;
-}
-
 const VIEWER_TAG = 'viewer';
 const READ_MAX = 5000;
 // A frame stays under the platform's 1 MiB WebSocket message limit: at most 3 bytes per JSON
 // character, and a single line is at most 64 KiB of text (the runner protocol's limit).
 const FRAME_MAX_LINES = 500;
 const FRAME_MAX_CHARS = 256 * 1024;
-
-function toLine(row: LogRow): LogLine {
-  return {
-    seq: row.seq,
-    stream: LogLineInputSchema.shape.stream.parse(row.stream),
-    text: row.text,
-    ts: row.ts,
-    ...(row.step_id ? { stepId: row.step_id } : {}),
-  };
-}
-
-function toWire(line: LogLine): WireLine {
-  return {
-    seq: line.seq,
-    stream: line.stream,
-    text: line.text,
-    ts: line.ts,
-    ...(line.stepId ? { step_id: line.stepId } : {}),
-  };
-}
 
 /** `lines` frames of bounded size, so a long replay or a large batch never makes one huge frame. */
 function* lineFrames(lines: Iterable<LogLine>): Generator<ViewerMessage> {
@@ -140,24 +111,11 @@ function settleSteps(steps: StepStates, status: BuildEndStatus, at: string): Ste
  * them live), never in between.
  */
 export class BuildSession extends DurableObject<Env> {
+  private readonly store: BuildSessionStore;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS log_lines (
-      seq INTEGER PRIMARY KEY AUTOINCREMENT,
-      stream TEXT NOT NULL,
-      text TEXT NOT NULL,
-      step_id TEXT,
-      ts INTEGER NOT NULL
-    )`);
-    ctx.storage.sql.exec(
-      'CREATE TABLE IF NOT EXISTS session_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)',
-    );
-    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS log_batches (
-      attempt INTEGER NOT NULL,
-      batch_seq INTEGER NOT NULL,
-      last_seq INTEGER NOT NULL,
-      PRIMARY KEY (attempt, batch_seq)
-    )`);
+    this.store = new BuildSessionStore(ctx.storage);
     // Answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
   }
@@ -165,80 +123,51 @@ export class BuildSession extends DurableObject<Env> {
   async append(lines: LogLineInput[], options: AppendOptions = {}): Promise<AppendResult> {
     const valid = z.array(LogLineInputSchema).parse(lines);
     const batch = options.batch && BatchSchema.parse(options.batch);
-    if (this.status()) return { lastSeq: this.lastSeq(), finished: true };
-    if (batch) {
-      const [applied] = this.ctx.storage.sql
-        .exec<{ last_seq: number }>(
-          'SELECT last_seq FROM log_batches WHERE attempt = ? AND batch_seq = ?',
-          batch.attempt,
-          batch.seq,
-        )
-        .toArray();
-      if (applied) return { lastSeq: applied.last_seq, finished: false, duplicate: true };
-    }
+    if (this.store.status()) return { lastSeq: this.store.lastSeq(), finished: true };
+    const applied = batch && this.store.appliedBatch(batch);
+    if (applied !== undefined) return { lastSeq: applied, finished: false, duplicate: true };
     const mask = createMasker(options.secrets ?? []);
-    const stored: LogLine[] = [];
-    // The lines and their batch's number commit together: a retry sees both or neither.
-    this.ctx.storage.transactionSync(() => {
-      for (const line of valid) {
-        const text = mask(line.text);
-        const { seq } = this.ctx.storage.sql
-          .exec<{ seq: number }>(
-            'INSERT INTO log_lines (stream, text, step_id, ts) VALUES (?, ?, ?, ?) RETURNING seq',
-            line.stream,
-            text,
-            line.stepId ?? null,
-            line.ts,
-          )
-          .one();
-        stored.push({ ...line, text, seq });
-      }
-      if (batch) {
-        this.ctx.storage.sql.exec(
-          'INSERT INTO log_batches (attempt, batch_seq, last_seq) VALUES (?, ?, ?)',
-          batch.attempt,
-          batch.seq,
-          this.lastSeq(),
-        );
-      }
-    });
+    const stored = this.store.append(
+      valid.map((line) => ({ ...line, text: mask(line.text) })),
+      batch,
+    );
     for (const frame of lineFrames(stored)) this.broadcast(frame);
-    return { lastSeq: this.lastSeq(), finished: false };
+    return { lastSeq: this.store.lastSeq(), finished: false };
   }
 
   async read(afterSeq = 0, limit = 1000): Promise<LogLine[]> {
-    return this.rows(afterSeq, Math.min(Math.max(limit, 1), READ_MAX));
+    return this.store.rows(afterSeq, Math.min(Math.max(limit, 1), READ_MAX));
   }
 
   /** A page for the HTTP API: `hasMore` without a second round trip. */
   async page(afterSeq: number, limit: number): Promise<LogPage> {
     const size = Math.min(Math.max(limit, 1), READ_MAX);
-    const rows = this.rows(afterSeq, size + 1);
+    const rows = this.store.rows(afterSeq, size + 1);
     const hasMore = rows.length > size;
     return {
       lines: (hasMore ? rows.slice(0, size) : rows).map(toWire),
       hasMore,
-      status: this.status(),
+      status: this.store.status(),
     };
   }
 
   /** The latest step states (a `StepReport`'s `steps`), shown to viewers as they change. */
   async setSteps(steps: StepStates, options: MaskOptions = {}): Promise<{ finished: boolean }> {
     const valid = StepStatesSchema.parse(steps);
-    if (this.status()) return { finished: true };
+    if (this.store.status()) return { finished: true };
     const mask = createMasker(options.secrets ?? []);
     const masked = valid.map((step) => ({
       ...step,
       name: mask(step.name),
       command: mask(step.command),
     }));
-    this.setState('steps', JSON.stringify(masked));
+    this.store.setSteps(masked);
     this.broadcast({ type: 'steps', steps: masked });
     return { finished: false };
   }
 
   async steps(): Promise<StepStates | null> {
-    return this.storedSteps();
+    return this.store.steps();
   }
 
   /**
@@ -249,26 +178,23 @@ export class BuildSession extends DurableObject<Env> {
   async finish(status: BuildEndStatus): Promise<FinishResult> {
     const requested = BuildEndStatusSchema.parse(status);
     const logKey = buildLogKey(this.buildId());
-    if (!this.status()) {
-      const current = this.storedSteps();
+    if (!this.store.status()) {
+      const current = this.store.steps();
       const steps = current && settleSteps(current, requested, new Date().toISOString());
-      this.ctx.storage.transactionSync(() => {
-        this.setState('status', requested);
-        if (steps) this.setState('steps', JSON.stringify(steps));
-      });
+      this.store.end(requested, steps);
       if (steps) this.broadcast({ type: 'steps', steps });
       for (const ws of this.viewers()) this.sendEnd(ws);
     }
-    const final = this.status()!;
-    if (!this.getState('archived_at')) {
+    const final = this.store.status()!;
+    if (!this.store.archived()) {
       // The log is frozen from here on, so the snapshot is complete even if appends arrive
       // while the upload is in flight (they are refused).
-      await this.env.LOGS.put(logKey, this.ndjson(), {
+      await this.env.LOGS.put(logKey, this.store.ndjson(), {
         httpMetadata: { contentType: 'application/x-ndjson; charset=utf-8' },
       });
-      this.setState('archived_at', new Date().toISOString());
+      this.store.markArchived(new Date());
     }
-    return { status: final, lastSeq: this.lastSeq(), logKey, steps: this.storedSteps() };
+    return { status: final, lastSeq: this.store.lastSeq(), logKey, steps: this.store.steps() };
   }
 
   /**
@@ -286,11 +212,11 @@ export class BuildSession extends DurableObject<Env> {
     const { 0: client, 1: server } = new WebSocketPair();
     // From here to the return nothing awaits: see the class comment.
     this.ctx.acceptWebSocket(server, [VIEWER_TAG]);
-    const steps = this.storedSteps();
+    const steps = this.store.steps();
     if (steps) this.send(server, { type: 'steps', steps });
-    for (const frame of lineFrames(this.iterateRows(after))) this.send(server, frame);
-    this.send(server, { type: 'caught_up', last_seq: this.lastSeq() });
-    if (this.status()) this.sendEnd(server);
+    for (const frame of lineFrames(this.store.lines(after))) this.send(server, frame);
+    this.send(server, { type: 'caught_up', last_seq: this.store.lastSeq() });
+    if (this.store.status()) this.sendEnd(server);
     else this.broadcastPresence();
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -314,62 +240,6 @@ export class BuildSession extends DurableObject<Env> {
     return name.slice('build:'.length);
   }
 
-  private rows(afterSeq: number, limit: number): LogLine[] {
-    return this.ctx.storage.sql
-      .exec<LogRow>(
-        'SELECT seq, stream, text, step_id, ts FROM log_lines WHERE seq > ? ORDER BY seq LIMIT ?',
-        afterSeq,
-        limit,
-      )
-      .toArray()
-      .map(toLine);
-  }
-
-  private *iterateRows(afterSeq: number): Generator<LogLine> {
-    const cursor = this.ctx.storage.sql.exec<LogRow>(
-      'SELECT seq, stream, text, step_id, ts FROM log_lines WHERE seq > ? ORDER BY seq',
-      afterSeq,
-    );
-    for (const row of cursor) yield toLine(row);
-  }
-
-  private ndjson(): Blob {
-    const parts: string[] = [];
-    for (const line of this.iterateRows(0)) parts.push(`${JSON.stringify(toWire(line))}\n`);
-    return new Blob(parts);
-  }
-
-  private lastSeq(): number {
-    return this.ctx.storage.sql
-      .exec<{ seq: number }>('SELECT COALESCE(MAX(seq), 0) AS seq FROM log_lines')
-      .one().seq;
-  }
-
-  private getState(key: string): string | null {
-    const [row] = this.ctx.storage.sql
-      .exec<{ value: string }>('SELECT value FROM session_state WHERE key = ?', key)
-      .toArray();
-    return row?.value ?? null;
-  }
-
-  private setState(key: string, value: string) {
-    this.ctx.storage.sql.exec(
-      'INSERT INTO session_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-      key,
-      value,
-    );
-  }
-
-  private status(): BuildEndStatus | null {
-    const value = this.getState('status');
-    return value === null ? null : BuildEndStatusSchema.parse(value);
-  }
-
-  private storedSteps(): StepStates | null {
-    const value = this.getState('steps');
-    return value === null ? null : StepStatesSchema.parse(JSON.parse(value));
-  }
-
   private viewers(): WebSocket[] {
     return this.ctx.getWebSockets(VIEWER_TAG).filter((ws) => ws.readyState === WebSocket.OPEN);
   }
@@ -388,7 +258,7 @@ export class BuildSession extends DurableObject<Env> {
   }
 
   private sendEnd(ws: WebSocket) {
-    this.send(ws, { type: 'end', status: this.status()! });
+    this.send(ws, { type: 'end', status: this.store.status()! });
     ws.close(1000, 'Build finished');
   }
 }

@@ -7,10 +7,7 @@ import type { Logger } from '../../platform/logger';
 import { BUILDS_QUEUE, type BuildsMessage } from '../../platform/queues';
 import { publishOutbox } from '../outbox';
 import { announceBuildStatus } from '../reporting/build-status';
-
-/** Builds that have not reached a runner yet: cancel and supersede take them off at once. */
-export const WAITING_STATUSES = ['queued', 'planned'] as const;
-export const FINISHED_STATUSES = ['succeeded', 'failed', 'canceled', 'timed_out'] as const;
+import { WAITING_STATUSES } from './statuses';
 
 type Trigger = Build['trigger'];
 

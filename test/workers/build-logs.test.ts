@@ -10,7 +10,7 @@ import {
 } from '../../core/log-stream';
 import { MASK } from '../../core/secret-masker';
 import { wsTickets } from '../../db/schema';
-import type { LogLineInput } from '../../durable-objects/build-session';
+import type { LogLineInput } from '../../durable-objects/build-session-store';
 import { buildSession } from '../../platform/durable-objects';
 import { authed, createWorkspace, newUser, postJson } from './auth-helpers';
 import { eventually, fetchWorker, testDb } from './harness';

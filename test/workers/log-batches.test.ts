@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { LogLineInput } from '../../durable-objects/build-session';
+import type { LogLineInput } from '../../durable-objects/build-session-store';
 import { buildSession } from '../../platform/durable-objects';
 import { authed } from './auth-helpers';
 import { fetchWorker, testDb } from './harness';

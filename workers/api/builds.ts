@@ -8,11 +8,10 @@ import {
   BRANCH_HEAD,
   type BuildRequest,
   createBuild,
-  FINISHED_STATUSES,
   targetFor,
-  WAITING_STATUSES,
   withdrawFromHub,
 } from '../../domain/builds/create';
+import { FINISHED_STATUSES, WAITING_STATUSES } from '../../domain/builds/statuses';
 import { announceBuildStatus } from '../../domain/reporting/build-status';
 import { runnerHub } from '../../platform/durable-objects';
 import { ApiError } from '../../platform/errors';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admissibleJobs, WORKSPACE_CONCURRENT_BUILDS } from './build-admission';
+import { admissibleJobs, pickRunner, WORKSPACE_CONCURRENT_BUILDS } from './dispatch';
 
 const job = (buildId: string, projectId: string) => ({ buildId, projectId });
 const ids = (jobs: { buildId: string }[]) => jobs.map((j) => j.buildId);
@@ -58,5 +58,60 @@ describe('build admission', () => {
     };
     expect(admissibleJobs({ ...state, running: ['a'] })).toEqual([]);
     expect(ids(admissibleJobs({ ...state, running: [] }))).toEqual(['a2']);
+  });
+});
+
+describe('runner choice', () => {
+  const runner = (runnerId: string, capacity = 1, labels: string[] = []) => ({
+    runnerId,
+    capacity,
+    labels,
+  });
+  const none = new Map<string, number>();
+
+  it('needs every label the job asks for', () => {
+    const runners = [
+      runner('plain'),
+      runner('linux', 1, ['linux']),
+      runner('both', 1, ['linux', 'arm']),
+    ];
+    expect(pickRunner({ labels: [] }, runners, none)?.runnerId).toBe('plain');
+    expect(pickRunner({ labels: ['linux'] }, runners, none)?.runnerId).toBe('linux');
+    expect(pickRunner({ labels: ['arm', 'linux'] }, runners, none)?.runnerId).toBe('both');
+    expect(pickRunner({ labels: ['gpu'] }, runners, none)).toBeUndefined();
+  });
+
+  it('skips a runner whose slots are all taken', () => {
+    const runners = [runner('a', 2), runner('b', 1)];
+    expect(pickRunner({ labels: [] }, runners, new Map([['a', 2]]))?.runnerId).toBe('b');
+    expect(
+      pickRunner(
+        { labels: [] },
+        runners,
+        new Map([
+          ['a', 2],
+          ['b', 1],
+        ]),
+      ),
+    ).toBeUndefined();
+  });
+
+  it('prefers the runner least loaded for its capacity, the first one among equals', () => {
+    const runners = [runner('small', 2), runner('big', 4)];
+    const choose = (small: number, big: number) =>
+      pickRunner(
+        { labels: [] },
+        runners,
+        new Map([
+          ['small', small],
+          ['big', big],
+        ]),
+      )?.runnerId;
+    expect(choose(0, 0)).toBe('small');
+    expect(choose(1, 0)).toBe('big');
+    // 1 of 2 and 2 of 4: equals.
+    expect(choose(1, 2)).toBe('small');
+    expect(choose(1, 3)).toBe('small');
+    expect(choose(2, 3)).toBe('big');
   });
 });

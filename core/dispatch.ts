@@ -1,5 +1,10 @@
 import type { WorkspacePlan } from './rate-limits';
 
+/**
+ * The RunnerHub's dispatch policy, free of sockets and storage: which waiting jobs may start
+ * (`admissibleJobs`) and which connected runner takes each (`pickRunner`).
+ */
+
 /** Builds a workspace may run at once, by plan; the rest wait in the RunnerHub's queue. */
 export const WORKSPACE_CONCURRENT_BUILDS = {
   free: 1,
@@ -44,4 +49,36 @@ export function admissibleJobs<J extends AdmissionJob>(state: AdmissionState<J>)
     admitted.push(job);
   }
   return admitted;
+}
+
+export interface RunnerSlots {
+  runnerId: string;
+  labels: readonly string[];
+  /** Jobs it runs at once. */
+  capacity: number;
+}
+
+/**
+ * The runner that takes a job: one with every label the job asks for and a free slot, the least
+ * loaded for its capacity first; among equals, the first in `runners`. `load` counts the
+ * jobs each runner holds now, so the caller adds the job once its grant succeeded.
+ */
+export function pickRunner<R extends RunnerSlots>(
+  job: { labels: readonly string[] },
+  runners: Iterable<R>,
+  load: ReadonlyMap<string, number>,
+): R | undefined {
+  let best: R | undefined;
+  let bestShare = Number.POSITIVE_INFINITY;
+  for (const runner of runners) {
+    const held = load.get(runner.runnerId) ?? 0;
+    if (held >= runner.capacity) continue;
+    if (!job.labels.every((label) => runner.labels.includes(label))) continue;
+    const share = held / runner.capacity;
+    if (share < bestShare) {
+      best = runner;
+      bestShare = share;
+    }
+  }
+  return best;
 }
