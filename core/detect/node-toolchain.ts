@@ -1,6 +1,6 @@
 import { isRecord, type Project } from './project';
 import { joinPath } from './source-tree';
-import type { Decision, PackageManager, PackageManagerName, Toolchain } from './types';
+import type { Decision, PackageManager, PackageManagerName } from './types';
 
 // npm, pnpm, Yarn (classic or Berry) and Bun: which one a project uses, and how it spells commands.
 

@@ -1,4 +1,4 @@
-import { GRADLE_FILES, type JavaBuild, javaBuild } from '../build-files';
+import { type JavaBuild, javaBuild } from '../build-files';
 import type { Project } from '../project';
 import type { Decision, Toolchain } from '../types';
 import { type Framework, noOutput, port } from './framework';
