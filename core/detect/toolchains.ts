@@ -1,7 +1,6 @@
 import { DENO_CONFIGS, dotnetProject, javaBuild } from './build-files';
 import { EXEC, nodeToolchain, RUN } from './node-toolchain';
 import { isRecord, type Project } from './project';
-import { joinPath } from './source-tree';
 import type { Decision, Ecosystem, PackageManager, PackageManagerName, Toolchain } from './types';
 
 type PythonPackageManager = 'uv' | 'poetry' | 'pdm' | 'pipenv' | 'pip';
