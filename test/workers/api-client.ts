@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { createWorkspace, mailedToken, newUser } from './auth-helpers';
-import { fetchWorker } from './harness';
+import { fetchWithEnv } from './harness';
 
 /** Who calls: a signed-in user, or a bare bearer token (an access token or a personal one). */
 export type Caller = string | { access_token: string };
@@ -25,8 +25,14 @@ function isRaw(body: unknown): body is BodyInit {
   );
 }
 
+interface Target {
+  token: string | undefined;
+  /** Bindings the Worker sees instead of the test environment's (a production configuration). */
+  env: Partial<Env>;
+}
+
 async function request<T>(
-  token: string | undefined,
+  { token, env }: Target,
   method: string,
   path: string,
   body?: unknown,
@@ -35,7 +41,7 @@ async function request<T>(
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined && !isRaw(body)) headers['content-type'] = 'application/json';
-  const response = await fetchWorker(path, {
+  const response = await fetchWithEnv(path, env, {
     method,
     headers: { ...headers, ...extraHeaders },
     ...(body === undefined ? {} : { body: isRaw(body) ? body : JSON.stringify(body) }),
@@ -54,25 +60,25 @@ async function request<T>(
  * The API as `caller` sees it (anonymous without one). The type argument names the body the test
  * expects; nothing checks it at run time, the test's assertions do.
  */
-export function as(caller?: Caller) {
-  const token = typeof caller === 'string' ? caller : caller?.access_token;
+export function as(caller?: Caller, { env = {} }: { env?: Partial<Env> } = {}) {
+  const target = { token: typeof caller === 'string' ? caller : caller?.access_token, env };
   return {
     send: <T = unknown>(
       method: string,
       path: string,
       body?: unknown,
       headers?: Record<string, string>,
-    ) => request<T>(token, method, path, body, headers),
+    ) => request<T>(target, method, path, body, headers),
     get: <T = unknown>(path: string, headers?: Record<string, string>) =>
-      request<T>(token, 'GET', path, undefined, headers),
+      request<T>(target, 'GET', path, undefined, headers),
     post: <T = unknown>(path: string, body?: unknown, headers?: Record<string, string>) =>
-      request<T>(token, 'POST', path, body, headers),
+      request<T>(target, 'POST', path, body, headers),
     put: <T = unknown>(path: string, body?: unknown, headers?: Record<string, string>) =>
-      request<T>(token, 'PUT', path, body, headers),
+      request<T>(target, 'PUT', path, body, headers),
     patch: <T = unknown>(path: string, body?: unknown, headers?: Record<string, string>) =>
-      request<T>(token, 'PATCH', path, body, headers),
+      request<T>(target, 'PATCH', path, body, headers),
     delete: <T = unknown>(path: string, body?: unknown, headers?: Record<string, string>) =>
-      request<T>(token, 'DELETE', path, body, headers),
+      request<T>(target, 'DELETE', path, body, headers),
   };
 }
 
