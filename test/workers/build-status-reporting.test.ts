@@ -8,10 +8,11 @@ import { createLogger } from '../../platform/logger';
 import { createServices } from '../../platform/services';
 import { handleBuildsMessage } from '../../queues/builds';
 import worker from '../../workers/index';
+import { as } from './api-client';
 import { authed } from './auth-helpers';
 import { type ForgeStatus, fakeForge, GITEA_TOKEN, GITHUB_API, GITLAB_TOKEN } from './fake-forge';
 import { buildStatus, eventually, fetchWorker, testDb } from './harness';
-import { projectFixture, send } from './project-fixtures';
+import { projectFixture } from './project-fixtures';
 import { onlineRunner, registerRunner } from './runner-helpers';
 
 const { db, pool } = testDb();
@@ -52,8 +53,8 @@ function newSha() {
 async function reportingProject(provider: Provider) {
   const fixture = await projectFixture({ provider, productionBranch: 'main' });
   const path = `/api/projects/${fixture.project.id}/git-reporting`;
-  const set = await send(fixture.owner.access_token, 'PUT', path, CREDENTIALS[provider]);
-  expect(set.status, await set.clone().text()).toBe(200);
+  const set = await as(fixture.owner).put(path, CREDENTIALS[provider]);
+  expect(set.status, set.text).toBe(200);
   const repo = new URL(fixture.project.repo_url).pathname.slice(1);
   return { ...fixture, repo };
 }
@@ -65,9 +66,9 @@ interface BuildBody {
 }
 
 async function trigger(token: string, projectId: string, body: Record<string, string>) {
-  const response = await send(token, 'POST', `/api/projects/${projectId}/builds`, body);
-  expect(response.status, await response.clone().text()).toBe(201);
-  return response.json<BuildBody>();
+  const response = await as(token).post<BuildBody>(`/api/projects/${projectId}/builds`, body);
+  expect(response.status, response.text).toBe(201);
+  return response.body;
 }
 
 /** Every request for a forge goes to `forge`, from this test and from the queue consumers alike. */
@@ -247,7 +248,7 @@ describe('build commit statuses through a real build', () => {
     });
     await until(forge, sha, /waiting/);
 
-    const canceled = await send(owner.access_token, 'POST', `/api/builds/${build.id}/cancel`);
+    const canceled = await as(owner).post(`/api/builds/${build.id}/cancel`);
     expect(canceled.status).toBe(200);
     const statuses = await until(forge, sha, /canceled/);
     expect(described(statuses).at(-1)).toBe(

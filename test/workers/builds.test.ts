@@ -3,9 +3,10 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { auditLogs, builds } from '../../db/schema';
 import { runnerHub } from '../../platform/durable-objects';
+import { as } from './api-client';
 import { newUser } from './auth-helpers';
 import { buildStatus, eventually, testDb } from './harness';
-import { addMember, projectFixture, send } from './project-fixtures';
+import { addMember, projectFixture } from './project-fixtures';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
@@ -34,9 +35,12 @@ async function setup() {
   await addMember(db, fixture.workspace.id, viewer.email, 'viewer');
   const token = developer.access_token;
   const trigger = async (body: Record<string, string> = {}) => {
-    const response = await send(token, 'POST', `/api/projects/${fixture.project.id}/builds`, body);
-    expect(response.status, await response.clone().text()).toBe(201);
-    const build = await response.json<BuildBody>();
+    const response = await as(token).post<BuildBody>(
+      `/api/projects/${fixture.project.id}/builds`,
+      body,
+    );
+    expect(response.status, response.text).toBe(201);
+    const build = response.body;
     // The queue consumer plans it in the background; letting it finish first keeps what the
     // test checks next from racing the consumer.
     await eventually(
@@ -63,13 +67,11 @@ describe('manual builds', () => {
     const { token, project } = await setup();
     const responses = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        send(token, 'POST', `/api/projects/${project.id}/builds`, { branch: `b${i}` }),
+        as(token).post<BuildBody>(`/api/projects/${project.id}/builds`, { branch: `b${i}` }),
       ),
     );
     expect(responses.map((response) => response.status)).toEqual(Array(20).fill(201));
-    const numbers = await Promise.all(
-      responses.map(async (response) => (await response.json<BuildBody>()).number),
-    );
+    const numbers = responses.map((response) => response.body.number);
     expect(numbers.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
   });
 
@@ -100,12 +102,7 @@ describe('manual builds', () => {
 
   it('refuses to build a project without a repository', async () => {
     const { owner, project } = await projectFixture({ provider: 'none' });
-    const response = await send(
-      owner.access_token,
-      'POST',
-      `/api/projects/${project.id}/builds`,
-      {},
-    );
+    const response = await as(owner).post(`/api/projects/${project.id}/builds`, {});
     expect(response.status).toBe(409);
   });
 
@@ -114,40 +111,38 @@ describe('manual builds', () => {
     const stranger = await newUser('stranger');
     const build = await trigger();
     const path = `/api/projects/${project.id}/builds`;
-    expect((await send(viewer.access_token, 'POST', path, {})).status).toBe(403);
-    expect((await send(viewer.access_token, 'GET', path)).status).toBe(200);
-    const one = await send(viewer.access_token, 'GET', `/api/builds/${build.id}`);
+    expect((await as(viewer).post(path, {})).status).toBe(403);
+    expect((await as(viewer).get(path)).status).toBe(200);
+    const one = await as(viewer).get<BuildBody>(`/api/builds/${build.id}`);
     expect(one.status).toBe(200);
-    expect((await one.json<BuildBody>()).steps).toEqual([]);
-    expect((await send(stranger.access_token, 'POST', path, {})).status).toBe(404);
-    expect((await send(stranger.access_token, 'GET', `/api/builds/${build.id}`)).status).toBe(404);
-    expect(
-      (await send(stranger.access_token, 'POST', `/api/builds/${build.id}/cancel`)).status,
-    ).toBe(404);
+    expect(one.body.steps).toEqual([]);
+    expect((await as(stranger).post(path, {})).status).toBe(404);
+    expect((await as(stranger).get(`/api/builds/${build.id}`)).status).toBe(404);
+    expect((await as(stranger).post(`/api/builds/${build.id}/cancel`)).status).toBe(404);
   });
 
   it('lists newest first with status and branch filters and a cursor', async () => {
     const { trigger, token, project } = await setup();
     for (const branch of ['a', 'b', 'a']) await trigger({ branch });
     const path = `/api/projects/${project.id}/builds`;
-    const first = await (await send(token, 'GET', `${path}?limit=2`)).json<{
-      builds: BuildBody[];
-      next_cursor: string | null;
-    }>();
+    const first = (
+      await as(token).get<{
+        builds: BuildBody[];
+        next_cursor: string | null;
+      }>(`${path}?limit=2`)
+    ).body;
     expect(first.builds.map((b) => b.number)).toEqual([3, 2]);
-    const second = await (
-      await send(token, 'GET', `${path}?limit=2&cursor=${first.next_cursor}`)
-    ).json<{ builds: BuildBody[]; next_cursor: string | null }>();
+    const second = (
+      await as(token).get<{ builds: BuildBody[]; next_cursor: string | null }>(
+        `${path}?limit=2&cursor=${first.next_cursor}`,
+      )
+    ).body;
     expect(second.builds.map((b) => b.number)).toEqual([1]);
     expect(second.next_cursor).toBeNull();
-    const onA = await (await send(token, 'GET', `${path}?branch=a`)).json<{
-      builds: BuildBody[];
-    }>();
+    const onA = (await as(token).get<{ builds: BuildBody[] }>(`${path}?branch=a`)).body;
     expect(onA.builds.map((b) => b.number)).toEqual([3, 1]);
     // The second build on `a` superseded the first.
-    const canceled = await (await send(token, 'GET', `${path}?status=canceled`)).json<{
-      builds: BuildBody[];
-    }>();
+    const canceled = (await as(token).get<{ builds: BuildBody[] }>(`${path}?status=canceled`)).body;
     expect(canceled.builds.map((b) => b.number)).toEqual([1]);
   });
 });
@@ -160,9 +155,9 @@ describe('cancel and retry', () => {
     expect((await runnerHub(env, workspace.id).pending()).map((j) => j.buildId)).toContain(
       build.id,
     );
-    const response = await send(token, 'POST', `/api/builds/${build.id}/cancel`);
+    const response = await as(token).post<BuildBody>(`/api/builds/${build.id}/cancel`);
     expect(response.status).toBe(200);
-    expect(await response.json<BuildBody>()).toMatchObject({ status: 'canceled' });
+    expect(response.body).toMatchObject({ status: 'canceled' });
     expect((await runnerHub(env, workspace.id).pending()).map((j) => j.buildId)).not.toContain(
       build.id,
     );
@@ -171,7 +166,7 @@ describe('cancel and retry', () => {
       .from(auditLogs)
       .where(and(eq(auditLogs.action, 'build.canceled'), eq(auditLogs.targetId, build.id)));
     expect(audit).toBeDefined();
-    const again = await send(token, 'POST', `/api/builds/${build.id}/cancel`);
+    const again = await as(token).post(`/api/builds/${build.id}/cancel`);
     expect(again.status).toBe(409);
   });
 
@@ -180,9 +175,9 @@ describe('cancel and retry', () => {
     const build = await trigger();
     await planned(build.id);
     await db.update(builds).set({ status: 'running' }).where(eq(builds.id, build.id));
-    const response = await send(token, 'POST', `/api/builds/${build.id}/cancel`);
+    const response = await as(token).post<BuildBody>(`/api/builds/${build.id}/cancel`);
     expect(response.status).toBe(200);
-    const body = await response.json<BuildBody>();
+    const body = response.body;
     expect(body.status).toBe('running');
     expect(body.cancel_requested_at).not.toBeNull();
   });
@@ -190,12 +185,12 @@ describe('cancel and retry', () => {
   it('retries a finished build as a new build of the same commit', async () => {
     const { trigger, token } = await setup();
     const build = await trigger({ branch: 'main', commit_sha: SHA });
-    const early = await send(token, 'POST', `/api/builds/${build.id}/retry`);
+    const early = await as(token).post(`/api/builds/${build.id}/retry`);
     expect(early.status).toBe(409);
     await db.update(builds).set({ status: 'failed' }).where(eq(builds.id, build.id));
-    const response = await send(token, 'POST', `/api/builds/${build.id}/retry`);
+    const response = await as(token).post<BuildBody>(`/api/builds/${build.id}/retry`);
     expect(response.status).toBe(201);
-    const retry = await response.json<BuildBody>();
+    const retry = response.body;
     expect(retry).toMatchObject({
       number: 2,
       trigger: 'retry',
@@ -225,17 +220,15 @@ describe('supersede', () => {
   it('keeps them when the project turns cancel_superseded off', async () => {
     const { trigger, token, viewer, project } = await setup();
     const path = `/api/projects/${project.id}/settings`;
-    expect(
-      (await send(viewer.access_token, 'PATCH', path, { cancel_superseded: false })).status,
-    ).toBe(403);
-    expect((await send(token, 'PATCH', path, { cancel_supersede: false })).status).toBe(400);
-    const patched = await send(token, 'PATCH', path, {
+    expect((await as(viewer).patch(path, { cancel_superseded: false })).status).toBe(403);
+    expect((await as(token).patch(path, { cancel_supersede: false })).status).toBe(400);
+    const patched = await as(token).patch<{ settings: Record<string, unknown> }>(path, {
       cancel_superseded: false,
       max_concurrent_builds: 2,
       overrides: { buildCommand: 'npm run build:site' },
     });
-    expect(patched.status, await patched.clone().text()).toBe(200);
-    expect((await patched.json<{ settings: Record<string, unknown> }>()).settings).toMatchObject({
+    expect(patched.status, patched.text).toBe(200);
+    expect(patched.body.settings).toMatchObject({
       cancel_superseded: false,
       max_concurrent_builds: 2,
       overrides: { buildCommand: 'npm run build:site' },
@@ -250,7 +243,7 @@ describe('supersede', () => {
     const done = await trigger({ branch: 'feature', commit_sha: SHA });
     await db.update(builds).set({ status: 'succeeded' }).where(eq(builds.id, done.id));
     const waiting = await trigger({ branch: 'feature' });
-    expect((await send(token, 'POST', `/api/builds/${done.id}/retry`)).status).toBe(201);
+    expect((await as(token).post(`/api/builds/${done.id}/retry`)).status).toBe(201);
     expect(await buildStatus(db, waiting.id)).not.toBe('canceled');
   });
 });

@@ -7,10 +7,11 @@ import { builds, deployments, environments, projects, workspaces } from '../../d
 import { drainEnvironment, requestDeployment } from '../../domain/deployments/engine';
 import { createLogger } from '../../platform/logger';
 import { createServices } from '../../platform/services';
+import { as } from './api-client';
 import { newUser } from './auth-helpers';
 import { type ForgeRequest, fakeForge, GITEA_TOKEN, GITHUB_API, GITLAB_TOKEN } from './fake-forge';
 import { testDb } from './harness';
-import { addMember, projectFixture, send } from './project-fixtures';
+import { addMember, projectFixture } from './project-fixtures';
 import { tarGz } from './tar-fixture';
 
 const { db, pool } = testDb();
@@ -403,15 +404,15 @@ describe('the git reporting settings API', () => {
     await addMember(db, workspace.id, viewer.email, 'viewer');
     const path = `/api/projects/${project.id}/git-reporting`;
 
-    expect(await (await send(viewer.access_token, 'GET', path)).json()).toEqual({
+    expect((await as(viewer).get(path)).body).toEqual({
       configured: false,
     });
-    expect((await send(viewer.access_token, 'PUT', path, githubApp)).status).toBe(403);
-    const wrongKind = await send(owner.access_token, 'PUT', path, { kind: 'token', token: 'x' });
+    expect((await as(viewer).put(path, githubApp)).status).toBe(403);
+    const wrongKind = await as(owner).put(path, { kind: 'token', token: 'x' });
     expect(wrongKind.status).toBe(400);
 
-    const set = await send(owner.access_token, 'PUT', path, githubApp);
-    const text = await set.text();
+    const set = await as(owner).put(path, githubApp);
+    const text = set.text;
     expect(set.status, text).toBe(200);
     expect(text).not.toContain('PRIVATE KEY');
     expect(JSON.parse(text)).toEqual({
@@ -424,8 +425,8 @@ describe('the git reporting settings API', () => {
     const [row] = await db.select().from(projects).where(eq(projects.id, project.id));
     expect(row!.gitCredentialsEncrypted).not.toContain('PRIVATE KEY');
 
-    expect((await send(owner.access_token, 'DELETE', path)).status).toBe(204);
-    expect(await (await send(viewer.access_token, 'GET', path)).json()).toEqual({
+    expect((await as(owner).delete(path)).status).toBe(204);
+    expect((await as(viewer).get(path)).body).toEqual({
       configured: false,
     });
   });

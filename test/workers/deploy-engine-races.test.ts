@@ -18,8 +18,9 @@ import {
 import { createLogger } from '../../platform/logger';
 import { createServices } from '../../platform/services';
 import worker from '../../workers/index';
+import { as } from './api-client';
 import { eventually, testDb } from './harness';
-import { projectFixture, send } from './project-fixtures';
+import { projectFixture } from './project-fixtures';
 import { tarGz } from './tar-fixture';
 
 const { db, pool } = testDb();
@@ -69,9 +70,7 @@ async function seed() {
     });
   };
   const rollback = (deploymentId?: string) =>
-    send(
-      owner.access_token,
-      'POST',
+    as(owner).post(
       `/api/environments/${production.id}/rollback`,
       deploymentId ? { deployment_id: deploymentId } : {},
     );
@@ -213,7 +212,7 @@ describe('a rollback racing the engine', () => {
     await lock.release();
     const [response] = await Promise.all([rolledBack, engine]);
 
-    expect(response.status, await response.clone().text()).toBe(200);
+    expect(response.status, response.text).toBe(200);
     expect(await environment(production.id)).toMatchObject({
       liveDeploymentId: one.id,
       canaryDeploymentId: null,
@@ -231,8 +230,8 @@ describe('a rollback racing the engine', () => {
   it('while a canary step serves its time: the resumed step does not undo it', async () => {
     const { project, production, one, two, canary, rollback } = await canaryServing();
     const response = await rollback();
-    expect(response.status, await response.clone().text()).toBe(200);
-    expect(await response.json()).toMatchObject({ id: one.id, status: 'live' });
+    expect(response.status, response.text).toBe(200);
+    expect(response.body).toMatchObject({ id: one.id, status: 'live' });
 
     await elapse(canary.id);
     await drain(production.id);
@@ -247,7 +246,7 @@ describe('a rollback racing the engine', () => {
       const { project, production, one, two, canary, rollback } = await canaryServing();
       await elapse(canary.id);
       const [response] = await Promise.all([rollback(one.id), drain(production.id)]);
-      expect(response.status, await response.clone().text()).toBe(200);
+      expect(response.status, response.text).toBe(200);
       expect(await environment(production.id)).toMatchObject({
         liveDeploymentId: one.id,
         canaryDeploymentId: null,
@@ -271,8 +270,8 @@ describe('a manual rollback', () => {
     expect((await rollback()).status).toBe(200);
     expect((await reload(two.id)).status).toBe('rolled_back');
     const again = await rollback(two.id);
-    expect(again.status, await again.clone().text()).toBe(200);
-    expect(await again.json()).toMatchObject({ id: two.id, status: 'live' });
+    expect(again.status, again.text).toBe(200);
+    expect(again.body).toMatchObject({ id: two.id, status: 'live' });
     expect(await reload(one.id)).toMatchObject({ status: 'rolled_back', rolledBackToId: two.id });
     expect((await environment(production.id)).liveDeploymentId).toBe(two.id);
     expect(await productionBodies(project.id)).toEqual(new Set(['two']));
@@ -352,8 +351,8 @@ describe('cancel', () => {
     const { owner, production, deploy } = await seed();
     const queued = await deploy('queued');
     const [first, second] = await Promise.all([
-      send(owner, 'POST', `/api/deployments/${queued.id}/cancel`),
-      send(owner, 'POST', `/api/deployments/${queued.id}/cancel`),
+      as(owner).post(`/api/deployments/${queued.id}/cancel`),
+      as(owner).post(`/api/deployments/${queued.id}/cancel`),
     ]);
     expect([first.status, second.status].sort()).toEqual([200, 409]);
     await drain(production.id);

@@ -12,26 +12,13 @@ import {
   users,
 } from '../../db/schema';
 import worker from '../../workers/index';
-import { authed, createWorkspace, newUser } from './auth-helpers';
-import { eventually, fetchWorker, testDb } from './harness';
+import { as } from './api-client';
+import { createWorkspace, newUser } from './auth-helpers';
+import { eventually, testDb } from './harness';
 import { tarGz } from './tar-fixture';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
-
-type User = Awaited<ReturnType<typeof newUser>>;
-
-function send(user: User, method: string, path: string, body?: unknown) {
-  return fetchWorker(
-    path,
-    authed(user.access_token, {
-      method,
-      ...(body === undefined
-        ? {}
-        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    }),
-  );
-}
 
 async function visit(url: string) {
   const ctx = createExecutionContext();
@@ -43,11 +30,11 @@ async function visit(url: string) {
 async function setup() {
   const owner = await newUser('owner');
   const workspace = await createWorkspace(owner.access_token);
-  const created = await send(owner, 'POST', `/api/workspaces/${workspace.id}/projects`, {
+  const created = await as(owner).post<{ id: string }>(`/api/workspaces/${workspace.id}/projects`, {
     name: 'Site',
     slug: `site-${crypto.randomUUID().slice(0, 6)}`,
   });
-  const project = await created.json<{ id: string }>();
+  const project = created.body;
   let number = 0;
   const build = async (html: string) => {
     const [row] = await db
@@ -87,17 +74,17 @@ async function productionUrl(projectId: string) {
 describe('deployments API', () => {
   it('deploys a preview, promotes it without rebuilding, and rolls production back in one call', async () => {
     const { owner, project, build, workspace } = await setup();
-    const first = await send(owner, 'POST', `/api/builds/${await build('one')}/deploy`, {
+    const first = await as(owner).post<{ id: string }>(`/api/builds/${await build('one')}/deploy`, {
       stage: 'preview',
     });
-    expect(first.status, await first.clone().text()).toBe(202);
-    const preview = await settled((await first.json<{ id: string }>()).id);
+    expect(first.status, first.text).toBe(202);
+    const preview = await settled(first.body.id);
     expect(preview.status).toBe('live');
     expect(await visit(`${preview.url}/`)).toBe('one');
 
-    const promoted = await send(owner, 'POST', `/api/deployments/${preview.id}/promote`);
+    const promoted = await as(owner).post<{ id: string }>(`/api/deployments/${preview.id}/promote`);
     expect(promoted.status).toBe(202);
-    const production = await settled((await promoted.json<{ id: string }>()).id);
+    const production = await settled(promoted.body.id);
     expect(production).toMatchObject({
       status: 'live',
       stage: 'production',
@@ -105,20 +92,21 @@ describe('deployments API', () => {
     });
     expect(await visit(await productionUrl(project.id))).toBe('one');
 
-    const second = await send(owner, 'POST', `/api/builds/${await build('two')}/deploy`, {
-      stage: 'production',
-    });
-    const next = await settled((await second.json<{ id: string }>()).id);
+    const second = await as(owner).post<{ id: string }>(
+      `/api/builds/${await build('two')}/deploy`,
+      {
+        stage: 'production',
+      },
+    );
+    const next = await settled(second.body.id);
     expect(next.status).toBe('live');
     expect(await visit(await productionUrl(project.id))).toBe('two');
 
-    const rollback = await send(
-      owner,
-      'POST',
+    const rollback = await as(owner).post(
       `/api/environments/${production.environmentId}/rollback`,
       {},
     );
-    expect(rollback.status, await rollback.clone().text()).toBe(200);
+    expect(rollback.status, rollback.text).toBe(200);
     expect(await visit(await productionUrl(project.id))).toBe('one');
     const audit = await db
       .select()
@@ -131,8 +119,10 @@ describe('deployments API', () => {
       );
     expect(audit).toHaveLength(1);
 
-    const detail = await send(owner, 'GET', `/api/deployments/${next.id}`);
-    const body = await detail.json<{ status: string; transitions: { to: string }[] }>();
+    const detail = await as(owner).get<{ status: string; transitions: { to: string }[] }>(
+      `/api/deployments/${next.id}`,
+    );
+    const body = detail.body;
     expect(body.status).toBe('rolled_back');
     expect(body.transitions.map((t) => t.to)).toEqual([
       'validating',
@@ -142,12 +132,10 @@ describe('deployments API', () => {
       'rolled_back',
     ]);
 
-    const listed = await send(
-      owner,
-      'GET',
+    const listed = await as(owner).get<{ deployments: unknown[] }>(
       `/api/projects/${project.id}/deployments?stage=production`,
     );
-    expect((await listed.json<{ deployments: unknown[] }>()).deployments).toHaveLength(2);
+    expect(listed.body.deployments).toHaveLength(2);
   });
 
   it('promotes an external deployment through the provider when production shares its target', async () => {
@@ -180,9 +168,13 @@ describe('deployments API', () => {
       providerRef: { id: previewId },
     });
 
-    const promoted = await send(owner, 'POST', `/api/deployments/${previewId}/promote`);
-    expect(promoted.status, await promoted.clone().text()).toBe(202);
-    const body = await promoted.json<{ id: string; promoted_from_id: string; platform: string }>();
+    const promoted = await as(owner).post<{
+      id: string;
+      promoted_from_id: string;
+      platform: string;
+    }>(`/api/deployments/${previewId}/promote`);
+    expect(promoted.status, promoted.text).toBe(202);
+    const body = promoted.body;
     expect(body).toMatchObject({ promoted_from_id: previewId, platform: 'webhook' });
     const production = await settled(body.id);
     expect(production).toMatchObject({
@@ -192,8 +184,10 @@ describe('deployments API', () => {
       providerRef: { id: previewId },
     });
 
-    const detail = await send(owner, 'GET', `/api/deployments/${body.id}`);
-    const { transitions } = await detail.json<{ transitions: { to: string; reason: string }[] }>();
+    const detail = await as(owner).get<{ transitions: { to: string; reason: string }[] }>(
+      `/api/deployments/${body.id}`,
+    );
+    const { transitions } = detail.body;
     expect(transitions.find((t) => t.to === 'deploying')?.reason).toMatch(
       new RegExp(`^native promote of ${previewId}: Signed deploy webhook switches production`),
     );
@@ -203,7 +197,7 @@ describe('deployments API', () => {
     const { owner, workspace, build } = await setup();
     const buildId = await build('x');
     await db.update(builds).set({ status: 'failed' }).where(eq(builds.id, buildId));
-    expect((await send(owner, 'POST', `/api/builds/${buildId}/deploy`, {})).status).toBe(409);
+    expect((await as(owner).post(`/api/builds/${buildId}/deploy`, {})).status).toBe(409);
 
     const viewer = await newUser('viewer');
     const [v] = await db.select({ id: users.id }).from(users).where(eq(users.email, viewer.email));
@@ -211,14 +205,12 @@ describe('deployments API', () => {
       .insert(memberships)
       .values({ workspaceId: workspace.id, userId: v!.id, role: 'viewer' });
     const ok = await build('y');
-    expect((await send(viewer, 'POST', `/api/builds/${ok}/deploy`, {})).status).toBe(403);
+    expect((await as(viewer).post(`/api/builds/${ok}/deploy`, {})).status).toBe(403);
     const stranger = await newUser('stranger');
-    expect((await send(stranger, 'POST', `/api/builds/${ok}/deploy`, {})).status).toBe(404);
-    expect((await send(stranger, 'GET', `/api/deployments/${crypto.randomUUID()}`)).status).toBe(
-      404,
+    expect((await as(stranger).post(`/api/builds/${ok}/deploy`, {})).status).toBe(404);
+    expect((await as(stranger).get(`/api/deployments/${crypto.randomUUID()}`)).status).toBe(404);
+    expect((await as(owner).post(`/api/builds/${ok}/deploy`, { stage: 'staging' })).status).toBe(
+      400,
     );
-    expect(
-      (await send(owner, 'POST', `/api/builds/${ok}/deploy`, { stage: 'staging' })).status,
-    ).toBe(400);
   });
 });

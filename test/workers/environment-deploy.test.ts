@@ -3,9 +3,10 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decryptSecret } from '../../core/secret-box';
 import { auditLogs, environments } from '../../db/schema';
+import { as } from './api-client';
 import { newUser } from './auth-helpers';
 import { testDb } from './harness';
-import { addMember, projectFixture, send } from './project-fixtures';
+import { addMember, projectFixture } from './project-fixtures';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
@@ -51,17 +52,17 @@ describe('environment deploy settings', () => {
   it('switches to an adapter with credentials that are stored encrypted and never returned', async () => {
     const { owner, viewer, production, path } = await setup();
 
-    const before = await send(viewer.access_token, 'GET', path);
+    const before = await as(viewer).get<Settings>(path);
     expect(before.status).toBe(200);
-    expect(await before.json<Settings>()).toMatchObject({
+    expect(before.body).toMatchObject({
       deploy_target: 'edge',
       strategy: 'all_at_once',
       supported_strategies: ['all_at_once', 'blue_green', 'canary'],
       credentials_set: [],
     });
 
-    const patched = await send(owner.access_token, 'PATCH', path, webhookSettings);
-    const text = await patched.text();
+    const patched = await as(owner).patch(path, webhookSettings);
+    const text = patched.text;
     expect(patched.status, text).toBe(200);
     expect(text).not.toContain(SECRET);
     expect(JSON.parse(text)).toMatchObject({
@@ -73,8 +74,8 @@ describe('environment deploy settings', () => {
       credentials_set: ['secret'],
     });
 
-    const read = await send(viewer.access_token, 'GET', path);
-    const readText = await read.text();
+    const read = await as(viewer).get(path);
+    const readText = read.text;
     expect(readText).not.toContain(SECRET);
     expect(JSON.parse(readText)).toMatchObject({ credentials_set: ['secret'] });
 
@@ -98,12 +99,12 @@ describe('environment deploy settings', () => {
     expect(JSON.stringify(audits[0])).not.toContain(SECRET);
 
     // Changing only the strategy keeps the stored credentials.
-    const kept = await send(owner.access_token, 'PATCH', path, { strategy: 'all_at_once' });
-    expect(await kept.json<Settings>()).toMatchObject({ credentials_set: ['secret'] });
+    const kept = await as(owner).patch<Settings>(path, { strategy: 'all_at_once' });
+    expect(kept.body).toMatchObject({ credentials_set: ['secret'] });
 
     // Back to the edge host: the provider's credentials go with it.
-    const edge = await send(owner.access_token, 'PATCH', path, { deploy_target: 'edge' });
-    expect(await edge.json<Settings>()).toMatchObject({
+    const edge = await as(owner).patch<Settings>(path, { deploy_target: 'edge' });
+    expect(edge.body).toMatchObject({
       deploy_target: 'edge',
       credentials_set: [],
     });
@@ -111,31 +112,31 @@ describe('environment deploy settings', () => {
 
   it('refuses a strategy the target does not support, and bad adapter settings, naming each', async () => {
     const { owner, path, production } = await setup();
-    const canary = await send(owner.access_token, 'PATCH', path, {
+    const canary = await as(owner).patch<{
+      error: { code: string; details: { problems: { field: string; message: string }[] } };
+    }>(path, {
       ...webhookSettings,
       strategy: 'canary',
     });
     expect(canary.status).toBe(400);
-    const body = await canary.json<{
-      error: { code: string; details: { problems: { field: string; message: string }[] } };
-    }>();
+    const body = canary.body;
     expect(body.error.code).toBe('validation_failed');
     expect(body.error.details.problems).toEqual([
       { field: 'strategy', message: expect.stringContaining('does not support canary') },
     ]);
 
-    const incomplete = await send(owner.access_token, 'PATCH', path, {
+    const incomplete = await as(owner).patch<{
+      error: { details: { problems: { field: string }[] } };
+    }>(path, {
       deploy_target: 'webhook',
       deploy_config: {},
       credentials: { secret: 'short' },
     });
     expect(incomplete.status).toBe(400);
-    const problems = (
-      await incomplete.json<{ error: { details: { problems: { field: string }[] } } }>()
-    ).error.details.problems.map((problem) => problem.field);
+    const problems = incomplete.body.error.details.problems.map((problem) => problem.field);
     expect(problems).toEqual(['deploy_config.adapter.url', 'credentials.secret']);
 
-    const edgeWithCredentials = await send(owner.access_token, 'PATCH', path, {
+    const edgeWithCredentials = await as(owner).patch(path, {
       credentials: { secret: SECRET },
     });
     expect(edgeWithCredentials.status).toBe(400);
@@ -148,9 +149,9 @@ describe('environment deploy settings', () => {
     const { owner, path } = await setup();
     type Problems = { error: { details: { problems: { field: string; message: string }[] } } };
     const problemsOf = async (body: unknown) => {
-      const response = await send(owner.access_token, 'PATCH', path, body);
+      const response = await as(owner).patch<Problems>(path, body);
       expect(response.status).toBe(400);
-      return (await response.json<Problems>()).error.details.problems;
+      return response.body.error.details.problems;
     };
     const fly = {
       deploy_target: 'fly_machines',
@@ -206,12 +207,12 @@ describe('environment deploy settings', () => {
       },
     ]);
 
-    const saved = await send(owner.access_token, 'PATCH', path, {
+    const saved = await as(owner).patch<Settings>(path, {
       ...fly,
       deploy_config: { ...fly.deploy_config, image: 'registry.fly.io/shop-api:{commit_sha}' },
     });
-    expect(saved.status, await saved.clone().text()).toBe(200);
-    expect(await saved.json<Settings>()).toMatchObject({
+    expect(saved.status, saved.text).toBe(200);
+    expect(saved.body).toMatchObject({
       deploy_target: 'fly_machines',
       deploy_config: { image: 'registry.fly.io/shop-api:{commit_sha}' },
     });
@@ -220,21 +221,11 @@ describe('environment deploy settings', () => {
   it('lets viewers read, only admins change, and hides other workspaces’ environments', async () => {
     const { viewer, developer, path } = await setup();
     const stranger = await newUser('stranger');
-    expect((await send(developer.access_token, 'PATCH', path, { auto_deploy: false })).status).toBe(
-      403,
-    );
-    expect((await send(viewer.access_token, 'PATCH', path, { auto_deploy: false })).status).toBe(
-      403,
-    );
-    expect((await send(stranger.access_token, 'GET', path)).status).toBe(404);
+    expect((await as(developer).patch(path, { auto_deploy: false })).status).toBe(403);
+    expect((await as(viewer).patch(path, { auto_deploy: false })).status).toBe(403);
+    expect((await as(stranger).get(path)).status).toBe(404);
     expect(
-      (
-        await send(
-          viewer.access_token,
-          'GET',
-          `/api/environments/${crypto.randomUUID()}/deploy-settings`,
-        )
-      ).status,
+      (await as(viewer).get(`/api/environments/${crypto.randomUUID()}/deploy-settings`)).status,
     ).toBe(404);
   });
 });

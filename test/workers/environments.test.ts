@@ -4,9 +4,10 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { MAX_ENV_VAR_VALUE_BYTES, MAX_ENV_VARS } from '../../core/project-settings';
 import { decryptSecret } from '../../core/secret-box';
 import { auditLogs, environments } from '../../db/schema';
+import { as } from './api-client';
 import { newUser } from './auth-helpers';
 import { testDb } from './harness';
-import { addMember, projectFixture, send } from './project-fixtures';
+import { addMember, projectFixture } from './project-fixtures';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
@@ -44,12 +45,12 @@ describe('environment variables and secrets', () => {
     const logged: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((line: unknown) => logged.push(String(line)));
 
-    const set = await send(developer.access_token, 'PUT', `${base}/preview/variables/API_KEY`, {
+    const set = await as(developer).put(`${base}/preview/variables/API_KEY`, {
       value: secret,
       secret: true,
     });
     expect(set.status).toBe(200);
-    const setText = await set.text();
+    const setText = set.text;
     expect(setText).not.toContain(secret);
     expect(JSON.parse(setText)).toEqual({
       name: 'API_KEY',
@@ -57,9 +58,9 @@ describe('environment variables and secrets', () => {
       updated_at: expect.any(String),
     });
 
-    const list = await send(viewer.access_token, 'GET', base);
+    const list = await as(viewer).get(base);
     expect(list.status).toBe(200);
-    const listText = await list.text();
+    const listText = list.text;
     expect(listText).not.toContain(secret);
     const preview = JSON.parse(listText).environments.find(
       (e: { name: string }) => e.name === 'preview',
@@ -90,13 +91,15 @@ describe('environment variables and secrets', () => {
 
   it('returns plain variables, encrypted at rest all the same', async () => {
     const { developer, viewer, base, project } = await setup();
-    const set = await send(developer.access_token, 'PUT', `${base}/production/variables/NODE_ENV`, {
+    const set = await as(developer).put<Variable>(`${base}/production/variables/NODE_ENV`, {
       value: 'production',
     });
-    expect(await set.json<Variable>()).toMatchObject({ secret: false, value: 'production' });
-    const list = await (await send(viewer.access_token, 'GET', base)).json<{
-      environments: { name: string; variables: Variable[] }[];
-    }>();
+    expect(set.body).toMatchObject({ secret: false, value: 'production' });
+    const list = (
+      await as(viewer).get<{
+        environments: { name: string; variables: Variable[] }[];
+      }>(base)
+    ).body;
     const production = list.environments.find((e) => e.name === 'production')!;
     expect(production.variables).toEqual([
       { name: 'NODE_ENV', secret: false, value: 'production', updated_at: expect.any(String) },
@@ -108,9 +111,9 @@ describe('environment variables and secrets', () => {
   it('deletes a variable with an audit row, and 404s a second time', async () => {
     const { developer, base, project } = await setup();
     const path = `${base}/preview/variables/TOKEN`;
-    await send(developer.access_token, 'PUT', path, { value: 'x', secret: true });
-    expect((await send(developer.access_token, 'DELETE', path)).status).toBe(200);
-    expect((await send(developer.access_token, 'DELETE', path)).status).toBe(404);
+    await as(developer).put(path, { value: 'x', secret: true });
+    expect((await as(developer).delete(path)).status).toBe(200);
+    expect((await as(developer).delete(path)).status).toBe(404);
     expect((await stored(project.id, 'preview')).envVars).toEqual({});
     const [audit] = await db
       .select()
@@ -128,16 +131,16 @@ describe('environment variables and secrets', () => {
     const { viewer, base } = await setup();
     const stranger = await newUser('stranger');
     const path = `${base}/preview/variables/X`;
-    expect((await send(viewer.access_token, 'PUT', path, { value: '1' })).status).toBe(403);
-    expect((await send(viewer.access_token, 'DELETE', path)).status).toBe(403);
-    expect((await send(stranger.access_token, 'GET', base)).status).toBe(404);
-    expect((await send(stranger.access_token, 'PUT', path, { value: '1' })).status).toBe(404);
+    expect((await as(viewer).put(path, { value: '1' })).status).toBe(403);
+    expect((await as(viewer).delete(path)).status).toBe(403);
+    expect((await as(stranger).get(base)).status).toBe(404);
+    expect((await as(stranger).put(path, { value: '1' })).status).toBe(404);
   });
 
   it('validates names, value sizes, the environment and the variable count', async () => {
     const { developer, base, project } = await setup();
     const put = (environment: string, name: string, value: string) =>
-      send(developer.access_token, 'PUT', `${base}/${environment}/variables/${name}`, { value });
+      as(developer).put(`${base}/${environment}/variables/${name}`, { value });
     expect((await put('preview', '1BAD', 'x')).status).toBe(400);
     expect((await put('preview', 'BAD-NAME', 'x')).status).toBe(400);
     expect((await put('preview', 'BIG', 'x'.repeat(MAX_ENV_VAR_VALUE_BYTES + 1))).status).toBe(400);

@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { builds } from '../../db/schema';
-import { authed } from './auth-helpers';
-import { fetchWorker, testDb } from './harness';
+import { as } from './api-client';
+import { testDb } from './harness';
 import {
   onlineRunner,
   ownerWithWorkspace,
@@ -25,17 +25,8 @@ async function leasedJob(values: { commitSha: string | null }) {
   await planBuild(build.id);
   const job = await socket.next('job');
   const post = (path: string, body: unknown, token = job.job_token) =>
-    fetchWorker(
-      `/api/jobs/${build.id}${path}`,
-      authed(token, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      }),
-    );
-  const api = async (method: string, path: string) =>
-    fetchWorker(path, authed(owner.access_token, { method }));
-  return { build, token: job.job_token, post, api };
+    as(token).post(`/api/jobs/${build.id}${path}`, body);
+  return { build, token: job.job_token, post, owner: as(owner) };
 }
 
 async function commitOf(buildId: string) {
@@ -48,21 +39,21 @@ async function commitOf(buildId: string) {
 
 describe('the commit a runner checked out', () => {
   it('is recorded for a branch head build, which the API shows as null until then', async () => {
-    const { build, token, post, api } = await leasedJob({ commitSha: null });
-    const before = await api('GET', `/api/builds/${build.id}`);
-    expect((await before.json<{ commit_sha: string | null }>()).commit_sha).toBeNull();
-    const spec = await fetchWorker(`/api/jobs/${build.id}`, authed(token));
-    expect((await spec.json<{ commit_sha: string | null }>()).commit_sha).toBeNull();
+    const { build, token, post, owner } = await leasedJob({ commitSha: null });
+    const before = await owner.get<{ commit_sha: string | null }>(`/api/builds/${build.id}`);
+    expect(before.body.commit_sha).toBeNull();
+    const spec = await as(token).get<{ commit_sha: string | null }>(`/api/jobs/${build.id}`);
+    expect(spec.body.commit_sha).toBeNull();
 
     const reported = await post('/commit', { commit_sha: HEAD });
-    expect(reported.status, await reported.clone().text()).toBe(200);
-    expect(await reported.json()).toEqual({ commit_sha: HEAD, recorded: true });
+    expect(reported.status, reported.text).toBe(200);
+    expect(reported.body).toEqual({ commit_sha: HEAD, recorded: true });
     expect(await commitOf(build.id)).toBe(HEAD);
-    const after = await api('GET', `/api/builds/${build.id}`);
-    expect((await after.json<{ commit_sha: string | null }>()).commit_sha).toBe(HEAD);
+    const after = await owner.get<{ commit_sha: string | null }>(`/api/builds/${build.id}`);
+    expect(after.body.commit_sha).toBe(HEAD);
 
     // A repeated report (a retry) is answered the same; another commit is refused.
-    expect(await (await post('/commit', { commit_sha: HEAD })).json()).toEqual({
+    expect((await post('/commit', { commit_sha: HEAD })).body).toEqual({
       commit_sha: HEAD,
       recorded: false,
     });
@@ -71,16 +62,16 @@ describe('the commit a runner checked out', () => {
 
     // A retry of the build builds the commit the first one checked out, not a newer head.
     await post('/complete', { status: 'failed', error: 'tests failed' });
-    const retry = await api('POST', `/api/builds/${build.id}/retry`);
+    const retry = await owner.post<{ commit_sha: string | null }>(`/api/builds/${build.id}/retry`);
     expect(retry.status).toBe(201);
-    expect((await retry.json<{ commit_sha: string | null }>()).commit_sha).toBe(HEAD);
+    expect(retry.body.commit_sha).toBe(HEAD);
   });
 
   it('never replaces the commit a build was started with', async () => {
     const sha = 'c'.repeat(40);
     const { build, post } = await leasedJob({ commitSha: sha });
     expect((await post('/commit', { commit_sha: HEAD })).status).toBe(409);
-    expect(await (await post('/commit', { commit_sha: sha })).json()).toEqual({
+    expect((await post('/commit', { commit_sha: sha })).body).toEqual({
       commit_sha: sha,
       recorded: false,
     });

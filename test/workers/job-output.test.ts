@@ -12,8 +12,8 @@ import { builds, deployments, environments } from '../../db/schema';
 import { publishArtifact, publishOutputManifest } from '../../domain/hosting/publish';
 import { blobKey, outputManifestKey } from '../../platform/storage-keys';
 import worker from '../../workers/index';
-import { authed } from './auth-helpers';
-import { fetchWorker, testDb } from './harness';
+import { anonymous, as } from './api-client';
+import { testDb } from './harness';
 import {
   onlineRunner,
   ownerWithWorkspace,
@@ -55,40 +55,20 @@ const listing = (files: Listed) => ({
   files: files.map(({ path, hash, size }) => ({ path, hash, size })),
 });
 
-function sendJson(method: string, path: string, token: string, body: unknown) {
-  return fetchWorker(
-    path,
-    authed(token, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    }),
-  );
-}
-
 function putBlob(buildId: string, token: string, hash: string, body: string) {
-  return fetchWorker(
-    `/api/jobs/${buildId}/blobs/${hash}`,
-    authed(token, {
-      method: 'PUT',
-      headers: {
-        'content-type': 'application/octet-stream',
-        'content-length': String(encoder.encode(body).byteLength),
-      },
-      body,
-    }),
-  );
+  return as(token).put(`/api/jobs/${buildId}/blobs/${hash}`, body, {
+    'content-type': 'application/octet-stream',
+    'content-length': String(encoder.encode(body).byteLength),
+  });
 }
 
 async function missing(buildId: string, token: string, files: Listed) {
-  const response = await sendJson(
-    'POST',
+  const response = await as(token).post<{ missing: string[]; bytes: number }>(
     `/api/jobs/${buildId}/output/missing`,
-    token,
     listing(files),
   );
-  expect(response.status, await response.clone().text()).toBe(200);
-  return (await response.json()) as { missing: string[]; bytes: number };
+  expect(response.status, response.text).toBe(200);
+  return response.body;
 }
 
 describe('content-addressed build output', () => {
@@ -105,23 +85,26 @@ describe('content-addressed build output', () => {
     expect(first.bytes).toBe(files[0]!.size + files[1]!.size);
 
     // Committing before the upload names what is missing.
-    const early = await sendJson('PUT', `/api/jobs/${build.id}/output`, token, listing(files));
+    const early = await as(token).put<{ error: { details: { missing: string[] } } }>(
+      `/api/jobs/${build.id}/output`,
+      listing(files),
+    );
     expect(early.status).toBe(409);
-    const earlyBody = (await early.json()) as { error: { details: { missing: string[] } } };
+    const earlyBody = early.body;
     expect(earlyBody.error.details.missing.sort()).toEqual(first.missing.sort());
 
     for (const file of files.slice(0, 2)) {
       const put = await putBlob(build.id, token, file.hash, file.text);
-      expect(put.status, await put.clone().text()).toBe(200);
-      expect(await put.json()).toEqual({ hash: file.hash, size: file.size, stored: true });
+      expect(put.status, put.text).toBe(200);
+      expect(put.body).toEqual({ hash: file.hash, size: file.size, stored: true });
     }
     expect((await missing(build.id, token, files)).missing).toEqual([]);
     const again = await putBlob(build.id, token, files[0]!.hash, files[0]!.text);
-    expect(await again.json()).toMatchObject({ stored: false });
+    expect(again.body).toMatchObject({ stored: false });
 
-    const commit = await sendJson('PUT', `/api/jobs/${build.id}/output`, token, listing(files));
-    expect(commit.status, await commit.clone().text()).toBe(200);
-    expect(await commit.json()).toEqual({
+    const commit = await as(token).put(`/api/jobs/${build.id}/output`, listing(files));
+    expect(commit.status, commit.text).toBe(200);
+    expect(commit.body).toEqual({
       manifest_key: outputManifestKey(build.id),
       files: 3,
       bytes: files.reduce((sum, file) => sum + file.size, 0),
@@ -143,7 +126,7 @@ describe('content-addressed build output', () => {
     const [file] = await outputOf({ 'a.txt': crypto.randomUUID() });
     const response = await putBlob(build.id, token, file!.hash, 'something else');
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ error: { code: 'bad_request' } });
+    expect(response.body).toMatchObject({ error: { code: 'bad_request' } });
     expect(await env.SITES.head(blobKey(file!.hash))).toBeNull();
   });
 
@@ -151,29 +134,26 @@ describe('content-addressed build output', () => {
     const { build, token } = await leasedJob();
     const hash = 'a'.repeat(64);
     for (const path of ['../etc/passwd', '/abs', 'a//b', 'a\\b', 'x/./y']) {
-      const response = await sendJson('POST', `/api/jobs/${build.id}/output/missing`, token, {
+      const response = await as(token).post(`/api/jobs/${build.id}/output/missing`, {
         files: [{ path, hash, size: 1 }],
       });
       expect(response.status, path).toBe(400);
-      expect(await response.json()).toMatchObject({ error: { code: 'validation_failed' } });
+      expect(response.body).toMatchObject({ error: { code: 'validation_failed' } });
     }
-    const twice = await sendJson('POST', `/api/jobs/${build.id}/output/missing`, token, {
+    const twice = await as(token).post(`/api/jobs/${build.id}/output/missing`, {
       files: [
         { path: 'a', hash, size: 1 },
         { path: 'a', hash, size: 1 },
       ],
     });
     expect(twice.status).toBe(400);
-    const anonymous = await fetchWorker(`/api/jobs/${build.id}/output/missing`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ files: [{ path: 'a', hash, size: 1 }] }),
+    const unauthenticated = await anonymous.post(`/api/jobs/${build.id}/output/missing`, {
+      files: [{ path: 'a', hash, size: 1 }],
     });
-    expect(anonymous.status).toBe(401);
-    const noLength = await fetchWorker(
-      `/api/jobs/${build.id}/blobs/${hash}`,
-      authed(token, { method: 'PUT', body: 'x', headers: { 'content-length': 'nope' } }),
-    );
+    expect(unauthenticated.status).toBe(401);
+    const noLength = await as(token).put(`/api/jobs/${build.id}/blobs/${hash}`, 'x', {
+      'content-length': 'nope',
+    });
     expect(noLength.status).toBe(400);
   });
 
@@ -182,9 +162,9 @@ describe('content-addressed build output', () => {
     const marker = crypto.randomUUID();
     const files = await outputOf({ 'index.html': `<h1>${marker}</h1>` });
     await putBlob(build.id, token, files[0]!.hash, files[0]!.text);
-    const commit = await sendJson('PUT', `/api/jobs/${build.id}/output`, token, listing(files));
+    const commit = await as(token).put(`/api/jobs/${build.id}/output`, listing(files));
     expect(commit.status).toBe(200);
-    const complete = await sendJson('POST', `/api/jobs/${build.id}/complete`, token, {
+    const complete = await as(token).post(`/api/jobs/${build.id}/complete`, {
       status: 'succeeded',
     });
     expect(complete.status).toBe(200);
@@ -245,9 +225,9 @@ describe('content-addressed build output', () => {
       missing: [file!.hash],
       bytes: file!.size,
     });
-    const early = await sendJson('PUT', `/api/jobs/${b.build.id}/output`, b.token, listing(files));
+    const early = await as(b.token).put(`/api/jobs/${b.build.id}/output`, listing(files));
     expect(early.status).toBe(409);
-    expect(await early.json()).toMatchObject({
+    expect(early.body).toMatchObject({
       error: { code: 'conflict', details: { missing: [file!.hash] } },
     });
     // Naming the hash with other bytes proves nothing, even though the blob is stored.
@@ -256,13 +236,13 @@ describe('content-addressed build output', () => {
     expect((await missing(b.build.id, b.token, files)).missing).toEqual([file!.hash]);
 
     const upload = await putBlob(b.build.id, b.token, file!.hash, file!.text);
-    expect(upload.status, await upload.clone().text()).toBe(200);
-    expect(await upload.json()).toEqual({ hash: file!.hash, size: file!.size, stored: false });
+    expect(upload.status, upload.text).toBe(200);
+    expect(upload.body).toEqual({ hash: file!.hash, size: file!.size, stored: false });
     // The shared blob was not written again.
     expect((await env.SITES.head(blobKey(file!.hash)))!.version).toBe(shared!.version);
     expect((await missing(b.build.id, b.token, files)).missing).toEqual([]);
-    const commit = await sendJson('PUT', `/api/jobs/${b.build.id}/output`, b.token, listing(files));
-    expect(commit.status, await commit.clone().text()).toBe(200);
+    const commit = await as(b.token).put(`/api/jobs/${b.build.id}/output`, listing(files));
+    expect(commit.status, commit.text).toBe(200);
   });
 
   it("publishing records the workspace's blobs, so output stored before the per-workspace answer still counts", async () => {

@@ -10,8 +10,8 @@ import { artifactKey } from '../../platform/storage-keys';
 import { signingKeys } from '../../platform/tokens/access-tokens';
 import { JOB_TOKEN_AUDIENCE } from '../../platform/tokens/job-tokens';
 import { API_BODY_LIMIT_BYTES } from '../../workers/app';
-import { authed } from './auth-helpers';
-import { fetchWorker, testDb } from './harness';
+import { anonymous, as } from './api-client';
+import { testDb } from './harness';
 import {
   onlineRunner,
   ownerWithWorkspace,
@@ -54,17 +54,6 @@ async function leasedJob() {
   return { workspace, project, build, runner, socket, token: job.job_token, attempt: job.attempt };
 }
 
-function post(path: string, token: string, body: unknown) {
-  return fetchWorker(
-    path,
-    authed(token, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    }),
-  );
-}
-
 function stepsOf(buildId: string) {
   return db
     .select()
@@ -76,10 +65,10 @@ function stepsOf(buildId: string) {
 describe('job API', () => {
   it('serves the spec with the target environment decrypted and its secrets named', async () => {
     const { build, project, token, attempt } = await leasedJob();
-    const response = await fetchWorker(`/api/jobs/${build.id}`, authed(token));
+    const response = await as(token).get(`/api/jobs/${build.id}`);
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
-    expect(await response.json()).toEqual({
+    expect(response.body).toEqual({
       build_id: build.id,
       project_id: project.id,
       attempt,
@@ -102,8 +91,8 @@ describe('job API', () => {
       .update(environments)
       .set({ deployConfig: { image: 'ghcr.io/acme/site:{commit_sha}' } })
       .where(and(eq(environments.projectId, project.id), eq(environments.kind, 'production')));
-    const response = await fetchWorker(`/api/jobs/${build.id}`, authed(token));
-    expect(await response.json()).toMatchObject({
+    const response = await as(token).get(`/api/jobs/${build.id}`);
+    expect(response.body).toMatchObject({
       build_number: build.number,
       image_template: 'ghcr.io/acme/site:{commit_sha}',
     });
@@ -111,16 +100,16 @@ describe('job API', () => {
 
   it('appends log lines in order with the project’s secrets masked', async () => {
     const { build, token } = await leasedJob();
-    const first = await post(`/api/jobs/${build.id}/logs`, token, {
+    const first = await as(token).post(`/api/jobs/${build.id}/logs`, {
       lines: [
         { stream: 'stdout', text: 'installing', step_id: 'install', ts: 1 },
         { stream: 'stderr', text: `key=${SECRET}`, step_id: 'install', ts: 2 },
       ],
     });
     expect(first.status).toBe(200);
-    expect(await first.json()).toEqual({ last_seq: 2 });
+    expect(first.body).toEqual({ last_seq: 2 });
     const encoded = btoa(SECRET);
-    await post(`/api/jobs/${build.id}/logs`, token, {
+    await as(token).post(`/api/jobs/${build.id}/logs`, {
       lines: [{ stream: 'stdout', text: `b64 ${encoded}`, step_id: 'build', ts: 3 }],
     });
     const lines = await buildSession(env, build.id).read();
@@ -141,9 +130,9 @@ describe('job API', () => {
       { id: 'install', position: 0, name: 'Install', command: 'npm ci', status: 'pending' },
       { id: 'build', position: 1, name: 'Build', command: 'npm run build', status: 'pending' },
     ];
-    expect((await post(`/api/jobs/${build.id}/steps`, token, { steps: plan })).status).toBe(200);
+    expect((await as(token).post(`/api/jobs/${build.id}/steps`, { steps: plan })).status).toBe(200);
     const startedAt = new Date().toISOString();
-    await post(`/api/jobs/${build.id}/steps`, token, {
+    await as(token).post(`/api/jobs/${build.id}/steps`, {
       steps: [
         {
           ...plan[0],
@@ -166,32 +155,28 @@ describe('job API', () => {
     const { workspace, project, build, token } = await leasedJob();
     // Larger than the API's 1 MiB body limit, which the artifact upload is exempt from.
     const archive = Uint8Array.from({ length: API_BODY_LIMIT_BYTES + 500_000 }, (_, i) => i % 251);
-    const upload = await fetchWorker(
-      `/api/jobs/${build.id}/artifact`,
-      authed(token, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/gzip', 'content-length': String(archive.length) },
-        body: archive,
-      }),
-    );
-    expect(upload.status, await upload.clone().text()).toBe(200);
+    const upload = await as(token).put(`/api/jobs/${build.id}/artifact`, archive, {
+      'content-type': 'application/gzip',
+      'content-length': String(archive.length),
+    });
+    expect(upload.status, upload.text).toBe(200);
     const key = artifactKey(build.id);
-    expect(await upload.json()).toEqual({ artifact_key: key, size: archive.length });
+    expect(upload.body).toEqual({ artifact_key: key, size: archive.length });
     const stored = await env.ARTIFACTS.get(key);
     expect(new Uint8Array(await stored!.arrayBuffer())).toEqual(archive);
 
-    const done = await post(`/api/jobs/${build.id}/complete`, token, { status: 'succeeded' });
+    const done = await as(token).post(`/api/jobs/${build.id}/complete`, { status: 'succeeded' });
     expect(done.status).toBe(200);
-    expect(await done.json()).toEqual({ status: 'succeeded' });
+    expect(done.body).toEqual({ status: 'succeeded' });
     const [row] = await db.select().from(builds).where(eq(builds.id, build.id));
     expect(row).toMatchObject({ status: 'succeeded', artifactKey: key, error: null });
     expect(row!.finishedAt).toBeInstanceOf(Date);
     expect(row!.logKey).toBe(`builds/${build.id}/log.ndjson`);
     expect(await runnerHub(env, workspace.id).leases()).toEqual([]);
 
-    const again = await post(`/api/jobs/${build.id}/complete`, token, { status: 'failed' });
+    const again = await as(token).post(`/api/jobs/${build.id}/complete`, { status: 'failed' });
     expect(again.status).toBe(200);
-    expect(await again.json()).toEqual({ status: 'succeeded' });
+    expect(again.body).toEqual({ status: 'succeeded' });
     const events = await db
       .select()
       .from(outbox)
@@ -210,16 +195,16 @@ describe('job API', () => {
     ]);
     expect(mine[0]!.publishedAt).toBeInstanceOf(Date);
     // The lease has ended: the token no longer reaches the rest of the API.
-    expect((await fetchWorker(`/api/jobs/${build.id}`, authed(token))).status).toBe(401);
+    expect((await as(token).get(`/api/jobs/${build.id}`)).status).toBe(401);
   });
 
   it('records a failure with its (masked) reason and announces nothing', async () => {
     const { build, token } = await leasedJob();
-    const done = await post(`/api/jobs/${build.id}/complete`, token, {
+    const done = await as(token).post(`/api/jobs/${build.id}/complete`, {
       status: 'failed',
       error: `step build exited with 1 (${SECRET})`,
     });
-    expect(await done.json()).toEqual({ status: 'failed' });
+    expect(done.body).toEqual({ status: 'failed' });
     const [row] = await db.select().from(builds).where(eq(builds.id, build.id));
     expect(row).toMatchObject({ status: 'failed', error: 'step build exited with 1 (***)' });
     const events = await db.select().from(outbox).where(eq(outbox.topic, 'sparki-deployments'));
@@ -228,18 +213,13 @@ describe('job API', () => {
 
   it('refuses an artifact without a length or over the cap', async () => {
     const { build, token } = await leasedJob();
-    const tooBig = await fetchWorker(
-      `/api/jobs/${build.id}/artifact`,
-      authed(token, {
-        method: 'PUT',
-        headers: { 'content-length': String(2 ** 40) },
-        body: new Uint8Array(10),
-      }),
-    );
+    const tooBig = await as(token).put(`/api/jobs/${build.id}/artifact`, new Uint8Array(10), {
+      'content-length': String(2 ** 40),
+    });
     expect(tooBig.status).toBe(413);
-    const unsized = await fetchWorker(
+    const unsized = await as(token).put(
       `/api/jobs/${build.id}/artifact`,
-      authed(token, { method: 'PUT', body: new Blob([new Uint8Array(10)]).stream() }),
+      new Blob([new Uint8Array(10)]).stream(),
     );
     expect(unsized.status).toBe(400);
     expect(await env.ARTIFACTS.head(artifactKey(build.id))).toBeNull();
@@ -248,10 +228,10 @@ describe('job API', () => {
   it('refuses a token for another build, an expired or forged token, and none at all', async () => {
     const { build, token } = await leasedJob();
     const other = await leasedJob();
-    expect((await fetchWorker(`/api/jobs/${other.build.id}`, authed(token))).status).toBe(401);
+    expect((await as(token).get(`/api/jobs/${other.build.id}`)).status).toBe(401);
     expect(
       (
-        await post(`/api/jobs/${other.build.id}/logs`, token, {
+        await as(token).post(`/api/jobs/${other.build.id}/logs`, {
           lines: [{ stream: 'stdout', text: 'x', ts: 1 }],
         })
       ).status,
@@ -267,7 +247,7 @@ describe('job API', () => {
       .setIssuedAt(Math.floor(Date.now() / 1000) - 3600)
       .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
       .sign(keys.privateKey);
-    expect((await fetchWorker(`/api/jobs/${other.build.id}`, authed(expired))).status).toBe(401);
+    expect((await as(expired).get(`/api/jobs/${other.build.id}`)).status).toBe(401);
 
     const wrongAudience = await new SignJWT(claims)
       .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, kid: keys.kid, typ: 'job+jwt' })
@@ -276,10 +256,8 @@ describe('job API', () => {
       .setSubject(other.build.id)
       .setExpirationTime('1h')
       .sign(keys.privateKey);
-    expect((await fetchWorker(`/api/jobs/${other.build.id}`, authed(wrongAudience))).status).toBe(
-      401,
-    );
-    expect((await fetchWorker(`/api/jobs/${build.id}`)).status).toBe(401);
-    expect((await fetchWorker(`/api/jobs/${build.id}`, authed('not-a-jwt'))).status).toBe(401);
+    expect((await as(wrongAudience).get(`/api/jobs/${other.build.id}`)).status).toBe(401);
+    expect((await anonymous.get(`/api/jobs/${build.id}`)).status).toBe(401);
+    expect((await as('not-a-jwt').get(`/api/jobs/${build.id}`)).status).toBe(401);
   });
 });

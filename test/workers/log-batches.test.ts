@@ -2,8 +2,8 @@ import { env } from 'cloudflare:test';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LogLineInput } from '../../durable-objects/build-session-store';
 import { buildSession } from '../../platform/durable-objects';
-import { authed } from './auth-helpers';
-import { fetchWorker, testDb } from './harness';
+import { as } from './api-client';
+import { testDb } from './harness';
 import {
   onlineRunner,
   ownerWithWorkspace,
@@ -70,26 +70,18 @@ describe('job log route: batch_seq', () => {
     const { build } = await queuedBuild(db, workspace.id);
     await planBuild(build.id);
     const job = await socket.next('job');
-    const send = (body: unknown) =>
-      fetchWorker(
-        `/api/jobs/${build.id}/logs`,
-        authed(job.job_token, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        }),
-      );
+    const send = (body: unknown) => as(job.job_token).post(`/api/jobs/${build.id}/logs`, body);
     const batch = { batch_seq: 1, lines: [{ stream: 'stdout', text: 'npm ci', ts: 1 }] };
     const first = await send(batch);
-    expect(await first.json()).toEqual({ last_seq: 1 });
+    expect(first.body).toEqual({ last_seq: 1 });
     const retried = await send(batch);
     expect(retried.status).toBe(200);
-    expect(await retried.json()).toEqual({ last_seq: 1, duplicate: true });
+    expect(retried.body).toEqual({ last_seq: 1, duplicate: true });
     const next = await send({
       batch_seq: 2,
       lines: [{ stream: 'stdout', text: 'npm run build', ts: 2 }],
     });
-    expect(await next.json()).toEqual({ last_seq: 2 });
+    expect(next.body).toEqual({ last_seq: 2 });
     expect((await send({ batch_seq: 0, lines: batch.lines })).status).toBe(400);
     expect((await buildSession(env, build.id).read()).map((line) => line.text)).toEqual([
       'npm ci',
@@ -104,15 +96,10 @@ describe('job log route: batch_seq', () => {
     const { build } = await queuedBuild(db, workspace.id);
     await planBuild(build.id);
     const job = await socket.next('job');
-    const response = await fetchWorker(
-      `/api/jobs/${build.id}/logs`,
-      authed(job.job_token, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ lines: [{ stream: 'stdout', text: 'a\u0000b', ts: 1 }] }),
-      }),
-    );
-    expect(response.status, await response.clone().text()).toBe(200);
+    const response = await as(job.job_token).post(`/api/jobs/${build.id}/logs`, {
+      lines: [{ stream: 'stdout', text: 'a\u0000b', ts: 1 }],
+    });
+    expect(response.status, response.text).toBe(200);
     expect((await buildSession(env, build.id).read()).map((line) => line.text)).toEqual([
       'a\ufffdb',
     ]);

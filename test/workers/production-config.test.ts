@@ -2,7 +2,8 @@ import { env } from 'cloudflare:test';
 import { describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '../../platform/config';
 import { readMailbox } from '../../platform/mail/mailer';
-import { authed, createWorkspace, freshEmail, newUser, PASSWORD } from './auth-helpers';
+import { as } from './api-client';
+import { createWorkspace, freshEmail, newUser, PASSWORD } from './auth-helpers';
 import { fetchWithEnv } from './harness';
 
 const resend = { baseUrl: inject('resendBaseUrl'), apiKey: inject('resendApiKey') };
@@ -14,17 +15,7 @@ const production: Partial<Env> = {
   RESEND_BASE_URL: resend.baseUrl,
   MAIL_FROM: 'Sparki <no-reply@sparki.test>',
 };
-
-function post(path: string, body: unknown, overrides: Partial<Env>, token?: string) {
-  return fetchWithEnv(path, overrides, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify(body),
-  });
-}
+const inProduction = as(undefined, { env: production });
 
 async function sentTo(email: string) {
   const response = await fetch(`${resend.baseUrl}/_test/emails?to=${encodeURIComponent(email)}`);
@@ -94,7 +85,7 @@ describe('the production configuration', () => {
 
   it('mails the verification link through Resend; the link opens a page that verifies', async () => {
     const email = freshEmail('prod');
-    const signup = await post('/api/auth/signup', { email, password: PASSWORD }, production);
+    const signup = await inProduction.post('/api/auth/signup', { email, password: PASSWORD });
     expect(signup.status).toBe(202);
     const [mail] = await sentTo(email);
     expect(mail?.from).toBe(production.MAIL_FROM);
@@ -102,24 +93,27 @@ describe('the production configuration', () => {
 
     const { url, token } = await mailedLink(email, /Verify/);
     await expectLinkPage(url, '/api/auth/verify-email');
-    expect((await post('/api/auth/verify-email', { token }, production)).status).toBe(200);
-    expect((await post('/api/auth/login', { email, password: PASSWORD }, production)).status).toBe(
+    expect((await inProduction.post('/api/auth/verify-email', { token })).status).toBe(200);
+    expect((await inProduction.post('/api/auth/login', { email, password: PASSWORD })).status).toBe(
       200,
     );
   });
 
   it('mails the password reset link through Resend; the link opens a page that resets', async () => {
     const user = await newUser('reset');
-    expect((await post('/api/auth/password-reset', { email: user.email }, production)).status).toBe(
-      202,
-    );
+    expect(
+      (await inProduction.post('/api/auth/password-reset', { email: user.email })).status,
+    ).toBe(202);
     const { url, token } = await mailedLink(user.email, /Reset/);
     await expectLinkPage(url, '/api/auth/password-reset/confirm');
     const password = 'a brand new passphrase';
-    const confirm = await post('/api/auth/password-reset/confirm', { token, password }, production);
+    const confirm = await inProduction.post('/api/auth/password-reset/confirm', {
+      token,
+      password,
+    });
     expect(confirm.status).toBe(200);
     expect(
-      (await post('/api/auth/login', { email: user.email, password }, production)).status,
+      (await inProduction.post('/api/auth/login', { email: user.email, password })).status,
     ).toBe(200);
   });
 
@@ -127,35 +121,25 @@ describe('the production configuration', () => {
     const owner = await newUser('owner');
     const invitee = await newUser('invitee');
     const workspace = await createWorkspace(owner.access_token);
-    const invited = await post(
+    const invited = await as(owner, { env: production }).post(
       `/api/workspaces/${workspace.id}/invites`,
       { email: invitee.email, role: 'developer' },
-      production,
-      owner.access_token,
     );
     expect(invited.status).toBe(201);
     const { url, token } = await mailedLink(invitee.email, /invited/);
     await expectLinkPage(url, '/api/invites/accept');
-    const accepted = await fetchWithEnv(
-      '/api/invites/accept',
-      production,
-      authed(invitee.access_token, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ token }),
-      }),
-    );
+    const accepted = await as(invitee, { env: production }).post('/api/invites/accept', { token });
     expect(accepted.status).toBe(200);
   });
 
   it('answers 502 when Resend refuses the mail, so the user can ask again', async () => {
-    const response = await post(
-      '/api/auth/password-reset',
-      { email: (await newUser('refused')).email },
-      { ...production, RESEND_API_KEY: 're_not_the_key' },
-    );
+    const response = await as(undefined, {
+      env: { ...production, RESEND_API_KEY: 're_not_the_key' },
+    }).post<{ error: { code: string; details: { reason: string } } }>('/api/auth/password-reset', {
+      email: (await newUser('refused')).email,
+    });
     expect(response.status).toBe(502);
-    const body = await response.json<{ error: { code: string; details: { reason: string } } }>();
+    const body = response.body;
     expect(body.error).toMatchObject({
       code: 'bad_gateway',
       details: { reason: 'invalid_api_key' },

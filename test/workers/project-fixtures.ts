@@ -2,23 +2,11 @@ import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import type { DbHandle } from '../../db/client';
 import { memberships, users } from '../../db/schema';
-import { authed, createWorkspace, newUser } from './auth-helpers';
-import { fetchWorker } from './harness';
+import { as } from './api-client';
+import { createWorkspace, newUser } from './auth-helpers';
 
 type Db = DbHandle['db'];
 type Provider = 'github' | 'gitlab' | 'gitea' | 'none';
-
-export function send(token: string, method: string, path: string, body?: unknown) {
-  return fetchWorker(
-    path,
-    authed(token, {
-      method,
-      ...(body === undefined
-        ? {}
-        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    }),
-  );
-}
 
 export async function addMember(
   db: Db,
@@ -48,9 +36,7 @@ export async function projectFixture(
   const repoUrl =
     options.repoUrl ??
     (provider === 'none' ? null : `https://${host[provider]}/acme/site-${suffix}`);
-  const response = await send(
-    owner.access_token,
-    'POST',
+  const response = await as(owner).post<ProjectFixture['project']>(
     `/api/workspaces/${workspace.id}/projects`,
     {
       name: 'Site',
@@ -60,7 +46,7 @@ export async function projectFixture(
       production_branch: options.productionBranch ?? 'main',
     },
   );
-  expect(response.status, await response.clone().text()).toBe(201);
-  const project = await response.json<ProjectFixture['project']>();
+  expect(response.status, response.text).toBe(201);
+  const project = response.body;
   return { owner, workspace, project };
 }

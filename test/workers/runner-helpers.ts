@@ -9,7 +9,8 @@ import {
 import type { Database } from '../../db/client';
 import { builds, projects } from '../../db/schema';
 import worker from '../../workers/index';
-import { authed, createWorkspace, newUser, postJson } from './auth-helpers';
+import { anonymous, as } from './api-client';
+import { authed, createWorkspace, newUser } from './auth-helpers';
 import { fetchWorker } from './harness';
 
 /** A signed-in owner and a workspace of their own. */
@@ -24,17 +25,24 @@ export async function mintRegistrationToken(
   workspaceId: string,
   body: Record<string, unknown> = {},
 ) {
-  const response = await postJson(
+  const response = await as(accessToken).post<{ id: string; token: string; expires_at: string }>(
     `/api/workspaces/${workspaceId}/runner-registration-tokens`,
     body,
-    { authorization: `Bearer ${accessToken}` },
   );
-  expect(response.status, await response.clone().text()).toBe(201);
-  return response.json<{ id: string; token: string; expires_at: string }>();
+  expect(response.status, response.text).toBe(201);
+  return response.body;
 }
 
-export function register(registrationToken: string, runner: Record<string, unknown> = {}) {
-  return postJson('/api/runners/register', {
+export interface RegisteredRunner {
+  runner_id: string;
+  runner_token: string;
+}
+
+export function register<T = RegisteredRunner>(
+  registrationToken: string,
+  runner: Record<string, unknown> = {},
+) {
+  return anonymous.post<T>('/api/runners/register', {
     registration_token: registrationToken,
     name: `runner-${crypto.randomUUID().slice(0, 6)}`,
     ...runner,
@@ -48,8 +56,8 @@ export async function registerRunner(
 ) {
   const { token } = await mintRegistrationToken(accessToken, workspaceId);
   const response = await register(token, runner);
-  expect(response.status, await response.clone().text()).toBe(201);
-  return response.json<{ runner_id: string; runner_token: string }>();
+  expect(response.status, response.text).toBe(201);
+  return response.body;
 }
 
 export function connect(runnerToken: string) {

@@ -8,8 +8,9 @@ import {
   RUNNER_TOKEN_PREFIX,
 } from '../../core/runner-protocol';
 import { auditLogs, memberships, runnerRegistrationTokens, runners, users } from '../../db/schema';
-import { authed, newUser, postJson } from './auth-helpers';
-import { eventually, fetchWorker, testDb } from './harness';
+import { anonymous, as, type ErrorEnvelope } from './api-client';
+import { newUser } from './auth-helpers';
+import { eventually, testDb } from './harness';
 import {
   connect,
   mintRegistrationToken,
@@ -43,20 +44,11 @@ async function memberOf(workspaceId: string, role: 'viewer' | 'developer' | 'adm
 }
 
 async function listRunners(token: string, workspaceId: string) {
-  const response = await fetchWorker(`/api/workspaces/${workspaceId}/runners`, authed(token));
-  expect(response.status).toBe(200);
-  return (await response.json<{ runners: RunnerView[] }>()).runners;
-}
-
-function patchRunner(token: string, runnerId: string, body: unknown) {
-  return fetchWorker(
-    `/api/runners/${runnerId}`,
-    authed(token, {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    }),
+  const response = await as(token).get<{ runners: RunnerView[] }>(
+    `/api/workspaces/${workspaceId}/runners`,
   );
+  expect(response.status).toBe(200);
+  return response.body.runners;
 }
 
 describe('runner registration', () => {
@@ -73,19 +65,17 @@ describe('runner registration', () => {
       .where(eq(runnerRegistrationTokens.id, minted.id));
     expect(row!.tokenHash).toBe(await sha256Hex(minted.token));
 
-    const listed = await fetchWorker(
+    const listed = await as(owner).get(
       `/api/workspaces/${workspace.id}/runner-registration-tokens`,
-      authed(owner.access_token),
     );
-    const body = await listed.text();
+    const body = listed.text;
     expect(body).toContain(minted.id);
     expect(body).not.toContain(minted.token);
 
     const developer = await memberOf(workspace.id, 'developer');
-    const denied = await postJson(
+    const denied = await as(developer).post(
       `/api/workspaces/${workspace.id}/runner-registration-tokens`,
       {},
-      { authorization: `Bearer ${developer.access_token}` },
     );
     expect(denied.status).toBe(403);
   });
@@ -101,10 +91,7 @@ describe('runner registration', () => {
     });
     expect(response.status).toBe(201);
     expect(response.headers.get('cache-control')).toBe('no-store');
-    const { runner_id, runner_token } = await response.json<{
-      runner_id: string;
-      runner_token: string;
-    }>();
+    const { runner_id, runner_token } = response.body;
     expect(runner_token.startsWith(RUNNER_TOKEN_PREFIX)).toBe(true);
     const [row] = await db.select().from(runners).where(eq(runners.id, runner_id));
     expect(row).toMatchObject({
@@ -137,21 +124,20 @@ describe('runner registration', () => {
     expect((await register(expired.token)).status).toBe(401);
 
     const revoked = await mintRegistrationToken(owner.access_token, workspace.id);
-    const revoke = await fetchWorker(
+    const revoke = await as(owner).delete(
       `/api/workspaces/${workspace.id}/runner-registration-tokens/${revoked.id}`,
-      authed(owner.access_token, { method: 'DELETE' }),
     );
     expect(revoke.status).toBe(204);
-    const refused = await register(revoked.token);
+    const refused = await register<ErrorEnvelope>(revoked.token);
     expect(refused.status).toBe(401);
-    expect((await refused.json<{ error: { code: string } }>()).error.code).toBe('unauthorized');
+    expect(refused.body.error.code).toBe('unauthorized');
   });
 
   it('rate limits failed exchanges per client address', async () => {
     const ip = `10.9.${Math.floor(Math.random() * 255)}.${Math.floor(Math.random() * 255)}`;
     const { limit } = AUTH_RATE_LIMITS.runner_register.ip;
     const attempt = () =>
-      postJson(
+      anonymous.post(
         '/api/runners/register',
         { registration_token: `${REGISTRATION_TOKEN_PREFIX}guess`, name: 'x' },
         { 'cf-connecting-ip': ip },
@@ -194,10 +180,7 @@ describe('runner list, disable and delete', () => {
     expect(after[0]!.status).toBe('offline');
 
     const stranger = await newUser('stranger');
-    const hidden = await fetchWorker(
-      `/api/workspaces/${workspace.id}/runners`,
-      authed(stranger.access_token),
-    );
+    const hidden = await as(stranger).get(`/api/workspaces/${workspace.id}/runners`);
     expect(hidden.status).toBe(404);
   });
 
@@ -211,14 +194,16 @@ describe('runner list, disable and delete', () => {
 
     const developer = await memberOf(workspace.id, 'developer');
     expect(
-      (await patchRunner(developer.access_token, first.runner_id, { disabled: true })).status,
+      (await as(developer).patch(`/api/runners/${first.runner_id}`, { disabled: true })).status,
     ).toBe(403);
 
     const second = await registerRunner(owner.access_token, workspace.id);
     const standby = await onlineRunner(second.runner_token);
-    const disabled = await patchRunner(owner.access_token, first.runner_id, { disabled: true });
+    const disabled = await as(owner).patch<RunnerView>(`/api/runners/${first.runner_id}`, {
+      disabled: true,
+    });
     expect(disabled.status).toBe(200);
-    expect((await disabled.json<RunnerView>()).status).toBe('disabled');
+    expect(disabled.body.status).toBe('disabled');
     expect((await socket.closedWith())?.code).toBe(4003);
     // Handing the job on is the administrator's doing, not a loss: attempt 2, nothing counted.
     expect(await standby.next('job')).toMatchObject({ build_id: build.id, attempt: 2 });
@@ -232,7 +217,7 @@ describe('runner list, disable and delete', () => {
     expect(audit).toBeDefined();
 
     expect(
-      (await patchRunner(owner.access_token, first.runner_id, { disabled: false })).status,
+      (await as(owner).patch(`/api/runners/${first.runner_id}`, { disabled: false })).status,
     ).toBe(200);
     const back = await connect(first.runner_token);
     expect(back.status).toBe(101);
@@ -242,10 +227,7 @@ describe('runner list, disable and delete', () => {
   it('deleting a runner makes its token worthless', async () => {
     const { owner, workspace } = await ownerWithWorkspace();
     const { runner_id, runner_token } = await registerRunner(owner.access_token, workspace.id);
-    const deleted = await fetchWorker(
-      `/api/runners/${runner_id}`,
-      authed(owner.access_token, { method: 'DELETE' }),
-    );
+    const deleted = await as(owner).delete(`/api/runners/${runner_id}`);
     expect(deleted.status).toBe(204);
     expect((await connect(runner_token)).status).toBe(401);
     expect(await listRunners(owner.access_token, workspace.id)).toEqual([]);
@@ -256,7 +238,7 @@ describe('runner list, disable and delete', () => {
     const { runner_token } = await registerRunner(owner.access_token, workspace.id);
     expect((await connect(`${RUNNER_TOKEN_PREFIX}unknown`)).status).toBe(401);
     expect((await connect(owner.access_token)).status).toBe(401);
-    expect((await fetchWorker('/api/runners/connect', authed(runner_token))).status).toBe(426);
+    expect((await as(runner_token).get('/api/runners/connect')).status).toBe(426);
   });
 
   it('closes a socket that speaks another protocol version', async () => {

@@ -1,8 +1,9 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { apiTokens, auditLogs, idempotencyKeys, memberships, users } from '../../db/schema';
-import { authed, createWorkspace, newUser, postJson } from './auth-helpers';
-import { fetchWorker, testDb } from './harness';
+import { as } from './api-client';
+import { createWorkspace, newUser } from './auth-helpers';
+import { testDb } from './harness';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
@@ -19,39 +20,23 @@ interface CreatedToken {
 }
 
 function createToken(sessionToken: string, body: Record<string, unknown>) {
-  return postJson(
-    '/api/me/tokens',
-    { name: 'cli', ...body },
-    {
-      authorization: `Bearer ${sessionToken}`,
-    },
-  );
+  return as(sessionToken).post<CreatedToken>('/api/me/tokens', { name: 'cli', ...body });
 }
 
 async function mint(sessionToken: string, workspaceId: string, scope: string) {
   const response = await createToken(sessionToken, { workspace_id: workspaceId, scope });
-  expect(response.status, await response.clone().text()).toBe(201);
-  return response.json<CreatedToken>();
+  expect(response.status, response.text).toBe(201);
+  return response.body;
 }
 
 async function listTokens(sessionToken: string) {
-  const response = await fetchWorker('/api/me/tokens', authed(sessionToken));
+  const response = await as(sessionToken).get<{ tokens: CreatedToken[] }>('/api/me/tokens');
   expect(response.status).toBe(200);
-  return {
-    text: await response.clone().text(),
-    ...(await response.json<{ tokens: CreatedToken[] }>()),
-  };
+  return { text: response.text, ...response.body };
 }
 
 function rename(token: string, workspaceId: string) {
-  return fetchWorker(
-    `/api/workspaces/${workspaceId}`,
-    authed(token, {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Renamed' }),
-    }),
-  );
+  return as(token).patch(`/api/workspaces/${workspaceId}`, { name: 'Renamed' });
 }
 
 async function userIdOf(email: string) {
@@ -69,7 +54,7 @@ describe('personal access tokens', () => {
     });
     expect(response.status).toBe(201);
     expect(response.headers.get('cache-control')).toBe('no-store');
-    const created = await response.json<CreatedToken>();
+    const created = response.body;
     expect(created.token).toMatch(/^spk_pat_[A-Za-z0-9_-]{43}$/);
     expect(created.prefix).toBe(created.token.slice(0, 14));
     expect(created).toMatchObject({ scope: 'read', workspace_id: workspace.id, revoked: false });
@@ -81,10 +66,10 @@ describe('personal access tokens', () => {
     expect(stored!.tokenHash).not.toContain(created.token);
     expect(stored!.lastUsedAt).toBeNull();
 
-    const read = await fetchWorker(`/api/workspaces/${workspace.id}`, authed(created.token));
+    const read = await as(created.token).get(`/api/workspaces/${workspace.id}`);
     expect(read.status).toBe(200);
     // An owner's read token acts as a viewer.
-    expect(await read.json()).toMatchObject({ id: workspace.id, role: 'viewer' });
+    expect(read.body).toMatchObject({ id: workspace.id, role: 'viewer' });
     expect((await rename(created.token, workspace.id)).status).toBe(403);
 
     const admin = await mint(owner.access_token, workspace.id, 'admin');
@@ -106,16 +91,15 @@ describe('personal access tokens', () => {
     const workspace = await createWorkspace(owner.access_token);
     const key = crypto.randomUUID();
     const send = () =>
-      postJson(
+      as(owner).post<CreatedToken>(
         '/api/me/tokens',
         { name: 'ci', workspace_id: workspace.id, scope: 'read' },
-        { authorization: `Bearer ${owner.access_token}`, 'idempotency-key': key },
+        { 'idempotency-key': key },
       );
     const first = await send();
     const second = await send();
     expect([first.status, second.status]).toEqual([201, 201]);
-    const tokens = [first, second].map(async (r) => (await r.json<CreatedToken>()).token);
-    const [a, b] = await Promise.all(tokens);
+    const [a, b] = [first, second].map((r) => r.body.token);
     expect(a).not.toBe(b);
     const stored = await db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, key));
     expect(JSON.stringify(stored)).not.toContain(a);
@@ -127,8 +111,8 @@ describe('personal access tokens', () => {
     const other = await createWorkspace(owner.access_token);
     const { token } = await mint(owner.access_token, mine.id, 'admin');
 
-    expect((await fetchWorker(`/api/workspaces/${other.id}`, authed(token))).status).toBe(404);
-    const managing = await fetchWorker('/api/me/tokens', authed(token));
+    expect((await as(token).get(`/api/workspaces/${other.id}`)).status).toBe(404);
+    const managing = await as(token).get('/api/me/tokens');
     expect(managing.status).toBe(403);
     const minting = await createToken(token, { workspace_id: mine.id, scope: 'read' });
     expect(minting.status).toBe(403);
@@ -178,21 +162,20 @@ describe('personal access tokens', () => {
     const revoked = await mint(owner.access_token, workspace.id, 'write');
     const expiring = await mint(owner.access_token, workspace.id, 'write');
     const path = `/api/workspaces/${workspace.id}`;
-    expect((await fetchWorker(path, authed(revoked.token))).status).toBe(200);
+    expect((await as(revoked.token).get(path)).status).toBe(200);
 
-    const revoke = (session: string, id: string) =>
-      fetchWorker(`/api/me/tokens/${id}`, authed(session, { method: 'DELETE' }));
+    const revoke = (session: string, id: string) => as(session).delete(`/api/me/tokens/${id}`);
     expect((await revoke(other.access_token, revoked.id)).status).toBe(404);
     expect((await revoke(owner.access_token, revoked.id)).status).toBe(204);
     expect((await revoke(owner.access_token, revoked.id)).status).toBe(404);
-    const refused = await fetchWorker(path, authed(revoked.token));
+    const refused = await as(revoked.token).get(path);
     expect(refused.status).toBe(401);
 
     await db
       .update(apiTokens)
       .set({ expiresAt: new Date(Date.now() - 1000) })
       .where(eq(apiTokens.id, expiring.id));
-    expect((await fetchWorker(path, authed(expiring.token))).status).toBe(401);
+    expect((await as(expiring.token).get(path)).status).toBe(401);
 
     const { tokens } = await listTokens(owner.access_token);
     expect(tokens.find((t) => t.id === revoked.id)).toMatchObject({ revoked: true });

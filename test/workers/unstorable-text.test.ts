@@ -1,8 +1,9 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { environments } from '../../db/schema';
-import { authed, createWorkspace, newUser, postJson } from './auth-helpers';
-import { fetchWorker, testDb } from './harness';
+import { type ApiResponse, anonymous, as } from './api-client';
+import { createWorkspace, newUser } from './auth-helpers';
+import { testDb } from './harness';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
@@ -16,21 +17,9 @@ interface Refusal {
   error: { code: string; details: { fields: { path: string; code: string }[] } };
 }
 
-function send(token: string, method: string, path: string, body?: unknown) {
-  return fetchWorker(
-    path,
-    authed(token, {
-      method,
-      ...(body === undefined
-        ? {}
-        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    }),
-  );
-}
-
-async function expectRefused(response: Response, path: string) {
-  expect(response.status, await response.clone().text()).toBe(400);
-  const body = await response.json<Refusal>();
+function expectRefused(response: ApiResponse<unknown>, path: string) {
+  expect(response.status, response.text).toBe(400);
+  const body = response.body as Refusal;
   expect(body.error.code).toBe('validation_failed');
   expect(body.error.details.fields).toContainEqual(
     expect.objectContaining({ path, code: 'unstorable_text' }),
@@ -47,14 +36,12 @@ const project = (name: string) => ({
 async function ownerWithProject() {
   const owner = await newUser('nul');
   const workspace = await createWorkspace(owner.access_token);
-  const response = await send(
-    owner.access_token,
-    'POST',
+  const response = await as(owner).post<{ id: string }>(
     `/api/workspaces/${workspace.id}/projects`,
     project('Shop'),
   );
-  expect(response.status, await response.clone().text()).toBe(201);
-  const { id } = await response.json<{ id: string }>();
+  expect(response.status, response.text).toBe(201);
+  const { id } = response.body;
   return { token: owner.access_token, workspace, projectId: id };
 }
 
@@ -62,10 +49,10 @@ describe('text Postgres cannot store', () => {
   it('refuses U+0000 or an unpaired surrogate in a JSON body with 400 naming the field', async () => {
     const { token, workspace } = await ownerWithProject();
     const path = `/api/workspaces/${workspace.id}/projects`;
-    await expectRefused(await send(token, 'POST', path, project(`Web${NUL}app`)), 'name');
-    await expectRefused(await send(token, 'POST', path, project(`Web${LONE_SURROGATE}`)), 'name');
-    await expectRefused(
-      await postJson('/api/auth/signup', {
+    expectRefused(await as(token).post(path, project(`Web${NUL}app`)), 'name');
+    expectRefused(await as(token).post(path, project(`Web${LONE_SURROGATE}`)), 'name');
+    expectRefused(
+      await anonymous.post('/api/auth/signup', {
         email: `nul-${crypto.randomUUID().slice(0, 8)}@example.com`,
         password: 'correct horse battery staple',
         display_name: `Ada${NUL}`,
@@ -76,12 +63,12 @@ describe('text Postgres cannot store', () => {
 
   it('refuses it in a query filter', async () => {
     const { token, workspace, projectId } = await ownerWithProject();
-    await expectRefused(
-      await send(token, 'GET', `/api/workspaces/${workspace.id}/audit-log?action=project.%00`),
+    expectRefused(
+      await as(token).get(`/api/workspaces/${workspace.id}/audit-log?action=project.%00`),
       'action',
     );
-    await expectRefused(
-      await send(token, 'GET', `/api/projects/${projectId}/builds?branch=main%00`),
+    expectRefused(
+      await as(token).get(`/api/projects/${projectId}/builds?branch=main%00`),
       'branch',
     );
   });
@@ -92,8 +79,8 @@ describe('text Postgres cannot store', () => {
       .select({ id: environments.id })
       .from(environments)
       .where(and(eq(environments.projectId, projectId), eq(environments.kind, 'production')));
-    await expectRefused(
-      await send(token, 'PATCH', `/api/environments/${production!.id}/deploy-settings`, {
+    expectRefused(
+      await as(token).patch(`/api/environments/${production!.id}/deploy-settings`, {
         deploy_config: { adapter: { [`region${NUL}`]: 'eu' } },
       }),
       `deploy_config.adapter.region${NUL}`,
@@ -103,10 +90,13 @@ describe('text Postgres cannot store', () => {
   it('accepts other control characters and characters outside the BMP', async () => {
     const { token, workspace } = await ownerWithProject();
     const name = 'Shop\t🚀 ü';
-    const response = await send(token, 'POST', `/api/workspaces/${workspace.id}/projects`, {
-      ...project(name),
-    });
-    expect(response.status, await response.clone().text()).toBe(201);
-    expect((await response.json<{ name: string }>()).name).toBe(name);
+    const response = await as(token).post<{ name: string }>(
+      `/api/workspaces/${workspace.id}/projects`,
+      {
+        ...project(name),
+      },
+    );
+    expect(response.status, response.text).toBe(201);
+    expect(response.body.name).toBe(name);
   });
 });

@@ -1,8 +1,9 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { auditLogs, memberships, users } from '../../db/schema';
-import { authed, createWorkspace, newUser, postJson } from './auth-helpers';
-import { fetchWorker, testDb } from './harness';
+import { anonymous, as, type ErrorEnvelope } from './api-client';
+import { createWorkspace, newUser } from './auth-helpers';
+import { testDb } from './harness';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
@@ -13,14 +14,7 @@ async function userId(email: string) {
 }
 
 function rename(token: string, id: string, name: string) {
-  return fetchWorker(
-    `/api/workspaces/${id}`,
-    authed(token, {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name }),
-    }),
-  );
+  return as(token).patch<ErrorEnvelope>(`/api/workspaces/${id}`, { name });
 }
 
 describe('workspaces and roles', () => {
@@ -28,11 +22,7 @@ describe('workspaces and roles', () => {
     const owner = await newUser('owner');
     const workspace = await createWorkspace(owner.access_token);
     expect(workspace.role).toBe('owner');
-    const again = await postJson(
-      '/api/workspaces',
-      { name: 'Other', slug: workspace.slug },
-      { authorization: `Bearer ${owner.access_token}` },
-    );
+    const again = await as(owner).post('/api/workspaces', { name: 'Other', slug: workspace.slug });
     expect(again.status).toBe(409);
   });
 
@@ -45,26 +35,18 @@ describe('workspaces and roles', () => {
       .insert(memberships)
       .values({ workspaceId: workspace.id, userId: await userId(viewer.email), role: 'viewer' });
 
-    expect(
-      (await fetchWorker(`/api/workspaces/${workspace.id}`, authed(viewer.access_token))).status,
-    ).toBe(200);
+    expect((await as(viewer).get(`/api/workspaces/${workspace.id}`)).status).toBe(200);
     const denied = await rename(viewer.access_token, workspace.id, 'Hijacked');
     expect(denied.status).toBe(403);
-    expect((await denied.json<{ error: { code: string } }>()).error.code).toBe('forbidden');
+    expect(denied.body.error.code).toBe('forbidden');
 
-    const hidden = await fetchWorker(
-      `/api/workspaces/${workspace.id}`,
-      authed(stranger.access_token),
-    );
+    const hidden = await as(stranger).get(`/api/workspaces/${workspace.id}`);
     expect(hidden.status).toBe(404);
     const hiddenWrite = await rename(stranger.access_token, workspace.id, 'Hijacked');
     expect(hiddenWrite.status).toBe(404);
     // Same answer as for a workspace that does not exist at all.
-    const missing = await fetchWorker(
-      `/api/workspaces/${crypto.randomUUID()}`,
-      authed(stranger.access_token),
-    );
-    expect(await missing.json<{ error: unknown }>()).toMatchObject({
+    const missing = await as(stranger).get(`/api/workspaces/${crypto.randomUUID()}`);
+    expect(missing.body).toMatchObject({
       error: { code: 'not_found' },
     });
 
@@ -76,8 +58,8 @@ describe('workspaces and roles', () => {
     const bob = await newUser('bob');
     const mine = await createWorkspace(alice.access_token);
     await createWorkspace(bob.access_token);
-    const listed = await fetchWorker('/api/workspaces', authed(alice.access_token));
-    const { workspaces } = await listed.json<{ workspaces: { id: string }[] }>();
+    const listed = await as(alice).get<{ workspaces: { id: string }[] }>('/api/workspaces');
+    const { workspaces } = listed.body;
     expect(workspaces.map((w) => w.id)).toEqual([mine.id]);
   });
 
@@ -104,7 +86,7 @@ describe('workspaces and roles', () => {
   });
 
   it('requires authentication', async () => {
-    const response = await postJson('/api/workspaces', { name: 'x', slug: 'anon-ws' });
+    const response = await anonymous.post('/api/workspaces', { name: 'x', slug: 'anon-ws' });
     expect(response.status).toBe(401);
   });
 });
