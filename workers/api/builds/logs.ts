@@ -1,27 +1,26 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
 import type { Context } from 'hono';
 import {
   BuildEndStatusSchema,
   buildLogKey,
   formatLogLine,
   LogLineSchema,
-} from '../../core/log-stream';
-import { WS_PROTOCOL } from '../../core/ws-protocol';
-import { builds } from '../../db/schema';
-import { buildSession } from '../../platform/durable-objects';
-import { ApiError, fieldErrors } from '../../platform/errors';
-import { authorizeProject } from '../auth/authorize';
-import { verifyWsTicket } from '../auth/ws-tickets';
-import type { HonoEnv } from '../context';
-import { openApiErrorResponses } from '../errors';
-import { json } from '../openapi';
-import { newRouter } from '../router';
+} from '../../../core/log-stream';
+import { WS_PROTOCOL } from '../../../core/ws-protocol';
+import { findBuild } from '../../../domain/builds/queries';
+import { buildSession } from '../../../platform/durable-objects';
+import { ApiError, fieldErrors } from '../../../platform/errors';
+import { loadResource } from '../../auth/authorize';
+import { verifyWsTicket } from '../../auth/ws-tickets';
+import type { HonoEnv } from '../../context';
+import { errorResponse, openApiErrorResponses } from '../../errors';
+import { json } from '../../openapi';
+import { newRouter } from '../../router';
+import { BuildParams } from './schemas';
 
 const PAGE_MAX = 5000;
 const DOWNLOAD_PAGE = 2000;
 
-const BuildParams = z.object({ id: z.uuid() });
 const SeqSchema = z.coerce.number().int().nonnegative();
 
 const LogPageSchema = z
@@ -37,29 +36,18 @@ const LogPageSchema = z
   })
   .openapi('LogPage');
 
-const errorResponse = (description: string) => ({ ...openApiErrorResponses[400], description });
-
+/** `/api/builds/{id}/logs…`: reading and watching a build's log. */
 export const buildLogRoutes = newRouter();
 
 /** A project's viewers may read its builds' logs; others do not learn that the build exists. */
-async function authorizeBuild(c: Context<HonoEnv>, buildId: string) {
-  const [build] = await c
-    .get('services')
-    .db()
-    .select({ projectId: builds.projectId })
-    .from(builds)
-    .where(eq(builds.id, buildId));
-  const notFound = new ApiError('not_found', 'Build not found');
-  if (!build) throw notFound;
-  await authorizeProject(c, build.projectId, 'viewer').catch((err: unknown) => {
-    throw err instanceof ApiError && err.code === 'not_found' ? notFound : err;
-  });
+function authorizeBuild(c: Context<HonoEnv>, buildId: string) {
+  return loadResource(c, 'Build', (db) => findBuild(db, buildId), 'viewer');
 }
 
 buildLogRoutes.openapi(
   createRoute({
     method: 'get',
-    path: '/api/builds/{id}/logs/live',
+    path: '/{id}/logs/live',
     tags: ['builds'],
     summary: 'Watch a build log live (WebSocket)',
     description:
@@ -111,7 +99,7 @@ buildLogRoutes.openapi(
 buildLogRoutes.openapi(
   createRoute({
     method: 'get',
-    path: '/api/builds/{id}/logs',
+    path: '/{id}/logs',
     tags: ['builds'],
     summary: 'A page of a build log, oldest first',
     description:
@@ -192,7 +180,7 @@ function sessionAsText(env: Env, buildId: string): ReadableStream<Uint8Array> {
 buildLogRoutes.openAPIRegistry.registerPath(
   createRoute({
     method: 'get',
-    path: '/api/builds/{id}/logs.txt',
+    path: '/{id}/logs.txt',
     tags: ['builds'],
     summary: 'Download a build log as plain text',
     description:
@@ -207,7 +195,7 @@ buildLogRoutes.openAPIRegistry.registerPath(
   }),
 );
 
-buildLogRoutes.get('/api/builds/:id/logs.txt', async (c) => {
+buildLogRoutes.get('/:id/logs.txt', async (c) => {
   const params = BuildParams.safeParse(c.req.param());
   if (!params.success) {
     throw new ApiError('validation_failed', 'The request failed validation', {
