@@ -1,15 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { announceBuilds, FINISHED_STATUSES, withdrawFromHub } from '../../../domain/builds/create';
-import { cancelBuild, findBuild, startBuild, stepsOf } from '../../../domain/builds/queries';
+import { cancelBuild, startBuild, stepsOf } from '../../../domain/builds/queries';
 import { announceBuildStatus } from '../../../domain/reporting/build-status';
 import { runnerHub } from '../../../platform/durable-objects';
 import { ApiError } from '../../../platform/errors';
 import { auditFor } from '../../audit';
-import { loadResource } from '../../auth/authorize';
 import { errorResponse, openApiErrorResponses } from '../../errors';
 import { iso, json } from '../../openapi';
 import { newRouter } from '../../router';
-import { BuildParams, BuildSchema, toBuild } from './schemas';
+import { BuildParams, BuildSchema, loadBuild, toBuild } from './schemas';
 
 const BuildStepSchema = z
   .object({
@@ -44,7 +43,7 @@ buildRoutes.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid('param');
-    const { row: build } = await loadResource(c, 'Build', (db) => findBuild(db, id), 'viewer');
+    const { row: build } = await loadBuild(c, id, 'viewer');
     const steps = await stepsOf(c.get('services').db(), id);
     return c.json(
       {
@@ -83,12 +82,7 @@ buildRoutes.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid('param');
-    const { row: build, access } = await loadResource(
-      c,
-      'Build',
-      (db) => findBuild(db, id),
-      'developer',
-    );
+    const { row: build, access } = await loadBuild(c, id, 'developer');
     const db = c.get('services').db();
     const audit = auditFor(c, access);
     const canceled = await cancelBuild(db, id, 'now', audit);
@@ -126,12 +120,7 @@ buildRoutes.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid('param');
-    const { row: build, access } = await loadResource(
-      c,
-      'Build',
-      (db) => findBuild(db, id),
-      'developer',
-    );
+    const { row: build, access } = await loadBuild(c, id, 'developer');
     if (!FINISHED_STATUSES.some((status) => status === build.status)) {
       throw new ApiError('conflict', `Build #${build.number} is still ${build.status}`);
     }

@@ -1,10 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { findBuild } from '../../../domain/builds/queries';
 import { queueDeployment } from '../../../domain/deployments/queries';
 import { environmentOfKind } from '../../../domain/environments/environments';
 import { ApiError } from '../../../platform/errors';
 import { auditFor } from '../../audit';
-import { loadResource } from '../../auth/authorize';
 import { openApiErrorResponses } from '../../errors';
 import { json, jsonBody } from '../../openapi';
 import { newRouter } from '../../router';
@@ -14,7 +12,7 @@ import {
   StrategySchema,
   toDeployment,
 } from '../deployments/schemas';
-import { BuildParams } from './schemas';
+import { BuildParams, loadBuild } from './schemas';
 
 /** `/api/builds/{id}/deploy`: a build's output to an environment of its project. */
 export const buildDeployRoutes = newRouter();
@@ -41,12 +39,7 @@ buildDeployRoutes.openapi(
   async (c) => {
     const { id } = c.req.valid('param');
     const input = c.req.valid('json');
-    const { row: build, access } = await loadResource(
-      c,
-      'Build',
-      (db) => findBuild(db, id),
-      'developer',
-    );
+    const { row: build, access } = await loadBuild(c, id, 'developer');
     if (build.status !== 'succeeded' || !(build.outputManifestKey ?? build.artifactKey)) {
       throw new ApiError('conflict', 'Only a successful build with output can be deployed');
     }

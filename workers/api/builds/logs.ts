@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
 import {
   BuildEndStatusSchema,
   buildLogKey,
@@ -7,16 +6,13 @@ import {
   LogLineSchema,
 } from '../../../core/log-stream';
 import { WS_PROTOCOL } from '../../../core/ws-protocol';
-import { findBuild } from '../../../domain/builds/queries';
 import { buildSession } from '../../../platform/durable-objects';
 import { ApiError, fieldErrors } from '../../../platform/errors';
-import { loadResource } from '../../auth/authorize';
 import { verifyWsTicket } from '../../auth/ws-tickets';
-import type { HonoEnv } from '../../context';
 import { errorResponse, openApiErrorResponses } from '../../errors';
 import { json } from '../../openapi';
 import { newRouter } from '../../router';
-import { BuildParams } from './schemas';
+import { BuildParams, loadBuild } from './schemas';
 
 const PAGE_MAX = 5000;
 const DOWNLOAD_PAGE = 2000;
@@ -38,11 +34,6 @@ const LogPageSchema = z
 
 /** `/api/builds/{id}/logs…`: reading and watching a build's log. */
 export const buildLogRoutes = newRouter();
-
-/** A project's viewers may read its builds' logs; others do not learn that the build exists. */
-function authorizeBuild(c: Context<HonoEnv>, buildId: string) {
-  return loadResource(c, 'Build', (db) => findBuild(db, buildId), 'viewer');
-}
 
 buildLogRoutes.openapi(
   createRoute({
@@ -78,7 +69,8 @@ buildLogRoutes.openapi(
     // The socket acts for whoever minted the ticket, never for a cookie the browser sent along:
     // a cross-site page can open a WebSocket with our cookies, but it cannot mint a ticket.
     c.set('principal', grant.principal);
-    await authorizeBuild(c, id);
+    // A project's viewers may read its builds' logs; others do not learn that the build exists.
+    await loadBuild(c, id, 'viewer');
 
     const after = c.req.valid('query').after ?? 0;
     const url = new URL(c.req.url);
@@ -122,7 +114,7 @@ buildLogRoutes.openapi(
   async (c) => {
     const { id } = c.req.valid('param');
     const { after, limit } = c.req.valid('query');
-    await authorizeBuild(c, id);
+    await loadBuild(c, id, 'viewer');
     const page = await buildSession(c.env, id).page(after, limit);
     return c.json(
       {
@@ -203,7 +195,7 @@ buildLogRoutes.get('/:id/logs.txt', async (c) => {
     });
   }
   const { id } = params.data;
-  await authorizeBuild(c, id);
+  await loadBuild(c, id, 'viewer');
   const archived = await c.env.LOGS.get(buildLogKey(id));
   const body = archived ? archiveAsText(archived.body) : sessionAsText(c.env, id);
   return c.body(body, 200, {

@@ -1,6 +1,11 @@
 import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { Role } from '../../../core/roles';
 import type { Build } from '../../../db/schema';
 import { buildStatus } from '../../../db/schema/enums';
+import { findBuild } from '../../../domain/builds/queries';
+import { loadResource } from '../../auth/authorize';
+import type { HonoEnv } from '../../context';
 import { iso } from '../../openapi';
 
 export const BuildStatusSchema = z.enum(buildStatus.enumValues);
@@ -63,4 +68,9 @@ export function toBuild(row: Build): z.infer<typeof BuildSchema> {
     finished_at: iso(row.finishedAt),
     created_at: row.createdAt.toISOString(),
   };
+}
+
+/** The build named by the path, if the caller holds `minimum` on its project; 404 otherwise. */
+export function loadBuild(c: Context<HonoEnv>, id: string, minimum: Role) {
+  return loadResource(c, 'Build', (db) => findBuild(db, id), minimum);
 }

@@ -1,5 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { DEPLOYMENT_STATES } from '../../../core/deploy/state-machine';
+import type { Role } from '../../../core/roles';
 import {
   cancelQueuedDeployment,
   findDeployment,
@@ -10,6 +12,7 @@ import { environmentOfKind } from '../../../domain/environments/environments';
 import { ApiError } from '../../../platform/errors';
 import { auditFor } from '../../audit';
 import { loadResource } from '../../auth/authorize';
+import type { HonoEnv } from '../../context';
 import { openApiErrorResponses } from '../../errors';
 import { json } from '../../openapi';
 import { authenticated, newRouter } from '../../router';
@@ -31,6 +34,9 @@ const DeploymentDetailSchema = DeploymentSchema.extend({
 
 const DeploymentParams = z.object({ id: z.uuid() });
 
+const loadDeployment = (c: Context<HonoEnv>, id: string, minimum: Role) =>
+  loadResource(c, 'Deployment', (db) => findDeployment(db, id), minimum);
+
 const deploymentRoutes = newRouter();
 
 deploymentRoutes.openapi(
@@ -47,7 +53,7 @@ deploymentRoutes.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid('param');
-    const { row } = await loadResource(c, 'Deployment', (db) => findDeployment(db, id), 'viewer');
+    const { row } = await loadDeployment(c, id, 'viewer');
     const transitions = await transitionsOf(c.get('services').db(), id);
     return c.json(
       {
@@ -85,12 +91,7 @@ deploymentRoutes.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid('param');
-    const { row: source, access } = await loadResource(
-      c,
-      'Deployment',
-      (db) => findDeployment(db, id),
-      'developer',
-    );
+    const { row: source, access } = await loadDeployment(c, id, 'developer');
     if (source.status !== 'live' || (source.platform === 'edge' && !source.manifestKey)) {
       throw new ApiError('conflict', 'Only a live deployment can be promoted');
     }
@@ -135,12 +136,7 @@ deploymentRoutes.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid('param');
-    const { row, access } = await loadResource(
-      c,
-      'Deployment',
-      (db) => findDeployment(db, id),
-      'developer',
-    );
+    const { row, access } = await loadDeployment(c, id, 'developer');
     const db = c.get('services').db();
     const canceled = await cancelQueuedDeployment(db, id, auditFor(c, access));
     if (!canceled.ok) {

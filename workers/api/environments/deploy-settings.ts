@@ -12,16 +12,14 @@ import { schemaProblems } from '../../../domain/deployments/adapters/adapter';
 import { environmentCredentials } from '../../../domain/deployments/credentials';
 import {
   type EnvironmentRow,
-  findEnvironment,
   updateDeploySettings,
 } from '../../../domain/environments/environments';
 import { ApiError } from '../../../platform/errors';
 import { auditFor } from '../../audit';
-import { loadResource } from '../../auth/authorize';
 import { openApiErrorResponses } from '../../errors';
 import { json, jsonBody } from '../../openapi';
 import { newRouter } from '../../router';
-import { EnvironmentParams } from './schemas';
+import { EnvironmentParams, loadEnvironment } from './schemas';
 
 const EDGE_TARGET = 'edge';
 const TARGETS = [EDGE_TARGET, ...PROVIDERS] as const;
@@ -154,7 +152,7 @@ deploySettingsRoutes.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid('param');
-    const { row } = await loadResource(c, 'Environment', (db) => findEnvironment(db, id), 'viewer');
+    const { row } = await loadEnvironment(c, id, 'viewer');
     return c.json(await toSettings(c.get('services').config.ENCRYPTION_KEY, row), 200);
   },
 );
@@ -178,12 +176,7 @@ deploySettingsRoutes.openapi(
   async (c) => {
     const { id } = c.req.valid('param');
     const input = c.req.valid('json');
-    const { row, access } = await loadResource(
-      c,
-      'Environment',
-      (db) => findEnvironment(db, id),
-      'admin',
-    );
+    const { row, access } = await loadEnvironment(c, id, 'admin');
     const { db, config } = c.get('services');
     const target = input.deploy_target ?? (row.deployTarget as DeployTarget);
     const strategy = input.strategy ?? row.strategy;

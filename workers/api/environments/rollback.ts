@@ -1,13 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { rollBack } from '../../../domain/deployments/queries';
-import { findEnvironment } from '../../../domain/environments/environments';
 import { auditFor } from '../../audit';
-import { loadResource } from '../../auth/authorize';
 import { openApiErrorResponses } from '../../errors';
 import { json, jsonBody } from '../../openapi';
 import { newRouter } from '../../router';
 import { DeploymentSchema, toDeployment } from '../deployments/schemas';
-import { EnvironmentParams } from './schemas';
+import { EnvironmentParams, loadEnvironment } from './schemas';
 
 /** `/api/environments/{id}/rollback`. */
 export const rollbackRoutes = newRouter();
@@ -37,12 +35,7 @@ rollbackRoutes.openapi(
   async (c) => {
     const { id } = c.req.valid('param');
     const input = c.req.valid('json');
-    const { access } = await loadResource(
-      c,
-      'Environment',
-      (db) => findEnvironment(db, id),
-      'developer',
-    );
+    const { access } = await loadEnvironment(c, id, 'developer');
     const db = c.get('services').db();
     const restored = await rollBack(db, id, input.deployment_id, auditFor(c, access));
     return c.json(toDeployment(restored), 200);

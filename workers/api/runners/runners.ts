@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import {
   deleteRunner,
   findRunner,
@@ -8,6 +9,7 @@ import {
 import { runnerHub } from '../../../platform/durable-objects';
 import { auditFor } from '../../audit';
 import { loadResource } from '../../auth/authorize';
+import type { HonoEnv } from '../../context';
 import { openApiErrorResponses } from '../../errors';
 import { iso, json, jsonBody } from '../../openapi';
 import { authenticated, newRouter } from '../../router';
@@ -51,6 +53,9 @@ export function toRunner(row: RunnerRow, now = Date.now()) {
   };
 }
 
+const loadRunner = (c: Context<HonoEnv>, id: string) =>
+  loadResource(c, 'Runner', (db) => findRunner(db, id), 'admin');
+
 const runnerRoutes = newRouter();
 
 runnerRoutes.openapi(
@@ -73,7 +78,7 @@ runnerRoutes.openapi(
   async (c) => {
     const { id } = c.req.valid('param');
     const { disabled } = c.req.valid('json');
-    const { access } = await loadResource(c, 'Runner', (db) => findRunner(db, id), 'admin');
+    const { access } = await loadRunner(c, id);
     const db = c.get('services').db();
     const updated = await setRunnerDisabled(db, id, disabled, auditFor(c, access));
     if (disabled) {
@@ -97,7 +102,7 @@ runnerRoutes.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid('param');
-    const { row, access } = await loadResource(c, 'Runner', (db) => findRunner(db, id), 'admin');
+    const { row, access } = await loadRunner(c, id);
     await deleteRunner(c.get('services').db(), row, auditFor(c, access));
     await runnerHub(c.env, access.workspaceId).disconnectRunner(id, 'Runner deleted');
     return c.body(null, 204);
