@@ -1,10 +1,10 @@
 import { createRoute } from '@hono/zod-openapi';
-import { and, eq, isNull } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { encryptSecret } from '../../core/secret-box';
 import { newTotpSecret, totpUri } from '../../core/totp';
 import type { Transaction } from '../../db/client';
-import { type User, users } from '../../db/schema';
+import type { User } from '../../db/schema';
+import { findUser } from '../../domain/accounts/users';
 import { ApiError } from '../../platform/errors';
 import { recordAudit } from '../audit';
 import type { HonoEnv } from '../context';
@@ -15,9 +15,11 @@ import { newRouter } from '../router';
 import {
   consumeSecondFactor,
   disableMfa,
+  enableMfa,
   passwordMatches,
   replaceRecoveryCodes,
   type SecondFactorProof,
+  setPendingTotpSecret,
   unusedRecoveryCodes,
 } from './mfa';
 import {
@@ -32,12 +34,7 @@ import { requireSession } from './principal';
 
 async function signedInUser(c: Context<HonoEnv>): Promise<User> {
   const principal = requireSession(c);
-  const [user] = await c
-    .get('services')
-    .db()
-    .select()
-    .from(users)
-    .where(eq(users.id, principal.userId));
+  const user = await findUser(c.get('services').db(), principal.userId);
   if (!user) throw new ApiError('unauthorized', 'Authentication required');
   return user;
 }
@@ -135,11 +132,7 @@ mfaRoutes.openapi(
     const secret = newTotpSecret();
     const sealed = await encryptSecret(config.ENCRYPTION_KEY, secret);
     await db().transaction(async (tx) => {
-      const [pending] = await tx
-        .update(users)
-        .set({ totpSecretEncrypted: sealed, totpLastStep: null })
-        .where(and(eq(users.id, user.id), isNull(users.mfaEnabledAt)))
-        .returning({ id: users.id });
+      const pending = await setPendingTotpSecret(tx, user.id, sealed);
       if (!pending) throw new ApiError('conflict', 'Two-factor authentication is already on');
       await recordAudit(tx, c, {
         action: 'mfa.enrolment_started',
@@ -180,17 +173,7 @@ mfaRoutes.openapi(
     }
     const codes = await db().transaction(async (tx) => {
       if (!(await consumeSecondFactor(tx, config.ENCRYPTION_KEY, user, { code }))) return null;
-      const [enabled] = await tx
-        .update(users)
-        .set({ mfaEnabledAt: new Date() })
-        .where(
-          and(
-            eq(users.id, user.id),
-            isNull(users.mfaEnabledAt),
-            eq(users.totpSecretEncrypted, pendingSecret),
-          ),
-        )
-        .returning({ id: users.id });
+      const enabled = await enableMfa(tx, user.id, pendingSecret);
       if (!enabled) throw new ApiError('conflict', 'Enrolment changed meanwhile; start again');
       const issued = await replaceRecoveryCodes(tx, user.id);
       await recordAudit(tx, c, { action: 'mfa.enabled', targetType: 'user', targetId: user.id });
