@@ -2,51 +2,35 @@ import { Scalar } from '@scalar/hono-api-reference';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { ApiError } from '../platform/errors';
-import { artifactRoutes } from './api/artifacts';
-import { auditLogRoutes } from './api/audit-log';
-import { buildLogRoutes } from './api/build-logs';
-import { buildRoutes } from './api/builds';
-import { deploymentRoutes } from './api/deployments';
-import { environmentDeployRoutes } from './api/environment-deploy';
-import { environmentRoutes } from './api/environments';
-import { memberRoutes } from './api/members';
-import { projectReportingRoutes } from './api/project-reporting';
-import { projectSettingsRoutes } from './api/project-settings';
-import { projectRoutes } from './api/projects';
-import { runnerConnectRoutes, runnerRoutes } from './api/runners';
-import { tokenRoutes } from './api/tokens';
-import { workspaceRoutes } from './api/workspaces';
-import { mfaRoutes } from './auth/mfa-routes';
-import { oidcRoutes } from './auth/oidc-routes';
-import { authenticate } from './auth/principal';
-import { authRoutes } from './auth/routes';
-import { wsTicketRoutes } from './auth/ws-tickets';
-import { devRoutes } from './dev-routes';
+import { artifactsApp } from './api/artifacts';
+import { buildsApp } from './api/builds';
+import { deploymentsApp } from './api/deployments/deployments';
+import { environmentsApp } from './api/environments';
+import { projectsApp } from './api/projects';
+import { runnerGatewayApp } from './api/runners/gateway';
+import { runnersApp } from './api/runners/runners';
+import { workspacesApp } from './api/workspaces';
+import { invitesApp } from './api/workspaces/invites';
+import { signInApp } from './auth';
+import { meApp } from './auth/me';
+import { sessionsApp } from './auth/session-routes';
+import { wellKnownApp } from './auth/well-known';
+import { wsTicketsApp } from './auth/ws-tickets';
+import { devApp } from './dev-routes';
 import { handleError, handleNotFound } from './errors';
 import { livenessRoutes, readinessRoutes } from './health/routes';
 import { edgeHost } from './hosting/routes';
-import { jobCommitRoutes } from './jobs/commit-route';
-import {
-  isBlobUpload,
-  isOutputList,
-  OUTPUT_LIST_MAX_BYTES,
-  outputRoutes,
-} from './jobs/output-routes';
-import { isArtifactUpload, jobRoutes } from './jobs/routes';
-import { idempotency } from './middleware/idempotency';
+import { jobsApp } from './jobs';
+import { isBlobUpload, isOutputList, OUTPUT_LIST_MAX_BYTES } from './jobs/output-routes';
+import { isArtifactUpload } from './jobs/routes';
 import { observe } from './middleware/observe';
-import { apiQuota } from './middleware/rate-limit';
 import { services } from './middleware/services';
 import { tokenLinkPages } from './pages/token-links';
 import { newRouter } from './router';
-import { webhookRoutes } from './webhooks/routes';
+import { webhooksApp } from './webhooks/routes';
 
 export const API_BODY_LIMIT_BYTES = 1024 * 1024;
 
-/**
- * The platform app: ids, logs and errors first, then what must answer even when configuration is
- * broken (liveness, the API description), then everything that needs services.
- */
 function limitBody(maxSize: number) {
   return bodyLimit({
     maxSize,
@@ -56,6 +40,12 @@ function limitBody(maxSize: number) {
   });
 }
 
+/**
+ * The platform app: ids, logs and errors first, then what must answer even when configuration is
+ * broken (liveness, the API description), then everything that needs services: one sub-app per
+ * resource, mounted under its prefix. Whether a route needs a signed-in caller is a property of
+ * its sub-app (`authenticated(…)` in workers/router.ts), not of the order of the mounts below.
+ */
 export function newApp() {
   const app = newRouter();
   app.use(requestId({ headerName: 'X-Request-Id' }));
@@ -79,36 +69,28 @@ export function newApp() {
   });
   app.use('*', services());
   app.route('/', readinessRoutes);
-  // Runners authenticate with their own tokens (runner token, job token), not as users.
-  app.route('/', runnerConnectRoutes);
-  app.route('/', jobRoutes);
-  app.route('/', jobCommitRoutes);
-  app.route('/', outputRoutes);
-  // Git providers prove themselves with the project's webhook secret; they never send user auth.
-  app.route('/', webhookRoutes);
-  // Deploy receivers download build output with a signed, expiring link instead of a login.
-  app.route('/', artifactRoutes);
-  app.use('*', authenticate());
-  app.use('/api/*', apiQuota());
-  app.use('/api/*', idempotency());
-  app.route('/', authRoutes);
-  app.route('/', mfaRoutes);
-  app.route('/', tokenRoutes);
-  app.route('/', wsTicketRoutes);
-  app.route('/', oidcRoutes);
-  app.route('/', workspaceRoutes);
-  app.route('/', memberRoutes);
-  app.route('/', auditLogRoutes);
-  app.route('/', projectRoutes);
-  app.route('/', deploymentRoutes);
-  app.route('/', environmentDeployRoutes);
-  app.route('/', projectReportingRoutes);
-  app.route('/', projectSettingsRoutes);
-  app.route('/', environmentRoutes);
-  app.route('/', buildRoutes);
-  app.route('/', runnerRoutes);
-  app.route('/', buildLogRoutes);
-  app.route('/', devRoutes);
+
+  // Public: each proves itself its own way (webhook secret, runner and job tokens, a signed
+  // link, the credentials of a sign-in), or needs no proof.
+  app.route('/webhooks', webhooksApp);
+  app.route('/api/runners', runnerGatewayApp);
+  app.route('/api/jobs', jobsApp);
+  app.route('/api/artifacts', artifactsApp);
+  app.route('/api/auth', signInApp);
+  app.route('/.well-known', wellKnownApp);
+  app.route('/dev', devApp);
+
+  // Authenticated: user sessions and personal access tokens, with quota and Idempotency-Key.
+  app.route('/api/auth', sessionsApp);
+  app.route('/api/me', meApp);
+  app.route('/api/ws-tickets', wsTicketsApp);
+  app.route('/api/invites', invitesApp);
+  app.route('/api/workspaces', workspacesApp);
+  app.route('/api/projects', projectsApp);
+  app.route('/api/builds', buildsApp);
+  app.route('/api/deployments', deploymentsApp);
+  app.route('/api/environments', environmentsApp);
+  app.route('/api/runners', runnersApp);
   return app;
 }
 

@@ -1,24 +1,11 @@
 import type { Context } from 'hono';
-import type { Database } from '../db/client';
 import { auditLogs } from '../db/schema';
+import type { Audit, AuditEntry, AuditExecutor } from '../domain/audit';
+import type { WorkspaceAccess } from './auth/authorize';
 import type { HonoEnv } from './context';
 
-type Executor = Pick<Database, 'insert'>;
-
-export interface AuditEntry {
-  action: string;
-  workspaceId?: string | null;
-  actorRole?: string | null;
-  targetType?: string;
-  targetId?: string;
-  result?: 'success' | 'failure' | 'denied';
-  metadata?: Record<string, unknown>;
-  /** For actions whose actor is not the request's principal yet (signup, login). */
-  actorId?: string | null;
-}
-
 /** Call inside the transaction of the change it records, so neither exists without the other. */
-export async function recordAudit(tx: Executor, c: Context<HonoEnv>, entry: AuditEntry) {
+export async function recordAudit(tx: AuditExecutor, c: Context<HonoEnv>, entry: AuditEntry) {
   const principal = c.get('principal');
   await tx.insert(auditLogs).values({
     action: entry.action,
@@ -33,4 +20,10 @@ export async function recordAudit(tx: Executor, c: Context<HonoEnv>, entry: Audi
     requestId: c.get('requestId'),
     metadata: entry.metadata ?? {},
   });
+}
+
+/** The audit of a use case run by this request; with `access`, as that member of its workspace. */
+export function auditFor(c: Context<HonoEnv>, access?: WorkspaceAccess): Audit {
+  const actor = access ? { workspaceId: access.workspaceId, actorRole: access.role } : {};
+  return (tx, entry) => recordAudit(tx, c, { ...actor, ...entry });
 }

@@ -2,10 +2,10 @@ import { ApiError } from '../platform/errors';
 import { readMailbox } from '../platform/mail/mailer';
 import { newRouter } from './router';
 
-/** Local-only helpers: 404 unless APP_ENV is development (production is the default). */
-export const devRoutes = newRouter();
+/** `/dev`, local-only helpers: 404 unless APP_ENV is development (production is the default). */
+export const devApp = newRouter();
 
-devRoutes.get('/dev/mailbox/:email', async (c) => {
+devApp.get('/mailbox/:email', async (c) => {
   if (c.get('services').config.APP_ENV !== 'development')
     throw new ApiError('not_found', `No route for GET ${c.req.path}`);
   return c.json({ messages: await readMailbox(c.env.LOGS, c.req.param('email')) });

@@ -18,7 +18,8 @@ export const ErrorResponseSchema = z
 
 export type ErrorResponse = z.infer<typeof ErrorResponseSchema>;
 
-function errorResponse(description: string) {
+/** A route's own failure, described with the shared envelope. */
+export function errorResponse(description: string) {
   return { description, content: { 'application/json': { schema: ErrorResponseSchema } } };
 }
 

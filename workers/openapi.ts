@@ -9,3 +9,6 @@ export const json = <T extends z.ZodType>(schema: T) => ({
 export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   body: { ...json(schema), required: true },
 });
+
+/** A timestamp column as the API writes it: ISO 8601, or null. */
+export const iso = (date: Date | null) => date?.toISOString() ?? null;

@@ -1,20 +1,18 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
 import { ARTIFACT_URL_TTL_SECONDS, verifyArtifactUrl } from '../../core/artifact-url';
-import { builds } from '../../db/schema';
+import { buildOutput } from '../../domain/builds/queries';
 import { openOutputArchive } from '../../domain/hosting/output-archive';
 import { ApiError } from '../../platform/errors';
-import { openApiErrorResponses } from '../errors';
+import { errorResponse, openApiErrorResponses } from '../errors';
 import { newRouter } from '../router';
 
-const errorResponse = (description: string) => ({ ...openApiErrorResponses[400], description });
+/** `/api/artifacts`, public: the signed link is the credential. */
+export const artifactsApp = newRouter();
 
-export const artifactRoutes = newRouter();
-
-artifactRoutes.openapi(
+artifactsApp.openapi(
   createRoute({
     method: 'get',
-    path: '/api/artifacts/{buildId}/output.tar.gz',
+    path: '/{buildId}/output.tar.gz',
     tags: ['deployments'],
     summary: 'Download a build’s output with a signed link (no other authentication)',
     description:
@@ -57,10 +55,7 @@ artifactRoutes.openapi(
       throw new ApiError('forbidden', 'This download link is not signed for this build');
     }
     if (verdict === 'expired') throw new ApiError('gone', 'This download link has expired');
-    const [build] = await db()
-      .select({ artifactKey: builds.artifactKey, outputManifestKey: builds.outputManifestKey })
-      .from(builds)
-      .where(eq(builds.id, buildId));
+    const build = await buildOutput(db(), buildId);
     const archive = build ? await openOutputArchive(c.env, build) : null;
     if (!archive) throw new ApiError('not_found', 'The build has no output to download');
     return c.body(archive.body, 200, {

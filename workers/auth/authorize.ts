@@ -1,7 +1,8 @@
-import { and, eq } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { effectiveRole, type Role, roleAtLeast } from '../../core/roles';
-import { memberships, projects } from '../../db/schema';
+import type { Database } from '../../db/client';
+import { membershipRole } from '../../domain/members/members';
+import { projectWorkspace } from '../../domain/projects/projects';
 import { ApiError } from '../../platform/errors';
 import type { HonoEnv } from '../context';
 import { requirePrincipal } from './principal';
@@ -30,35 +31,49 @@ export async function authorizeWorkspace(
   if (principal.kind === 'token' && principal.workspaceId !== workspaceId) {
     throw notFound('Workspace');
   }
-  const [membership] = await c
-    .get('services')
-    .db()
-    .select({ role: memberships.role })
-    .from(memberships)
-    .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, principal.userId)));
-  if (!membership) throw notFound('Workspace');
-  const role = effectiveRole(
-    membership.role,
-    principal.kind === 'token' ? principal.scope : undefined,
-  );
+  const member = await membershipRole(c.get('services').db(), workspaceId, principal.userId);
+  if (!member) throw notFound('Workspace');
+  const role = effectiveRole(member, principal.kind === 'token' ? principal.scope : undefined);
   if (!roleAtLeast(role, minimum)) {
     throw new ApiError('forbidden', `This needs the ${minimum} role or higher; you are ${role}`);
   }
   return { workspaceId, userId: principal.userId, role };
 }
 
-export async function authorizeProject(c: Context<HonoEnv>, projectId: string, minimum: Role) {
-  const [project] = await c
-    .get('services')
-    .db()
-    .select({ workspaceId: projects.workspaceId })
-    .from(projects)
-    .where(eq(projects.id, projectId));
-  if (!project) throw notFound('Project');
+/** A row that belongs to a workspace, directly or through its project. */
+type Scoped = { workspaceId: string } | { projectId: string };
+
+/**
+ * Load, authorize, 404: the row `load` finds, if the caller holds `minimum` in the workspace it
+ * belongs to. A row that does not exist and one in a workspace the caller is not in get the same
+ * "<what> not found", so other workspaces' rows do not show.
+ */
+export async function loadResource<T extends Scoped>(
+  c: Context<HonoEnv>,
+  what: string,
+  load: (db: Database) => Promise<T | undefined>,
+  minimum: Role,
+): Promise<{ row: T; access: WorkspaceAccess }> {
+  const row = await load(c.get('services').db());
+  if (!row) throw notFound(what);
   try {
-    return { ...(await authorizeWorkspace(c, project.workspaceId, minimum)), projectId };
+    const access =
+      'workspaceId' in row
+        ? await authorizeWorkspace(c, row.workspaceId, minimum)
+        : await authorizeProject(c, row.projectId, minimum);
+    return { row, access };
   } catch (err) {
-    if (err instanceof ApiError && err.code === 'not_found') throw notFound('Project');
+    if (err instanceof ApiError && err.code === 'not_found') throw notFound(what);
     throw err;
   }
+}
+
+export async function authorizeProject(c: Context<HonoEnv>, projectId: string, minimum: Role) {
+  const { access } = await loadResource(
+    c,
+    'Project',
+    (db) => projectWorkspace(db, projectId),
+    minimum,
+  );
+  return { ...access, projectId };
 }

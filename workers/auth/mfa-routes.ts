@@ -1,49 +1,40 @@
-import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq, isNull } from 'drizzle-orm';
+import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { encryptSecret } from '../../core/secret-box';
 import { newTotpSecret, totpUri } from '../../core/totp';
 import type { Transaction } from '../../db/client';
-import { type User, users } from '../../db/schema';
+import type { User } from '../../db/schema';
+import { findUser } from '../../domain/accounts/users';
 import { ApiError } from '../../platform/errors';
 import { recordAudit } from '../audit';
 import type { HonoEnv } from '../context';
 import { openApiErrorResponses } from '../errors';
-import { type AccountKey, rateLimit } from '../middleware/rate-limit';
+import { rateLimit } from '../middleware/rate-limit';
 import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
 import {
   consumeSecondFactor,
   disableMfa,
-  lockMfaChallenge,
-  mfaChallengeUser,
+  enableMfa,
   passwordMatches,
   replaceRecoveryCodes,
   type SecondFactorProof,
-  settleMfaChallenge,
+  setPendingTotpSecret,
   unusedRecoveryCodes,
 } from './mfa';
 import {
   DisableMfaSchema,
   MfaStatusSchema,
-  MfaVerifySchema,
   RecoveryCodesSchema,
   RegenerateRecoveryCodesSchema,
   TotpConfirmSchema,
   TotpEnrolmentSchema,
 } from './mfa-schemas';
 import { requireSession } from './principal';
-import { CookieSessionSchema, TokenPairSchema } from './schemas';
-import { sessionBody, signIn } from './sign-in';
 
 async function signedInUser(c: Context<HonoEnv>): Promise<User> {
   const principal = requireSession(c);
-  const [user] = await c
-    .get('services')
-    .db()
-    .select()
-    .from(users)
-    .where(eq(users.id, principal.userId));
+  const user = await findUser(c.get('services').db(), principal.userId);
   if (!user) throw new ApiError('unauthorized', 'Authentication required');
   return user;
 }
@@ -87,22 +78,13 @@ async function reauthenticated<T>(
   return outcome.value;
 }
 
-/** Wrong codes count against the account the sign-in step belongs to, not only the address. */
-const challengedAccount: AccountKey = async (c) => {
-  const body: unknown = await c.req.json().catch(() => undefined);
-  const token =
-    body && typeof body === 'object' && 'mfa_token' in body ? body.mfa_token : undefined;
-  if (typeof token !== 'string') return undefined;
-  const userId = await mfaChallengeUser(c.get('services').db(), token);
-  return userId ? `user:${userId}` : undefined;
-};
-
+/** `/api/me/mfa`: turning the second factor on and off, recovery codes. */
 export const mfaRoutes = newRouter();
 
 mfaRoutes.openapi(
   createRoute({
     method: 'get',
-    path: '/api/me/mfa',
+    path: '/mfa',
     tags: ['mfa'],
     summary: 'Whether two-factor authentication is on, and how many recovery codes are left',
     responses: {
@@ -127,7 +109,7 @@ mfaRoutes.openapi(
 mfaRoutes.openapi(
   createRoute({
     method: 'post',
-    path: '/api/me/mfa/totp',
+    path: '/mfa/totp',
     tags: ['mfa'],
     summary: 'Start TOTP enrolment: a new secret for an authenticator app',
     description:
@@ -150,11 +132,7 @@ mfaRoutes.openapi(
     const secret = newTotpSecret();
     const sealed = await encryptSecret(config.ENCRYPTION_KEY, secret);
     await db().transaction(async (tx) => {
-      const [pending] = await tx
-        .update(users)
-        .set({ totpSecretEncrypted: sealed, totpLastStep: null })
-        .where(and(eq(users.id, user.id), isNull(users.mfaEnabledAt)))
-        .returning({ id: users.id });
+      const pending = await setPendingTotpSecret(tx, user.id, sealed);
       if (!pending) throw new ApiError('conflict', 'Two-factor authentication is already on');
       await recordAudit(tx, c, {
         action: 'mfa.enrolment_started',
@@ -170,7 +148,7 @@ mfaRoutes.openapi(
 mfaRoutes.openapi(
   createRoute({
     method: 'post',
-    path: '/api/me/mfa/totp/confirm',
+    path: '/mfa/totp/confirm',
     tags: ['mfa'],
     summary: 'Confirm enrolment with a code; MFA turns on and ten recovery codes are issued',
     description: 'The recovery codes are returned only in this answer.',
@@ -195,17 +173,7 @@ mfaRoutes.openapi(
     }
     const codes = await db().transaction(async (tx) => {
       if (!(await consumeSecondFactor(tx, config.ENCRYPTION_KEY, user, { code }))) return null;
-      const [enabled] = await tx
-        .update(users)
-        .set({ mfaEnabledAt: new Date() })
-        .where(
-          and(
-            eq(users.id, user.id),
-            isNull(users.mfaEnabledAt),
-            eq(users.totpSecretEncrypted, pendingSecret),
-          ),
-        )
-        .returning({ id: users.id });
+      const enabled = await enableMfa(tx, user.id, pendingSecret);
       if (!enabled) throw new ApiError('conflict', 'Enrolment changed meanwhile; start again');
       const issued = await replaceRecoveryCodes(tx, user.id);
       await recordAudit(tx, c, { action: 'mfa.enabled', targetType: 'user', targetId: user.id });
@@ -225,7 +193,7 @@ mfaRoutes.openapi(
 mfaRoutes.openapi(
   createRoute({
     method: 'post',
-    path: '/api/me/mfa/recovery-codes',
+    path: '/mfa/recovery-codes',
     tags: ['mfa'],
     summary: 'Replace your recovery codes (needs your password and a current code)',
     description: 'The old codes stop working; the new ones are returned only in this answer.',
@@ -256,7 +224,7 @@ mfaRoutes.openapi(
 mfaRoutes.openapi(
   createRoute({
     method: 'delete',
-    path: '/api/me/mfa',
+    path: '/mfa',
     tags: ['mfa'],
     summary: 'Turn MFA off (needs your password and a current code or a recovery code)',
     request: jsonBody(DisableMfaSchema),
@@ -275,57 +243,5 @@ mfaRoutes.openapi(
       disableMfa(tx, user.id),
     );
     return c.body(null, 204);
-  },
-);
-
-mfaRoutes.openapi(
-  createRoute({
-    method: 'post',
-    path: '/api/auth/mfa/verify',
-    tags: ['auth', 'mfa'],
-    summary: 'Finish a sign-in that answered `mfa_required` with a TOTP code or a recovery code',
-    description: `The \`mfa_token\` lives five minutes and allows five wrong codes; then sign in again.`,
-    request: jsonBody(MfaVerifySchema),
-    middleware: [rateLimit('mfa', { account: challengedAccount })] as const,
-    responses: {
-      200: {
-        description: 'Signed in: a token pair, or cookies when `session` is `cookie`',
-        ...json(z.union([TokenPairSchema, CookieSessionSchema])),
-      },
-      401: { description: 'Wrong code, or the sign-in step expired' },
-      ...openApiErrorResponses,
-    },
-  }),
-  async (c) => {
-    const input = c.req.valid('json');
-    const { config, db } = c.get('services');
-    const outcome = await db().transaction(async (tx) => {
-      const open = await lockMfaChallenge(tx, input.mfa_token);
-      if (!open) return { kind: 'expired' } as const;
-      const { user } = open;
-      const factor = await consumeSecondFactor(tx, config.ENCRYPTION_KEY, user, input);
-      await settleMfaChallenge(tx, open.challengeId, factor !== null);
-      const audit = { actorId: user.id, targetType: 'user', targetId: user.id };
-      if (!factor) {
-        await recordAudit(tx, c, { ...audit, action: 'auth.mfa_failed', result: 'failure' });
-        return { kind: 'wrong' } as const;
-      }
-      if (factor === 'recovery_code') {
-        await recordAudit(tx, c, {
-          ...audit,
-          action: 'mfa.recovery_code_used',
-          metadata: { remaining: await unusedRecoveryCodes(tx, user.id) },
-        });
-      }
-      return { kind: 'signed_in', tokens: await signIn(c, tx, user.id, { mfa: factor }) } as const;
-    });
-    if (outcome.kind === 'expired') {
-      throw new ApiError(
-        'unauthorized',
-        'This sign-in step has expired or is finished; sign in again',
-      );
-    }
-    if (outcome.kind === 'wrong') throw new ApiError('unauthorized', 'The code is incorrect');
-    return c.json(sessionBody(c, outcome.tokens, input.session), 200);
   },
 );

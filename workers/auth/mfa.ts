@@ -196,3 +196,29 @@ export async function disableMfa(tx: Transaction, userId: string) {
   await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
   await tx.delete(mfaChallenges).where(eq(mfaChallenges.userId, userId));
 }
+
+/** Stores a new TOTP secret awaiting its first code; false when MFA is on already. */
+export async function setPendingTotpSecret(tx: Transaction, userId: string, sealed: string) {
+  const [pending] = await tx
+    .update(users)
+    .set({ totpSecretEncrypted: sealed, totpLastStep: null })
+    .where(and(eq(users.id, userId), isNull(users.mfaEnabledAt)))
+    .returning({ id: users.id });
+  return pending !== undefined;
+}
+
+/** Turns MFA on with the pending secret the code was checked against; false if it changed. */
+export async function enableMfa(tx: Transaction, userId: string, pendingSecret: string) {
+  const [enabled] = await tx
+    .update(users)
+    .set({ mfaEnabledAt: new Date() })
+    .where(
+      and(
+        eq(users.id, userId),
+        isNull(users.mfaEnabledAt),
+        eq(users.totpSecretEncrypted, pendingSecret),
+      ),
+    )
+    .returning({ id: users.id });
+  return enabled !== undefined;
+}

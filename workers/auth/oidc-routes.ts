@@ -5,9 +5,10 @@ import * as oauth from 'oauth4webapi';
 import { safeReturnPath } from '../../core/return-to';
 import { ApiError } from '../../platform/errors';
 import type { HonoEnv } from '../context';
-import { ErrorResponseSchema, openApiErrorResponses } from '../errors';
+import { errorResponse, openApiErrorResponses } from '../errors';
 import { rateLimit } from '../middleware/rate-limit';
 import { newRouter } from '../router';
+import { signInWithIdentity } from './identity-sign-in';
 import {
   IDP_PROVIDERS,
   type IdpName,
@@ -16,7 +17,6 @@ import {
   PENDING_SIGN_IN_TTL_SECONDS,
   providerFailure,
   sealPendingSignIn,
-  signInWithIdentity,
 } from './oidc';
 import { setSessionCookies } from './sign-in';
 
@@ -27,11 +27,6 @@ const ProviderParams = z.object({
   provider: z
     .enum(IDP_PROVIDERS)
     .openapi({ param: { name: 'provider', in: 'path' }, example: 'github' }),
-});
-
-const failure = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: ErrorResponseSchema } },
 });
 
 const redirect = (description: string) => ({
@@ -52,7 +47,7 @@ export const oidcRoutes = newRouter();
 oidcRoutes.openapi(
   createRoute({
     method: 'get',
-    path: '/api/auth/oidc/{provider}/start',
+    path: '/oidc/{provider}/start',
     tags: ['auth'],
     summary: 'Start signing in with an identity provider (redirects the browser there)',
     description:
@@ -68,7 +63,7 @@ oidcRoutes.openapi(
     },
     responses: {
       302: redirect("To the provider's authorization endpoint"),
-      404: failure('That provider is not configured on this server'),
+      404: errorResponse('That provider is not configured on this server'),
       ...openApiErrorResponses,
     },
   }),
@@ -107,7 +102,7 @@ oidcRoutes.openapi(
 oidcRoutes.openapi(
   createRoute({
     method: 'get',
-    path: '/api/auth/oidc/{provider}/callback',
+    path: '/oidc/{provider}/callback',
     tags: ['auth'],
     summary: 'Where the identity provider sends the browser back; signs in and redirects',
     // A sign-in (and possibly an account creation) per request: limited per address like login.
@@ -128,10 +123,10 @@ oidcRoutes.openapi(
       302: redirect(
         'Signed in: to `return_to` or the dashboard, with the session cookies set. For an account with MFA: to `/login/mfa#mfa_token=…`, to finish with POST /api/auth/mfa/verify.',
       ),
-      403: failure('The provider did not verify the address, or the account cannot sign in'),
-      404: failure('That provider is not configured on this server'),
-      409: failure('The address belongs to an account whose address was never confirmed'),
-      502: failure('The provider could not be reached'),
+      403: errorResponse('The provider did not verify the address, or the account cannot sign in'),
+      404: errorResponse('That provider is not configured on this server'),
+      409: errorResponse('The address belongs to an account whose address was never confirmed'),
+      502: errorResponse('The provider could not be reached'),
       ...openApiErrorResponses,
     },
   }),

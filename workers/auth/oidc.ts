@@ -1,17 +1,10 @@
 import { z } from '@hono/zod-openapi';
-import { and, eq } from 'drizzle-orm';
 import type { Context } from 'hono';
 import * as oauth from 'oauth4webapi';
 import { decryptSecret, encryptSecret } from '../../core/secret-box';
-import type { Database } from '../../db/client';
-import { identities, type User, users } from '../../db/schema';
 import type { Config } from '../../platform/config';
 import { ApiError } from '../../platform/errors';
-import { recordAudit } from '../audit';
 import type { HonoEnv } from '../context';
-import { startMfaStep } from './mfa';
-import type { IssuedTokens } from './sessions';
-import { signIn } from './sign-in';
 
 export const IDP_PROVIDERS = ['oidc', 'github'] as const;
 export type IdpName = (typeof IDP_PROVIDERS)[number];
@@ -316,121 +309,4 @@ export async function openPendingSignIn(
     throw restart;
   }
   return parsed.data;
-}
-
-const ProviderEmailSchema = z.email().transform((email) => email.toLowerCase());
-
-async function userFor(db: Database, external: ExternalIdentity): Promise<User | undefined> {
-  const [row] = await db
-    .select({ user: users })
-    .from(identities)
-    .innerJoin(users, eq(users.id, identities.userId))
-    .where(
-      and(eq(identities.provider, external.provider), eq(identities.subject, external.subject)),
-    );
-  return row?.user;
-}
-
-function assertActive(user: User) {
-  if (user.disabledAt) throw new ApiError('forbidden', 'This account is disabled');
-}
-
-function retry(): ApiError {
-  return new ApiError('conflict', 'Another sign-in for this account ran at the same time; retry');
-}
-
-/**
- * First sign-in with this identity: link it to the account holding the same address, or
- * create one. Both only on an address the provider itself has verified; otherwise anyone who
- * can type someone else's address at some provider would walk into their account.
- */
-async function linkOrCreate(
-  c: Context<HonoEnv>,
-  label: string,
-  external: ExternalIdentity,
-): Promise<User> {
-  const db = c.get('services').db();
-  const parsedEmail = ProviderEmailSchema.safeParse(external.email);
-  const email = parsedEmail.success ? parsedEmail.data : undefined;
-  const [holder] = email ? await db.select().from(users).where(eq(users.email, email)) : [];
-  if (!email || !external.emailVerified) {
-    if (holder) {
-      await recordAudit(db, c, {
-        action: 'identity.link',
-        actorId: null,
-        targetType: 'user',
-        targetId: holder.id,
-        result: 'denied',
-        metadata: { provider: external.provider, reason: 'email_not_verified_by_provider' },
-      });
-    }
-    // The same answer whether or not an account holds the address, so it reveals neither.
-    throw new ApiError(
-      'email_not_verified',
-      `${label} has not verified an email address for this account, so Sparki can neither link it to an existing account nor create one. Verify the address there, or sign in with your password.`,
-    );
-  }
-  if (holder && !holder.emailVerifiedAt) {
-    // Someone may have registered this address without owning it; linking would hand the
-    // real owner an account whose password a stranger knows.
-    throw new ApiError(
-      'conflict',
-      `An account for ${email} exists but its address was never confirmed. Confirm it from the verification mail (or reset the password), then sign in with ${label} again.`,
-    );
-  }
-  if (holder) assertActive(holder);
-  return db.transaction(async (tx) => {
-    let user = holder;
-    if (!user) {
-      [user] = await tx
-        .insert(users)
-        .values({ email, emailVerifiedAt: new Date(), displayName: external.displayName })
-        .onConflictDoNothing()
-        .returning();
-      if (!user) throw retry();
-      await recordAudit(tx, c, {
-        action: 'user.signup',
-        actorId: user.id,
-        targetType: 'user',
-        targetId: user.id,
-        metadata: { provider: external.provider },
-      });
-    }
-    const [identity] = await tx
-      .insert(identities)
-      .values({ userId: user.id, provider: external.provider, subject: external.subject, email })
-      .onConflictDoNothing()
-      .returning({ id: identities.id });
-    if (!identity) throw retry();
-    await recordAudit(tx, c, {
-      action: 'identity.linked',
-      actorId: user.id,
-      targetType: 'identity',
-      targetId: identity.id,
-      metadata: { provider: external.provider, new_account: !holder },
-    });
-    return user;
-  });
-}
-
-export type IdentitySignIn = { tokens: IssuedTokens } | { mfaToken: string };
-
-/**
- * Signs in the account behind an external identity, linking or creating it on first use. An
- * account with MFA gets the same second step as a password sign-in: the provider vouches for
- * the first factor only.
- */
-export async function signInWithIdentity(
-  c: Context<HonoEnv>,
-  label: string,
-  external: ExternalIdentity,
-): Promise<IdentitySignIn> {
-  const db = c.get('services').db();
-  const user = (await userFor(db, external)) ?? (await linkOrCreate(c, label, external));
-  assertActive(user);
-  return db.transaction(async (tx) =>
-    user.mfaEnabledAt
-      ? { mfaToken: (await startMfaStep(c, tx, user.id)).mfa_token }
-      : { tokens: await signIn(c, tx, user.id, { provider: external.provider }) },
-  );
 }

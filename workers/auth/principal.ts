@@ -77,6 +77,22 @@ async function tokenPrincipal(c: Context<HonoEnv>, token: string): Promise<Princ
   };
 }
 
+/** Tokens never travel in URLs, where logs and browser history keep them. */
+function refuseQueryTokens(c: Context<HonoEnv>) {
+  const query = c.req.query();
+  if (TOKEN_QUERY_PARAMS.some((name) => name in query)) {
+    throw new ApiError('bad_request', 'Tokens are not accepted in query strings');
+  }
+}
+
+/** For the sign-in routes, which identify nobody yet but take credentials all the same. */
+export function noTokensInQuery(): MiddlewareHandler<HonoEnv> {
+  return async (c, next) => {
+    refuseQueryTokens(c);
+    await next();
+  };
+}
+
 function anonymousIfRejected(err: unknown): null {
   if (err instanceof ApiError && err.code === 'unauthorized') return null;
   throw err;
@@ -89,17 +105,14 @@ function anonymousIfRejected(err: unknown): null {
  */
 export function authenticate(): MiddlewareHandler<HonoEnv> {
   return async (c, next) => {
-    const query = c.req.query();
-    if (TOKEN_QUERY_PARAMS.some((name) => name in query)) {
-      throw new ApiError('bad_request', 'Tokens are not accepted in query strings');
-    }
+    refuseQueryTokens(c);
     const bearer = presentedToken(c);
     const cookie = bearer ? undefined : getCookie(c, ACCESS_COOKIE);
     let principal: Principal | null = null;
     if (bearer?.startsWith(PAT_PREFIX)) principal = await tokenPrincipal(c, bearer);
     else if (bearer) principal = await sessionPrincipal(c, bearer, false);
-    // A stale cookie makes the browser anonymous rather than locked out: it could not sign in
-    // again otherwise, since the login routes run behind this middleware too.
+    // A stale cookie makes the browser anonymous rather than refused: routes that act for
+    // another credential (the live log socket, opened with a ticket) must still answer it.
     else if (cookie) principal = await sessionPrincipal(c, cookie, true).catch(anonymousIfRejected);
 
     if (principal?.kind === 'session' && principal.viaCookie && MUTATING.has(c.req.method)) {

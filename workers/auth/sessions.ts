@@ -169,12 +169,3 @@ export async function rotateRefreshToken(c: Context<HonoEnv>, presented: string)
   }
   return issue(c, outcome.userId, outcome.sessionId, outcome.next);
 }
-
-export async function revokeSession(tx: Tx | Database, sessionId: string) {
-  const now = new Date();
-  await tx.update(sessions).set({ revokedAt: now }).where(eq(sessions.id, sessionId));
-  await tx
-    .update(refreshTokens)
-    .set({ revokedAt: now })
-    .where(and(eq(refreshTokens.sessionId, sessionId), isNull(refreshTokens.revokedAt)));
-}

@@ -11,7 +11,7 @@ import type { Principal } from '../context';
 import { openApiErrorResponses } from '../errors';
 import { skipIdempotencyStorage } from '../middleware/idempotency';
 import { json } from '../openapi';
-import { newRouter } from '../router';
+import { authenticated, newRouter } from '../router';
 import { requirePrincipal } from './principal';
 
 export const WS_TICKET_PREFIX = 'spk_wst_';
@@ -119,12 +119,12 @@ const WsTicketSchema = z
   })
   .openapi('WsTicket');
 
-export const wsTicketRoutes = newRouter();
+const wsTicketRoutes = newRouter();
 
 wsTicketRoutes.openapi(
   createRoute({
     method: 'post',
-    path: '/api/ws-tickets',
+    path: '/',
     tags: ['auth'],
     summary: 'A single-use, 30-second ticket to open a WebSocket from a browser',
     description:
@@ -164,3 +164,6 @@ wsTicketRoutes.openapi(
     return c.json({ ticket, expires_in: WS_TICKET_TTL_SECONDS }, 201);
   },
 );
+
+/** `/api/ws-tickets`: a ticket to open a WebSocket as the caller. */
+export const wsTicketsApp = authenticated(wsTicketRoutes);

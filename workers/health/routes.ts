@@ -1,7 +1,7 @@
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import { runReadinessChecks } from '../../platform/health-checks';
-import type { HonoEnv } from '../context';
-import { ErrorResponseSchema, errorBody, handleZodError } from '../errors';
+import { errorBody, errorResponse } from '../errors';
+import { newRouter } from '../router';
 
 const CheckSchema = z
   .object({
@@ -42,32 +42,25 @@ const readyz = createRoute({
       description: 'Ready (degraded when an optional dependency such as Redis is absent)',
       content: { 'application/json': { schema: ReadinessSchema } },
     },
-    503: {
-      description: 'A required dependency is down; `details.checks` names it',
-      content: { 'application/json': { schema: ErrorResponseSchema } },
-    },
+    503: errorResponse('A required dependency is down; `details.checks` names it'),
   },
 });
 
-export const livenessRoutes = new OpenAPIHono<HonoEnv>({ defaultHook: handleZodError }).openapi(
-  healthz,
-  (c) => c.json({ status: 'ok' as const }, 200),
+export const livenessRoutes = newRouter().openapi(healthz, (c) =>
+  c.json({ status: 'ok' as const }, 200),
 );
 
-export const readinessRoutes = new OpenAPIHono<HonoEnv>({ defaultHook: handleZodError }).openapi(
-  readyz,
-  async (c) => {
-    const checks = await runReadinessChecks(c.env, c.get('services'));
-    const down = Object.entries(checks)
-      .filter(([, check]) => check.status === 'down')
-      .map(([name]) => name);
-    if (down.length > 0) {
-      return c.json(
-        errorBody(c, 'not_ready', `Not ready: ${down.join(', ')} down`, { down, checks }),
-        503,
-      );
-    }
-    const degraded = Object.values(checks).some((check) => check.status === 'absent');
-    return c.json({ status: degraded ? ('degraded' as const) : ('ok' as const), checks }, 200);
-  },
-);
+export const readinessRoutes = newRouter().openapi(readyz, async (c) => {
+  const checks = await runReadinessChecks(c.env, c.get('services'));
+  const down = Object.entries(checks)
+    .filter(([, check]) => check.status === 'down')
+    .map(([name]) => name);
+  if (down.length > 0) {
+    return c.json(
+      errorBody(c, 'not_ready', `Not ready: ${down.join(', ')} down`, { down, checks }),
+      503,
+    );
+  }
+  const degraded = Object.values(checks).some((check) => check.status === 'absent');
+  return c.json({ status: degraded ? ('degraded' as const) : ('ok' as const), checks }, 200);
+});

@@ -14,7 +14,7 @@ export const jobCommitRoutes = newRouter();
 jobCommitRoutes.openapi(
   createRoute({
     method: 'post',
-    path: '/api/jobs/{buildId}/commit',
+    path: '/{buildId}/commit',
     tags: ['runner protocol'],
     summary: 'Report the commit the runner checked out',
     description:

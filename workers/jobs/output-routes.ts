@@ -51,7 +51,7 @@ export const outputRoutes = newRouter();
 outputRoutes.openapi(
   createRoute({
     method: 'post',
-    path: '/api/jobs/{buildId}/output/missing',
+    path: '/{buildId}/output/missing',
     tags: ['runner protocol'],
     summary: 'Which blobs of the build output the platform lacks',
     description:
@@ -80,7 +80,7 @@ outputRoutes.openapi(
 outputRoutes.openapi(
   createRoute({
     method: 'put',
-    path: '/api/jobs/{buildId}/blobs/{hash}',
+    path: '/{buildId}/blobs/{hash}',
     tags: ['runner protocol'],
     summary: 'Upload one blob of the build output, stored under its SHA-256',
     description: `Needs \`Content-Length\` (at most ${BLOB_MAX_BYTES} bytes). Storage checks the body against the hash in the path (400 when it differs), so a blob is never stored under another content's name. Uploading a blob that is already stored is harmless: it is not written again, but its body is still checked when this workspace has not uploaded it before.`,
@@ -146,7 +146,7 @@ outputRoutes.openapi(
 outputRoutes.openapi(
   createRoute({
     method: 'put',
-    path: '/api/jobs/{buildId}/output',
+    path: '/{buildId}/output',
     tags: ['runner protocol'],
     summary: 'Commit the build output: every listed blob must be stored',
     description:

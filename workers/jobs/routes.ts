@@ -39,7 +39,7 @@ export const jobRoutes = newRouter();
 jobRoutes.openapi(
   createRoute({
     method: 'get',
-    path: '/api/jobs/{buildId}',
+    path: '/{buildId}',
     tags: ['runner protocol'],
     summary: 'The job spec for the runner holding the lease (job token)',
     description:
@@ -92,7 +92,7 @@ jobRoutes.openapi(
 jobRoutes.openapi(
   createRoute({
     method: 'post',
-    path: '/api/jobs/{buildId}/logs',
+    path: '/{buildId}/logs',
     tags: ['runner protocol'],
     summary: 'Append log lines, in the order they were produced',
     description:
@@ -145,7 +145,7 @@ jobRoutes.openapi(
 jobRoutes.openapi(
   createRoute({
     method: 'post',
-    path: '/api/jobs/{buildId}/steps',
+    path: '/{buildId}/steps',
     tags: ['runner protocol'],
     summary: 'Report the step plan, then each change of a step’s state',
     request: { params: JobParams, ...jsonBody(StepReportSchema) },
@@ -199,7 +199,7 @@ jobRoutes.openapi(
 jobRoutes.openapi(
   createRoute({
     method: 'put',
-    path: '/api/jobs/{buildId}/artifact',
+    path: '/{buildId}/artifact',
     tags: ['runner protocol'],
     summary: 'Upload the build output (a .tar.gz), streamed to R2',
     description: `Needs \`Content-Length\` (at most ${ARTIFACT_MAX_BYTES} bytes). A new upload replaces the previous one.`,
@@ -253,7 +253,7 @@ jobRoutes.openapi(
 jobRoutes.openapi(
   createRoute({
     method: 'post',
-    path: '/api/jobs/{buildId}/complete',
+    path: '/{buildId}/complete',
     tags: ['runner protocol'],
     summary: 'Report the result; the lease ends',
     description:

@@ -1,13 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, asc, desc, eq, gt, ilike, isNotNull, or, sql } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { sha256Hex } from '../../core/digest';
 import { AUTH_RATE_LIMITS, WEBHOOK_PROJECT_LIMIT } from '../../core/rate-limits';
 import { decryptSecret } from '../../core/secret-box';
 import { readDelivery, repoKey, toGitEvent, WebhookPayloadError } from '../../core/webhooks/events';
 import { verifyWebhookSignature, type WebhookProvider } from '../../core/webhooks/signatures';
-import type { Transaction } from '../../db/client';
-import { type Project, projects, webhookDeliveries } from '../../db/schema';
+import type { Project } from '../../db/schema';
 import {
   announceBuilds,
   type CreatedBuild,
@@ -15,11 +13,19 @@ import {
   lockProject,
 } from '../../domain/builds/create';
 import { closeRef, type RetiredDeployment, refMetadata } from '../../domain/deployments/retire';
+import {
+  earlierDelivery,
+  MAX_CANDIDATE_PROJECTS,
+  projectsMentioning,
+  providerProject,
+  REPLAY_WINDOW_SECONDS,
+  recordDelivery,
+} from '../../domain/webhooks/deliveries';
 import { planDelivery } from '../../domain/webhooks/plan';
 import { ApiError } from '../../platform/errors';
 import { recordAudit } from '../audit';
 import type { HonoEnv } from '../context';
-import { ErrorResponseSchema, openApiErrorResponses } from '../errors';
+import { errorResponse, openApiErrorResponses } from '../errors';
 import { limitWithin, rateLimit } from '../middleware/rate-limit';
 import { json } from '../openapi';
 import { newRouter } from '../router';
@@ -30,16 +36,6 @@ import {
   readCappedBody,
   repositoryUrls,
 } from './body';
-
-/** Projects of one repository whose secrets a bare-URL delivery is checked against, at most. */
-export const MAX_CANDIDATE_PROJECTS = 20;
-
-/**
- * How long a body is remembered per project: the same signed bytes again within this window
- * answer `duplicate` whatever their delivery id. A week covers the providers' own redelivery
- * (GitHub's lasts 3 days) with room; see docs/webhooks.md for the trade-off.
- */
-export const REPLAY_WINDOW_SECONDS = 7 * 24 * 60 * 60;
 
 const ProviderSchema = z.enum(['github', 'gitlab', 'gitea']).openapi({
   description: 'Gitea and Forgejo share `gitea`',
@@ -58,11 +54,6 @@ const DeliveryResultSchema = z
     }),
   })
   .openapi('WebhookDeliveryResult');
-
-const error = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: ErrorResponseSchema } },
-});
 
 const DESCRIPTION =
   'The git provider’s webhook. The raw body (at most 25 MB) is checked before it is parsed: ' +
@@ -87,15 +78,15 @@ const responses = {
     ...json(DeliveryResultSchema),
   },
   202: { description: '`queued` (a build) or `ignored` (recorded)', ...json(DeliveryResultSchema) },
-  400: error(
+  400: errorResponse(
     'Delivery id or event header missing or too long; a body that is not JSON (`bad_request`), ' +
       'or not the event’s payload, or with a commit sha, ref or number a build cannot use ' +
       '(`validation_failed`, `details.fields`); recorded as `failed`',
   ),
-  401: error('Signature or token missing, malformed or not matching'),
-  404: error('No project for this URL or repository'),
-  413: error('Body over 25 MB'),
-  429: error(
+  401: errorResponse('Signature or token missing, malformed or not matching'),
+  404: errorResponse('No project for this URL or repository'),
+  413: errorResponse('Body over 25 MB'),
+  429: errorResponse(
     'Too many deliveries refused for their signature from this address, or too many verified ' +
       'deliveries for this project (`details.limiter`: `webhook:ip`, `webhook:project`); retry ' +
       'after `Retry-After` seconds',
@@ -129,12 +120,7 @@ async function projectById(
   projectId: string,
   body: Uint8Array<ArrayBuffer>,
 ): Promise<Project> {
-  const [project] = await c
-    .get('services')
-    .db()
-    .select()
-    .from(projects)
-    .where(and(eq(projects.id, projectId), eq(projects.gitProvider, provider)));
+  const project = await providerProject(c.get('services').db(), provider, projectId);
   if (!project) throw new ApiError('not_found', `No ${provider} project with this id`);
   const failure = await verifiedFor(c, provider, project, body);
   if (failure) throw unauthorized(failure);
@@ -149,46 +135,6 @@ function deliveryOf(provider: WebhookProvider, headers: Headers) {
     throw err;
   }
 }
-
-/**
- * The delivery this one repeats, if any: the same delivery key, or the same body within the
- * replay window. Providers sign the body alone, so re-sent bytes verify under any delivery id.
- */
-async function earlierDelivery(
-  tx: Transaction,
-  provider: WebhookProvider,
-  projectId: string,
-  deliveryId: string,
-  payloadSha256: string,
-): Promise<string | undefined> {
-  const sameKey = and(
-    eq(webhookDeliveries.provider, provider),
-    eq(webhookDeliveries.deliveryId, deliveryId),
-  );
-  const [row] = await tx
-    .select({ deliveryId: webhookDeliveries.deliveryId })
-    .from(webhookDeliveries)
-    .where(
-      and(
-        eq(webhookDeliveries.projectId, projectId),
-        or(
-          sameKey,
-          and(
-            eq(webhookDeliveries.payloadSha256, payloadSha256),
-            gt(
-              webhookDeliveries.receivedAt,
-              sql`now() - make_interval(secs => ${REPLAY_WINDOW_SECONDS})`,
-            ),
-          ),
-        ),
-      ),
-    )
-    .orderBy(desc(sql`${sameKey}`))
-    .limit(1);
-  return row?.deliveryId;
-}
-
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, '\\$&');
 
 /**
  * The bare URL: the delivery names its repository, the projects of that repository are found,
@@ -209,20 +155,7 @@ async function projectByRepository(
   if (keys.length === 0) throw notFound;
   // A coarse filter on the repository path; repoKey decides, since stored URLs vary in form.
   const paths = keys.map((key) => key.slice(key.indexOf('/') + 1) || key);
-  const rows = await c
-    .get('services')
-    .db()
-    .select()
-    .from(projects)
-    .where(
-      and(
-        eq(projects.gitProvider, provider),
-        isNotNull(projects.repoUrl),
-        or(...paths.map((path) => ilike(projects.repoUrl, `%${escapeLike(path)}%`))),
-      ),
-    )
-    .orderBy(asc(projects.createdAt))
-    .limit(MAX_CANDIDATE_PROJECTS);
+  const rows = await projectsMentioning(c.get('services').db(), provider, paths);
   const candidates = rows.filter((row) => row.repoUrl && keys.includes(repoKey(row.repoUrl)));
   if (candidates.length === 0) throw notFound;
   const failures: string[] = [];
@@ -277,26 +210,16 @@ async function receive(
     await lockProject(tx, project.id);
     const earlier = await earlierDelivery(tx, provider, project.id, delivery.id, payloadSha256);
     if (earlier) return { duplicate: true as const, earlier };
-    const [recorded] = await tx
-      .insert(webhookDeliveries)
-      .values({
-        provider,
-        deliveryId: delivery.id,
-        event: delivery.event,
-        projectId: project.id,
-        payloadSha256,
-        status: !plan ? 'failed' : plan.outcome === 'ignored' ? 'ignored' : 'processed',
-        processedAt: new Date(),
-        error: failure?.message ?? (plan?.outcome === 'ignored' ? plan.reason : null),
-      })
-      .onConflictDoNothing({
-        target: [
-          webhookDeliveries.projectId,
-          webhookDeliveries.provider,
-          webhookDeliveries.deliveryId,
-        ],
-      })
-      .returning({ id: webhookDeliveries.id });
+    const recorded = await recordDelivery(tx, {
+      provider,
+      deliveryId: delivery.id,
+      event: delivery.event,
+      projectId: project.id,
+      payloadSha256,
+      status: !plan ? 'failed' : plan.outcome === 'ignored' ? 'ignored' : 'processed',
+      processedAt: new Date(),
+      error: failure?.message ?? (plan?.outcome === 'ignored' ? plan.reason : null),
+    });
     if (!recorded) return { duplicate: true as const, earlier: delivery.id };
     const created: CreatedBuild | undefined =
       plan?.outcome === 'queued' ? await createBuild(tx, plan.build) : undefined;
@@ -385,12 +308,13 @@ async function receive(
   }
 }
 
-export const webhookRoutes = newRouter();
+/** `/webhooks`, public: a delivery proves itself with its project's webhook secret. */
+export const webhooksApp = newRouter();
 
-webhookRoutes.openapi(
+webhooksApp.openapi(
   createRoute({
     method: 'post',
-    path: '/webhooks/{provider}/{projectId}',
+    path: '/{provider}/{projectId}',
     tags: ['webhooks'],
     summary: 'Receive a git provider delivery for one project (the URL to configure)',
     description: DESCRIPTION,
@@ -404,10 +328,10 @@ webhookRoutes.openapi(
   },
 );
 
-webhookRoutes.openapi(
+webhooksApp.openapi(
   createRoute({
     method: 'post',
-    path: '/webhooks/{provider}',
+    path: '/{provider}',
     tags: ['webhooks'],
     summary: 'Receive a git provider delivery, matched to a project by its repository',
     description:

@@ -1,14 +1,19 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, asc, eq, sql } from 'drizzle-orm';
-import { EnvVarNameSchema, EnvVarValueSchema, MAX_ENV_VARS } from '../../core/project-settings';
-import { decryptSecret, encryptSecret } from '../../core/secret-box';
-import { type EnvVarValue, environments } from '../../db/schema';
-import { ApiError } from '../../platform/errors';
-import { recordAudit } from '../audit';
-import { authorizeProject } from '../auth/authorize';
-import { openApiErrorResponses } from '../errors';
-import { json, jsonBody } from '../openapi';
-import { newRouter } from '../router';
+import { EnvVarNameSchema, EnvVarValueSchema, MAX_ENV_VARS } from '../../../core/project-settings';
+import { decryptSecret, encryptSecret } from '../../../core/secret-box';
+import type { EnvVarValue } from '../../../db/schema';
+import {
+  deleteVariable,
+  environmentsOf,
+  setVariable,
+} from '../../../domain/environments/environments';
+import { ApiError } from '../../../platform/errors';
+import { auditFor } from '../../audit';
+import { authorizeProject } from '../../auth/authorize';
+import { errorResponse, openApiErrorResponses } from '../../errors';
+import { json, jsonBody } from '../../openapi';
+import { newRouter } from '../../router';
+import { ProjectParams } from './schemas';
 
 const VariableSchema = z
   .object({
@@ -41,8 +46,7 @@ const SetVariableSchema = z
   })
   .openapi('SetEnvironmentVariable');
 
-const EnvironmentParams = z.object({
-  id: z.uuid(),
+const EnvironmentParams = ProjectParams.extend({
   environment: z.string().min(1).max(60).openapi({ example: 'preview' }),
 });
 const VariableParams = EnvironmentParams.extend({ name: EnvVarNameSchema });
@@ -54,15 +58,16 @@ async function toVariable(key: string, name: string, stored: EnvVarValue): Promi
   return stored.secret ? base : { ...base, value: await decryptSecret(key, stored.encrypted) };
 }
 
-export const environmentRoutes = newRouter();
+/** `/api/projects/{id}/environments`: a project's environments and their variables. */
+export const projectEnvironmentRoutes = newRouter();
 
-environmentRoutes.openapi(
+projectEnvironmentRoutes.openapi(
   createRoute({
     method: 'get',
-    path: '/api/projects/{id}/environments',
+    path: '/{id}/environments',
     tags: ['environments'],
     summary: 'Environments of a project with their variables (secrets without values)',
-    request: { params: z.object({ id: z.uuid() }) },
+    request: { params: ProjectParams },
     responses: {
       200: {
         description: 'Environments',
@@ -75,11 +80,7 @@ environmentRoutes.openapi(
     const { id } = c.req.valid('param');
     await authorizeProject(c, id, 'viewer');
     const { db, config } = c.get('services');
-    const rows = await db()
-      .select()
-      .from(environments)
-      .where(eq(environments.projectId, id))
-      .orderBy(asc(environments.name));
+    const rows = await environmentsOf(db(), id);
     const list = await Promise.all(
       rows.map(async (row) => ({
         id: row.id,
@@ -98,10 +99,10 @@ environmentRoutes.openapi(
   },
 );
 
-environmentRoutes.openapi(
+projectEnvironmentRoutes.openapi(
   createRoute({
     method: 'put',
-    path: '/api/projects/{id}/environments/{environment}/variables/{name}',
+    path: '/{id}/environments/{environment}/variables/{name}',
     tags: ['environments'],
     summary: 'Set a variable or a secret of an environment (developer)',
     description:
@@ -110,10 +111,7 @@ environmentRoutes.openapi(
     request: { params: VariableParams, ...jsonBody(SetVariableSchema) },
     responses: {
       200: { description: 'Set', ...json(VariableSchema) },
-      409: {
-        ...openApiErrorResponses[400],
-        description: `The environment already holds ${MAX_ENV_VARS} variables`,
-      },
+      409: errorResponse(`The environment already holds ${MAX_ENV_VARS} variables`),
       ...openApiErrorResponses,
     },
   }),
@@ -127,30 +125,8 @@ environmentRoutes.openapi(
       secret: input.secret,
       updatedAt: new Date().toISOString(),
     };
-    const outcome = await db().transaction(async (tx) => {
-      // Locked, so two writers to one environment cannot drop each other's variable.
-      const [target] = await tx
-        .select({ id: environments.id, envVars: environments.envVars })
-        .from(environments)
-        .where(and(eq(environments.projectId, id), eq(environments.name, environment)))
-        .for('update');
-      if (!target) return 'missing' as const;
-      const exists = Object.hasOwn(target.envVars, name);
-      if (!exists && Object.keys(target.envVars).length >= MAX_ENV_VARS) return 'full' as const;
-      await tx
-        .update(environments)
-        .set({ envVars: { ...target.envVars, [name]: stored } })
-        .where(eq(environments.id, target.id));
-      await recordAudit(tx, c, {
-        action: 'env_var.set',
-        workspaceId: access.workspaceId,
-        actorRole: access.role,
-        targetType: 'environment',
-        targetId: target.id,
-        metadata: { environment, name, secret: input.secret, created: !exists },
-      });
-      return 'set' as const;
-    });
+    const target = { projectId: id, environment, name };
+    const outcome = await setVariable(db(), target, stored, auditFor(c, access));
     if (outcome === 'missing') throw new ApiError('not_found', 'Environment not found');
     if (outcome === 'full') {
       throw new ApiError('conflict', `An environment holds at most ${MAX_ENV_VARS} variables`);
@@ -159,10 +135,10 @@ environmentRoutes.openapi(
   },
 );
 
-environmentRoutes.openapi(
+projectEnvironmentRoutes.openapi(
   createRoute({
     method: 'delete',
-    path: '/api/projects/{id}/environments/{environment}/variables/{name}',
+    path: '/{id}/environments/{environment}/variables/{name}',
     tags: ['environments'],
     summary: 'Delete a variable or a secret of an environment (developer)',
     request: { params: VariableParams },
@@ -174,32 +150,8 @@ environmentRoutes.openapi(
   async (c) => {
     const { id, environment, name } = c.req.valid('param');
     const access = await authorizeProject(c, id, 'developer');
-    const deleted = await c
-      .get('services')
-      .db()
-      .transaction(async (tx) => {
-        const [row] = await tx
-          .update(environments)
-          .set({ envVars: sql`${environments.envVars} - ${name}::text` })
-          .where(
-            and(
-              eq(environments.projectId, id),
-              eq(environments.name, environment),
-              sql`${environments.envVars} ? ${name}`,
-            ),
-          )
-          .returning({ id: environments.id });
-        if (!row) return false;
-        await recordAudit(tx, c, {
-          action: 'env_var.deleted',
-          workspaceId: access.workspaceId,
-          actorRole: access.role,
-          targetType: 'environment',
-          targetId: row.id,
-          metadata: { environment, name },
-        });
-        return true;
-      });
+    const target = { projectId: id, environment, name };
+    const deleted = await deleteVariable(c.get('services').db(), target, auditFor(c, access));
     if (!deleted) throw new ApiError('not_found', 'Variable not found');
     return c.json({ status: 'deleted' as const }, 200);
   },

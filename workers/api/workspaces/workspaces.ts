@@ -1,13 +1,18 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
-import { memberships, workspaces } from '../../db/schema';
-import { ApiError } from '../../platform/errors';
-import { recordAudit } from '../audit';
-import { authorizeWorkspace } from '../auth/authorize';
-import { requireSession } from '../auth/principal';
-import { openApiErrorResponses } from '../errors';
-import { json, jsonBody } from '../openapi';
-import { newRouter } from '../router';
+import {
+  createWorkspace,
+  findWorkspace,
+  renameWorkspace,
+  type WorkspaceRow,
+  workspacesOf,
+} from '../../../domain/workspaces/workspaces';
+import { ApiError } from '../../../platform/errors';
+import { auditFor } from '../../audit';
+import { authorizeWorkspace } from '../../auth/authorize';
+import { requireSession } from '../../auth/principal';
+import { openApiErrorResponses } from '../../errors';
+import { json, jsonBody } from '../../openapi';
+import { newRouter } from '../../router';
 
 const SlugSchema = z
   .string()
@@ -29,10 +34,7 @@ const WorkspaceSchema = z
 
 const IdParams = z.object({ id: z.uuid() });
 
-function toWorkspace(
-  row: typeof workspaces.$inferSelect,
-  role: z.infer<typeof WorkspaceSchema>['role'],
-) {
+function toWorkspace(row: WorkspaceRow, role: z.infer<typeof WorkspaceSchema>['role']) {
   return {
     id: row.id,
     name: row.name,
@@ -43,12 +45,13 @@ function toWorkspace(
   };
 }
 
+/** `/api/workspaces` itself: create, list, read, rename. */
 export const workspaceRoutes = newRouter();
 
 workspaceRoutes.openapi(
   createRoute({
     method: 'post',
-    path: '/api/workspaces',
+    path: '/',
     tags: ['workspaces'],
     summary: 'Create a workspace; you become its owner',
     request: jsonBody(
@@ -62,28 +65,8 @@ workspaceRoutes.openapi(
   async (c) => {
     const principal = requireSession(c);
     const input = c.req.valid('json');
-    const created = await c
-      .get('services')
-      .db()
-      .transaction(async (tx) => {
-        const [workspace] = await tx
-          .insert(workspaces)
-          .values(input)
-          .onConflictDoNothing()
-          .returning();
-        if (!workspace) return undefined;
-        await tx
-          .insert(memberships)
-          .values({ workspaceId: workspace.id, userId: principal.userId, role: 'owner' });
-        await recordAudit(tx, c, {
-          action: 'workspace.created',
-          workspaceId: workspace.id,
-          actorRole: 'owner',
-          targetType: 'workspace',
-          targetId: workspace.id,
-        });
-        return workspace;
-      });
+    const db = c.get('services').db();
+    const created = await createWorkspace(db, input, principal.userId, auditFor(c));
     if (!created) throw new ApiError('conflict', `The slug "${input.slug}" is taken`);
     return c.json(toWorkspace(created, 'owner'), 201);
   },
@@ -92,7 +75,7 @@ workspaceRoutes.openapi(
 workspaceRoutes.openapi(
   createRoute({
     method: 'get',
-    path: '/api/workspaces',
+    path: '/',
     tags: ['workspaces'],
     summary: 'Workspaces you belong to',
     responses: {
@@ -102,14 +85,7 @@ workspaceRoutes.openapi(
   }),
   async (c) => {
     const principal = requireSession(c);
-    const rows = await c
-      .get('services')
-      .db()
-      .select({ workspace: workspaces, role: memberships.role })
-      .from(memberships)
-      .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
-      .where(eq(memberships.userId, principal.userId))
-      .orderBy(workspaces.name);
+    const rows = await workspacesOf(c.get('services').db(), principal.userId);
     return c.json({ workspaces: rows.map((row) => toWorkspace(row.workspace, row.role)) }, 200);
   },
 );
@@ -117,7 +93,7 @@ workspaceRoutes.openapi(
 workspaceRoutes.openapi(
   createRoute({
     method: 'get',
-    path: '/api/workspaces/{id}',
+    path: '/{id}',
     tags: ['workspaces'],
     summary: 'One workspace (404 unless you are a member)',
     request: { params: IdParams },
@@ -129,12 +105,7 @@ workspaceRoutes.openapi(
   async (c) => {
     const { id } = c.req.valid('param');
     const access = await authorizeWorkspace(c, id, 'viewer');
-    const [row] = await c
-      .get('services')
-      .db()
-      .select()
-      .from(workspaces)
-      .where(eq(workspaces.id, id));
+    const row = await findWorkspace(c.get('services').db(), id);
     if (!row) throw new ApiError('not_found', 'Workspace not found');
     return c.json(toWorkspace(row, access.role), 200);
   },
@@ -143,7 +114,7 @@ workspaceRoutes.openapi(
 workspaceRoutes.openapi(
   createRoute({
     method: 'patch',
-    path: '/api/workspaces/{id}',
+    path: '/{id}',
     tags: ['workspaces'],
     summary: 'Rename a workspace (admin)',
     request: {
@@ -159,25 +130,8 @@ workspaceRoutes.openapi(
     const { id } = c.req.valid('param');
     const access = await authorizeWorkspace(c, id, 'admin');
     const { name } = c.req.valid('json');
-    const updated = await c
-      .get('services')
-      .db()
-      .transaction(async (tx) => {
-        const [row] = await tx
-          .update(workspaces)
-          .set({ name })
-          .where(eq(workspaces.id, id))
-          .returning();
-        await recordAudit(tx, c, {
-          action: 'workspace.updated',
-          workspaceId: id,
-          actorRole: access.role,
-          targetType: 'workspace',
-          targetId: id,
-          metadata: { fields: ['name'] },
-        });
-        return row!;
-      });
+    const db = c.get('services').db();
+    const updated = await renameWorkspace(db, id, name, auditFor(c, access));
     return c.json(toWorkspace(updated, access.role), 200);
   },
 );

@@ -1,21 +1,20 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
 import {
   BuildOverridesSchema,
   MAX_BUILD_TIMEOUT_MS,
   MAX_PROJECT_CONCURRENT_BUILDS,
-  mergeProjectSettings,
+  type ProjectSettings,
   ProjectSettingsPatchSchema,
   ProjectSettingsSchema,
   resolveProjectSettings,
-} from '../../core/project-settings';
-import { projects } from '../../db/schema';
-import { ApiError } from '../../platform/errors';
-import { recordAudit } from '../audit';
-import { authorizeProject } from '../auth/authorize';
-import { openApiErrorResponses } from '../errors';
-import { json, jsonBody } from '../openapi';
-import { newRouter } from '../router';
+} from '../../../core/project-settings';
+import { patchBuildSettings, storedBuildSettings } from '../../../domain/projects/projects';
+import { auditFor } from '../../audit';
+import { authorizeProject } from '../../auth/authorize';
+import { openApiErrorResponses } from '../../errors';
+import { json, jsonBody } from '../../openapi';
+import { newRouter } from '../../router';
+import { ProjectParams } from './schemas';
 
 const BuildSettingsSchema = z
   .object({
@@ -45,22 +44,20 @@ const PatchSchema = ProjectSettingsPatchSchema.openapi('UpdateBuildSettings', {
     `${MAX_PROJECT_CONCURRENT_BUILDS}.`,
 });
 
-const Params = z.object({ id: z.uuid() });
-
-function respond(stored: unknown) {
-  const parsed = ProjectSettingsSchema.parse(stored);
-  return { settings: resolveProjectSettings(parsed), stored: parsed };
+function respond(stored: ProjectSettings) {
+  return { settings: resolveProjectSettings(stored), stored };
 }
 
+/** `/api/projects/{id}/settings`: how a project builds. */
 export const projectSettingsRoutes = newRouter();
 
 projectSettingsRoutes.openapi(
   createRoute({
     method: 'get',
-    path: '/api/projects/{id}/settings',
+    path: '/{id}/settings',
     tags: ['projects'],
     summary: 'Build settings of a project: detection overrides, time limits, queueing',
-    request: { params: Params },
+    request: { params: ProjectParams },
     responses: {
       200: { description: 'Settings', ...json(SettingsResponseSchema) },
       ...openApiErrorResponses,
@@ -69,24 +66,17 @@ projectSettingsRoutes.openapi(
   async (c) => {
     const { id } = c.req.valid('param');
     await authorizeProject(c, id, 'viewer');
-    const [row] = await c
-      .get('services')
-      .db()
-      .select({ settings: projects.settings })
-      .from(projects)
-      .where(eq(projects.id, id));
-    if (!row) throw new ApiError('not_found', 'Project not found');
-    return c.json(respond(row.settings), 200);
+    return c.json(respond(await storedBuildSettings(c.get('services').db(), id)), 200);
   },
 );
 
 projectSettingsRoutes.openapi(
   createRoute({
     method: 'patch',
-    path: '/api/projects/{id}/settings',
+    path: '/{id}/settings',
     tags: ['projects'],
     summary: 'Change build settings (developer)',
-    request: { params: Params, ...jsonBody(PatchSchema) },
+    request: { params: ProjectParams, ...jsonBody(PatchSchema) },
     responses: {
       200: { description: 'Updated', ...json(SettingsResponseSchema) },
       ...openApiErrorResponses,
@@ -96,28 +86,8 @@ projectSettingsRoutes.openapi(
     const { id } = c.req.valid('param');
     const patch = c.req.valid('json');
     const access = await authorizeProject(c, id, 'developer');
-    const stored = await c
-      .get('services')
-      .db()
-      .transaction(async (tx) => {
-        const [row] = await tx
-          .select({ settings: projects.settings })
-          .from(projects)
-          .where(eq(projects.id, id))
-          .for('update');
-        if (!row) throw new ApiError('not_found', 'Project not found');
-        const merged = mergeProjectSettings(ProjectSettingsSchema.parse(row.settings), patch);
-        await tx.update(projects).set({ settings: merged }).where(eq(projects.id, id));
-        await recordAudit(tx, c, {
-          action: 'project.settings_updated',
-          workspaceId: access.workspaceId,
-          actorRole: access.role,
-          targetType: 'project',
-          targetId: id,
-          metadata: { fields: Object.keys(patch) },
-        });
-        return merged;
-      });
+    const db = c.get('services').db();
+    const stored = await patchBuildSettings(db, id, patch, auditFor(c, access));
     return c.json(respond(stored), 200);
   },
 );

@@ -1,27 +1,22 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
-import type { Context } from 'hono';
 import {
   BuildEndStatusSchema,
   buildLogKey,
   formatLogLine,
   LogLineSchema,
-} from '../../core/log-stream';
-import { WS_PROTOCOL } from '../../core/ws-protocol';
-import { builds } from '../../db/schema';
-import { buildSession } from '../../platform/durable-objects';
-import { ApiError, fieldErrors } from '../../platform/errors';
-import { authorizeProject } from '../auth/authorize';
-import { verifyWsTicket } from '../auth/ws-tickets';
-import type { HonoEnv } from '../context';
-import { openApiErrorResponses } from '../errors';
-import { json } from '../openapi';
-import { newRouter } from '../router';
+} from '../../../core/log-stream';
+import { WS_PROTOCOL } from '../../../core/ws-protocol';
+import { buildSession } from '../../../platform/durable-objects';
+import { ApiError, fieldErrors } from '../../../platform/errors';
+import { verifyWsTicket } from '../../auth/ws-tickets';
+import { errorResponse, openApiErrorResponses } from '../../errors';
+import { json } from '../../openapi';
+import { newRouter } from '../../router';
+import { BuildParams, loadBuild } from './schemas';
 
 const PAGE_MAX = 5000;
 const DOWNLOAD_PAGE = 2000;
 
-const BuildParams = z.object({ id: z.uuid() });
 const SeqSchema = z.coerce.number().int().nonnegative();
 
 const LogPageSchema = z
@@ -37,29 +32,13 @@ const LogPageSchema = z
   })
   .openapi('LogPage');
 
-const errorResponse = (description: string) => ({ ...openApiErrorResponses[400], description });
-
+/** `/api/builds/{id}/logs…`: reading and watching a build's log. */
 export const buildLogRoutes = newRouter();
-
-/** A project's viewers may read its builds' logs; others do not learn that the build exists. */
-async function authorizeBuild(c: Context<HonoEnv>, buildId: string) {
-  const [build] = await c
-    .get('services')
-    .db()
-    .select({ projectId: builds.projectId })
-    .from(builds)
-    .where(eq(builds.id, buildId));
-  const notFound = new ApiError('not_found', 'Build not found');
-  if (!build) throw notFound;
-  await authorizeProject(c, build.projectId, 'viewer').catch((err: unknown) => {
-    throw err instanceof ApiError && err.code === 'not_found' ? notFound : err;
-  });
-}
 
 buildLogRoutes.openapi(
   createRoute({
     method: 'get',
-    path: '/api/builds/{id}/logs/live',
+    path: '/{id}/logs/live',
     tags: ['builds'],
     summary: 'Watch a build log live (WebSocket)',
     description:
@@ -90,7 +69,8 @@ buildLogRoutes.openapi(
     // The socket acts for whoever minted the ticket, never for a cookie the browser sent along:
     // a cross-site page can open a WebSocket with our cookies, but it cannot mint a ticket.
     c.set('principal', grant.principal);
-    await authorizeBuild(c, id);
+    // A project's viewers may read its builds' logs; others do not learn that the build exists.
+    await loadBuild(c, id, 'viewer');
 
     const after = c.req.valid('query').after ?? 0;
     const url = new URL(c.req.url);
@@ -111,7 +91,7 @@ buildLogRoutes.openapi(
 buildLogRoutes.openapi(
   createRoute({
     method: 'get',
-    path: '/api/builds/{id}/logs',
+    path: '/{id}/logs',
     tags: ['builds'],
     summary: 'A page of a build log, oldest first',
     description:
@@ -134,7 +114,7 @@ buildLogRoutes.openapi(
   async (c) => {
     const { id } = c.req.valid('param');
     const { after, limit } = c.req.valid('query');
-    await authorizeBuild(c, id);
+    await loadBuild(c, id, 'viewer');
     const page = await buildSession(c.env, id).page(after, limit);
     return c.json(
       {
@@ -192,7 +172,7 @@ function sessionAsText(env: Env, buildId: string): ReadableStream<Uint8Array> {
 buildLogRoutes.openAPIRegistry.registerPath(
   createRoute({
     method: 'get',
-    path: '/api/builds/{id}/logs.txt',
+    path: '/{id}/logs.txt',
     tags: ['builds'],
     summary: 'Download a build log as plain text',
     description:
@@ -207,7 +187,7 @@ buildLogRoutes.openAPIRegistry.registerPath(
   }),
 );
 
-buildLogRoutes.get('/api/builds/:id/logs.txt', async (c) => {
+buildLogRoutes.get('/:id/logs.txt', async (c) => {
   const params = BuildParams.safeParse(c.req.param());
   if (!params.success) {
     throw new ApiError('validation_failed', 'The request failed validation', {
@@ -215,7 +195,7 @@ buildLogRoutes.get('/api/builds/:id/logs.txt', async (c) => {
     });
   }
   const { id } = params.data;
-  await authorizeBuild(c, id);
+  await loadBuild(c, id, 'viewer');
   const archived = await c.env.LOGS.get(buildLogKey(id));
   const body = archived ? archiveAsText(archived.body) : sessionAsText(c.env, id);
   return c.body(body, 200, {

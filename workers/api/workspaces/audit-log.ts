@@ -1,12 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
-import { toCsv } from '../../core/csv';
-import { fromBase64Url, toBase64Url } from '../../core/secret-box';
-import { auditLogs, users } from '../../db/schema';
-import { ApiError } from '../../platform/errors';
-import { authorizeWorkspace } from '../auth/authorize';
-import { openApiErrorResponses } from '../errors';
-import { newRouter } from '../router';
+import { toCsv } from '../../../core/csv';
+import { fromBase64Url, toBase64Url } from '../../../core/secret-box';
+import { type AuditCursor, auditPage } from '../../../domain/workspaces/audit-log';
+import { ApiError } from '../../../platform/errors';
+import { authorizeWorkspace } from '../../auth/authorize';
+import { openApiErrorResponses } from '../../errors';
+import { newRouter } from '../../router';
 
 export const AUDIT_PAGE_DEFAULT = 50;
 export const AUDIT_PAGE_MAX = 200;
@@ -50,21 +49,13 @@ const AuditPageSchema = z
 type AuditEntry = z.infer<typeof AuditEntrySchema>;
 const CSV_COLUMNS = Object.keys(AuditEntrySchema.shape) as (keyof AuditEntry)[];
 
-/**
- * The cursor keeps Postgres' own text form of created_at: a JS Date would round microseconds
- * away and skip rows that share the millisecond.
- */
-interface Cursor {
-  at: string;
-  id: string;
-}
 const CursorSchema = z.object({ at: z.string().min(1).max(64), id: z.uuid() });
 
-function encodeCursor(cursor: Cursor): string {
+function encodeCursor(cursor: AuditCursor): string {
   return toBase64Url(new TextEncoder().encode(JSON.stringify(cursor)));
 }
 
-function decodeCursor(text: string): Cursor {
+function decodeCursor(text: string): AuditCursor {
   try {
     return CursorSchema.parse(JSON.parse(new TextDecoder().decode(fromBase64Url(text))));
   } catch {
@@ -72,12 +63,13 @@ function decodeCursor(text: string): Cursor {
   }
 }
 
+/** `/api/workspaces/{id}/audit-log`. */
 export const auditLogRoutes = newRouter();
 
 auditLogRoutes.openapi(
   createRoute({
     method: 'get',
-    path: '/api/workspaces/{id}/audit-log',
+    path: '/{id}/audit-log',
     tags: ['audit'],
     summary: 'Audit log, newest first, with filters and cursor pagination (admin)',
     description:
@@ -102,40 +94,22 @@ auditLogRoutes.openapi(
     const maximum = query.format === 'csv' ? AUDIT_CSV_MAX : AUDIT_PAGE_MAX;
     const limit = Math.min(query.limit ?? AUDIT_PAGE_DEFAULT, maximum);
 
-    const filters: (SQL | undefined)[] = [
-      eq(auditLogs.workspaceId, id),
-      query.action ? eq(auditLogs.action, query.action) : undefined,
-      query.actor_id ? eq(auditLogs.actorId, query.actor_id) : undefined,
-      query.target_type ? eq(auditLogs.targetType, query.target_type) : undefined,
-      query.target_id ? eq(auditLogs.targetId, query.target_id) : undefined,
-      query.result ? eq(auditLogs.result, query.result) : undefined,
-      query.since ? gte(auditLogs.createdAt, new Date(query.since)) : undefined,
-      query.until ? lt(auditLogs.createdAt, new Date(query.until)) : undefined,
-    ];
-    if (query.cursor) {
-      const cursor = decodeCursor(query.cursor);
-      filters.push(
-        sql`(${auditLogs.createdAt}, ${auditLogs.id}) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)`,
-      );
-    }
-    const rows = await c
-      .get('services')
-      .db()
-      .select({
-        entry: auditLogs,
-        actorEmail: users.email,
-        at: sql<string>`${auditLogs.createdAt}::text`,
-      })
-      .from(auditLogs)
-      .leftJoin(users, eq(users.id, auditLogs.actorId))
-      .where(and(...filters))
-      .orderBy(desc(auditLogs.createdAt), desc(auditLogs.id))
-      .limit(limit + 1);
-
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    const nextCursor =
-      rows.length > limit && last ? encodeCursor({ at: last.at, id: last.entry.id }) : null;
+    const { entries: page, next } = await auditPage(
+      c.get('services').db(),
+      id,
+      {
+        action: query.action,
+        actorId: query.actor_id,
+        targetType: query.target_type,
+        targetId: query.target_id,
+        result: query.result,
+        since: query.since ? new Date(query.since) : undefined,
+        until: query.until ? new Date(query.until) : undefined,
+      },
+      query.cursor ? decodeCursor(query.cursor) : undefined,
+      limit,
+    );
+    const nextCursor = next ? encodeCursor(next) : null;
     const entries: AuditEntry[] = page.map(({ entry, actorEmail }) => ({
       id: entry.id,
       created_at: entry.createdAt.toISOString(),

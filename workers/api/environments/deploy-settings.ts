@@ -1,25 +1,25 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
-import type { Context } from 'hono';
-import { DeployConfigSchema } from '../../core/deploy/config';
-import { encryptSecret } from '../../core/secret-box';
-import { environments } from '../../db/schema';
+import { DeployConfigSchema } from '../../../core/deploy/config';
+import { encryptSecret } from '../../../core/secret-box';
 import {
   checkStrategy,
   deployAdapter,
   PROVIDERS,
   type Problem,
   STRATEGIES,
-} from '../../domain/deployments/adapters';
-import { schemaProblems } from '../../domain/deployments/adapters/adapter';
-import { environmentCredentials } from '../../domain/deployments/credentials';
-import { ApiError } from '../../platform/errors';
-import { recordAudit } from '../audit';
-import { authorizeProject } from '../auth/authorize';
-import type { HonoEnv } from '../context';
-import { openApiErrorResponses } from '../errors';
-import { json, jsonBody } from '../openapi';
-import { newRouter } from '../router';
+} from '../../../domain/deployments/adapters';
+import { schemaProblems } from '../../../domain/deployments/adapters/adapter';
+import { environmentCredentials } from '../../../domain/deployments/credentials';
+import {
+  type EnvironmentRow,
+  updateDeploySettings,
+} from '../../../domain/environments/environments';
+import { ApiError } from '../../../platform/errors';
+import { auditFor } from '../../audit';
+import { openApiErrorResponses } from '../../errors';
+import { json, jsonBody } from '../../openapi';
+import { newRouter } from '../../router';
+import { EnvironmentParams, loadEnvironment } from './schemas';
 
 const EDGE_TARGET = 'edge';
 const TARGETS = [EDGE_TARGET, ...PROVIDERS] as const;
@@ -64,15 +64,13 @@ const UpdateDeploySettingsSchema = z
   })
   .openapi('UpdateDeploySettings');
 
-type Row = typeof environments.$inferSelect;
-
 function supportedStrategies(target: DeployTarget) {
   return target === EDGE_TARGET
     ? [...STRATEGIES]
     : [...deployAdapter(target).capabilities.strategies];
 }
 
-async function toSettings(key: string, row: Row) {
+async function toSettings(key: string, row: EnvironmentRow) {
   const target = row.deployTarget as DeployTarget;
   return {
     environment_id: row.id,
@@ -84,24 +82,6 @@ async function toSettings(key: string, row: Row) {
     credentials_set: Object.keys(await environmentCredentials(key, row)).sort(),
     updated_at: row.updatedAt.toISOString(),
   };
-}
-
-async function loadEnvironment(c: Context<HonoEnv>, id: string, minimum: 'viewer' | 'admin') {
-  const [row] = await c
-    .get('services')
-    .db()
-    .select()
-    .from(environments)
-    .where(eq(environments.id, id));
-  if (!row) throw new ApiError('not_found', 'Environment not found');
-  try {
-    return { row, access: await authorizeProject(c, row.projectId, minimum) };
-  } catch (err) {
-    if (err instanceof ApiError && err.code === 'not_found') {
-      throw new ApiError('not_found', 'Environment not found');
-    }
-    throw err;
-  }
 }
 
 /** Everything wrong with the settings an environment would have after the change. */
@@ -155,17 +135,16 @@ function settingsProblems(
   return problems;
 }
 
-export const environmentDeployRoutes = newRouter();
+/** `/api/environments/{id}/deploy-settings`: where and how an environment deploys. */
+export const deploySettingsRoutes = newRouter();
 
-const Params = z.object({ id: z.uuid() });
-
-environmentDeployRoutes.openapi(
+deploySettingsRoutes.openapi(
   createRoute({
     method: 'get',
-    path: '/api/environments/{id}/deploy-settings',
+    path: '/{id}/deploy-settings',
     tags: ['environments'],
     summary: 'Deploy target, strategy and settings of an environment (credentials never shown)',
-    request: { params: Params },
+    request: { params: EnvironmentParams },
     responses: {
       200: { description: 'Deploy settings', ...json(DeploySettingsSchema) },
       ...openApiErrorResponses,
@@ -178,17 +157,17 @@ environmentDeployRoutes.openapi(
   },
 );
 
-environmentDeployRoutes.openapi(
+deploySettingsRoutes.openapi(
   createRoute({
     method: 'patch',
-    path: '/api/environments/{id}/deploy-settings',
+    path: '/{id}/deploy-settings',
     tags: ['environments'],
     summary: 'Change where and how an environment deploys (admin)',
     description:
       'The target is `edge` (the built-in host) or an adapter id. A strategy the target does not ' +
       'support, or adapter settings/credentials that do not fit its schema, is a 400 naming each ' +
       'problem.',
-    request: { params: Params, ...jsonBody(UpdateDeploySettingsSchema) },
+    request: { params: EnvironmentParams, ...jsonBody(UpdateDeploySettingsSchema) },
     responses: {
       200: { description: 'Updated', ...json(DeploySettingsSchema) },
       ...openApiErrorResponses,
@@ -218,38 +197,30 @@ environmentDeployRoutes.openapi(
       : input.credentials === null || targetChanged
         ? null
         : row.credentialsEncrypted;
-    const updated = await db().transaction(async (tx) => {
-      const [next] = await tx
-        .update(environments)
-        .set({
-          deployTarget: target,
-          strategy,
-          autoDeploy: input.auto_deploy ?? row.autoDeploy,
-          deployConfig,
-          credentialsEncrypted,
-        })
-        .where(eq(environments.id, row.id))
-        .returning();
-      await recordAudit(tx, c, {
-        action: 'environment.deploy_settings_updated',
-        workspaceId: access.workspaceId,
-        actorRole: access.role,
-        targetType: 'environment',
-        targetId: row.id,
-        metadata: {
-          changed: Object.keys(input).sort(),
-          deploy_target: target,
-          strategy,
-          credentials:
-            credentialsEncrypted === row.credentialsEncrypted
-              ? 'unchanged'
-              : credentialsEncrypted
-                ? 'set'
-                : 'removed',
-        },
-      });
-      return next!;
-    });
+    const change = {
+      deployTarget: target,
+      strategy,
+      autoDeploy: input.auto_deploy ?? row.autoDeploy,
+      deployConfig,
+      credentialsEncrypted,
+    };
+    const updated = await updateDeploySettings(
+      db(),
+      row.id,
+      change,
+      {
+        changed: Object.keys(input).sort(),
+        deploy_target: target,
+        strategy,
+        credentials:
+          credentialsEncrypted === row.credentialsEncrypted
+            ? 'unchanged'
+            : credentialsEncrypted
+              ? 'set'
+              : 'removed',
+      },
+      auditFor(c, access),
+    );
     return c.json(await toSettings(config.ENCRYPTION_KEY, updated), 200);
   },
 );

@@ -1,17 +1,20 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, desc, eq, isNull } from 'drizzle-orm';
-import { sha256Hex } from '../../core/digest';
 import { scopeCeiling, TOKEN_SCOPES, type TokenScope } from '../../core/roles';
-import { apiTokens, workspaces } from '../../db/schema';
+import {
+  type ApiTokenRow,
+  apiTokensOf,
+  createApiToken,
+  revokeApiToken,
+} from '../../domain/accounts/api-tokens';
 import { randomSecret } from '../../platform/crypto';
 import { ApiError } from '../../platform/errors';
-import { recordAudit } from '../audit';
-import { authorizeWorkspace } from '../auth/authorize';
-import { PAT_PREFIX, requireSession } from '../auth/principal';
+import { auditFor } from '../audit';
 import { openApiErrorResponses } from '../errors';
 import { skipIdempotencyStorage } from '../middleware/idempotency';
-import { json, jsonBody } from '../openapi';
+import { iso, json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
+import { authorizeWorkspace } from './authorize';
+import { PAT_PREFIX, requireSession } from './principal';
 
 export const PAT_MAX_DAYS = 365;
 const PAT_DEFAULT_DAYS = 90;
@@ -52,9 +55,7 @@ const CreatedApiTokenSchema = ApiTokenSchema.extend({
   token: z.string().openapi({ description: 'The secret; shown only in this answer' }),
 }).openapi('CreatedApiToken');
 
-type TokenRow = typeof apiTokens.$inferSelect;
-
-function toApiToken(row: TokenRow, workspaceSlug: string) {
+function toApiToken(row: ApiTokenRow, workspaceSlug: string) {
   return {
     id: row.id,
     name: row.name,
@@ -63,18 +64,19 @@ function toApiToken(row: TokenRow, workspaceSlug: string) {
     workspace_id: row.workspaceId,
     workspace_slug: workspaceSlug,
     created_at: row.createdAt.toISOString(),
-    expires_at: row.expiresAt?.toISOString() ?? null,
-    last_used_at: row.lastUsedAt?.toISOString() ?? null,
+    expires_at: iso(row.expiresAt),
+    last_used_at: iso(row.lastUsedAt),
     revoked: row.revokedAt !== null,
   };
 }
 
-export const tokenRoutes = newRouter();
+/** `/api/me/tokens`: personal access tokens, each for one workspace. */
+export const apiTokenRoutes = newRouter();
 
-tokenRoutes.openapi(
+apiTokenRoutes.openapi(
   createRoute({
     method: 'post',
-    path: '/api/me/tokens',
+    path: '/tokens',
     tags: ['tokens'],
     summary: 'Create a personal access token for one workspace',
     description:
@@ -92,46 +94,29 @@ tokenRoutes.openapi(
     const input = c.req.valid('json');
     const access = await authorizeWorkspace(c, input.workspace_id, scopeCeiling(input.scope));
     const token = randomSecret(PAT_PREFIX);
-    const created = await c
-      .get('services')
-      .db()
-      .transaction(async (tx) => {
-        const [row] = await tx
-          .insert(apiTokens)
-          .values({
-            userId: principal.userId,
-            workspaceId: input.workspace_id,
-            name: input.name,
-            prefix: token.slice(0, DISPLAY_PREFIX_LENGTH),
-            tokenHash: await sha256Hex(token),
-            scopes: [input.scope],
-            expiresAt: new Date(Date.now() + input.expires_in_days * DAY_MS),
-          })
-          .returning();
-        const [workspace] = await tx
-          .select({ slug: workspaces.slug })
-          .from(workspaces)
-          .where(eq(workspaces.id, input.workspace_id));
-        await recordAudit(tx, c, {
-          action: 'api_token.created',
-          workspaceId: input.workspace_id,
-          actorRole: access.role,
-          targetType: 'api_token',
-          targetId: row!.id,
-          metadata: { name: input.name, scope: input.scope, prefix: row!.prefix },
-        });
-        return toApiToken(row!, workspace!.slug);
-      });
+    const created = await createApiToken(
+      c.get('services').db(),
+      {
+        userId: principal.userId,
+        workspaceId: input.workspace_id,
+        name: input.name,
+        prefix: token.slice(0, DISPLAY_PREFIX_LENGTH),
+        secret: token,
+        scope: input.scope,
+        expiresAt: new Date(Date.now() + input.expires_in_days * DAY_MS),
+      },
+      auditFor(c, access),
+    );
     skipIdempotencyStorage(c);
     c.header('Cache-Control', 'no-store');
-    return c.json({ ...created, token }, 201);
+    return c.json({ ...toApiToken(created.token, created.slug), token }, 201);
   },
 );
 
-tokenRoutes.openapi(
+apiTokenRoutes.openapi(
   createRoute({
     method: 'get',
-    path: '/api/me/tokens',
+    path: '/tokens',
     tags: ['tokens'],
     summary: 'Your personal access tokens (never their secrets)',
     responses: {
@@ -141,22 +126,15 @@ tokenRoutes.openapi(
   }),
   async (c) => {
     const principal = requireSession(c);
-    const rows = await c
-      .get('services')
-      .db()
-      .select({ token: apiTokens, slug: workspaces.slug })
-      .from(apiTokens)
-      .innerJoin(workspaces, eq(workspaces.id, apiTokens.workspaceId))
-      .where(eq(apiTokens.userId, principal.userId))
-      .orderBy(desc(apiTokens.createdAt));
+    const rows = await apiTokensOf(c.get('services').db(), principal.userId);
     return c.json({ tokens: rows.map((row) => toApiToken(row.token, row.slug)) }, 200);
   },
 );
 
-tokenRoutes.openapi(
+apiTokenRoutes.openapi(
   createRoute({
     method: 'delete',
-    path: '/api/me/tokens/{id}',
+    path: '/tokens/{id}',
     tags: ['tokens'],
     summary: 'Revoke one of your personal access tokens; it stops working at once',
     request: { params: z.object({ id: z.uuid() }) },
@@ -169,31 +147,7 @@ tokenRoutes.openapi(
   async (c) => {
     const principal = requireSession(c);
     const { id } = c.req.valid('param');
-    const revoked = await c
-      .get('services')
-      .db()
-      .transaction(async (tx) => {
-        const [row] = await tx
-          .update(apiTokens)
-          .set({ revokedAt: new Date() })
-          .where(
-            and(
-              eq(apiTokens.id, id),
-              eq(apiTokens.userId, principal.userId),
-              isNull(apiTokens.revokedAt),
-            ),
-          )
-          .returning({ workspaceId: apiTokens.workspaceId, prefix: apiTokens.prefix });
-        if (!row) return false;
-        await recordAudit(tx, c, {
-          action: 'api_token.revoked',
-          workspaceId: row.workspaceId,
-          targetType: 'api_token',
-          targetId: id,
-          metadata: { prefix: row.prefix },
-        });
-        return true;
-      });
+    const revoked = await revokeApiToken(c.get('services').db(), principal.userId, id, auditFor(c));
     if (!revoked) throw new ApiError('not_found', 'Token not found');
     return c.body(null, 204);
   },

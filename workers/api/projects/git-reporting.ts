@@ -1,14 +1,18 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
-import { decryptSecret, encryptSecret } from '../../core/secret-box';
-import { projects } from '../../db/schema';
-import { GitCredentialsSchema } from '../../domain/reporting/report';
-import { ApiError } from '../../platform/errors';
-import { recordAudit } from '../audit';
-import { authorizeProject } from '../auth/authorize';
-import { openApiErrorResponses } from '../errors';
-import { json, jsonBody } from '../openapi';
-import { newRouter } from '../router';
+import { decryptSecret, encryptSecret } from '../../../core/secret-box';
+import {
+  findProject,
+  sealedGitCredentials,
+  setGitCredentials,
+} from '../../../domain/projects/projects';
+import { GitCredentialsSchema } from '../../../domain/reporting/report';
+import { ApiError } from '../../../platform/errors';
+import { auditFor } from '../../audit';
+import { authorizeProject } from '../../auth/authorize';
+import { openApiErrorResponses } from '../../errors';
+import { json, jsonBody } from '../../openapi';
+import { newRouter } from '../../router';
+import { ProjectParams } from './schemas';
 
 const GitReportingSchema = z
   .object({
@@ -21,8 +25,6 @@ const GitReportingSchema = z
   .openapi('GitReporting', {
     description: 'The non-secret part of the reporting credentials; keys and tokens never return',
   });
-
-const Params = z.object({ id: z.uuid() });
 
 async function toReporting(key: string, sealed: string | null) {
   if (!sealed) return { configured: false };
@@ -37,15 +39,16 @@ async function toReporting(key: string, sealed: string | null) {
   };
 }
 
-export const projectReportingRoutes = newRouter();
+/** `/api/projects/{id}/git-reporting`: commit statuses and preview comments. */
+export const gitReportingRoutes = newRouter();
 
-projectReportingRoutes.openapi(
+gitReportingRoutes.openapi(
   createRoute({
     method: 'get',
-    path: '/api/projects/{id}/git-reporting',
+    path: '/{id}/git-reporting',
     tags: ['projects'],
     summary: 'Whether commit statuses are reported to the repository, and how',
-    request: { params: Params },
+    request: { params: ProjectParams },
     responses: {
       200: { description: 'Reporting settings', ...json(GitReportingSchema) },
       ...openApiErrorResponses,
@@ -55,25 +58,22 @@ projectReportingRoutes.openapi(
     const { id } = c.req.valid('param');
     await authorizeProject(c, id, 'viewer');
     const { db, config } = c.get('services');
-    const [project] = await db()
-      .select({ sealed: projects.gitCredentialsEncrypted })
-      .from(projects)
-      .where(eq(projects.id, id));
-    return c.json(await toReporting(config.ENCRYPTION_KEY, project?.sealed ?? null), 200);
+    const sealed = await sealedGitCredentials(db(), id);
+    return c.json(await toReporting(config.ENCRYPTION_KEY, sealed), 200);
   },
 );
 
-projectReportingRoutes.openapi(
+gitReportingRoutes.openapi(
   createRoute({
     method: 'put',
-    path: '/api/projects/{id}/git-reporting',
+    path: '/{id}/git-reporting',
     tags: ['projects'],
     summary: 'Set the credentials for commit statuses and preview comments (admin)',
     description:
       'GitHub projects use a GitHub App (`github_app`: app id, PKCS#8 private key, installation ' +
       'id); GitLab and Gitea use a `token`. `api_base` defaults to the repository host’s API. ' +
       'Stored encrypted (AES-GCM); the key and token are never returned.',
-    request: { params: Params, ...jsonBody(GitCredentialsSchema) },
+    request: { params: ProjectParams, ...jsonBody(GitCredentialsSchema) },
     responses: {
       200: { description: 'Set', ...json(GitReportingSchema) },
       ...openApiErrorResponses,
@@ -84,10 +84,7 @@ projectReportingRoutes.openapi(
     const input = c.req.valid('json');
     const access = await authorizeProject(c, id, 'admin');
     const { db, config } = c.get('services');
-    const [project] = await db()
-      .select({ gitProvider: projects.gitProvider, repoUrl: projects.repoUrl })
-      .from(projects)
-      .where(eq(projects.id, id));
+    const project = await findProject(db(), id);
     if (!project?.repoUrl || project.gitProvider === 'none') {
       throw new ApiError('validation_failed', 'The project has no repository to report to');
     }
@@ -99,28 +96,18 @@ projectReportingRoutes.openapi(
       );
     }
     const sealed = await encryptSecret(config.ENCRYPTION_KEY, JSON.stringify(input));
-    await db().transaction(async (tx) => {
-      await tx.update(projects).set({ gitCredentialsEncrypted: sealed }).where(eq(projects.id, id));
-      await recordAudit(tx, c, {
-        action: 'project.git_reporting_set',
-        workspaceId: access.workspaceId,
-        actorRole: access.role,
-        targetType: 'project',
-        targetId: id,
-        metadata: { kind: input.kind },
-      });
-    });
+    await setGitCredentials(db(), id, sealed, auditFor(c, access), { kind: input.kind });
     return c.json(await toReporting(config.ENCRYPTION_KEY, sealed), 200);
   },
 );
 
-projectReportingRoutes.openapi(
+gitReportingRoutes.openapi(
   createRoute({
     method: 'delete',
-    path: '/api/projects/{id}/git-reporting',
+    path: '/{id}/git-reporting',
     tags: ['projects'],
     summary: 'Stop reporting to the repository and forget its credentials (admin)',
-    request: { params: Params },
+    request: { params: ProjectParams },
     responses: {
       204: { description: 'Removed' },
       ...openApiErrorResponses,
@@ -129,19 +116,7 @@ projectReportingRoutes.openapi(
   async (c) => {
     const { id } = c.req.valid('param');
     const access = await authorizeProject(c, id, 'admin');
-    await c
-      .get('services')
-      .db()
-      .transaction(async (tx) => {
-        await tx.update(projects).set({ gitCredentialsEncrypted: null }).where(eq(projects.id, id));
-        await recordAudit(tx, c, {
-          action: 'project.git_reporting_removed',
-          workspaceId: access.workspaceId,
-          actorRole: access.role,
-          targetType: 'project',
-          targetId: id,
-        });
-      });
+    await setGitCredentials(c.get('services').db(), id, null, auditFor(c, access));
     return c.body(null, 204);
   },
 );

@@ -1,0 +1,62 @@
+import { z } from '@hono/zod-openapi';
+import { DEPLOYMENT_STATES } from '../../../core/deploy/state-machine';
+import type { Deployment } from '../../../db/schema';
+import { iso } from '../../openapi';
+
+export const StrategySchema = z.enum(['all_at_once', 'blue_green', 'canary']);
+export const StageSchema = z.enum(['preview', 'production']);
+
+export const DeploymentSchema = z
+  .object({
+    id: z.uuid(),
+    project_id: z.uuid(),
+    build_id: z.uuid(),
+    environment_id: z.uuid(),
+    stage: StageSchema,
+    strategy: StrategySchema,
+    platform: z.string(),
+    status: z.enum(DEPLOYMENT_STATES),
+    url: z.string().nullable(),
+    error: z.string().nullable(),
+    canary_percent: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'A canary’s current share of production traffic' }),
+    resume_at: z.iso
+      .datetime()
+      .nullable()
+      .openapi({ description: 'A canary step serving until then, before its health check' }),
+    rolled_back_from_id: z.uuid().nullable(),
+    rolled_back_to_id: z.uuid().nullable(),
+    promoted_from_id: z.uuid().nullable().openapi({
+      description: 'The deployment this one promotes to production, if it is a promotion',
+    }),
+    created_at: z.iso.datetime(),
+    started_at: z.iso.datetime().nullable(),
+    finished_at: z.iso.datetime().nullable(),
+  })
+  .openapi('Deployment');
+
+export function toDeployment(row: Deployment) {
+  return {
+    id: row.id,
+    project_id: row.projectId,
+    build_id: row.buildId,
+    environment_id: row.environmentId,
+    stage: row.stage,
+    strategy: row.strategy,
+    platform: row.platform,
+    status: row.status,
+    url: row.url,
+    error: row.error,
+    canary_percent: row.canaryPercent,
+    resume_at: iso(row.resumeAt),
+    rolled_back_from_id: row.rolledBackFromId,
+    rolled_back_to_id: row.rolledBackToId,
+    promoted_from_id: row.promotedFromId,
+    created_at: row.createdAt.toISOString(),
+    started_at: iso(row.startedAt),
+    finished_at: iso(row.finishedAt),
+  };
+}

@@ -1,0 +1,17 @@
+import { authenticated } from '../../router';
+import { projectBuildRoutes } from './builds';
+import { projectDeploymentRoutes } from './deployments';
+import { projectEnvironmentRoutes } from './environments';
+import { gitReportingRoutes } from './git-reporting';
+import { projectRoutes } from './projects';
+import { projectSettingsRoutes } from './settings';
+
+/** `/api/projects`: a project and everything under `/api/projects/{id}/…`. */
+export const projectsApp = authenticated(
+  projectRoutes,
+  projectSettingsRoutes,
+  gitReportingRoutes,
+  projectEnvironmentRoutes,
+  projectBuildRoutes,
+  projectDeploymentRoutes,
+);

@@ -1,0 +1,90 @@
+import { z } from '@hono/zod-openapi';
+import type { Project } from '../../../db/schema';
+import type { ProjectChanges } from '../../../domain/projects/projects';
+
+const SlugSchema = z
+  .string()
+  .min(1)
+  .max(60)
+  .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, 'lower-case letters, digits and inner hyphens');
+
+export const BranchSchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^(?!\/|.*\/\/|.*\.\.|.*@\{)[^\s~^:?*[\\]+(?<![/.])$/, 'a valid git branch name');
+
+// Relative and inside the repository: a root directory is joined to the checkout path.
+const RootDirSchema = z
+  .string()
+  .max(255)
+  .regex(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[^\\]*$/, 'a relative path inside the repository');
+
+const ProjectSettingsSchema = z
+  .object({
+    name: z.string().min(1).max(100),
+    git_provider: z.enum(['github', 'gitlab', 'gitea', 'none']),
+    repo_url: z.url().max(500).nullable(),
+    production_branch: BranchSchema,
+    root_dir: RootDirSchema,
+  })
+  .partial();
+
+export const CreateProjectSchema = ProjectSettingsSchema.extend({
+  name: z.string().min(1).max(100),
+  slug: SlugSchema,
+}).openapi('CreateProject');
+
+export const UpdateProjectSchema = ProjectSettingsSchema.openapi('UpdateProject');
+
+export const ProjectSchema = z
+  .object({
+    id: z.uuid(),
+    workspace_id: z.uuid(),
+    name: z.string(),
+    slug: z.string(),
+    git_provider: z.enum(['github', 'gitlab', 'gitea', 'none']),
+    repo_url: z.string().nullable(),
+    production_branch: z.string(),
+    root_dir: z.string(),
+    framework: z.string().nullable(),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+  })
+  .openapi('Project');
+
+export const CreatedProjectSchema = ProjectSchema.extend({
+  webhook_secret: z.string().openapi({
+    description: 'Shown once: paste it into the git provider’s webhook settings.',
+  }),
+}).openapi('CreatedProject');
+
+/** `/api/projects/{id}/…` */
+export const ProjectParams = z.object({ id: z.uuid() });
+
+export function toProject(row: Project) {
+  return {
+    id: row.id,
+    workspace_id: row.workspaceId,
+    name: row.name,
+    slug: row.slug,
+    git_provider: row.gitProvider,
+    repo_url: row.repoUrl,
+    production_branch: row.productionBranch,
+    root_dir: row.rootDir,
+    framework: row.framework,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+
+/** The columns the given settings write; fields left out stay as they are. */
+export function projectChanges(input: z.infer<typeof ProjectSettingsSchema>): ProjectChanges {
+  return {
+    ...(input.name !== undefined && { name: input.name }),
+    ...(input.git_provider !== undefined && { gitProvider: input.git_provider }),
+    ...(input.repo_url !== undefined && { repoUrl: input.repo_url }),
+    ...(input.production_branch !== undefined && { productionBranch: input.production_branch }),
+    ...(input.root_dir !== undefined && { rootDir: input.root_dir }),
+  };
+}

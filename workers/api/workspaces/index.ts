@@ -1,0 +1,17 @@
+import { authenticated } from '../../router';
+import { auditLogRoutes } from './audit-log';
+import { inviteRoutes } from './invites';
+import { memberRoutes } from './members';
+import { workspaceProjectRoutes } from './projects';
+import { workspaceRunnerRoutes } from './runners';
+import { workspaceRoutes } from './workspaces';
+
+/** `/api/workspaces`: a workspace and what hangs off it (members, projects, runners, audit). */
+export const workspacesApp = authenticated(
+  workspaceRoutes,
+  memberRoutes,
+  inviteRoutes,
+  workspaceProjectRoutes,
+  workspaceRunnerRoutes,
+  auditLogRoutes,
+);

@@ -1,0 +1,10 @@
+import { resource } from '../router';
+import { jobCommitRoutes } from './commit-route';
+import { outputRoutes } from './output-routes';
+import { jobRoutes } from './routes';
+
+/**
+ * `/api/jobs`, public: the runner holding a build's lease proves it with that build's job token
+ * (`authorizeJob`), never as a user.
+ */
+export const jobsApp = resource(jobRoutes, jobCommitRoutes, outputRoutes);
