@@ -4,7 +4,7 @@ import {
   RegisterRunnerResponseSchema,
   RUNNER_TOKEN_PREFIX,
 } from '../../../core/runner-protocol';
-import { registerRunner, runnerByToken } from '../../../domain/workspaces/runners';
+import { registerRunner, runnerByToken } from '../../../domain/runners/registry';
 import { randomSecret } from '../../../platform/crypto';
 import {
   RUNNER_IDENTITY_HEADER,

@@ -5,7 +5,7 @@ import {
   findRunner,
   type RunnerRow,
   setRunnerDisabled,
-} from '../../../domain/workspaces/runners';
+} from '../../../domain/runners/registry';
 import { runnerHub } from '../../../platform/durable-objects';
 import { auditFor } from '../../audit';
 import { loadResource } from '../../auth/authorize';

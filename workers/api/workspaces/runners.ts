@@ -6,7 +6,7 @@ import {
   registrationTokensOf,
   revokeRegistrationToken,
   runnersOf,
-} from '../../../domain/workspaces/runners';
+} from '../../../domain/runners/registry';
 import { randomSecret } from '../../../platform/crypto';
 import { ApiError } from '../../../platform/errors';
 import { auditFor } from '../../audit';
