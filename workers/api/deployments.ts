@@ -11,7 +11,7 @@ import {
   environments,
   outbox,
 } from '../../db/schema';
-import { requestDeployment } from '../../domain/deployments/engine';
+import { requestDeployment } from '../../domain/deployments/request';
 import { lockEnvironment, transitionDeployment } from '../../domain/deployments/transition';
 import { publishOutbox } from '../../domain/outbox';
 import { ApiError } from '../../platform/errors';

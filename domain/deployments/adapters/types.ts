@@ -13,6 +13,9 @@ export const PROVIDERS = [
 ] as const;
 export type ProviderId = (typeof PROVIDERS)[number];
 
+/** The built-in edge host: a deployment's platform when it is none of the providers. */
+export const EDGE = 'edge';
+
 /** Every provider call goes through this, so the Worker, the CLI and tests share one client. */
 export type Fetch = (request: Request) => Promise<Response>;
 
