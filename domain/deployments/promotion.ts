@@ -14,6 +14,8 @@ export interface Promotion {
  * How a promoted deployment reaches production. When the promoted deployment ran on the same
  * adapter and target (e.g. one Vercel project for preview and production) and the provider
  * promotes natively, its provider deployment is switched to; otherwise the build is deployed again.
+ * A promotion on the edge host was settled when it was asked for: the new deployment serves the
+ * files its source published (`manifest_key`), so there is nothing to choose.
  */
 export async function promotionOf(
   db: Database,
@@ -22,7 +24,7 @@ export async function promotionOf(
   adapter: DeployAdapter,
 ): Promise<Promotion | undefined> {
   const sourceId = deployment.promotedFromId;
-  if (!sourceId) return undefined;
+  if (!sourceId || deployment.manifestKey) return undefined;
   const redeploy = (why: string) => ({
     reason: `promote of ${sourceId} by redeploying the build: ${why}`,
   });
@@ -54,17 +56,22 @@ export async function promotionOf(
 }
 
 /**
- * The traffic shares production is promoted through: all of it for a native promotion (by the
- * canary's steps for a canary); for a deployment of ours that went up without production traffic
- * (blue-green, or a canary at its first step), the rest.
+ * The traffic shares production is promoted through once the deployment is up: all of it for a
+ * native promotion, or on a platform whose deploy takes no traffic (by the canary's steps for a
+ * canary, when something serves the rest); otherwise what the deploy did not take (blue-green,
+ * or the steps after a canary's first).
  */
 export function promotedShares(
   adapter: DeployAdapter,
   strategy: Deployment['strategy'],
   steps: number[],
   promotion: Promotion | undefined,
+  servedBefore: boolean,
 ): number[] {
   if (promotion?.nativeRef) return strategy === 'canary' ? steps : [100];
+  if (adapter.capabilities.traffic === 'promote') {
+    return strategy === 'canary' && servedBefore ? steps : [100];
+  }
   if (adapter.capabilities.promote !== 'native' || strategy === 'all_at_once') return [];
   return strategy === 'canary' ? steps.slice(1) : [100];
 }
