@@ -118,8 +118,8 @@ export async function runDeployment(
     }
     if (deployment.status === 'deploying') await settle(run);
 
-    // Every strategy proves the deployment on its own URL first; a share of production traffic
-    // that has served its time is judged where production visitors reach it.
+    // Once up, the deployment is checked on its own URL; a share of production traffic that has
+    // served its time is judged where production visitors reach it.
     await run.check(resumed ? shareUrl(run) : deployment.url);
     if (deployment.stage !== 'production') {
       await move(run.db, deployment, 'live');
