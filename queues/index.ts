@@ -1,5 +1,4 @@
 import { retryDelaySeconds } from '../core/backoff';
-import { handleDeploymentsMessage } from '../domain/deployments/engine';
 import { createLogger } from '../platform/logger';
 import {
   BUILDS_QUEUE,
@@ -11,6 +10,7 @@ import { createServices } from '../platform/services';
 import { handleBuildsMessage } from './builds';
 import { type Consumer, InvalidMessageError, validated } from './consumer';
 import { storeDeadLetter } from './dead-letters';
+import { handleDeploymentsMessage } from './deployments';
 
 const consumers: Record<string, Consumer> = {
   [BUILDS_QUEUE]: validated(BuildsMessageSchema, handleBuildsMessage),

@@ -1,4 +1,4 @@
-import { failStaleDeployments, resumeDueCanaries } from '../domain/deployments/engine';
+import { failStaleDeployments, resumeDueCanaries } from '../domain/deployments/sweeps';
 import { relayOutbox } from '../domain/outbox';
 import { createLogger } from '../platform/logger';
 import { createServices } from '../platform/services';

@@ -16,7 +16,7 @@ import { ApiError } from '../../platform/errors';
 import { DEPLOYMENTS_QUEUE, type DeploymentsMessage } from '../../platform/queues';
 import type { Audit } from '../audit';
 import { publishOutbox } from '../outbox';
-import { requestDeployment } from './engine';
+import { requestDeployment } from './request';
 import { lockEnvironment, transitionDeployment } from './transition';
 
 export interface DeploymentFilter {

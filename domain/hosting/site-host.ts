@@ -188,3 +188,19 @@ export async function answerSiteRequest(
     waitUntil(scoped.close());
   }
 }
+
+/**
+ * Requests the edge host in-process, as a visitor's request would be answered: how the deploy
+ * engine health-checks what it put on a site host.
+ */
+export function siteFetch(env: Env) {
+  return async (request: Request) => {
+    const pending: Promise<unknown>[] = [];
+    const response =
+      (await answerSiteRequest(request, env, (promise) => pending.push(promise))) ??
+      new Response('Not a site host', { status: 404 });
+    const body = await response.arrayBuffer();
+    await Promise.allSettled(pending);
+    return new Response(body, response);
+  };
+}

@@ -10,11 +10,9 @@ import {
   outbox,
   projects,
 } from '../../db/schema';
-import {
-  drainEnvironment,
-  requestDeployment,
-  resumeDueCanaries,
-} from '../../domain/deployments/engine';
+import { drainEnvironment } from '../../domain/deployments/queue';
+import { requestDeployment } from '../../domain/deployments/request';
+import { resumeDueCanaries } from '../../domain/deployments/sweeps';
 import { createLogger } from '../../platform/logger';
 import { createServices } from '../../platform/services';
 import worker from '../../workers/index';

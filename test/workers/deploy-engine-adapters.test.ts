@@ -13,7 +13,8 @@ import {
 } from '../../db/schema';
 import { RateLimitedError, verifyWebhook } from '../../domain/deployments/adapters';
 import type { WebhookPayload } from '../../domain/deployments/adapters/webhook';
-import { drainEnvironment, requestDeployment } from '../../domain/deployments/engine';
+import { drainEnvironment } from '../../domain/deployments/queue';
+import { requestDeployment } from '../../domain/deployments/request';
 import { createLogger } from '../../platform/logger';
 import { createServices } from '../../platform/services';
 import { fetchWorker, seedWorkspaceProject, testDb } from './harness';

@@ -10,11 +10,9 @@ import {
   environments,
   projects,
 } from '../../db/schema';
-import {
-  drainEnvironment,
-  failStaleDeployments,
-  requestDeployment,
-} from '../../domain/deployments/engine';
+import { drainEnvironment } from '../../domain/deployments/queue';
+import { requestDeployment } from '../../domain/deployments/request';
+import { failStaleDeployments } from '../../domain/deployments/sweeps';
 import { createLogger } from '../../platform/logger';
 import { createServices } from '../../platform/services';
 import worker from '../../workers/index';

@@ -16,7 +16,7 @@ import {
   environments,
   projects,
 } from '../../db/schema';
-import { requestDeployment } from '../../domain/deployments/engine';
+import { requestDeployment } from '../../domain/deployments/request';
 import worker from '../../workers/index';
 import giteaPullRequest from '../fixtures/webhooks/gitea-pull-request-synchronized.json';
 import gitlabMergeRequest from '../fixtures/webhooks/gitlab-merge-request-update.json';

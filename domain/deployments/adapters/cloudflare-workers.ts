@@ -167,6 +167,7 @@ export const cloudflareWorkers = defineAdapter<Config, Credentials>({
     strategies: ['all_at_once', 'blue_green', 'canary'],
     promote: 'native',
     rollback: 'native',
+    traffic: 'strategy',
     image: 'unused',
   },
   configSchema,

@@ -139,6 +139,7 @@ export const flyMachines = defineAdapter<Config, Credentials>({
     strategies: ['all_at_once'],
     promote: 'none',
     rollback: 'redeploy',
+    traffic: 'strategy',
     image: 'required',
   },
   configSchema,

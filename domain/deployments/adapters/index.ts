@@ -27,5 +27,5 @@ export {
 } from './adapter';
 export { ProviderError, RateLimitedError, retryAfterMs } from './http';
 export type * from './types';
-export { PROVIDERS, STRATEGIES } from './types';
+export { EDGE, PROVIDERS, STRATEGIES } from './types';
 export { REPLAY_WINDOW_SECONDS, signWebhook, verifyWebhook } from './webhook';

@@ -101,6 +101,7 @@ export const railway = defineAdapter<Config, Credentials>({
     strategies: ['all_at_once'],
     promote: 'none',
     rollback: 'native',
+    traffic: 'strategy',
     image: 'optional',
   },
   configSchema,

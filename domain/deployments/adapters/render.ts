@@ -68,6 +68,7 @@ export const render = defineAdapter<Config, Credentials>({
     strategies: ['all_at_once'],
     promote: 'none',
     rollback: 'native',
+    traffic: 'strategy',
     image: 'optional',
   },
   configSchema,

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Database, Transaction } from '../../../db/client';
 
 export const STRATEGIES = ['all_at_once', 'blue_green', 'canary'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
@@ -13,6 +14,10 @@ export const PROVIDERS = [
 ] as const;
 export type ProviderId = (typeof PROVIDERS)[number];
 
+/** The built-in edge host: a deployment's platform when it is none of the providers. */
+export const EDGE = 'edge';
+export type Platform = typeof EDGE | ProviderId;
+
 /** Every provider call goes through this, so the Worker, the CLI and tests share one client. */
 export type Fetch = (request: Request) => Promise<Response>;
 
@@ -22,6 +27,13 @@ export interface Capabilities {
   promote: 'native' | 'none';
   /** `native`: the provider restores an earlier deployment itself; `redeploy`: we push the earlier artifact again. */
   rollback: 'native' | 'redeploy';
+  /**
+   * What `deploy` does to production traffic. `strategy`: what the strategy says, all of it for
+   * all-at-once, the first share for a canary, none for blue-green. `promote`: none, whatever the
+   * strategy; every share moves by `promote`, once the deployment has passed its health check on
+   * its own URL (the edge host).
+   */
+  traffic: 'strategy' | 'promote';
   /**
    * Whether it deploys a container image (`artifact.image`, resolved from the environment's
    * `deploy_config.image` template): `required`, `optional` (an image when one is set, else the
@@ -62,6 +74,12 @@ export interface Target {
   config: unknown;
   credentials: unknown;
   fetch: Fetch;
+  /**
+   * Sparki's database, where the edge host keeps what it serves (a deployment's files, the
+   * environment's pointers); while traffic moves, the transaction holding the environment's turn.
+   * Providers keep that on their side.
+   */
+  db?: Database | Transaction;
 }
 
 export interface DeployRequest {
@@ -97,7 +115,7 @@ export interface ProviderStatus {
 }
 
 export interface DeployAdapter {
-  id: ProviderId;
+  id: Platform;
   name: string;
   docsUrl: string;
   capabilities: Capabilities;

@@ -142,6 +142,7 @@ export const vercel = defineAdapter<Config, Credentials>({
     strategies: ['all_at_once', 'blue_green'],
     promote: 'native',
     rollback: 'native',
+    traffic: 'strategy',
     image: 'unused',
   },
   configSchema,

@@ -147,6 +147,7 @@ export const webhook = defineAdapter<Config, Credentials>({
     strategies: ['all_at_once', 'blue_green'],
     promote: 'native',
     rollback: 'native',
+    traffic: 'strategy',
     image: 'optional',
   },
   configSchema,
