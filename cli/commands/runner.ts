@@ -5,9 +5,9 @@ import {
   RegisterRunnerRequestSchema,
   RegisterRunnerResponseSchema,
 } from '../../core/runner-protocol';
-import packageJson from '../../package.json' with { type: 'json' };
 import { Agent } from '../runner/agent';
 import { defaultConfigPath, readRunnerConfig, writeRunnerConfig } from '../runner/config';
+import { VERSION } from '../version';
 
 function log(message: string): void {
   process.stderr.write(`${new Date().toISOString()} ${message}\n`);
@@ -51,7 +51,7 @@ function registerCommand(): Command {
         name: options.name,
         labels: options.labels.split(',').flatMap((label) => label.trim() || []),
         capacity: options.capacity,
-        version: packageJson.version,
+        version: VERSION,
       });
       const response = await fetch(`${url}/api/runners/register`, {
         method: 'POST',
