@@ -6,7 +6,13 @@ import {
   RegisterRunnerResponseSchema,
 } from '../../core/runner-protocol';
 import { Agent } from '../runner/agent';
-import { defaultConfigPath, readRunnerConfig, writeRunnerConfig } from '../runner/config';
+import {
+  defaultConfigPath,
+  passEnvNames,
+  readRunnerConfig,
+  writeRunnerConfig,
+} from '../runner/config';
+import { passEnvProblem } from '../runner/environment';
 import { VERSION } from '../version';
 
 function log(message: string): void {
@@ -21,6 +27,19 @@ function positiveInteger(value: string): number {
   return number;
 }
 
+/** `--pass-env NAME[,NAME]`, repeatable. */
+function passEnvList(value: string, previous: string[] = []): string[] {
+  const names = value.split(',').flatMap((name) => name.trim() || []);
+  for (const name of names) {
+    const problem = passEnvProblem(name);
+    if (problem) throw new InvalidArgumentError(problem);
+  }
+  return [...previous, ...names];
+}
+
+const PASS_ENV_HELP =
+  'host variables to pass on to builds, comma-separated (besides the CA and proxy defaults)';
+
 function registerCommand(): Command {
   return new Command('register')
     .description('exchange a registration token for a runner token and save it')
@@ -33,6 +52,8 @@ function registerCommand(): Command {
     .option('--name <name>', 'runner name shown in the workspace', hostname())
     .option('--labels <labels>', 'comma-separated labels', '')
     .option('--capacity <n>', 'builds run at the same time', positiveInteger, 1)
+    .option('--pass-env <names>', PASS_ENV_HELP, passEnvList, [])
+    .option('--no-default-pass-env', 'pass none of the CA and proxy variables unless listed')
     .option('--config <path>', 'where to save the runner configuration', defaultConfigPath())
     .action(async function (
       this: Command,
@@ -42,6 +63,8 @@ function registerCommand(): Command {
         name: string;
         labels: string;
         capacity: number;
+        passEnv: string[];
+        defaultPassEnv: boolean;
         config: string;
       },
     ) {
@@ -69,11 +92,20 @@ function registerCommand(): Command {
         runner_token: registered.runner_token,
         name: options.name,
         capacity: options.capacity,
+        pass_env: [...new Set(options.passEnv)],
+        pass_default_env: options.defaultPassEnv,
       });
       process.stdout.write(
         `Registered runner ${registered.runner_id}; configuration saved to ${path}\n`,
       );
     });
+}
+
+interface StartOptions {
+  config: string;
+  workDir: string;
+  drainGrace: number;
+  passEnv: string[];
 }
 
 function startCommand(): Command {
@@ -87,12 +119,17 @@ function startCommand(): Command {
       positiveInteger,
       60,
     )
-    .action(async (options: { config: string; workDir: string; drainGrace: number }) => {
+    .option('--pass-env <names>', `${PASS_ENV_HELP}, for this run only`, passEnvList, [])
+    .action(async (options: StartOptions) => {
       const config = await readRunnerConfig(resolve(options.config));
+      const passEnv = passEnvNames(config, options.passEnv);
+      const passed = passEnv.filter((name) => process.env[name]);
+      log(`host variables passed to builds: ${passed.join(', ') || 'none'}`);
       const agent = new Agent({
         config,
         workDir: resolve(options.workDir),
         hostEnv: process.env,
+        passEnv,
         log,
       });
       const interrupt = new AbortController();

@@ -8,6 +8,8 @@ export interface AgentOptions {
   config: RunnerConfig;
   workDir: string;
   hostEnv: NodeJS.ProcessEnv;
+  /** Host variables passed on to builds: `passEnvNames` of the configuration. */
+  passEnv: readonly string[];
   log(message: string): void;
   backoff?: BackoffOptions;
 }
@@ -95,6 +97,7 @@ export class Agent {
       url: this.options.config.url,
       workDir: this.options.workDir,
       hostEnv: this.options.hostEnv,
+      passEnv: this.options.passEnv,
       log: this.options.log,
     });
     this.jobs.set(offer.build_id, job);

@@ -5,7 +5,13 @@ import { DetectionError, detect } from '../../core/detect';
 import type { JobResult, JobSpec, StepReport } from '../../core/runner-protocol';
 import { createMasker } from '../../core/secret-masker';
 import { fileSystemTree } from '../fs-tree';
-import { secretValues, stepEnvironment } from './environment';
+import {
+  checkoutEnvironment,
+  passedEnvironment,
+  passedSecrets,
+  secretValues,
+  stepEnvironment,
+} from './environment';
 import { CheckoutError, checkoutCommit } from './git-checkout';
 import { JobApi } from './job-api';
 import { type LogLine, LogShipper } from './log-shipper';
@@ -25,6 +31,8 @@ export interface JobContext {
   url: string;
   workDir: string;
   hostEnv: NodeJS.ProcessEnv;
+  /** Host variables passed on to the build (CA certificates, proxies, what the runner lists). */
+  passEnv: readonly string[];
   log(message: string): void;
 }
 
@@ -62,6 +70,8 @@ export class Job {
   private readonly controller = new AbortController();
   private readonly api: JobApi;
   private readonly shipper: LogShipper;
+  private readonly passed: Record<string, string>;
+  private secrets: string[] = [];
   private mask: (text: string) => string = (text) => text;
 
   constructor(
@@ -71,6 +81,7 @@ export class Job {
     this.buildId = offer.build_id;
     this.attempt = offer.attempt;
     this.api = new JobApi(context.url, offer.build_id, offer.job_token);
+    this.passed = passedEnvironment(context.hostEnv, context.passEnv);
     this.shipper = new LogShipper(
       (batch) => this.api.logs(batch),
       (error) => this.stop({ kind: 'lost', reason: `log delivery failed: ${message(error)}` }),
@@ -106,7 +117,8 @@ export class Job {
     let deadline: ReturnType<typeof setTimeout> | undefined;
     try {
       const spec = await this.api.spec();
-      this.mask = createMasker(secretValues(spec));
+      this.secrets = [...secretValues(spec), ...passedSecrets(this.passed)];
+      this.mask = createMasker(this.secrets);
       deadline = setTimeout(
         () =>
           this.stop({
@@ -169,13 +181,14 @@ export class Job {
     await rm(jobDir, { recursive: true, force: true });
     await Promise.all([mkdir(home, { recursive: true }), mkdir(tmp, { recursive: true })]);
     this.system(`Build ${spec.build_id}, attempt ${spec.attempt}`);
-    const baseEnv = stepEnvironment({ spec, home, tmp, host: this.context.hostEnv });
+    const host = this.context.hostEnv;
+    const baseEnv = stepEnvironment({ spec, home, tmp, host, passed: this.passed });
     const sha = await checkoutCommit({
       repoUrl: spec.repo_url,
       commitSha: spec.commit_sha,
       branch: spec.branch,
       dir: source,
-      env: { PATH: baseEnv.PATH, HOME: home, LANG: baseEnv.LANG },
+      env: checkoutEnvironment({ home, host, passed: this.passed }),
       signal: this.controller.signal,
       log: (text) => this.system(text),
     });
@@ -276,11 +289,10 @@ export class Job {
     this.checkStopped();
     await this.updateStep(step, { status: 'running', started_at: new Date().toISOString() });
     this.system(`$ ${step.command}`, step.id);
-    const secrets = secretValues(spec);
     const line = (stream: 'stdout' | 'stderr') => (text: string) =>
       this.shipper.push({ stream, text, step_id: step.id, ts: Date.now() });
-    const stdout = new OutputLines(secrets, line('stdout'));
-    const stderr = new OutputLines(secrets, line('stderr'));
+    const stdout = new OutputLines(this.secrets, line('stdout'));
+    const stderr = new OutputLines(this.secrets, line('stderr'));
     const outcome = await runInProcessGroup(step.command, {
       cwd,
       env,
