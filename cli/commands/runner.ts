@@ -19,6 +19,14 @@ function log(message: string): void {
   process.stderr.write(`${new Date().toISOString()} ${message}\n`);
 }
 
+function nonNegativeInteger(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0) {
+    throw new InvalidArgumentError('not a whole number');
+  }
+  return number;
+}
+
 function positiveInteger(value: string): number {
   const number = Number(value);
   if (!Number.isInteger(number) || number < 1) {
@@ -106,6 +114,7 @@ interface StartOptions {
   workDir: string;
   drainGrace: number;
   passEnv: string[];
+  cacheMaxMb: number;
 }
 
 function startCommand(): Command {
@@ -120,6 +129,12 @@ function startCommand(): Command {
       60,
     )
     .option('--pass-env <names>', `${PASS_ENV_HELP}, for this run only`, passEnvList, [])
+    .option(
+      '--cache-max-mb <n>',
+      'dependency caches kept in <work-dir>/cache, least recently used evicted past this (0: none)',
+      nonNegativeInteger,
+      5120,
+    )
     .action(async (options: StartOptions) => {
       const config = await readRunnerConfig(resolve(options.config));
       const passEnv = passEnvNames(config, options.passEnv);
@@ -130,6 +145,7 @@ function startCommand(): Command {
         workDir: resolve(options.workDir),
         hostEnv: process.env,
         passEnv,
+        cacheMaxBytes: options.cacheMaxMb * 1024 * 1024,
         log,
       });
       const interrupt = new AbortController();

@@ -70,7 +70,7 @@ export interface StepEnvironmentInput {
 }
 
 /** PATH and the locale: the host's, or defaults that work without them. */
-function hostBasics(host: NodeJS.ProcessEnv): Record<string, string> {
+function hostBasics(host: NodeJS.ProcessEnv): { PATH: string; LANG: string } {
   const inherited = Object.fromEntries(
     INHERITED.flatMap((name) => (host[name] ? [[name, host[name]]] : [])),
   );

@@ -5,6 +5,7 @@ import { DetectionError, detect } from '../../core/detect';
 import type { JobResult, JobSpec, StepReport } from '../../core/runner-protocol';
 import { createMasker } from '../../core/secret-masker';
 import { fileSystemTree } from '../fs-tree';
+import { type BuildCache, type CacheStore, openBuildCache } from './cache';
 import {
   checkoutEnvironment,
   passedEnvironment,
@@ -18,6 +19,7 @@ import { type LogLine, LogShipper } from './log-shipper';
 import { OutputLines } from './output-lines';
 import { listOutput, OutputError, type UploadProgress, uploadOutput } from './output-upload';
 import { runInProcessGroup } from './process-group';
+import { formatBytes } from './units';
 
 type Step = StepReport['steps'][number];
 
@@ -33,6 +35,8 @@ export interface JobContext {
   hostEnv: NodeJS.ProcessEnv;
   /** Host variables passed on to the build (CA certificates, proxies, what the runner lists). */
   passEnv: readonly string[];
+  /** Dependency caches kept between builds; none with --cache-max-mb 0. */
+  caches?: CacheStore;
   log(message: string): void;
 }
 
@@ -52,12 +56,6 @@ const BUILD_ERRORS = [CheckoutError, DetectionError, OutputError];
 class Stopped extends Error {}
 
 const PROGRESS_EVERY_MS = 2_000;
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
-}
 
 /**
  * One attempt at one build: fetch the spec, check out, detect, run the steps, upload the
@@ -182,7 +180,6 @@ export class Job {
     await Promise.all([mkdir(home, { recursive: true }), mkdir(tmp, { recursive: true })]);
     this.system(`Build ${spec.build_id}, attempt ${spec.attempt}`);
     const host = this.context.hostEnv;
-    const baseEnv = stepEnvironment({ spec, home, tmp, host, passed: this.passed });
     const sha = await checkoutCommit({
       repoUrl: spec.repo_url,
       commitSha: spec.commit_sha,
@@ -214,17 +211,27 @@ export class Job {
     });
     if (steps.length > 0) await this.api.steps({ steps });
 
-    const env = { ...baseEnv, SPARKI_COMMIT_SHA: sha, ...this.imageFor(spec, sha) };
-    for (const [index, step] of steps.entries()) {
-      const ok = await this.runStep(step, spec, root, env);
-      if (!ok) {
-        await this.skip(steps.slice(index + 1));
-        if (this.stopped) throw new Stopped();
-        return {
-          status: 'failed',
-          error: `step "${step.name}" failed (exit code ${step.exit_code})`,
-        };
-      }
+    const projectId = spec.project_id;
+    const cache = await this.openCache({ projectId, detection, checkout: source, jobDir, home });
+    const env = {
+      ...stepEnvironment({
+        spec: { ...spec, commit_sha: sha },
+        home,
+        tmp,
+        host,
+        passed: this.passed,
+        cache: cache?.env,
+      }),
+      ...this.imageFor(spec, sha),
+    };
+    try {
+      const failure = await this.runSteps(steps, spec, root, env);
+      if (failure) return failure;
+    } finally {
+      const installed = steps.some((step) => step.id === 'install' && step.status === 'succeeded');
+      await cache
+        ?.release(installed)
+        .catch((error) => this.context.log(`cache: ${message(error)}`));
     }
 
     const output = detection.outputDirectory.value;
@@ -234,6 +241,38 @@ export class Job {
       await this.uploadOutput(join(root, output));
     }
     return { status: 'succeeded' };
+  }
+
+  /** Runs the steps in order; the build's failure if one fails. */
+  private async runSteps(
+    steps: Step[],
+    spec: JobSpec,
+    root: string,
+    env: Record<string, string>,
+  ): Promise<JobResult | undefined> {
+    for (const [index, step] of steps.entries()) {
+      if (await this.runStep(step, spec, root, env)) continue;
+      await this.skip(steps.slice(index + 1));
+      if (this.stopped) throw new Stopped();
+      return {
+        status: 'failed',
+        error: `step "${step.name}" failed (exit code ${step.exit_code})`,
+      };
+    }
+    return undefined;
+  }
+
+  /** The project's dependency cache, when the runner keeps them; the log says hit or miss. */
+  private async openCache(build: Omit<BuildCache, 'lease'>) {
+    const { caches } = this.context;
+    const lease = `${this.buildId}-${this.attempt}`;
+    if (!caches) return undefined;
+    const cache = await openBuildCache(caches, { ...build, lease }).catch((error) => {
+      this.system(`cache: not used (${message(error)})`);
+      return undefined;
+    });
+    if (cache) this.system(cache.summary);
+    return cache;
   }
 
   /**
