@@ -140,6 +140,9 @@ function startCommand(): Command {
       const passEnv = passEnvNames(config, options.passEnv);
       const passed = passEnv.filter((name) => process.env[name]);
       log(`host variables passed to builds: ${passed.join(', ') || 'none'}`);
+      const caches = join(resolve(options.workDir), 'cache');
+      const cap = options.cacheMaxMb;
+      log(cap > 0 ? `dependency caches in ${caches}, up to ${cap} MiB` : 'dependency caches: off');
       const agent = new Agent({
         config,
         workDir: resolve(options.workDir),
