@@ -11,6 +11,7 @@ import { postgresTarget, startNeonProxy } from '../dev/neon-proxy';
 import { startPostgres } from '../dev/postgres';
 import { startRedisBridge } from '../dev/redis-bridge';
 import { startRedis } from '../dev/redis-server';
+import { benchDependencyCache } from './dependency-cache';
 
 async function measure(name: string, runs: number, op: () => unknown) {
   const samples: number[] = [];
@@ -85,3 +86,7 @@ for (const [m, t] of [
   await measure(`argon2id hash in workerd m=${m} KiB t=${t} p=1`, 20, kdf(`/?m=${m}&t=${t}`));
 }
 await passwordWorker.stop();
+
+// A build's dependency install, the project's first build against the next ones (npm's cache
+// kept by the runner). Needs the npm registry.
+await benchDependencyCache();

@@ -5,12 +5,26 @@ import {
   RegisterRunnerRequestSchema,
   RegisterRunnerResponseSchema,
 } from '../../core/runner-protocol';
-import packageJson from '../../package.json' with { type: 'json' };
 import { Agent } from '../runner/agent';
-import { defaultConfigPath, readRunnerConfig, writeRunnerConfig } from '../runner/config';
+import {
+  defaultConfigPath,
+  passEnvNames,
+  readRunnerConfig,
+  writeRunnerConfig,
+} from '../runner/config';
+import { passEnvProblem } from '../runner/environment';
+import { VERSION } from '../version';
 
 function log(message: string): void {
   process.stderr.write(`${new Date().toISOString()} ${message}\n`);
+}
+
+function nonNegativeInteger(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0) {
+    throw new InvalidArgumentError('not a whole number');
+  }
+  return number;
 }
 
 function positiveInteger(value: string): number {
@@ -20,6 +34,19 @@ function positiveInteger(value: string): number {
   }
   return number;
 }
+
+/** `--pass-env NAME[,NAME]`, repeatable. */
+function passEnvList(value: string, previous: string[] = []): string[] {
+  const names = value.split(',').flatMap((name) => name.trim() || []);
+  for (const name of names) {
+    const problem = passEnvProblem(name);
+    if (problem) throw new InvalidArgumentError(problem);
+  }
+  return [...previous, ...names];
+}
+
+const PASS_ENV_HELP =
+  'host variables to pass on to builds, comma-separated (besides the CA and proxy defaults)';
 
 function registerCommand(): Command {
   return new Command('register')
@@ -33,6 +60,8 @@ function registerCommand(): Command {
     .option('--name <name>', 'runner name shown in the workspace', hostname())
     .option('--labels <labels>', 'comma-separated labels', '')
     .option('--capacity <n>', 'builds run at the same time', positiveInteger, 1)
+    .option('--pass-env <names>', PASS_ENV_HELP, passEnvList, [])
+    .option('--no-default-pass-env', 'pass none of the CA and proxy variables unless listed')
     .option('--config <path>', 'where to save the runner configuration', defaultConfigPath())
     .action(async function (
       this: Command,
@@ -42,6 +71,8 @@ function registerCommand(): Command {
         name: string;
         labels: string;
         capacity: number;
+        passEnv: string[];
+        defaultPassEnv: boolean;
         config: string;
       },
     ) {
@@ -51,7 +82,7 @@ function registerCommand(): Command {
         name: options.name,
         labels: options.labels.split(',').flatMap((label) => label.trim() || []),
         capacity: options.capacity,
-        version: packageJson.version,
+        version: VERSION,
       });
       const response = await fetch(`${url}/api/runners/register`, {
         method: 'POST',
@@ -69,11 +100,21 @@ function registerCommand(): Command {
         runner_token: registered.runner_token,
         name: options.name,
         capacity: options.capacity,
+        pass_env: [...new Set(options.passEnv)],
+        pass_default_env: options.defaultPassEnv,
       });
       process.stdout.write(
         `Registered runner ${registered.runner_id}; configuration saved to ${path}\n`,
       );
     });
+}
+
+interface StartOptions {
+  config: string;
+  workDir: string;
+  drainGrace: number;
+  passEnv: string[];
+  cacheMaxMb: number;
 }
 
 function startCommand(): Command {
@@ -87,12 +128,27 @@ function startCommand(): Command {
       positiveInteger,
       60,
     )
-    .action(async (options: { config: string; workDir: string; drainGrace: number }) => {
+    .option('--pass-env <names>', `${PASS_ENV_HELP}, for this run only`, passEnvList, [])
+    .option(
+      '--cache-max-mb <n>',
+      'dependency caches kept in <work-dir>/cache, least recently used evicted past this (0: none)',
+      nonNegativeInteger,
+      5120,
+    )
+    .action(async (options: StartOptions) => {
       const config = await readRunnerConfig(resolve(options.config));
+      const passEnv = passEnvNames(config, options.passEnv);
+      const passed = passEnv.filter((name) => process.env[name]);
+      log(`host variables passed to builds: ${passed.join(', ') || 'none'}`);
+      const caches = join(resolve(options.workDir), 'cache');
+      const cap = options.cacheMaxMb;
+      log(cap > 0 ? `dependency caches in ${caches}, up to ${cap} MiB` : 'dependency caches: off');
       const agent = new Agent({
         config,
         workDir: resolve(options.workDir),
         hostEnv: process.env,
+        passEnv,
+        cacheMaxBytes: options.cacheMaxMb * 1024 * 1024,
         log,
       });
       const interrupt = new AbortController();

@@ -145,11 +145,15 @@ describe('sparki runner', () => {
   const agents: Agent[] = [];
 
   /** Starts `sparki runner start` and waits until it has said hello on a new connection. */
-  async function startAgent(...extra: string[]): Promise<Agent> {
+  function startAgent(...extra: string[]): Promise<Agent> {
+    return startAgentWith({}, ...extra);
+  }
+
+  async function startAgentWith(env: Record<string, string>, ...extra: string[]) {
     const before = hub.connections.length;
     const agent = sparki(
       ['runner', 'start', '--config', config, '--work-dir', join(root, 'work'), ...extra],
-      { RUNNER_HOST_SECRET: HOST_SECRET },
+      { RUNNER_HOST_SECRET: HOST_SECRET, ...env },
     );
     agents.push(agent);
     await waitFor(`hello\n${agent.output()}`, () =>
@@ -302,6 +306,67 @@ describe('sparki runner', () => {
     expect(again.logs.map((line) => line.text)).toContain(
       '2 files; 0 new (0 B) to upload, the rest already stored',
     );
+  });
+
+  it("keeps a project's dependency cache between its builds", async () => {
+    await startAgent();
+    const projectId = randomUUID();
+    const probe = [
+      'echo "cache=$npm_config_cache"',
+      'test -f "$npm_config_cache/probe" && echo "probe found"',
+      'touch "$npm_config_cache/probe"',
+    ].join('; ');
+    const build = async () => {
+      const job = hub.addJob(
+        spec(repo, {
+          project_id: projectId,
+          commit_sha: commits.first,
+          overrides: { installCommand: probe, outputDirectory: 'dist' },
+        }),
+      );
+      return (await runJob(job)).logs.map((line) => line.text);
+    };
+    const dir = join(root, 'work', 'cache', projectId, 'npm', 'data');
+
+    const first = await build();
+    expect(first).toContain('cache: npm miss');
+    expect(first).toContain(`cache=${dir}`);
+    expect(first).not.toContain('probe found');
+    const second = await build();
+    expect(second).toContainEqual(expect.stringMatching(/^cache: npm hit \(\d+ B\)$/));
+    expect(second).toContain(`cache=${dir}`);
+    expect(second).toContain('probe found');
+  });
+
+  it("passes the host's CA and proxy variables and the listed ones, proxy credentials masked", async () => {
+    await startAgentWith(
+      {
+        https_proxy: 'http://ci:pr0xy-s3cret@proxy.invalid:3128',
+        SSL_CERT_FILE: '/etc/ssl/corp.pem',
+        ARTIFACT_MIRROR: 'https://mirror.invalid',
+        UNLISTED: 'not-for-builds',
+      },
+      '--pass-env',
+      'ARTIFACT_MIRROR',
+    );
+    const job = await runJob(
+      hub.addJob(
+        spec(repo, {
+          overrides: {
+            installCommand: null,
+            buildCommand:
+              'echo "seen: $https_proxy $SSL_CERT_FILE $ARTIFACT_MIRROR [$UNLISTED$RUNNER_HOST_SECRET]"',
+            outputDirectory: null,
+          },
+        }),
+      ),
+    );
+    expect(job.result).toEqual({ status: 'succeeded' });
+    const texts = job.logs.map((line) => line.text);
+    expect(texts).toContain(
+      'seen: http://ci:***@proxy.invalid:3128 /etc/ssl/corp.pem https://mirror.invalid []',
+    );
+    expect(JSON.stringify(job.logs)).not.toContain('pr0xy-s3cret');
   });
 
   it('resolves the branch when the job names no commit', async () => {

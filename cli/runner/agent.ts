@@ -1,13 +1,19 @@
+import { join } from 'node:path';
 import type { HubMessage } from '../../core/runner-protocol';
 import { type BackoffOptions, sleep } from './backoff';
+import { CacheStore } from './cache';
 import type { RunnerConfig } from './config';
 import { RunnerConnection } from './connection';
-import { Job, type JobOffer } from './job';
+import { Job, type JobContext, type JobOffer } from './job';
 
 export interface AgentOptions {
   config: RunnerConfig;
   workDir: string;
   hostEnv: NodeJS.ProcessEnv;
+  /** Host variables passed on to builds: `passEnvNames` of the configuration. */
+  passEnv: readonly string[];
+  /** The dependency caches' cap, in bytes, under `<workDir>/cache`; 0 keeps no caches. */
+  cacheMaxBytes: number;
   log(message: string): void;
   backoff?: BackoffOptions;
 }
@@ -17,8 +23,13 @@ export class Agent {
   readonly connection: RunnerConnection;
   private readonly jobs = new Map<string, Job>();
   private draining = false;
+  private readonly jobContext: JobContext;
 
   constructor(private readonly options: AgentOptions) {
+    const { config, workDir, hostEnv, passEnv, cacheMaxBytes, log } = options;
+    const caches =
+      cacheMaxBytes > 0 ? new CacheStore(join(workDir, 'cache'), cacheMaxBytes, log) : undefined;
+    this.jobContext = { url: config.url, workDir, hostEnv, passEnv, caches, log };
     this.connection = new RunnerConnection({
       url: options.config.url,
       runnerToken: options.config.runner_token,
@@ -91,12 +102,7 @@ export class Agent {
       return;
     }
     this.options.log(`build ${offer.build_id}: attempt ${offer.attempt} started`);
-    const job = new Job(offer, {
-      url: this.options.config.url,
-      workDir: this.options.workDir,
-      hostEnv: this.options.hostEnv,
-      log: this.options.log,
-    });
+    const job = new Job(offer, this.jobContext);
     this.jobs.set(offer.build_id, job);
     void job.done.then((end) => {
       this.jobs.delete(offer.build_id);

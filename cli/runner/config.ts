@@ -2,6 +2,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_PASS_ENV } from './environment';
 
 /** What `sparki runner register` leaves for `sparki runner start`. */
 export const RunnerConfigSchema = z.object({
@@ -10,8 +11,23 @@ export const RunnerConfigSchema = z.object({
   runner_token: z.string().min(1),
   name: z.string(),
   capacity: z.number().int().positive(),
+  // Host variables passed on to builds besides (or, with pass_default_env false, instead of)
+  // DEFAULT_PASS_ENV. Absent from configurations written before they existed.
+  pass_env: z.array(z.string()).default([]),
+  pass_default_env: z.boolean().default(true),
 });
 export type RunnerConfig = z.infer<typeof RunnerConfigSchema>;
+
+/** The host variables a runner passes on to its builds. */
+export function passEnvNames(config: RunnerConfig, extra: readonly string[] = []): string[] {
+  return [
+    ...new Set([
+      ...(config.pass_default_env ? DEFAULT_PASS_ENV : []),
+      ...config.pass_env,
+      ...extra,
+    ]),
+  ];
+}
 
 export function defaultConfigPath(): string {
   const base = process.env.XDG_CONFIG_HOME || join(homedir(), '.config');

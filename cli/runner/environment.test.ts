@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { secretValues, stepEnvironment } from './environment';
+import { passEnvNames, RunnerConfigSchema } from './config';
+import {
+  checkoutEnvironment,
+  DEFAULT_PASS_ENV,
+  passEnvProblem,
+  passedEnvironment,
+  passedSecrets,
+  secretValues,
+  stepEnvironment,
+} from './environment';
 
 const spec = {
   build_id: '00000000-0000-4000-8000-000000000001',
@@ -46,6 +55,98 @@ describe('stepEnvironment', () => {
   it('has a usable PATH even when the host has none', () => {
     const env = stepEnvironment({ spec, home: '/h', tmp: '/t', host: {} as NodeJS.ProcessEnv });
     expect(env.PATH).toBe('/usr/local/bin:/usr/bin:/bin');
+  });
+});
+
+const HOST = {
+  PATH: '/usr/bin',
+  HOME: '/home/runner',
+  SPARKI_RUNNER_TOKEN: 'spk_rnr_secret',
+  SPARKI_REGISTRATION_TOKEN: 'spk_rrt_secret',
+  AWS_SECRET_ACCESS_KEY: 'host-secret',
+  NODE_EXTRA_CA_CERTS: '/etc/ssl/corp.pem',
+  SSL_CERT_FILE: '/etc/ssl/certs/ca-certificates.crt',
+  HTTPS_PROXY: 'http://ci:pr0xy%2Fpass@proxy.corp:3128',
+  no_proxy: 'localhost,.corp',
+  ARTIFACTORY_URL: 'https://artifacts.corp',
+} as unknown as NodeJS.ProcessEnv;
+
+describe('host variables passed to builds', () => {
+  const config = RunnerConfigSchema.parse({
+    url: 'https://sparki.example.com',
+    runner_id: '00000000-0000-4000-8000-000000000002',
+    runner_token: 'spk_rnr_secret',
+    name: 'builder',
+    capacity: 1,
+  });
+
+  it('passes the CA and proxy variables the host has, by default, and nothing else', () => {
+    expect(config.pass_env).toEqual([]);
+    expect(passEnvNames(config)).toEqual([...DEFAULT_PASS_ENV]);
+    expect(passedEnvironment(HOST, passEnvNames(config))).toEqual({
+      SSL_CERT_FILE: '/etc/ssl/certs/ca-certificates.crt',
+      NODE_EXTRA_CA_CERTS: '/etc/ssl/corp.pem',
+      HTTPS_PROXY: 'http://ci:pr0xy%2Fpass@proxy.corp:3128',
+      no_proxy: 'localhost,.corp',
+    });
+  });
+
+  it('adds the listed names; without the defaults passes only those', () => {
+    const listed = { ...config, pass_env: ['ARTIFACTORY_URL', 'UNSET'] };
+    expect(passedEnvironment(HOST, passEnvNames(listed, ['NODE_EXTRA_CA_CERTS']))).toMatchObject({
+      ARTIFACTORY_URL: 'https://artifacts.corp',
+      HTTPS_PROXY: expect.any(String),
+    });
+    const only = { ...listed, pass_default_env: false };
+    expect(passedEnvironment(HOST, passEnvNames(only, ['NODE_EXTRA_CA_CERTS']))).toEqual({
+      ARTIFACTORY_URL: 'https://artifacts.corp',
+      NODE_EXTRA_CA_CERTS: '/etc/ssl/corp.pem',
+    });
+  });
+
+  it("never passes the runner's own variables or the build's directories, even if listed", () => {
+    for (const name of ['SPARKI_RUNNER_TOKEN', 'SPARKI_REGISTRATION_TOKEN', 'HOME', 'TMPDIR']) {
+      expect(passEnvProblem(name)).toBeDefined();
+    }
+    expect(passEnvProblem('BAD-NAME')).toMatch(/not an environment variable name/);
+    expect(passEnvProblem('HTTPS_PROXY')).toBeUndefined();
+    const listed = ['SPARKI_RUNNER_TOKEN', 'SPARKI_REGISTRATION_TOKEN', 'HOME'];
+    expect(passedEnvironment(HOST, listed)).toEqual({});
+  });
+
+  it("masks a proxy URL's credentials, as written and decoded", () => {
+    const passed = passedEnvironment(HOST, DEFAULT_PASS_ENV);
+    expect(passedSecrets(passed)).toEqual(['pr0xy%2Fpass', 'pr0xy/pass']);
+    expect(passedSecrets({ http_proxy: 'http://tokenonly@proxy:8080' })).toEqual(['tokenonly']);
+    expect(passedSecrets({ HTTP_PROXY: 'http://proxy:8080', NO_PROXY: 'a,b' })).toEqual([]);
+  });
+
+  it('comes after the caches and before the build directories and the project', () => {
+    const env = stepEnvironment({
+      spec: { ...spec, env: { https_proxy: 'http://project-proxy:3128' } },
+      home: '/job/home',
+      tmp: '/job/tmp',
+      host: HOST,
+      cache: { npm_config_cache: '/cache/npm', PIP_CACHE_DIR: '/cache/pip' },
+      passed: { npm_config_cache: '/operator/npm', https_proxy: 'http://runner-proxy:3128' },
+    });
+    expect(env).toMatchObject({
+      npm_config_cache: '/operator/npm',
+      PIP_CACHE_DIR: '/cache/pip',
+      https_proxy: 'http://project-proxy:3128',
+      HOME: '/job/home',
+    });
+    expect(JSON.stringify(env)).not.toContain('spk_');
+  });
+
+  it("reach git's environment, the project's variables do not", () => {
+    const passed = passedEnvironment(HOST, DEFAULT_PASS_ENV);
+    expect(checkoutEnvironment({ home: '/job/home', host: HOST, passed })).toEqual({
+      PATH: '/usr/bin',
+      LANG: 'C.UTF-8',
+      ...passed,
+      HOME: '/job/home',
+    });
   });
 });
 

@@ -5,13 +5,21 @@ import { DetectionError, detect } from '../../core/detect';
 import type { JobResult, JobSpec, StepReport } from '../../core/runner-protocol';
 import { createMasker } from '../../core/secret-masker';
 import { fileSystemTree } from '../fs-tree';
-import { secretValues, stepEnvironment } from './environment';
+import { type BuildCache, type CacheStore, openBuildCache } from './cache';
+import {
+  checkoutEnvironment,
+  passedEnvironment,
+  passedSecrets,
+  secretValues,
+  stepEnvironment,
+} from './environment';
 import { CheckoutError, checkoutCommit } from './git-checkout';
 import { JobApi } from './job-api';
 import { type LogLine, LogShipper } from './log-shipper';
 import { OutputLines } from './output-lines';
 import { listOutput, OutputError, type UploadProgress, uploadOutput } from './output-upload';
 import { runInProcessGroup } from './process-group';
+import { formatBytes } from './units';
 
 type Step = StepReport['steps'][number];
 
@@ -25,6 +33,10 @@ export interface JobContext {
   url: string;
   workDir: string;
   hostEnv: NodeJS.ProcessEnv;
+  /** Host variables passed on to the build (CA certificates, proxies, what the runner lists). */
+  passEnv: readonly string[];
+  /** Dependency caches kept between builds; none with --cache-max-mb 0. */
+  caches?: CacheStore;
   log(message: string): void;
 }
 
@@ -45,12 +57,6 @@ class Stopped extends Error {}
 
 const PROGRESS_EVERY_MS = 2_000;
 
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
-}
-
 /**
  * One attempt at one build: fetch the spec, check out, detect, run the steps, upload the
  * output, report the result. Every line leaves through the shipper, masked.
@@ -62,6 +68,8 @@ export class Job {
   private readonly controller = new AbortController();
   private readonly api: JobApi;
   private readonly shipper: LogShipper;
+  private readonly passed: Record<string, string>;
+  private secrets: string[] = [];
   private mask: (text: string) => string = (text) => text;
 
   constructor(
@@ -71,6 +79,7 @@ export class Job {
     this.buildId = offer.build_id;
     this.attempt = offer.attempt;
     this.api = new JobApi(context.url, offer.build_id, offer.job_token);
+    this.passed = passedEnvironment(context.hostEnv, context.passEnv);
     this.shipper = new LogShipper(
       (batch) => this.api.logs(batch),
       (error) => this.stop({ kind: 'lost', reason: `log delivery failed: ${message(error)}` }),
@@ -106,7 +115,8 @@ export class Job {
     let deadline: ReturnType<typeof setTimeout> | undefined;
     try {
       const spec = await this.api.spec();
-      this.mask = createMasker(secretValues(spec));
+      this.secrets = [...secretValues(spec), ...passedSecrets(this.passed)];
+      this.mask = createMasker(this.secrets);
       deadline = setTimeout(
         () =>
           this.stop({
@@ -169,13 +179,13 @@ export class Job {
     await rm(jobDir, { recursive: true, force: true });
     await Promise.all([mkdir(home, { recursive: true }), mkdir(tmp, { recursive: true })]);
     this.system(`Build ${spec.build_id}, attempt ${spec.attempt}`);
-    const baseEnv = stepEnvironment({ spec, home, tmp, host: this.context.hostEnv });
+    const host = this.context.hostEnv;
     const sha = await checkoutCommit({
       repoUrl: spec.repo_url,
       commitSha: spec.commit_sha,
       branch: spec.branch,
       dir: source,
-      env: { PATH: baseEnv.PATH, HOME: home, LANG: baseEnv.LANG },
+      env: checkoutEnvironment({ home, host, passed: this.passed }),
       signal: this.controller.signal,
       log: (text) => this.system(text),
     });
@@ -201,17 +211,27 @@ export class Job {
     });
     if (steps.length > 0) await this.api.steps({ steps });
 
-    const env = { ...baseEnv, SPARKI_COMMIT_SHA: sha, ...this.imageFor(spec, sha) };
-    for (const [index, step] of steps.entries()) {
-      const ok = await this.runStep(step, spec, root, env);
-      if (!ok) {
-        await this.skip(steps.slice(index + 1));
-        if (this.stopped) throw new Stopped();
-        return {
-          status: 'failed',
-          error: `step "${step.name}" failed (exit code ${step.exit_code})`,
-        };
-      }
+    const projectId = spec.project_id;
+    const cache = await this.openCache({ projectId, detection, checkout: source, jobDir, home });
+    const env = {
+      ...stepEnvironment({
+        spec: { ...spec, commit_sha: sha },
+        home,
+        tmp,
+        host,
+        passed: this.passed,
+        cache: cache?.env,
+      }),
+      ...this.imageFor(spec, sha),
+    };
+    try {
+      const failure = await this.runSteps(steps, spec, root, env);
+      if (failure) return failure;
+    } finally {
+      const installed = steps.some((step) => step.id === 'install' && step.status === 'succeeded');
+      await cache
+        ?.release(installed)
+        .catch((error) => this.context.log(`cache: ${message(error)}`));
     }
 
     const output = detection.outputDirectory.value;
@@ -221,6 +241,38 @@ export class Job {
       await this.uploadOutput(join(root, output));
     }
     return { status: 'succeeded' };
+  }
+
+  /** Runs the steps in order; the build's failure if one fails. */
+  private async runSteps(
+    steps: Step[],
+    spec: JobSpec,
+    root: string,
+    env: Record<string, string>,
+  ): Promise<JobResult | undefined> {
+    for (const [index, step] of steps.entries()) {
+      if (await this.runStep(step, spec, root, env)) continue;
+      await this.skip(steps.slice(index + 1));
+      if (this.stopped) throw new Stopped();
+      return {
+        status: 'failed',
+        error: `step "${step.name}" failed (exit code ${step.exit_code})`,
+      };
+    }
+    return undefined;
+  }
+
+  /** The project's dependency cache, when the runner keeps them; the log says hit or miss. */
+  private async openCache(build: Omit<BuildCache, 'lease'>) {
+    const { caches } = this.context;
+    const lease = `${this.buildId}-${this.attempt}`;
+    if (!caches) return undefined;
+    const cache = await openBuildCache(caches, { ...build, lease }).catch((error) => {
+      this.system(`cache: not used (${message(error)})`);
+      return undefined;
+    });
+    if (cache) this.system(cache.summary);
+    return cache;
   }
 
   /**
@@ -276,11 +328,10 @@ export class Job {
     this.checkStopped();
     await this.updateStep(step, { status: 'running', started_at: new Date().toISOString() });
     this.system(`$ ${step.command}`, step.id);
-    const secrets = secretValues(spec);
     const line = (stream: 'stdout' | 'stderr') => (text: string) =>
       this.shipper.push({ stream, text, step_id: step.id, ts: Date.now() });
-    const stdout = new OutputLines(secrets, line('stdout'));
-    const stderr = new OutputLines(secrets, line('stderr'));
+    const stdout = new OutputLines(this.secrets, line('stdout'));
+    const stderr = new OutputLines(this.secrets, line('stderr'));
     const outcome = await runInProcessGroup(step.command, {
       cwd,
       env,
