@@ -163,17 +163,22 @@ export function confirmTotpEnrolment(
   });
 }
 
+/** An MFA change a user asks for, with what they offer to prove it is them. */
+export interface MfaChangeRequest {
+  user: User;
+  proof: Reauthentication;
+  encryptionKey: string;
+  audit: Audit;
+}
+
 /**
  * Runs an MFA change only after the password and a second factor check out; the attempt is
  * audited as `action` either way, the change in the same transaction. Undefined when refused.
  */
 async function reauthenticated<T>(
   db: Database,
-  encryptionKey: string,
-  user: User,
-  proof: Reauthentication,
+  { user, proof, encryptionKey, audit }: MfaChangeRequest,
   action: string,
-  audit: Audit,
   change: (tx: Transaction) => Promise<T>,
 ): Promise<{ value: T } | undefined> {
   const passwordOk = await passwordMatches(user, proof.password);
@@ -190,52 +195,28 @@ async function reauthenticated<T>(
   });
 }
 
-/** A new set of recovery codes for a re-authenticated user; undefined when refused. */
-export async function regenerateRecoveryCodes(
-  db: Database,
-  encryptionKey: string,
-  user: User,
-  proof: Reauthentication,
-  audit: Audit,
-) {
-  const outcome = await reauthenticated(
-    db,
-    encryptionKey,
-    user,
-    proof,
-    'mfa.recovery_codes_regenerated',
-    audit,
-    (tx) => replaceRecoveryCodes(tx, user.id),
+/** A new set of recovery codes; undefined when the re-authentication failed. */
+export async function regenerateRecoveryCodes(db: Database, request: MfaChangeRequest) {
+  const userId = request.user.id;
+  const outcome = await reauthenticated(db, request, 'mfa.recovery_codes_regenerated', (tx) =>
+    replaceRecoveryCodes(tx, userId),
   );
   return outcome?.value;
 }
 
 /**
- * Turns MFA off for a re-authenticated user: the secret, the recovery codes and any half-finished
- * sign-in go together. Whether it was allowed.
+ * Turns MFA off: the secret, the recovery codes and any half-finished sign-in go together.
+ * Whether the re-authentication passed.
  */
-export async function disableMfa(
-  db: Database,
-  encryptionKey: string,
-  user: User,
-  proof: Reauthentication,
-  audit: Audit,
-) {
-  const outcome = await reauthenticated(
-    db,
-    encryptionKey,
-    user,
-    proof,
-    'mfa.disabled',
-    audit,
-    async (tx) => {
-      await tx
-        .update(users)
-        .set({ totpSecretEncrypted: null, mfaEnabledAt: null, totpLastStep: null })
-        .where(eq(users.id, user.id));
-      await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id));
-      await tx.delete(mfaChallenges).where(eq(mfaChallenges.userId, user.id));
-    },
-  );
+export async function disableMfa(db: Database, request: MfaChangeRequest) {
+  const userId = request.user.id;
+  const outcome = await reauthenticated(db, request, 'mfa.disabled', async (tx) => {
+    await tx
+      .update(users)
+      .set({ totpSecretEncrypted: null, mfaEnabledAt: null, totpLastStep: null })
+      .where(eq(users.id, userId));
+    await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
+    await tx.delete(mfaChallenges).where(eq(mfaChallenges.userId, userId));
+  });
   return outcome !== undefined;
 }

@@ -6,6 +6,8 @@ import type { User } from '../../db/schema';
 import {
   confirmTotpEnrolment,
   disableMfa,
+  type MfaChangeRequest,
+  type Reauthentication,
   regenerateRecoveryCodes,
   startTotpEnrolment,
   unusedRecoveryCodes,
@@ -35,10 +37,6 @@ async function signedInUser(c: Context<HonoEnv>): Promise<User> {
   return user;
 }
 
-function requireMfaOn(user: User) {
-  if (!user.mfaEnabledAt) throw new ApiError('conflict', 'Two-factor authentication is not on');
-}
-
 /** Secrets shown once must not linger in a browser or proxy cache. */
 function noStore(c: Context<HonoEnv>) {
   c.header('Cache-Control', 'no-store');
@@ -50,6 +48,18 @@ const checksCode = rateLimit('mfa');
 /** The answers of a route that checks a code: a wrong one (401), or MFA in the other state (409). */
 function codeRefusals(wrong: string, conflict: string) {
   return { 401: { description: wrong }, 409: { description: conflict }, ...openApiErrorResponses };
+}
+
+/** A change of the signed-in user's second factor, which must be on. */
+async function mfaChange(c: Context<HonoEnv>, proof: Reauthentication): Promise<MfaChangeRequest> {
+  const user = await signedInUser(c);
+  if (!user.mfaEnabledAt) throw new ApiError('conflict', 'Two-factor authentication is not on');
+  return {
+    user,
+    proof,
+    encryptionKey: c.get('services').config.ENCRYPTION_KEY,
+    audit: auditFor(c),
+  };
 }
 
 function reauthenticationFailed(): ApiError {
@@ -174,16 +184,8 @@ mfaRoutes.openapi(
     },
   }),
   async (c) => {
-    const user = await signedInUser(c);
-    requireMfaOn(user);
-    const { config, db } = c.get('services');
-    const codes = await regenerateRecoveryCodes(
-      db(),
-      config.ENCRYPTION_KEY,
-      user,
-      c.req.valid('json'),
-      auditFor(c),
-    );
+    const change = await mfaChange(c, c.req.valid('json'));
+    const codes = await regenerateRecoveryCodes(c.get('services').db(), change);
     if (!codes) throw reauthenticationFailed();
     noStore(c);
     return c.json({ recovery_codes: codes }, 200);
@@ -204,11 +206,8 @@ mfaRoutes.openapi(
     },
   }),
   async (c) => {
-    const user = await signedInUser(c);
-    requireMfaOn(user);
-    const { config, db } = c.get('services');
-    const proof = c.req.valid('json');
-    if (!(await disableMfa(db(), config.ENCRYPTION_KEY, user, proof, auditFor(c)))) {
+    const change = await mfaChange(c, c.req.valid('json'));
+    if (!(await disableMfa(c.get('services').db(), change))) {
       throw reauthenticationFailed();
     }
     return c.body(null, 204);
