@@ -3,6 +3,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encryptSecret } from '../../core/secret-box';
 import { environments, outbox, projects } from '../../db/schema';
+import { transitionsOf } from '../../domain/deployments/queries';
 import { requestDeployment } from '../../domain/deployments/request';
 import { resumeDueCanaries } from '../../domain/deployments/sweeps';
 import worker from '../../workers/index';
@@ -14,7 +15,6 @@ import {
   environmentRow,
   siteDeployer,
   succeededBuild,
-  transitionsOf,
 } from './deploy-helpers';
 import { seedWorkspaceProject, testDb } from './harness';
 

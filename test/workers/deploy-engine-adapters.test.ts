@@ -6,14 +6,9 @@ import { readTar } from '../../core/tar';
 import { auditLogs, builds, type Environment, environments } from '../../db/schema';
 import { RateLimitedError, verifyWebhook } from '../../domain/deployments/adapters';
 import type { WebhookPayload } from '../../domain/deployments/adapters/webhook';
+import { transitionsOf } from '../../domain/deployments/queries';
 import { requestDeployment } from '../../domain/deployments/request';
-import {
-  deploymentRow,
-  drain,
-  environmentRow,
-  succeededBuild,
-  transitionsOf,
-} from './deploy-helpers';
+import { deploymentRow, drain, environmentRow, succeededBuild } from './deploy-helpers';
 import { fetchWorker, seedWorkspaceProject, testDb } from './harness';
 import { storeContentAddressed } from './tar-fixture';
 

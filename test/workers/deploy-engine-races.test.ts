@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { canTransition, type DeploymentState } from '../../core/deploy/state-machine';
 import type { Transaction } from '../../db/client';
 import { deployments, environments, projects } from '../../db/schema';
+import { transitionsOf } from '../../domain/deployments/queries';
 import { failStaleDeployments } from '../../domain/deployments/sweeps';
 import worker from '../../workers/index';
 import { as } from './api-client';
@@ -14,7 +15,6 @@ import {
   elapse,
   environmentRow,
   siteDeployer,
-  transitionsOf,
 } from './deploy-helpers';
 import { eventually, testDb } from './harness';
 import { projectFixture } from './project-fixtures';

@@ -1,16 +1,12 @@
 import { env } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import {
-  builds,
-  deployments,
-  deploymentTransitions,
-  type Environment,
-  environments,
-} from '../../db/schema';
+import { builds, deployments, type Environment } from '../../db/schema';
+import { findDeployment } from '../../domain/deployments/queries';
 import { drainEnvironment } from '../../domain/deployments/queue';
 import { requestDeployment } from '../../domain/deployments/request';
 import type { EngineOptions } from '../../domain/deployments/runner';
+import { findEnvironment } from '../../domain/environments/environments';
 import { createLogger } from '../../platform/logger';
 import { createServices } from '../../platform/services';
 import { tarGz } from './tar-fixture';
@@ -81,21 +77,11 @@ export function drain(environmentId: string, options?: EngineOptions) {
 }
 
 export async function deploymentRow(db: Database, id: string) {
-  const [row] = await db.select().from(deployments).where(eq(deployments.id, id));
-  return row!;
+  return (await findDeployment(db, id))!;
 }
 
 export async function environmentRow(db: Database, id: string) {
-  const [row] = await db.select().from(environments).where(eq(environments.id, id));
-  return row!;
-}
-
-export function transitionsOf(db: Database, deploymentId: string) {
-  return db
-    .select()
-    .from(deploymentTransitions)
-    .where(eq(deploymentTransitions.deploymentId, deploymentId))
-    .orderBy(deploymentTransitions.at);
+  return (await findEnvironment(db, id))!;
 }
 
 /** The canary step has served its time. */
