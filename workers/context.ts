@@ -1,17 +1,10 @@
-import type { TokenScope } from '../core/roles';
+import type { TokenCredential } from '../domain/accounts/api-tokens';
+import type { SessionCredential } from '../domain/accounts/sessions';
 import type { Logger } from '../platform/logger';
 import type { Services } from '../platform/services';
 
 /** Who makes the request: a user's session, or a personal access token of one workspace. */
-export type Principal =
-  | { kind: 'session'; userId: string; sessionId: string; viaCookie: boolean }
-  | {
-      kind: 'token';
-      userId: string;
-      tokenId: string;
-      workspaceId: string;
-      scope: TokenScope;
-    };
+export type Principal = (SessionCredential & { viaCookie: boolean }) | TokenCredential;
 
 export type HonoEnv = {
   Bindings: Env;

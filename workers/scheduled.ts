@@ -1,8 +1,8 @@
 import { failStaleDeployments, resumeDueCanaries } from '../domain/deployments/sweeps';
 import { relayOutbox } from '../domain/outbox';
+import { deleteExpiredIdempotencyKeys } from '../platform/idempotency-keys';
 import { createLogger } from '../platform/logger';
 import { createServices } from '../platform/services';
-import { deleteExpiredIdempotencyKeys } from './middleware/idempotency';
 
 export async function handleScheduled(
   controller: ScheduledController,

@@ -1,11 +1,59 @@
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, or } from 'drizzle-orm';
 import { sha256Hex } from '../../core/digest';
-import type { TokenScope } from '../../core/roles';
+import { TOKEN_SCOPES, type TokenScope } from '../../core/roles';
 import type { Database } from '../../db/client';
 import { apiTokens, workspaces } from '../../db/schema';
 import type { Audit } from '../audit';
 
 export type ApiTokenRow = typeof apiTokens.$inferSelect;
+
+/** A personal access token, acting for its user in its one workspace. */
+export interface TokenCredential {
+  kind: 'token';
+  userId: string;
+  tokenId: string;
+  workspaceId: string;
+  scope: TokenScope;
+}
+
+function isLive(now: Date) {
+  return and(
+    isNull(apiTokens.revokedAt),
+    or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, now)),
+  );
+}
+
+function credentialOf(row: ApiTokenRow | undefined): TokenCredential | null {
+  const scope = TOKEN_SCOPES.find((s) => row?.scopes.includes(s));
+  if (!row || !scope) return null;
+  return {
+    kind: 'token',
+    userId: row.userId,
+    tokenId: row.id,
+    workspaceId: row.workspaceId,
+    scope,
+  };
+}
+
+/** The live token whose secret this is, marked as used now; null if unknown, revoked or expired. */
+export async function useApiToken(db: Database, secret: string): Promise<TokenCredential | null> {
+  const now = new Date();
+  const [row] = await db
+    .update(apiTokens)
+    .set({ lastUsedAt: now })
+    .where(and(eq(apiTokens.tokenHash, await sha256Hex(secret)), isLive(now)))
+    .returning();
+  return credentialOf(row);
+}
+
+/** Token `id`, while it is neither revoked nor expired. */
+export async function liveApiToken(db: Database, id: string): Promise<TokenCredential | null> {
+  const [row] = await db
+    .select()
+    .from(apiTokens)
+    .where(and(eq(apiTokens.id, id), isLive(new Date())));
+  return credentialOf(row);
+}
 
 /** A personal access token stored under the hash of `secret`, with its workspace's slug. */
 export function createApiToken(

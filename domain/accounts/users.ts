@@ -1,8 +1,9 @@
-import { and, desc, eq, gt, isNull } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { Database, Transaction } from '../../db/client';
-import { refreshTokens, sessions, type User, users } from '../../db/schema';
+import { sessions, type User, users } from '../../db/schema';
 import type { Audit } from '../audit';
 import { consumeEmailToken, createEmailToken } from './email-tokens';
+import { revokeSession } from './sessions';
 
 export async function findUser(db: Database, id: string): Promise<User | undefined> {
   const [user] = await db.select().from(users).where(eq(users.id, id));
@@ -56,15 +57,6 @@ export function verifyEmail(db: Database, token: string, audit: Audit) {
   });
 }
 
-async function revokeSession(tx: Transaction | Database, sessionId: string) {
-  const now = new Date();
-  await tx.update(sessions).set({ revokedAt: now }).where(eq(sessions.id, sessionId));
-  await tx
-    .update(refreshTokens)
-    .set({ revokedAt: now })
-    .where(and(eq(refreshTokens.sessionId, sessionId), isNull(refreshTokens.revokedAt)));
-}
-
 /**
  * Sets the password with a live reset token and signs every session out; whether the token was
  * live. Following the link proves the mailbox, so it also verifies the address.
@@ -88,45 +80,6 @@ export function resetPassword(db: Database, token: string, passwordHash: string,
       targetType: 'user',
       targetId: userId,
     });
-    return true;
-  });
-}
-
-/** A user's sessions neither revoked nor expired, most recently used first. */
-export function liveSessionsOf(db: Database, userId: string) {
-  return db
-    .select()
-    .from(sessions)
-    .where(
-      and(
-        eq(sessions.userId, userId),
-        isNull(sessions.revokedAt),
-        gt(sessions.expiresAt, new Date()),
-      ),
-    )
-    .orderBy(desc(sessions.lastSeenAt));
-}
-
-/** Ends a session, audited as `action`, in one transaction. */
-export function endSession(db: Database, sessionId: string, action: string, audit: Audit) {
-  return db.transaction(async (tx) => {
-    await revokeSession(tx, sessionId);
-    await audit(tx, { action, targetType: 'session', targetId: sessionId });
-  });
-}
-
-/** Whether a live session of the user was revoked. */
-export function revokeOwnSession(db: Database, userId: string, sessionId: string, audit: Audit) {
-  return db.transaction(async (tx) => {
-    const [owned] = await tx
-      .select({ id: sessions.id })
-      .from(sessions)
-      .where(
-        and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt)),
-      );
-    if (!owned) return false;
-    await revokeSession(tx, sessionId);
-    await audit(tx, { action: 'auth.session_revoked', targetType: 'session', targetId: sessionId });
     return true;
   });
 }

@@ -2,6 +2,10 @@ import { and, asc, desc, eq, gt, ilike, isNotNull, or, sql } from 'drizzle-orm';
 import type { WebhookProvider } from '../../core/webhooks/signatures';
 import type { Database, Transaction } from '../../db/client';
 import { type Project, projects, webhookDeliveries } from '../../db/schema';
+import type { Audit } from '../audit';
+import { type CreatedBuild, createBuild, lockProject } from '../builds/create';
+import { closeRef, type RetiredDeployment, refMetadata } from '../deployments/retire';
+import type { DeliveryPlan } from './plan';
 
 /** Projects of one repository whose secrets a bare-URL delivery is checked against, at most. */
 export const MAX_CANDIDATE_PROJECTS = 20;
@@ -51,7 +55,7 @@ export function projectsMentioning(db: Database, provider: WebhookProvider, path
  * The delivery this one repeats, if any: the same delivery key, or the same body within the
  * replay window. Providers sign the body alone, so re-sent bytes verify under any delivery id.
  */
-export async function earlierDelivery(
+async function earlierDelivery(
   tx: Transaction,
   provider: WebhookProvider,
   projectId: string,
@@ -86,7 +90,7 @@ export async function earlierDelivery(
 }
 
 /** Records a delivery once per project, provider and delivery id: false when it already was. */
-export async function recordDelivery(
+async function recordDelivery(
   tx: Transaction,
   delivery: typeof webhookDeliveries.$inferInsert,
 ): Promise<boolean> {
@@ -102,4 +106,81 @@ export async function recordDelivery(
     })
     .returning({ id: webhookDeliveries.id });
   return recorded !== undefined;
+}
+
+/** A verified delivery, as its headers name it, and the digest of its body. */
+export interface VerifiedDelivery {
+  provider: WebhookProvider;
+  id: string;
+  event: string;
+  payloadSha256: string;
+}
+
+export type DeliveryOutcome =
+  | { duplicate: true; earlier: string }
+  | { duplicate: false; created: CreatedBuild | undefined; retired: RetiredDeployment[] };
+
+/**
+ * Records a verified delivery with what became of it, and carries its plan out once: a queued
+ * build is created, a closed ref's previews retire (audited as the system: the provider's
+ * delivery did it, not a member). Without a plan (`failure` says why) it is recorded `failed`.
+ * A repeat changes nothing and names the delivery it repeats.
+ */
+export function acceptDelivery(
+  db: Database,
+  project: Pick<Project, 'id' | 'workspaceId'>,
+  delivery: VerifiedDelivery,
+  plan: DeliveryPlan | undefined,
+  failure: string | undefined,
+  audit: Audit,
+): Promise<DeliveryOutcome> {
+  const { provider } = delivery;
+  return db.transaction(async (tx) => {
+    // Under the project's lock, so concurrent copies of one delivery see each other.
+    await lockProject(tx, project.id);
+    const earlier = await earlierDelivery(
+      tx,
+      provider,
+      project.id,
+      delivery.id,
+      delivery.payloadSha256,
+    );
+    if (earlier) return { duplicate: true as const, earlier };
+    const recorded = await recordDelivery(tx, {
+      provider,
+      deliveryId: delivery.id,
+      event: delivery.event,
+      projectId: project.id,
+      payloadSha256: delivery.payloadSha256,
+      status: !plan ? 'failed' : plan.outcome === 'ignored' ? 'ignored' : 'processed',
+      processedAt: new Date(),
+      error: failure ?? (plan?.outcome === 'ignored' ? plan.reason : null),
+    });
+    if (!recorded) return { duplicate: true as const, earlier: delivery.id };
+    const created: CreatedBuild | undefined =
+      plan?.outcome === 'queued' ? await createBuild(tx, plan.build) : undefined;
+    const retiring = plan?.outcome === 'retire' ? plan : undefined;
+    const retired: RetiredDeployment[] = [];
+    if (retiring) {
+      retired.push(...(await closeRef(tx, project.id, retiring.ref)));
+      for (const deployment of retired) {
+        await audit(tx, {
+          action: 'deployment.retired',
+          workspaceId: project.workspaceId,
+          actorRole: 'system',
+          actorId: null,
+          targetType: 'deployment',
+          targetId: deployment.id,
+          metadata: {
+            reason: retiring.note,
+            from: deployment.from,
+            provider,
+            delivery_id: delivery.id,
+            ...refMetadata(retiring.ref),
+          },
+        });
+      }
+    }
+    return { duplicate: false as const, created, retired };
+  });
 }

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../core/digest';
 import { generateSigningKey } from '../../core/signing-keys';
 import { auditLogs, refreshTokens, users } from '../../db/schema';
-import { REFRESH_REUSE_GRACE_SECONDS } from '../../workers/auth/sessions';
+import { REFRESH_REUSE_GRACE_SECONDS } from '../../domain/accounts/sessions';
 import {
   authed,
   freshEmail,

@@ -2,31 +2,24 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { and, eq, isNull } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encryptSecret } from '../../core/secret-box';
-import {
-  builds,
-  deployments,
-  deploymentTransitions,
-  environments,
-  outbox,
-  projects,
-} from '../../db/schema';
-import { drainEnvironment } from '../../domain/deployments/queue';
+import { environments, outbox, projects } from '../../db/schema';
+import { transitionsOf } from '../../domain/deployments/queries';
 import { requestDeployment } from '../../domain/deployments/request';
 import { resumeDueCanaries } from '../../domain/deployments/sweeps';
-import { createLogger } from '../../platform/logger';
-import { createServices } from '../../platform/services';
 import worker from '../../workers/index';
+import {
+  CANARY_CONFIG,
+  deploymentRow,
+  drain,
+  elapse,
+  environmentRow,
+  siteDeployer,
+  succeededBuild,
+} from './deploy-helpers';
 import { seedWorkspaceProject, testDb } from './harness';
-import { tarGz } from './tar-fixture';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
-
-const CANARY = {
-  health_check: { retries: 0, interval_ms: 0 },
-  canary_steps: [20, 100],
-  canary_interval_seconds: 60,
-};
 
 async function seed() {
   const { project } = await seedWorkspaceProject(db);
@@ -36,57 +29,13 @@ async function seed() {
       projectId: project!.id,
       name: 'production',
       kind: 'production',
-      deployConfig: CANARY,
+      deployConfig: CANARY_CONFIG,
     })
     .returning();
-  let number = 0;
-  const deploy = async (html: string, strategy: 'all_at_once' | 'canary') => {
-    const [build] = await db
-      .insert(builds)
-      .values({
-        projectId: project!.id,
-        number: ++number,
-        commitSha: 'd'.repeat(40),
-        trigger: 'push',
-        status: 'succeeded',
-      })
-      .returning();
-    const artifactKey = `builds/${build!.id}/output.tar.gz`;
-    await env.ARTIFACTS.put(artifactKey, await tarGz({ 'index.html': html }));
-    await db.update(builds).set({ artifactKey }).where(eq(builds.id, build!.id));
-    return requestDeployment(db, {
-      requestKey: `test:${build!.id}`,
-      buildId: build!.id,
-      projectId: project!.id,
-      environmentId: production!.id,
-      stage: 'production',
-      strategy,
-    });
-  };
+  const deploySite = siteDeployer(db, project!.id, 'd'.repeat(40));
+  const deploy = (html: string, strategy: 'all_at_once' | 'canary') =>
+    deploySite(html, production!, strategy);
   return { project: project!, production: production!, deploy };
-}
-
-function drain(environmentId: string) {
-  const { services } = createServices(env);
-  return drainEnvironment({ env, services, logger: createLogger({}, 'error') }, environmentId);
-}
-
-async function reload(id: string) {
-  const [row] = await db.select().from(deployments).where(eq(deployments.id, id));
-  return row!;
-}
-
-async function environment(id: string) {
-  const [row] = await db.select().from(environments).where(eq(environments.id, id));
-  return row!;
-}
-
-/** The step has served its time. */
-async function elapse(deploymentId: string) {
-  await db
-    .update(deployments)
-    .set({ resumeAt: new Date(Date.now() - 1000) })
-    .where(eq(deployments.id, deploymentId));
 }
 
 async function visitors(projectId: string, count: number) {
@@ -112,18 +61,18 @@ describe('canary steps', () => {
     const { project, production, deploy } = await seed();
     const stable = await deploy('stable', 'all_at_once');
     await drain(production.id);
-    expect((await reload(stable.id)).status).toBe('live');
+    expect((await deploymentRow(db, stable.id)).status).toBe('live');
 
     const canary = await deploy('canary', 'canary');
     const drained = Date.now();
     await drain(production.id);
-    const serving = await reload(canary.id);
+    const serving = await deploymentRow(db, canary.id);
     expect(serving.status).toBe('verifying');
     expect(serving.canaryPercent).toBe(20);
     expect(serving.startedAt).toBeNull();
     // The step serves its whole interval from when it started, however long the drain took.
     expect(serving.resumeAt!.getTime()).toBeGreaterThanOrEqual(drained + 60_000);
-    expect(await environment(production.id)).toMatchObject({
+    expect(await environmentRow(db, production.id)).toMatchObject({
       liveDeploymentId: stable.id,
       canaryDeploymentId: canary.id,
       canaryPercent: 20,
@@ -139,17 +88,17 @@ describe('canary steps', () => {
     // A later deployment queues behind the step; an early delivery changes nothing.
     const next = await deploy('next', 'all_at_once');
     await drain(production.id);
-    expect((await reload(canary.id)).canaryPercent).toBe(20);
-    expect((await reload(next.id)).status).toBe('queued');
+    expect((await deploymentRow(db, canary.id)).canaryPercent).toBe(20);
+    expect((await deploymentRow(db, next.id)).status).toBe('queued');
 
-    await elapse(canary.id);
+    await elapse(db, canary.id);
     await drain(production.id);
-    const promoted = await reload(canary.id);
+    const promoted = await deploymentRow(db, canary.id);
     expect(promoted.status).toBe('live');
     expect(promoted.canaryPercent).toBe(100);
     // The queue moved on once the canary finished.
-    expect((await reload(next.id)).status).toBe('live');
-    expect(await environment(production.id)).toMatchObject({
+    expect((await deploymentRow(db, next.id)).status).toBe('live');
+    expect(await environmentRow(db, production.id)).toMatchObject({
       liveDeploymentId: next.id,
       canaryDeploymentId: null,
       canaryPercent: 0,
@@ -165,36 +114,32 @@ describe('canary steps', () => {
     await drain(production.id);
     const canary = await deploy('canary', 'canary');
     await drain(production.id);
-    expect((await reload(canary.id)).canaryPercent).toBe(20);
+    expect((await deploymentRow(db, canary.id)).canaryPercent).toBe(20);
 
     // While the step serves, the check starts to fail (here: it now wants text neither has).
     await db
       .update(environments)
       .set({
         deployConfig: {
-          ...CANARY,
+          ...CANARY_CONFIG,
           health_check: { retries: 0, interval_ms: 0, body_contains: 'missing' },
         },
       })
       .where(eq(environments.id, production.id));
-    await elapse(canary.id);
+    await elapse(db, canary.id);
     await drain(production.id);
 
-    const rolledBack = await reload(canary.id);
+    const rolledBack = await deploymentRow(db, canary.id);
     expect(rolledBack.status).toBe('rolled_back');
     expect(rolledBack.rolledBackToId).toBe(stable.id);
-    expect(await environment(production.id)).toMatchObject({
+    expect(await environmentRow(db, production.id)).toMatchObject({
       liveDeploymentId: stable.id,
       canaryDeploymentId: null,
       canaryPercent: 0,
     });
     expect(new Set(await visitors(project.id, 50))).toEqual(new Set(['stable']));
-    const history = await db
-      .select({ to: deploymentTransitions.toStatus })
-      .from(deploymentTransitions)
-      .where(eq(deploymentTransitions.deploymentId, canary.id))
-      .orderBy(deploymentTransitions.at);
-    expect(history.map((row) => row.to)).toEqual([
+    const history = await transitionsOf(db, canary.id);
+    expect(history.map((row) => row.toStatus)).toEqual([
       'validating',
       'deploying',
       'verifying',
@@ -221,7 +166,7 @@ describe('canary steps', () => {
 
     await resumeDueCanaries(db, new Date());
     expect(await mine()).toHaveLength(0);
-    const resumeAt = (await reload(canary.id)).resumeAt!;
+    const resumeAt = (await deploymentRow(db, canary.id)).resumeAt!;
     await resumeDueCanaries(db, new Date(resumeAt.getTime() + 60_000));
     expect(await mine()).toHaveLength(1);
   });
@@ -283,7 +228,7 @@ describe('canary steps on an external platform', () => {
         deployTarget: 'cloudflare_workers',
         strategy: 'canary',
         deployConfig: {
-          ...CANARY,
+          ...CANARY_CONFIG,
           adapter: {
             accountId: 'a'.repeat(32),
             scriptName: 'shop',
@@ -297,36 +242,25 @@ describe('canary steps on an external platform', () => {
         ),
       })
       .returning();
-    const [build] = await db
-      .insert(builds)
-      .values({
-        projectId: project!.id,
-        number: 1,
-        commitSha: 'e'.repeat(40),
-        trigger: 'push',
-        status: 'succeeded',
-      })
-      .returning();
-    const artifactKey = `builds/${build!.id}/output.tar.gz`;
-    await env.ARTIFACTS.put(artifactKey, await tarGz({ 'worker.js': 'export default {}' }));
-    await db.update(builds).set({ artifactKey }).where(eq(builds.id, build!.id));
+    const build = await succeededBuild(db, {
+      projectId: project!.id,
+      number: 1,
+      commitSha: 'e'.repeat(40),
+      output: { 'worker.js': 'export default {}' },
+    });
     const deployment = await requestDeployment(db, {
-      requestKey: `test:${build!.id}`,
-      buildId: build!.id,
+      requestKey: `test:${build.id}`,
+      buildId: build.id,
       projectId: project!.id,
       environmentId: production!.id,
       stage: 'production',
       strategy: 'canary',
     });
     const cloudflare = fakeCloudflare(publicUrl);
-    const { services } = createServices(env);
-    const drainCf = () =>
-      drainEnvironment({ env, services, logger: createLogger({}, 'error') }, production!.id, {
-        fetch: cloudflare.fetch,
-      });
+    const drainCf = () => drain(production!.id, { fetch: cloudflare.fetch });
 
     await drainCf();
-    const serving = await reload(deployment.id);
+    const serving = await deploymentRow(db, deployment.id);
     expect(serving).toMatchObject({ status: 'verifying', canaryPercent: 20 });
     expect(serving.resumeAt).not.toBeNull();
     expect(cloudflare.serving()).toEqual([
@@ -337,10 +271,13 @@ describe('canary steps on an external platform', () => {
     await drainCf();
     expect(cloudflare.serving()).toHaveLength(2);
 
-    await elapse(deployment.id);
+    await elapse(db, deployment.id);
     await drainCf();
-    expect(await reload(deployment.id)).toMatchObject({ status: 'live', canaryPercent: 100 });
+    expect(await deploymentRow(db, deployment.id)).toMatchObject({
+      status: 'live',
+      canaryPercent: 100,
+    });
     expect(cloudflare.serving()).toEqual([{ version_id: 'version-1', percentage: 100 }]);
-    expect((await environment(production!.id)).liveDeploymentId).toBe(deployment.id);
+    expect((await environmentRow(db, production!.id)).liveDeploymentId).toBe(deployment.id);
   });
 });

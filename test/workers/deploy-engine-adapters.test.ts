@@ -3,22 +3,14 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encryptSecret } from '../../core/secret-box';
 import { readTar } from '../../core/tar';
-import {
-  auditLogs,
-  builds,
-  deployments,
-  deploymentTransitions,
-  type Environment,
-  environments,
-} from '../../db/schema';
+import { auditLogs, builds, type Environment, environments } from '../../db/schema';
 import { RateLimitedError, verifyWebhook } from '../../domain/deployments/adapters';
 import type { WebhookPayload } from '../../domain/deployments/adapters/webhook';
-import { drainEnvironment } from '../../domain/deployments/queue';
+import { transitionsOf } from '../../domain/deployments/queries';
 import { requestDeployment } from '../../domain/deployments/request';
-import { createLogger } from '../../platform/logger';
-import { createServices } from '../../platform/services';
+import { deploymentRow, drain, environmentRow, succeededBuild } from './deploy-helpers';
 import { fetchWorker, seedWorkspaceProject, testDb } from './harness';
-import { storeContentAddressed, tarGz } from './tar-fixture';
+import { storeContentAddressed } from './tar-fixture';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
@@ -87,19 +79,14 @@ async function seed(credentials: Record<string, string> | null) {
     .returning();
   let number = 0;
   const deploy = async () => {
-    const [build] = await db
-      .insert(builds)
-      .values({
-        projectId: project!.id,
-        number: ++number,
-        commitSha: String(number).repeat(40),
-        trigger: 'push',
-        status: 'succeeded',
-      })
-      .returning();
+    const build = await succeededBuild(db, {
+      projectId: project!.id,
+      number: ++number,
+      commitSha: String(number).repeat(40),
+    });
     return requestDeployment(db, {
-      requestKey: `test:${build!.id}`,
-      buildId: build!.id,
+      requestKey: `test:${build.id}`,
+      buildId: build.id,
       projectId: project!.id,
       environmentId: production!.id,
       stage: 'production',
@@ -108,15 +95,9 @@ async function seed(credentials: Record<string, string> | null) {
   return { workspace: workspace!, production: production!, deploy };
 }
 
-function drain(environmentId: string, fetch: (request: Request) => Promise<Response>) {
-  const { services } = createServices(env);
-  const context = { env, services, logger: createLogger({}, 'error') };
-  return drainEnvironment(context, environmentId, { fetch, sleep: async () => {} });
-}
-
-async function reload(id: string) {
-  const [row] = await db.select().from(deployments).where(eq(deployments.id, id));
-  return row!;
+/** The engine, calling the provider's fake and never waiting between polls. */
+function drainWith(environmentId: string, fetch: (request: Request) => Promise<Response>) {
+  return drain(environmentId, { fetch, sleep: async () => {} });
 }
 
 describe('the deploy engine on an external platform (Render)', () => {
@@ -126,9 +107,9 @@ describe('the deploy engine on an external platform (Render)', () => {
     const deployment = await deploy();
     expect(deployment.platform).toBe('render');
 
-    await drain(production.id, render.fetch);
+    await drainWith(production.id, render.fetch);
 
-    const done = await reload(deployment.id);
+    const done = await deploymentRow(db, deployment.id);
     expect(done).toMatchObject({ status: 'live', url: SITE, providerRef: { id: 'dep-1' } });
     expect(render.requests[0]).toEqual({
       method: 'POST',
@@ -138,16 +119,8 @@ describe('the deploy engine on an external platform (Render)', () => {
     });
     expect(render.requests.filter((r) => r.path === '/deploys/dep-1')).toHaveLength(2);
     expect(done.healthResults).toEqual([expect.objectContaining({ ok: true })]);
-    const [environment] = await db
-      .select()
-      .from(environments)
-      .where(eq(environments.id, production.id));
-    expect(environment!.liveDeploymentId).toBe(deployment.id);
-    const transitions = await db
-      .select()
-      .from(deploymentTransitions)
-      .where(eq(deploymentTransitions.deploymentId, deployment.id))
-      .orderBy(deploymentTransitions.at);
+    expect((await environmentRow(db, production.id)).liveDeploymentId).toBe(deployment.id);
+    const transitions = await transitionsOf(db, deployment.id);
     expect(transitions.map((t) => t.toStatus)).toEqual([
       'validating',
       'deploying',
@@ -160,8 +133,8 @@ describe('the deploy engine on an external platform (Render)', () => {
     const render = fakeRender();
     const { production, deploy } = await seed(null);
     const deployment = await deploy();
-    await drain(production.id, render.fetch);
-    const failed = await reload(deployment.id);
+    await drainWith(production.id, render.fetch);
+    const failed = await deploymentRow(db, deployment.id);
     expect(failed.status).toBe('failed');
     expect(failed.error).toContain('credentials.apiKey: missing credential apiKey');
     expect(render.requests).toEqual([]);
@@ -171,14 +144,14 @@ describe('the deploy engine on an external platform (Render)', () => {
     const render = fakeRender();
     const { workspace, production, deploy } = await seed({ apiKey: API_KEY });
     const first = await deploy();
-    await drain(production.id, render.fetch);
-    expect((await reload(first.id)).status).toBe('live');
+    await drainWith(production.id, render.fetch);
+    expect((await deploymentRow(db, first.id)).status).toBe('live');
 
     render.state.healthy = false;
     const second = await deploy();
-    await drain(production.id, render.fetch);
+    await drainWith(production.id, render.fetch);
 
-    const rolledBack = await reload(second.id);
+    const rolledBack = await deploymentRow(db, second.id);
     expect(rolledBack).toMatchObject({
       status: 'rolled_back',
       rolledBackToId: first.id,
@@ -190,11 +163,7 @@ describe('the deploy engine on an external platform (Render)', () => {
       path: '/rollback',
       body: { deployId: 'dep-1' },
     });
-    const [environment] = await db
-      .select()
-      .from(environments)
-      .where(eq(environments.id, production.id));
-    expect(environment!.liveDeploymentId).toBe(first.id);
+    expect((await environmentRow(db, production.id)).liveDeploymentId).toBe(first.id);
     const audits = await db
       .select()
       .from(auditLogs)
@@ -208,12 +177,12 @@ describe('the deploy engine on an external platform (Render)', () => {
     const deployment = await deploy();
     render.state.rateLimitNext = true;
 
-    await expect(drain(production.id, render.fetch)).rejects.toBeInstanceOf(RateLimitedError);
-    const paused = await reload(deployment.id);
+    await expect(drainWith(production.id, render.fetch)).rejects.toBeInstanceOf(RateLimitedError);
+    const paused = await deploymentRow(db, deployment.id);
     expect(paused).toMatchObject({ status: 'deploying', startedAt: null, providerRef: null });
 
-    await drain(production.id, render.fetch);
-    expect(await reload(deployment.id)).toMatchObject({
+    await drainWith(production.id, render.fetch);
+    expect(await deploymentRow(db, deployment.id)).toMatchObject({
       status: 'live',
       providerRef: { id: 'dep-1' },
     });
@@ -264,28 +233,20 @@ async function seedProject(
       contentAddressed?: boolean;
     } = {},
   ) => {
-    const [row] = await db
-      .insert(builds)
-      .values({
-        projectId: project!.id,
-        number: ++number,
-        commitSha: SHA,
-        branch: overrides.branch === undefined ? 'main' : overrides.branch,
-        trigger: 'push',
-        status: 'succeeded',
-      })
-      .returning();
-    if (overrides.output && overrides.contentAddressed) {
-      const outputManifestKey = await storeContentAddressed(row!.id, overrides.output);
-      await db.update(builds).set({ outputManifestKey }).where(eq(builds.id, row!.id));
-      return { ...row!, outputManifestKey };
+    const { output, contentAddressed } = overrides;
+    const row = await succeededBuild(db, {
+      projectId: project!.id,
+      number: ++number,
+      commitSha: SHA,
+      branch: overrides.branch === undefined ? 'main' : overrides.branch,
+      ...(output && !contentAddressed && { output }),
+    });
+    if (output && contentAddressed) {
+      const outputManifestKey = await storeContentAddressed(row.id, output);
+      await db.update(builds).set({ outputManifestKey }).where(eq(builds.id, row.id));
+      return { ...row, outputManifestKey };
     }
-    if (overrides.output) {
-      const artifactKey = `builds/${row!.id}/output.tar.gz`;
-      await env.ARTIFACTS.put(artifactKey, await tarGz(overrides.output));
-      await db.update(builds).set({ artifactKey }).where(eq(builds.id, row!.id));
-    }
-    return row!;
+    return row;
   };
   const deploy = (environment: Environment, buildId: string, promotedFromId?: string) =>
     requestDeployment(db, {
@@ -297,14 +258,6 @@ async function seedProject(
       ...(promotedFromId ? { promotedFromId } : {}),
     });
   return { environments: created, build, deploy };
-}
-
-async function transitionsOf(deploymentId: string) {
-  return db
-    .select()
-    .from(deploymentTransitions)
-    .where(eq(deploymentTransitions.deploymentId, deploymentId))
-    .orderBy(deploymentTransitions.at);
 }
 
 /** Fly's Machines API as far as a first deploy goes: list, create, wait, then read back. */
@@ -341,6 +294,23 @@ function fakeFly() {
   return { fetch, created, requests };
 }
 
+/** A build deployed to the one production environment `spec` sets up, drained; both as stored. */
+async function deployToProduction(
+  spec: Parameters<typeof seedProject>[0][number],
+  fetch: (request: Request) => Promise<Response>,
+  overrides: Parameters<Awaited<ReturnType<typeof seedProject>>['build']>[0] = {},
+) {
+  const {
+    environments: [production],
+    build,
+    deploy,
+  } = await seedProject([spec]);
+  const built = await build(overrides);
+  const { id } = await deploy(production!, built.id);
+  await drainWith(production!.id, fetch);
+  return { built, deployment: await deploymentRow(db, id) };
+}
+
 const flyEnvironment = (image?: string) => ({
   kind: 'production' as const,
   target: 'fly_machines',
@@ -355,19 +325,13 @@ const flyEnvironment = (image?: string) => ({
 describe('container images for image-based platforms', () => {
   it('fills the environment’s image template for the build and deploys that image', async () => {
     const fly = fakeFly();
-    const {
-      environments: [production],
-      build,
-      deploy,
-    } = await seedProject([
+    const { deployment } = await deployToProduction(
       flyEnvironment('registry.fly.io/shop-api:{branch}-{short_sha}-{build_number}'),
-    ]);
-    const built = await build({ branch: 'Feature/Cart' });
-    const deployment = await deploy(production!, built.id);
+      fly.fetch,
+      { branch: 'Feature/Cart' },
+    );
 
-    await drain(production!.id, fly.fetch);
-
-    expect(await reload(deployment.id)).toMatchObject({
+    expect(deployment).toMatchObject({
       status: 'live',
       providerRef: { data: { image: 'registry.fly.io/shop-api:feature-cart-bbbbbbb-1' } },
     });
@@ -378,16 +342,8 @@ describe('container images for image-based platforms', () => {
 
   it('names the missing image setting and calls nothing when the environment has no template', async () => {
     const fly = fakeFly();
-    const {
-      environments: [production],
-      build,
-      deploy,
-    } = await seedProject([flyEnvironment()]);
-    const deployment = await deploy(production!, (await build()).id);
+    const { deployment: failed } = await deployToProduction(flyEnvironment(), fly.fetch);
 
-    await drain(production!.id, fly.fetch);
-
-    const failed = await reload(deployment.id);
     expect(failed.status).toBe('failed');
     expect(failed.error).toBe(
       'Validation failed: artifact.image: Fly.io Machines runs a container image and the build ' +
@@ -399,16 +355,13 @@ describe('container images for image-based platforms', () => {
 
   it('says why a build cannot fill the template, once', async () => {
     const fly = fakeFly();
-    const {
-      environments: [production],
-      build,
-      deploy,
-    } = await seedProject([flyEnvironment('registry.fly.io/shop-api:{branch}-{short_sha}')]);
-    const deployment = await deploy(production!, (await build({ branch: null })).id);
+    const { deployment } = await deployToProduction(
+      flyEnvironment('registry.fly.io/shop-api:{branch}-{short_sha}'),
+      fly.fetch,
+      { branch: null },
+    );
 
-    await drain(production!.id, fly.fetch);
-
-    expect((await reload(deployment.id)).error).toBe(
+    expect(deployment.error).toBe(
       'Validation failed: deploy_config.image: the build has no branch to fill {branch} (a tag ' +
         'or manual build)',
     );
@@ -464,17 +417,13 @@ const webhookEnvironment = (kind: 'preview' | 'production', url = HOOK) => ({
 describe('the signed webhook receives a download link for the build', () => {
   it('hands over a signed link the receiver downloads the output archive with', async () => {
     const receiver = fakeReceiver();
-    const {
-      environments: [production],
-      build,
-      deploy,
-    } = await seedProject([webhookEnvironment('production')]);
-    const built = await build({ output: { 'index.html': '<h1>shop</h1>' } });
-    const deployment = await deploy(production!, built.id);
+    const { built, deployment } = await deployToProduction(
+      webhookEnvironment('production'),
+      receiver.fetch,
+      { output: { 'index.html': '<h1>shop</h1>' } },
+    );
 
-    await drain(production!.id, receiver.fetch);
-
-    expect((await reload(deployment.id)).status).toBe('live');
+    expect(deployment.status).toBe('live');
     const [delivery] = receiver.deliveries;
     expect(delivery).toMatchObject({
       signed: true,
@@ -492,18 +441,17 @@ describe('the signed webhook receives a download link for the build', () => {
 
   it('links an output uploaded content-addressed as an archive assembled from its blobs', async () => {
     const receiver = fakeReceiver();
-    const {
-      environments: [production],
-      build,
-      deploy,
-    } = await seedProject([webhookEnvironment('production')]);
     const files = { 'index.html': '<h1>blobs</h1>', 'assets/app.js': 'console.log(2)' };
-    const built = await build({ output: files, contentAddressed: true });
-    const deployment = await deploy(production!, built.id);
+    const { deployment } = await deployToProduction(
+      webhookEnvironment('production'),
+      receiver.fetch,
+      {
+        output: files,
+        contentAddressed: true,
+      },
+    );
 
-    await drain(production!.id, receiver.fetch);
-
-    expect((await reload(deployment.id)).status).toBe('live');
+    expect(deployment.status).toBe('live');
     const [delivery] = receiver.deliveries;
     expect(delivery?.download?.status).toBe(200);
     const tar = await new Response(
@@ -518,23 +466,42 @@ describe('the signed webhook receives a download link for the build', () => {
   });
 });
 
+/** A build deployed to preview, then that deployment promoted to production; each drained. */
+async function promoteThroughPreview(
+  environmentsToAdd: Parameters<typeof seedProject>[0],
+  fetch: (request: Request) => Promise<Response>,
+  output?: Record<string, string>,
+) {
+  const {
+    environments: [preview, production],
+    build,
+    deploy,
+  } = await seedProject(environmentsToAdd);
+  const built = await build(output ? { output } : {});
+  const first = await deploy(preview!, built.id);
+  await drainWith(preview!.id, fetch);
+  const firstAfterPreview = await deploymentRow(db, first.id);
+  const promoted = await deploy(production!, built.id, first.id);
+  await drainWith(production!.id, fetch);
+  return { first, firstAfterPreview, promoted, production: production! };
+}
+
+async function deployingReason(deploymentId: string) {
+  const transitions = await transitionsOf(db, deploymentId);
+  return transitions.find((t) => t.toStatus === 'deploying')!.reason;
+}
+
 describe('promoting to an external production environment', () => {
   it('promotes the provider’s own deployment when preview and production share adapter and target', async () => {
     const receiver = fakeReceiver();
-    const {
-      environments: [preview, production],
-      build,
-      deploy,
-    } = await seedProject([webhookEnvironment('preview'), webhookEnvironment('production')]);
-    const built = await build({ output: { 'index.html': 'one' } });
-    const first = await deploy(preview!, built.id);
-    await drain(preview!.id, receiver.fetch);
-    expect(await reload(first.id)).toMatchObject({ status: 'live', providerRef: { id: first.id } });
+    const { first, firstAfterPreview, promoted, production } = await promoteThroughPreview(
+      [webhookEnvironment('preview'), webhookEnvironment('production')],
+      receiver.fetch,
+      { 'index.html': 'one' },
+    );
+    expect(firstAfterPreview).toMatchObject({ status: 'live', providerRef: { id: first.id } });
 
-    const promoted = await deploy(production!, built.id, first.id);
-    await drain(production!.id, receiver.fetch);
-
-    expect(await reload(promoted.id)).toMatchObject({
+    expect(await deploymentRow(db, promoted.id)).toMatchObject({
       status: 'live',
       promotedFromId: first.id,
       providerRef: { id: first.id },
@@ -543,36 +510,25 @@ describe('promoting to an external production environment', () => {
       ['deploy', first.id],
       ['promote', first.id],
     ]);
-    const deploying = (await transitionsOf(promoted.id)).find((t) => t.toStatus === 'deploying');
-    expect(deploying!.reason).toBe(
+    expect(await deployingReason(promoted.id)).toBe(
       `native promote of ${first.id}: Signed deploy webhook switches production to its ` +
         `deployment ${first.id}, nothing is redeployed`,
     );
-    const [environment] = await db
-      .select()
-      .from(environments)
-      .where(eq(environments.id, production!.id));
-    expect(environment!.liveDeploymentId).toBe(promoted.id);
+    expect((await environmentRow(db, production.id)).liveDeploymentId).toBe(promoted.id);
   });
 
   it('deploys the build again when production is another target of the adapter', async () => {
     const receiver = fakeReceiver();
-    const {
-      environments: [preview, production],
-      build,
-      deploy,
-    } = await seedProject([
-      webhookEnvironment('preview'),
-      webhookEnvironment('production', 'https://hooks.shop.test/production'),
-    ]);
-    const built = await build({ output: { 'index.html': 'one' } });
-    const first = await deploy(preview!, built.id);
-    await drain(preview!.id, receiver.fetch);
+    const { first, promoted } = await promoteThroughPreview(
+      [
+        webhookEnvironment('preview'),
+        webhookEnvironment('production', 'https://hooks.shop.test/production'),
+      ],
+      receiver.fetch,
+      { 'index.html': 'one' },
+    );
 
-    const promoted = await deploy(production!, built.id, first.id);
-    await drain(production!.id, receiver.fetch);
-
-    expect(await reload(promoted.id)).toMatchObject({
+    expect(await deploymentRow(db, promoted.id)).toMatchObject({
       status: 'live',
       providerRef: { id: promoted.id },
     });
@@ -582,8 +538,7 @@ describe('promoting to an external production environment', () => {
       [HOOK, 'deploy', first.id],
       ['https://hooks.shop.test/production', 'deploy', promoted.id],
     ]);
-    const deploying = (await transitionsOf(promoted.id)).find((t) => t.toStatus === 'deploying');
-    expect(deploying!.reason).toBe(
+    expect(await deployingReason(promoted.id)).toBe(
       `promote of ${first.id} by redeploying the build: its environment deploys to another ` +
         'Signed deploy webhook target',
     );
@@ -600,19 +555,12 @@ describe('promoting to an external production environment', () => {
       },
       credentials: { apiKey: API_KEY },
     });
-    const {
-      environments: [preview, production],
-      build,
-      deploy,
-    } = await seedProject([renderEnvironment('preview'), renderEnvironment('production')]);
-    const built = await build();
-    const first = await deploy(preview!, built.id);
-    await drain(preview!.id, render.fetch);
+    const { first, promoted } = await promoteThroughPreview(
+      [renderEnvironment('preview'), renderEnvironment('production')],
+      render.fetch,
+    );
 
-    const promoted = await deploy(production!, built.id, first.id);
-    await drain(production!.id, render.fetch);
-
-    expect(await reload(promoted.id)).toMatchObject({
+    expect(await deploymentRow(db, promoted.id)).toMatchObject({
       status: 'live',
       providerRef: { id: 'dep-2' },
     });
@@ -620,8 +568,7 @@ describe('promoting to an external production environment', () => {
       '/deploys',
       '/deploys',
     ]);
-    const deploying = (await transitionsOf(promoted.id)).find((t) => t.toStatus === 'deploying');
-    expect(deploying!.reason).toBe(
+    expect(await deployingReason(promoted.id)).toBe(
       `promote of ${first.id} by redeploying the build: Render has no native promote`,
     );
   });

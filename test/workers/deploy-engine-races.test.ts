@@ -3,70 +3,40 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canTransition, type DeploymentState } from '../../core/deploy/state-machine';
 import type { Transaction } from '../../db/client';
-import {
-  builds,
-  deployments,
-  deploymentTransitions,
-  environments,
-  projects,
-} from '../../db/schema';
-import { drainEnvironment } from '../../domain/deployments/queue';
-import { requestDeployment } from '../../domain/deployments/request';
+import { deployments, environments, projects } from '../../db/schema';
+import { transitionsOf } from '../../domain/deployments/queries';
 import { failStaleDeployments } from '../../domain/deployments/sweeps';
-import { createLogger } from '../../platform/logger';
-import { createServices } from '../../platform/services';
 import worker from '../../workers/index';
 import { as } from './api-client';
+import {
+  CANARY_CONFIG,
+  deploymentRow,
+  drain,
+  elapse,
+  environmentRow,
+  siteDeployer,
+} from './deploy-helpers';
 import { eventually, testDb } from './harness';
 import { projectFixture } from './project-fixtures';
-import { tarGz } from './tar-fixture';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
-
-const CONFIG = {
-  health_check: { retries: 0, interval_ms: 0 },
-  canary_steps: [20, 100],
-  canary_interval_seconds: 60,
-};
 
 async function seed() {
   const { owner, project } = await projectFixture({ provider: 'none' });
   const rows = await db
     .update(environments)
-    .set({ deployConfig: CONFIG })
+    .set({ deployConfig: CANARY_CONFIG })
     .where(eq(environments.projectId, project.id))
     .returning();
   const production = rows.find((row) => row.kind === 'production')!;
   const preview = rows.find((row) => row.kind === 'preview')!;
-  let number = 0;
-  const deploy = async (
+  const deploySite = siteDeployer(db, project.id, 'f'.repeat(40));
+  const deploy = (
     html: string,
     strategy: 'all_at_once' | 'canary' = 'all_at_once',
     environment = production,
-  ) => {
-    const [build] = await db
-      .insert(builds)
-      .values({
-        projectId: project.id,
-        number: ++number,
-        commitSha: 'f'.repeat(40),
-        trigger: 'push',
-        status: 'succeeded',
-      })
-      .returning();
-    const artifactKey = `builds/${build!.id}/output.tar.gz`;
-    await env.ARTIFACTS.put(artifactKey, await tarGz({ 'index.html': html }));
-    await db.update(builds).set({ artifactKey }).where(eq(builds.id, build!.id));
-    return requestDeployment(db, {
-      requestKey: `test:${build!.id}`,
-      buildId: build!.id,
-      projectId: project.id,
-      environmentId: environment.id,
-      stage: environment.kind === 'production' ? 'production' : 'preview',
-      strategy,
-    });
-  };
+  ) => deploySite(html, environment, strategy);
   const rollback = (deploymentId?: string) =>
     as(owner).post(
       `/api/environments/${production.id}/rollback`,
@@ -85,31 +55,11 @@ async function canaryServing() {
   await drain(production.id);
   const canary = await deploy('three', 'canary');
   await drain(production.id);
-  expect(await reload(canary.id)).toMatchObject({ status: 'verifying', canaryPercent: 20 });
+  expect(await deploymentRow(db, canary.id)).toMatchObject({
+    status: 'verifying',
+    canaryPercent: 20,
+  });
   return { ...seeded, one, two, canary };
-}
-
-function drain(environmentId: string) {
-  const { services } = createServices(env);
-  return drainEnvironment({ env, services, logger: createLogger({}, 'error') }, environmentId);
-}
-
-async function reload(id: string) {
-  const [row] = await db.select().from(deployments).where(eq(deployments.id, id));
-  return row!;
-}
-
-async function environment(id: string) {
-  const [row] = await db.select().from(environments).where(eq(environments.id, id));
-  return row!;
-}
-
-/** The canary step has served its time. */
-async function elapse(deploymentId: string) {
-  await db
-    .update(deployments)
-    .set({ resumeAt: new Date(Date.now() - 1000) })
-    .where(eq(deployments.id, deploymentId));
 }
 
 async function productionBodies(projectId: string, count = 20) {
@@ -136,11 +86,7 @@ async function productionBodies(projectId: string, count = 20) {
  */
 async function expectConsistentHistory(...ids: string[]) {
   for (const id of ids) {
-    const history = await db
-      .select()
-      .from(deploymentTransitions)
-      .where(eq(deploymentTransitions.deploymentId, id))
-      .orderBy(deploymentTransitions.at);
+    const history = await transitionsOf(db, id);
     let status: DeploymentState = 'queued';
     for (const step of history) {
       const move = `${step.fromStatus} → ${step.toStatus}`;
@@ -148,7 +94,7 @@ async function expectConsistentHistory(...ids: string[]) {
       expect(canTransition(status, step.toStatus), `${id}: ${move}`).toBe(true);
       status = step.toStatus;
     }
-    expect((await reload(id)).status, `${id}: status after its history`).toBe(status);
+    expect((await deploymentRow(db, id)).status, `${id}: status after its history`).toBe(status);
   }
 }
 
@@ -196,7 +142,7 @@ async function waiterOn(pid: number): Promise<number> {
 describe('a rollback racing the engine', () => {
   it('during a canary step in progress: the step stops and production stays rolled back', async () => {
     const { project, production, one, two, canary, rollback } = await canaryServing();
-    await elapse(canary.id);
+    await elapse(db, canary.id);
 
     // The engine takes the environment's turn to resume the step, and is held there (on the
     // canary's row) while the rollback arrives and queues for the environment.
@@ -211,16 +157,16 @@ describe('a rollback racing the engine', () => {
     const [response] = await Promise.all([rolledBack, engine]);
 
     expect(response.status, response.text).toBe(200);
-    expect(await environment(production.id)).toMatchObject({
+    expect(await environmentRow(db, production.id)).toMatchObject({
       liveDeploymentId: one.id,
       canaryDeploymentId: null,
       canaryPercent: 0,
     });
-    expect(await reload(canary.id)).toMatchObject({
+    expect(await deploymentRow(db, canary.id)).toMatchObject({
       status: 'rolled_back',
       rolledBackToId: one.id,
     });
-    expect((await reload(two.id)).status).toBe('rolled_back');
+    expect((await deploymentRow(db, two.id)).status).toBe('rolled_back');
     expect(await productionBodies(project.id)).toEqual(new Set(['one']));
     await expectConsistentHistory(one.id, two.id, canary.id);
   });
@@ -231,10 +177,10 @@ describe('a rollback racing the engine', () => {
     expect(response.status, response.text).toBe(200);
     expect(response.body).toMatchObject({ id: one.id, status: 'live' });
 
-    await elapse(canary.id);
+    await elapse(db, canary.id);
     await drain(production.id);
-    expect((await environment(production.id)).liveDeploymentId).toBe(one.id);
-    expect((await reload(canary.id)).status).toBe('rolled_back');
+    expect((await environmentRow(db, production.id)).liveDeploymentId).toBe(one.id);
+    expect((await deploymentRow(db, canary.id)).status).toBe('rolled_back');
     expect(await productionBodies(project.id)).toEqual(new Set(['one']));
     await expectConsistentHistory(one.id, two.id, canary.id);
   });
@@ -242,15 +188,15 @@ describe('a rollback racing the engine', () => {
   it('in parallel with the step: either order ends on the rollback, with a consistent history', async () => {
     for (let round = 0; round < 3; round++) {
       const { project, production, one, two, canary, rollback } = await canaryServing();
-      await elapse(canary.id);
+      await elapse(db, canary.id);
       const [response] = await Promise.all([rollback(one.id), drain(production.id)]);
       expect(response.status, response.text).toBe(200);
-      expect(await environment(production.id)).toMatchObject({
+      expect(await environmentRow(db, production.id)).toMatchObject({
         liveDeploymentId: one.id,
         canaryDeploymentId: null,
       });
-      expect((await reload(one.id)).status).toBe('live');
-      expect((await reload(canary.id)).status).toBe('rolled_back');
+      expect((await deploymentRow(db, one.id)).status).toBe('live');
+      expect((await deploymentRow(db, canary.id)).status).toBe('rolled_back');
       expect(await productionBodies(project.id)).toEqual(new Set(['one']));
       await expectConsistentHistory(one.id, two.id, canary.id);
     }
@@ -266,12 +212,15 @@ describe('a manual rollback', () => {
     await drain(production.id);
 
     expect((await rollback()).status).toBe(200);
-    expect((await reload(two.id)).status).toBe('rolled_back');
+    expect((await deploymentRow(db, two.id)).status).toBe('rolled_back');
     const again = await rollback(two.id);
     expect(again.status, again.text).toBe(200);
     expect(again.body).toMatchObject({ id: two.id, status: 'live' });
-    expect(await reload(one.id)).toMatchObject({ status: 'rolled_back', rolledBackToId: two.id });
-    expect((await environment(production.id)).liveDeploymentId).toBe(two.id);
+    expect(await deploymentRow(db, one.id)).toMatchObject({
+      status: 'rolled_back',
+      rolledBackToId: two.id,
+    });
+    expect((await environmentRow(db, production.id)).liveDeploymentId).toBe(two.id);
     expect(await productionBodies(project.id)).toEqual(new Set(['two']));
     await expectConsistentHistory(one.id, two.id);
   });
@@ -283,15 +232,20 @@ describe('a manual rollback', () => {
     // Its health check fails, so it is rolled back on its own without ever going live.
     await db
       .update(environments)
-      .set({ deployConfig: { ...CONFIG, health_check: { ...CONFIG.health_check, path: '/x' } } })
+      .set({
+        deployConfig: {
+          ...CANARY_CONFIG,
+          health_check: { ...CANARY_CONFIG.health_check, path: '/x' },
+        },
+      })
       .where(eq(environments.id, production.id));
     const broken = await deploy('broken');
     await drain(production.id);
-    expect((await reload(broken.id)).status).toBe('rolled_back');
+    expect((await deploymentRow(db, broken.id)).status).toBe('rolled_back');
 
     const response = await rollback(broken.id);
     expect(response.status).toBe(409);
-    expect((await environment(production.id)).liveDeploymentId).toBe(one.id);
+    expect((await environmentRow(db, production.id)).liveDeploymentId).toBe(one.id);
     await expectConsistentHistory(one.id, broken.id);
   });
 });
@@ -312,11 +266,11 @@ describe('the stale-deployment sweep racing the engine', () => {
       .set({ startedAt: new Date(Date.now() - 60 * 60 * 1000) })
       .where(eq(deployments.id, late.id));
     await failStaleDeployments(db, new Date());
-    expect((await reload(late.id)).status).toBe('failed');
+    expect((await deploymentRow(db, late.id)).status).toBe('failed');
     await lock.release();
     await engine;
 
-    expect(await reload(late.id)).toMatchObject({
+    expect(await deploymentRow(db, late.id)).toMatchObject({
       status: 'failed',
       error: 'the deploy engine stopped answering',
     });
@@ -333,9 +287,9 @@ describe('the stale-deployment sweep racing the engine', () => {
       );
       await Promise.all([drain(production.id), failStaleDeployments(db, new Date())]);
 
-      const ended = await reload(canary.id);
+      const ended = await deploymentRow(db, canary.id);
       expect(['live', 'failed']).toContain(ended.status);
-      expect(await environment(production.id)).toMatchObject({
+      expect(await environmentRow(db, production.id)).toMatchObject({
         liveDeploymentId: ended.status === 'live' ? canary.id : two.id,
         canaryDeploymentId: null,
       });
@@ -354,7 +308,7 @@ describe('cancel', () => {
     ]);
     expect([first.status, second.status].sort()).toEqual([200, 409]);
     await drain(production.id);
-    expect((await reload(queued.id)).status).toBe('canceled');
+    expect((await deploymentRow(db, queued.id)).status).toBe('canceled');
     await expectConsistentHistory(queued.id);
   });
 });

@@ -2,14 +2,13 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { User } from '../../db/schema';
 import { linkIdentity, userWithIdentity } from '../../domain/accounts/identities';
+import { passFirstFactor } from '../../domain/accounts/sign-in';
 import { userByEmail } from '../../domain/accounts/users';
 import { ApiError } from '../../platform/errors';
 import { auditFor, recordAudit } from '../audit';
 import type { HonoEnv } from '../context';
-import { startMfaStep } from './mfa';
 import type { ExternalIdentity } from './oidc';
-import type { IssuedTokens } from './sessions';
-import { signIn } from './sign-in';
+import { type IssuedTokens, issueTokens, sessionClient } from './sign-in';
 
 const ProviderEmailSchema = z.email().transform((email) => email.toLowerCase());
 
@@ -79,9 +78,9 @@ export async function signInWithIdentity(
   const db = c.get('services').db();
   const user = (await userWithIdentity(db, external)) ?? (await linkOrCreate(c, label, external));
   assertActive(user);
-  return db.transaction(async (tx) =>
-    user.mfaEnabledAt
-      ? { mfaToken: (await startMfaStep(c, tx, user.id)).mfa_token }
-      : { tokens: await signIn(c, tx, user.id, { provider: external.provider }) },
-  );
+  const outcome = await passFirstFactor(db, user, sessionClient(c), auditFor(c), {
+    metadata: { provider: external.provider },
+  });
+  if ('mfa' in outcome) return { mfaToken: outcome.mfa.mfaToken };
+  return { tokens: await issueTokens(c, outcome.session) };
 }

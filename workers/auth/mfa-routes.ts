@@ -2,26 +2,24 @@ import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { encryptSecret } from '../../core/secret-box';
 import { newTotpSecret, totpUri } from '../../core/totp';
-import type { Transaction } from '../../db/client';
 import type { User } from '../../db/schema';
+import {
+  confirmTotpEnrolment,
+  disableMfa,
+  type MfaChangeRequest,
+  type Reauthentication,
+  regenerateRecoveryCodes,
+  startTotpEnrolment,
+  unusedRecoveryCodes,
+} from '../../domain/accounts/mfa';
 import { findUser } from '../../domain/accounts/users';
 import { ApiError } from '../../platform/errors';
-import { recordAudit } from '../audit';
+import { auditFor } from '../audit';
 import type { HonoEnv } from '../context';
 import { openApiErrorResponses } from '../errors';
 import { rateLimit } from '../middleware/rate-limit';
 import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
-import {
-  consumeSecondFactor,
-  disableMfa,
-  enableMfa,
-  passwordMatches,
-  replaceRecoveryCodes,
-  type SecondFactorProof,
-  setPendingTotpSecret,
-  unusedRecoveryCodes,
-} from './mfa';
 import {
   DisableMfaSchema,
   MfaStatusSchema,
@@ -39,43 +37,33 @@ async function signedInUser(c: Context<HonoEnv>): Promise<User> {
   return user;
 }
 
-function requireMfaOn(user: User) {
-  if (!user.mfaEnabledAt) throw new ApiError('conflict', 'Two-factor authentication is not on');
-}
-
 /** Secrets shown once must not linger in a browser or proxy cache. */
 function noStore(c: Context<HonoEnv>) {
   c.header('Cache-Control', 'no-store');
 }
 
-/**
- * Runs an MFA change only after the password (when the account has one) and a second factor
- * check out; the attempt is audited as `action` either way, the change in the same transaction.
- */
-async function reauthenticated<T>(
-  c: Context<HonoEnv>,
-  user: User,
-  proof: SecondFactorProof & { password?: string | undefined },
-  action: string,
-  change: (tx: Transaction) => Promise<T>,
-): Promise<T> {
-  const { config, db } = c.get('services');
-  const passwordOk = await passwordMatches(user, proof.password);
-  const outcome = await db().transaction(async (tx) => {
-    const factor = passwordOk
-      ? await consumeSecondFactor(tx, config.ENCRYPTION_KEY, user, proof)
-      : null;
-    const audit = { action, targetType: 'user', targetId: user.id };
-    if (!factor) {
-      await recordAudit(tx, c, { ...audit, result: 'failure' });
-      return { ok: false } as const;
-    }
-    const value = await change(tx);
-    await recordAudit(tx, c, { ...audit, metadata: { factor } });
-    return { ok: true, value } as const;
-  });
-  if (!outcome.ok) throw new ApiError('unauthorized', 'Password or code is incorrect');
-  return outcome.value;
+/** A route that checks a code is limited like a sign-in, so codes cannot be guessed here either. */
+const checksCode = rateLimit('mfa');
+
+/** The answers of a route that checks a code: a wrong one (401), or MFA in the other state (409). */
+function codeRefusals(wrong: string, conflict: string) {
+  return { 401: { description: wrong }, 409: { description: conflict }, ...openApiErrorResponses };
+}
+
+/** A change of the signed-in user's second factor, which must be on. */
+async function mfaChange(c: Context<HonoEnv>, proof: Reauthentication): Promise<MfaChangeRequest> {
+  const user = await signedInUser(c);
+  if (!user.mfaEnabledAt) throw new ApiError('conflict', 'Two-factor authentication is not on');
+  return {
+    user,
+    proof,
+    encryptionKey: c.get('services').config.ENCRYPTION_KEY,
+    audit: auditFor(c),
+  };
+}
+
+function reauthenticationFailed(): ApiError {
+  return new ApiError('unauthorized', 'Password or code is incorrect');
 }
 
 /** `/api/me/mfa`: turning the second factor on and off, recovery codes. */
@@ -131,15 +119,9 @@ mfaRoutes.openapi(
     }
     const secret = newTotpSecret();
     const sealed = await encryptSecret(config.ENCRYPTION_KEY, secret);
-    await db().transaction(async (tx) => {
-      const pending = await setPendingTotpSecret(tx, user.id, sealed);
-      if (!pending) throw new ApiError('conflict', 'Two-factor authentication is already on');
-      await recordAudit(tx, c, {
-        action: 'mfa.enrolment_started',
-        targetType: 'user',
-        targetId: user.id,
-      });
-    });
+    if (!(await startTotpEnrolment(db(), user.id, sealed, auditFor(c)))) {
+      throw new ApiError('conflict', 'Two-factor authentication is already on');
+    }
     noStore(c);
     return c.json({ otpauth_uri: totpUri(secret, user.email), secret }, 201);
   },
@@ -153,12 +135,10 @@ mfaRoutes.openapi(
     summary: 'Confirm enrolment with a code; MFA turns on and ten recovery codes are issued',
     description: 'The recovery codes are returned only in this answer.',
     request: jsonBody(TotpConfirmSchema),
-    middleware: [rateLimit('mfa')] as const,
+    middleware: checksCode,
     responses: {
       200: { description: 'MFA is on', ...json(RecoveryCodesSchema) },
-      401: { description: 'The code is not valid' },
-      409: { description: 'MFA is already on' },
-      ...openApiErrorResponses,
+      ...codeRefusals('The code is not valid', 'MFA is already on'),
     },
   }),
   async (c) => {
@@ -171,14 +151,13 @@ mfaRoutes.openapi(
     if (!pendingSecret) {
       throw new ApiError('bad_request', 'Start enrolment first (POST /api/me/mfa/totp)');
     }
-    const codes = await db().transaction(async (tx) => {
-      if (!(await consumeSecondFactor(tx, config.ENCRYPTION_KEY, user, { code }))) return null;
-      const enabled = await enableMfa(tx, user.id, pendingSecret);
-      if (!enabled) throw new ApiError('conflict', 'Enrolment changed meanwhile; start again');
-      const issued = await replaceRecoveryCodes(tx, user.id);
-      await recordAudit(tx, c, { action: 'mfa.enabled', targetType: 'user', targetId: user.id });
-      return issued;
-    });
+    const codes = await confirmTotpEnrolment(
+      db(),
+      config.ENCRYPTION_KEY,
+      { id: user.id, totpSecretEncrypted: pendingSecret },
+      code,
+      auditFor(c),
+    );
     if (!codes) {
       throw new ApiError(
         'unauthorized',
@@ -198,24 +177,16 @@ mfaRoutes.openapi(
     summary: 'Replace your recovery codes (needs your password and a current code)',
     description: 'The old codes stop working; the new ones are returned only in this answer.',
     request: jsonBody(RegenerateRecoveryCodesSchema),
-    middleware: [rateLimit('mfa')] as const,
+    middleware: checksCode,
     responses: {
       200: { description: 'New codes', ...json(RecoveryCodesSchema) },
-      401: { description: 'Password or code is incorrect' },
-      409: { description: 'MFA is not on' },
-      ...openApiErrorResponses,
+      ...codeRefusals('Password or code is incorrect', 'MFA is not on'),
     },
   }),
   async (c) => {
-    const user = await signedInUser(c);
-    requireMfaOn(user);
-    const codes = await reauthenticated(
-      c,
-      user,
-      c.req.valid('json'),
-      'mfa.recovery_codes_regenerated',
-      (tx) => replaceRecoveryCodes(tx, user.id),
-    );
+    const change = await mfaChange(c, c.req.valid('json'));
+    const codes = await regenerateRecoveryCodes(c.get('services').db(), change);
+    if (!codes) throw reauthenticationFailed();
     noStore(c);
     return c.json({ recovery_codes: codes }, 200);
   },
@@ -228,20 +199,17 @@ mfaRoutes.openapi(
     tags: ['mfa'],
     summary: 'Turn MFA off (needs your password and a current code or a recovery code)',
     request: jsonBody(DisableMfaSchema),
-    middleware: [rateLimit('mfa')] as const,
+    middleware: checksCode,
     responses: {
       204: { description: 'MFA is off; the secret and recovery codes are deleted' },
-      401: { description: 'Password or code is incorrect' },
-      409: { description: 'MFA is not on' },
-      ...openApiErrorResponses,
+      ...codeRefusals('Password or code is incorrect', 'MFA is not on'),
     },
   }),
   async (c) => {
-    const user = await signedInUser(c);
-    requireMfaOn(user);
-    await reauthenticated(c, user, c.req.valid('json'), 'mfa.disabled', (tx) =>
-      disableMfa(tx, user.id),
-    );
+    const change = await mfaChange(c, c.req.valid('json'));
+    if (!(await disableMfa(c.get('services').db(), change))) {
+      throw reauthenticationFailed();
+    }
     return c.body(null, 204);
   },
 );

@@ -1,20 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { finishMfaSignIn, mfaChallengeUser } from '../../domain/accounts/sign-in';
 import { ApiError } from '../../platform/errors';
-import { recordAudit } from '../audit';
+import { auditFor } from '../audit';
 import { openApiErrorResponses } from '../errors';
 import { type AccountKey, rateLimit } from '../middleware/rate-limit';
 import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
-import {
-  consumeSecondFactor,
-  lockMfaChallenge,
-  mfaChallengeUser,
-  settleMfaChallenge,
-  unusedRecoveryCodes,
-} from './mfa';
 import { MfaVerifySchema } from './mfa-schemas';
 import { CookieSessionSchema, TokenPairSchema } from './schemas';
-import { sessionBody, signIn } from './sign-in';
+import { issueTokens, sessionBody, sessionClient } from './sign-in';
 
 /** Wrong codes count against the account the sign-in step belongs to, not only the address. */
 const challengedAccount: AccountKey = async (c) => {
@@ -50,26 +44,14 @@ mfaVerifyRoutes.openapi(
   async (c) => {
     const input = c.req.valid('json');
     const { config, db } = c.get('services');
-    const outcome = await db().transaction(async (tx) => {
-      const open = await lockMfaChallenge(tx, input.mfa_token);
-      if (!open) return { kind: 'expired' } as const;
-      const { user } = open;
-      const factor = await consumeSecondFactor(tx, config.ENCRYPTION_KEY, user, input);
-      await settleMfaChallenge(tx, open.challengeId, factor !== null);
-      const audit = { actorId: user.id, targetType: 'user', targetId: user.id };
-      if (!factor) {
-        await recordAudit(tx, c, { ...audit, action: 'auth.mfa_failed', result: 'failure' });
-        return { kind: 'wrong' } as const;
-      }
-      if (factor === 'recovery_code') {
-        await recordAudit(tx, c, {
-          ...audit,
-          action: 'mfa.recovery_code_used',
-          metadata: { remaining: await unusedRecoveryCodes(tx, user.id) },
-        });
-      }
-      return { kind: 'signed_in', tokens: await signIn(c, tx, user.id, { mfa: factor }) } as const;
-    });
+    const outcome = await finishMfaSignIn(
+      db(),
+      config.ENCRYPTION_KEY,
+      input.mfa_token,
+      input,
+      sessionClient(c),
+      auditFor(c),
+    );
     if (outcome.kind === 'expired') {
       throw new ApiError(
         'unauthorized',
@@ -77,6 +59,6 @@ mfaVerifyRoutes.openapi(
       );
     }
     if (outcome.kind === 'wrong') throw new ApiError('unauthorized', 'The code is incorrect');
-    return c.json(sessionBody(c, outcome.tokens, input.session), 200);
+    return c.json(sessionBody(c, await issueTokens(c, outcome.session), input.session), 200);
   },
 );

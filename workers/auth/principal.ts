@@ -1,9 +1,7 @@
-import { and, eq, gt, isNull, or } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
-import { sha256Hex } from '../../core/digest';
-import { TOKEN_SCOPES, type TokenScope } from '../../core/roles';
-import { apiTokens, sessions, users } from '../../db/schema';
+import { useApiToken } from '../../domain/accounts/api-tokens';
+import { isLiveSession } from '../../domain/accounts/sessions';
 import { ApiError } from '../../platform/errors';
 import { signingKeys, verifyAccessToken } from '../../platform/tokens/access-tokens';
 import { bearerToken } from '../bearer';
@@ -34,47 +32,16 @@ async function sessionPrincipal(c: Context<HonoEnv>, token: string, viaCookie: b
   const claims = await verifyAccessToken(keys, config.PUBLIC_URL, token).catch(() => {
     throw unauthorized('Invalid or expired access token');
   });
+  const session = { kind: 'session', userId: claims.sub, sessionId: claims.sid } as const;
   // Checked on every request so a revoked session stops working now, not at token expiry.
-  const [live] = await db()
-    .select({ id: sessions.id })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(
-      and(
-        eq(sessions.id, claims.sid),
-        eq(sessions.userId, claims.sub),
-        isNull(sessions.revokedAt),
-        gt(sessions.expiresAt, new Date()),
-        isNull(users.disabledAt),
-      ),
-    );
-  if (!live) throw unauthorized('Session has ended');
-  return { kind: 'session', userId: claims.sub, sessionId: claims.sid, viaCookie } as const;
+  if (!(await isLiveSession(db(), session))) throw unauthorized('Session has ended');
+  return { ...session, viaCookie };
 }
 
 async function tokenPrincipal(c: Context<HonoEnv>, token: string): Promise<Principal> {
-  const db = c.get('services').db();
-  const now = new Date();
-  const [row] = await db
-    .update(apiTokens)
-    .set({ lastUsedAt: now })
-    .where(
-      and(
-        eq(apiTokens.tokenHash, await sha256Hex(token)),
-        isNull(apiTokens.revokedAt),
-        or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, now)),
-      ),
-    )
-    .returning();
-  const scope = TOKEN_SCOPES.find((s) => row?.scopes.includes(s));
-  if (!row || !scope) throw unauthorized('Invalid, expired or revoked API token');
-  return {
-    kind: 'token',
-    userId: row.userId,
-    tokenId: row.id,
-    workspaceId: row.workspaceId,
-    scope,
-  };
+  const credential = await useApiToken(c.get('services').db(), token);
+  if (!credential) throw unauthorized('Invalid, expired or revoked API token');
+  return credential;
 }
 
 /** Tokens never travel in URLs, where logs and browser history keep them. */

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { deleteCookie } from 'hono/cookie';
-import { endSession, liveSessionsOf, revokeOwnSession } from '../../domain/accounts/users';
+import { endSession, liveSessionsOf, revokeOwnSession } from '../../domain/accounts/sessions';
 import { ApiError } from '../../platform/errors';
 import { auditFor } from '../audit';
 import { openApiErrorResponses } from '../errors';

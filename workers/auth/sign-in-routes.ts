@@ -2,13 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { createEmailToken } from '../../domain/accounts/email-tokens';
-import {
-  resetPassword,
-  setPasswordHash,
-  signUp,
-  userByEmail,
-  verifyEmail,
-} from '../../domain/accounts/users';
+import { REFRESH_REUSE_GRACE_SECONDS } from '../../domain/accounts/sessions';
+import { passFirstFactor } from '../../domain/accounts/sign-in';
+import { resetPassword, signUp, userByEmail, verifyEmail } from '../../domain/accounts/users';
 import { ApiError } from '../../platform/errors';
 import { tokenLink } from '../../platform/mail/mailer';
 import { mailerFor } from '../../platform/mail/select';
@@ -19,7 +15,6 @@ import { openApiErrorResponses } from '../errors';
 import { rateLimit } from '../middleware/rate-limit';
 import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
-import { startMfaStep } from './mfa';
 import { MfaChallengeSchema } from './mfa-schemas';
 import { REFRESH_COOKIE } from './principal';
 import {
@@ -33,8 +28,13 @@ import {
   SignupSchema,
   TokenPairSchema,
 } from './schemas';
-import { REFRESH_REUSE_GRACE_SECONDS, rotateRefreshToken } from './sessions';
-import { sessionBody, signIn } from './sign-in';
+import {
+  issueTokens,
+  mfaChallengeBody,
+  refreshSession,
+  sessionBody,
+  sessionClient,
+} from './sign-in';
 
 const INVALID_CREDENTIALS = 'Email or password is incorrect';
 
@@ -159,15 +159,10 @@ signInRoutes.openapi(
         'Confirm your email address first; the link was mailed at signup',
       );
     }
-    const outcome = await db.transaction(async (tx) => {
-      if (check.needsRehash) {
-        await setPasswordHash(tx, user.id, await hashPassword(input.password));
-      }
-      if (user.mfaEnabledAt) return { mfa: await startMfaStep(c, tx, user.id) };
-      return { tokens: await signIn(c, tx, user.id) };
-    });
-    if ('mfa' in outcome) return c.json(outcome.mfa, 200);
-    return c.json(sessionBody(c, outcome.tokens, input.session), 200);
+    const rehashed = check.needsRehash ? await hashPassword(input.password) : undefined;
+    const outcome = await passFirstFactor(db, user, sessionClient(c), auditFor(c), { rehashed });
+    if ('mfa' in outcome) return c.json(mfaChallengeBody(outcome.mfa), 200);
+    return c.json(sessionBody(c, await issueTokens(c, outcome.session), input.session), 200);
   },
 );
 
@@ -197,7 +192,7 @@ signInRoutes.openapi(
     const cookie = getCookie(c, REFRESH_COOKIE);
     const presented = fromBody ?? cookie;
     if (!presented) throw new ApiError('unauthorized', 'No refresh token presented');
-    const tokens = await rotateRefreshToken(c, presented);
+    const tokens = await refreshSession(c, presented);
     return c.json(sessionBody(c, tokens, fromBody ? 'token' : 'cookie'), 200);
   },
 );

@@ -1,11 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq, gt, isNotNull, isNull, lt, or } from 'drizzle-orm';
-import { sha256Hex } from '../../core/digest';
-import { TOKEN_SCOPES } from '../../core/roles';
 import { ticketFromProtocols, WS_PROTOCOL } from '../../core/ws-protocol';
 import type { Database } from '../../db/client';
-import { apiTokens, sessions, users, wsTicketPurpose, wsTickets } from '../../db/schema';
-import { randomSecret } from '../../platform/crypto';
+import { wsTicketPurpose } from '../../db/schema';
+import {
+  mintWsTicket,
+  spendWsTicket,
+  WS_TICKET_TTL_SECONDS,
+  type WsTicketPurpose,
+} from '../../domain/accounts/ws-tickets';
 import { ApiError } from '../../platform/errors';
 import type { Principal } from '../context';
 import { openApiErrorResponses } from '../errors';
@@ -14,20 +16,11 @@ import { json } from '../openapi';
 import { authenticated, newRouter } from '../router';
 import { requirePrincipal } from './principal';
 
-export const WS_TICKET_PREFIX = 'spk_wst_';
-export const WS_TICKET_TTL_SECONDS = 30;
-
-export type WsTicketPurpose = (typeof wsTicketPurpose.enumValues)[number];
-
 export interface WsTicketGrant {
   /** The credential that minted the ticket, to authorize with exactly as an HTTP request would. */
   principal: Principal;
   purpose: WsTicketPurpose;
   resourceId: string | null;
-}
-
-function refused(): ApiError {
-  return new ApiError('unauthorized', 'A valid WebSocket ticket is required');
 }
 
 /**
@@ -37,66 +30,11 @@ function refused(): ApiError {
  */
 export async function verifyWsTicket(db: Database, request: Request): Promise<WsTicketGrant> {
   const ticket = ticketFromProtocols(request.headers.get('sec-websocket-protocol'));
-  if (!ticket?.startsWith(WS_TICKET_PREFIX)) throw refused();
-  const now = new Date();
-  const [spent] = await db
-    .update(wsTickets)
-    .set({ usedAt: now })
-    .where(
-      and(
-        eq(wsTickets.ticketHash, await sha256Hex(ticket)),
-        isNull(wsTickets.usedAt),
-        gt(wsTickets.expiresAt, now),
-      ),
-    )
-    .returning();
-  if (!spent) throw refused();
-  const grant = { purpose: spent.purpose, resourceId: spent.resourceId };
-
-  if (spent.sessionId) {
-    const [live] = await db
-      .select({ id: sessions.id })
-      .from(sessions)
-      .innerJoin(users, eq(users.id, sessions.userId))
-      .where(
-        and(
-          eq(sessions.id, spent.sessionId),
-          isNull(sessions.revokedAt),
-          gt(sessions.expiresAt, now),
-          isNull(users.disabledAt),
-        ),
-      );
-    if (!live) throw refused();
-    const principal: Principal = {
-      kind: 'session',
-      userId: spent.userId,
-      sessionId: spent.sessionId,
-      viaCookie: false,
-    };
-    return { ...grant, principal };
-  }
-
-  // Not a session, so (by the table's check constraint) an API token minted it.
-  const [token] = await db
-    .select({ workspaceId: apiTokens.workspaceId, scopes: apiTokens.scopes })
-    .from(apiTokens)
-    .where(
-      and(
-        eq(apiTokens.id, spent.apiTokenId!),
-        isNull(apiTokens.revokedAt),
-        or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, now)),
-      ),
-    );
-  const scope = TOKEN_SCOPES.find((s) => token?.scopes.includes(s));
-  if (!token || !scope) throw refused();
-  const principal: Principal = {
-    kind: 'token',
-    userId: spent.userId,
-    tokenId: spent.apiTokenId!,
-    workspaceId: token.workspaceId,
-    scope,
-  };
-  return { ...grant, principal };
+  const grant = ticket ? await spendWsTicket(db, ticket) : null;
+  if (!grant) throw new ApiError('unauthorized', 'A valid WebSocket ticket is required');
+  const { holder, purpose, resourceId } = grant;
+  const principal = holder.kind === 'session' ? { ...holder, viaCookie: false } : holder;
+  return { principal, purpose, resourceId };
 }
 
 const CreateTicketSchema = z
@@ -138,27 +76,12 @@ wsTicketRoutes.openapi(
   async (c) => {
     const principal = requirePrincipal(c);
     const input = c.req.valid('json');
-    const db = c.get('services').db();
-    const now = new Date();
-    const ticket = randomSecret(WS_TICKET_PREFIX);
-    // Tickets live seconds: clearing the caller's spent ones here keeps the table small.
-    await db
-      .delete(wsTickets)
-      .where(
-        and(
-          eq(wsTickets.userId, principal.userId),
-          or(lt(wsTickets.expiresAt, now), isNotNull(wsTickets.usedAt)),
-        ),
-      );
-    await db.insert(wsTickets).values({
-      userId: principal.userId,
-      sessionId: principal.kind === 'session' ? principal.sessionId : null,
-      apiTokenId: principal.kind === 'token' ? principal.tokenId : null,
-      ticketHash: await sha256Hex(ticket),
-      purpose: input.purpose ?? 'build-logs',
-      resourceId: input.resource_id ?? null,
-      expiresAt: new Date(now.getTime() + WS_TICKET_TTL_SECONDS * 1000),
-    });
+    const ticket = await mintWsTicket(
+      c.get('services').db(),
+      principal,
+      input.purpose ?? 'build-logs',
+      input.resource_id ?? null,
+    );
     skipIdempotencyStorage(c);
     c.header('Cache-Control', 'no-store');
     return c.json({ ticket, expires_in: WS_TICKET_TTL_SECONDS }, 201);

@@ -1,6 +1,5 @@
-import { and, eq } from 'drizzle-orm';
 import type { Context } from 'hono';
-import { builds, projects } from '../../db/schema';
+import { type HeldJob, heldJob } from '../../domain/builds/jobs';
 import { ApiError } from '../../platform/errors';
 import { signingKeys } from '../../platform/tokens/access-tokens';
 import { type JobClaims, verifyJobToken } from '../../platform/tokens/job-tokens';
@@ -11,10 +10,8 @@ function refused(message = 'A valid job token for this build is required'): ApiE
   return new ApiError('unauthorized', message);
 }
 
-export interface JobGrant {
+export interface JobGrant extends HeldJob {
   claims: JobClaims;
-  build: typeof builds.$inferSelect;
-  project: typeof projects.$inferSelect;
 }
 
 /**
@@ -39,23 +36,7 @@ export async function authorizeJob(
     throw refused('Invalid or expired job token');
   });
   if (claims.buildId !== buildId) throw refused();
-  const [row] = await db()
-    .select({ build: builds, project: projects })
-    .from(builds)
-    .innerJoin(projects, eq(projects.id, builds.projectId))
-    .where(
-      and(
-        eq(builds.id, buildId),
-        eq(builds.runnerId, claims.runnerId),
-        eq(builds.attempt, claims.attempt),
-      ),
-    );
-  const live = row?.build.status === 'running';
-  const ended =
-    row !== undefined &&
-    ['succeeded', 'failed', 'canceled', 'timed_out'].includes(row.build.status);
-  if (!row || !(live || (finished && ended))) {
-    throw refused('This job token no longer holds the lease for the build');
-  }
-  return { claims, ...row };
+  const job = await heldJob(db(), claims, { finished });
+  if (!job) throw refused('This job token no longer holds the lease for the build');
+  return { claims, ...job };
 }

@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq, isNull } from 'drizzle-orm';
 import { CommitReportSchema } from '../../core/runner-protocol';
-import { builds } from '../../db/schema';
+import { recordBuildCommit } from '../../domain/builds/jobs';
 import { announceBuildStatus } from '../../domain/reporting/build-status';
 import { ApiError } from '../../platform/errors';
 import { openApiErrorResponses } from '../errors';
@@ -36,15 +35,7 @@ jobCommitRoutes.openapi(
     const { buildId } = c.req.valid('param');
     const { commit_sha: sha } = c.req.valid('json');
     const { build, claims } = await authorizeJob(c, buildId);
-    const [recorded] = await c
-      .get('services')
-      .db()
-      .update(builds)
-      .set({ commitSha: sha })
-      .where(
-        and(eq(builds.id, buildId), eq(builds.attempt, claims.attempt), isNull(builds.commitSha)),
-      )
-      .returning({ commitSha: builds.commitSha });
+    const recorded = await recordBuildCommit(c.get('services').db(), buildId, claims.attempt, sha);
     if (recorded) {
       // The running status could not be set without a commit: now it can.
       await announceBuildStatus(c.env, [buildId], c.get('logger'));

@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq } from 'drizzle-orm';
 import {
   BLOB_MAX_BYTES,
   type OutputFile,
@@ -8,7 +7,7 @@ import {
   Sha256HexSchema,
 } from '../../core/build-output';
 import { blobName, ManifestSchema, missingBlobs } from '../../core/hosting/manifest';
-import { builds } from '../../db/schema';
+import { recordBuildOutput } from '../../domain/builds/jobs';
 import { provenBlobs, recordBlobProofs } from '../../domain/hosting/publish';
 import { ApiError } from '../../platform/errors';
 import { blobKey, blobProofKey, outputManifestKey } from '../../platform/storage-keys';
@@ -184,12 +183,9 @@ outputRoutes.openapi(
     await c.env.SITES.put(key, JSON.stringify(ManifestSchema.parse(outputManifest(files))), {
       httpMetadata: { contentType: 'application/json' },
     });
-    await c
-      .get('services')
-      .db()
-      .update(builds)
-      .set({ outputManifestKey: key })
-      .where(and(eq(builds.id, buildId), eq(builds.attempt, claims.attempt)));
+    await recordBuildOutput(c.get('services').db(), buildId, claims.attempt, {
+      outputManifestKey: key,
+    });
     const bytes = files.reduce((sum, file) => sum + file.size, 0);
     return c.json({ manifest_key: key, files: files.length, bytes }, 200);
   },

@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq, sql } from 'drizzle-orm';
 import { resolveProjectSettings } from '../../core/project-settings';
 import {
   JobResultSchema,
@@ -7,16 +6,15 @@ import {
   LogBatchSchema,
   StepReportSchema,
 } from '../../core/runner-protocol';
-import { createMasker } from '../../core/secret-masker';
-import { buildSteps, builds, outbox } from '../../db/schema';
 import { loadJobEnvironment } from '../../domain/builds/environment';
+import {
+  appendJobLog,
+  completeJob,
+  recordBuildOutput,
+  reportSteps,
+} from '../../domain/builds/jobs';
 import { ARTIFACT_MAX_BYTES } from '../../domain/builds/limits';
-import { closeBuildLog } from '../../domain/builds/log';
-import { publishOutbox } from '../../domain/outbox';
-import { announceBuildStatus } from '../../domain/reporting/build-status';
-import { buildSession, runnerHub } from '../../platform/durable-objects';
 import { ApiError } from '../../platform/errors';
-import { DEPLOYMENTS_QUEUE, type DeploymentsMessage } from '../../platform/queues';
 import { artifactKey } from '../../platform/storage-keys';
 import { openApiErrorResponses } from '../errors';
 import { json, jsonBody } from '../openapi';
@@ -117,26 +115,15 @@ jobRoutes.openapi(
   }),
   async (c) => {
     const { buildId } = c.req.valid('param');
-    const { lines, batch_seq: batchSeq } = c.req.valid('json');
-    const { build, project, claims } = await authorizeJob(c, buildId);
+    const batch = c.req.valid('json');
+    const job = await authorizeJob(c, buildId);
     const { db, config } = c.get('services');
-    const { secrets } = await loadJobEnvironment(
+    const { lastSeq, duplicate } = await appendJobLog(
+      c.env,
       db(),
       config.ENCRYPTION_KEY,
-      project.id,
-      build.target,
-    );
-    const { lastSeq, duplicate } = await buildSession(c.env, buildId).append(
-      lines.map((line) => ({
-        stream: line.stream,
-        text: line.text,
-        ts: line.ts,
-        ...(line.step_id !== undefined && { stepId: line.step_id }),
-      })),
-      {
-        secrets,
-        ...(batchSeq !== undefined && { batch: { attempt: claims.attempt, seq: batchSeq } }),
-      },
+      job,
+      batch,
     );
     return c.json({ last_seq: lastSeq, ...(duplicate && { duplicate: true as const }) }, 200);
   },
@@ -158,41 +145,10 @@ jobRoutes.openapi(
   async (c) => {
     const { buildId } = c.req.valid('param');
     const { steps } = c.req.valid('json');
-    const { build, project } = await authorizeJob(c, buildId);
+    const job = await authorizeJob(c, buildId);
     const { db, config } = c.get('services');
-    const { secrets } = await loadJobEnvironment(
-      db(),
-      config.ENCRYPTION_KEY,
-      project.id,
-      build.target,
-    );
-    const mask = createMasker(secrets);
-    const rows = steps.map((step) => ({
-      buildId,
-      position: step.position,
-      name: mask(step.name),
-      command: mask(step.command),
-      status: step.status,
-      exitCode: step.exit_code ?? null,
-      startedAt: step.started_at ? new Date(step.started_at) : null,
-      finishedAt: step.finished_at ? new Date(step.finished_at) : null,
-    }));
-    await db()
-      .insert(buildSteps)
-      .values(rows)
-      .onConflictDoUpdate({
-        target: [buildSteps.buildId, buildSteps.position],
-        set: {
-          name: sql`excluded.name`,
-          command: sql`excluded.command`,
-          status: sql`excluded.status`,
-          exitCode: sql`excluded.exit_code`,
-          startedAt: sql`excluded.started_at`,
-          finishedAt: sql`excluded.finished_at`,
-        },
-      });
-    await buildSession(c.env, buildId).setSteps(steps, { secrets });
-    return c.json({ steps: rows.length }, 200);
+    const recorded = await reportSteps(c.env, db(), config.ENCRYPTION_KEY, job, steps);
+    return c.json({ steps: recorded }, 200);
   },
 );
 
@@ -240,12 +196,9 @@ jobRoutes.openapi(
       httpMetadata: { contentType: 'application/gzip' },
       customMetadata: { attempt: String(claims.attempt) },
     });
-    await c
-      .get('services')
-      .db()
-      .update(builds)
-      .set({ artifactKey: key })
-      .where(and(eq(builds.id, buildId), eq(builds.attempt, claims.attempt)));
+    await recordBuildOutput(c.get('services').db(), buildId, claims.attempt, {
+      artifactKey: key,
+    });
     return c.json({ artifact_key: key, size }, 200);
   },
 );
@@ -271,52 +224,16 @@ jobRoutes.openapi(
   async (c) => {
     const { buildId } = c.req.valid('param');
     const result = c.req.valid('json');
-    const { build, project, claims } = await authorizeJob(c, buildId, { finished: true });
+    const job = await authorizeJob(c, buildId, { finished: true });
     const { db, config } = c.get('services');
-    if (build.status === 'running') {
-      const { secrets } = await loadJobEnvironment(
-        db(),
-        config.ENCRYPTION_KEY,
-        project.id,
-        build.target,
-      );
-      const error = result.error === undefined ? null : createMasker(secrets)(result.error);
-      const published = await db().transaction(async (tx) => {
-        const [ended] = await tx
-          .update(builds)
-          .set({
-            status: result.status,
-            finishedAt: new Date(),
-            error: result.status === 'succeeded' ? null : error,
-          })
-          .where(
-            and(
-              eq(builds.id, buildId),
-              eq(builds.status, 'running'),
-              eq(builds.attempt, claims.attempt),
-            ),
-          )
-          .returning();
-        if (ended?.status !== 'succeeded') return [];
-        const message: DeploymentsMessage = {
-          type: 'build.succeeded',
-          build_id: ended.id,
-          project_id: ended.projectId,
-          target: ended.target,
-          artifact_key: ended.artifactKey,
-        };
-        return tx.insert(outbox).values({ topic: DEPLOYMENTS_QUEUE, payload: message }).returning();
-      });
-      await publishOutbox(c.env, db(), published);
-      await announceBuildStatus(c.env, [buildId], c.get('logger'));
-    }
-    await runnerHub(c.env, project.workspaceId).complete(buildId, claims.attempt);
-    const [final] = await db()
-      .select({ status: builds.status })
-      .from(builds)
-      .where(eq(builds.id, buildId));
-    const status = JobResultSchema.shape.status.parse(final?.status);
-    await closeBuildLog(c.env, db(), buildId, status);
+    const status = await completeJob(
+      c.env,
+      db(),
+      config.ENCRYPTION_KEY,
+      job,
+      result,
+      c.get('logger'),
+    );
     return c.json({ status }, 200);
   },
 );

@@ -1,19 +1,21 @@
-import { and, eq, lt, lte, or } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { StatusCode } from 'hono/utils/http-status';
 import {
-  IDEMPOTENCY_LEASE_MS,
   IDEMPOTENCY_RETRY_AFTER_SECONDS,
-  IDEMPOTENCY_TTL_MS,
   IDEMPOTENT_METHODS,
   isReplayableStatus,
   isValidIdempotencyKey,
   replayableHeaders,
   requestFingerprint,
 } from '../../core/idempotency';
-import type { Database } from '../../db/client';
-import { type IdempotencyKey, idempotencyKeys } from '../../db/schema';
+import type { IdempotencyKey } from '../../db/schema';
 import { ApiError } from '../../platform/errors';
+import {
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  findIdempotencyKey,
+  releaseIdempotencyKey,
+} from '../../platform/idempotency-keys';
 import type { HonoEnv } from '../context';
 import { errorBody } from '../errors';
 import { clientIp } from './rate-limit';
@@ -35,39 +37,6 @@ function scopeOf(c: Context<HonoEnv>): string {
   if (principal?.kind === 'token') return `token:${principal.tokenId}`;
   if (principal) return `user:${principal.userId}`;
   return `ip:${clientIp(c) ?? 'unknown'}`;
-}
-
-/**
- * Inserts an in-progress row for (scope, key), or takes over one that expired or whose request
- * died (lease passed). Returns the row id when this request owns the key.
- */
-async function claim(db: Database, scope: string, key: string, requestHash: string) {
-  const now = new Date();
-  const fresh = {
-    requestHash,
-    status: 'in_progress' as const,
-    responseStatus: null,
-    responseBody: null,
-    responseHeaders: null,
-    expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
-    createdAt: now,
-  };
-  const [row] = await db
-    .insert(idempotencyKeys)
-    .values({ scope, key, ...fresh })
-    .onConflictDoUpdate({
-      target: [idempotencyKeys.scope, idempotencyKeys.key],
-      set: fresh,
-      setWhere: or(
-        lte(idempotencyKeys.expiresAt, now),
-        and(
-          eq(idempotencyKeys.status, 'in_progress'),
-          lt(idempotencyKeys.createdAt, new Date(now.getTime() - IDEMPOTENCY_LEASE_MS)),
-        ),
-      ),
-    })
-    .returning({ id: idempotencyKeys.id });
-  return row?.id;
 }
 
 function inProgress(c: Context<HonoEnv>) {
@@ -132,19 +101,16 @@ export function idempotency(): MiddlewareHandler<HonoEnv> {
     const db = c.get('services').db();
     const scope = scopeOf(c);
 
-    let claimed = await claim(db, scope, key, requestHash);
+    let claimed = await claimIdempotencyKey(db, scope, key, requestHash);
     if (!claimed) {
-      const [existing] = await db
-        .select()
-        .from(idempotencyKeys)
-        .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
+      const existing = await findIdempotencyKey(db, scope, key);
       if (existing) return answerExisting(c, existing, requestHash);
       // The owner failed and released the key between our insert and our read: claim it again.
-      claimed = await claim(db, scope, key, requestHash);
+      claimed = await claimIdempotencyKey(db, scope, key, requestHash);
       if (!claimed) return inProgress(c);
     }
     const rowId = claimed;
-    const release = () => db.delete(idempotencyKeys).where(eq(idempotencyKeys.id, rowId));
+    const release = () => releaseIdempotencyKey(db, rowId);
 
     try {
       await next();
@@ -162,15 +128,11 @@ export function idempotency(): MiddlewareHandler<HonoEnv> {
         await release();
         return;
       }
-      await db
-        .update(idempotencyKeys)
-        .set({
-          status: 'completed',
-          responseStatus: response.status,
-          responseBody: body,
-          responseHeaders: replayableHeaders(response.headers),
-        })
-        .where(eq(idempotencyKeys.id, rowId));
+      await completeIdempotencyKey(db, rowId, {
+        status: response.status,
+        body,
+        headers: replayableHeaders(response.headers),
+      });
     } catch (error) {
       // The request has run, so its answer goes out; the unfinished claim lapses with its lease.
       c.get('logger').error('idempotency_store_failed', {
@@ -178,10 +140,4 @@ export function idempotency(): MiddlewareHandler<HonoEnv> {
       });
     }
   };
-}
-
-/** Cron housekeeping: expired keys are dead weight (a new request overwrites them anyway). */
-export async function deleteExpiredIdempotencyKeys(db: Database, now: Date): Promise<number> {
-  const result = await db.delete(idempotencyKeys).where(lte(idempotencyKeys.expiresAt, now));
-  return result.rowCount ?? 0;
 }

@@ -1,6 +1,5 @@
 import { Ratelimit } from '@upstash/ratelimit';
 import type { Redis } from '@upstash/redis/cloudflare';
-import { eq } from 'drizzle-orm';
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import { sha256Hex } from '../../core/digest';
 import {
@@ -14,7 +13,7 @@ import {
   secondsUntil,
   tightest,
 } from '../../core/rate-limits';
-import { workspaces } from '../../db/schema';
+import { findWorkspace } from '../../domain/workspaces/workspaces';
 import type { HonoEnv } from '../context';
 import { errorBody } from '../errors';
 
@@ -212,11 +211,7 @@ export function apiQuota(): MiddlewareHandler<HonoEnv> {
     const principal = c.get('principal');
     const { redis, db } = c.get('services');
     if (principal?.kind !== 'token' || !redis) return next();
-    const [workspace] = await db()
-      .select({ plan: workspaces.plan })
-      .from(workspaces)
-      .where(eq(workspaces.id, principal.workspaceId));
-    const plan = workspace?.plan ?? 'free';
+    const plan = (await findWorkspace(db(), principal.workspaceId))?.plan ?? 'free';
     return enforce(c, next, redis, [
       { name: `api:${plan}`, policy: apiQuotaPolicy(plan), identifier: principal.tokenId },
     ]);

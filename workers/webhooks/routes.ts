@@ -6,24 +6,17 @@ import { decryptSecret } from '../../core/secret-box';
 import { readDelivery, repoKey, toGitEvent, WebhookPayloadError } from '../../core/webhooks/events';
 import { verifyWebhookSignature, type WebhookProvider } from '../../core/webhooks/signatures';
 import type { Project } from '../../db/schema';
+import { announceBuilds } from '../../domain/builds/create';
 import {
-  announceBuilds,
-  type CreatedBuild,
-  createBuild,
-  lockProject,
-} from '../../domain/builds/create';
-import { closeRef, type RetiredDeployment, refMetadata } from '../../domain/deployments/retire';
-import {
-  earlierDelivery,
+  acceptDelivery,
   MAX_CANDIDATE_PROJECTS,
   projectsMentioning,
   providerProject,
   REPLAY_WINDOW_SECONDS,
-  recordDelivery,
 } from '../../domain/webhooks/deliveries';
 import { planDelivery } from '../../domain/webhooks/plan';
 import { ApiError } from '../../platform/errors';
-import { recordAudit } from '../audit';
+import { auditFor } from '../audit';
 import type { HonoEnv } from '../context';
 import { errorResponse, openApiErrorResponses } from '../errors';
 import { limitWithin, rateLimit } from '../middleware/rate-limit';
@@ -204,50 +197,14 @@ async function receive(
   }
 
   const db = c.get('services').db();
-  const payloadSha256 = await sha256Hex(body);
-  const outcome = await db.transaction(async (tx) => {
-    // Under the project's lock, so concurrent copies of one delivery see each other.
-    await lockProject(tx, project.id);
-    const earlier = await earlierDelivery(tx, provider, project.id, delivery.id, payloadSha256);
-    if (earlier) return { duplicate: true as const, earlier };
-    const recorded = await recordDelivery(tx, {
-      provider,
-      deliveryId: delivery.id,
-      event: delivery.event,
-      projectId: project.id,
-      payloadSha256,
-      status: !plan ? 'failed' : plan.outcome === 'ignored' ? 'ignored' : 'processed',
-      processedAt: new Date(),
-      error: failure?.message ?? (plan?.outcome === 'ignored' ? plan.reason : null),
-    });
-    if (!recorded) return { duplicate: true as const, earlier: delivery.id };
-    const created: CreatedBuild | undefined =
-      plan?.outcome === 'queued' ? await createBuild(tx, plan.build) : undefined;
-    const retiring = plan?.outcome === 'retire' ? plan : undefined;
-    const retired: RetiredDeployment[] = [];
-    if (retiring) {
-      retired.push(...(await closeRef(tx, project.id, retiring.ref)));
-      for (const deployment of retired) {
-        // The provider's delivery did it, not a member: audited as the system, like the engine.
-        await recordAudit(tx, c, {
-          action: 'deployment.retired',
-          workspaceId: project.workspaceId,
-          actorRole: 'system',
-          actorId: null,
-          targetType: 'deployment',
-          targetId: deployment.id,
-          metadata: {
-            reason: retiring.note,
-            from: deployment.from,
-            provider,
-            delivery_id: delivery.id,
-            ...refMetadata(retiring.ref),
-          },
-        });
-      }
-    }
-    return { duplicate: false as const, created, retired };
-  });
+  const outcome = await acceptDelivery(
+    db,
+    project,
+    { provider, id: delivery.id, event: delivery.event, payloadSha256: await sha256Hex(body) },
+    plan,
+    failure?.message,
+    auditFor(c),
+  );
 
   const base = { delivery_id: delivery.id, project_id: project.id };
   if (outcome.duplicate) {
