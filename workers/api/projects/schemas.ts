@@ -20,11 +20,26 @@ const RootDirSchema = z
   .max(255)
   .regex(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[^\\]*$/, 'a relative path inside the repository');
 
+// An absolute path is stored as given: git on the runner takes it as readily as a file:// URL.
+const ABSOLUTE_PATH = /^\/(?!\/)[^\0-\x1f]*$/;
+
+const RepoUrlSchema = z
+  .string()
+  .max(500)
+  .refine((value) => ABSOLUTE_PATH.test(value) || z.url().safeParse(value).success, {
+    message: 'a URL git accepts (https://, ssh://, git://, file://) or an absolute local path',
+  })
+  .openapi({
+    description:
+      'Where the runner fetches the code: any URL git accepts, or an absolute path (or `file://` URL) on the runner’s machine. Only a runner can reach a local path: the platform never reads it.',
+    example: 'https://github.com/acme/web.git',
+  });
+
 const ProjectSettingsSchema = z
   .object({
     name: z.string().min(1).max(100),
     git_provider: z.enum(['github', 'gitlab', 'gitea', 'none']),
-    repo_url: z.url().max(500).nullable(),
+    repo_url: RepoUrlSchema.nullable(),
     production_branch: BranchSchema,
     root_dir: RootDirSchema,
   })
