@@ -1,6 +1,9 @@
 import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { Project } from '../../../db/schema';
+import { productionUrls } from '../../../domain/projects/production-url';
 import type { ProjectChanges } from '../../../domain/projects/projects';
+import type { HonoEnv } from '../../context';
 
 const SlugSchema = z
   .string()
@@ -21,7 +24,7 @@ const RootDirSchema = z
   .regex(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[^\\]*$/, 'a relative path inside the repository');
 
 // An absolute path is stored as given: git on the runner takes it as readily as a file:// URL.
-const ABSOLUTE_PATH = /^\/(?!\/)[^\0-\x1f]*$/;
+const ABSOLUTE_PATH = /^\/(?!\/)\P{Cc}*$/u;
 
 const RepoUrlSchema = z
   .string()
@@ -63,6 +66,11 @@ export const ProjectSchema = z
     production_branch: z.string(),
     root_dir: z.string(),
     framework: z.string().nullable(),
+    production_url: z.string().nullable().openapi({
+      description:
+        'Where production visitors reach the project (the edge host’s project host, or the live deployment’s URL on another platform); null while nothing is live in production',
+      example: 'https://shop.sites.example.com',
+    }),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })
@@ -77,7 +85,8 @@ export const CreatedProjectSchema = ProjectSchema.extend({
 /** `/api/projects/{id}/…` */
 export const ProjectParams = z.object({ id: z.uuid() });
 
-export function toProject(row: Project) {
+/** The project as the API shows it. */
+export function toProject(row: Project, productionUrl: string | null) {
   return {
     id: row.id,
     workspace_id: row.workspaceId,
@@ -88,9 +97,21 @@ export function toProject(row: Project) {
     production_branch: row.productionBranch,
     root_dir: row.rootDir,
     framework: row.framework,
+    production_url: productionUrl,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };
+}
+
+/** Projects as the API shows them, each with where production is live. */
+export async function showProjects(c: Context<HonoEnv>, rows: Project[]) {
+  const { db, config } = c.get('services');
+  const urls = await productionUrls(
+    db(),
+    config,
+    rows.map((row) => row.id),
+  );
+  return rows.map((row) => toProject(row, urls.get(row.id) ?? null));
 }
 
 /** The columns the given settings write; fields left out stay as they are. */
