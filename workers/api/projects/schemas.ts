@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { DetectionReportSchema } from '../../../core/runner-protocol';
 import type { Project } from '../../../db/schema';
 import { productionUrls } from '../../../domain/projects/production-url';
 import type { ProjectChanges } from '../../../domain/projects/projects';
@@ -55,6 +56,15 @@ export const CreateProjectSchema = ProjectSettingsSchema.extend({
 
 export const UpdateProjectSchema = ProjectSettingsSchema.openapi('UpdateProject');
 
+const ProjectDetectionSchema = DetectionReportSchema.extend({
+  build_id: z.uuid(),
+  build_number: z.number().int().positive(),
+  detected_at: z.iso.datetime(),
+}).openapi('ProjectDetection', {
+  description:
+    'What the newest build that reached detection found, and which build that was: framework (with the reason), package manager, commands and output directory (relative to `root_dir`).',
+});
+
 export const ProjectSchema = z
   .object({
     id: z.uuid(),
@@ -65,7 +75,10 @@ export const ProjectSchema = z
     repo_url: z.string().nullable(),
     production_branch: z.string(),
     root_dir: z.string(),
-    framework: z.string().nullable(),
+    framework: z.string().nullable().openapi({
+      description: 'The framework the newest build detected; null before any build did',
+    }),
+    detection: ProjectDetectionSchema.nullable(),
     production_url: z.string().nullable().openapi({
       description:
         'Where production visitors reach the project (the edge host’s project host, or the live deployment’s URL on another platform); null while nothing is live in production',
@@ -97,6 +110,7 @@ export function toProject(row: Project, productionUrl: string | null) {
     production_branch: row.productionBranch,
     root_dir: row.rootDir,
     framework: row.framework,
+    detection: row.detection,
     production_url: productionUrl,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
