@@ -1,6 +1,8 @@
+import { env } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { projects } from '../../db/schema';
+import { encryptSecret } from '../../core/secret-box';
+import { environments, projects } from '../../db/schema';
 import { testDb } from './harness';
 import { leasedJob } from './runner-helpers';
 
@@ -61,6 +63,27 @@ describe('what a build detected', () => {
     const [row] = await db.select().from(projects).where(eq(projects.id, project.id));
     expect(row?.framework).toBe('astro');
     expect(row?.detection?.build_number).toBe(9);
+  });
+
+  it('masks the target environment’s secrets in the commands and the evidence', async () => {
+    const { project, post, owner } = await leasedJob(db, {});
+    const secret = 'hunter2-very-secret';
+    await db.insert(environments).values({
+      projectId: project.id,
+      name: 'production',
+      kind: 'production',
+      envVars: {
+        TOKEN: { encrypted: await encryptSecret(env.ENCRYPTION_KEY, secret), secret: true },
+      },
+    });
+    await post('/detection', {
+      ...VITE,
+      framework_evidence: `sparki.json sets it (${secret})`,
+      build_command: `TOKEN=${secret} pnpm run build`,
+    });
+    const shown = await owner.get<ShownProject>(`/api/projects/${project.id}`);
+    expect(shown.text).not.toContain(secret);
+    expect(shown.body.detection?.build_command).toBe('TOKEN=*** pnpm run build');
   });
 
   it('needs the build’s job token and a well-formed report', async () => {

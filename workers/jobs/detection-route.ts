@@ -1,5 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { DetectionReportSchema } from '../../core/runner-protocol';
+import { createMasker } from '../../core/secret-masker';
+import { loadJobEnvironment } from '../../domain/builds/environment';
 import { recordDetection } from '../../domain/projects/detection';
 import { openApiErrorResponses } from '../errors';
 import { json, jsonBody } from '../openapi';
@@ -17,7 +19,8 @@ jobDetectionRoutes.openapi(
     description:
       'Sent once detection has run, before the steps. Recorded on the project (its `framework` ' +
       'and `detection`, naming this build) unless a build with a higher number already reported: ' +
-      '`recorded` says which. Idempotent.',
+      '`recorded` says which. The commands and the evidence are masked like step commands. ' +
+      'Idempotent.',
     request: { params: z.object({ buildId: z.uuid() }), ...jsonBody(DetectionReportSchema) },
     responses: {
       200: { description: 'Received', ...json(z.object({ recorded: z.boolean() })) },
@@ -28,8 +31,23 @@ jobDetectionRoutes.openapi(
   async (c) => {
     const { buildId } = c.req.valid('param');
     const report = c.req.valid('json');
-    const { build } = await authorizeJob(c, buildId);
-    const recorded = await recordDetection(c.get('services').db(), build, report);
+    const { build, project } = await authorizeJob(c, buildId);
+    const { db, config } = c.get('services');
+    const { secrets } = await loadJobEnvironment(
+      db(),
+      config.ENCRYPTION_KEY,
+      project.id,
+      build.target,
+    );
+    // Viewers of the project see these; a command may spell out a secret.
+    const mask = createMasker(secrets);
+    const masked = (text: string | null) => (text === null ? null : mask(text));
+    const recorded = await recordDetection(db(), build, {
+      ...report,
+      framework_evidence: mask(report.framework_evidence),
+      install_command: masked(report.install_command),
+      build_command: masked(report.build_command),
+    });
     return c.json({ recorded }, 200);
   },
 );
