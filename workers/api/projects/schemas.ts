@@ -110,7 +110,8 @@ export function toProject(row: Project, productionUrl: string | null) {
     production_branch: row.productionBranch,
     root_dir: row.rootDir,
     framework: row.framework,
-    detection: row.detection,
+    // Postgres keeps jsonb keys in an order of its own; the API gives the schema's.
+    detection: row.detection && ProjectDetectionSchema.parse(row.detection),
     production_url: productionUrl,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
