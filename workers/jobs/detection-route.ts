@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { DetectionReportSchema } from '../../core/runner-protocol';
-import { createMasker } from '../../core/secret-masker';
-import { loadJobEnvironment } from '../../domain/builds/environment';
+import { jobSecretMasker } from '../../domain/builds/environment';
 import { recordDetection } from '../../domain/projects/detection';
 import { openApiErrorResponses } from '../errors';
 import { json, jsonBody } from '../openapi';
@@ -33,14 +32,8 @@ jobDetectionRoutes.openapi(
     const report = c.req.valid('json');
     const { build, project } = await authorizeJob(c, buildId);
     const { db, config } = c.get('services');
-    const { secrets } = await loadJobEnvironment(
-      db(),
-      config.ENCRYPTION_KEY,
-      project.id,
-      build.target,
-    );
     // Viewers of the project see these; a command may spell out a secret.
-    const mask = createMasker(secrets);
+    const mask = await jobSecretMasker(db(), config.ENCRYPTION_KEY, project.id, build.target);
     const masked = (text: string | null) => (text === null ? null : mask(text));
     const recorded = await recordDetection(db(), build, {
       ...report,
