@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Detection } from './detect/types';
 import { toStorableText } from './storable-text';
 
 /**
@@ -26,6 +27,8 @@ export const REGISTRATION_TOKEN_PREFIX = 'spk_rrt_';
 const BuildId = z.uuid();
 const Attempt = z.number().int().positive();
 const Labels = z.array(z.string().min(1).max(50)).max(20);
+const COMMAND_MAX = 10_000;
+const EVIDENCE_MAX = 500;
 
 export const RegisterRunnerRequestSchema = z.object({
   registration_token: z.string().min(1).max(200),
@@ -152,7 +155,7 @@ export const StepReportSchema = z.object({
         id: z.string().min(1).max(100),
         position: z.number().int().nonnegative(),
         name: z.string().min(1).max(200),
-        command: z.string().max(10_000),
+        command: z.string().max(COMMAND_MAX),
         status: StepStatusSchema,
         exit_code: z.number().int().nullable().optional(),
         started_at: z.iso.datetime().nullable().optional(),
@@ -175,6 +178,37 @@ export const CommitShaSchema = z
  */
 export const CommitReportSchema = z.object({ commit_sha: CommitShaSchema });
 export type CommitReport = z.infer<typeof CommitReportSchema>;
+
+/**
+ * `POST /api/jobs/{buildId}/detection`, once detection has run: what the build will do and why
+ * its framework was chosen. The platform records it on the project (the newest build's wins).
+ */
+export const DetectionReportSchema = z.object({
+  root_dir: z.string().max(255),
+  framework: z.string().max(50).nullable(),
+  framework_evidence: z.string().max(EVIDENCE_MAX),
+  package_manager: z.string().max(50).nullable(),
+  install_command: z.string().max(COMMAND_MAX).nullable(),
+  build_command: z.string().max(COMMAND_MAX).nullable(),
+  output_directory: z.string().max(255).nullable(),
+  runtime: z.string().max(50).nullable(),
+});
+export type DetectionReport = z.infer<typeof DetectionReportSchema>;
+
+/** The report of a detection, cut to the lengths the platform takes. */
+export function detectionReport(detection: Detection): DetectionReport {
+  const command = (value: string | null) => value?.slice(0, COMMAND_MAX) ?? null;
+  return {
+    root_dir: detection.rootDir,
+    framework: detection.framework.value,
+    framework_evidence: detection.framework.evidence.slice(0, EVIDENCE_MAX),
+    package_manager: detection.packageManager.value?.name ?? null,
+    install_command: command(detection.installCommand.value),
+    build_command: command(detection.buildCommand.value),
+    output_directory: detection.outputDirectory.value,
+    runtime: detection.runtime.value,
+  };
+}
 
 /** `POST /api/jobs/{buildId}/complete`. The build output goes first, with `PUT …/artifact`. */
 export const JobResultSchema = z.object({

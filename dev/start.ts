@@ -165,6 +165,7 @@ async function main() {
     '',
     `  Sparki is running at ${url}`,
     `  API reference: ${url}/api/docs · readiness: ${url}/readyz`,
+    `  Mail is not sent: it is printed here, and kept at ${url}/dev/mailbox/<address>`,
     redis
       ? ''
       : `  Redis absent (no REDIS_URL, no redis-server on PATH): ${REDIS_ABSENT_DEGRADES}.`,

@@ -1,4 +1,3 @@
-import { Scalar } from '@scalar/hono-api-reference';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { ApiError } from '../platform/errors';
@@ -25,6 +24,7 @@ import { isBlobUpload, isOutputList, OUTPUT_LIST_MAX_BYTES } from './jobs/output
 import { isArtifactUpload } from './jobs/routes';
 import { observe } from './middleware/observe';
 import { services } from './middleware/services';
+import { apiDocsPages } from './pages/api-docs';
 import { tokenLinkPages } from './pages/token-links';
 import { newRouter } from './router';
 import { webhooksApp } from './webhooks/routes';
@@ -104,5 +104,5 @@ function mountDocs(app: ReturnType<typeof newRouter>) {
     },
     servers: [{ url: new URL(c.req.url).origin }],
   }));
-  app.get('/api/docs', Scalar({ url: '/api/openapi.json', pageTitle: 'Sparki API' }));
+  app.route('/', apiDocsPages);
 }

@@ -236,6 +236,14 @@ describe('sparki runner', () => {
 
     expect(job.result).toEqual({ status: 'succeeded' });
     expect(job.commit).toBeUndefined();
+    expect(job.detection).toMatchObject({
+      root_dir: '',
+      framework: 'node',
+      package_manager: 'npm',
+      install_command: 'npm install',
+      build_command: 'npm run build',
+      output_directory: 'dist',
+    });
     // Every log batch is numbered, from 1, in the order sent.
     expect(job.batchSeqs).toEqual(job.batchSeqs.map((_, index) => index + 1));
     const finalSteps = new Map(job.steps.map((step) => [step.id, step]));

@@ -32,7 +32,12 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function checkout(dir: string, repoUrl: string, commitSha: string, branch: string | null = 'main') {
+function checkout(
+  dir: string,
+  repoUrl: string,
+  commitSha: string | null,
+  branch: string | null = 'main',
+) {
   const log: string[] = [];
   const done = checkoutCommit({
     repoUrl,
@@ -57,6 +62,18 @@ describe('checkoutCommit', () => {
     const { done, log } = checkout('b', `file://${repo}`, commits[0]!.slice(0, 10));
     expect(await done).toBe(commits[0]);
     expect(log).toContain('Shallow fetch refused, fetching the whole repository');
+  });
+
+  it('fetches a branch head from an absolute path and from a file:// URL alike', async () => {
+    for (const [dir, url] of [
+      ['path', repo],
+      ['url', `file://${repo}`],
+    ] as const) {
+      const { done, log } = checkout(dir, url, null);
+      expect(await done).toBe(commits[1]);
+      expect(await readFile(join(root, dir, 'version.txt'), 'utf8')).toBe('two');
+      expect(log).not.toContain('Shallow fetch refused, fetching the whole repository');
+    }
   });
 
   it('refuses what is not a commit id, so it cannot be read as an option', async () => {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { OutputFile } from '../../core/build-output';
 import {
   type CommitReport,
+  type DetectionReport,
   type JobResult,
   type JobSpec,
   JobSpecSchema,
@@ -57,6 +58,13 @@ export class JobApi {
   /** The commit checked out, for a job that named only a branch. */
   async commit(sha: string): Promise<void> {
     await this.request('POST', '/commit', json({ commit_sha: sha } satisfies CommitReport));
+  }
+
+  /** What detection found, for the project's page. A platform without the route does without. */
+  async detection(report: DetectionReport): Promise<void> {
+    await this.request('POST', '/detection', json(report)).catch((error: unknown) => {
+      if (!(error instanceof JobRejectedError && error.status === 404)) throw error;
+    });
   }
 
   async logs(batch: LogBatch): Promise<void> {

@@ -2,7 +2,12 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveImageTemplate } from '../../core/deploy/image-reference';
 import { DetectionError, detect } from '../../core/detect';
-import type { JobResult, JobSpec, StepReport } from '../../core/runner-protocol';
+import {
+  detectionReport,
+  type JobResult,
+  type JobSpec,
+  type StepReport,
+} from '../../core/runner-protocol';
 import { createMasker } from '../../core/secret-masker';
 import { fileSystemTree } from '../fs-tree';
 import { type BuildCache, type CacheStore, openBuildCache } from './cache';
@@ -199,6 +204,7 @@ export class Job {
     });
     const framework = detection.framework;
     this.system(`Framework: ${framework.value ?? 'none'} (${framework.evidence})`);
+    await this.api.detection(detectionReport(detection));
     const root = join(source, detection.rootDir);
     const steps: Step[] = [
       { id: 'install', name: 'Install dependencies', command: detection.installCommand.value },

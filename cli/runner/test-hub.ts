@@ -6,6 +6,8 @@ import type { z } from 'zod';
 import { OutputFilesSchema } from '../../core/build-output';
 import {
   CommitReportSchema,
+  type DetectionReport,
+  DetectionReportSchema,
   type HubMessage,
   type JobResult,
   JobResultSchema,
@@ -31,6 +33,8 @@ export interface HubJob {
   steps: StepReport['steps'];
   /** The commit the runner reported checking out (a job that named only a branch). */
   commit?: string;
+  /** What the runner reported detection found. */
+  detection?: DetectionReport;
   /** `batch_seq` of every log batch received, retries included. */
   batchSeqs: (number | undefined)[];
   /** The committed output: path → content. */
@@ -190,6 +194,7 @@ export class TestHub {
       job.batchSeqs.push(batch.batch_seq);
       job.logs.push(...batch.lines);
     } else if (route === 'POST /commit') job.commit = CommitReportSchema.parse(json()).commit_sha;
+    else if (route === 'POST /detection') job.detection = DetectionReportSchema.parse(json());
     else if (route === 'POST /steps') job.steps.push(...StepReportSchema.parse(json()).steps);
     else if (route === 'POST /output/missing') {
       const { files } = OutputFilesSchema.parse(json());

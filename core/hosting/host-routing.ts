@@ -39,3 +39,13 @@ export function hostLabel(slug: string): string {
 export function deploymentHost(deployment: string, project: string, hostingDomain: string) {
   return `${deployment}${SEPARATOR}${project}.${hostingDomain}`;
 }
+
+/**
+ * A site host's address in the platform's own scheme and port: the Worker that answers
+ * `PUBLIC_URL` answers the site hosts on the same listener (`http://app.localhost:8787` locally,
+ * `https://app.example.com` behind Cloudflare, where the port is the scheme's own).
+ */
+export function siteUrl(publicUrl: string, host: string): string {
+  const { protocol, port } = new URL(publicUrl);
+  return `${protocol}//${host}${port ? `:${port}` : ''}`;
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canarySteps, servesCanary } from './canary';
-import { deploymentHost, hostLabel, routeHost } from './host-routing';
+import { deploymentHost, hostLabel, routeHost, siteUrl } from './host-routing';
 
 describe('routeHost', () => {
   it('routes deployment, production and custom hosts', () => {
@@ -42,6 +42,20 @@ describe('routeHost', () => {
     expect(routeHost('a.b.sparki.app', 'sparki.app')).toBeNull();
     expect(routeHost('--shop.sparki.app', 'sparki.app')).toBeNull();
     expect(routeHost('bad_label.sparki.app', 'sparki.app')).toBeNull();
+  });
+});
+
+describe('siteUrl', () => {
+  it('carries the platform’s scheme and port over to a site host', () => {
+    expect(siteUrl('http://localhost:8787', 'shop.localhost')).toBe('http://shop.localhost:8787');
+    expect(siteUrl('https://sparki.example.com', 'shop.sites.example')).toBe(
+      'https://shop.sites.example',
+    );
+    // The scheme's own port is never written out.
+    expect(siteUrl('https://sparki.example.com:443/', 'shop.sites.example')).toBe(
+      'https://shop.sites.example',
+    );
+    expect(siteUrl('http://sparki.test', 'a1--shop.localhost')).toBe('http://a1--shop.localhost');
   });
 });
 

@@ -1,5 +1,6 @@
 import { relations } from 'drizzle-orm';
 import { index, jsonb, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
+import type { DetectionReport } from '../../core/runner-protocol';
 import { builds } from './builds';
 import { id, timestamps } from './columns';
 import { deployments } from './deployments';
@@ -21,7 +22,9 @@ export const projects = pgTable(
     repoUrl: text('repo_url'),
     productionBranch: text('production_branch').notNull().default('main'),
     rootDir: text('root_dir').notNull().default(''),
+    // The framework the newest build detected, and that detection's summary with the build.
     framework: text('framework'),
+    detection: jsonb('detection').$type<ProjectDetection>(),
     settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
     webhookSecretEncrypted: text('webhook_secret_encrypted'),
     // Credentials for reporting commit statuses back (a GitHub App, or a GitLab/Gitea token),
@@ -37,6 +40,13 @@ export const projects = pgTable(
     index('projects_git_provider_repo_url_idx').on(t.gitProvider, t.repoUrl),
   ],
 );
+
+/** A build's detection as recorded on its project. */
+export interface ProjectDetection extends DetectionReport {
+  build_id: string;
+  build_number: number;
+  detected_at: string;
+}
 
 export const projectsRelations = relations(projects, ({ one, many }) => ({
   workspace: one(workspaces, { fields: [projects.workspaceId], references: [workspaces.id] }),

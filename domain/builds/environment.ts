@@ -1,5 +1,6 @@
 import { and, asc, eq } from 'drizzle-orm';
 import { decryptSecret } from '../../core/secret-box';
+import { createMasker } from '../../core/secret-masker';
 import type { Database } from '../../db/client';
 import { environments } from '../../db/schema';
 
@@ -41,4 +42,15 @@ export async function loadJobEnvironment(
     }
   }
   return result;
+}
+
+/** Masks the secret values of the environment a build targets, in what a runner reports. */
+export async function jobSecretMasker(
+  db: Database,
+  encryptionKey: string,
+  projectId: string,
+  target: 'production' | 'preview',
+): Promise<(text: string) => string> {
+  const { secrets } = await loadJobEnvironment(db, encryptionKey, projectId, target);
+  return createMasker(secrets);
 }

@@ -1,7 +1,7 @@
 import type { DeployConfig } from '../../core/deploy/config';
 import type { Deployment, Environment, Project } from '../../db/schema';
 import type { TaskContext } from '../../platform/services';
-import { ensureHostLabel } from '../hosting/host-label';
+import { ensureHostLabel, productionUrl } from '../hosting/host-label';
 import { siteFetch } from '../hosting/site-host';
 import {
   type DeployAdapter,
@@ -11,7 +11,7 @@ import {
   type ProviderId,
   type Target,
 } from './adapters';
-import { edgeAdapter, productionUrl } from './adapters/edge';
+import { edgeAdapter } from './adapters/edge';
 import { environmentCredentials } from './credentials';
 
 /** Where a deployment goes: its platform's adapter, and the target handed to it. */

@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { hostLabel } from '../../core/hosting/host-routing';
+import { deploymentHost, hostLabel, siteUrl } from '../../core/hosting/host-routing';
 import type { Database } from '../../db/client';
 import { projects } from '../../db/schema';
 
@@ -27,4 +27,27 @@ export async function ensureHostLabel(db: Database, projectId: string): Promise<
     if (again?.hostLabel) return again.hostLabel;
   }
   throw new Error('Could not give the project a host name');
+}
+
+/** What a site's address is made of: the platform's own URL and the domain sites live under. */
+export interface SiteAddressing {
+  PUBLIC_URL: string;
+  HOSTING_DOMAIN: string;
+}
+
+/** Where the project's production visitors reach it on the edge host. */
+export function productionUrl(addressing: SiteAddressing, projectLabel: string): string {
+  return siteUrl(addressing.PUBLIC_URL, `${projectLabel}.${addressing.HOSTING_DOMAIN}`);
+}
+
+/** One deployment's own address on the edge host. */
+export function deploymentUrl(
+  addressing: SiteAddressing,
+  deploymentLabel: string,
+  projectLabel: string,
+): string {
+  return siteUrl(
+    addressing.PUBLIC_URL,
+    deploymentHost(deploymentLabel, projectLabel, addressing.HOSTING_DOMAIN),
+  );
 }

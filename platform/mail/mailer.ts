@@ -16,11 +16,14 @@ function mailboxPrefix(to: string): string {
 
 /**
  * The development mailer: delivers nothing, keeps each message in R2 so the dev stack (GET
- * /dev/mailbox/:email) and tests can read it. Never used in production (see `mailerFor`).
+ * /dev/mailbox/:email) and tests can read it, and prints it where `npm run dev` runs, so a link
+ * it carries can be opened from there. Never used in production (see `mailerFor`): that is why
+ * this one line may hold an address and a token, which the logger would scrub.
  */
 export function recordingMailer(bucket: R2Bucket): Mailer {
   return {
     async send(message) {
+      console.log(`\n  Mail to ${message.to}: ${message.subject}\n  ${message.text}\n`);
       const key = `${mailboxPrefix(message.to)}${new Date().toISOString()}-${crypto.randomUUID()}.json`;
       await bucket.put(key, JSON.stringify({ ...message, sent_at: new Date().toISOString() }), {
         httpMetadata: { contentType: 'application/json' },

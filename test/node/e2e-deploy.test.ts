@@ -206,7 +206,8 @@ describe('build to live, end to end', () => {
     const build = await site.pushBuild('feature', git(site.repo, 'rev-parse', 'HEAD'));
 
     const preview = await site.deploymentEnded(build.id, 'preview', 'live');
-    expect(preview.url).toMatch(/^http:\/\/[a-z0-9-]+--[a-z0-9-]+\.localhost$/);
+    // With the stack's port, as a browser opens it.
+    expect(preview.url).toMatch(new RegExp(`^http://[a-z0-9-]+--[a-z0-9-]+\\.localhost:${port}$`));
     expect(await visit(new URL(preview.url!).hostname)).toMatchObject({
       status: 200,
       body: site.page('v1'),

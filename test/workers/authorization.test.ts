@@ -45,6 +45,7 @@ const PUBLIC: Record<string, string> = {
   'PUT /api/jobs/{buildId}/artifact': 'the job token is the credential',
   'POST /api/jobs/{buildId}/complete': 'the job token is the credential',
   'POST /api/jobs/{buildId}/commit': 'the job token is the credential',
+  'POST /api/jobs/{buildId}/detection': 'the job token is the credential',
   'POST /api/jobs/{buildId}/output/missing': 'the job token is the credential',
   'PUT /api/jobs/{buildId}/blobs/{hash}': 'the job token is the credential',
   'PUT /api/jobs/{buildId}/output': 'the job token is the credential',

@@ -461,6 +461,29 @@ describe('build logs over HTTP', () => {
     );
     expect(await fromArchive.text()).toBe('1970-01-01T00:00:00.000Z [-] stdout: from r2\n');
   });
+
+  it('keeps colours for viewers and leaves every escape sequence out of the text download', async () => {
+    const { owner, buildId, session } = await setup();
+    const coloured =
+      '\u001b[32m✓\u001b[39m built in \u001b[1m2.1s\u001b[22m\u001b[2K\u001b]8;;https://x.test\u0007link\u001b]8;;\u0007';
+    await session.append([{ stream: 'stdout', text: coloured, stepId: 'build', ts: 0 }]);
+    const plain = '1970-01-01T00:00:00.000Z [build] stdout: ✓ built in 2.1slink\n';
+
+    const page = await fetchWorker(`/api/builds/${buildId}/logs`, authed(owner.access_token));
+    expect((await page.json<{ lines: LogLine[] }>()).lines[0]!.text).toBe(coloured);
+    const viewer = await watch(owner.access_token, buildId);
+    expect(viewer.lines()[0]!.text).toBe(coloured);
+    viewer.ws.close();
+    const download = () =>
+      fetchWorker(`/api/builds/${buildId}/logs.txt`, authed(owner.access_token));
+    expect(await (await download()).text()).toBe(plain);
+
+    await session.finish('succeeded');
+    expect(await (await env.LOGS.get(buildLogKey(buildId)))!.text()).toContain(
+      JSON.stringify(coloured),
+    );
+    expect(await (await download()).text()).toBe(plain);
+  });
 });
 
 describe('build session', () => {

@@ -63,12 +63,20 @@ async function settled(id: string) {
   return done!;
 }
 
-async function productionUrl(projectId: string) {
-  const [row] = await db
-    .select({ label: projects.hostLabel })
-    .from(projects)
-    .where(eq(projects.id, projectId));
-  return `http://${row!.label}.localhost/`;
+type Owner = Awaited<ReturnType<typeof newUser>>;
+
+/** Where the API says the project's production is live, checked against the workspace's list. */
+async function productionUrl(owner: Owner, projectId: string) {
+  const shown = await as(owner).get<{ workspace_id: string; production_url: string | null }>(
+    `/api/projects/${projectId}`,
+  );
+  const listed = await as(owner).get<{ projects: { id: string; production_url: string | null }[] }>(
+    `/api/workspaces/${shown.body.workspace_id}/projects`,
+  );
+  expect(listed.body.projects.find((p) => p.id === projectId)?.production_url).toBe(
+    shown.body.production_url,
+  );
+  return shown.body.production_url;
 }
 
 describe('deployments API', () => {
@@ -81,6 +89,10 @@ describe('deployments API', () => {
     const preview = await settled(first.body.id);
     expect(preview.status).toBe('live');
     expect(await visit(`${preview.url}/`)).toBe('one');
+    const shown = await as(owner).get<{ url: string }>(`/api/deployments/${preview.id}`);
+    expect(shown.body.url).toBe(preview.url);
+    // A preview is not production.
+    expect(await productionUrl(owner, project.id)).toBeNull();
 
     const promoted = await as(owner).post<{ id: string }>(`/api/deployments/${preview.id}/promote`);
     expect(promoted.status).toBe(202);
@@ -90,7 +102,9 @@ describe('deployments API', () => {
       stage: 'production',
       manifestKey: preview.manifestKey,
     });
-    expect(await visit(await productionUrl(project.id))).toBe('one');
+    const [named] = await db.select().from(projects).where(eq(projects.id, project.id));
+    expect(await productionUrl(owner, project.id)).toBe(`http://${named!.hostLabel}.localhost`);
+    expect(await visit(`${await productionUrl(owner, project.id)}/`)).toBe('one');
 
     const second = await as(owner).post<{ id: string }>(
       `/api/builds/${await build('two')}/deploy`,
@@ -100,14 +114,14 @@ describe('deployments API', () => {
     );
     const next = await settled(second.body.id);
     expect(next.status).toBe('live');
-    expect(await visit(await productionUrl(project.id))).toBe('two');
+    expect(await visit(`${await productionUrl(owner, project.id)}/`)).toBe('two');
 
     const rollback = await as(owner).post(
       `/api/environments/${production.environmentId}/rollback`,
       {},
     );
     expect(rollback.status, rollback.text).toBe(200);
-    expect(await visit(await productionUrl(project.id))).toBe('one');
+    expect(await visit(`${await productionUrl(owner, project.id)}/`)).toBe('one');
     const audit = await db
       .select()
       .from(auditLogs)
@@ -191,6 +205,32 @@ describe('deployments API', () => {
     expect(transitions.find((t) => t.to === 'deploying')?.reason).toMatch(
       new RegExp(`^native promote of ${previewId}: Signed deploy webhook switches production`),
     );
+  });
+
+  it('gives the live deployment’s own URL as production’s on another platform', async () => {
+    const { owner, project, build } = await setup();
+    const [production] = await db
+      .select()
+      .from(environments)
+      .where(and(eq(environments.projectId, project.id), eq(environments.kind, 'production')));
+    const [live] = await db
+      .insert(deployments)
+      .values({
+        projectId: project.id,
+        buildId: await build('one'),
+        environmentId: production!.id,
+        stage: 'production',
+        platform: 'webhook',
+        status: 'live',
+        url: 'https://shop.receiver.example',
+      })
+      .returning();
+    expect(await productionUrl(owner, project.id)).toBeNull();
+    await db
+      .update(environments)
+      .set({ liveDeploymentId: live!.id })
+      .where(eq(environments.id, production!.id));
+    expect(await productionUrl(owner, project.id)).toBe('https://shop.receiver.example');
   });
 
   it('refuses what cannot be deployed, viewers, and strangers', async () => {

@@ -3,31 +3,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { builds } from '../../db/schema';
 import { as } from './api-client';
 import { testDb } from './harness';
-import {
-  onlineRunner,
-  ownerWithWorkspace,
-  planBuild,
-  queuedBuild,
-  registerRunner,
-} from './runner-helpers';
+import { leasedJob, ownerWithWorkspace, queuedBuild } from './runner-helpers';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
 
 const HEAD = 'e'.repeat(40);
-
-/** A running build held by a connected runner; `commitSha: null` builds a branch head. */
-async function leasedJob(values: { commitSha: string | null }) {
-  const { owner, workspace } = await ownerWithWorkspace();
-  const runner = await registerRunner(owner.access_token, workspace.id);
-  const socket = await onlineRunner(runner.runner_token);
-  const { build } = await queuedBuild(db, workspace.id, values);
-  await planBuild(build.id);
-  const job = await socket.next('job');
-  const post = (path: string, body: unknown, token = job.job_token) =>
-    as(token).post(`/api/jobs/${build.id}${path}`, body);
-  return { build, token: job.job_token, post, owner: as(owner) };
-}
 
 async function commitOf(buildId: string) {
   const [row] = await db
@@ -39,7 +20,7 @@ async function commitOf(buildId: string) {
 
 describe('the commit a runner checked out', () => {
   it('is recorded for a branch head build, which the API shows as null until then', async () => {
-    const { build, token, post, owner } = await leasedJob({ commitSha: null });
+    const { build, token, post, owner } = await leasedJob(db, { commitSha: null });
     const before = await owner.get<{ commit_sha: string | null }>(`/api/builds/${build.id}`);
     expect(before.body.commit_sha).toBeNull();
     const spec = await as(token).get<{ commit_sha: string | null }>(`/api/jobs/${build.id}`);
@@ -69,7 +50,7 @@ describe('the commit a runner checked out', () => {
 
   it('never replaces the commit a build was started with', async () => {
     const sha = 'c'.repeat(40);
-    const { build, post } = await leasedJob({ commitSha: sha });
+    const { build, post } = await leasedJob(db, { commitSha: sha });
     expect((await post('/commit', { commit_sha: HEAD })).status).toBe(409);
     expect((await post('/commit', { commit_sha: sha })).body).toEqual({
       commit_sha: sha,
@@ -79,7 +60,7 @@ describe('the commit a runner checked out', () => {
   });
 
   it('needs the job token and a full sha', async () => {
-    const { build, post } = await leasedJob({ commitSha: null });
+    const { build, post } = await leasedJob(db, { commitSha: null });
     expect((await post('/commit', { commit_sha: 'abc1234' })).status).toBe(400);
     expect((await post('/commit', { commit_sha: HEAD }, 'not-a-job-token')).status).toBe(401);
     expect(await commitOf(build.id)).toBeNull();

@@ -7,6 +7,7 @@ import { fetchWorker } from './harness';
 const UNDESCRIBED = new Set([
   '/api/openapi.json',
   '/api/docs',
+  '/api/docs/viewer.js',
   '/verify-email',
   '/reset-password',
   '/invites/accept',
@@ -28,11 +29,20 @@ describe('API description', () => {
     expect(doc.components.schemas.ErrorResponse).toBeDefined();
   });
 
-  it('serves a browsable reference', async () => {
+  it('serves a browsable reference that needs nothing from the internet', async () => {
     const response = await fetchWorker('/api/docs');
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/html');
-    expect(await response.text()).toContain('/api/openapi.json');
+    const page = await response.text();
+    expect(page).toContain('/api/openapi.json');
+    const scripts = [...page.matchAll(/<script\b[^>]*\bsrc="([^"]*)"/g)].map((m) => m[1]);
+    expect(scripts).toEqual(['/api/docs/viewer.js']);
+    expect(page).not.toMatch(/\bimport\b|https?:\/\//);
+
+    const viewer = await fetchWorker('/api/docs/viewer.js');
+    expect(viewer.status).toBe(200);
+    expect(viewer.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await viewer.text()).toContain('createApiReference');
   });
 
   it('describes every route the app serves', async () => {

@@ -111,6 +111,29 @@ describe('projects and role checks', () => {
     expect((await as(developer).patch(`/api/projects/${created.id}`, {})).status).toBe(400);
   });
 
+  it('takes a URL git accepts or an absolute local path as the repository, as given', async () => {
+    const { developer, workspace } = await seedTeam();
+    const path = `/api/workspaces/${workspace.id}/projects`;
+    for (const repoUrl of ['/srv/git/site', 'file:///srv/git/site', 'ssh://git@example.com/a/b']) {
+      const created = await as(developer).post<{ repo_url: string }>(path, {
+        ...project(),
+        repo_url: repoUrl,
+      });
+      expect(created.status, created.text).toBe(201);
+      expect(created.body.repo_url).toBe(repoUrl);
+    }
+    for (const repoUrl of ['site', './site', '../site', '//host/site', 'not a url', '/a\nb']) {
+      const refused = await as(developer).post<{ error: { details: { fields: unknown } } }>(path, {
+        ...project(),
+        repo_url: repoUrl,
+      });
+      expect(refused.status, repoUrl).toBe(400);
+      expect(JSON.stringify(refused.body.error.details.fields)).toContain(
+        'a URL git accepts (https://, ssh://, git://, file://) or an absolute local path',
+      );
+    }
+  });
+
   it('updates and deletes with exactly one audit row each; deleting needs admin', async () => {
     const { owner, developer, workspace } = await seedTeam();
     const created = (

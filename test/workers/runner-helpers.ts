@@ -170,6 +170,22 @@ export async function queuedBuild(
   return { project: project!, build: build! };
 }
 
+/**
+ * A running build held by a connected runner, with `post` for its job API; `commitSha: null`
+ * builds a branch head.
+ */
+export async function leasedJob(db: Database, values: Partial<typeof builds.$inferInsert>) {
+  const { owner, workspace } = await ownerWithWorkspace();
+  const runner = await registerRunner(owner.access_token, workspace.id);
+  const socket = await onlineRunner(runner.runner_token);
+  const { build, project } = await queuedBuild(db, workspace.id, values);
+  await planBuild(build.id);
+  const job = await socket.next('job');
+  const post = (path: string, body: unknown, token = job.job_token) =>
+    as(token).post(`/api/jobs/${build.id}${path}`, body);
+  return { build, project, token: job.job_token, post, owner: as(owner) };
+}
+
 /** Runs the sparki-builds consumer on a build.requested message, as the queue would. */
 export async function planBuild(buildId: string) {
   const batch = createMessageBatch('sparki-builds', [

@@ -1,5 +1,6 @@
 import { resource } from '../router';
 import { jobCommitRoutes } from './commit-route';
+import { jobDetectionRoutes } from './detection-route';
 import { outputRoutes } from './output-routes';
 import { jobRoutes } from './routes';
 
@@ -7,4 +8,4 @@ import { jobRoutes } from './routes';
  * `/api/jobs`, public: the runner holding a build's lease proves it with that build's job token
  * (`authorizeJob`), never as a user.
  */
-export const jobsApp = resource(jobRoutes, jobCommitRoutes, outputRoutes);
+export const jobsApp = resource(jobRoutes, jobCommitRoutes, jobDetectionRoutes, outputRoutes);

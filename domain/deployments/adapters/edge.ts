@@ -1,9 +1,9 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { deploymentHost } from '../../../core/hosting/host-routing';
 import type { Database, Transaction } from '../../../db/client';
 import { builds, deployments, environments } from '../../../db/schema';
 import type { Logger } from '../../../platform/logger';
+import { deploymentUrl } from '../../hosting/host-label';
 import { publishArtifact, publishOutputManifest } from '../../hosting/publish';
 import { schemaProblems } from './adapter';
 import { type DeployAdapter, EDGE, STRATEGIES, type Target } from './types';
@@ -20,16 +20,6 @@ const configSchema = z.object({
   spa: z.boolean(),
 });
 type EdgeConfig = z.infer<typeof configSchema>;
-
-/** An address on the edge host, in the platform's own scheme. */
-function siteUrl(env: Env, host: string) {
-  return `${new URL(env.PUBLIC_URL).protocol}//${host}`;
-}
-
-/** Where the project's production visitors reach it. */
-export function productionUrl(env: Env, hostLabel: string) {
-  return siteUrl(env, `${hostLabel}.${env.HOSTING_DOMAIN}`);
-}
 
 function records(target: Target): { config: EdgeConfig; db: Database | Transaction } {
   if (!target.db) throw new Error('The edge host keeps what it serves in Sparki’s database');
@@ -104,8 +94,7 @@ export function edgeAdapter(env: Env, logger: Logger): DeployAdapter {
           .set({ manifestKey: published.manifestKey })
           .where(eq(deployments.id, request.deploymentId));
       }
-      const host = deploymentHost(row.label, config.hostLabel, env.HOSTING_DOMAIN);
-      return { id: request.deploymentId, url: siteUrl(env, host) };
+      return { id: request.deploymentId, url: deploymentUrl(env, row.label, config.hostLabel) };
     },
     // Published is served: there is nothing to wait for.
     async status(_target, ref) {

@@ -1,8 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import stripAnsi from 'strip-ansi';
 import {
   BuildEndStatusSchema,
   buildLogKey,
   formatLogLine,
+  type LogLine,
   LogLineSchema,
 } from '../../../core/log-stream';
 import { WS_PROTOCOL } from '../../../core/ws-protocol';
@@ -128,9 +130,17 @@ buildLogRoutes.openapi(
   },
 );
 
+/**
+ * One line of the download. Colours and cursor movements stay in the stored log for viewers that
+ * render them; in a text file they are noise.
+ */
+function textLine(line: LogLine): string {
+  return `${formatLogLine({ ...line, text: stripAnsi(line.text) })}\n`;
+}
+
 /** The archived NDJSON as download text, a line at a time, without holding the whole log. */
 function archiveAsText(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-  const format = (json: string) => `${formatLogLine(LogLineSchema.parse(JSON.parse(json)))}\n`;
+  const format = (json: string) => textLine(LogLineSchema.parse(JSON.parse(json)));
   let pending = '';
   return body
     .pipeThrough(new TextDecoderStream())
@@ -159,7 +169,7 @@ function sessionAsText(env: Env, buildId: string): ReadableStream<Uint8Array> {
       const page = await session.page(after, DOWNLOAD_PAGE);
       if (page.lines.length > 0) {
         after = page.lines.at(-1)!.seq;
-        const text = page.lines.map((line) => `${formatLogLine(line)}\n`).join('');
+        const text = page.lines.map(textLine).join('');
         controller.enqueue(encoder.encode(text));
       }
       if (!page.hasMore) controller.close();
@@ -176,8 +186,10 @@ buildLogRoutes.openAPIRegistry.registerPath(
     tags: ['builds'],
     summary: 'Download a build log as plain text',
     description:
-      'One line per log line: `<ISO time> [<step id or ->] <stream>: <text>`. A finished ' +
-      'build’s log comes from its archive; a running build’s log is what it has so far.',
+      'One line per log line: `<ISO time> [<step id or ->] <stream>: <text>`, without terminal ' +
+      'escape sequences (colours, cursor movement), which the JSON pages and the live stream ' +
+      'keep. A finished build’s log comes from its archive; a running build’s log is what it ' +
+      'has so far.',
     request: { params: BuildParams },
     responses: {
       200: { description: 'The log', content: { 'text/plain': { schema: z.string() } } },

@@ -16,7 +16,10 @@ export const DeploymentSchema = z
     strategy: StrategySchema,
     platform: z.string(),
     status: z.enum(DEPLOYMENT_STATES),
-    url: z.string().nullable(),
+    url: z.string().nullable().openapi({
+      description:
+        'The deployment’s own address, in full (the edge host’s takes the scheme and port of the platform’s URL, e.g. `http://<label>--<project>.localhost:8787` locally); null until it is deployed',
+    }),
     error: z.string().nullable(),
     canary_percent: z
       .number()

@@ -10,7 +10,7 @@ import {
   ProjectParams,
   ProjectSchema,
   projectChanges,
-  toProject,
+  showProjects,
   UpdateProjectSchema,
 } from './schemas';
 
@@ -34,7 +34,8 @@ projectRoutes.openapi(
     await authorizeProject(c, id, 'viewer');
     const row = await findProject(c.get('services').db(), id);
     if (!row) throw new ApiError('not_found', 'Project not found');
-    return c.json(toProject(row), 200);
+    const [shown] = await showProjects(c, [row]);
+    return c.json(shown!, 200);
   },
 );
 
@@ -60,7 +61,8 @@ projectRoutes.openapi(
     }
     const db = c.get('services').db();
     const updated = await updateProject(db, id, changes, Object.keys(input), auditFor(c, access));
-    return c.json(toProject(updated), 200);
+    const [shown] = await showProjects(c, [updated]);
+    return c.json(shown!, 200);
   },
 );
 

@@ -1,6 +1,10 @@
 import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { DetectionReportSchema } from '../../../core/runner-protocol';
 import type { Project } from '../../../db/schema';
+import { productionUrls } from '../../../domain/projects/production-url';
 import type { ProjectChanges } from '../../../domain/projects/projects';
+import type { HonoEnv } from '../../context';
 
 const SlugSchema = z
   .string()
@@ -20,11 +24,26 @@ const RootDirSchema = z
   .max(255)
   .regex(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[^\\]*$/, 'a relative path inside the repository');
 
+// An absolute path is stored as given: git on the runner takes it as readily as a file:// URL.
+const ABSOLUTE_PATH = /^\/(?!\/)\P{Cc}*$/u;
+
+const RepoUrlSchema = z
+  .string()
+  .max(500)
+  .refine((value) => ABSOLUTE_PATH.test(value) || z.url().safeParse(value).success, {
+    message: 'a URL git accepts (https://, ssh://, git://, file://) or an absolute local path',
+  })
+  .openapi({
+    description:
+      'Where the runner fetches the code: any URL git accepts, or an absolute path (or `file://` URL) on the runner’s machine. Only a runner can reach a local path: the platform never reads it.',
+    example: 'https://github.com/acme/web.git',
+  });
+
 const ProjectSettingsSchema = z
   .object({
     name: z.string().min(1).max(100),
     git_provider: z.enum(['github', 'gitlab', 'gitea', 'none']),
-    repo_url: z.url().max(500).nullable(),
+    repo_url: RepoUrlSchema.nullable(),
     production_branch: BranchSchema,
     root_dir: RootDirSchema,
   })
@@ -37,6 +56,15 @@ export const CreateProjectSchema = ProjectSettingsSchema.extend({
 
 export const UpdateProjectSchema = ProjectSettingsSchema.openapi('UpdateProject');
 
+const ProjectDetectionSchema = DetectionReportSchema.extend({
+  build_id: z.uuid(),
+  build_number: z.number().int().positive(),
+  detected_at: z.iso.datetime(),
+}).openapi('ProjectDetection', {
+  description:
+    'What the newest build that reached detection found, and which build that was: framework (with the reason), package manager, commands and output directory (relative to `root_dir`).',
+});
+
 export const ProjectSchema = z
   .object({
     id: z.uuid(),
@@ -47,7 +75,15 @@ export const ProjectSchema = z
     repo_url: z.string().nullable(),
     production_branch: z.string(),
     root_dir: z.string(),
-    framework: z.string().nullable(),
+    framework: z.string().nullable().openapi({
+      description: 'The framework the newest build detected; null before any build did',
+    }),
+    detection: ProjectDetectionSchema.nullable(),
+    production_url: z.string().nullable().openapi({
+      description:
+        'Where production visitors reach the project (the edge host’s project host, or the live deployment’s URL on another platform); null while nothing is live in production',
+      example: 'https://shop.sites.example.com',
+    }),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })
@@ -62,7 +98,8 @@ export const CreatedProjectSchema = ProjectSchema.extend({
 /** `/api/projects/{id}/…` */
 export const ProjectParams = z.object({ id: z.uuid() });
 
-export function toProject(row: Project) {
+/** The project as the API shows it. */
+export function toProject(row: Project, productionUrl: string | null) {
   return {
     id: row.id,
     workspace_id: row.workspaceId,
@@ -73,9 +110,23 @@ export function toProject(row: Project) {
     production_branch: row.productionBranch,
     root_dir: row.rootDir,
     framework: row.framework,
+    // Postgres keeps jsonb keys in an order of its own; the API gives the schema's.
+    detection: row.detection && ProjectDetectionSchema.parse(row.detection),
+    production_url: productionUrl,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };
+}
+
+/** Projects as the API shows them, each with where production is live. */
+export async function showProjects(c: Context<HonoEnv>, rows: Project[]) {
+  const { db, config } = c.get('services');
+  const urls = await productionUrls(
+    db(),
+    config,
+    rows.map((row) => row.id),
+  );
+  return rows.map((row) => toProject(row, urls.get(row.id) ?? null));
 }
 
 /** The columns the given settings write; fields left out stay as they are. */

@@ -14,6 +14,7 @@ import {
   CreateProjectSchema,
   ProjectSchema,
   projectChanges,
+  showProjects,
   toProject,
 } from '../projects/schemas';
 import { WorkspaceParams } from './members';
@@ -53,7 +54,8 @@ workspaceProjectRoutes.openapi(
       auditFor(c, access),
     );
     if (!created) throw new ApiError('conflict', `The slug "${input.slug}" is taken here`);
-    return c.json({ ...toProject(created), webhook_secret: webhookSecret }, 201);
+    // Nothing of a new project is live yet.
+    return c.json({ ...toProject(created, null), webhook_secret: webhookSecret }, 201);
   },
 );
 
@@ -73,6 +75,6 @@ workspaceProjectRoutes.openapi(
     const { id } = c.req.valid('param');
     await authorizeWorkspace(c, id, 'viewer');
     const rows = await projectsOf(c.get('services').db(), id);
-    return c.json({ projects: rows.map(toProject) }, 200);
+    return c.json({ projects: await showProjects(c, rows) }, 200);
   },
 );
