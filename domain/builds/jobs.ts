@@ -14,7 +14,7 @@ import { DEPLOYMENTS_QUEUE, type DeploymentsMessage } from '../../platform/queue
 import type { JobClaims } from '../../platform/tokens/job-tokens';
 import { publishOutbox } from '../outbox';
 import { announceBuildStatus } from '../reporting/build-status';
-import { loadJobEnvironment } from './environment';
+import { jobSecretMasker, loadJobEnvironment } from './environment';
 import { closeBuildLog } from './log';
 import { FINISHED_STATUSES } from './statuses';
 
@@ -158,8 +158,8 @@ async function endBuild(
   { build, project }: HeldJob,
   result: JobResult,
 ) {
-  const { secrets } = await loadJobEnvironment(db, encryptionKey, project.id, build.target);
-  const error = result.error === undefined ? null : createMasker(secrets)(result.error);
+  const mask = await jobSecretMasker(db, encryptionKey, project.id, build.target);
+  const error = result.error === undefined ? null : mask(result.error);
   const published = await db.transaction(async (tx) => {
     const [ended] = await tx
       .update(builds)
