@@ -11,6 +11,12 @@ describe('embedded Postgres with concurrent connections', () => {
   let proxy: NeonProxyHandle;
   let pool: Pool;
 
+  // The package's exit hooks would exit 0 on `beforeExit`, overriding a failed test run's code.
+  const EXIT_EVENTS = ['beforeExit', 'exit', 'SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const listenersBefore = new Map(
+    EXIT_EVENTS.map((event) => [event, process.listenerCount(event)]),
+  );
+
   beforeAll(async () => {
     postgres = await startEmbeddedPostgres();
     proxy = await startNeonProxy({ allowedTargets: [postgresTarget(postgres.url)] });
@@ -24,6 +30,12 @@ describe('embedded Postgres with concurrent connections', () => {
     await pool?.end();
     await proxy?.close();
     await postgres?.stop();
+  });
+
+  it('leaves how the process exits to its owner: no exit or signal hook of its own', () => {
+    for (const event of EXIT_EVENTS) {
+      expect(process.listenerCount(event), event).toBe(listenersBefore.get(event));
+    }
   });
 
   // A parameter this large crosses the proxy in several frames.
