@@ -19,6 +19,8 @@ interface Enrolled {
   recoveryCodes: string[];
   /** A code for the current time step plus `offset` steps (the server accepts −1…+1). */
   code(offset?: number): string;
+  /** The code spent on confirmation: still inside the accepted window, but already used. */
+  spentCode: string;
 }
 
 function codeAt(secret: string, offset: number) {
@@ -60,9 +62,10 @@ async function startEnrolment(token: string) {
 async function enrolledUser(label: string): Promise<Enrolled> {
   const user = await newUser(label);
   const { secret } = await startEnrolment(user.access_token);
+  const spentCode = codeAt(secret, 0);
   const confirm = await fetchWorker(
     '/api/me/mfa/totp/confirm',
-    json(user.access_token, 'POST', { code: codeAt(secret, 0) }),
+    json(user.access_token, 'POST', { code: spentCode }),
   );
   expect(confirm.status, await confirm.clone().text()).toBe(200);
   const { recovery_codes } = await confirm.json<{ recovery_codes: string[] }>();
@@ -73,6 +76,7 @@ async function enrolledUser(label: string): Promise<Enrolled> {
     secret,
     recoveryCodes: recovery_codes,
     code: (offset = 0) => codeAt(secret, offset),
+    spentCode,
   };
 }
 
@@ -126,9 +130,10 @@ describe('TOTP enrolment and sign-in step-up', () => {
       json(user.access_token, 'POST', { code: wrongCode(secret) }),
     );
     expect(wrong.status).toBe(401);
+    const spent = codeAt(secret, 0);
     const confirmed = await fetchWorker(
       '/api/me/mfa/totp/confirm',
-      json(user.access_token, 'POST', { code: codeAt(secret, 0) }),
+      json(user.access_token, 'POST', { code: spent }),
     );
     expect(confirmed.status).toBe(200);
     const { recovery_codes } = await confirmed.json<{ recovery_codes: string[] }>();
@@ -145,7 +150,7 @@ describe('TOTP enrolment and sign-in step-up', () => {
     const bad = await verify({ mfa_token: mfaToken, code: wrongCode(secret) });
     expect(bad.status).toBe(401);
     // The code spent on confirmation cannot be spent again.
-    const replayed = await verify({ mfa_token: mfaToken, code: codeAt(secret, 0) });
+    const replayed = await verify({ mfa_token: mfaToken, code: spent });
     expect(replayed.status).toBe(401);
     const next = codeAt(secret, 1);
     const signedIn = await verify({ mfa_token: mfaToken, code: next });
@@ -246,7 +251,7 @@ describe('recovery codes', () => {
     expect((await regenerate({ password: 'not the password', code: user.code(1) })).status).toBe(
       401,
     );
-    expect((await regenerate({ password: PASSWORD, code: user.code(0) })).status).toBe(401);
+    expect((await regenerate({ password: PASSWORD, code: user.spentCode })).status).toBe(401);
     const fresh = await regenerate({ password: PASSWORD, code: user.code(1) });
     expect(fresh.status).toBe(200);
     const { recovery_codes } = await fresh.json<{ recovery_codes: string[] }>();
