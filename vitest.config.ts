@@ -1,5 +1,13 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+
+// wrangler.toml's [assets] is the built dashboard; `npm test` rebuilds it first (pretest), and a
+// run of single files on a fresh clone builds it once here.
+if (!existsSync('web/dist/index.html')) {
+  execFileSync('npm', ['run', '--silent', 'web:build'], { stdio: 'inherit' });
+}
 
 export default defineConfig({
   test: {
@@ -19,6 +27,15 @@ export default defineConfig({
           ],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          environment: 'node',
+          include: ['test/browser/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 240_000,
         },
       },
       {

@@ -87,6 +87,26 @@ async function startWrangler(
   return child;
 }
 
+/**
+ * Vite's dev server for the dashboard. The Worker forwards the platform host's dashboard paths
+ * to it (workers/dashboard.ts), so the page, the API and its cookies share one origin; the hot
+ * reload socket goes to Vite directly.
+ */
+async function startDashboardDevServer(): Promise<string> {
+  // An empty assets directory satisfies wrangler.toml's [assets] until `npm run web:build`.
+  await mkdir(join(process.cwd(), 'web', 'dist'), { recursive: true });
+  const { createServer } = await import('vite');
+  const port = await getPort();
+  const server = await createServer({
+    configFile: join(process.cwd(), 'web', 'vite.config.ts'),
+    logLevel: 'warn',
+    server: { host: '127.0.0.1', port, hmr: { host: 'localhost', clientPort: port } },
+  });
+  await server.listen();
+  stops.push(() => server.close());
+  return `http://127.0.0.1:${port}`;
+}
+
 async function waitForHealthy(url: string, timeoutMs = 90_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -147,8 +167,14 @@ async function main() {
   }
 
   const keys = await loadOrCreatePlatformKeys(join(STATE_DIR, 'keys.json'));
+  // SPARKI_DASHBOARD=built serves web/dist as production does (`npm run web:build` first).
+  const dashboard = process.env.SPARKI_DASHBOARD === 'built' ? '' : await startDashboardDevServer();
+  step(
+    dashboard ? `dashboard: Vite dev server on ${dashboard} (hot reload)` : 'dashboard: web/dist',
+  );
   await startWrangler(
     {
+      DASHBOARD_DEV_URL: dashboard,
       DATABASE_URL: postgres.url,
       NEON_WS_PROXY: proxy.wsProxy,
       PUBLIC_URL: `http://localhost:${PORT}`,
@@ -163,7 +189,7 @@ async function main() {
 
   const banner = [
     '',
-    `  Sparki is running at ${url}`,
+    `  Sparki is running at ${url} (the dashboard; sign up there)`,
     `  API reference: ${url}/api/docs · readiness: ${url}/readyz`,
     `  Mail is not sent: it is printed here, and kept at ${url}/dev/mailbox/<address>`,
     redis

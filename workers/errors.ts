@@ -4,6 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import { findUnstorableText } from '../core/storable-text';
 import { ApiError, fieldErrors, type ZodIssueLike } from '../platform/errors';
 import type { HonoEnv } from './context';
+import { isDashboardRequest, serveDashboard } from './dashboard';
 
 export const ErrorResponseSchema = z
   .object({
@@ -53,7 +54,8 @@ export function handleError(err: Error, c: Context<HonoEnv>): Response {
   return c.json(errorBody(c, 'internal_error', 'Internal server error'), 500);
 }
 
-export function handleNotFound(c: Context<HonoEnv>): Response {
+export function handleNotFound(c: Context<HonoEnv>): Response | Promise<Response> {
+  if (isDashboardRequest(c.req.method, c.req.path)) return serveDashboard(c);
   return c.json(errorBody(c, 'not_found', `No route for ${c.req.method} ${c.req.path}`), 404);
 }
 

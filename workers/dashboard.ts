@@ -1,0 +1,28 @@
+import type { Context } from 'hono';
+import type { HonoEnv } from './context';
+
+// Paths the Worker answers itself: an unknown one there is an API 404, never the dashboard.
+const PLATFORM_PREFIXES = ['/api/', '/webhooks/', '/.well-known/', '/dev/', '/cdn-cgi/'];
+const PLATFORM_PATHS = new Set(['/api', '/webhooks', '/healthz', '/readyz']);
+
+/** Whether a request on the platform's host is the dashboard's to answer. */
+export function isDashboardRequest(method: string, path: string): boolean {
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  if (PLATFORM_PATHS.has(path)) return false;
+  return !PLATFORM_PREFIXES.some((prefix) => path.startsWith(prefix));
+}
+
+/**
+ * The dashboard: the built single-page app from the assets binding, or, in development, Vite's
+ * dev server (hot reload) behind the same origin, so the session cookie and the Origin check on
+ * cookie-authenticated mutations work as they do in production.
+ */
+export function serveDashboard(c: Context<HonoEnv>): Promise<Response> {
+  const devServer = c.env.APP_ENV === 'development' ? c.env.DASHBOARD_DEV_URL : '';
+  if (devServer) {
+    const url = new URL(c.req.url);
+    const target = new URL(url.pathname + url.search, devServer);
+    return fetch(new Request(target, c.req.raw));
+  }
+  return c.env.ASSETS.fetch(c.req.raw);
+}
