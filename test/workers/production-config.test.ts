@@ -81,7 +81,7 @@ describe('the production configuration', () => {
     expect(fields({ APP_ENV: 'development', RESEND_API_KEY: '' })).toEqual([]);
   });
 
-  it('mails the verification link through Resend; the link opens the dashboard's verification page', async () => {
+  it('mails the verification link through Resend; the link opens the dashboard', async () => {
     const email = freshEmail('prod');
     const signup = await inProduction.post('/api/auth/signup', { email, password: PASSWORD });
     expect(signup.status).toBe(202);
@@ -97,7 +97,7 @@ describe('the production configuration', () => {
     );
   });
 
-  it('mails the password reset link through Resend; the link opens the dashboard's reset page', async () => {
+  it('mails the password reset link through Resend; the link opens the dashboard', async () => {
     const user = await newUser('reset');
     expect(
       (await inProduction.post('/api/auth/password-reset', { email: user.email })).status,
@@ -115,7 +115,7 @@ describe('the production configuration', () => {
     ).toBe(200);
   });
 
-  it('mails invitations through Resend; the link opens the dashboard's invitation page', async () => {
+  it('mails invitations through Resend; the link opens the dashboard', async () => {
     const owner = await newUser('owner');
     const invitee = await newUser('invitee');
     const workspace = await createWorkspace(owner.access_token);
