@@ -47,7 +47,11 @@ function wrongCode(secret: string) {
   return String(candidate).padStart(6, '0');
 }
 
-async function seen(page: Page, name: string | RegExp, role: 'heading' | 'alert' = 'heading') {
+async function seen(
+  page: Page,
+  name: string | RegExp,
+  role: 'heading' | 'alert' | 'button' = 'heading',
+) {
   await expect
     .poll(() => page.getByRole(role, { name }).count(), { ...WAIT, message: String(name) })
     .toBeGreaterThan(0);
@@ -220,6 +224,51 @@ describe('two-factor authentication', () => {
     await third.getByRole('button', { name: 'Verify' }).click();
     await third.waitForURL('**/account');
     await seenText(third, /9 recovery codes left/);
+  });
+
+  it('replaces the recovery codes and turns two-factor authentication off', async () => {
+    const { email, token } = await stack.newUser('mfa-off');
+    const { secret } = await stack.api<{ secret: string }>('POST', '/api/me/mfa/totp', {}, token);
+    const { recovery_codes: old } = await stack.api<{ recovery_codes: string[] }>(
+      'POST',
+      '/api/me/mfa/totp/confirm',
+      { code: codeAt(secret) },
+      token,
+    );
+    const page = await stack.newPage();
+    await page.goto('/sign-in?return_to=/account');
+    await fillSignIn(page, email);
+    await page.getByRole('button', { name: 'Use a recovery code' }).click();
+    await page.getByLabel('Recovery code').fill(old[0]!);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForURL('**/account');
+
+    const replace = page.getByRole('form', { name: 'New recovery codes' });
+    await replace.getByLabel('Password', { exact: true }).fill('not the password at all');
+    await replace.getByLabel('Code from the app').fill(codeAt(secret, 1));
+    await replace.getByRole('button', { name: 'Replace recovery codes' }).click();
+    await seenText(page, 'Password or code is incorrect');
+    await replace.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await replace.getByRole('button', { name: 'Replace recovery codes' }).click();
+    const list = page.getByRole('list', { name: 'Recovery codes' }).locator('li');
+    await expect.poll(() => list.count(), WAIT).toBe(10);
+    const fresh = await list.allTextContents();
+    expect(fresh).not.toContain(old[1]);
+    await page.getByRole('button', { name: 'I have saved it' }).click();
+
+    // The old codes stopped working; a new one turns MFA off after the confirmation.
+    const turnOff = page.getByRole('button', { name: 'Turn off two-factor authentication' });
+    await page.getByLabel('Password for turning off').fill(PASSWORD);
+    await page.getByLabel('Code from the app, or a recovery code').fill(old[1]!);
+    await turnOff.click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Turn off' }).click();
+    await seenText(page, 'Password or code is incorrect');
+    await page.getByLabel('Code from the app, or a recovery code').fill(fresh[0]!);
+    await turnOff.click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Turn off' }).click();
+    await seen(page, 'Set up two-factor authentication', 'button');
+    const status = await stack.api<{ enabled: boolean }>('GET', '/api/me/mfa', undefined, token);
+    expect(status.enabled).toBe(false);
   });
 
   it('says so when /login/mfa is opened without a sign-in step', async () => {
