@@ -59,7 +59,9 @@ export function ShownOnce({
       className="flex flex-col gap-3 rounded-md border border-warn/50 bg-warn/10 p-4"
     >
       <p className="font-medium">{title}</p>
-      <p className="text-sm text-muted">Shown only now: store it safely before leaving this page.</p>
+      <p className="text-sm text-muted">
+        Shown only now: store it safely before leaving this page.
+      </p>
       {children}
       <div>
         <Button onClick={onDone}>I have saved it</Button>
