@@ -383,4 +383,29 @@ describe('the sign-in page', () => {
     await fillSignIn(page, email);
     await page.waitForURL('**/account');
   });
+
+  it('links a button per configured provider to its start route, keeping return_to', async () => {
+    // The local stack configures no provider (test/workers/oidc.test.ts covers the API's list):
+    // here the page gets a list with both, to check what it makes of it.
+    const page = await stack.newPage();
+    await page.route('**/api/auth/providers', (route) =>
+      route.fulfill({
+        json: {
+          providers: [
+            { id: 'oidc', label: 'single sign-on' },
+            { id: 'github', label: 'GitHub' },
+          ],
+        },
+      }),
+    );
+    await page.goto('/sign-in?return_to=/account');
+    const github = page.getByRole('link', { name: 'Continue with GitHub' });
+    await expect.poll(() => github.count(), WAIT).toBe(1);
+    expect(await github.getAttribute('href')).toBe(
+      '/api/auth/oidc/github/start?return_to=%2Faccount',
+    );
+    expect(
+      await page.getByRole('link', { name: 'Continue with single sign-on' }).getAttribute('href'),
+    ).toBe('/api/auth/oidc/oidc/start?return_to=%2Faccount');
+  });
 });
