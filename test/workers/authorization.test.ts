@@ -56,6 +56,7 @@ const PUBLIC: Record<string, string> = {
 /** Any signed-in user may call these: they act on the caller's own account, not a workspace. */
 const OWN_ACCOUNT: Record<string, string> = {
   'GET /api/me': 'the caller',
+  'PATCH /api/me': 'the caller’s own profile',
   'GET /api/auth/sessions': 'the caller’s sessions',
   'GET /api/me/mfa': 'the caller’s second factor',
   'DELETE /api/me/mfa': 'the caller’s second factor',
