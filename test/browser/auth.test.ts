@@ -279,7 +279,7 @@ describe('two-factor authentication', () => {
 });
 
 describe('the account page', () => {
-  it('shows a new personal access token once, lists it, and revokes it', async () => {
+  it('renames the profile, shows a new personal access token once, lists it, and revokes it', async () => {
     const { email, token } = await stack.newUser('pat');
     const workspace = await workspaceOf(token, 'Tokens');
     const page = await stack.newPage();
@@ -303,6 +303,12 @@ describe('the account page', () => {
 
     // The current session is listed and cannot be revoked from here; the API's one can.
     await seenText(page, 'This session');
+
+    await page.getByLabel('Your name').fill('  Grace Hopper ');
+    await page.getByRole('button', { name: 'Save name' }).click();
+    await seenText(page, 'Saved.');
+    const me = await stack.api<{ display_name: string }>('GET', '/api/me', undefined, token);
+    expect(me.display_name).toBe('Grace Hopper');
 
     await page.getByRole('button', { name: 'Revoke ci script' }).click();
     await page.getByRole('alertdialog').getByRole('button', { name: 'Revoke' }).click();

@@ -1,7 +1,9 @@
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, unwrap } from '../../api/client';
 import { ErrorNotice } from '../../components/error-notice';
-import { Card, PageHeader, Spinner } from '../../components/ui';
+import { Button, Card, Field, PageHeader, Spinner } from '../../components/ui';
 import { timeAgo } from '../../lib/format';
+import { formValues } from '../../lib/forms';
 import { meQuery } from '../../lib/session';
 import { MfaCard } from './account-mfa';
 import { SessionsCard } from './account-sessions';
@@ -9,6 +11,12 @@ import { TokensCard } from './account-tokens';
 
 function Profile() {
   const me = useQuery(meQuery);
+  const queryClient = useQueryClient();
+  const rename = useMutation({
+    mutationFn: (displayName: string) =>
+      unwrap(api.PATCH('/api/me', { body: { display_name: displayName } })),
+    onSuccess: (user) => queryClient.setQueryData(meQuery.queryKey, user),
+  });
   if (me.isPending) return <Spinner />;
   if (me.isError) return <ErrorNotice error={me.error} />;
   const rows: [string, string][] = [
@@ -28,6 +36,29 @@ function Profile() {
           </div>
         ))}
       </dl>
+      <form
+        aria-label="Name"
+        className="mt-4 flex flex-wrap items-end gap-2"
+        onSubmit={(event) => rename.mutate(formValues(event).display_name ?? '')}
+      >
+        <Field
+          label="Your name"
+          name="display_name"
+          autoComplete="name"
+          maxLength={100}
+          defaultValue={me.data.display_name ?? ''}
+          hint="Shown to the members of your workspaces; empty shows your email address."
+        />
+        <Button type="submit" disabled={rename.isPending}>
+          Save name
+        </Button>
+        {rename.isSuccess && (
+          <p role="status" className="text-sm text-ok">
+            Saved.
+          </p>
+        )}
+      </form>
+      <ErrorNotice error={rename.error} />
     </Card>
   );
 }
