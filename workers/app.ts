@@ -25,7 +25,6 @@ import { isArtifactUpload } from './jobs/routes';
 import { observe } from './middleware/observe';
 import { services } from './middleware/services';
 import { apiDocsPages } from './pages/api-docs';
-import { tokenLinkPages } from './pages/token-links';
 import { newRouter } from './router';
 import { webhooksApp } from './webhooks/routes';
 
@@ -57,8 +56,6 @@ export function newApp() {
 
   app.route('/', livenessRoutes);
   mountDocs(app);
-  // The pages the mailed links open; static, so they answer even before services are set up.
-  app.route('/', tokenLinkPages);
 
   const apiBodyLimit = limitBody(API_BODY_LIMIT_BYTES);
   const outputListLimit = limitBody(OUTPUT_LIST_MAX_BYTES);

@@ -19,6 +19,30 @@ export function setPasswordHash(tx: Transaction, userId: string, passwordHash: s
   return tx.update(users).set({ passwordHash }).where(eq(users.id, userId));
 }
 
+/** Changes the name the account shows; the updated user, or undefined when there is none. */
+export function setDisplayName(
+  db: Database,
+  userId: string,
+  displayName: string | null,
+  audit: Audit,
+) {
+  return db.transaction(async (tx) => {
+    const [user] = await tx
+      .update(users)
+      .set({ displayName })
+      .where(eq(users.id, userId))
+      .returning();
+    if (!user) return undefined;
+    await audit(tx, {
+      action: 'user.profile_updated',
+      targetType: 'user',
+      targetId: userId,
+      metadata: { fields: ['display_name'] },
+    });
+    return user;
+  });
+}
+
 /**
  * A new account and the token of its verification mail; undefined when the address already has
  * an account.

@@ -8,6 +8,7 @@ import { auditLogs, refreshTokens, users } from '../../db/schema';
 import { REFRESH_REUSE_GRACE_SECONDS } from '../../domain/accounts/sessions';
 import {
   authed,
+  createWorkspace,
   freshEmail,
   login,
   mailedToken,
@@ -151,6 +152,55 @@ describe('accounts', () => {
     ).toBe(204);
     expect((await me(access_token)).status).toBe(401);
     expect((await postJson('/api/auth/refresh', { refresh_token })).status).toBe(401);
+  });
+});
+
+describe('the profile', () => {
+  function patchMe(token: string | undefined, body: unknown) {
+    return fetchWorker('/api/me', {
+      method: 'PATCH',
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: JSON.stringify(body),
+    });
+  }
+
+  it('changes the name, trimmed, and clears it with an empty one; audited', async () => {
+    const { email, access_token } = await newUser('profile');
+    const renamed = await patchMe(access_token, { display_name: '  Ada Lovelace ' });
+    expect(renamed.status).toBe(200);
+    expect(await renamed.json()).toMatchObject({ email, display_name: 'Ada Lovelace' });
+    expect(await (await me(access_token)).json()).toMatchObject({ display_name: 'Ada Lovelace' });
+    const cleared = await patchMe(access_token, { display_name: '' });
+    expect(await cleared.json()).toMatchObject({ display_name: null });
+    expect((await patchMe(access_token, { display_name: null })).status).toBe(200);
+
+    const [user] = await db.select({ id: users.id }).from(users).where(eq(users.email, email));
+    const rows = await db
+      .select()
+      .from(auditLogs)
+      .where(and(eq(auditLogs.actorId, user!.id), eq(auditLogs.action, 'user.profile_updated')));
+    expect(rows).toHaveLength(3);
+  });
+
+  it('refuses a name over 100 characters, a missing field, anonymous callers and API tokens', async () => {
+    const { access_token } = await newUser('profile-bad');
+    const long = await patchMe(access_token, { display_name: 'x'.repeat(101) });
+    expect(long.status).toBe(400);
+    expect((await long.json<{ error: { code: string } }>()).error.code).toBe('validation_failed');
+    expect((await patchMe(access_token, {})).status).toBe(400);
+    expect((await patchMe(undefined, { display_name: 'Nobody' })).status).toBe(401);
+
+    const workspace = await createWorkspace(access_token);
+    const pat = await postJson(
+      '/api/me/tokens',
+      { name: 'ci', workspace_id: workspace.id, scope: 'admin' },
+      { authorization: `Bearer ${access_token}` },
+    );
+    const { token } = await pat.json<{ token: string }>();
+    expect((await patchMe(token, { display_name: 'Via a token' })).status).toBe(403);
   });
 });
 

@@ -33,6 +33,7 @@ const PUBLIC: Record<string, string> = {
   'POST /api/auth/password-reset': 'asking for a reset mail',
   'POST /api/auth/password-reset/confirm': 'the mailed token is the credential',
   'POST /api/auth/mfa/verify': 'the MFA token from login is the credential',
+  'GET /api/auth/providers': 'which sign-in buttons the sign-in page shows',
   'GET /api/auth/oidc/{provider}/start': 'signing in through an identity provider',
   'GET /api/auth/oidc/{provider}/callback': 'the provider’s code and the state cookie',
   'POST /webhooks/{provider}/{projectId}': 'signed with the project’s webhook secret',
@@ -55,6 +56,7 @@ const PUBLIC: Record<string, string> = {
 /** Any signed-in user may call these: they act on the caller's own account, not a workspace. */
 const OWN_ACCOUNT: Record<string, string> = {
   'GET /api/me': 'the caller',
+  'PATCH /api/me': 'the caller’s own profile',
   'GET /api/auth/sessions': 'the caller’s sessions',
   'GET /api/me/mfa': 'the caller’s second factor',
   'DELETE /api/me/mfa': 'the caller’s second factor',

@@ -331,6 +331,31 @@ describe('sign in with OpenID Connect (against a running oidc-provider)', () => 
     expect(statuses.at(-1)).toBe(429);
   });
 
+  it('lists only the configured identity providers, for the sign-in page', async () => {
+    const both = await fetchWorker('/api/auth/providers');
+    expect(both.status).toBe(200);
+    expect(await both.json()).toEqual({
+      providers: [
+        { id: 'oidc', label: 'single sign-on' },
+        { id: 'github', label: 'GitHub' },
+      ],
+    });
+    const githubOnly = await fetchWithEnv('/api/auth/providers', {
+      OIDC_ISSUER: '',
+      OIDC_CLIENT_ID: '',
+      OIDC_CLIENT_SECRET: '',
+    });
+    expect(await githubOnly.json()).toEqual({ providers: [{ id: 'github', label: 'GitHub' }] });
+    const none = await fetchWithEnv('/api/auth/providers', {
+      OIDC_ISSUER: '',
+      OIDC_CLIENT_ID: '',
+      OIDC_CLIENT_SECRET: '',
+      GITHUB_CLIENT_ID: '',
+      GITHUB_CLIENT_SECRET: '',
+    });
+    expect(await none.json()).toEqual({ providers: [] });
+  });
+
   it('answers 404 for a provider that is not configured and refuses an off-site return_to', async () => {
     const unconfigured = await fetchWithEnv('/api/auth/oidc/oidc/start', {
       OIDC_ISSUER: '',

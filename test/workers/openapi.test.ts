@@ -8,9 +8,6 @@ const UNDESCRIBED = new Set([
   '/api/openapi.json',
   '/api/docs',
   '/api/docs/viewer.js',
-  '/verify-email',
-  '/reset-password',
-  '/invites/accept',
   '/dev/mailbox/{email}',
 ]);
 

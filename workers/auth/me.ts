@@ -1,13 +1,26 @@
 import { createRoute } from '@hono/zod-openapi';
-import { findUser } from '../../domain/accounts/users';
+import type { User } from '../../db/schema';
+import { findUser, setDisplayName } from '../../domain/accounts/users';
 import { ApiError } from '../../platform/errors';
+import { auditFor } from '../audit';
 import { openApiErrorResponses } from '../errors';
-import { json } from '../openapi';
+import { json, jsonBody } from '../openapi';
 import { authenticated, newRouter } from '../router';
 import { apiTokenRoutes } from './api-tokens';
 import { mfaRoutes } from './mfa-routes';
-import { requirePrincipal } from './principal';
-import { UserSchema } from './schemas';
+import { requirePrincipal, requireSession } from './principal';
+import { UpdateProfileSchema, UserSchema } from './schemas';
+
+function toUser(user: User) {
+  return {
+    id: user.id,
+    email: user.email,
+    display_name: user.displayName,
+    email_verified: user.emailVerifiedAt !== null,
+    mfa_enabled: user.mfaEnabledAt !== null,
+    created_at: user.createdAt.toISOString(),
+  };
+}
 
 const meRoutes = newRouter();
 
@@ -23,17 +36,30 @@ meRoutes.openapi(
     const principal = requirePrincipal(c);
     const user = await findUser(c.get('services').db(), principal.userId);
     if (!user) throw new ApiError('unauthorized', 'Authentication required');
-    return c.json(
-      {
-        id: user.id,
-        email: user.email,
-        display_name: user.displayName,
-        email_verified: user.emailVerifiedAt !== null,
-        mfa_enabled: user.mfaEnabledAt !== null,
-        created_at: user.createdAt.toISOString(),
-      },
-      200,
+    return c.json(toUser(user), 200);
+  },
+);
+
+meRoutes.openapi(
+  createRoute({
+    method: 'patch',
+    path: '/',
+    tags: ['auth'],
+    summary: 'Change your profile (the name shown to the members of your workspaces)',
+    request: jsonBody(UpdateProfileSchema),
+    responses: { 200: { description: 'You', ...json(UserSchema) }, ...openApiErrorResponses },
+  }),
+  async (c) => {
+    const principal = requireSession(c);
+    const { display_name } = c.req.valid('json');
+    const user = await setDisplayName(
+      c.get('services').db(),
+      principal.userId,
+      display_name || null,
+      auditFor(c),
     );
+    if (!user) throw new ApiError('unauthorized', 'Authentication required');
+    return c.json(toUser(user), 200);
   },
 );
 

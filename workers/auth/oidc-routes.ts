@@ -7,9 +7,11 @@ import { ApiError } from '../../platform/errors';
 import type { HonoEnv } from '../context';
 import { errorResponse, openApiErrorResponses } from '../errors';
 import { rateLimit } from '../middleware/rate-limit';
+import { json } from '../openapi';
 import { newRouter } from '../router';
 import { signInWithIdentity } from './identity-sign-in';
 import {
+  configuredProviders,
   IDP_PROVIDERS,
   type IdpName,
   identityProvider,
@@ -42,7 +44,45 @@ function callbackUrl(c: Context<HonoEnv>, provider: IdpName) {
   return `${publicBase(c)}/api/auth/oidc/${provider}/callback`;
 }
 
+/** What a sign-in button says for each provider. */
+const PROVIDER_LABELS: Record<IdpName, string> = { github: 'GitHub', oidc: 'single sign-on' };
+
+const ProvidersSchema = z
+  .object({
+    providers: z.array(
+      z.object({
+        id: z
+          .enum(IDP_PROVIDERS)
+          .openapi({ description: 'For GET /api/auth/oidc/{provider}/start' }),
+        label: z.string().openapi({ example: 'GitHub' }),
+      }),
+    ),
+  })
+  .openapi('SignInProviders');
+
 export const oidcRoutes = newRouter();
+
+oidcRoutes.openapi(
+  createRoute({
+    method: 'get',
+    path: '/providers',
+    tags: ['auth'],
+    summary: 'The identity providers this server offers for sign-in',
+    description:
+      'Only the configured ones (`OIDC_ISSUER` with its client, `GITHUB_CLIENT_ID` with its secret); the sign-in page shows a button for each.',
+    responses: {
+      200: { description: 'Configured providers', ...json(ProvidersSchema) },
+      ...openApiErrorResponses,
+    },
+  }),
+  (c) => {
+    const providers = configuredProviders(c.get('services').config).map((id) => ({
+      id,
+      label: PROVIDER_LABELS[id],
+    }));
+    return c.json({ providers }, 200);
+  },
+);
 
 oidcRoutes.openapi(
   createRoute({

@@ -256,8 +256,17 @@ function githubProvider(config: Config): IdentityProvider | undefined {
   };
 }
 
+function configured(config: Config, name: IdpName): IdentityProvider | undefined {
+  return name === 'github' ? githubProvider(config) : oidcProvider(config);
+}
+
+/** The identity providers this server is configured for, in the order sign-in offers them. */
+export function configuredProviders(config: Config): IdpName[] {
+  return IDP_PROVIDERS.filter((name) => configured(config, name) !== undefined);
+}
+
 export function identityProvider(config: Config, name: IdpName): IdentityProvider {
-  const provider = name === 'github' ? githubProvider(config) : oidcProvider(config);
+  const provider = configured(config, name);
   if (!provider) {
     throw new ApiError('not_found', `Sign-in with ${name} is not configured on this server`);
   }

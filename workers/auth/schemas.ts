@@ -74,6 +74,15 @@ export const UserSchema = z
   })
   .openapi('User');
 
+export const UpdateProfileSchema = z
+  .object({
+    display_name: z.string().trim().max(100).nullable().openapi({
+      description: 'Your name; empty or null shows your email address instead',
+      example: 'Ada Lovelace',
+    }),
+  })
+  .openapi('UpdateProfile');
+
 export const SessionSchema = z
   .object({
     id: z.uuid(),

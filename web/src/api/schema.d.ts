@@ -1981,6 +1981,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The identity providers this server offers for sign-in
+         * @description Only the configured ones (`OIDC_ISSUER` with its client, `GITHUB_CLIENT_ID` with its secret); the sign-in page shows a button for each.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Configured providers */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SignInProviders"];
+                    };
+                };
+                /** @description The request was malformed or failed validation; no field takes text holding U+0000 or an unpaired UTF-16 surrogate. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (rate limit or API quota); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Something went wrong on our side; the request id helps us find it. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/oidc/{provider}/start": {
         parameters: {
             query?: never;
@@ -2458,7 +2524,58 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change your profile (the name shown to the members of your workspaces) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdateProfile"];
+                };
+            };
+            responses: {
+                /** @description You */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
+                /** @description The request was malformed or failed validation; no field takes text holding U+0000 or an unpaired UTF-16 surrogate. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (rate limit or API quota); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Something went wrong on our side; the request id helps us find it. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/api/me/tokens": {
@@ -6430,6 +6547,17 @@ export interface components {
              */
             session: "token" | "cookie";
         };
+        SignInProviders: {
+            providers: {
+                /**
+                 * @description For GET /api/auth/oidc/{provider}/start
+                 * @enum {string}
+                 */
+                id: "oidc" | "github";
+                /** @example GitHub */
+                label: string;
+            }[];
+        };
         Session: {
             /** Format: uuid */
             id: string;
@@ -6450,6 +6578,13 @@ export interface components {
             mfa_enabled: boolean;
             /** Format: date-time */
             created_at: string;
+        };
+        UpdateProfile: {
+            /**
+             * @description Your name; empty or null shows your email address instead
+             * @example Ada Lovelace
+             */
+            display_name: string | null;
         };
         CreatedApiToken: components["schemas"]["ApiToken"] & {
             /** @description The secret; shown only in this answer */

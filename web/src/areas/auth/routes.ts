@@ -1,9 +1,19 @@
-import { appLayout, publicLayout } from '../../routes/base';
-import { placeholder } from '../../routes/placeholder';
+import { acceptInviteRoute } from './accept-invite';
+import { accountRoute } from './account';
+import { forgotPasswordRoute } from './forgot-password';
+import { loginMfaRoute } from './login-mfa';
+import { resetPasswordRoute } from './reset-password';
 import { signInRoute } from './sign-in';
+import { signUpRoute } from './sign-up';
+import { verifyEmailRoute } from './verify-email';
 
 export const publicRoutes = [
   signInRoute,
-  placeholder(publicLayout, '/sign-up', 'Create an account'),
+  signUpRoute,
+  loginMfaRoute,
+  verifyEmailRoute,
+  forgotPasswordRoute,
+  resetPasswordRoute,
+  acceptInviteRoute,
 ] as const;
-export const accountRoutes = [placeholder(appLayout, '/account', 'Account')] as const;
+export const accountRoutes = [accountRoute] as const;
