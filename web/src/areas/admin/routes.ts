@@ -1,11 +1,8 @@
-import { placeholder } from '../../routes/placeholder';
-import { workspaceRoute } from '../../routes/workspace';
+import { auditRoute } from './audit-log';
+import { membersRoute } from './members';
 import { newWorkspaceRoute } from './new-workspace';
+import { runnersRoute } from './runners';
+import { settingsRoute } from './settings';
 
 export const appRoutes = [newWorkspaceRoute] as const;
-export const workspaceRoutes = [
-  placeholder(workspaceRoute, '/runners', 'Runners'),
-  placeholder(workspaceRoute, '/members', 'Members'),
-  placeholder(workspaceRoute, '/audit', 'Audit log'),
-  placeholder(workspaceRoute, '/settings', 'Plan & usage'),
-] as const;
+export const workspaceRoutes = [runnersRoute, membersRoute, auditRoute, settingsRoute] as const;
