@@ -2,10 +2,11 @@ import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { createRoute, useNavigate } from '@tanstack/react-router';
 import { api, type Schemas, unwrap } from '../../api/client';
 import { ErrorNotice } from '../../components/error-notice';
-import { Button, Card, EmptyState, PageHeader, Spinner } from '../../components/ui';
+import { Button, Card, EmptyState, Field, PageHeader, Spinner } from '../../components/ui';
 import { useCan } from '../../lib/roles';
 import { workspaceRoute } from '../../routes/workspace';
 import { membersQuery } from './queries';
+import { SelectField } from './select-field';
 
 type Result = Schemas['AuditEntry']['result'];
 const RESULTS: Result[] = ['success', 'failure', 'denied'];
@@ -160,69 +161,36 @@ function AuditEntries({ workspaceId }: { workspaceId: string }) {
           onSubmit={apply}
           aria-label="Audit log filters"
         >
-          <label className="flex flex-col gap-1 font-medium">
-            Actor
-            <select
-              name="actor_id"
-              defaultValue={search.actor_id ?? ''}
-              className="rounded-md border border-line bg-panel px-2 py-2 font-normal"
-            >
-              <option value="">Anyone</option>
-              {members.data?.map((member) => (
-                <option key={member.user_id} value={member.user_id}>
-                  {member.email}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label className="flex flex-col gap-1 font-medium">
-            Action
-            <input
-              name="action"
-              list="audit-actions"
-              defaultValue={search.action ?? ''}
-              placeholder="e.g. member.role_changed"
-              className="rounded-md border border-line bg-panel px-2 py-2 font-normal"
-            />
-            <datalist id="audit-actions">
-              {ACTIONS.map((action) => (
-                <option key={action} value={action} />
-              ))}
-            </datalist>
-          </label>
-          <label className="flex flex-col gap-1 font-medium">
-            Result
-            <select
-              name="result"
-              defaultValue={search.result ?? ''}
-              className="rounded-md border border-line bg-panel px-2 py-2 font-normal"
-            >
-              <option value="">Any</option>
-              {RESULTS.map((result) => (
-                <option key={result} value={result}>
-                  {result}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label className="flex flex-col gap-1 font-medium">
-            From
-            <input
-              type="date"
-              name="from"
-              defaultValue={search.from ?? ''}
-              className="rounded-md border border-line bg-panel px-2 py-2 font-normal"
-            />
-          </label>
-          <label className="flex flex-col gap-1 font-medium">
-            To
-            <input
-              type="date"
-              name="to"
-              defaultValue={search.to ?? ''}
-              className="rounded-md border border-line bg-panel px-2 py-2 font-normal"
-            />
-          </label>
+          <SelectField label="Actor" name="actor_id" defaultValue={search.actor_id ?? ''}>
+            <option value="">Anyone</option>
+            {members.data?.map((member) => (
+              <option key={member.user_id} value={member.user_id}>
+                {member.email}
+              </option>
+            ))}
+          </SelectField>
+          <Field
+            label="Action"
+            name="action"
+            list="audit-actions"
+            defaultValue={search.action ?? ''}
+            placeholder="e.g. member.role_changed"
+          />
+          <datalist id="audit-actions">
+            {ACTIONS.map((action) => (
+              <option key={action} value={action} />
+            ))}
+          </datalist>
+          <SelectField label="Result" name="result" defaultValue={search.result ?? ''}>
+            <option value="">Any</option>
+            {RESULTS.map((result) => (
+              <option key={result} value={result}>
+                {result}
+              </option>
+            ))}
+          </SelectField>
+          <Field label="From" name="from" type="date" defaultValue={search.from ?? ''} />
+          <Field label="To" name="to" type="date" defaultValue={search.to ?? ''} />
           <Button tone="primary" type="submit">
             Apply filters
           </Button>

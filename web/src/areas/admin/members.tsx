@@ -18,6 +18,7 @@ import { useCan } from '../../lib/roles';
 import { meQuery } from '../../lib/session';
 import { workspaceRoute } from '../../routes/workspace';
 import { invitesQuery, membersQuery, workspaceQuery } from './queries';
+import { SelectField } from './select-field';
 
 type Role = Schemas['Member']['role'];
 type Member = Schemas['Member'];
@@ -178,21 +179,19 @@ function MemberRow({
       </td>
       <td className="py-2 pr-3">
         {roleChoices.length > 1 ? (
-          <label className="flex items-center gap-2">
-            <span className="sr-only">Role of {member.email}</span>
-            <select
-              className="rounded-md border border-line bg-panel px-2 py-1"
-              value={member.role}
-              disabled={changeRole.isPending}
-              onChange={(event) => changeRole.mutate(event.target.value as Role)}
-            >
-              {roleChoices.map((role) => (
-                <option key={role} value={role}>
-                  {role}
-                </option>
-              ))}
-            </select>
-          </label>
+          <select
+            aria-label={`Role of ${member.email}`}
+            className="rounded-md border border-line bg-panel px-2 py-1"
+            value={member.role}
+            disabled={changeRole.isPending}
+            onChange={(event) => changeRole.mutate(event.target.value as Role)}
+          >
+            {roleChoices.map((role) => (
+              <option key={role} value={role}>
+                {role}
+              </option>
+            ))}
+          </select>
         ) : (
           <span>{member.role}</span>
         )}
@@ -285,20 +284,13 @@ function Invites({ workspaceId, myRole }: { workspaceId: string; myRole: Role })
         <div className="min-w-[16rem] flex-1">
           <Field label="Email" name="email" type="email" required autoComplete="off" />
         </div>
-        <label className="flex flex-col gap-1 text-sm font-medium">
-          Role
-          <select
-            name="role"
-            defaultValue="developer"
-            className="rounded-md border border-line bg-panel px-3 py-2 text-sm font-normal"
-          >
-            {roles.map((role) => (
-              <option key={role} value={role}>
-                {role}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField label="Role" name="role" defaultValue="developer">
+          {roles.map((role) => (
+            <option key={role} value={role}>
+              {role}
+            </option>
+          ))}
+        </SelectField>
         <Button tone="primary" type="submit" disabled={invite.isPending}>
           Send invitation
         </Button>

@@ -8,6 +8,7 @@ import { Button, Card, EmptyState, PageHeader, Spinner } from '../../components/
 import { timeAgo } from '../../lib/format';
 import { useCan } from '../../lib/roles';
 import { workspaceRoute } from '../../routes/workspace';
+import { SelectField } from './select-field';
 
 type Runner = Schemas['WorkspaceRunner'];
 type Created = Schemas['CreatedRunnerRegistrationToken'];
@@ -249,20 +250,17 @@ function Registration({ workspaceId }: { workspaceId: string }) {
         it expires or is revoked. Runners keep working after that.
       </p>
       <div className="flex flex-wrap items-end gap-3">
-        <label className="flex flex-col gap-1 text-sm font-medium">
-          Valid for
-          <select
-            value={hours}
-            onChange={(event) => setHours(Number(event.target.value))}
-            className="rounded-md border border-line bg-panel px-3 py-2 font-normal"
-          >
-            {EXPIRY_CHOICES.map((choice) => (
-              <option key={choice.hours} value={choice.hours}>
-                {choice.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField
+          label="Valid for"
+          value={hours}
+          onChange={(event) => setHours(Number(event.target.value))}
+        >
+          {EXPIRY_CHOICES.map((choice) => (
+            <option key={choice.hours} value={choice.hours}>
+              {choice.label}
+            </option>
+          ))}
+        </SelectField>
         <Button tone="primary" disabled={create.isPending} onClick={() => create.mutate()}>
           Create registration token
         </Button>
