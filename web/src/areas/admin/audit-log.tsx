@@ -100,7 +100,7 @@ function AuditLog() {
   const { workspaceId } = auditRoute.useParams();
   const isAdmin = useCan(workspaceId, 'admin');
   return (
-    <div className="flex flex-col gap-6">
+    <div className="flex flex-col gap-6 [&>:first-child]:mb-0">
       <PageHeader title="Audit log">
         Who did what in this workspace, newest first. Entries cannot be changed or deleted.
       </PageHeader>

@@ -46,7 +46,7 @@ function Members() {
   const owners = members.data?.filter((member) => member.role === 'owner').length ?? 0;
 
   return (
-    <div className="flex flex-col gap-6">
+    <div className="flex flex-col gap-6 [&>:first-child]:mb-0">
       <PageHeader title="Members">
         Who works in {workspace?.name ?? 'this workspace'} and what each role may do.
       </PageHeader>

@@ -59,7 +59,7 @@ function Runners() {
   const online = list.filter((runner) => runner.status === 'online').length;
 
   return (
-    <div className="flex flex-col gap-6">
+    <div className="flex flex-col gap-6 [&>:first-child]:mb-0">
       <PageHeader title="Runners">
         Machines that run this workspace's builds.{' '}
         {list.length > 0 && `${online} of ${list.length} online.`}

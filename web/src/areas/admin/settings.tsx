@@ -38,7 +38,7 @@ function Settings() {
     : '';
 
   return (
-    <div className="flex flex-col gap-6">
+    <div className="flex flex-col gap-6 [&>:first-child]:mb-0">
       <PageHeader title="Plan & usage">
         {workspace.data ? (
           <>
