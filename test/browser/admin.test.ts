@@ -29,6 +29,9 @@ async function mailedInvite(email: string): Promise<string> {
   return /invites\/accept#token=([A-Za-z0-9_-]+)/.exec(invite!.text)![1]!;
 }
 
+/** Polls until the page gets there; generous, as the stack may share the machine with other work. */
+const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 30_000 });
+
 /** The names of the buttons in the page's main area. */
 async function buttons(page: Page): Promise<string[]> {
   const names = await page.locator('main button').allInnerTexts();
@@ -53,10 +56,8 @@ describe('the workspace admin screens', () => {
     await page.getByLabel('Email').fill(invitee.email);
     await page.getByLabel('Role', { exact: true }).selectOption('developer');
     await page.getByRole('button', { name: 'Send invitation' }).click();
-    await expect
-      .poll(() => page.getByText(`Invitation mailed to ${invitee.email}`).count())
-      .toBe(1);
-    await expect.poll(() => page.getByRole('button', { name: 'Revoke' }).count()).toBe(1);
+    await eventually(() => page.getByText(`Invitation mailed to ${invitee.email}`).count()).toBe(1);
+    await eventually(() => page.getByRole('button', { name: 'Revoke' }).count()).toBe(1);
 
     // The invitee accepts with the mailed token, through the API.
     const token = await mailedInvite(invitee.email);
@@ -65,19 +66,17 @@ describe('the workspace admin screens', () => {
     // The owner sees them join and makes them a viewer.
     await page.reload();
     const role = page.getByLabel(`Role of ${invitee.email}`);
-    await expect.poll(() => role.inputValue()).toBe('developer');
+    await eventually(() => role.inputValue()).toBe('developer');
     await role.selectOption('viewer');
-    await expect
-      .poll(async () => {
-        const members = await stack.api<{ members: { email: string; role: string }[] }>(
-          'GET',
-          `/api/workspaces/${workspace.id}/members`,
-          undefined,
-          owner.token,
-        );
-        return members.members.find((member) => member.email === invitee.email)?.role;
-      })
-      .toBe('viewer');
+    await eventually(async () => {
+      const members = await stack.api<{ members: { email: string; role: string }[] }>(
+        'GET',
+        `/api/workspaces/${workspace.id}/members`,
+        undefined,
+        owner.token,
+      );
+      return members.members.find((member) => member.email === invitee.email)?.role;
+    }).toBe('viewer');
     expect(await page.getByRole('button', { name: 'Revoke' }).count()).toBe(0);
     await stack.screenshot(page, 'admin-members');
 
@@ -85,13 +84,13 @@ describe('the workspace admin screens', () => {
     await page.goto(`/w/${workspace.id}/audit`);
     const table = page.locator('table');
     for (const action of ['member.invited', 'member.joined', 'member.role_changed']) {
-      await expect.poll(() => table.getByText(action, { exact: true }).count()).toBe(1);
+      await eventually(() => table.getByText(action, { exact: true }).count()).toBe(1);
     }
     await stack.screenshot(page, 'admin-audit-log');
     await page.getByLabel('Action').fill('member.role_changed');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.waitForURL(/action=member\.role_changed/);
-    await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
+    await eventually(() => table.locator('tbody tr').count()).toBe(1);
     expect(await table.getByText('member.role_changed', { exact: true }).count()).toBe(1);
 
     const [filtered] = await Promise.all([
@@ -104,7 +103,7 @@ describe('the workspace admin screens', () => {
     expect(filteredCsv).not.toContain('member.invited');
 
     await page.getByRole('button', { name: 'Clear filters' }).click();
-    await expect.poll(() => table.getByText('member.invited', { exact: true }).count()).toBe(1);
+    await eventually(() => table.getByText('member.invited', { exact: true }).count()).toBe(1);
     const [all] = await Promise.all([
       page.waitForEvent('download'),
       page.getByRole('link', { name: 'Export CSV' }).click(),
@@ -117,10 +116,10 @@ describe('the workspace admin screens', () => {
 
     // Runners: a registration token and the command, which a real `sparki runner` follows.
     await page.goto(`/w/${workspace.id}/runners`);
-    await expect.poll(() => page.getByText('No runners yet').count()).toBe(1);
+    await eventually(() => page.getByText('No runners yet').count()).toBe(1);
     await page.getByRole('button', { name: 'Create registration token' }).click();
     const command = page.locator('pre');
-    await expect.poll(() => command.count()).toBe(1);
+    await eventually(() => command.count()).toBe(1);
     const text = (await command.textContent()) ?? '';
     expect(text).toMatch(
       new RegExp(
@@ -149,52 +148,70 @@ describe('the workspace admin screens', () => {
     runners.push(runner);
     const row = page.getByRole('row', { name: /browser-runner/ });
     // The list refreshes by itself: the new runner shows up online, with its labels.
-    await expect
-      .poll(() => row.getByText('online', { exact: true }).count(), { timeout: 30_000 })
-      .toBe(1);
+    await eventually(() => row.getByText('online', { exact: true }).count()).toBe(1);
     expect(await row.getByText('linux', { exact: true }).count()).toBe(1);
     await stack.screenshot(page, 'admin-runners');
 
     // Revoking the token takes it off the list.
     await page.getByRole('button', { name: 'Revoke' }).click();
     await page.getByRole('button', { name: 'Revoke token' }).click();
-    await expect.poll(() => page.getByText('Active registration tokens').count()).toBe(0);
+    await eventually(() => page.getByText('Active registration tokens').count()).toBe(0);
 
     // Plan & usage, and renaming.
     await page.goto(`/w/${workspace.id}/settings`);
-    await expect.poll(() => page.getByText('Free plan').count()).toBe(1);
+    await eventually(() => page.getByText('Free plan').count()).toBe(1);
     const members = page
       .locator('dt', { hasText: /^Members$/ })
       .locator('xpath=following-sibling::dd[1]');
     expect(await members.textContent()).toBe('2');
     await page.getByLabel('Workspace name').fill('Admin Team Renamed');
     await page.getByRole('button', { name: 'Rename workspace' }).click();
-    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Saved.' }).count()).toBe(1);
-    await expect
-      .poll(() => page.getByRole('combobox').first().locator('option:checked').textContent())
-      .toBe('Admin Team Renamed');
+    await eventually(() => page.getByRole('status').filter({ hasText: 'Saved.' }).count()).toBe(1);
+    await eventually(() =>
+      page.getByRole('combobox').first().locator('option:checked').textContent(),
+    ).toBe('Admin Team Renamed');
     await stack.screenshot(page, 'admin-plan-usage');
+
+    // On a phone, in the dark theme: wide tables scroll inside their box, never the page.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    for (const section of ['members', 'audit', 'runners', 'settings']) {
+      await page.goto(`/w/${workspace.id}/${section}`);
+      await page.locator('main h1').waitFor();
+      await page.waitForLoadState('networkidle');
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
+      expect(overflow, section).toBeLessThanOrEqual(0);
+    }
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await page.goto(`/w/${workspace.id}/members`);
+    await page.getByLabel(`Role of ${invitee.email}`).waitFor();
+    await stack.screenshot(page, 'admin-members-phone-dark');
 
     // The viewer sees the same screens without a control that would change anything.
     const viewer = await stack.newPage();
     await stack.signIn(viewer, invitee.email);
     await viewer.goto(`/w/${workspace.id}/members`);
-    await expect.poll(() => viewer.getByText(owner.email).count()).toBe(1);
+    await eventually(() => viewer.getByText(owner.email).count()).toBe(1);
+    await viewer.waitForLoadState('networkidle');
     expect(await buttons(viewer)).toEqual(['Leave']);
     expect(await viewer.locator('main select').count()).toBe(0);
     expect(await viewer.getByText('Invitations').count()).toBe(0);
 
     await viewer.goto(`/w/${workspace.id}/runners`);
-    await expect.poll(() => viewer.getByText('browser-runner').count()).toBe(1);
+    await eventually(() => viewer.getByText('browser-runner').count()).toBe(1);
+    await viewer.waitForLoadState('networkidle');
     expect(await buttons(viewer)).toEqual([]);
 
     await viewer.goto(`/w/${workspace.id}/settings`);
-    await expect.poll(() => viewer.getByText('Admins can rename the workspace.').count()).toBe(1);
+    await eventually(() => viewer.getByText('Admins can rename the workspace.').count()).toBe(1);
+    await viewer.waitForLoadState('networkidle');
     expect(await buttons(viewer)).toEqual([]);
     expect(await viewer.locator('main input').count()).toBe(0);
 
     await viewer.goto(`/w/${workspace.id}/audit`);
-    await expect.poll(() => viewer.getByText('The audit log is for admins').count()).toBe(1);
+    await eventually(() => viewer.getByText('The audit log is for admins').count()).toBe(1);
   });
 
   it('shows the API error with its request id when an invitation is refused', async () => {
@@ -212,7 +229,7 @@ describe('the workspace admin screens', () => {
     await page.getByLabel('Email').fill(owner.email);
     await page.getByRole('button', { name: 'Send invitation' }).click();
     const alert = page.getByRole('alert');
-    await expect.poll(() => alert.textContent()).toContain('is already a member');
+    await eventually(() => alert.textContent()).toContain('is already a member');
     expect(await alert.textContent()).toMatch(/conflict · request id \S+/);
   });
 });

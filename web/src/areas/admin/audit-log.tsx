@@ -218,7 +218,7 @@ function AuditEntries({ workspaceId }: { workspaceId: string }) {
             : 'Changes to members, runners, projects and deployments are recorded here.'}
         </EmptyState>
       ) : (
-        <div className="overflow-x-auto rounded-lg border border-line bg-panel">
+        <div className="relative overflow-x-auto rounded-lg border border-line bg-panel">
           <table className="w-full min-w-[48rem] text-left text-sm">
             <thead className="text-xs text-muted">
               <tr>

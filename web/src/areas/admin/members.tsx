@@ -55,7 +55,7 @@ function Members() {
         {members.isPending ? (
           <Spinner />
         ) : (
-          <div className="overflow-x-auto">
+          <div className="relative overflow-x-auto">
             <table className="w-full min-w-[36rem] text-left text-sm">
               <thead className="text-xs text-muted">
                 <tr>

@@ -75,7 +75,7 @@ function Runners() {
             : 'An admin of this workspace registers runners; builds wait until one is online.'}
         </EmptyState>
       ) : (
-        <div className="overflow-x-auto rounded-lg border border-line bg-panel">
+        <div className="relative overflow-x-auto rounded-lg border border-line bg-panel">
           <table className="w-full min-w-[44rem] text-left text-sm">
             <caption className="sr-only">Runners</caption>
             <thead className="text-xs text-muted">
