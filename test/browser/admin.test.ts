@@ -114,6 +114,21 @@ describe('the workspace admin screens', () => {
     }
     expect(allCsv).toContain(owner.email);
 
+    // Day filters are the reader's calendar days: today holds the entries, tomorrow none.
+    const [today, tomorrow] = await page.evaluate(() =>
+      [0, 1].map((plus) => {
+        const day = new Date();
+        day.setDate(day.getDate() + plus);
+        const pad = (n: number) => String(n).padStart(2, '0');
+        return `${day.getFullYear()}-${pad(day.getMonth() + 1)}-${pad(day.getDate())}`;
+      }),
+    );
+    await page.goto(`/w/${workspace.id}/audit?from=${today}&to=${today}`);
+    await eventually(() => table.getByText('member.joined', { exact: true }).count()).toBe(1);
+    expect(await page.getByLabel('From').inputValue()).toBe(today);
+    await page.goto(`/w/${workspace.id}/audit?from=${tomorrow}`);
+    await eventually(() => page.getByText('No entries match these filters').count()).toBe(1);
+
     // Runners: a registration token and the command, which a real `sparki runner` follows.
     await page.goto(`/w/${workspace.id}/runners`);
     await eventually(() => page.getByText('No runners yet').count()).toBe(1);

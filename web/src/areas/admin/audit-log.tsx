@@ -1,15 +1,14 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { createRoute, useNavigate } from '@tanstack/react-router';
+import { useNavigate } from '@tanstack/react-router';
 import { api, type Schemas, unwrap } from '../../api/client';
 import { ErrorNotice } from '../../components/error-notice';
 import { Button, Card, EmptyState, Field, PageHeader, Spinner } from '../../components/ui';
 import { useCan } from '../../lib/roles';
-import { workspaceRoute } from '../../routes/workspace';
+import { type AuditSearch, auditQuery, RESULTS, type Result, text } from './audit-search';
 import { membersQuery } from './queries';
+import { auditRoute } from './routes';
 import { SelectField } from './select-field';
 
-type Result = Schemas['AuditEntry']['result'];
-const RESULTS: Result[] = ['success', 'failure', 'denied'];
 const RESULT_TONE: Record<Result, string> = {
   success: 'bg-ok/15 text-ok',
   failure: 'bg-danger/15 text-danger',
@@ -47,47 +46,6 @@ const ACTIONS = [
   'workspace.updated',
 ];
 
-/** The filters, kept in the URL so a filtered view can be shared or reloaded. */
-export interface AuditSearch {
-  action?: string;
-  actor_id?: string;
-  result?: Result;
-  /** Calendar days (YYYY-MM-DD) in the reader's time zone, both included. */
-  from?: string;
-  to?: string;
-}
-
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
-
-export const auditRoute = createRoute({
-  getParentRoute: () => workspaceRoute,
-  path: '/audit',
-  validateSearch: (search: Record<string, unknown>): AuditSearch => ({
-    action: text(search.action),
-    actor_id: text(search.actor_id),
-    result: RESULTS.find((result) => result === search.result),
-    from: DAY.test(String(search.from)) ? String(search.from) : undefined,
-    to: DAY.test(String(search.to)) ? String(search.to) : undefined,
-  }),
-  component: AuditLog,
-});
-
-/** The API's query for the filters: local days become instants, `to` up to the next midnight. */
-export function auditQuery(search: AuditSearch) {
-  const day = (value: string, plusDays = 0) => {
-    const [year, month, date] = value.split('-').map(Number);
-    return new Date(year!, month! - 1, date! + plusDays).toISOString();
-  };
-  return {
-    action: search.action,
-    actor_id: search.actor_id,
-    result: search.result,
-    since: search.from ? day(search.from) : undefined,
-    until: search.to ? day(search.to, 1) : undefined,
-  };
-}
-
 function csvHref(workspaceId: string, search: AuditSearch): string {
   const params = new URLSearchParams({ format: 'csv', limit: String(CSV_MAX) });
   for (const [name, value] of Object.entries(auditQuery(search))) {
@@ -96,7 +54,7 @@ function csvHref(workspaceId: string, search: AuditSearch): string {
   return `/api/workspaces/${workspaceId}/audit-log?${params}`;
 }
 
-function AuditLog() {
+export function AuditLog() {
   const { workspaceId } = auditRoute.useParams();
   const isAdmin = useCan(workspaceId, 'admin');
   return (

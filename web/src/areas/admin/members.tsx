@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { createRoute, useNavigate } from '@tanstack/react-router';
+import { useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
 import {
   checkInvite,
@@ -16,18 +16,12 @@ import { timeAgo } from '../../lib/format';
 import { formValues } from '../../lib/forms';
 import { useCan } from '../../lib/roles';
 import { meQuery } from '../../lib/session';
-import { workspaceRoute } from '../../routes/workspace';
 import { invitesQuery, membersQuery, workspaceQuery } from './queries';
+import { membersRoute } from './routes';
 import { SelectField } from './select-field';
 
 type Role = Schemas['Member']['role'];
 type Member = Schemas['Member'];
-
-export const membersRoute = createRoute({
-  getParentRoute: () => workspaceRoute,
-  path: '/members',
-  component: Members,
-});
 
 const ROLE_HELP: Record<Role, string> = {
   viewer: 'reads everything, changes nothing',
@@ -36,7 +30,7 @@ const ROLE_HELP: Record<Role, string> = {
   owner: 'also hands over ownership and removes owners',
 };
 
-function Members() {
+export function Members() {
   const { workspaceId } = membersRoute.useParams();
   const isAdmin = useCan(workspaceId, 'admin');
   const { data: workspace } = useQuery(workspaceQuery(workspaceId));

@@ -1,5 +1,4 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { createRoute } from '@tanstack/react-router';
 import { useState } from 'react';
 import { api, type Schemas, unwrap } from '../../api/client';
 import { ConfirmButton } from '../../components/confirm';
@@ -7,17 +6,11 @@ import { ErrorNotice } from '../../components/error-notice';
 import { Button, Card, EmptyState, PageHeader, Spinner } from '../../components/ui';
 import { timeAgo } from '../../lib/format';
 import { useCan } from '../../lib/roles';
-import { workspaceRoute } from '../../routes/workspace';
+import { runnersRoute } from './routes';
 import { SelectField } from './select-field';
 
 type Runner = Schemas['WorkspaceRunner'];
 type Created = Schemas['CreatedRunnerRegistrationToken'];
-
-export const runnersRoute = createRoute({
-  getParentRoute: () => workspaceRoute,
-  path: '/runners',
-  component: Runners,
-});
 
 /** Runners report every 30 s; the list follows without a reload. */
 const REFRESH_MS = 5_000;
@@ -42,7 +35,7 @@ export function startCommand(origin: string, token: string): string {
   return `sparki runner register --url ${origin} --token ${token}\nsparki runner start`;
 }
 
-function Runners() {
+export function Runners() {
   const { workspaceId } = runnersRoute.useParams();
   const isAdmin = useCan(workspaceId, 'admin');
   const runners = useQuery({

@@ -1,23 +1,16 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { createRoute } from '@tanstack/react-router';
 import { useState } from 'react';
 import { api, unwrap } from '../../api/client';
 import { ErrorNotice } from '../../components/error-notice';
 import { Button, Card, Field, PageHeader, Spinner } from '../../components/ui';
 import { formValues } from '../../lib/forms';
 import { useCan } from '../../lib/roles';
-import { workspaceRoute } from '../../routes/workspace';
 import { workspaceQuery } from './queries';
-
-export const settingsRoute = createRoute({
-  getParentRoute: () => workspaceRoute,
-  path: '/settings',
-  component: Settings,
-});
+import { settingsRoute } from './routes';
 
 const PLAN_NAMES = { free: 'Free', pro: 'Pro', team: 'Team' } as const;
 
-function Settings() {
+export function Settings() {
   const { workspaceId } = settingsRoute.useParams();
   const workspace = useQuery(workspaceQuery(workspaceId));
   const usage = useQuery({
