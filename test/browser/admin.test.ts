@@ -194,12 +194,13 @@ describe('the workspace admin screens', () => {
       await page.goto(`/w/${workspace.id}/${section}`);
       await page.locator('main h1').waitFor();
       await page.waitForLoadState('networkidle');
-      const overflow = await page.evaluate(
-        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      // Strings: this file is type-checked without the DOM library.
+      const overflow = await page.evaluate<number>(
+        'document.documentElement.scrollWidth - document.documentElement.clientWidth',
       );
       expect(overflow, section).toBeLessThanOrEqual(0);
     }
-    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    expect(await page.locator('html').getAttribute('data-theme')).toBe('dark');
     await page.goto(`/w/${workspace.id}/members`);
     await page.getByLabel(`Role of ${invitee.email}`).waitFor();
     await stack.screenshot(page, 'admin-members-phone-dark');
