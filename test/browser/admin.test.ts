@@ -249,3 +249,58 @@ describe('the workspace admin screens', () => {
     expect(await alert.textContent()).toMatch(/conflict · request id \S+/);
   });
 });
+
+describe('handing a workspace over', () => {
+  it('transfers ownership, then leaves, each after a confirmation', async () => {
+    const owner = await stack.newUser('handover-owner');
+    const heir = await stack.newUser('handover-heir');
+    const workspace = await stack.api<{ id: string }>(
+      'POST',
+      '/api/workspaces',
+      { name: 'Handover', slug: `handover-${Date.now()}` },
+      owner.token,
+    );
+    await stack.api(
+      'POST',
+      `/api/workspaces/${workspace.id}/invites`,
+      { email: heir.email, role: 'admin' },
+      owner.token,
+    );
+    await stack.api(
+      'POST',
+      '/api/invites/accept',
+      { token: await mailedInvite(heir.email) },
+      heir.token,
+    );
+
+    const page = await stack.newPage();
+    await stack.signIn(page, owner.email);
+    await page.goto(`/w/${workspace.id}/members`);
+    // The last owner cannot leave yet, and the page says why.
+    await eventually(() => page.getByText('A workspace needs an owner').count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Leave' }).isDisabled()).toBe(true);
+
+    await page.getByRole('button', { name: 'Make owner' }).click();
+    const dialog = page.getByRole('alertdialog');
+    expect(await dialog.textContent()).toContain(`${heir.email} becomes the owner`);
+    await dialog.getByRole('button', { name: 'Transfer ownership' }).click();
+    // Now an admin: no ownership controls, and an owner is not theirs to remove.
+    await eventually(() => page.getByRole('button', { name: 'Make owner' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Remove' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Leave' }).isDisabled()).toBe(false);
+
+    await page.getByRole('button', { name: 'Leave' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Leave workspace' }).click();
+    // Their only workspace is gone: the dashboard asks for a new one.
+    await page.waitForURL('**/workspaces/new');
+    const members = await stack.api<{ members: { email: string; role: string }[] }>(
+      'GET',
+      `/api/workspaces/${workspace.id}/members`,
+      undefined,
+      heir.token,
+    );
+    expect(members.members).toEqual([
+      expect.objectContaining({ email: heir.email, role: 'owner' }),
+    ]);
+  });
+});
