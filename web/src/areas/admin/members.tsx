@@ -250,7 +250,7 @@ function Invites({ workspaceId, myRole }: { workspaceId: string; myRole: Role })
           body: { email: values.email ?? '', role: (values.role ?? 'developer') as Role },
         }),
       ),
-    onSuccess: async (created, _values) => {
+    onSuccess: async (created) => {
       setSent(created.email);
       await refresh();
     },
