@@ -4347,7 +4347,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Runners of this workspace with their state and last contact (viewer) */
+        /** Runners of this workspace with their state, last contact and running builds (viewer) */
         get: {
             parameters: {
                 query?: never;
@@ -4366,7 +4366,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            runners: components["schemas"]["Runner"][];
+                            runners: components["schemas"]["WorkspaceRunner"][];
                         };
                     };
                 };
@@ -4448,6 +4448,71 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["AuditPage"];
                         "text/csv": string;
+                    };
+                };
+                /** @description The request was malformed or failed validation; no field takes text holding U+0000 or an unpaired UTF-16 surrogate. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (rate limit or API quota); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Something went wrong on our side; the request id helps us find it. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workspaces/{id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace's plan, its limits and the current usage (viewer) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Plan and usage */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WorkspaceUsage"];
                     };
                 };
                 /** @description The request was malformed or failed validation; no field takes text holding U+0000 or an unpaired UTF-16 surrogate. */
@@ -6837,6 +6902,10 @@ export interface components {
             /** @default 24 */
             expires_in_hours: number;
         };
+        WorkspaceRunner: components["schemas"]["Runner"] & {
+            /** @description Builds it runs now; an online runner with any is busy, at capacity it is full */
+            running_builds: number;
+        };
         Runner: {
             /** Format: uuid */
             id: string;
@@ -6876,6 +6945,32 @@ export interface components {
             request_id: string | null;
             metadata: {
                 [key: string]: unknown;
+            };
+        };
+        WorkspaceUsage: {
+            /** @enum {string} */
+            plan: "free" | "pro" | "team";
+            /**
+             * Format: date-time
+             * @description Start of the current calendar month (UTC); the monthly figures count from it
+             */
+            period_start: string;
+            limits: {
+                /** @description Builds that run at once; the rest wait in the queue */
+                concurrent_builds: number;
+                /** @description Requests per minute for each personal access token */
+                api_requests_per_minute: number;
+            };
+            usage: {
+                builds_this_month: number;
+                /** @description Runner time of this month's builds (a running build counts up to now) */
+                build_seconds_this_month: number;
+                deployments_this_month: number;
+                running_builds: number;
+                projects: number;
+                members: number;
+                pending_invites: number;
+                runners: number;
             };
         };
         UpdateProject: {

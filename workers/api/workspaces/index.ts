@@ -4,9 +4,10 @@ import { inviteRoutes } from './invites';
 import { memberRoutes } from './members';
 import { workspaceProjectRoutes } from './projects';
 import { workspaceRunnerRoutes } from './runners';
+import { usageRoutes } from './usage';
 import { workspaceRoutes } from './workspaces';
 
-/** `/api/workspaces`: a workspace and what hangs off it (members, projects, runners, audit). */
+/** `/api/workspaces`: a workspace and what hangs off it (members, projects, runners, audit, usage). */
 export const workspacesApp = authenticated(
   workspaceRoutes,
   memberRoutes,
@@ -14,4 +15,5 @@ export const workspacesApp = authenticated(
   workspaceProjectRoutes,
   workspaceRunnerRoutes,
   auditLogRoutes,
+  usageRoutes,
 );

@@ -7,6 +7,7 @@ import {
   revokeRegistrationToken,
   runnersOf,
 } from '../../../domain/runners/registry';
+import { runningBuildsByRunner } from '../../../domain/workspaces/usage';
 import { randomSecret } from '../../../platform/crypto';
 import { ApiError } from '../../../platform/errors';
 import { auditFor } from '../../audit';
@@ -48,6 +49,12 @@ const CreatedRegistrationTokenSchema = RegistrationTokenSchema.extend({
     description: `The secret (prefix \`${REGISTRATION_TOKEN_PREFIX}\`); shown only in this answer`,
   }),
 }).openapi('CreatedRunnerRegistrationToken');
+
+const WorkspaceRunnerSchema = RunnerSchema.extend({
+  running_builds: z.number().int().openapi({
+    description: 'Builds it runs now; an online runner with any is busy, at capacity it is full',
+  }),
+}).openapi('WorkspaceRunner');
 
 function toRegistrationToken(row: RegistrationTokenRow) {
   return {
@@ -149,18 +156,26 @@ workspaceRunnerRoutes.openapi(
     method: 'get',
     path: '/{id}/runners',
     tags: ['runners'],
-    summary: 'Runners of this workspace with their state and last contact (viewer)',
+    summary: 'Runners of this workspace with their state, last contact and running builds (viewer)',
     request: { params: WorkspaceParams },
     responses: {
-      200: { description: 'Runners', ...json(z.object({ runners: z.array(RunnerSchema) })) },
+      200: {
+        description: 'Runners',
+        ...json(z.object({ runners: z.array(WorkspaceRunnerSchema) })),
+      },
       ...openApiErrorResponses,
     },
   }),
   async (c) => {
     const { id } = c.req.valid('param');
     await authorizeWorkspace(c, id, 'viewer');
-    const rows = await runnersOf(c.get('services').db(), id);
+    const db = c.get('services').db();
+    const [rows, running] = await Promise.all([runnersOf(db, id), runningBuildsByRunner(db, id)]);
     const now = Date.now();
-    return c.json({ runners: rows.map((row) => toRunner(row, now)) }, 200);
+    const runners = rows.map((row) => ({
+      ...toRunner(row, now),
+      running_builds: running.get(row.id) ?? 0,
+    }));
+    return c.json({ runners }, 200);
   },
 );
