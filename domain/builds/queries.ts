@@ -8,6 +8,7 @@ import { WAITING_STATUSES } from './statuses';
 export interface BuildFilter {
   status?: Build['status'] | undefined;
   branch?: string | undefined;
+  trigger?: Build['trigger'] | undefined;
   /** Only builds numbered below this one (the previous page's last). */
   before?: number | undefined;
 }
@@ -22,6 +23,7 @@ export async function buildsOf(
   const conditions: SQL[] = [eq(builds.projectId, projectId)];
   if (filter.status) conditions.push(eq(builds.status, filter.status));
   if (filter.branch) conditions.push(eq(builds.branch, filter.branch));
+  if (filter.trigger) conditions.push(eq(builds.trigger, filter.trigger));
   if (filter.before) conditions.push(lt(builds.number, filter.before));
   const rows = await db
     .select()

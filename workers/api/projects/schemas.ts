@@ -19,7 +19,7 @@ export const BranchSchema = z
   .regex(/^(?!\/|.*\/\/|.*\.\.|.*@\{)[^\s~^:?*[\\]+(?<![/.])$/, 'a valid git branch name');
 
 // Relative and inside the repository: a root directory is joined to the checkout path.
-const RootDirSchema = z
+export const RootDirSchema = z
   .string()
   .max(255)
   .regex(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[^\\]*$/, 'a relative path inside the repository');
@@ -27,7 +27,7 @@ const RootDirSchema = z
 // An absolute path is stored as given: git on the runner takes it as readily as a file:// URL.
 const ABSOLUTE_PATH = /^\/(?!\/)\P{Cc}*$/u;
 
-const RepoUrlSchema = z
+export const RepoUrlSchema = z
   .string()
   .max(500)
   .refine((value) => ABSOLUTE_PATH.test(value) || z.url().safeParse(value).success, {
@@ -139,3 +139,23 @@ export function projectChanges(input: z.infer<typeof ProjectSettingsSchema>): Pr
     ...(input.root_dir !== undefined && { rootDir: input.root_dir }),
   };
 }
+
+export const DetectPreviewRequestSchema = z
+  .object({
+    repo_url: RepoUrlSchema,
+    production_branch: BranchSchema.default('main'),
+    root_dir: RootDirSchema.default(''),
+  })
+  .openapi('DetectPreviewRequest');
+
+export const DetectPreviewSchema = z
+  .object({
+    status: z.enum(['detected', 'failed', 'deferred']).openapi({
+      description:
+        '`detected`: read from the repository now; `failed`: read, but detection refused it (a root directory that does not exist…); `deferred`: the platform cannot read it, the first build detects',
+    }),
+    source: z.literal('github').optional(),
+    detection: DetectionReportSchema.optional(),
+    reason: z.string().optional(),
+  })
+  .openapi('DetectPreview');
