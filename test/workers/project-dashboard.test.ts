@@ -46,6 +46,22 @@ describe('builds list: trigger filter', () => {
     );
     expect(both.body.builds).toEqual([]);
 
+    // The projects list tells each project's newest build.
+    const other = await newProject(developer.access_token, workspace.id);
+    const listed = await as(developer).get<{
+      projects: {
+        id: string;
+        latest_build: { id: string; status: string; branch: string } | null;
+      }[];
+    }>(`/api/workspaces/${workspace.id}/projects`);
+    const byId = new Map(listed.body.projects.map((p) => [p.id, p.latest_build]));
+    expect(byId.get(project.id)).toMatchObject({
+      id: started.body.id,
+      status: 'queued',
+      branch: 'feature',
+    });
+    expect(byId.get(other.id)).toBeNull();
+
     const bogus = await as(developer).get<ErrorEnvelope>(
       `/api/projects/${project.id}/builds?trigger=cron`,
     );

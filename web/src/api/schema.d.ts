@@ -6787,6 +6787,19 @@ export interface components {
             /** Format: date-time */
             detected_at: string;
         } | null;
+        /** @description The newest build (highest number), whatever its status; null before any */
+        LatestBuild: {
+            /** Format: uuid */
+            id: string;
+            number: number;
+            /** @enum {string} */
+            status: "queued" | "planned" | "running" | "succeeded" | "failed" | "canceled" | "timed_out";
+            branch: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            finished_at: string | null;
+        } | null;
         Project: {
             /** Format: uuid */
             id: string;
@@ -6807,6 +6820,7 @@ export interface components {
              * @example https://shop.sites.example.com
              */
             production_url: string | null;
+            latest_build: components["schemas"]["LatestBuild"];
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
