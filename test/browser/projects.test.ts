@@ -1,0 +1,188 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { git } from '../node/e2e-helpers';
+import { type BrowserStack, startBrowserStack } from './harness';
+
+let stack: BrowserStack;
+let owner: { email: string; token: string };
+let workspaceId: string;
+let repo: string;
+
+beforeAll(async () => {
+  stack = await startBrowserStack();
+  owner = await stack.newUser('owner');
+  workspaceId = (
+    await stack.api<{ id: string }>(
+      'POST',
+      '/api/workspaces',
+      { name: 'Shop Team', slug: `shop-${Date.now()}` },
+      owner.token,
+    )
+  ).id;
+  // A repository on this machine: the local stack's runners could build it; nothing else reads it.
+  repo = join(stack.stateDir, 'shop');
+  await mkdir(repo);
+  git(repo, 'init', '--quiet', '--initial-branch=main');
+  await writeFile(
+    join(repo, 'package.json'),
+    JSON.stringify({ scripts: { build: 'vite build' }, devDependencies: { vite: '^7.0.0' } }),
+  );
+  git(repo, 'add', '.');
+  git(repo, 'commit', '--quiet', '-m', 'v1');
+}, 240_000);
+afterAll(() => stack?.stop());
+
+/** Starts a build of `branch` through the overview's form and its confirmation dialog. */
+async function startBuild(page: Page, branch: string, number: number) {
+  await page.getByLabel('Branch to build').fill(branch);
+  await page.getByRole('button', { name: 'Start build' }).click();
+  const dialog = page.getByRole('alertdialog');
+  await expect.poll(() => dialog.textContent()).toContain(`head of ${branch}`);
+  await dialog.getByRole('button', { name: 'Start build' }).click();
+  await expect
+    .poll(() => page.getByRole('status').filter({ hasText: 'is queued' }).textContent())
+    .toBe(`Build #${number} of ${branch} is queued.`);
+}
+
+const buildNumbers = (page: Page) =>
+  page.locator('tr[data-build]').evaluateAll((rows) => rows.map((row) => row.dataset.build));
+
+describe('projects', () => {
+  it('creates a project on a local repository, builds it, and lists and filters its builds', async () => {
+    const page = await stack.newPage();
+    await stack.signIn(page, owner.email);
+    await page.goto(`/w/${workspaceId}/projects`);
+    await expect.poll(() => page.getByText('No projects yet').count()).toBe(1);
+
+    await page.getByRole('link', { name: 'New project' }).click();
+    await page.waitForURL(`**/w/${workspaceId}/projects/new`);
+    await page.getByLabel('Repository URL').fill(repo);
+    expect(await page.getByLabel('Name').inputValue()).toBe('shop');
+    expect(await page.getByLabel('Slug').inputValue()).toBe('shop');
+    await page.getByLabel('Git provider').selectOption('github');
+    // A local path: only a runner reads it, so detection waits for the first build.
+    await page.getByRole('button', { name: 'Preview detection' }).click();
+    await expect
+      .poll(() => page.getByText('Only a runner can read this repository').count())
+      .toBe(1);
+    expect(await page.getByText('Detected on the first build').count()).toBe(1);
+    await stack.screenshot(page, 'projects-new');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.waitForURL(/\/projects\/[0-9a-f-]{36}$/);
+    const projectId = new URL(page.url()).pathname.split('/').pop()!;
+
+    // The overview hands over the webhook URL and, once, the secret.
+    await expect
+      .poll(() => page.getByLabel('GitHub payload URL', { exact: true }).inputValue())
+      .toBe(`${stack.base}/webhooks/github/${projectId}`);
+    const secret = await page.getByLabel('Webhook secret', { exact: true }).inputValue();
+    expect(secret).toMatch(/^whsec_/);
+    expect(await page.getByRole('button', { name: 'Copy webhook secret' }).count()).toBe(1);
+    await expect.poll(() => page.getByText('No builds yet').count()).toBe(1);
+    await expect.poll(() => page.getByText('No deployments yet').count()).toBe(1);
+
+    await startBuild(page, 'main', 1);
+    await startBuild(page, 'feature', 2);
+    await expect.poll(() => buildNumbers(page)).toEqual(['2', '1']);
+    await stack.screenshot(page, 'projects-overview');
+
+    // Reloaded, the secret is gone; an owner can replace it (and sees the new one once).
+    await page.reload();
+    await expect.poll(() => page.getByText('was shown once').count()).toBe(1);
+    expect(await page.getByLabel('Webhook secret', { exact: true }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Replace webhook secret' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Replace secret' }).click();
+    await expect
+      .poll(async () => (await page.getByLabel('Webhook secret', { exact: true }).count()) > 0)
+      .toBe(true);
+    const replaced = await page.getByLabel('Webhook secret', { exact: true }).inputValue();
+    expect(replaced).toMatch(/^whsec_/);
+    expect(replaced).not.toBe(secret);
+
+    // The builds list, its filters in the URL.
+    await page.getByRole('link', { name: 'Builds', exact: true }).click();
+    await page.waitForURL(`**/projects/${projectId}/builds`);
+    await expect.poll(() => buildNumbers(page)).toEqual(['2', '1']);
+    await page.getByLabel('Branch', { exact: true }).fill('feature');
+    await page.getByRole('button', { name: 'Filter', exact: true }).click();
+    await page.waitForURL(/\?branch=feature$/);
+    await expect.poll(() => buildNumbers(page)).toEqual(['2']);
+    await stack.screenshot(page, 'projects-builds');
+    // Reloading keeps the filter; a trigger no build had empties the list.
+    await page.reload();
+    await expect.poll(() => buildNumbers(page)).toEqual(['2']);
+    expect(await page.getByLabel('Branch', { exact: true }).inputValue()).toBe('feature');
+    await page.getByLabel('Trigger').selectOption('push');
+    await page.getByRole('button', { name: 'Filter', exact: true }).click();
+    await expect.poll(() => page.getByText('No builds match these filters').count()).toBe(1);
+    expect(new URL(page.url()).searchParams.get('trigger')).toBe('push');
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await expect.poll(() => buildNumbers(page)).toEqual(['2', '1']);
+    await page.getByLabel('Status').selectOption('succeeded');
+    await page.getByRole('button', { name: 'Filter', exact: true }).click();
+    await expect.poll(() => page.getByText('No builds match these filters').count()).toBe(1);
+
+    // The projects list tells where the project stands.
+    await page.goto(`/w/${workspaceId}/projects`);
+    const row = page.getByRole('row').filter({ hasText: 'shop' });
+    await expect.poll(() => row.textContent()).toContain('build #2');
+    // Waiting for a runner: queued, or planned once its steps are laid out.
+    expect(await row.textContent()).toMatch(/queued|planned/);
+    expect(await row.textContent()).toContain('Not live');
+    await stack.screenshot(page, 'projects-list');
+  });
+
+  it('shows the API’s refusal when the slug is taken, with its request id', async () => {
+    await stack.api(
+      'POST',
+      `/api/workspaces/${workspaceId}/projects`,
+      { name: 'Taken', slug: 'taken', git_provider: 'none' },
+      owner.token,
+    );
+    const page = await stack.newPage();
+    await stack.signIn(page, owner.email);
+    await page.goto(`/w/${workspaceId}/projects/new`);
+    await page.getByLabel('Repository URL').fill('https://example.com/acme/taken.git');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    const alert = page.getByRole('alert');
+    await expect.poll(() => alert.textContent()).toContain('The slug "taken" is taken here');
+    expect(await alert.textContent()).toContain('request id');
+    expect(page.url()).toMatch(/\/projects\/new$/);
+  });
+
+  it('shows a viewer no New project, Start build or Replace secret', async () => {
+    const viewer = await stack.newUser('viewer');
+    await stack.api(
+      'POST',
+      `/api/workspaces/${workspaceId}/invites`,
+      { email: viewer.email, role: 'viewer' },
+      owner.token,
+    );
+    const mail = await stack.api<{ messages: { subject: string; text: string }[] }>(
+      'GET',
+      `/dev/mailbox/${encodeURIComponent(viewer.email)}`,
+    );
+    const invite = mail.messages.filter((message) => /invited/i.test(message.subject)).at(-1);
+    const token = /#token=([A-Za-z0-9_-]+)/.exec(invite?.text ?? '')?.[1];
+    await stack.api('POST', '/api/invites/accept', { token }, viewer.token);
+
+    const page = await stack.newPage();
+    await stack.signIn(page, viewer.email);
+    await page.goto(`/w/${workspaceId}/projects`);
+    await expect.poll(() => page.getByRole('link', { name: 'shop' }).count()).toBe(1);
+    expect(await page.getByRole('link', { name: 'New project' }).count()).toBe(0);
+
+    await page.getByRole('link', { name: 'shop' }).click();
+    await expect.poll(() => page.getByRole('heading', { name: 'Latest builds' }).count()).toBe(1);
+    await expect.poll(() => buildNumbers(page)).toEqual(['2', '1']);
+    expect(await page.getByRole('button', { name: 'Start build' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Replace webhook secret' }).count()).toBe(0);
+    expect(await page.getByText('An admin of the workspace can replace it').count()).toBe(1);
+
+    await page.goto(`/w/${workspaceId}/projects/new`);
+    await expect.poll(() => page.getByText('You cannot create projects here').count()).toBe(1);
+    expect(await page.getByLabel('Repository URL').count()).toBe(0);
+  });
+});
