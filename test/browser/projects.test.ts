@@ -6,6 +6,9 @@ import { git } from '../node/e2e-helpers';
 import { type BrowserStack, startBrowserStack } from './harness';
 
 let stack: BrowserStack;
+
+/** Pages load and refetch on their own time: a check waits for them, up to a bound. */
+const poll = <T>(check: () => Promise<T>) => expect.poll(check, { timeout: 15_000 });
 let owner: { email: string; token: string };
 let workspaceId: string;
 let repo: string;
@@ -39,11 +42,21 @@ async function startBuild(page: Page, branch: string, number: number) {
   await page.getByLabel('Branch to build').fill(branch);
   await page.getByRole('button', { name: 'Start build' }).click();
   const dialog = page.getByRole('alertdialog');
-  await expect.poll(() => dialog.textContent()).toContain(`head of ${branch}`);
+  await poll(() => dialog.textContent()).toContain(`head of ${branch}`);
   await dialog.getByRole('button', { name: 'Start build' }).click();
-  await expect
-    .poll(() => page.getByRole('status').filter({ hasText: 'is queued' }).textContent())
-    .toBe(`Build #${number} of ${branch} is queued.`);
+  // The answer tells the build as it was then: queued, or already planned.
+  await poll(() =>
+    page
+      .getByRole('status')
+      .filter({ hasText: `Build #${number}` })
+      .count(),
+  ).toBe(1);
+  expect(
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Build #${number}` })
+      .textContent(),
+  ).toMatch(new RegExp(`^Build #${number} of ${branch} is (queued|planned)\\.$`));
 }
 
 const buildNumbers = (page: Page) =>
@@ -54,7 +67,8 @@ describe('projects', () => {
     const page = await stack.newPage();
     await stack.signIn(page, owner.email);
     await page.goto(`/w/${workspaceId}/projects`);
-    await expect.poll(() => page.getByText('No projects yet').count()).toBe(1);
+    await poll(() => page.getByText('No projects yet').count()).toBe(1);
+    await stack.screenshot(page, 'projects-empty');
 
     await page.getByRole('link', { name: 'New project' }).click();
     await page.waitForURL(`**/w/${workspaceId}/projects/new`);
@@ -64,9 +78,7 @@ describe('projects', () => {
     await page.getByLabel('Git provider').selectOption('github');
     // A local path: only a runner reads it, so detection waits for the first build.
     await page.getByRole('button', { name: 'Preview detection' }).click();
-    await expect
-      .poll(() => page.getByText('Only a runner can read this repository').count())
-      .toBe(1);
+    await poll(() => page.getByText('Only a runner can read this repository').count()).toBe(1);
     expect(await page.getByText('Detected on the first build').count()).toBe(1);
     await stack.screenshot(page, 'projects-new');
     await page.getByRole('button', { name: 'Create project' }).click();
@@ -74,29 +86,29 @@ describe('projects', () => {
     const projectId = new URL(page.url()).pathname.split('/').pop()!;
 
     // The overview hands over the webhook URL and, once, the secret.
-    await expect
-      .poll(() => page.getByLabel('GitHub payload URL', { exact: true }).inputValue())
-      .toBe(`${stack.base}/webhooks/github/${projectId}`);
+    await poll(() => page.getByLabel('GitHub payload URL', { exact: true }).inputValue()).toBe(
+      `${stack.base}/webhooks/github/${projectId}`,
+    );
     const secret = await page.getByLabel('Webhook secret', { exact: true }).inputValue();
     expect(secret).toMatch(/^whsec_/);
     expect(await page.getByRole('button', { name: 'Copy webhook secret' }).count()).toBe(1);
-    await expect.poll(() => page.getByText('No builds yet').count()).toBe(1);
-    await expect.poll(() => page.getByText('No deployments yet').count()).toBe(1);
+    await poll(() => page.getByText('No builds yet').count()).toBe(1);
+    await poll(() => page.getByText('No deployments yet').count()).toBe(1);
 
     await startBuild(page, 'main', 1);
     await startBuild(page, 'feature', 2);
-    await expect.poll(() => buildNumbers(page)).toEqual(['2', '1']);
+    await poll(() => buildNumbers(page)).toEqual(['2', '1']);
     await stack.screenshot(page, 'projects-overview');
 
     // Reloaded, the secret is gone; an owner can replace it (and sees the new one once).
     await page.reload();
-    await expect.poll(() => page.getByText('was shown once').count()).toBe(1);
+    await poll(() => page.getByText('was shown once').count()).toBe(1);
     expect(await page.getByLabel('Webhook secret', { exact: true }).count()).toBe(0);
     await page.getByRole('button', { name: 'Replace webhook secret' }).click();
     await page.getByRole('alertdialog').getByRole('button', { name: 'Replace secret' }).click();
-    await expect
-      .poll(async () => (await page.getByLabel('Webhook secret', { exact: true }).count()) > 0)
-      .toBe(true);
+    await poll(
+      async () => (await page.getByLabel('Webhook secret', { exact: true }).count()) > 0,
+    ).toBe(true);
     const replaced = await page.getByLabel('Webhook secret', { exact: true }).inputValue();
     expect(replaced).toMatch(/^whsec_/);
     expect(replaced).not.toBe(secret);
@@ -104,34 +116,40 @@ describe('projects', () => {
     // The builds list, its filters in the URL.
     await page.getByRole('link', { name: 'Builds', exact: true }).click();
     await page.waitForURL(`**/projects/${projectId}/builds`);
-    await expect.poll(() => buildNumbers(page)).toEqual(['2', '1']);
+    await poll(() => buildNumbers(page)).toEqual(['2', '1']);
     await page.getByLabel('Branch', { exact: true }).fill('feature');
     await page.getByRole('button', { name: 'Filter', exact: true }).click();
     await page.waitForURL(/\?branch=feature$/);
-    await expect.poll(() => buildNumbers(page)).toEqual(['2']);
+    await poll(() => buildNumbers(page)).toEqual(['2']);
     await stack.screenshot(page, 'projects-builds');
     // Reloading keeps the filter; a trigger no build had empties the list.
     await page.reload();
-    await expect.poll(() => buildNumbers(page)).toEqual(['2']);
+    await poll(() => buildNumbers(page)).toEqual(['2']);
     expect(await page.getByLabel('Branch', { exact: true }).inputValue()).toBe('feature');
     await page.getByLabel('Trigger').selectOption('push');
     await page.getByRole('button', { name: 'Filter', exact: true }).click();
-    await expect.poll(() => page.getByText('No builds match these filters').count()).toBe(1);
+    await poll(() => page.getByText('No builds match these filters').count()).toBe(1);
     expect(new URL(page.url()).searchParams.get('trigger')).toBe('push');
     await page.getByRole('button', { name: 'Clear filters' }).click();
-    await expect.poll(() => buildNumbers(page)).toEqual(['2', '1']);
+    await poll(() => buildNumbers(page)).toEqual(['2', '1']);
     await page.getByLabel('Status').selectOption('succeeded');
     await page.getByRole('button', { name: 'Filter', exact: true }).click();
-    await expect.poll(() => page.getByText('No builds match these filters').count()).toBe(1);
+    await poll(() => page.getByText('No builds match these filters').count()).toBe(1);
 
     // The projects list tells where the project stands.
     await page.goto(`/w/${workspaceId}/projects`);
     const row = page.getByRole('row').filter({ hasText: 'shop' });
-    await expect.poll(() => row.textContent()).toContain('build #2');
+    await poll(() => row.textContent()).toContain('build #2');
     // Waiting for a runner: queued, or planned once its steps are laid out.
     expect(await row.textContent()).toMatch(/queued|planned/);
     expect(await row.textContent()).toContain('Not live');
     await stack.screenshot(page, 'projects-list');
+    // On a phone the table scrolls sideways inside its frame; the page itself does not.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      390,
+    );
+    await stack.screenshot(page, 'projects-list-phone');
   });
 
   it('shows the API’s refusal when the slug is taken, with its request id', async () => {
@@ -147,7 +165,7 @@ describe('projects', () => {
     await page.getByLabel('Repository URL').fill('https://example.com/acme/taken.git');
     await page.getByRole('button', { name: 'Create project' }).click();
     const alert = page.getByRole('alert');
-    await expect.poll(() => alert.textContent()).toContain('The slug "taken" is taken here');
+    await poll(() => alert.textContent()).toContain('The slug "taken" is taken here');
     expect(await alert.textContent()).toContain('request id');
     expect(page.url()).toMatch(/\/projects\/new$/);
   });
@@ -171,18 +189,18 @@ describe('projects', () => {
     const page = await stack.newPage();
     await stack.signIn(page, viewer.email);
     await page.goto(`/w/${workspaceId}/projects`);
-    await expect.poll(() => page.getByRole('link', { name: 'shop' }).count()).toBe(1);
+    await poll(() => page.getByRole('link', { name: 'shop' }).count()).toBe(1);
     expect(await page.getByRole('link', { name: 'New project' }).count()).toBe(0);
 
     await page.getByRole('link', { name: 'shop' }).click();
-    await expect.poll(() => page.getByRole('heading', { name: 'Latest builds' }).count()).toBe(1);
-    await expect.poll(() => buildNumbers(page)).toEqual(['2', '1']);
+    await poll(() => page.getByRole('heading', { name: 'Latest builds' }).count()).toBe(1);
+    await poll(() => buildNumbers(page)).toEqual(['2', '1']);
     expect(await page.getByRole('button', { name: 'Start build' }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Replace webhook secret' }).count()).toBe(0);
     expect(await page.getByText('An admin of the workspace can replace it').count()).toBe(1);
 
     await page.goto(`/w/${workspaceId}/projects/new`);
-    await expect.poll(() => page.getByText('You cannot create projects here').count()).toBe(1);
+    await poll(() => page.getByText('You cannot create projects here').count()).toBe(1);
     expect(await page.getByLabel('Repository URL').count()).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { createRoute, Link } from '@tanstack/react-router';
+import { useState } from 'react';
 import { ErrorNotice } from '../../components/error-notice';
 import { StatusBadge } from '../../components/status-badge';
 import { Card, EmptyState, Spinner } from '../../components/ui';
@@ -10,7 +11,7 @@ import { BuildsTable } from './builds-table';
 import { DetectionSummary } from './detection-summary';
 import { buildsQuery, deploymentsQuery, inProgress, LIVE_INTERVAL } from './queries';
 import { StartBuild } from './start-build';
-import { WebhookSetup } from './webhook-setup';
+import { hasFreshSecret, WebhookSetup } from './webhook-setup';
 
 export const overviewRoute = createRoute({
   getParentRoute: () => projectRoute,
@@ -34,10 +35,13 @@ function Overview() {
     (deployment) => deployment.stage === 'production' && deployment.status === 'live',
   );
   const latestBuilds = builds.data?.pages[0]?.builds ?? [];
+  // Just created: the webhook (and its secret, shown once) comes first.
+  const [justCreated] = useState(() => hasFreshSecret(projectId));
 
   return (
     <div className="flex flex-col gap-4">
       <ErrorNotice error={error} />
+      {justCreated && <WebhookSetup project={project} />}
       <div className="grid gap-4 lg:grid-cols-2">
         <Card title="Production">
           {project.production_url ? (
@@ -171,7 +175,7 @@ function Overview() {
         )}
       </Card>
 
-      <WebhookSetup project={project} />
+      {!justCreated && <WebhookSetup project={project} />}
     </div>
   );
 }

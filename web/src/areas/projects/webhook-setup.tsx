@@ -16,6 +16,11 @@ export function handOverSecret(projectId: string, secret: string) {
   freshSecrets.set(projectId, secret);
 }
 
+/** Whether the project was created just now and its secret waits to be shown. */
+export function hasFreshSecret(projectId: string): boolean {
+  return freshSecrets.has(projectId);
+}
+
 const PROVIDERS = [
   { id: 'github', label: 'GitHub', field: 'Secret' },
   { id: 'gitlab', label: 'GitLab', field: 'Secret token' },
@@ -81,7 +86,6 @@ export function WebhookSetup({ project }: { project: Project }) {
               title="Replace the webhook secret?"
               description="A new secret is made and shown once. Deliveries signed with the current secret are refused from now on, until you paste the new one into the git provider’s webhook settings."
               confirmLabel="Replace secret"
-              tone="danger"
               onConfirm={() => rotate.mutateAsync().catch(() => undefined)}
             />
           </div>
