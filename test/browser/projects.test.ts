@@ -59,8 +59,10 @@ async function startBuild(page: Page, branch: string, number: number) {
   ).toMatch(new RegExp(`^Build #${number} of ${branch} is (queued|planned)\\.$`));
 }
 
-const buildNumbers = (page: Page) =>
-  page.locator('tr[data-build]').evaluateAll((rows) => rows.map((row) => row.dataset.build));
+const buildNumbers = async (page: Page) =>
+  Promise.all(
+    (await page.locator('tr[data-build]').all()).map((row) => row.getAttribute('data-build')),
+  );
 
 describe('projects', () => {
   it('creates a project on a local repository, builds it, and lists and filters its builds', async () => {
@@ -146,7 +148,7 @@ describe('projects', () => {
     await stack.screenshot(page, 'projects-list');
     // On a phone the table scrolls sideways inside its frame; the page itself does not.
     await page.setViewportSize({ width: 390, height: 844 });
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(
       390,
     );
     await stack.screenshot(page, 'projects-list-phone');
