@@ -154,7 +154,7 @@ describe('projects', () => {
     await stack.screenshot(page, 'projects-list-phone');
   });
 
-  it('shows the API’s refusal when the slug is taken, with its request id', async () => {
+  it('shows the API’s refusals (a bad URL to preview, a taken slug) with their request ids', async () => {
     await stack.api(
       'POST',
       `/api/workspaces/${workspaceId}/projects`,
@@ -164,7 +164,13 @@ describe('projects', () => {
     const page = await stack.newPage();
     await stack.signIn(page, owner.email);
     await page.goto(`/w/${workspaceId}/projects/new`);
+    // A URL the API refuses: the preview shows its message and request id.
+    await page.getByLabel('Repository URL').fill('acme/taken');
+    await page.getByRole('button', { name: 'Preview detection' }).click();
+    await poll(() => page.getByRole('alert').count()).toBe(1);
+    expect(await page.getByRole('alert').textContent()).toContain('request id');
     await page.getByLabel('Repository URL').fill('https://example.com/acme/taken.git');
+    await poll(() => page.getByRole('alert').count()).toBe(0);
     await page.getByRole('button', { name: 'Create project' }).click();
     const alert = page.getByRole('alert');
     await poll(() => alert.textContent()).toContain('The slug "taken" is taken here');

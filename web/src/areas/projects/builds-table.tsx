@@ -3,6 +3,21 @@ import { StatusBadge } from '../../components/status-badge';
 import { duration, shortSha, timeAgo } from '../../lib/format';
 import type { Build } from './queries';
 
+/** A table's column headings. */
+export function TableHead({ columns, cell = 'px-3 py-2' }: { columns: string[]; cell?: string }) {
+  return (
+    <thead className="border-b border-line text-muted">
+      <tr>
+        {columns.map((column) => (
+          <th key={column} scope="col" className={`${cell} font-medium`}>
+            {column}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
 function took(build: Build): number | null {
   if (!build.started_at) return null;
   const end = build.finished_at ? Date.parse(build.finished_at) : Date.now();
@@ -15,28 +30,9 @@ export function BuildsTable({ builds, caption }: { builds: Build[]; caption: str
     <div className="overflow-x-auto">
       <table className="w-full min-w-[36rem] text-left text-sm">
         <caption className="sr-only">{caption}</caption>
-        <thead className="border-b border-line text-muted">
-          <tr>
-            <th scope="col" className="px-3 py-2 font-medium">
-              Build
-            </th>
-            <th scope="col" className="px-3 py-2 font-medium">
-              Status
-            </th>
-            <th scope="col" className="px-3 py-2 font-medium">
-              Branch · commit
-            </th>
-            <th scope="col" className="px-3 py-2 font-medium">
-              Trigger
-            </th>
-            <th scope="col" className="px-3 py-2 font-medium">
-              Queued
-            </th>
-            <th scope="col" className="px-3 py-2 font-medium">
-              Duration
-            </th>
-          </tr>
-        </thead>
+        <TableHead
+          columns={['Build', 'Status', 'Branch · commit', 'Trigger', 'Queued', 'Duration']}
+        />
         <tbody>
           {builds.map((build) => (
             <tr

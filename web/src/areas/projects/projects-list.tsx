@@ -6,6 +6,7 @@ import { EmptyState, PageHeader, Spinner } from '../../components/ui';
 import { timeAgo } from '../../lib/format';
 import { useCan } from '../../lib/roles';
 import { workspaceRoute } from '../../routes/workspace';
+import { TableHead } from './builds-table';
 import { type Project, projectsQuery } from './queries';
 
 export const projectsListRoute = createRoute({
@@ -58,25 +59,10 @@ function ProjectsList() {
       ) : (
         <div className="overflow-x-auto rounded-lg border border-line bg-panel">
           <table className="w-full min-w-[40rem] text-left text-sm">
-            <thead className="border-b border-line text-muted">
-              <tr>
-                <th scope="col" className="px-4 py-2 font-medium">
-                  Project
-                </th>
-                <th scope="col" className="px-4 py-2 font-medium">
-                  Status
-                </th>
-                <th scope="col" className="px-4 py-2 font-medium">
-                  Framework
-                </th>
-                <th scope="col" className="px-4 py-2 font-medium">
-                  Production
-                </th>
-                <th scope="col" className="px-4 py-2 font-medium">
-                  Last activity
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              cell="px-4 py-2"
+              columns={['Project', 'Status', 'Framework', 'Production', 'Last activity']}
+            />
             <tbody>
               {projects.data?.map((project) => (
                 <tr key={project.id} className="border-b border-line last:border-0">
