@@ -134,6 +134,24 @@ describe('projects', () => {
     expect(new URL(page.url()).searchParams.get('trigger')).toBe('push');
     await page.getByRole('button', { name: 'Clear filters' }).click();
     await poll(() => buildNumbers(page)).toEqual(['2', '1']);
+    // Live: a build canceled elsewhere changes here without a reload.
+    const [first] = (
+      await stack.api<{ builds: { id: string }[] }>(
+        'GET',
+        `/api/projects/${projectId}/builds?branch=main`,
+        undefined,
+        owner.token,
+      )
+    ).builds;
+    await stack.api('POST', `/api/builds/${first!.id}/cancel`, undefined, owner.token);
+    await poll(() => page.locator('tr[data-build="1"]').textContent()).toContain('canceled');
+    await stack.screenshot(page, 'projects-builds-all');
+    // The dark theme, for a look.
+    await page.evaluate("localStorage.setItem('sparki.theme', 'dark')");
+    await page.reload();
+    await poll(() => buildNumbers(page)).toEqual(['2', '1']);
+    await stack.screenshot(page, 'projects-builds-dark');
+    await page.evaluate("localStorage.setItem('sparki.theme', 'light')");
     await page.getByLabel('Status').selectOption('succeeded');
     await page.getByRole('button', { name: 'Filter', exact: true }).click();
     await poll(() => page.getByText('No builds match these filters').count()).toBe(1);
