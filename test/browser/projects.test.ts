@@ -2,10 +2,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GitHubOAuthDouble, startGitHubOAuthDouble } from '../github-oauth-double';
 import { git } from '../node/e2e-helpers';
 import { type BrowserStack, startBrowserStack } from './harness';
 
 let stack: BrowserStack;
+let github: GitHubOAuthDouble;
 
 /** Pages load and refetch on their own time: a check waits for them, up to a bound. */
 const poll = <T>(check: () => Promise<T>) => expect.poll(check, { timeout: 15_000 });
@@ -14,7 +16,22 @@ let workspaceId: string;
 let repo: string;
 
 beforeAll(async () => {
-  stack = await startBrowserStack();
+  // GitHub's double serves a public repository for the detection preview; wrangler dev takes
+  // GITHUB_API_BASE_URL from the environment with CLOUDFLARE_INCLUDE_PROCESS_ENV.
+  github = await startGitHubOAuthDouble();
+  const env: Record<string, string | undefined> = process.env;
+  const saved = { ...env };
+  env.GITHUB_API_BASE_URL = github.apiBaseUrl;
+  env.CLOUDFLARE_INCLUDE_PROCESS_ENV = 'true';
+  try {
+    stack = await startBrowserStack();
+  } finally {
+    // The stack's processes have their copy; nothing else in this process should see them.
+    for (const key of ['GITHUB_API_BASE_URL', 'CLOUDFLARE_INCLUDE_PROCESS_ENV']) {
+      if (saved[key] === undefined) Reflect.deleteProperty(env, key);
+      else env[key] = saved[key];
+    }
+  }
   owner = await stack.newUser('owner');
   workspaceId = (
     await stack.api<{ id: string }>(
@@ -35,7 +52,10 @@ beforeAll(async () => {
   git(repo, 'add', '.');
   git(repo, 'commit', '--quiet', '-m', 'v1');
 }, 240_000);
-afterAll(() => stack?.stop());
+afterAll(async () => {
+  await stack?.stop();
+  await github?.close();
+});
 
 /** Starts a build of `branch` through the overview's form and its confirmation dialog. */
 async function startBuild(page: Page, branch: string, number: number) {
@@ -194,6 +214,39 @@ describe('projects', () => {
     await poll(() => alert.textContent()).toContain('The slug "taken" is taken here');
     expect(await alert.textContent()).toContain('request id');
     expect(page.url()).toMatch(/\/projects\/new$/);
+  });
+
+  it('previews what a public GitHub repository will build as', async () => {
+    await fetch(`${github.oauthBaseUrl}/_test/repos`, {
+      method: 'POST',
+      body: JSON.stringify({
+        repo: 'acme/storefront',
+        ref: 'main',
+        files: {
+          'package.json': JSON.stringify({
+            scripts: { build: 'astro build' },
+            dependencies: { astro: '^5.0.0' },
+          }),
+          'pnpm-lock.yaml': "lockfileVersion: '9.0'\n",
+        },
+      }),
+    });
+    const page = await stack.newPage();
+    await stack.signIn(page, owner.email);
+    await page.goto(`/w/${workspaceId}/projects/new`);
+    await page.getByLabel('Repository URL').fill('https://github.com/acme/storefront.git');
+    expect(await page.getByLabel('Git provider').inputValue()).toBe('github');
+    await page.getByRole('button', { name: 'Preview detection' }).click();
+    await poll(() => page.getByText('Read from GitHub just now').count()).toBe(1);
+    const found = await page.locator('dl').textContent();
+    expect(found).toContain('astro');
+    expect(found).toContain('pnpm');
+    await stack.screenshot(page, 'projects-new-detected');
+    // A root directory the repository lacks: detection would fail, and says why.
+    await page.getByLabel('Root directory').fill('apps/web');
+    await page.getByRole('button', { name: 'Preview detection' }).click();
+    await poll(() => page.getByText('Detection would fail').count()).toBe(1);
+    expect(await page.getByText('apps/web').count()).toBeGreaterThan(0);
   });
 
   it('shows a viewer no New project, Start build or Replace secret', async () => {
