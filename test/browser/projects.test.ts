@@ -249,6 +249,32 @@ describe('projects', () => {
     expect(await page.getByText('apps/web').count()).toBeGreaterThan(0);
   });
 
+  it('pages through a long builds list with Older builds', async () => {
+    const project = await stack.api<{ id: string }>(
+      'POST',
+      `/api/workspaces/${workspaceId}/projects`,
+      { name: 'Busy', slug: 'busy', git_provider: 'none', repo_url: repo },
+      owner.token,
+    );
+    for (let n = 0; n < 21; n++) {
+      await stack.api(
+        'POST',
+        `/api/projects/${project.id}/builds`,
+        { branch: `b${n}` },
+        owner.token,
+      );
+    }
+    const page = await stack.newPage();
+    await stack.signIn(page, owner.email);
+    await page.goto(`/projects/${project.id}/builds`);
+    await poll(async () => (await buildNumbers(page)).length).toBe(20);
+    expect((await buildNumbers(page))[0]).toBe('21');
+    await page.getByRole('button', { name: 'Older builds' }).click();
+    await poll(async () => (await buildNumbers(page)).length).toBe(21);
+    expect((await buildNumbers(page)).at(-1)).toBe('1');
+    expect(await page.getByRole('button', { name: 'Older builds' }).count()).toBe(0);
+  });
+
   it('shows a viewer no New project, Start build or Replace secret', async () => {
     const viewer = await stack.newUser('viewer');
     await stack.api(
