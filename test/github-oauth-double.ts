@@ -52,6 +52,8 @@ function json(res: ServerResponse, status: number, body: unknown) {
  * codes single use and bound to `redirect_uri`), and `GET /user` and `GET /user/emails`
  * behind the token. GitHub's sign-in page is replaced by the `login` parameter (which
  * GitHub documents as a hint) naming a user the test registered with `POST /_test/users`.
+ * Public repositories registered with `POST /_test/repos` (`{ repo: 'owner/name', ref, files }`)
+ * are served by the contents API, without credentials as GitHub serves public ones.
  */
 export async function startGitHubOAuthDouble(): Promise<GitHubOAuthDouble> {
   const port = await getPort({ host: '127.0.0.1' });
@@ -61,6 +63,41 @@ export async function startGitHubOAuthDouble(): Promise<GitHubOAuthDouble> {
   const users = new Map<string, GitHubTestUser>();
   const codes = new Map<string, IssuedCode>();
   const tokens = new Map<string, string>();
+  // Public repositories by `owner/repo@ref`: file paths and their text.
+  const repos = new Map<string, Record<string, string>>();
+
+  /** `GET /repos/{owner}/{repo}/contents/{path}?ref=`: a directory's entries or a file, base64. */
+  function contents(url: URL, res: ServerResponse) {
+    const match = /^\/api\/v3\/repos\/([^/]+)\/([^/]+)\/contents(?:\/(.*))?$/.exec(url.pathname);
+    const files = repos.get(`${match?.[1]}/${match?.[2]}@${url.searchParams.get('ref')}`);
+    const notFound = () =>
+      json(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+    if (!match || !files) return notFound();
+    const path = decodeURIComponent(match[3] ?? '').replace(/\/$/, '');
+    const file = files[path];
+    if (file !== undefined) {
+      return json(res, 200, {
+        type: 'file',
+        name: path.split('/').pop(),
+        path,
+        encoding: 'base64',
+        content: Buffer.from(file).toString('base64'),
+      });
+    }
+    const prefix = path ? `${path}/` : '';
+    const entries = new Map<string, 'file' | 'dir'>();
+    for (const name of Object.keys(files)) {
+      if (!name.startsWith(prefix)) continue;
+      const [first, ...rest] = name.slice(prefix.length).split('/');
+      entries.set(first!, rest.length > 0 ? 'dir' : 'file');
+    }
+    if (entries.size === 0) return notFound();
+    return json(
+      res,
+      200,
+      [...entries].map(([name, type]) => ({ name, path: prefix + name, type })),
+    );
+  }
 
   function authorize(url: URL, res: ServerResponse) {
     const q = url.searchParams;
@@ -165,6 +202,18 @@ export async function startGitHubOAuthDouble(): Promise<GitHubOAuthDouble> {
       case 'GET /api/v3/user':
       case 'GET /api/v3/user/emails':
         return api(req, url.pathname.slice('/api/v3'.length), res);
+      case 'POST /_test/repos':
+        return void readBody(req)
+          .then((body) => {
+            const repo = JSON.parse(body) as {
+              repo: string;
+              ref: string;
+              files: Record<string, string>;
+            };
+            repos.set(`${repo.repo}@${repo.ref}`, repo.files);
+            res.writeHead(201).end();
+          })
+          .catch(fail);
       case 'POST /_test/users':
         return void readBody(req)
           .then((body) => {
@@ -174,6 +223,9 @@ export async function startGitHubOAuthDouble(): Promise<GitHubOAuthDouble> {
           })
           .catch(fail);
       default:
+        if (req.method === 'GET' && url.pathname.startsWith('/api/v3/repos/')) {
+          return contents(url, res);
+        }
         return json(res, 404, {
           message: 'Not Found',
           documentation_url: 'https://docs.github.com/rest',

@@ -8,6 +8,7 @@ import { WAITING_STATUSES } from './statuses';
 export interface BuildFilter {
   status?: Build['status'] | undefined;
   branch?: string | undefined;
+  trigger?: Build['trigger'] | undefined;
   /** Only builds numbered below this one (the previous page's last). */
   before?: number | undefined;
 }
@@ -22,6 +23,7 @@ export async function buildsOf(
   const conditions: SQL[] = [eq(builds.projectId, projectId)];
   if (filter.status) conditions.push(eq(builds.status, filter.status));
   if (filter.branch) conditions.push(eq(builds.branch, filter.branch));
+  if (filter.trigger) conditions.push(eq(builds.trigger, filter.trigger));
   if (filter.before) conditions.push(lt(builds.number, filter.before));
   const rows = await db
     .select()
@@ -30,6 +32,17 @@ export async function buildsOf(
     .orderBy(desc(builds.number))
     .limit(limit + 1);
   return { page: rows.slice(0, limit), more: rows.length > limit };
+}
+
+/** Each project's newest build (by number), for lists that show where a project stands. */
+export async function latestBuildsOf(db: Database, projectIds: string[]) {
+  if (projectIds.length === 0) return new Map<string, Build>();
+  const rows = await db
+    .selectDistinctOn([builds.projectId])
+    .from(builds)
+    .where(inArray(builds.projectId, projectIds))
+    .orderBy(builds.projectId, desc(builds.number));
+  return new Map(rows.map((row) => [row.projectId, row]));
 }
 
 export async function findBuild(db: Database, id: string): Promise<Build | undefined> {

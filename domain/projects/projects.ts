@@ -158,3 +158,15 @@ export function setGitCredentials(
     });
   });
 }
+
+/** Replaces the webhook secret (sealed) the project's deliveries are checked with, audited. */
+export function replaceWebhookSecret(db: Database, id: string, sealed: string, audit: Audit) {
+  return db.transaction(async (tx) => {
+    await tx.update(projects).set({ webhookSecretEncrypted: sealed }).where(eq(projects.id, id));
+    await audit(tx, {
+      action: 'project.webhook_secret_rotated',
+      targetType: 'project',
+      targetId: id,
+    });
+  });
+}

@@ -4146,6 +4146,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/workspaces/{id}/projects/detect-preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview what the first build will detect in a repository (developer)
+         * @description Detection proper runs on a runner, in the checkout of each build. The platform can read only a public github.com repository (GitHub’s contents API, without credentials, at most a few dozen requests): for one it runs the same detection (`detected`, or `failed` with the reason, e.g. a root directory that does not exist). Anything else — a local path, another host, a private repository, GitHub’s rate limit — answers `deferred`: the first build detects. Nothing is stored.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["DetectPreviewRequest"];
+                };
+            };
+            responses: {
+                /** @description The preview */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DetectPreview"];
+                    };
+                };
+                /** @description The request was malformed or failed validation; no field takes text holding U+0000 or an unpaired UTF-16 surrogate. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (rate limit or API quota); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Something went wrong on our side; the request id helps us find it. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/workspaces/{id}/runner-registration-tokens": {
         parameters: {
             query?: never;
@@ -5239,6 +5311,8 @@ export interface paths {
                 query?: {
                     status?: "queued" | "planned" | "running" | "succeeded" | "failed" | "canceled" | "timed_out";
                     branch?: string;
+                    /** @description What started the build: a push, pull request, tag, manual start, retry or API call */
+                    trigger?: "push" | "pull_request" | "tag" | "manual" | "retry" | "api";
                     /** @description `next_cursor` of the previous page */
                     cursor?: string;
                     limit?: number;
@@ -5430,6 +5504,74 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/webhook-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the webhook secret (admin); the old one stops verifying deliveries at once
+         * @description The secret is stored sealed and shown only in this answer (and the one that created the project). Deliveries signed with the previous secret are refused with 401 from now on, so paste the new one into the git provider’s webhook settings. Audited as `project.webhook_secret_rotated`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The new secret */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RotatedWebhookSecret"];
+                    };
+                };
+                /** @description The request was malformed or failed validation; no field takes text holding U+0000 or an unpaired UTF-16 surrogate. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (rate limit or API quota); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Something went wrong on our side; the request id helps us find it. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -6845,6 +6987,19 @@ export interface components {
             /** Format: date-time */
             detected_at: string;
         } | null;
+        /** @description The newest build (highest number), whatever its status; null before any */
+        LatestBuild: {
+            /** Format: uuid */
+            id: string;
+            number: number;
+            /** @enum {string} */
+            status: "queued" | "planned" | "running" | "succeeded" | "failed" | "canceled" | "timed_out";
+            branch: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            finished_at: string | null;
+        } | null;
         Project: {
             /** Format: uuid */
             id: string;
@@ -6865,6 +7020,7 @@ export interface components {
              * @example https://shop.sites.example.com
              */
             production_url: string | null;
+            latest_build: components["schemas"]["LatestBuild"];
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -6882,6 +7038,37 @@ export interface components {
             production_branch?: string;
             root_dir?: string;
             slug: string;
+        };
+        DetectPreview: {
+            /**
+             * @description `detected`: read from the repository now; `failed`: read, but detection refused it (a root directory that does not exist…); `deferred`: the platform cannot read it, the first build detects
+             * @enum {string}
+             */
+            status: "detected" | "failed" | "deferred";
+            /** @enum {string} */
+            source?: "github";
+            detection?: {
+                root_dir: string;
+                framework: string | null;
+                framework_evidence: string;
+                package_manager: string | null;
+                install_command: string | null;
+                build_command: string | null;
+                output_directory: string | null;
+                runtime: string | null;
+            };
+            reason?: string;
+        };
+        DetectPreviewRequest: {
+            /**
+             * @description Where the runner fetches the code: any URL git accepts, or an absolute path (or `file://` URL) on the runner’s machine. Only a runner can reach a local path: the platform never reads it.
+             * @example https://github.com/acme/web.git
+             */
+            repo_url: string;
+            /** @default main */
+            production_branch: string;
+            /** @default  */
+            root_dir: string;
         };
         CreatedRunnerRegistrationToken: components["schemas"]["RunnerRegistrationToken"] & {
             /** @description The secret (prefix `spk_rrt_`); shown only in this answer */
@@ -7207,6 +7394,10 @@ export interface components {
             started_at: string | null;
             /** Format: date-time */
             finished_at: string | null;
+        };
+        RotatedWebhookSecret: {
+            /** @description Shown once: paste it into the git provider’s webhook settings. */
+            webhook_secret: string;
         };
         BuildWithSteps: components["schemas"]["Build"] & {
             steps: components["schemas"]["BuildStep"][];

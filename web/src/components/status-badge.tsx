@@ -8,6 +8,8 @@ const TONE: Record<string, string> = {
   error: 'bg-danger/15 text-danger',
   rolled_back: 'bg-warn/15 text-warn',
   cancelled: 'bg-muted/15 text-muted',
+  canceled: 'bg-muted/15 text-muted',
+  timed_out: 'bg-danger/15 text-danger',
   offline: 'bg-muted/15 text-muted',
 };
 

@@ -2,13 +2,14 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Role } from '../../../core/roles';
 import type { Build } from '../../../db/schema';
-import { buildStatus } from '../../../db/schema/enums';
+import { buildStatus, buildTrigger } from '../../../db/schema/enums';
 import { findBuild } from '../../../domain/builds/queries';
 import { loadResource } from '../../auth/authorize';
 import type { HonoEnv } from '../../context';
 import { iso } from '../../openapi';
 
 export const BuildStatusSchema = z.enum(buildStatus.enumValues);
+export const BuildTriggerSchema = z.enum(buildTrigger.enumValues);
 
 export const BuildSchema = z
   .object({
@@ -16,7 +17,7 @@ export const BuildSchema = z
     project_id: z.uuid(),
     number: z.number().int().openapi({ description: 'Per project, increasing' }),
     status: BuildStatusSchema,
-    trigger: z.enum(['push', 'pull_request', 'tag', 'manual', 'retry', 'api']),
+    trigger: BuildTriggerSchema,
     target: z.enum(['production', 'preview']),
     branch: z.string().nullable(),
     commit_sha: z

@@ -13,7 +13,7 @@ import { authorizeProject } from '../../auth/authorize';
 import { errorResponse, openApiErrorResponses } from '../../errors';
 import { json, jsonBody } from '../../openapi';
 import { newRouter } from '../../router';
-import { BuildSchema, BuildStatusSchema, toBuild } from '../builds/schemas';
+import { BuildSchema, BuildStatusSchema, BuildTriggerSchema, toBuild } from '../builds/schemas';
 import { BranchSchema, ProjectParams } from './schemas';
 
 export const BUILDS_PAGE_DEFAULT = 20;
@@ -42,6 +42,10 @@ const TriggerBuildSchema = z
 const ListQuerySchema = z.object({
   status: BuildStatusSchema.optional(),
   branch: z.string().min(1).max(255).optional(),
+  trigger: BuildTriggerSchema.optional().openapi({
+    description:
+      'What started the build: a push, pull request, tag, manual start, retry or API call',
+  }),
   cursor: z
     .string()
     .regex(/^[1-9]\d{0,9}$/)
@@ -75,6 +79,7 @@ projectBuildRoutes.openapi(
       {
         status: query.status,
         branch: query.branch,
+        trigger: query.trigger,
         before: query.cursor ? Number(query.cursor) : undefined,
       },
       query.limit,

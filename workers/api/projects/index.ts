@@ -5,6 +5,7 @@ import { projectEnvironmentRoutes } from './environments';
 import { gitReportingRoutes } from './git-reporting';
 import { projectRoutes } from './projects';
 import { projectSettingsRoutes } from './settings';
+import { webhookSecretRoutes } from './webhook-secret';
 
 /** `/api/projects`: a project and everything under `/api/projects/{id}/…`. */
 export const projectsApp = authenticated(
@@ -14,4 +15,5 @@ export const projectsApp = authenticated(
   projectEnvironmentRoutes,
   projectBuildRoutes,
   projectDeploymentRoutes,
+  webhookSecretRoutes,
 );

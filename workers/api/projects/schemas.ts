@@ -1,7 +1,9 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { DetectionReportSchema } from '../../../core/runner-protocol';
-import type { Project } from '../../../db/schema';
+import type { Build, Project } from '../../../db/schema';
+import { buildStatus } from '../../../db/schema/enums';
+import { latestBuildsOf } from '../../../domain/builds/queries';
 import { productionUrls } from '../../../domain/projects/production-url';
 import type { ProjectChanges } from '../../../domain/projects/projects';
 import type { HonoEnv } from '../../context';
@@ -19,7 +21,7 @@ export const BranchSchema = z
   .regex(/^(?!\/|.*\/\/|.*\.\.|.*@\{)[^\s~^:?*[\\]+(?<![/.])$/, 'a valid git branch name');
 
 // Relative and inside the repository: a root directory is joined to the checkout path.
-const RootDirSchema = z
+export const RootDirSchema = z
   .string()
   .max(255)
   .regex(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[^\\]*$/, 'a relative path inside the repository');
@@ -27,7 +29,7 @@ const RootDirSchema = z
 // An absolute path is stored as given: git on the runner takes it as readily as a file:// URL.
 const ABSOLUTE_PATH = /^\/(?!\/)\P{Cc}*$/u;
 
-const RepoUrlSchema = z
+export const RepoUrlSchema = z
   .string()
   .max(500)
   .refine((value) => ABSOLUTE_PATH.test(value) || z.url().safeParse(value).success, {
@@ -65,6 +67,17 @@ const ProjectDetectionSchema = DetectionReportSchema.extend({
     'What the newest build that reached detection found, and which build that was: framework (with the reason), package manager, commands and output directory (relative to `root_dir`).',
 });
 
+const LatestBuildSchema = z
+  .object({
+    id: z.uuid(),
+    number: z.number().int(),
+    status: z.enum(buildStatus.enumValues),
+    branch: z.string().nullable(),
+    created_at: z.iso.datetime(),
+    finished_at: z.iso.datetime().nullable(),
+  })
+  .openapi('LatestBuild');
+
 export const ProjectSchema = z
   .object({
     id: z.uuid(),
@@ -84,6 +97,9 @@ export const ProjectSchema = z
         'Where production visitors reach the project (the edge host’s project host, or the live deployment’s URL on another platform); null while nothing is live in production',
       example: 'https://shop.sites.example.com',
     }),
+    latest_build: LatestBuildSchema.nullable().openapi({
+      description: 'The newest build (highest number), whatever its status; null before any',
+    }),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })
@@ -99,7 +115,11 @@ export const CreatedProjectSchema = ProjectSchema.extend({
 export const ProjectParams = z.object({ id: z.uuid() });
 
 /** The project as the API shows it. */
-export function toProject(row: Project, productionUrl: string | null) {
+export function toProject(
+  row: Project,
+  productionUrl: string | null,
+  latestBuild: Build | null = null,
+) {
   return {
     id: row.id,
     workspace_id: row.workspaceId,
@@ -113,6 +133,14 @@ export function toProject(row: Project, productionUrl: string | null) {
     // Postgres keeps jsonb keys in an order of its own; the API gives the schema's.
     detection: row.detection && ProjectDetectionSchema.parse(row.detection),
     production_url: productionUrl,
+    latest_build: latestBuild && {
+      id: latestBuild.id,
+      number: latestBuild.number,
+      status: latestBuild.status,
+      branch: latestBuild.branch,
+      created_at: latestBuild.createdAt.toISOString(),
+      finished_at: latestBuild.finishedAt?.toISOString() ?? null,
+    },
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };
@@ -121,12 +149,12 @@ export function toProject(row: Project, productionUrl: string | null) {
 /** Projects as the API shows them, each with where production is live. */
 export async function showProjects(c: Context<HonoEnv>, rows: Project[]) {
   const { db, config } = c.get('services');
-  const urls = await productionUrls(
-    db(),
-    config,
-    rows.map((row) => row.id),
-  );
-  return rows.map((row) => toProject(row, urls.get(row.id) ?? null));
+  const ids = rows.map((row) => row.id);
+  const [urls, latest] = await Promise.all([
+    productionUrls(db(), config, ids),
+    latestBuildsOf(db(), ids),
+  ]);
+  return rows.map((row) => toProject(row, urls.get(row.id) ?? null, latest.get(row.id) ?? null));
 }
 
 /** The columns the given settings write; fields left out stay as they are. */
@@ -139,3 +167,23 @@ export function projectChanges(input: z.infer<typeof ProjectSettingsSchema>): Pr
     ...(input.root_dir !== undefined && { rootDir: input.root_dir }),
   };
 }
+
+export const DetectPreviewRequestSchema = z
+  .object({
+    repo_url: RepoUrlSchema,
+    production_branch: BranchSchema.default('main'),
+    root_dir: RootDirSchema.default(''),
+  })
+  .openapi('DetectPreviewRequest');
+
+export const DetectPreviewSchema = z
+  .object({
+    status: z.enum(['detected', 'failed', 'deferred']).openapi({
+      description:
+        '`detected`: read from the repository now; `failed`: read, but detection refused it (a root directory that does not exist…); `deferred`: the platform cannot read it, the first build detects',
+    }),
+    source: z.literal('github').optional(),
+    detection: DetectionReportSchema.optional(),
+    reason: z.string().optional(),
+  })
+  .openapi('DetectPreview');

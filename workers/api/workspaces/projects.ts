@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { encryptSecret } from '../../../core/secret-box';
+import { previewDetection } from '../../../domain/projects/detect-preview';
 import { createProject, projectsOf } from '../../../domain/projects/projects';
 import { randomSecret } from '../../../platform/crypto';
 import { ApiError } from '../../../platform/errors';
@@ -12,6 +13,8 @@ import { newRouter } from '../../router';
 import {
   CreatedProjectSchema,
   CreateProjectSchema,
+  DetectPreviewRequestSchema,
+  DetectPreviewSchema,
   ProjectSchema,
   projectChanges,
   showProjects,
@@ -76,5 +79,40 @@ workspaceProjectRoutes.openapi(
     await authorizeWorkspace(c, id, 'viewer');
     const rows = await projectsOf(c.get('services').db(), id);
     return c.json({ projects: await showProjects(c, rows) }, 200);
+  },
+);
+
+workspaceProjectRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/{id}/projects/detect-preview',
+    tags: ['projects'],
+    summary: 'Preview what the first build will detect in a repository (developer)',
+    description:
+      'Detection proper runs on a runner, in the checkout of each build. The platform can read ' +
+      'only a public github.com repository (GitHub’s contents API, without credentials, at most ' +
+      'a few dozen requests): for one it runs the same detection (`detected`, or `failed` with ' +
+      'the reason, e.g. a root directory that does not exist). Anything else — a local path, ' +
+      'another host, a private repository, GitHub’s rate limit — answers `deferred`: the first ' +
+      'build detects. Nothing is stored.',
+    request: { params: WorkspaceParams, ...jsonBody(DetectPreviewRequestSchema) },
+    responses: {
+      200: { description: 'The preview', ...json(DetectPreviewSchema) },
+      ...openApiErrorResponses,
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const input = c.req.valid('json');
+    await authorizeWorkspace(c, id, 'developer');
+    const { config } = c.get('services');
+    const preview = await previewDetection(
+      { repoUrl: input.repo_url, branch: input.production_branch, rootDir: input.root_dir },
+      {
+        apiBase: config.GITHUB_API_BASE_URL ?? 'https://api.github.com',
+        fetch: (...args) => fetch(...args),
+      },
+    );
+    return c.json(preview, 200);
   },
 );

@@ -1,12 +1,7 @@
-import { placeholder } from '../../routes/placeholder';
-import { projectRoute } from '../../routes/project';
-import { workspaceRoute } from '../../routes/workspace';
+import { buildsListRoute } from './builds-list';
+import { newProjectRoute } from './new-project';
+import { overviewRoute } from './overview';
+import { projectsListRoute } from './projects-list';
 
-export const workspaceRoutes = [
-  placeholder(workspaceRoute, '/projects', 'Projects'),
-  placeholder(workspaceRoute, '/projects/new', 'New project'),
-] as const;
-export const projectRoutes = [
-  placeholder(projectRoute, '/', 'Overview'),
-  placeholder(projectRoute, '/builds', 'Builds'),
-] as const;
+export const workspaceRoutes = [projectsListRoute, newProjectRoute] as const;
+export const projectRoutes = [overviewRoute, buildsListRoute] as const;
