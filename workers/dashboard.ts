@@ -5,9 +5,15 @@ import type { HonoEnv } from './context';
 const PLATFORM_PREFIXES = ['/api/', '/webhooks/', '/.well-known/', '/dev/', '/cdn-cgi/'];
 const PLATFORM_PATHS = new Set(['/api', '/webhooks', '/healthz', '/readyz']);
 
-/** Whether a request on the platform's host is the dashboard's to answer. */
-export function isDashboardRequest(method: string, path: string): boolean {
+/**
+ * Whether a request is the dashboard's to answer: a page on the platform's own host. Any other
+ * host left to the platform (a custom domain not yet verified, an address typed by hand) gets
+ * the API's 404, so nobody can show Sparki's sign-in page under a domain of their choosing.
+ */
+export function isDashboardRequest(c: Context<HonoEnv>): boolean {
+  const { method, path } = c.req;
   if (method !== 'GET' && method !== 'HEAD') return false;
+  if (new URL(c.req.url).host !== new URL(c.env.PUBLIC_URL).host) return false;
   if (PLATFORM_PATHS.has(path)) return false;
   return !PLATFORM_PREFIXES.some((prefix) => path.startsWith(prefix));
 }

@@ -55,7 +55,7 @@ export function handleError(err: Error, c: Context<HonoEnv>): Response {
 }
 
 export function handleNotFound(c: Context<HonoEnv>): Response | Promise<Response> {
-  if (isDashboardRequest(c.req.method, c.req.path)) return serveDashboard(c);
+  if (isDashboardRequest(c)) return serveDashboard(c);
   return c.json(errorBody(c, 'not_found', `No route for ${c.req.method} ${c.req.path}`), 404);
 }
 

@@ -303,7 +303,8 @@ describe('build to live, end to end', () => {
     const site = await newSite('canary');
     const { deployment: stable } = await site.liveOnMain();
     const host = productionHost(stable);
-    // Production switches to canary releases: 20%, then all, each share serving 20 s first.
+    // Production switches to canary releases: 20%, then all, each share serving 60 s first:
+    // long enough that sampling 200 visitors (in parallel batches) ends inside the 20% step.
     const settings = await e2e.api<{ deploy_config: Record<string, unknown> }>(
       'GET',
       site.settingsPath,
@@ -313,7 +314,7 @@ describe('build to live, end to end', () => {
       deploy_config: {
         ...settings.deploy_config,
         canary_steps: [20, 100],
-        canary_interval_seconds: 20,
+        canary_interval_seconds: 60,
       },
     });
     const sha = await site.commit({ 'page.html': site.page('v2') }, 'v2');
@@ -330,9 +331,17 @@ describe('build to live, end to end', () => {
     expect(canary).toMatchObject({ strategy: 'canary', status: 'verifying' });
 
     const visitors = Array.from({ length: 200 }, () => randomUUID());
+    const answers = [];
+    for (let i = 0; i < visitors.length; i += 20) {
+      const batch = visitors.slice(i, i + 20);
+      answers.push(...(await Promise.all(batch.map((visitor) => visit(host, visitor)))));
+    }
+    // The samples below are the 20% step's only if the step had not moved on meanwhile.
+    const during = (await site.deployments()).find((d) => d.id === canary.id);
+    expect(during).toMatchObject({ status: 'verifying', canary_percent: 20 });
     let onCanary = 0;
-    for (const visitor of visitors) {
-      const answer = await visit(host, visitor);
+    for (const [i, visitor] of visitors.entries()) {
+      const answer = answers[i]!;
       expect(answer.status).toBe(200);
       const expected = (await servesCanary(visitor, canary.id, 20))
         ? site.page('v2')

@@ -37,15 +37,17 @@ describe('the dashboard on the platform origin', () => {
     expect(response.headers.get('content-type')).toContain('application/json');
   });
 
-  it("never serves the dashboard on a hosted site's host", async () => {
-    const ctx = createExecutionContext();
-    const response = await worker.fetch(
-      new Request(`http://nothing-here.${env.HOSTING_DOMAIN}/`),
-      env,
-      ctx,
-    );
-    await waitOnExecutionContext(ctx);
-    expect(response.status).toBe(404);
-    expect(await response.text()).not.toContain('<div id="root"></div>');
+  it("never serves the dashboard on a hosted site's host or any host but the platform's", async () => {
+    for (const url of [
+      `http://nothing-here.${env.HOSTING_DOMAIN}/`,
+      'https://unverified-domain.example/',
+      'http://127.0.0.1:8787/sign-in',
+    ]) {
+      const ctx = createExecutionContext();
+      const response = await worker.fetch(new Request(url), env, ctx);
+      await waitOnExecutionContext(ctx);
+      expect(response.status, url).toBe(404);
+      expect(await response.text(), url).not.toContain('<div id="root"></div>');
+    }
   });
 });

@@ -45,17 +45,19 @@ function post(path: string, body: string, headers: Record<string, string> = {}) 
 
 describe('error envelope', () => {
   it('answers an unknown route with 404 and the request id', async () => {
-    const response = await fetchWorker('/nope', { headers: { 'X-Request-Id': 'req-404-test' } });
+    const response = await fetchWorker('/api/nope', {
+      headers: { 'X-Request-Id': 'req-404-test' },
+    });
     expect(response.status).toBe(404);
     expect(response.headers.get('X-Request-Id')).toBe('req-404-test');
     expect(await response.json()).toEqual({
-      error: { code: 'not_found', message: 'No route for GET /nope' },
+      error: { code: 'not_found', message: 'No route for GET /api/nope' },
       request_id: 'req-404-test',
     });
   });
 
   it('generates a request id when the client sends none', async () => {
-    const response = await fetchWorker('/nope');
+    const response = await fetchWorker('/api/nope');
     const body = await response.json<{ request_id: string }>();
     expect(body.request_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(response.headers.get('X-Request-Id')).toBe(body.request_id);
