@@ -10,7 +10,15 @@ describe('custom domain host names', () => {
   });
 
   it('refuses addresses, single labels, bad characters and the platform’s own hosts', () => {
-    for (const bad of ['', 'localhost', '10.0.0.1', 'exa mple.com', '-a.com', 'a..com', 'x_y.com']) {
+    for (const bad of [
+      '',
+      'localhost',
+      '10.0.0.1',
+      'exa mple.com',
+      '-a.com',
+      'a..com',
+      'x_y.com',
+    ]) {
       expect(checkHostname(bad, 'sparki.app').ok, bad).toBe(false);
     }
     expect(checkHostname('sparki.app', 'sparki.app').ok).toBe(false);
