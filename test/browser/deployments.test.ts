@@ -1,0 +1,217 @@
+import { request } from 'node:http';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type E2E, git, startE2E } from '../node/e2e-helpers';
+import { STARTUP_TIMEOUT_MS } from '../node/stack';
+import { PASSWORD, SCREENSHOTS } from './harness';
+
+/**
+ * The deployments area of the dashboard against the real local stack (built dashboard), a real
+ * `sparki runner` building real commits of a local repository, and the deploy engine: what a
+ * person sees and does in Chromium, and what the edge host then serves.
+ */
+
+const siteFiles = (version: string) => ({
+  'package.json': JSON.stringify({ name: 'dash', private: true, scripts: { build: 'node b.js' } }),
+  'b.js':
+    "require('node:fs').mkdirSync('dist',{recursive:true});require('node:fs').copyFileSync('page.html','dist/index.html');",
+  'page.html': `<h1>dash ${version}</h1>\n`,
+});
+
+interface Deployment {
+  id: string;
+  build_id: string;
+  stage: string;
+  status: string;
+  url: string | null;
+  serving: boolean;
+}
+
+/** Waits for what the page shows after network round trips (a poll's default is 1 s). */
+const until = <T>(probe: () => Promise<T>) => expect.poll(probe, { timeout: 20_000 });
+
+let e2e: E2E;
+let browser: Browser;
+let port: number;
+let base: string;
+let email: string;
+
+/** GET / at `host` on the stack, as a browser at `*.localhost` asks for it. */
+function visit(host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(
+      { host: '127.0.0.1', port, path: '/', headers: { host: `${host}:${port}` } },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
+}
+
+const deployments = async () =>
+  (
+    await e2e.api<{ deployments: Deployment[] }>(
+      'GET',
+      `/api/projects/${e2e.project.id}/deployments?limit=100`,
+    )
+  ).deployments;
+
+/** Pushes `main` as it is; resolves once its production deployment is live. */
+async function deployMain() {
+  const sha = git(e2e.repo, 'rev-parse', 'HEAD');
+  const delivered = await e2e.deliver(crypto.randomUUID(), sha);
+  const build = await e2e.buildSucceeded(delivered.body.build_id!);
+  const deployment = await e2e.waitFor(
+    `the production deployment of ${sha} to go live`,
+    async () =>
+      (await deployments()).find(
+        (d) => d.build_id === build.id && d.stage === 'production' && d.status === 'live',
+      ),
+    60_000,
+  );
+  return { sha, deployment };
+}
+
+async function signedInPage(): Promise<Page> {
+  const context = await browser.newContext({ baseURL: base });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => {
+    throw error;
+  });
+  await page.goto('/sign-in');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
+  return page;
+}
+
+async function screenshot(page: Page, name: string) {
+  await page.screenshot({ path: `${SCREENSHOTS}/${name}.png`, fullPage: true });
+}
+
+beforeAll(async () => {
+  // The stack serves the built dashboard (web/dist), as production's assets binding does.
+  process.env.SPARKI_DASHBOARD = 'built';
+  e2e = await startE2E(siteFiles('v1'));
+  port = Number(new URL(e2e.base).port);
+  // The platform's own origin (PUBLIC_URL): a secure context for the `__Host-` cookies.
+  base = `http://localhost:${port}`;
+  email = (await e2e.api<{ email: string }>('GET', '/api/me')).email;
+  e2e.startRunner((await e2e.registerRunner('runner-dashboard')).config);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox'],
+  });
+}, STARTUP_TIMEOUT_MS + 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (e2e) await e2e.stop();
+});
+
+describe('deployments in the dashboard', () => {
+  it('shows the live deployment and rolls production back through the confirmation dialog', async () => {
+    const first = await deployMain();
+    await e2e.commit({ 'page.html': siteFiles('v2')['page.html'] }, 'v2');
+    const second = await deployMain();
+    const productionHost = (d: Deployment) => {
+      const host = new URL(d.url!).hostname;
+      return host.slice(host.indexOf('--') + 2);
+    };
+    expect((await visit(productionHost(second.deployment))).body).toBe('<h1>dash v2</h1>\n');
+
+    const page = await signedInPage();
+    await page.goto(`/projects/${e2e.project.id}/deployments`);
+    const rows = page.getByRole('row');
+    await until(() => rows.count()).toBe(3);
+    // Newest first: build #2 serves production, build #1 is still live but replaced.
+    await until(() => rows.nth(1).textContent()).toMatch(/live\s*serving.*production.*build #2/);
+    expect(await rows.nth(2).textContent()).not.toContain('serving');
+
+    await page
+      .getByRole('link', { name: `build #2 (${second.sha.slice(0, 7)})`, exact: true })
+      .click();
+    await page.waitForURL(`**/deployments/${second.deployment.id}`);
+    await until(() => page.getByText('serving', { exact: true }).count()).toBe(1);
+    const link = page.getByRole('link', { name: second.deployment.url! });
+    expect(await link.getAttribute('href')).toBe(second.deployment.url);
+    // Its own URL serves the version it deployed.
+    expect(await visit(new URL(second.deployment.url!).hostname)).toEqual({
+      status: 200,
+      body: '<h1>dash v2</h1>\n',
+    });
+    await until(() => page.getByRole('list', { name: 'Timeline' }).textContent()).toMatch(
+      /validating.*deploying.*live/s,
+    );
+    await screenshot(page, 'deployment-page');
+
+    await page.getByRole('button', { name: 'Roll back', exact: true }).click();
+    const dialog = page.getByRole('alertdialog');
+    await until(() => dialog.textContent()).toContain(
+      `production will serve build #1 (${first.sha.slice(0, 7)}) again`,
+    );
+    await dialog.getByRole('button', { name: `Roll back to build #1` }).click();
+    // The page of the deployment production serves again.
+    await page.waitForURL(`**/deployments/${first.deployment.id}`);
+    await until(() => page.getByText('serving', { exact: true }).count()).toBe(1);
+    expect((await visit(productionHost(first.deployment))).body).toBe('<h1>dash v1</h1>\n');
+    const after = await deployments();
+    expect(after.find((d) => d.id === second.deployment.id)).toMatchObject({
+      status: 'rolled_back',
+      serving: false,
+    });
+  });
+
+  it('edits variables as .env text, keeps secrets masked, and shows a new domain’s TXT record', async () => {
+    const page = await signedInPage();
+    await page.goto(`/projects/${e2e.project.id}/environments`);
+    const production = page.getByRole('region', { name: /^production/ });
+    await production.getByRole('button', { name: 'Edit as .env' }).click();
+    await production
+      .getByLabel('production variables as .env')
+      .fill('API_URL=https://api.example.com\nGREETING="hello world" # a comment\n');
+    await production.getByRole('button', { name: 'Save variables' }).click();
+    const dialog = page.getByRole('alertdialog');
+    await until(() => dialog.textContent()).toContain('set API_URL, GREETING');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    const table = production.getByRole('table', { name: 'production variables' });
+    await until(() => table.textContent()).toContain('https://api.example.com');
+    expect(await table.textContent()).toContain('hello world');
+
+    await production.getByRole('button', { name: 'Paste .env' }).click();
+    await production
+      .getByLabel('Paste .env into production')
+      .fill('STRIPE_KEY=sk_test_secret_42\n');
+    await production.getByLabel('Store these values as secrets').check();
+    await production.getByRole('button', { name: 'Save variables' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Save' }).click();
+    await until(() => table.textContent()).toContain('STRIPE_KEY');
+    const secretRow = table.getByRole('row', { name: /STRIPE_KEY/ });
+    expect(await secretRow.textContent()).toContain('••••••••');
+    // Write-only: the value is nowhere on the page, nor in what the API gives the page.
+    await page.reload();
+    await until(() => table.textContent()).toContain('STRIPE_KEY');
+    expect(await page.content()).not.toContain('sk_test_secret_42');
+    await screenshot(page, 'environments');
+
+    await page.goto(`/projects/${e2e.project.id}/domains`);
+    await page.getByLabel('Domain', { exact: true }).fill('www.dash-example.com');
+    await page.getByRole('button', { name: 'Add domain' }).click();
+    const record = page.getByRole('definition').filter({ hasText: '_sparki-challenge' });
+    await until(() => record.textContent()).toContain('_sparki-challenge.www.dash-example.com');
+    expect(await page.getByText('pending verification').count()).toBe(1);
+    expect(await page.getByText(/^sparki-verify=[0-9a-f]{32}$/).count()).toBe(1);
+    // A bad name is refused with the API's reason.
+    await page.getByLabel('Domain', { exact: true }).fill('10.0.0.1');
+    await page.getByRole('button', { name: 'Add domain' }).click();
+    await until(() => page.getByRole('alert').textContent()).toContain('not valid');
+    await screenshot(page, 'domains');
+  });
+});
