@@ -23,7 +23,7 @@ interface DomainBody {
   verification: { type: 'TXT'; name: string; value: string };
 }
 
-const withDoh = { env: { DNS_OVER_HTTPS_URL: DOH_URL } as Partial<Env> };
+const withDoh = { env: { DNS_OVER_HTTPS_URL: DOH_URL } };
 
 /** Every request for the resolver goes to `doh`, from this test and the Worker alike. */
 function routeDns(doh: ReturnType<typeof dohDouble>) {
