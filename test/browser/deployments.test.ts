@@ -3,7 +3,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type E2E, git, startE2E } from '../node/e2e-helpers';
 import { STARTUP_TIMEOUT_MS } from '../node/stack';
-import { PASSWORD, SCREENSHOTS } from './harness';
+import { ensureDashboardBuilt, PASSWORD, SCREENSHOTS } from './harness';
 
 /**
  * The deployments area of the dashboard against the real local stack (built dashboard), a real
@@ -77,18 +77,61 @@ async function deployMain() {
   return { sha, deployment };
 }
 
-async function signedInPage(): Promise<Page> {
+async function signedInPage(as = email): Promise<Page> {
   const context = await browser.newContext({ baseURL: base });
   const page = await context.newPage();
   page.on('pageerror', (error) => {
     throw error;
   });
   await page.goto('/sign-in');
-  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Email').fill(as);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
   return page;
+}
+
+/** A JSON call as `token` (or anonymous), outside the browser. */
+async function call<T>(method: string, path: string, body?: unknown, token?: string) {
+  const response = await fetch(base + path, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  expect(response.ok, `${method} ${path}: ${response.status} ${text}`).toBe(true);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/** The token in the newest mail to `to` whose text matches `about`. */
+async function mailedToken(to: string, about: RegExp) {
+  const mail = await call<{ messages: { text: string }[] }>(
+    'GET',
+    `/dev/mailbox/${encodeURIComponent(to)}`,
+  );
+  const text = mail.messages.filter((m) => about.test(m.text)).at(-1)!.text;
+  return /#token=([A-Za-z0-9_-]+)/.exec(text)![1]!;
+}
+
+/** A verified user who joined the stack's workspace as a viewer. */
+async function newViewer() {
+  const viewer = `viewer-${crypto.randomUUID().slice(0, 8)}@example.com`;
+  await call('POST', '/api/auth/signup', { email: viewer, password: PASSWORD });
+  await call('POST', '/api/auth/verify-email', { token: await mailedToken(viewer, /verify/i) });
+  await e2e.api('POST', `/api/workspaces/${e2e.workspaceId}/invites`, {
+    email: viewer,
+    role: 'viewer',
+  });
+  const session = await call<{ access_token: string }>('POST', '/api/auth/login', {
+    email: viewer,
+    password: PASSWORD,
+  });
+  const invite = await mailedToken(viewer, /Join as viewer/);
+  await call('POST', '/api/invites/accept', { token: invite }, session.access_token);
+  return viewer;
 }
 
 async function screenshot(page: Page, name: string) {
@@ -97,6 +140,7 @@ async function screenshot(page: Page, name: string) {
 
 beforeAll(async () => {
   // The stack serves the built dashboard (web/dist), as production's assets binding does.
+  ensureDashboardBuilt();
   process.env.SPARKI_DASHBOARD = 'built';
   e2e = await startE2E(siteFiles('v1'));
   port = Number(new URL(e2e.base).port);
@@ -213,5 +257,28 @@ describe('deployments in the dashboard', () => {
     await page.getByRole('button', { name: 'Add domain' }).click();
     await until(() => page.getByRole('alert').textContent()).toContain('not valid');
     await screenshot(page, 'domains');
+  });
+
+  it('shows a viewer the same screens without any control that changes something', async () => {
+    const page = await signedInPage(await newViewer());
+    const serving = (await deployments()).find((d) => d.serving && d.stage === 'production')!;
+    await page.goto(`/deployments/${serving.id}`);
+    await until(() => page.getByText('serving', { exact: true }).count()).toBe(1);
+    await until(() => page.getByRole('heading', { name: 'Health checks' }).count()).toBe(1);
+    for (const name of ['Roll back', 'Redeploy', 'Promote to production', 'Cancel']) {
+      expect(await page.getByRole('button', { name }).count(), name).toBe(0);
+    }
+
+    await page.goto(`/projects/${e2e.project.id}/environments`);
+    await until(() => page.getByRole('table', { name: 'production variables' }).count()).toBe(1);
+    for (const name of ['Edit as .env', 'Paste .env', 'Delete', 'Add variable', 'Change']) {
+      expect(await page.getByRole('button', { name }).count(), name).toBe(0);
+    }
+
+    await page.goto(`/projects/${e2e.project.id}/domains`);
+    await until(() => page.getByText('www.dash-example.com', { exact: true }).count()).toBe(1);
+    for (const name of ['Add domain', 'Verify', 'Remove']) {
+      expect(await page.getByRole('button', { name }).count(), name).toBe(0);
+    }
   });
 });
