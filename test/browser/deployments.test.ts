@@ -211,6 +211,22 @@ describe('deployments in the dashboard', () => {
       status: 'rolled_back',
       serving: false,
     });
+
+    // Redeploying the build production serves makes a new deployment of it, which goes live.
+    await page.getByRole('button', { name: 'Redeploy', exact: true }).click();
+    await until(() => dialog.textContent()).toContain(
+      `A new deployment of build #1 (${first.sha.slice(0, 7)}) to production starts`,
+    );
+    await dialog.getByRole('button', { name: 'Redeploy' }).click();
+    await page.waitForURL((url) => !url.pathname.endsWith(first.deployment.id));
+    const redeployed = page.url().split('/').at(-1)!;
+    await until(() => page.getByText('serving', { exact: true }).count()).toBe(1);
+    expect((await deployments()).find((d) => d.id === redeployed)).toMatchObject({
+      build_id: first.deployment.build_id,
+      status: 'live',
+      serving: true,
+    });
+    expect((await visit(productionHost(first.deployment))).body).toBe('<h1>dash v1</h1>\n');
   });
 
   it('edits variables as .env text, keeps secrets masked, and shows a new domain’s TXT record', async () => {
@@ -244,6 +260,22 @@ describe('deployments in the dashboard', () => {
     await until(() => table.textContent()).toContain('STRIPE_KEY');
     expect(await page.content()).not.toContain('sk_test_secret_42');
     await screenshot(page, 'environments');
+
+    // Deploy settings: the API's problems are listed, then a valid change is shown.
+    const target = production.locator('section', {
+      has: page.getByRole('heading', { name: 'Deploy target' }),
+    });
+    await production.getByRole('button', { name: 'Change' }).click();
+    await production.getByLabel('Settings (JSON)').fill('{"health_check": {"path": "no-slash"}}');
+    await production.getByRole('button', { name: 'Save deploy settings' }).click();
+    await until(() => production.getByRole('alert').textContent()).toContain(
+      'The deploy settings are not valid',
+    );
+    expect(await production.getByText(/deploy_config\.health_check\.path/).count()).toBe(1);
+    await production.getByLabel('Settings (JSON)').fill('{"health_check": {"path": "/"}}');
+    await production.getByLabel('Deploy each successful build on its own').uncheck();
+    await production.getByRole('button', { name: 'Save deploy settings' }).click();
+    await until(() => target.textContent()).toContain('Deploys on its ownno');
 
     await page.goto(`/projects/${e2e.project.id}/domains`);
     await page.getByLabel('Domain', { exact: true }).fill('www.dash-example.com');
