@@ -1,9 +1,9 @@
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { createRoute, Link } from '@tanstack/react-router';
 import { useState } from 'react';
 import { ErrorNotice } from '../../components/error-notice';
 import { StatusBadge } from '../../components/status-badge';
-import { EmptyState, PageHeader, Spinner } from '../../components/ui';
+import { Button, EmptyState, PageHeader, Spinner } from '../../components/ui';
 import { timeAgo } from '../../lib/format';
 import { projectRoute } from '../../routes/project';
 import {
@@ -11,7 +11,7 @@ import {
   DEPLOYMENT_STATUSES,
   type DeploymentFilters,
   type DeploymentStatus,
-  deploymentsQuery,
+  deploymentPagesQuery,
   environmentsQuery,
 } from './queries';
 
@@ -27,7 +27,8 @@ function DeploymentsList() {
   const { projectId } = deploymentsListRoute.useParams();
   const [filters, setFilters] = useState<DeploymentFilters>({});
   const environments = useQuery(environmentsQuery(projectId));
-  const deployments = useQuery(deploymentsQuery(projectId, filters));
+  const deployments = useInfiniteQuery(deploymentPagesQuery(projectId, filters));
+  const rows = deployments.data?.pages.flatMap((page) => page.deployments);
   const filtered = Boolean(filters.environment_id || filters.status);
 
   return (
@@ -77,7 +78,7 @@ function DeploymentsList() {
       <ErrorNotice error={deployments.error} />
       {deployments.isPending ? (
         <Spinner label="Loading deployments" />
-      ) : deployments.data?.deployments.length === 0 ? (
+      ) : rows?.length === 0 ? (
         <EmptyState title={filtered ? 'No deployment matches' : 'No deployments yet'}>
           {filtered ? (
             'Change the filters to see more.'
@@ -105,7 +106,7 @@ function DeploymentsList() {
               </tr>
             </thead>
             <tbody>
-              {deployments.data?.deployments.map((d) => (
+              {rows?.map((d) => (
                 <tr key={d.id} className="border-t border-line">
                   <td className="px-3 py-2">
                     <Link
@@ -147,6 +148,16 @@ function DeploymentsList() {
               ))}
             </tbody>
           </table>
+        </div>
+      )}
+      {deployments.hasNextPage && (
+        <div className="mt-3">
+          <Button
+            onClick={() => deployments.fetchNextPage()}
+            disabled={deployments.isFetchingNextPage}
+          >
+            {deployments.isFetchingNextPage ? 'Loading…' : 'Show older deployments'}
+          </Button>
         </div>
       )}
     </div>

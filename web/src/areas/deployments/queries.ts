@@ -1,4 +1,4 @@
-import { queryOptions } from '@tanstack/react-query';
+import { infiniteQueryOptions, queryOptions } from '@tanstack/react-query';
 import { api, type Schemas, unwrap } from '../../api/client';
 import { shortSha } from '../../lib/format';
 
@@ -41,6 +41,30 @@ export const deploymentsQuery = (projectId: string, filters: DeploymentFilters =
       ),
     refetchInterval: (query) =>
       query.state.data?.deployments.some((d) => inProgress(d.status)) ? POLL_MS : false,
+  });
+
+const PAGE = 50;
+
+/** The list screen's pages, older ones loaded on demand (`before`: the last one's created_at). */
+export const deploymentPagesQuery = (projectId: string, filters: DeploymentFilters = {}) =>
+  infiniteQueryOptions({
+    queryKey: ['deployments', projectId, filters, 'pages'],
+    queryFn: ({ pageParam }) =>
+      unwrap(
+        api.GET('/api/projects/{id}/deployments', {
+          params: {
+            path: { id: projectId },
+            query: { ...filters, limit: PAGE, ...(pageParam && { before: pageParam }) },
+          },
+        }),
+      ),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) =>
+      last.deployments.length === PAGE ? last.deployments.at(-1)?.created_at : undefined,
+    refetchInterval: (query) =>
+      query.state.data?.pages.some((page) => page.deployments.some((d) => inProgress(d.status)))
+        ? POLL_MS
+        : false,
   });
 
 export const deploymentQuery = (id: string) =>
