@@ -1,8 +1,9 @@
-import { request } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type E2E, git, startE2E } from '../node/e2e-helpers';
 import { STARTUP_TIMEOUT_MS } from '../node/stack';
+import { dohDouble } from '../workers/doh-double';
 import { ensureDashboardBuilt, PASSWORD, SCREENSHOTS } from './harness';
 
 /**
@@ -31,6 +32,9 @@ interface Deployment {
 const until = <T>(probe: () => Promise<T>) => expect.poll(probe, { timeout: 20_000 });
 
 let e2e: E2E;
+/** The stack's DNS-over-HTTPS resolver: a local double, so verification never leaves the machine. */
+const dns = dohDouble();
+let dnsServer: Server;
 let browser: Browser;
 let port: number;
 let base: string;
@@ -141,6 +145,18 @@ async function screenshot(page: Page, name: string) {
 beforeAll(async () => {
   // The stack serves the built dashboard (web/dist), as production's assets binding does.
   ensureDashboardBuilt();
+  dnsServer = createServer(async (incoming, outgoing) => {
+    const answer = await dns.fetch(
+      new Request(`http://127.0.0.1${incoming.url}`, {
+        headers: { accept: incoming.headers.accept ?? '' },
+      }),
+    );
+    outgoing.writeHead(answer.status, { 'content-type': 'application/dns-json' });
+    outgoing.end(await answer.text());
+  });
+  await new Promise<void>((resolve) => dnsServer.listen(0, '127.0.0.1', resolve));
+  const address = dnsServer.address() as { port: number };
+  process.env.DNS_OVER_HTTPS_URL = `http://127.0.0.1:${address.port}/dns-query`;
   process.env.SPARKI_DASHBOARD = 'built';
   e2e = await startE2E(siteFiles('v1'));
   port = Number(new URL(e2e.base).port);
@@ -158,6 +174,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   if (e2e) await e2e.stop();
+  dnsServer?.close();
 });
 
 describe('deployments in the dashboard', () => {
@@ -229,7 +246,7 @@ describe('deployments in the dashboard', () => {
     expect((await visit(productionHost(first.deployment))).body).toBe('<h1>dash v1</h1>\n');
   });
 
-  it('edits variables as .env text, keeps secrets masked, and shows a new domain’s TXT record', async () => {
+  it('edits variables as .env text with secrets masked, changes deploy settings, adds and verifies a domain', async () => {
     const page = await signedInPage();
     await page.goto(`/projects/${e2e.project.id}/environments`);
     const production = page.getByRole('region', { name: /^production/ });
@@ -289,6 +306,22 @@ describe('deployments in the dashboard', () => {
     await page.getByRole('button', { name: 'Add domain' }).click();
     await until(() => page.getByRole('alert').textContent()).toContain('not valid');
     await screenshot(page, 'domains');
+
+    // Verify: first without the record (what was found is said), then with it.
+    const value = (await page.getByText(/^sparki-verify=/).textContent())!;
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await until(() => page.getByRole('status').filter({ hasText: 'Not verified' }).count()).toBe(1);
+    expect(
+      await page
+        .getByText(/no TXT record found at _sparki-challenge\.www\.dash-example\.com/)
+        .count(),
+    ).toBe(1);
+    dns.txt.set('_sparki-challenge.www.dash-example.com', [value]);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await until(() => page.getByText('verified', { exact: true }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Verify' }).count()).toBe(0);
+    // The verified domain serves production.
+    expect((await visit('www.dash-example.com')).body).toBe('<h1>dash v1</h1>\n');
   });
 
   it('shows a viewer the same screens without any control that changes something', async () => {
@@ -307,8 +340,13 @@ describe('deployments in the dashboard', () => {
       expect(await page.getByRole('button', { name }).count(), name).toBe(0);
     }
 
+    await e2e.api('POST', `/api/projects/${e2e.project.id}/domains`, {
+      hostname: 'pending.dash-example.com',
+    });
     await page.goto(`/projects/${e2e.project.id}/domains`);
-    await until(() => page.getByText('www.dash-example.com', { exact: true }).count()).toBe(1);
+    await until(() => page.getByText('pending.dash-example.com', { exact: true }).count()).toBe(1);
+    // A viewer also reads the instructions of a pending domain.
+    expect(await page.getByText('_sparki-challenge.pending.dash-example.com').count()).toBe(1);
     for (const name of ['Add domain', 'Verify', 'Remove']) {
       expect(await page.getByRole('button', { name }).count(), name).toBe(0);
     }
