@@ -195,6 +195,7 @@ describe('deployments in the dashboard', () => {
     // Newest first: build #2 serves production, build #1 is still live but replaced.
     await until(() => rows.nth(1).textContent()).toMatch(/live\s*serving.*production.*build #2/);
     expect(await rows.nth(2).textContent()).not.toContain('serving');
+    await screenshot(page, 'deployments-list');
 
     await page
       .getByRole('link', { name: `build #2 (${second.sha.slice(0, 7)})`, exact: true })
@@ -212,6 +213,9 @@ describe('deployments in the dashboard', () => {
       /validating.*deploying.*live/s,
     );
     await screenshot(page, 'deployment-page');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'deployment-page-phone');
+    await page.setViewportSize({ width: 1280, height: 720 });
 
     await page.getByRole('button', { name: 'Roll back', exact: true }).click();
     const dialog = page.getByRole('alertdialog');
