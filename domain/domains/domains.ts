@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, ne } from 'drizzle-orm';
 import { verificationRecordName, verificationRecordValue } from '../../core/domains';
 import type { Database } from '../../db/client';
 import { type Domain, domains } from '../../db/schema';
@@ -22,20 +22,51 @@ export async function findDomain(db: Database, projectId: string, id: string) {
   return row;
 }
 
-/** Adds a domain to the project, unverified; `taken` when any project already has it. */
-export function addDomain(db: Database, projectId: string, hostname: string, audit: Audit) {
+/** Days an unverified domain stays claimed: another project may add it after that. */
+export const UNVERIFIED_CLAIM_DAYS = 7;
+
+export type AddOutcome = Domain | 'exists' | 'taken' | 'claimed';
+
+/**
+ * Adds a domain to the project, unverified. A host name is one project's at a time: `exists`
+ * when this project has it, `taken` when another verified it, `claimed` when another added it
+ * within UNVERIFIED_CLAIM_DAYS without verifying it. An older unverified claim lapses here, so
+ * nobody can hold a domain they cannot prove is theirs.
+ */
+export function addDomain(
+  db: Database,
+  projectId: string,
+  hostname: string,
+  audit: Audit,
+  now = new Date(),
+): Promise<AddOutcome> {
   return db.transaction(async (tx) => {
+    const lapsed = await tx
+      .delete(domains)
+      .where(
+        and(
+          eq(domains.hostname, hostname),
+          ne(domains.projectId, projectId),
+          isNull(domains.verifiedAt),
+          lt(domains.createdAt, new Date(now.getTime() - UNVERIFIED_CLAIM_DAYS * 86_400_000)),
+        ),
+      )
+      .returning({ id: domains.id });
     const [row] = await tx
       .insert(domains)
       .values({ projectId, hostname })
       .onConflictDoNothing({ target: domains.hostname })
       .returning();
-    if (!row) return 'taken' as const;
+    if (!row) {
+      const [existing] = await tx.select().from(domains).where(eq(domains.hostname, hostname));
+      if (existing?.projectId === projectId) return 'exists';
+      return existing?.verifiedAt ? 'taken' : 'claimed';
+    }
     await audit(tx, {
       action: 'domain.added',
       targetType: 'domain',
       targetId: row.id,
-      metadata: { hostname },
+      metadata: { hostname, ...(lapsed.length > 0 && { lapsed_claim: true }) },
     });
     return row;
   });

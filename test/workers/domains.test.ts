@@ -135,13 +135,53 @@ describe('custom domains API', () => {
     }
     expect((await as(owner).post(base, {})).status).toBe(400);
     expect((await as(owner).post(base, { hostname, extra: 1 })).status).toBe(400);
-    expect((await as(owner).post(base, { hostname })).status).toBe(201);
+    const added = await as(owner).post<DomainBody>(base, { hostname });
+    expect(added.status).toBe(201);
+    const again = await as(owner).post<{ error: { message: string } }>(base, { hostname });
+    expect(again.status).toBe(409);
+    expect(again.body.error.message).toBe(`${hostname} is already a domain of this project`);
+
     const other = await setup();
+    const claimed = await as(other.owner).post<{ error: { message: string } }>(other.base, {
+      hostname,
+    });
+    expect(claimed.status).toBe(409);
+    expect(claimed.body.error.message).toContain('has not verified it');
+    await db.update(domains).set({ verifiedAt: new Date() }).where(eq(domains.id, added.body.id));
     const taken = await as(other.owner).post<{ error: { message: string } }>(other.base, {
       hostname,
     });
     expect(taken.status).toBe(409);
-    expect(taken.body.error.message).toContain(hostname);
+    expect(taken.body.error.message).toBe(`${hostname} is in use by another project`);
+  });
+
+  it('lets another project add a domain whose unverified claim has lapsed', async () => {
+    const first = await setup();
+    const added = await as(first.owner).post<DomainBody>(first.base, { hostname: first.hostname });
+    const other = await setup();
+    const eightDaysAgo = new Date(Date.now() - 8 * 86_400_000);
+    // Within the claim, even at its end, it stays the first project's.
+    await db
+      .update(domains)
+      .set({ createdAt: new Date(Date.now() - 6 * 86_400_000) })
+      .where(eq(domains.id, added.body.id));
+    expect((await as(other.owner).post(other.base, { hostname: first.hostname })).status).toBe(409);
+    await db.update(domains).set({ createdAt: eightDaysAgo }).where(eq(domains.id, added.body.id));
+    // The first project re-adding its own lapsed claim keeps it (and its token) as it is.
+    expect((await as(first.owner).post(first.base, { hostname: first.hostname })).status).toBe(409);
+    const taken = await as(other.owner).post<DomainBody>(other.base, {
+      hostname: first.hostname,
+    });
+    expect(taken.status, taken.text).toBe(201);
+    expect(taken.body.verification.value).not.toBe(added.body.verification.value);
+    expect((await as(first.owner).get<{ domains: DomainBody[] }>(first.base)).body.domains).toEqual(
+      [],
+    );
+    const [audit] = await db
+      .select({ metadata: auditLogs.metadata })
+      .from(auditLogs)
+      .where(and(eq(auditLogs.action, 'domain.added'), eq(auditLogs.targetId, taken.body.id)));
+    expect(audit!.metadata).toEqual({ hostname: first.hostname, lapsed_claim: true });
   });
 
   it('answers 502 when the resolver fails, and leaves the domain pending', async () => {

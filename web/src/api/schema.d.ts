@@ -5352,7 +5352,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description A project already has that domain */
+                /** @description This or another project has that domain (another project’s unverified one lapses after 7 days) */
                 409: {
                     headers: {
                         [name: string]: unknown;

@@ -7,6 +7,7 @@ import {
   domainsOf,
   findDomain,
   removeDomain,
+  UNVERIFIED_CLAIM_DAYS,
   verificationRecord,
   verifyDomain,
 } from '../../../domain/domains/domains';
@@ -106,7 +107,10 @@ projectDomainRoutes.openapi(
     request: { params: ProjectParams, ...jsonBody(AddDomainSchema) },
     responses: {
       201: { description: 'Added', ...json(DomainSchema) },
-      409: errorResponse('A project already has that domain'),
+      409: errorResponse(
+        'This or another project has that domain (another project’s unverified one lapses ' +
+          'after 7 days)',
+      ),
       ...openApiErrorResponses,
     },
   }),
@@ -121,8 +125,21 @@ projectDomainRoutes.openapi(
         fields: [{ path: 'hostname', message: checked.message, code: 'custom' }],
       });
     }
-    const added = await addDomain(db(), id, checked.hostname, auditFor(c, access));
-    if (added === 'taken') throw new ApiError('conflict', `${checked.hostname} is already in use`);
+    const { hostname } = checked;
+    const added = await addDomain(db(), id, hostname, auditFor(c, access));
+    if (added === 'exists') {
+      throw new ApiError('conflict', `${hostname} is already a domain of this project`);
+    }
+    if (added === 'taken') {
+      throw new ApiError('conflict', `${hostname} is in use by another project`);
+    }
+    if (added === 'claimed') {
+      throw new ApiError(
+        'conflict',
+        `${hostname} was added to another project, which has not verified it; an unverified ` +
+          `domain can be added elsewhere ${UNVERIFIED_CLAIM_DAYS} days after it was added`,
+      );
+    }
     return c.json(await toDomain(config.ENCRYPTION_KEY, added), 201);
   },
 );
