@@ -239,5 +239,8 @@ describe('custom domains API', () => {
     const verified = await as(owner, withDoh).post(`${base}/${added.body.id}/verify`);
     expect(verified.status).toBe(200);
     expect(await visit()).toBe('on the custom domain');
+    // Removed: it stops serving at once.
+    expect((await as(owner).delete(`${base}/${added.body.id}`)).status).toBe(200);
+    expect(await visit()).not.toBe('on the custom domain');
   });
 });
