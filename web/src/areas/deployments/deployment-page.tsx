@@ -88,7 +88,9 @@ function Deployment({ deployment: d }: { deployment: DeploymentDetail }) {
             )}
           </Row>
           <Row term="Build">
-            {buildName(d.build)}
+            <Link to="/builds/$buildId" params={{ buildId: d.build_id }} className="text-accent">
+              {buildName(d.build)}
+            </Link>
             {d.build.branch && <span className="text-muted"> on {d.build.branch}</span>}
           </Row>
           <Row term="Environment">
