@@ -1,7 +1,7 @@
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type E2E, git, startE2E } from '../node/e2e-helpers';
+import { browse, type E2E, git, startE2E } from '../node/e2e-helpers';
 import { STARTUP_TIMEOUT_MS } from '../node/stack';
 import { dohDouble } from '../workers/doh-double';
 import { ensureDashboardBuilt, PASSWORD, SCREENSHOTS } from './harness';
@@ -41,21 +41,7 @@ let base: string;
 let email: string;
 
 /** GET / at `host` on the stack, as a browser at `*.localhost` asks for it. */
-function visit(host: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const outgoing = request(
-      { host: '127.0.0.1', port, path: '/', headers: { host: `${host}:${port}` } },
-      (response) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk) => (body += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-      },
-    );
-    outgoing.on('error', reject);
-    outgoing.end();
-  });
-}
+const visit = (host: string) => browse(`http://${host}:${port}/`);
 
 const deployments = async () =>
   (
@@ -95,24 +81,9 @@ async function signedInPage(as = email): Promise<Page> {
   return page;
 }
 
-/** A JSON call as `token` (or anonymous), outside the browser. */
-async function call<T>(method: string, path: string, body?: unknown, token?: string) {
-  const response = await fetch(base + path, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  expect(response.ok, `${method} ${path}: ${response.status} ${text}`).toBe(true);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
-
 /** The token in the newest mail to `to` whose text matches `about`. */
 async function mailedToken(to: string, about: RegExp) {
-  const mail = await call<{ messages: { text: string }[] }>(
+  const mail = await e2e.api<{ messages: { text: string }[] }>(
     'GET',
     `/dev/mailbox/${encodeURIComponent(to)}`,
   );
@@ -123,18 +94,26 @@ async function mailedToken(to: string, about: RegExp) {
 /** A verified user who joined the stack's workspace as a viewer. */
 async function newViewer() {
   const viewer = `viewer-${crypto.randomUUID().slice(0, 8)}@example.com`;
-  await call('POST', '/api/auth/signup', { email: viewer, password: PASSWORD });
-  await call('POST', '/api/auth/verify-email', { token: await mailedToken(viewer, /verify/i) });
+  // (e2e.api sends the owner's token along; these routes do not look at it.)
+  await e2e.api('POST', '/api/auth/signup', { email: viewer, password: PASSWORD });
+  await e2e.api('POST', '/api/auth/verify-email', { token: await mailedToken(viewer, /verify/i) });
   await e2e.api('POST', `/api/workspaces/${e2e.workspaceId}/invites`, {
     email: viewer,
     role: 'viewer',
   });
-  const session = await call<{ access_token: string }>('POST', '/api/auth/login', {
+  const session = await e2e.api<{ access_token: string }>('POST', '/api/auth/login', {
     email: viewer,
     password: PASSWORD,
   });
-  const invite = await mailedToken(viewer, /Join as viewer/);
-  await call('POST', '/api/invites/accept', { token: invite }, session.access_token);
+  const accepted = await fetch(`${base}/api/invites/accept`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${session.access_token}`,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({ token: await mailedToken(viewer, /Join as viewer/) }),
+  });
+  expect(accepted.status, await accepted.text()).toBe(200);
   return viewer;
 }
 

@@ -1,4 +1,5 @@
 import { infiniteQueryOptions, queryOptions } from '@tanstack/react-query';
+import { DEPLOYMENT_STATES } from '../../../../core/deploy/state-machine';
 import { api, type Schemas, unwrap } from '../../api/client';
 import { shortSha } from '../../lib/format';
 
@@ -12,17 +13,7 @@ export const POLL_MS = 2_000;
 
 export const inProgress = (status: DeploymentStatus) => IN_PROGRESS.includes(status);
 
-export const DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = [
-  'queued',
-  'validating',
-  'deploying',
-  'verifying',
-  'live',
-  'failed',
-  'rolled_back',
-  'canceled',
-  'retired',
-];
+export const DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = DEPLOYMENT_STATES;
 
 export interface DeploymentFilters {
   environment_id?: string | undefined;
