@@ -178,6 +178,8 @@ async function main() {
       DATABASE_URL: postgres.url,
       NEON_WS_PROXY: proxy.wsProxy,
       PUBLIC_URL: `http://localhost:${PORT}`,
+      // Custom-domain verification's resolver: a public one unless a local one is named.
+      DNS_OVER_HTTPS_URL: process.env.DNS_OVER_HTTPS_URL ?? '',
       ...redisVars,
       ...keys,
     },

@@ -55,6 +55,9 @@ const ConfigSchema = z
     GITHUB_CLIENT_SECRET: optionalString,
     GITHUB_OAUTH_BASE_URL: providerUrl,
     GITHUB_API_BASE_URL: providerUrl,
+    // The DNS-over-HTTPS (JSON API) resolver that custom-domain verification asks; a public one
+    // when unset (the tests and the local stack point it at a local double).
+    DNS_OVER_HTTPS_URL: providerUrl,
   })
   .refine((c) => Boolean(c.UPSTASH_REDIS_REST_URL) === Boolean(c.UPSTASH_REDIS_REST_TOKEN), {
     message: 'UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN must be set together',

@@ -6,6 +6,7 @@ import {
 } from '../../core/deploy/state-machine';
 import type { Database, Transaction } from '../../db/client';
 import {
+  builds,
   type Deployment,
   deployments,
   deploymentTransitions,
@@ -24,28 +25,55 @@ export interface DeploymentFilter {
   status?: DeploymentState | undefined;
   /** Only deployments created before this instant (the previous page's last). */
   before?: Date | undefined;
+  environmentId?: string | undefined;
 }
 
-/** A project's deployments, newest first. */
+/** A project's deployments, newest first, with their build and environment. */
 export function deploymentsOf(
   db: Database,
   projectId: string,
   filter: DeploymentFilter,
   limit: number,
 ) {
-  return db
-    .select()
-    .from(deployments)
+  return withContext(db)
     .where(
       and(
         eq(deployments.projectId, projectId),
         filter.stage ? eq(deployments.stage, filter.stage) : undefined,
         filter.status ? eq(deployments.status, filter.status) : undefined,
         filter.before ? lt(deployments.createdAt, filter.before) : undefined,
+        filter.environmentId ? eq(deployments.environmentId, filter.environmentId) : undefined,
       ),
     )
     .orderBy(desc(deployments.createdAt))
     .limit(limit);
+}
+
+/** What a deployment is shown with: the build it deploys and the environment it deploys to. */
+function withContext(db: Database) {
+  return db
+    .select({
+      deployment: deployments,
+      build: { number: builds.number, commitSha: builds.commitSha, branch: builds.branch },
+      environment: {
+        id: environments.id,
+        name: environments.name,
+        kind: environments.kind,
+        liveDeploymentId: environments.liveDeploymentId,
+        canaryDeploymentId: environments.canaryDeploymentId,
+      },
+    })
+    .from(deployments)
+    .innerJoin(builds, eq(builds.id, deployments.buildId))
+    .innerJoin(environments, eq(environments.id, deployments.environmentId));
+}
+
+export type DeploymentInContext = Awaited<ReturnType<typeof deploymentsOf>>[number];
+
+/** One deployment with its build and environment. */
+export async function deploymentInContext(db: Database, id: string) {
+  const [row] = await withContext(db).where(eq(deployments.id, id));
+  return row;
 }
 
 export async function findDeployment(db: Database, id: string): Promise<Deployment | undefined> {

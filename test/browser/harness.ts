@@ -19,7 +19,7 @@ export const PASSWORD = 'correct horse battery staple';
 export const SCREENSHOTS = join(ROOT, 'test-results', 'screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-function ensureDashboardBuilt() {
+export function ensureDashboardBuilt() {
   if (existsSync(join(ROOT, 'web', 'dist', 'index.html'))) return;
   execFileSync(
     process.execPath,

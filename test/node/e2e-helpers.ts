@@ -1,6 +1,7 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -291,3 +292,21 @@ export async function startE2E(repoFiles: Record<string, string>) {
 }
 
 export type E2E = Awaited<ReturnType<typeof startE2E>>;
+
+/** A GET as a browser at `url` makes it: `*.localhost` is the loopback, whatever DNS says. */
+export function browse(url: string): Promise<{ status: number; body: string }> {
+  const { host, port, pathname } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const outgoing = request(
+      { host: '127.0.0.1', port: Number(port), path: pathname, headers: { host } },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
+}

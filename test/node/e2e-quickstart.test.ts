@@ -1,11 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import getPort from 'get-port';
 import { afterAll, describe, expect, it } from 'vitest';
-import { git } from './e2e-helpers';
+import { browse, git } from './e2e-helpers';
 import {
   type ChildEnv,
   type RunningStack,
@@ -34,24 +33,6 @@ async function quickStart(port: number): Promise<string[]> {
   return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) =>
     match[1]!.replaceAll('localhost:8787', `localhost:${port}`),
   );
-}
-
-/** A GET as a browser at `url` makes it: `*.localhost` is the loopback, whatever DNS says. */
-function browse(url: string): Promise<{ status: number; body: string }> {
-  const { host, port, pathname } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const outgoing = request(
-      { host: '127.0.0.1', port: Number(port), path: pathname, headers: { host } },
-      (response) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk) => (body += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-      },
-    );
-    outgoing.on('error', reject);
-    outgoing.end();
-  });
 }
 
 async function waitFor<T>(what: string, check: () => T | undefined, ms: number): Promise<T> {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builds, deployments } from '../../db/schema';
+import { builds, deployments, domains } from '../../db/schema';
 import {
   type ApiResponse,
   as,
@@ -112,6 +112,7 @@ function resourceIds(a: Awaited<ReturnType<typeof seedWorkspaceA>>): Record<stri
     'variables/{name}': 'API_KEY',
     'builds/{id}': a.buildId,
     'deployments/{id}': a.deploymentId,
+    'domains/{domain_id}': a.domainId,
     'tokens/{id}': a.apiTokenId,
     'sessions/{id}': a.team.owner.session_id,
   };
@@ -175,6 +176,10 @@ async function seedWorkspaceA() {
       status: 'live',
     })
     .returning();
+  const [domain] = await db
+    .insert(domains)
+    .values({ projectId, hostname: `www.${crypto.randomUUID().slice(0, 8)}.example.com` })
+    .returning();
   const invite = await owner.post<{ id: string }>(`/api/workspaces/${team.workspace.id}/invites`, {
     email: `invitee-${crypto.randomUUID().slice(0, 8)}@example.com`,
   });
@@ -195,6 +200,7 @@ async function seedWorkspaceA() {
     environmentId,
     buildId: build!.id,
     deploymentId: deployment!.id,
+    domainId: domain!.id,
     inviteId: invite.body.id,
     apiTokenId: token.body.id,
     runnerId: runner.runner_id,

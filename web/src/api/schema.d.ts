@@ -5443,7 +5443,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Deployments of a project, newest first */
+        /** Deployments of a project, newest first, with their build and environment */
         get: {
             parameters: {
                 query?: {
@@ -5452,6 +5452,7 @@ export interface paths {
                     status?: "queued" | "validating" | "deploying" | "verifying" | "live" | "failed" | "rolled_back" | "canceled" | "retired";
                     /** @description Cursor: `created_at` of the last row seen */
                     before?: string;
+                    environment_id?: string;
                     limit?: number;
                 };
                 header?: never;
@@ -5469,7 +5470,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            deployments: components["schemas"]["Deployment"][];
+                            deployments: components["schemas"]["DeploymentItem"][];
                         };
                     };
                 };
@@ -5573,6 +5574,276 @@ export interface paths {
             };
         };
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/domains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Custom domains of a project, with their verification records */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Domains */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            domains: components["schemas"]["Domain"][];
+                        };
+                    };
+                };
+                /** @description The request was malformed or failed validation; no field takes text holding U+0000 or an unpaired UTF-16 surrogate. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (rate limit or API quota); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Something went wrong on our side; the request id helps us find it. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Add a custom domain, pending verification (admin)
+         * @description The domain serves nothing until verified: add the returned TXT record at your DNS provider, then `POST …/verify`. Hosts under the platform’s own hosting domain and IP addresses are refused.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AddDomain"];
+                };
+            };
+            responses: {
+                /** @description Added */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Domain"];
+                    };
+                };
+                /** @description The request was malformed or failed validation; no field takes text holding U+0000 or an unpaired UTF-16 surrogate. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description This or another project has that domain (another project’s unverified one lapses after 7 days) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (rate limit or API quota); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Something went wrong on our side; the request id helps us find it. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/domains/{domain_id}/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check the domain’s TXT record now (admin)
+         * @description Looks the record up over DNS-over-HTTPS. `verified: false` with the values `found` when the record is not there (yet): DNS changes can take a while to be seen. A 502 when the resolver could not answer.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    domain_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Checked */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DomainVerification"];
+                    };
+                };
+                /** @description The request was malformed or failed validation; no field takes text holding U+0000 or an unpaired UTF-16 surrogate. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (rate limit or API quota); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Something went wrong on our side; the request id helps us find it. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/domains/{domain_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a custom domain: it stops serving at once (admin) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    domain_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            status: "deleted";
+                        };
+                    };
+                };
+                /** @description The request was malformed or failed validation; no field takes text holding U+0000 or an unpaired UTF-16 surrogate. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (rate limit or API quota); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Something went wrong on our side; the request id helps us find it. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -6122,7 +6393,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One deployment with its state transitions and health check results */
+        /** One deployment with its build, environment, state transitions and health check results */
         get: {
             parameters: {
                 query?: never;
@@ -7353,6 +7624,22 @@ export interface components {
             /** @description Without it, the runner builds the head of `branch` at checkout time */
             commit_sha?: string;
         };
+        DeploymentItem: components["schemas"]["Deployment"] & {
+            build: {
+                number: number;
+                commit_sha: string | null;
+                branch: string | null;
+            };
+            environment: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                /** @enum {string} */
+                kind: "production" | "preview";
+            };
+            /** @description Whether it serves now: production’s live deployment or its canary, or a live preview (at its own address). A production deployment replaced by a later one still says `live` (it can be rolled back to), but is not serving */
+            serving: boolean;
+        };
         Deployment: {
             /** Format: uuid */
             id: string;
@@ -7399,6 +7686,40 @@ export interface components {
             /** @description Shown once: paste it into the git provider’s webhook settings. */
             webhook_secret: string;
         };
+        Domain: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            project_id: string;
+            /** @example www.example.com */
+            hostname: string;
+            /** @enum {string} */
+            status: "pending" | "verified";
+            /** Format: date-time */
+            verified_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The DNS record that proves control of the domain: add it, then verify. Once verified, point the domain (CNAME or A/AAAA) at the platform to serve production there. */
+            verification: {
+                /** @enum {string} */
+                type: "TXT";
+                /** @example _sparki-challenge.www.example.com */
+                name: string;
+                /** @example sparki-verify=3f2a… */
+                value: string;
+            };
+        };
+        AddDomain: {
+            /** @example www.example.com */
+            hostname: string;
+        };
+        DomainVerification: {
+            domain: components["schemas"]["Domain"];
+            /** @description Whether this check found the record */
+            verified: boolean;
+            /** @description The TXT values found at the record name (what to fix when it failed) */
+            found: string[];
+        };
         BuildWithSteps: components["schemas"]["Build"] & {
             steps: components["schemas"]["BuildStep"][];
         };
@@ -7442,7 +7763,7 @@ export interface components {
             /** @enum {string} */
             strategy?: "all_at_once" | "blue_green" | "canary";
         };
-        DeploymentDetail: components["schemas"]["Deployment"] & {
+        DeploymentDetail: components["schemas"]["DeploymentItem"] & {
             transitions: components["schemas"]["DeploymentTransition"][];
             health_results: unknown[];
         };

@@ -4,6 +4,7 @@ import { DEPLOYMENT_STATES } from '../../../core/deploy/state-machine';
 import type { Role } from '../../../core/roles';
 import {
   cancelQueuedDeployment,
+  deploymentInContext,
   findDeployment,
   queueDeployment,
   transitionsOf,
@@ -16,7 +17,7 @@ import type { HonoEnv } from '../../context';
 import { openApiErrorResponses } from '../../errors';
 import { json } from '../../openapi';
 import { authenticated, newRouter } from '../../router';
-import { DeploymentSchema, toDeployment } from './schemas';
+import { DeploymentItemSchema, DeploymentSchema, toDeployment, toDeploymentItem } from './schemas';
 
 const TransitionSchema = z
   .object({
@@ -27,7 +28,7 @@ const TransitionSchema = z
   })
   .openapi('DeploymentTransition');
 
-const DeploymentDetailSchema = DeploymentSchema.extend({
+const DeploymentDetailSchema = DeploymentItemSchema.extend({
   transitions: z.array(TransitionSchema),
   health_results: z.array(z.unknown()),
 }).openapi('DeploymentDetail');
@@ -44,7 +45,8 @@ deploymentRoutes.openapi(
     method: 'get',
     path: '/{id}',
     tags: ['deployments'],
-    summary: 'One deployment with its state transitions and health check results',
+    summary:
+      'One deployment with its build, environment, state transitions and health check results',
     request: { params: DeploymentParams },
     responses: {
       200: { description: 'The deployment', ...json(DeploymentDetailSchema) },
@@ -54,10 +56,15 @@ deploymentRoutes.openapi(
   async (c) => {
     const { id } = c.req.valid('param');
     const { row } = await loadDeployment(c, id, 'viewer');
-    const transitions = await transitionsOf(c.get('services').db(), id);
+    const db = c.get('services').db();
+    const [transitions, inContext] = await Promise.all([
+      transitionsOf(db, id),
+      deploymentInContext(db, id),
+    ]);
+    if (!inContext) throw new ApiError('not_found', 'Deployment not found');
     return c.json(
       {
-        ...toDeployment(row),
+        ...toDeploymentItem(inContext),
         transitions: transitions.map((t) => ({
           from: t.fromStatus,
           to: t.toStatus,

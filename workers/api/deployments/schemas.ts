@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { DEPLOYMENT_STATES } from '../../../core/deploy/state-machine';
 import type { Deployment } from '../../../db/schema';
+import type { DeploymentInContext } from '../../../domain/deployments/queries';
 import { iso } from '../../openapi';
 
 export const StrategySchema = z.enum(['all_at_once', 'blue_green', 'canary']);
@@ -61,5 +62,40 @@ export function toDeployment(row: Deployment) {
     created_at: row.createdAt.toISOString(),
     started_at: iso(row.startedAt),
     finished_at: iso(row.finishedAt),
+  };
+}
+
+/** A deployment as lists and its page show it: with its build and environment. */
+export const DeploymentItemSchema = DeploymentSchema.extend({
+  build: z.object({
+    number: z.number().int(),
+    commit_sha: z.string().nullable(),
+    branch: z.string().nullable(),
+  }),
+  environment: z.object({
+    id: z.uuid(),
+    name: z.string(),
+    kind: z.enum(['production', 'preview']),
+  }),
+  serving: z.boolean().openapi({
+    description:
+      'Whether it serves now: production’s live deployment or its canary, or a live preview ' +
+      '(at its own address). A production deployment replaced by a later one still says ' +
+      '`live` (it can be rolled back to), but is not serving',
+  }),
+}).openapi('DeploymentItem');
+
+export function toDeploymentItem(row: DeploymentInContext) {
+  const { deployment, build, environment } = row;
+  return {
+    ...toDeployment(deployment),
+    build: { number: build.number, commit_sha: build.commitSha, branch: build.branch },
+    environment: { id: environment.id, name: environment.name, kind: environment.kind },
+    // A preview serves at its own address while live; production serves one (and a canary).
+    serving:
+      environment.kind === 'preview'
+        ? deployment.status === 'live'
+        : environment.liveDeploymentId === deployment.id ||
+          environment.canaryDeploymentId === deployment.id,
   };
 }

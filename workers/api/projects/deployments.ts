@@ -5,7 +5,7 @@ import { authorizeProject } from '../../auth/authorize';
 import { openApiErrorResponses } from '../../errors';
 import { json } from '../../openapi';
 import { newRouter } from '../../router';
-import { DeploymentSchema, StageSchema, toDeployment } from '../deployments/schemas';
+import { DeploymentItemSchema, StageSchema, toDeploymentItem } from '../deployments/schemas';
 import { ProjectParams } from './schemas';
 
 /** `/api/projects/{id}/deployments`. */
@@ -16,7 +16,7 @@ projectDeploymentRoutes.openapi(
     method: 'get',
     path: '/{id}/deployments',
     tags: ['deployments'],
-    summary: 'Deployments of a project, newest first',
+    summary: 'Deployments of a project, newest first, with their build and environment',
     request: {
       params: ProjectParams,
       query: z.object({
@@ -29,13 +29,14 @@ projectDeploymentRoutes.openapi(
           .datetime()
           .optional()
           .openapi({ description: 'Cursor: `created_at` of the last row seen' }),
+        environment_id: z.uuid().optional(),
         limit: z.coerce.number().int().min(1).max(100).default(20),
       }),
     },
     responses: {
       200: {
         description: 'Deployments',
-        ...json(z.object({ deployments: z.array(DeploymentSchema) })),
+        ...json(z.object({ deployments: z.array(DeploymentItemSchema) })),
       },
       ...openApiErrorResponses,
     },
@@ -51,9 +52,10 @@ projectDeploymentRoutes.openapi(
         stage: query.stage,
         status: query.status,
         before: query.before ? new Date(query.before) : undefined,
+        environmentId: query.environment_id,
       },
       query.limit,
     );
-    return c.json({ deployments: rows.map(toDeployment) }, 200);
+    return c.json({ deployments: rows.map(toDeploymentItem) }, 200);
   },
 );

@@ -1,6 +1,7 @@
 import { authenticated } from '../../router';
 import { projectBuildRoutes } from './builds';
 import { projectDeploymentRoutes } from './deployments';
+import { projectDomainRoutes } from './domains';
 import { projectEnvironmentRoutes } from './environments';
 import { gitReportingRoutes } from './git-reporting';
 import { projectRoutes } from './projects';
@@ -16,4 +17,5 @@ export const projectsApp = authenticated(
   projectBuildRoutes,
   projectDeploymentRoutes,
   webhookSecretRoutes,
+  projectDomainRoutes,
 );

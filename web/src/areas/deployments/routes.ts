@@ -1,12 +1,7 @@
-import { appLayout } from '../../routes/base';
-import { placeholder } from '../../routes/placeholder';
-import { projectRoute } from '../../routes/project';
+import { deploymentRoute } from './deployment-page';
+import { deploymentsListRoute } from './deployments-list';
+import { domainsRoute } from './domains';
+import { environmentsRoute } from './environments';
 
-export const appRoutes = [
-  placeholder(appLayout, '/deployments/$deploymentId', 'Deployment'),
-] as const;
-export const projectRoutes = [
-  placeholder(projectRoute, '/deployments', 'Deployments'),
-  placeholder(projectRoute, '/environments', 'Environments'),
-  placeholder(projectRoute, '/domains', 'Domains'),
-] as const;
+export const appRoutes = [deploymentRoute] as const;
+export const projectRoutes = [deploymentsListRoute, environmentsRoute, domainsRoute] as const;
