@@ -33,7 +33,7 @@ let pagesOutput = '';
 /** The Pages origin: everything below goes through it. */
 let base = '';
 
-function startPagesDev(port: number, env: ChildEnv): ChildProcess {
+function startPagesDev(port: number, inspectorPort: number, env: ChildEnv): ChildProcess {
   const wranglerRoot = dirname(createRequire(import.meta.url).resolve('wrangler/package.json'));
   const child = spawn(
     process.execPath,
@@ -45,6 +45,9 @@ function startPagesDev(port: number, env: ChildEnv): ChildProcess {
       String(port),
       '--ip',
       '127.0.0.1',
+      // Not wrangler's default 9229, which another stack on the machine may hold.
+      '--inspector-port',
+      String(inspectorPort),
       '--persist-to',
       join(stateDir, 'pages-state'),
       '--show-interactive-dev-session=false',
@@ -63,8 +66,12 @@ function startPagesDev(port: number, env: ChildEnv): ChildProcess {
   return child;
 }
 
+/** `wrangler pages dev` starts in seconds; a minute leaves the hook time to report why it did not. */
+const PAGES_STARTUP_MS = 60_000;
+const STARTUP_HOOK_MS = STARTUP_TIMEOUT_MS + PAGES_STARTUP_MS + 30_000;
+
 async function waitFor(url: string, ok: (response: Response) => boolean) {
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  const deadline = Date.now() + PAGES_STARTUP_MS;
   for (;;) {
     if (pages?.exitCode !== null) throw new Error(`wrangler pages dev exited:\n${pagesOutput}`);
     const response = await fetch(url).catch(() => undefined);
@@ -86,10 +93,10 @@ beforeAll(async () => {
     SPARKI_DASHBOARD: 'built',
     SPARKI_PUBLIC_URL: base,
   });
-  pages = startPagesDev(pagesPort, shared);
-  // Ready once the binding answers: the Worker's readiness check, through Pages.
+  pages = startPagesDev(pagesPort, await getPort(), shared);
+  // Ready once the binding answers: the Worker's /healthz, through Pages.
   await waitFor(`${base}/healthz`, (response) => response.ok);
-}, STARTUP_TIMEOUT_MS * 2);
+}, STARTUP_HOOK_MS);
 
 afterAll(async () => {
   if (pages?.pid && pages.exitCode === null) {
