@@ -11,6 +11,7 @@ import { postgresTarget, startNeonProxy } from '../dev/neon-proxy';
 import { startPostgres } from '../dev/postgres';
 import { startRedisBridge } from '../dev/redis-bridge';
 import { startRedis } from '../dev/redis-server';
+import { benchDashboardShell } from './dashboard-shell';
 import { benchDependencyCache } from './dependency-cache';
 
 async function measure(name: string, runs: number, op: () => unknown) {
@@ -26,6 +27,9 @@ async function measure(name: string, runs: number, op: () => unknown) {
     `${name.padEnd(44)} n=${String(runs).padStart(5)}  p50 ${at(0.5).toFixed(3)} ms  p95 ${at(0.95).toFixed(3)} ms`,
   );
 }
+
+// The dashboard's production build: what its shell weighs (docs/dashboard/hosting.md).
+await benchDashboardShell();
 
 const postgres = await startPostgres();
 const proxy = await startNeonProxy({ allowedTargets: [postgresTarget(postgres.url)] });

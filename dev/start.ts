@@ -15,6 +15,9 @@ import { startRedis } from './redis-server';
 
 const STATE_DIR = process.env.SPARKI_STATE_DIR ?? join(process.cwd(), '.sparki');
 const PORT = Number(process.env.PORT ?? 8787);
+// The origin people reach the platform at: this Worker's own, unless something fronts it on another
+// one (`wrangler pages dev`, the dashboard as a Pages project: test/node/pages-dev.test.ts).
+const PUBLIC_URL = process.env.SPARKI_PUBLIC_URL || `http://localhost:${PORT}`;
 // As wrangler.toml's `* * * * *`.
 const CRON_INTERVAL_MS = 60_000;
 
@@ -177,7 +180,7 @@ async function main() {
       DASHBOARD_DEV_URL: dashboard,
       DATABASE_URL: postgres.url,
       NEON_WS_PROXY: proxy.wsProxy,
-      PUBLIC_URL: `http://localhost:${PORT}`,
+      PUBLIC_URL,
       // Custom-domain verification's resolver: a public one unless a local one is named.
       DNS_OVER_HTTPS_URL: process.env.DNS_OVER_HTTPS_URL ?? '',
       ...redisVars,
