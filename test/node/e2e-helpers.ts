@@ -73,6 +73,43 @@ function post(body: unknown): RequestInit {
   };
 }
 
+type ApiCall = <T>(method: string, path: string, body?: unknown) => Promise<T>;
+
+/** Registers a `sparki runner` in a workspace (as `api`'s caller): its config file and id. */
+export async function registerRunnerProcess(
+  api: ApiCall,
+  options: { workspaceId: string; stateDir: string; name: string; url: string },
+): Promise<{ config: string; id: string }> {
+  const { token: registration } = await api<{ token: string }>(
+    'POST',
+    `/api/workspaces/${options.workspaceId}/runner-registration-tokens`,
+    { expires_in_hours: 1 },
+  );
+  const config = join(options.stateDir, `${options.name}.json`);
+  // Not execFileSync: a proxy in this process may have to answer meanwhile.
+  await execFileAsync(
+    process.execPath,
+    [BIN, 'runner', 'register', '--url', options.url, '--name', options.name, '--config', config],
+    { env: { ...process.env, SPARKI_REGISTRATION_TOKEN: registration } },
+  );
+  return { config, id: JSON.parse(await readFile(config, 'utf8')).runner_id };
+}
+
+/** `sparki runner start` as a child process; what it prints on stderr goes to `onOutput`. */
+export function spawnRunner(
+  config: string,
+  stateDir: string,
+  onOutput: (chunk: string) => void,
+): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [BIN, 'runner', 'start', '--config', config, '--work-dir', join(stateDir, 'work')],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  child.stderr!.on('data', (chunk) => onOutput(String(chunk)));
+  return child;
+}
+
 /** Starts one stack with a verified user, a workspace and a project on a local repository. */
 export async function startE2E(repoFiles: Record<string, string>) {
   const { DATABASE_URL: _db, REDIS_URL: _redis, ...env }: ChildEnv = process.env;
@@ -219,32 +256,11 @@ export async function startE2E(repoFiles: Record<string, string>) {
       return { project, repo, commit, deliver, projectBuilds };
     }
 
-    async function registerRunner(
-      name: string,
-      url = base,
-    ): Promise<{ config: string; id: string }> {
-      const { token: registration } = await api<{ token: string }>(
-        'POST',
-        `/api/workspaces/${workspaceId}/runner-registration-tokens`,
-        { expires_in_hours: 1 },
-      );
-      const config = join(stateDir, `${name}.json`);
-      // Not execFileSync: a proxy in this process may have to answer meanwhile.
-      await execFileAsync(
-        process.execPath,
-        [BIN, 'runner', 'register', '--url', url, '--name', name, '--config', config],
-        { env: { ...process.env, SPARKI_REGISTRATION_TOKEN: registration } },
-      );
-      return { config, id: JSON.parse(await readFile(config, 'utf8')).runner_id };
-    }
+    const registerRunner = (name: string, url = base) =>
+      registerRunnerProcess(api, { workspaceId, stateDir, name, url });
 
     function startRunner(config: string): ChildProcess {
-      const child = spawn(
-        process.execPath,
-        [BIN, 'runner', 'start', '--config', config, '--work-dir', join(stateDir, 'work')],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      child.stderr!.on('data', (chunk) => {
+      const child = spawnRunner(config, stateDir, (chunk) => {
         runnerOutput += chunk;
       });
       runners.push(child);

@@ -1,0 +1,226 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import type { LogLine } from '../../core/log-stream';
+import { git, registerRunnerProcess, spawnRunner } from '../node/e2e-helpers';
+import { type BrowserStack, startBrowserStack } from './harness';
+
+/**
+ * The build page against the real stack and a real `sparki runner`: the build prints coloured
+ * lines slowly and only ends when the test writes its gate file, so "while it runs" needs no
+ * clock.
+ */
+const buildScript = (gate: string) => `
+const fs = require('node:fs');
+console.log('\\x1b[31mred alert\\x1b[0m and \\x1b[1;32mbold green\\x1b[0m');
+console.log('a needle in the log');
+let tick = 0;
+const timer = setInterval(() => {
+  tick++;
+  console.log('tick ' + tick);
+  if (!fs.existsSync(${JSON.stringify(gate)}) && tick < 600) return;
+  clearInterval(timer);
+  console.log('\\x1b[36mdone\\x1b[0m');
+  fs.mkdirSync('dist', { recursive: true });
+  fs.writeFileSync('dist/index.html', '<h1>ok</h1>');
+}, 150);
+`;
+
+/** Keeps every WebSocket the page opens in `window.__sockets` (the test drops one on purpose). */
+const SOCKET_SPY = `
+  const Native = window.WebSocket;
+  window.__sockets = [];
+  window.WebSocket = class extends Native {
+    constructor(url, protocols) {
+      super(url, protocols);
+      window.__sockets.push(this);
+    }
+  };
+`;
+
+let stack: BrowserStack;
+let owner: { email: string; token: string };
+let workspaceId: string;
+let projectId: string;
+let runnerOutput = '';
+const runners: ChildProcess[] = [];
+
+type Api = <T>(method: string, path: string, body?: unknown) => Promise<T>;
+let api: Api;
+
+beforeAll(async () => {
+  stack = await startBrowserStack();
+  owner = await stack.newUser('builder');
+  api = (method, path, body) => stack.api(method, path, body, owner.token);
+  workspaceId = (
+    await api<{ id: string }>('POST', '/api/workspaces', {
+      name: 'Builds',
+      slug: `builds-${Date.now()}`,
+    })
+  ).id;
+  const runner = await registerRunnerProcess(api, {
+    workspaceId,
+    stateDir: stack.stateDir,
+    name: 'log-runner',
+    url: stack.base,
+  });
+  runners.push(
+    spawnRunner(runner.config, stack.stateDir, (chunk) => {
+      runnerOutput += chunk;
+    }),
+  );
+});
+
+afterAll(async () => {
+  for (const child of runners) if (child.exitCode === null) child.kill('SIGKILL');
+  await stack?.stop();
+});
+
+/** A project on a repository of its own whose build waits for `gate` to exist. */
+async function slowProject(slug: string, gate: string) {
+  const repo = join(stack.stateDir, `repo-${slug}`);
+  await mkdir(repo);
+  git(repo, 'init', '--quiet', '--initial-branch=main');
+  await writeFile(
+    join(repo, 'package.json'),
+    JSON.stringify({ name: slug, private: true, scripts: { build: 'node build.js' } }),
+  );
+  await writeFile(join(repo, 'build.js'), buildScript(gate));
+  git(repo, 'add', '.');
+  git(repo, 'commit', '--quiet', '-m', 'slow coloured build');
+  const project = await api<{ id: string }>('POST', `/api/workspaces/${workspaceId}/projects`, {
+    name: slug,
+    slug,
+    git_provider: 'github',
+    repo_url: `file://${repo}`,
+    production_branch: 'main',
+  });
+  await api('PATCH', `/api/projects/${project.id}/settings`, {
+    overrides: { installCommand: null, outputDirectory: 'dist' },
+  });
+  return project.id;
+}
+
+/** The sequence numbers and texts of the log rows in the page, in order. */
+function rowsOf(page: Page) {
+  return page.$$eval('[data-seq]', (rows) =>
+    rows.map((row) => ({
+      seq: Number(row.getAttribute('data-seq')),
+      text: row.querySelector('span.whitespace-pre')?.textContent ?? '',
+    })),
+  );
+}
+
+async function apiLines(buildId: string): Promise<LogLine[]> {
+  const page = await api<{ lines: LogLine[] }>('GET', `/api/builds/${buildId}/logs?limit=5000`);
+  return page.lines;
+}
+
+describe('the build page', () => {
+  it('shows the log live, in colour, with permalinks, search, and no gap or duplicate after a reconnection', async () => {
+    onTestFailed(() => console.error(`runner output:\n${runnerOutput}`));
+    const gate = join(stack.stateDir, 'gate-live');
+    projectId = await slowProject('live-log', gate);
+    const build = await api<{ id: string; number: number }>(
+      'POST',
+      `/api/projects/${projectId}/builds`,
+      {},
+    );
+
+    const page = await stack.newPage();
+    await page.setViewportSize({ width: 1280, height: 3000 });
+    // Every socket the page opens, so the test can drop one as a network failure would.
+    await page.addInitScript(SOCKET_SPY);
+    await stack.signIn(page, owner.email);
+    await page.goto(`/builds/${build.id}`);
+    await expect
+      .poll(() => page.getByRole('heading', { name: `Build #${build.number}` }).count())
+      .toBe(1);
+
+    // Lines arrive while the build runs (it cannot end before the gate file exists).
+    await expect
+      .poll(() => page.locator('[data-seq]', { hasText: 'tick 3' }).count(), {
+        timeout: 90_000,
+        message: 'no live lines',
+      })
+      .toBe(1);
+    expect((await api<{ status: string }>('GET', `/api/builds/${build.id}`)).status).toBe(
+      'running',
+    );
+    await expect
+      .poll(() => page.getByTestId('log-connection').getAttribute('data-state'))
+      .toBe('live');
+    await expect.poll(() => page.getByTestId('log-watching').textContent()).toBe('1 watching');
+
+    // ANSI colours render as styled spans, never as markup.
+    const red = page.locator('[data-seq] span', { hasText: /^red alert$/ });
+    expect(await red.getAttribute('style')).toMatch(/color: rgb\(/);
+    expect(await page.locator('[data-seq]', { hasText: 'red alert' }).textContent()).not.toContain(
+      '[31m',
+    );
+    await stack.screenshot(page, 'build-log-live');
+
+    // Search finds the line and marks it.
+    await page.getByRole('searchbox', { name: 'Search the log' }).fill('needle');
+    await page.getByRole('searchbox', { name: 'Search the log' }).press('Enter');
+    const current = page.locator('[data-current-match]');
+    await expect.poll(() => current.count()).toBe(1);
+    expect(await current.locator('mark').textContent()).toBe('needle');
+    expect(await current.textContent()).toContain('a needle in the log');
+
+    // A forced reconnection: the page resumes after the last line it has, while lines keep coming.
+    const before = (await rowsOf(page)).length;
+    await page.evaluate('window.__sockets.at(-1).close()');
+    await expect.poll(() => page.evaluate('window.__sockets.length')).toBe(2);
+    await expect
+      .poll(() => page.getByTestId('log-connection').getAttribute('data-state'))
+      .toBe('live');
+    await expect.poll(async () => (await rowsOf(page)).length).toBeGreaterThan(before + 3);
+
+    // The build ends; the page shows every line the platform stored, each once, in order.
+    await writeFile(gate, 'go');
+    await expect
+      .poll(() => page.getByTestId('log-connection').getAttribute('data-state'), {
+        timeout: 60_000,
+      })
+      .toBe('ended');
+    const stored = await apiLines(build.id);
+    await expect.poll(async () => (await rowsOf(page)).length).toBe(stored.length);
+    const shown = await rowsOf(page);
+    expect(shown.map((row) => row.seq)).toEqual(stored.map((line) => line.seq));
+    expect(shown.find((row) => row.text.includes('tick 3'))).toBeTruthy();
+    const ticks = shown.filter((row) => /^tick \d+$/.test(row.text)).map((row) => row.text);
+    expect(new Set(ticks).size).toBe(ticks.length);
+    expect(ticks).toEqual(ticks.map((_, index) => `tick ${index + 1}`));
+    await expect
+      .poll(async () => (await page.getByRole('heading', { level: 1 }).textContent()) ?? '')
+      .toContain('succeeded');
+
+    // A permalink selects its line after a reload, and does not follow to the end.
+    await page.goto(`/builds/${build.id}#L2`);
+    const second = page.locator('[data-seq="2"]');
+    await expect.poll(() => second.getAttribute('data-selected')).toBe('true');
+    expect(await page.locator('[data-selected]').count()).toBe(1);
+    // Shift-click extends the selection into a range, and the address says which.
+    await page.getByRole('link', { name: 'Line 4', exact: true }).click({ modifiers: ['Shift'] });
+    await expect.poll(() => page.locator('[data-selected]').count()).toBe(3);
+    expect(new URL(page.url()).hash).toBe('#L2-L4');
+    await stack.screenshot(page, 'build-log');
+  });
+
+  it('shows "not found" to someone outside the workspace, with no log', async () => {
+    const builds = await api<{ builds: { id: string }[] }>(
+      'GET',
+      `/api/projects/${projectId}/builds`,
+    );
+    const buildId = builds.builds[0]!.id;
+    const stranger = await stack.newUser('stranger');
+    const page = await stack.newPage();
+    await stack.signIn(page, stranger.email);
+    await page.goto(`/builds/${buildId}`);
+    await expect.poll(() => page.getByRole('heading', { name: 'Not found' }).count()).toBe(1);
+    expect(await page.locator('[data-seq]').count()).toBe(0);
+  });
+});

@@ -1,0 +1,150 @@
+import { useEffect, useRef, useState } from 'react';
+import {
+  type BuildEndStatus,
+  type StepStates,
+  ViewerMessageSchema,
+} from '../../../../core/log-stream';
+import { WS_PROTOCOL } from '../../../../core/ws-protocol';
+import { ApiError, api, unwrap } from '../../api/client';
+import { LogBuffer } from './log-model';
+
+export type Connection = 'connecting' | 'live' | 'reconnecting' | 'ended' | 'failed';
+
+export interface LiveLog {
+  buffer: LogBuffer;
+  /** Bumped (at most once a frame) whenever the buffer grew. */
+  version: number;
+  steps: StepStates | null;
+  /** How many people have the log open, as the build session last said (null: not told yet). */
+  watching: number | null;
+  connection: Connection;
+  endStatus: BuildEndStatus | null;
+  /** Why the log cannot be watched (the ticket or the build was refused). */
+  error: unknown;
+  /** How many times the socket was opened again after a drop. */
+  reconnects: number;
+}
+
+const PING_MS = 25_000;
+const RETRY_MAX_MS = 10_000;
+
+/** Reconnection delays: 0.5, 1, 2, 4 … s, capped, with a little jitter so viewers spread out. */
+export function reconnectDelay(attempt: number): number {
+  const base = Math.min(500 * 2 ** attempt, RETRY_MAX_MS);
+  return base + Math.floor(Math.random() * 250);
+}
+
+/**
+ * A build's log over `GET /api/builds/{id}/logs/live`: a ticket from `POST /api/ws-tickets`
+ * (browsers cannot send credentials on a WebSocket), the replay, then live lines. A dropped
+ * socket is opened again with a fresh ticket and `after=<the last line the page has>`; the
+ * buffer drops whatever arrives twice, so the page shows each line once, with no hole.
+ */
+export function useLiveLog(buildId: string): LiveLog {
+  const bufferRef = useRef<LogBuffer | null>(null);
+  if (!bufferRef.current) bufferRef.current = new LogBuffer();
+  const buffer = bufferRef.current;
+  const [version, setVersion] = useState(0);
+  const [steps, setSteps] = useState<StepStates | null>(null);
+  const [watching, setWatching] = useState<number | null>(null);
+  const [connection, setConnection] = useState<Connection>('connecting');
+  const [endStatus, setEndStatus] = useState<BuildEndStatus | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [reconnects, setReconnects] = useState(0);
+
+  useEffect(() => {
+    let stopped = false;
+    let ended = false;
+    let attempt = 0;
+    let socket: WebSocket | null = null;
+    let retryTimer: ReturnType<typeof setTimeout> | undefined;
+    let pingTimer: ReturnType<typeof setInterval> | undefined;
+    let frame: number | null = null;
+    let opened = false;
+
+    // Many frames can arrive in one burst (a replay is 500 lines a frame): render once a frame.
+    const grew = () => {
+      frame ??= requestAnimationFrame(() => {
+        frame = null;
+        setVersion((v) => v + 1);
+      });
+    };
+
+    const retry = () => {
+      if (stopped || ended) return;
+      setConnection('reconnecting');
+      retryTimer = setTimeout(connect, reconnectDelay(attempt++));
+    };
+
+    async function connect() {
+      let ticket: string;
+      try {
+        ({ ticket } = await unwrap(
+          api.POST('/api/ws-tickets', { body: { purpose: 'build-logs', resource_id: buildId } }),
+        ));
+      } catch (failure) {
+        // Signed out, or no such build for this user: retrying will not help.
+        if (failure instanceof ApiError && [401, 403, 404].includes(failure.status)) {
+          setError(failure);
+          setConnection('failed');
+          return;
+        }
+        return retry();
+      }
+      if (stopped) return;
+      const url = new URL(`/api/builds/${buildId}/logs/live`, window.location.href);
+      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+      url.searchParams.set('after', String(buffer.lastSeq));
+      const ws = new WebSocket(url, [WS_PROTOCOL, `ticket.${ticket}`]);
+      socket = ws;
+      ws.onopen = () => {
+        attempt = 0;
+        if (opened) setReconnects((n) => n + 1);
+        opened = true;
+        clearInterval(pingTimer);
+        pingTimer = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send('ping'), PING_MS);
+      };
+      ws.onmessage = (event) => {
+        if (event.data === 'pong' || typeof event.data !== 'string') return;
+        const parsed = ViewerMessageSchema.safeParse(JSON.parse(event.data));
+        if (!parsed.success) return;
+        const message = parsed.data;
+        switch (message.type) {
+          case 'lines':
+            if (buffer.add(message.lines) > 0) grew();
+            break;
+          case 'caught_up':
+            setConnection('live');
+            break;
+          case 'steps':
+            setSteps(message.steps);
+            break;
+          case 'presence':
+            setWatching(message.watching);
+            break;
+          case 'end':
+            ended = true;
+            setEndStatus(message.status);
+            setConnection('ended');
+            break;
+        }
+      };
+      ws.onclose = () => {
+        clearInterval(pingTimer);
+        if (socket === ws) socket = null;
+        retry();
+      };
+    }
+
+    connect();
+    return () => {
+      stopped = true;
+      clearTimeout(retryTimer);
+      clearInterval(pingTimer);
+      if (frame !== null) cancelAnimationFrame(frame);
+      socket?.close(1000, 'Page closed');
+    };
+  }, [buildId, buffer]);
+
+  return { buffer, version, steps, watching, connection, endStatus, error, reconnects };
+}
