@@ -40,6 +40,8 @@ const SOCKET_SPY = `
   };
 `;
 
+const LONG = { timeout: 15_000 };
+
 let stack: BrowserStack;
 let owner: { email: string; token: string };
 let workspaceId: string;
@@ -136,7 +138,7 @@ describe('the build page', () => {
     await stack.signIn(page, owner.email);
     await page.goto(`/builds/${build.id}`);
     await expect
-      .poll(() => page.getByRole('heading', { name: `Build #${build.number}` }).count())
+      .poll(() => page.getByRole('heading', { name: `Build #${build.number}` }).count(), LONG)
       .toBe(1);
 
     // Lines arrive while the build runs (it cannot end before the gate file exists).
@@ -150,9 +152,11 @@ describe('the build page', () => {
       'running',
     );
     await expect
-      .poll(() => page.getByTestId('log-connection').getAttribute('data-state'))
+      .poll(() => page.getByTestId('log-connection').getAttribute('data-state'), LONG)
       .toBe('live');
-    await expect.poll(() => page.getByTestId('log-watching').textContent()).toBe('1 watching');
+    await expect
+      .poll(() => page.getByTestId('log-watching').textContent(), LONG)
+      .toBe('1 watching');
 
     // ANSI colours render as styled spans, never as markup.
     const red = page.locator('[data-seq] span', { hasText: /^red alert$/ });
@@ -166,18 +170,18 @@ describe('the build page', () => {
     await page.getByRole('searchbox', { name: 'Search the log' }).fill('needle');
     await page.getByRole('searchbox', { name: 'Search the log' }).press('Enter');
     const current = page.locator('[data-current-match]');
-    await expect.poll(() => current.count()).toBe(1);
+    await expect.poll(() => current.count(), LONG).toBe(1);
     expect(await current.locator('mark').textContent()).toBe('needle');
     expect(await current.textContent()).toContain('a needle in the log');
 
     // A forced reconnection: the page resumes after the last line it has, while lines keep coming.
     const before = (await rowsOf(page)).length;
     await page.evaluate('window.__sockets.at(-1).close()');
-    await expect.poll(() => page.evaluate('window.__sockets.length')).toBe(2);
+    await expect.poll(() => page.evaluate('window.__sockets.length'), LONG).toBe(2);
     await expect
-      .poll(() => page.getByTestId('log-connection').getAttribute('data-state'))
+      .poll(() => page.getByTestId('log-connection').getAttribute('data-state'), LONG)
       .toBe('live');
-    await expect.poll(async () => (await rowsOf(page)).length).toBeGreaterThan(before + 3);
+    await expect.poll(async () => (await rowsOf(page)).length, LONG).toBeGreaterThan(before + 3);
 
     // The build ends; the page shows every line the platform stored, each once, in order.
     await writeFile(gate, 'go');
@@ -187,7 +191,7 @@ describe('the build page', () => {
       })
       .toBe('ended');
     const stored = await apiLines(build.id);
-    await expect.poll(async () => (await rowsOf(page)).length).toBe(stored.length);
+    await expect.poll(async () => (await rowsOf(page)).length, LONG).toBe(stored.length);
     const shown = await rowsOf(page);
     expect(shown.map((row) => row.seq)).toEqual(stored.map((line) => line.seq));
     expect(shown.find((row) => row.text.includes('tick 3'))).toBeTruthy();
@@ -195,17 +199,17 @@ describe('the build page', () => {
     expect(new Set(ticks).size).toBe(ticks.length);
     expect(ticks).toEqual(ticks.map((_, index) => `tick ${index + 1}`));
     await expect
-      .poll(async () => (await page.getByRole('heading', { level: 1 }).textContent()) ?? '')
+      .poll(async () => (await page.getByRole('heading', { level: 1 }).textContent()) ?? '', LONG)
       .toContain('succeeded');
 
     // A permalink selects its line after a reload, and does not follow to the end.
     await page.goto(`/builds/${build.id}#L2`);
     const second = page.locator('[data-seq="2"]');
-    await expect.poll(() => second.getAttribute('data-selected')).toBe('true');
+    await expect.poll(() => second.getAttribute('data-selected'), LONG).toBe('true');
     expect(await page.locator('[data-selected]').count()).toBe(1);
     // Shift-click extends the selection into a range, and the address says which.
     await page.getByRole('link', { name: 'Line 4', exact: true }).click({ modifiers: ['Shift'] });
-    await expect.poll(() => page.locator('[data-selected]').count()).toBe(3);
+    await expect.poll(() => page.locator('[data-selected]').count(), LONG).toBe(3);
     expect(new URL(page.url()).hash).toBe('#L2-L4');
     await stack.screenshot(page, 'build-log');
   });
@@ -220,7 +224,8 @@ describe('the build page', () => {
     const page = await stack.newPage();
     await stack.signIn(page, stranger.email);
     await page.goto(`/builds/${buildId}`);
-    await expect.poll(() => page.getByRole('heading', { name: 'Not found' }).count()).toBe(1);
+    await stack.screenshot(page, 'build-log-stranger');
+    await expect.poll(() => page.getByRole('heading', { name: 'Not found' }).count(), LONG).toBe(1);
     expect(await page.locator('[data-seq]').count()).toBe(0);
   });
 });

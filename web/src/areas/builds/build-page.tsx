@@ -8,6 +8,7 @@ import { StatusBadge } from '../../components/status-badge';
 import { PageHeader, Spinner } from '../../components/ui';
 import { duration, shortSha, timeAgo } from '../../lib/format';
 import { useCan } from '../../lib/roles';
+import { rememberWorkspace } from '../../lib/session';
 import { projectQuery } from '../../routes/project';
 import { LogView } from './log-view';
 import { type Connection, useLiveLog } from './use-live-log';
@@ -142,6 +143,11 @@ function BuildScreen({ buildId }: { buildId: string }) {
   const runners = useQuery({ ...runnersQuery(workspaceId ?? ''), enabled: !!workspaceId });
   const live = useLiveLog(buildId);
   const queryClient = useQueryClient();
+
+  // The shell's workspace switcher and sections follow the build's workspace.
+  useEffect(() => {
+    if (workspaceId) rememberWorkspace(workspaceId);
+  }, [workspaceId]);
 
   // The log ended: the build's final status is in the API now.
   useEffect(() => {
