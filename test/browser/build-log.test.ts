@@ -212,6 +212,43 @@ describe('the build page', () => {
     await expect.poll(() => page.locator('[data-selected]').count(), LONG).toBe(3);
     expect(new URL(page.url()).hash).toBe('#L2-L4');
     await stack.screenshot(page, 'build-log');
+
+    // Retry, after saying what it does, opens the new build's page.
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await page.getByRole('button', { name: 'Start a new build' }).click();
+    await page.waitForURL((url) => !url.pathname.endsWith(build.id));
+    await expect
+      .poll(() => page.getByRole('heading', { name: `Build #${build.number + 1}` }).count(), LONG)
+      .toBe(1);
+  });
+
+  it('shows a viewer the log without Cancel or Retry', async () => {
+    const builds = await api<{ builds: { id: string; status: string }[] }>(
+      'GET',
+      `/api/projects/${projectId}/builds`,
+    );
+    const finished = builds.builds.find((build) => build.status === 'succeeded')!;
+    const viewer = await stack.newUser('viewer');
+    await api('POST', `/api/workspaces/${workspaceId}/invites`, {
+      email: viewer.email,
+      role: 'viewer',
+    });
+    const mail = await api<{ messages: { subject: string; text: string }[] }>(
+      'GET',
+      `/dev/mailbox/${encodeURIComponent(viewer.email)}`,
+    );
+    const invite = /#token=([A-Za-z0-9_-]+)/.exec(mail.messages.at(-1)!.text)![1];
+    await stack.api('POST', '/api/invites/accept', { token: invite }, viewer.token);
+
+    const page = await stack.newPage();
+    await stack.signIn(page, viewer.email);
+    await page.goto(`/builds/${finished.id}`);
+    await expect.poll(() => page.locator('[data-seq]', { hasText: 'done' }).count(), LONG).toBe(1);
+    await expect
+      .poll(() => page.getByTestId('log-connection').getAttribute('data-state'), LONG)
+      .toBe('ended');
+    expect(await page.getByRole('button', { name: 'Retry' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /Cancel/ }).count()).toBe(0);
   });
 
   it('shows "not found" to someone outside the workspace, with no log', async () => {
