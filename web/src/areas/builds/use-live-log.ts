@@ -27,6 +27,9 @@ export interface LiveLog {
 
 const PING_MS = 25_000;
 const RETRY_MAX_MS = 10_000;
+/** While a replay streams in: the first lines show at once, then a render every so often. */
+const REPLAY_FIRST_RENDER = 1000;
+const REPLAY_RENDER_MS = 300;
 
 /** Reconnection delays: 0.5, 1, 2, 4 … s, capped, with a little jitter so viewers spread out. */
 export function reconnectDelay(attempt: number): number {
@@ -60,14 +63,26 @@ export function useLiveLog(buildId: string): LiveLog {
     let retryTimer: ReturnType<typeof setTimeout> | undefined;
     let pingTimer: ReturnType<typeof setInterval> | undefined;
     let frame: number | null = null;
+    let replayTimer: ReturnType<typeof setTimeout> | undefined;
+    let replaying = true;
     let opened = false;
 
-    // Many frames can arrive in one burst (a replay is 500 lines a frame): render once a frame.
+    const render = () => {
+      if (frame !== null) cancelAnimationFrame(frame);
+      clearTimeout(replayTimer);
+      frame = null;
+      replayTimer = undefined;
+      setVersion((v) => v + 1);
+    };
+    // Live lines render on the next frame. A replay arrives as hundreds of frames in a burst:
+    // rendering each would lay the list out hundreds of times, so it renders a few times a
+    // second until `caught_up`.
     const grew = () => {
-      frame ??= requestAnimationFrame(() => {
-        frame = null;
-        setVersion((v) => v + 1);
-      });
+      if (replaying && buffer.lastSeq > REPLAY_FIRST_RENDER) {
+        replayTimer ??= setTimeout(render, REPLAY_RENDER_MS);
+      } else {
+        frame ??= requestAnimationFrame(render);
+      }
     };
 
     const retry = () => {
@@ -96,6 +111,7 @@ export function useLiveLog(buildId: string): LiveLog {
       url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
       url.searchParams.set('after', String(buffer.lastSeq));
       const ws = new WebSocket(url, [WS_PROTOCOL, `ticket.${ticket}`]);
+      replaying = true;
       socket = ws;
       ws.onopen = () => {
         attempt = 0;
@@ -114,6 +130,8 @@ export function useLiveLog(buildId: string): LiveLog {
             if (buffer.add(message.lines) > 0) grew();
             break;
           case 'caught_up':
+            replaying = false;
+            render();
             setConnection('live');
             break;
           case 'steps':
@@ -142,6 +160,7 @@ export function useLiveLog(buildId: string): LiveLog {
       clearTimeout(retryTimer);
       clearInterval(pingTimer);
       if (frame !== null) cancelAnimationFrame(frame);
+      clearTimeout(replayTimer);
       socket?.close(1000, 'Page closed');
     };
   }, [buildId, buffer]);
