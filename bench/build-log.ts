@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { WebSocket } from 'ws';
-import { ViewerMessageSchema } from '../core/log-stream';
+import { type ViewerMessage, ViewerMessageSchema } from '../core/log-stream';
 import { type BrowserStack, startBrowserStack } from '../test/browser/harness';
 import { git, registerRunnerProcess, spawnRunner } from '../test/node/e2e-helpers';
 
@@ -170,6 +170,25 @@ export async function benchBuildLog(): Promise<void> {
       }
     }
 
+    /** A viewer socket in Node, as the page opens one; resolves once open. */
+    async function watch(buildId: string, onMessage: (message: ViewerMessage, at: number) => void) {
+      const { ticket } = await api<{ ticket: string }>('POST', '/api/ws-tickets', {
+        purpose: 'build-logs',
+        resource_id: buildId,
+      });
+      const socket = new WebSocket(
+        `${stack.base.replace('http', 'ws')}/api/builds/${buildId}/logs/live`,
+        ['sparki.v1', `ticket.${ticket}`],
+      );
+      socket.on('message', (data) => {
+        const at = performance.timeOrigin + performance.now();
+        onMessage(ViewerMessageSchema.parse(JSON.parse(String(data))), at);
+      });
+      const closed = new Promise((resolve) => socket.on('close', resolve));
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      return { closed };
+    }
+
     async function signedInPage() {
       const page = await stack.newPage();
       await page.setViewportSize({ width: 1280, height: 900 });
@@ -194,6 +213,16 @@ export async function benchBuildLog(): Promise<void> {
       `build log: open a ${total}-line log (all lines in the page)   ${opened.toFixed(0)} ms`,
     );
 
+    // The platform's part of opening: the same replay to a Node viewer, parsed with the schema.
+    const replaying = performance.now();
+    let replayed = 0;
+    await watch(big.id, (message) => {
+      if (message.type === 'lines') replayed += message.lines.length;
+    }).then((viewer) => viewer.closed);
+    console.log(
+      `build log: the same replay to a Node viewer (${replayed} lines)    ${(performance.now() - replaying).toFixed(0)} ms`,
+    );
+
     // Scroll top to bottom, a screenful per frame, and time the frames.
     const frames = (await page.evaluate(SCROLL)) as { steady: number[]; jumps: number[] };
     console.log(
@@ -215,26 +244,15 @@ export async function benchBuildLog(): Promise<void> {
     await livePage.goto(`/builds/${probe.id}`);
     await livePage.waitForSelector('[data-testid="log-connection"][data-state="live"]');
 
-    const { ticket } = await api<{ ticket: string }>('POST', '/api/ws-tickets', {
-      purpose: 'build-logs',
-      resource_id: probe.id,
-    });
     const sent: Record<number, number> = {};
-    const socket = new WebSocket(
-      `${stack.base.replace('http', 'ws')}/api/builds/${probe.id}/logs/live`,
-      ['sparki.v1', `ticket.${ticket}`],
-    );
     let caughtUp = false;
-    socket.on('message', (data) => {
-      const now = performance.timeOrigin + performance.now();
-      const message = ViewerMessageSchema.parse(JSON.parse(String(data)));
+    const { closed } = await watch(probe.id, (message, now) => {
       if (message.type === 'caught_up') caughtUp = true;
       // Only lines sent live: the replay reached the page before this socket opened.
       if (message.type === 'lines' && caughtUp) {
         for (const line of message.lines) sent[line.seq] = now;
       }
     });
-    const closed = new Promise((resolve) => socket.on('close', resolve));
     await finished(probe.id);
     await closed;
     await livePage.waitForTimeout(500);
