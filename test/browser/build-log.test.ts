@@ -178,6 +178,9 @@ describe('the build page', () => {
     const before = (await rowsOf(page)).length;
     await page.evaluate('window.__sockets.at(-1).close()');
     await expect.poll(() => page.evaluate('window.__sockets.length'), LONG).toBe(2);
+    // It asked to resume after the lines it had, not for the whole log again.
+    const resumed = new URL(String(await page.evaluate('window.__sockets[1].url')));
+    expect(Number(resumed.searchParams.get('after'))).toBeGreaterThanOrEqual(before);
     await expect
       .poll(() => page.getByTestId('log-connection').getAttribute('data-state'), LONG)
       .toBe('live');
@@ -222,12 +225,13 @@ describe('the build page', () => {
       .toBe(1);
   });
 
-  it('shows a viewer the log without Cancel or Retry', async () => {
+  it('shows a viewer the log without Cancel or Retry, following the end until they scroll up', async () => {
     const builds = await api<{ builds: { id: string; status: string }[] }>(
       'GET',
       `/api/projects/${projectId}/builds`,
     );
-    const finished = builds.builds.find((build) => build.status === 'succeeded')!;
+    // The first build: its log is longer than the page is tall.
+    const finished = builds.builds.at(-1)!;
     const viewer = await stack.newUser('viewer');
     await api('POST', `/api/workspaces/${workspaceId}/invites`, {
       email: viewer.email,
@@ -241,6 +245,7 @@ describe('the build page', () => {
     await stack.api('POST', '/api/invites/accept', { token: invite }, viewer.token);
 
     const page = await stack.newPage();
+    await page.setViewportSize({ width: 1280, height: 600 });
     await stack.signIn(page, viewer.email);
     await page.goto(`/builds/${finished.id}`);
     await expect.poll(() => page.locator('[data-seq]', { hasText: 'done' }).count(), LONG).toBe(1);
@@ -249,6 +254,21 @@ describe('the build page', () => {
       .toBe('ended');
     expect(await page.getByRole('button', { name: 'Retry' }).count()).toBe(0);
     expect(await page.getByRole('button', { name: /Cancel/ }).count()).toBe(0);
+
+    // Opened at the end; scrolling up stops following, and the way back resumes it.
+    const scroller = `document.querySelector('[data-testid="log-scroller"]')`;
+    const atBottom = () =>
+      page.evaluate(`(s => s.scrollHeight - s.scrollTop - s.clientHeight <= 8)(${scroller})`);
+    const follow = page.getByRole('button', { name: /^Follow/ });
+    await expect.poll(atBottom, LONG).toBe(true);
+    expect(await follow.getAttribute('aria-pressed')).toBe('true');
+    await page.evaluate(`${scroller}.scrollTop = 0`);
+    await expect.poll(() => follow.getAttribute('aria-pressed'), LONG).toBe('false');
+    expect(await page.locator('[data-seq="1"]').count()).toBe(1);
+    await page.getByRole('button', { name: 'Jump to the end' }).click();
+    await expect.poll(atBottom, LONG).toBe(true);
+    expect(await follow.getAttribute('aria-pressed')).toBe('true');
+    expect(await page.locator('[data-seq]', { hasText: 'done' }).count()).toBe(1);
   });
 
   it('shows "not found" to someone outside the workspace, with no log', async () => {
