@@ -1,10 +1,7 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { type ViewerMessage, ViewerMessageSchema } from '../core/log-stream';
-import { type BrowserStack, startBrowserStack } from '../test/browser/harness';
-import { git, registerRunnerProcess, spawnRunner } from '../test/node/e2e-helpers';
+import { startBuildStack } from '../test/browser/build-stack';
 
 /**
  * The build page in headless Chromium against the real stack and a real `sparki runner`
@@ -118,49 +115,11 @@ async function heapMb(page: Page): Promise<{ used: number; afterGc: number }> {
 }
 
 export async function benchBuildLog(): Promise<void> {
-  const stack: BrowserStack = await startBrowserStack();
-  const runners: ReturnType<typeof spawnRunner>[] = [];
+  const builds = await startBuildStack('bench');
+  const { stack, api, owner } = builds;
   try {
-    const owner = await stack.newUser('bench');
-    const api = <T>(method: string, path: string, body?: unknown) =>
-      stack.api<T>(method, path, body, owner.token);
-    const workspaceId = (
-      await api<{ id: string }>('POST', '/api/workspaces', {
-        name: 'Bench',
-        slug: `bench-${Date.now()}`,
-      })
-    ).id;
-    const runner = await registerRunnerProcess(api, {
-      workspaceId,
-      stateDir: stack.stateDir,
-      name: 'bench-runner',
-      url: stack.base,
-    });
-    runners.push(spawnRunner(runner.config, stack.stateDir, () => undefined));
-
-    async function startBuild(slug: string, script: string) {
-      const repo = join(stack.stateDir, `repo-${slug}`);
-      await mkdir(repo);
-      git(repo, 'init', '--quiet', '--initial-branch=main');
-      await writeFile(
-        join(repo, 'package.json'),
-        JSON.stringify({ name: slug, private: true, scripts: { build: 'node build.js' } }),
-      );
-      await writeFile(join(repo, 'build.js'), script);
-      git(repo, 'add', '.');
-      git(repo, 'commit', '--quiet', '-m', slug);
-      const project = await api<{ id: string }>('POST', `/api/workspaces/${workspaceId}/projects`, {
-        name: slug,
-        slug,
-        git_provider: 'github',
-        repo_url: `file://${repo}`,
-        production_branch: 'main',
-      });
-      await api('PATCH', `/api/projects/${project.id}/settings`, {
-        overrides: { installCommand: null, outputDirectory: 'dist' },
-      });
-      return api<{ id: string }>('POST', `/api/projects/${project.id}/builds`, {});
-    }
+    const startBuild = async (slug: string, script: string) =>
+      (await builds.startScriptBuild(slug, script)).build;
 
     async function finished(buildId: string) {
       for (;;) {
@@ -258,7 +217,6 @@ export async function benchBuildLog(): Promise<void> {
     );
     await livePage.close();
   } finally {
-    for (const child of runners) if (child.exitCode === null) child.kill('SIGKILL');
-    await stack.stop();
+    await builds.stop();
   }
 }

@@ -1,11 +1,11 @@
-import type { ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { LogLine } from '../../core/log-stream';
-import { git, registerRunnerProcess, spawnRunner } from '../node/e2e-helpers';
-import { type BrowserStack, startBrowserStack } from './harness';
+import type { ApiCall } from '../node/e2e-helpers';
+import { type BuildStack, startBuildStack } from './build-stack';
+import type { BrowserStack } from './harness';
 
 /**
  * The build page against the real stack and a real `sparki runner`: the build prints coloured
@@ -42,68 +42,19 @@ const SOCKET_SPY = `
 
 const LONG = { timeout: 15_000 };
 
+let builds: BuildStack;
 let stack: BrowserStack;
-let owner: { email: string; token: string };
+let api: ApiCall;
+let owner: { email: string };
 let workspaceId: string;
 let projectId: string;
-let runnerOutput = '';
-const runners: ChildProcess[] = [];
-
-type Api = <T>(method: string, path: string, body?: unknown) => Promise<T>;
-let api: Api;
 
 beforeAll(async () => {
-  stack = await startBrowserStack();
-  owner = await stack.newUser('builder');
-  api = (method, path, body) => stack.api(method, path, body, owner.token);
-  workspaceId = (
-    await api<{ id: string }>('POST', '/api/workspaces', {
-      name: 'Builds',
-      slug: `builds-${Date.now()}`,
-    })
-  ).id;
-  const runner = await registerRunnerProcess(api, {
-    workspaceId,
-    stateDir: stack.stateDir,
-    name: 'log-runner',
-    url: stack.base,
-  });
-  runners.push(
-    spawnRunner(runner.config, stack.stateDir, (chunk) => {
-      runnerOutput += chunk;
-    }),
-  );
+  builds = await startBuildStack('builder');
+  ({ stack, api, owner, workspaceId } = builds);
 });
 
-afterAll(async () => {
-  for (const child of runners) if (child.exitCode === null) child.kill('SIGKILL');
-  await stack?.stop();
-});
-
-/** A project on a repository of its own whose build waits for `gate` to exist. */
-async function slowProject(slug: string, gate: string) {
-  const repo = join(stack.stateDir, `repo-${slug}`);
-  await mkdir(repo);
-  git(repo, 'init', '--quiet', '--initial-branch=main');
-  await writeFile(
-    join(repo, 'package.json'),
-    JSON.stringify({ name: slug, private: true, scripts: { build: 'node build.js' } }),
-  );
-  await writeFile(join(repo, 'build.js'), buildScript(gate));
-  git(repo, 'add', '.');
-  git(repo, 'commit', '--quiet', '-m', 'slow coloured build');
-  const project = await api<{ id: string }>('POST', `/api/workspaces/${workspaceId}/projects`, {
-    name: slug,
-    slug,
-    git_provider: 'github',
-    repo_url: `file://${repo}`,
-    production_branch: 'main',
-  });
-  await api('PATCH', `/api/projects/${project.id}/settings`, {
-    overrides: { installCommand: null, outputDirectory: 'dist' },
-  });
-  return project.id;
-}
+afterAll(() => builds?.stop());
 
 /** The sequence numbers and texts of the log rows in the page, in order. */
 function rowsOf(page: Page) {
@@ -122,14 +73,11 @@ async function apiLines(buildId: string): Promise<LogLine[]> {
 
 describe('the build page', () => {
   it('shows the log live, in colour, with permalinks, search, and no gap or duplicate after a reconnection', async () => {
-    onTestFailed(() => console.error(`runner output:\n${runnerOutput}`));
+    onTestFailed(() => console.error(`runner output:\n${builds.runnerOutput()}`));
     const gate = join(stack.stateDir, 'gate-live');
-    projectId = await slowProject('live-log', gate);
-    const build = await api<{ id: string; number: number }>(
-      'POST',
-      `/api/projects/${projectId}/builds`,
-      {},
-    );
+    const started = await builds.startScriptBuild('live-log', buildScript(gate));
+    projectId = started.projectId;
+    const { build } = started;
 
     const page = await stack.newPage();
     await page.setViewportSize({ width: 1280, height: 3000 });
@@ -226,12 +174,12 @@ describe('the build page', () => {
   });
 
   it('shows a viewer the log without Cancel or Retry, following the end until they scroll up', async () => {
-    const builds = await api<{ builds: { id: string; status: string }[] }>(
+    const list = await api<{ builds: { id: string; status: string }[] }>(
       'GET',
       `/api/projects/${projectId}/builds`,
     );
     // The first build: its log is longer than the page is tall.
-    const finished = builds.builds.at(-1)!;
+    const finished = list.builds.at(-1)!;
     const viewer = await stack.newUser('viewer');
     await api('POST', `/api/workspaces/${workspaceId}/invites`, {
       email: viewer.email,
@@ -272,11 +220,11 @@ describe('the build page', () => {
   });
 
   it('shows "not found" to someone outside the workspace, with no log', async () => {
-    const builds = await api<{ builds: { id: string }[] }>(
+    const list = await api<{ builds: { id: string }[] }>(
       'GET',
       `/api/projects/${projectId}/builds`,
     );
-    const buildId = builds.builds[0]!.id;
+    const buildId = list.builds[0]!.id;
     const stranger = await stack.newUser('stranger');
     const page = await stack.newPage();
     await stack.signIn(page, stranger.email);

@@ -73,7 +73,7 @@ function post(body: unknown): RequestInit {
   };
 }
 
-type ApiCall = <T>(method: string, path: string, body?: unknown) => Promise<T>;
+export type ApiCall = <T>(method: string, path: string, body?: unknown) => Promise<T>;
 
 /** Registers a `sparki runner` in a workspace (as `api`'s caller): its config file and id. */
 export async function registerRunnerProcess(
@@ -108,6 +108,45 @@ export function spawnRunner(
   );
   child.stderr!.on('data', (chunk) => onOutput(String(chunk)));
   return child;
+}
+
+/**
+ * A project of its own on a new git repository under `stateDir`, committed with `files` on
+ * `main`, built from `dist` without an install step.
+ */
+export async function newRepoProject(
+  api: ApiCall,
+  options: { workspaceId: string; stateDir: string; slug: string; files: Record<string, string> },
+) {
+  const { slug } = options;
+  const repo = join(options.stateDir, `repo-${slug}`);
+  await mkdir(repo);
+  git(repo, 'init', '--quiet', '--initial-branch=main');
+
+  /** Writes the files into the repository's current branch and commits them; the new sha. */
+  async function commit(files: Record<string, string>, message: string) {
+    for (const [name, content] of Object.entries(files)) await writeFile(join(repo, name), content);
+    git(repo, 'add', '.');
+    git(repo, 'commit', '--quiet', '-m', message);
+    return git(repo, 'rev-parse', 'HEAD');
+  }
+
+  await commit(options.files, 'v1');
+  const project = await api<{ id: string; webhook_secret: string }>(
+    'POST',
+    `/api/workspaces/${options.workspaceId}/projects`,
+    {
+      name: slug,
+      slug,
+      git_provider: 'github',
+      repo_url: `file://${repo}`,
+      production_branch: 'main',
+    },
+  );
+  await api('PATCH', `/api/projects/${project.id}/settings`, {
+    overrides: { installCommand: null, outputDirectory: 'dist' },
+  });
+  return { project, repo, commit };
 }
 
 /** Starts one stack with a verified user, a workspace and a project on a local repository. */
@@ -187,34 +226,12 @@ export async function startE2E(repoFiles: Record<string, string>) {
      * a test can act on it without counting what other tests did.
      */
     async function newProject(repoFiles: Record<string, string>, slug: string) {
-      const repo = join(stateDir, `repo-${slug}`);
-      await mkdir(repo);
-      git(repo, 'init', '--quiet', '--initial-branch=main');
-      await commit(repoFiles, 'v1');
-
-      const project = await api<{ id: string; webhook_secret: string }>(
-        'POST',
-        `/api/workspaces/${workspaceId}/projects`,
-        {
-          name: slug,
-          slug,
-          git_provider: 'github',
-          repo_url: `file://${repo}`,
-          production_branch: 'main',
-        },
-      );
-      await api('PATCH', `/api/projects/${project.id}/settings`, {
-        overrides: { installCommand: null, outputDirectory: 'dist' },
+      const { project, repo, commit } = await newRepoProject(api, {
+        workspaceId,
+        stateDir,
+        slug,
+        files: repoFiles,
       });
-
-      /** Writes the files into the repository's current branch and commits them; the new sha. */
-      async function commit(files: Record<string, string>, message: string) {
-        for (const [name, content] of Object.entries(files))
-          await writeFile(join(repo, name), content);
-        git(repo, 'add', '.');
-        git(repo, 'commit', '--quiet', '-m', message);
-        return git(repo, 'rev-parse', 'HEAD');
-      }
 
       /** A signed GitHub push of `sha` to `branch`, as GitHub delivers it. */
       async function deliver(deliveryId: string, sha: string, branch = 'main') {
