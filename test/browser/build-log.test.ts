@@ -153,8 +153,14 @@ describe('the build page', () => {
       .poll(async () => (await page.getByRole('heading', { level: 1 }).textContent()) ?? '', LONG)
       .toContain('succeeded');
 
-    // A permalink selects its line after a reload, and does not follow to the end.
+    // A permalink selects its line, after a reload too.
     await page.goto(`/builds/${build.id}#L2`);
+    // Only the fragment changed: that alone selects (hashchange); a reload must read it too.
+    await expect
+      .poll(() => page.locator('[data-seq="2"]').getAttribute('data-selected'), LONG)
+      .toBe('true');
+    await page.reload();
+    expect(await page.getByRole('searchbox', { name: 'Search the log' }).inputValue()).toBe('');
     const second = page.locator('[data-seq="2"]');
     await expect.poll(() => second.getAttribute('data-selected'), LONG).toBe('true');
     expect(await page.locator('[data-selected]').count()).toBe(1);
