@@ -12,6 +12,7 @@ import { rememberWorkspace } from '../../lib/session';
 import { projectQuery } from '../../routes/project';
 import { LogView } from './log-view';
 import { type Connection, useLiveLog } from './use-live-log';
+import { useNow } from './use-now';
 
 type Build = Schemas['BuildWithSteps'];
 
@@ -66,6 +67,7 @@ function Fact({ label, children }: { label: string; children: React.ReactNode })
 function Timings({ build }: { build: Build }) {
   const started = build.started_at ? Date.parse(build.started_at) : null;
   const finished = build.finished_at ? Date.parse(build.finished_at) : null;
+  const now = useNow(started !== null && finished === null);
   return (
     <>
       <Fact label="Queued">
@@ -78,9 +80,7 @@ function Timings({ build }: { build: Build }) {
           '—'
         )}
       </Fact>
-      <Fact label="Duration">
-        {started === null ? '—' : finished === null ? 'running' : duration(finished - started)}
-      </Fact>
+      <Fact label="Duration">{started === null ? '—' : duration((finished ?? now) - started)}</Fact>
     </>
   );
 }
@@ -225,7 +225,7 @@ function BuildScreen({ buildId }: { buildId: string }) {
         </span>
       </div>
       {live.error ? <ErrorNotice error={live.error} /> : null}
-      <LogView buildId={buildId} live={live} />
+      <LogView buildId={buildId} live={live} finished={isFinished(data.status)} />
     </div>
   );
 }

@@ -31,6 +31,7 @@ import {
   type ViewLine,
 } from './log-model';
 import type { LiveLog } from './use-live-log';
+import { useNow } from './use-now';
 
 const LINE_HEIGHT = 20;
 const STEP_HEIGHT = 32;
@@ -153,23 +154,21 @@ function StepRow({
   );
 }
 
-/** A running step's duration ticks; nothing re-renders once nothing runs. */
-function useNow(active: boolean): number {
-  const [now, setNow] = useState(Date.now);
-  useEffect(() => {
-    if (!active) return;
-    const timer = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(timer);
-  }, [active]);
-  return now;
-}
-
 /**
  * The log: a virtual list (only the rows in view are in the DOM) of step headings and lines,
  * ANSI colours as styled spans, search, `#L` permalinks, and following the end while the reader
  * is at the bottom.
  */
-export function LogView({ buildId, live }: { buildId: string; live: LiveLog }) {
+export function LogView({
+  buildId,
+  live,
+  finished,
+}: {
+  buildId: string;
+  live: LiveLog;
+  /** The build has ended (by its status), even if the log's socket has not said so. */
+  finished: boolean;
+}) {
   const { buffer, version, steps } = live;
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(() => new Set());
   const [selection, setSelection] = useState<LineRange | null>(() =>
@@ -377,7 +376,9 @@ export function LogView({ buildId, live }: { buildId: string; live: LiveLog }) {
       >
         {rows.length === 0 ? (
           <p className="p-4 font-sans text-sm text-muted">
-            {live.connection === 'ended' ? 'This build printed nothing.' : 'Waiting for output…'}
+            {live.connection === 'ended' || finished
+              ? 'This build printed nothing.'
+              : 'Waiting for output…'}
           </p>
         ) : (
           <div
