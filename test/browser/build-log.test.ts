@@ -56,6 +56,26 @@ beforeAll(async () => {
 
 afterAll(() => builds?.stop());
 
+/** A new user who joined the workspace with `role` through a mailed invitation. */
+async function member(role: 'viewer' | 'developer') {
+  const user = await stack.newUser(role);
+  await api('POST', `/api/workspaces/${workspaceId}/invites`, { email: user.email, role });
+  const mail = await api<{ messages: { text: string }[] }>(
+    'GET',
+    `/dev/mailbox/${encodeURIComponent(user.email)}`,
+  );
+  const invite = /#token=([A-Za-z0-9_-]+)/.exec(mail.messages.at(-1)!.text)![1];
+  await stack.api('POST', '/api/invites/accept', { token: invite }, user.token);
+  const { id } = await stack.api<{ id: string }>('GET', '/api/me', undefined, user.token);
+  return { ...user, id };
+}
+
+/** Cancel, confirmed in its dialog. */
+async function cancelBuild(page: Page) {
+  await page.getByRole('button', { name: 'Cancel build' }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Cancel build' }).click();
+}
+
 /** The sequence numbers and texts of the log rows in the page, in order. */
 function rowsOf(page: Page) {
   return page.$$eval('[data-seq]', (rows) =>
@@ -186,18 +206,7 @@ describe('the build page', () => {
     );
     // The first build: its log is longer than the page is tall.
     const finished = list.builds.at(-1)!;
-    const viewer = await stack.newUser('viewer');
-    await api('POST', `/api/workspaces/${workspaceId}/invites`, {
-      email: viewer.email,
-      role: 'viewer',
-    });
-    const mail = await api<{ messages: { subject: string; text: string }[] }>(
-      'GET',
-      `/dev/mailbox/${encodeURIComponent(viewer.email)}`,
-    );
-    const invite = /#token=([A-Za-z0-9_-]+)/.exec(mail.messages.at(-1)!.text)![1];
-    await stack.api('POST', '/api/invites/accept', { token: invite }, viewer.token);
-
+    const viewer = await member('viewer');
     const page = await stack.newPage();
     await page.setViewportSize({ width: 1280, height: 600 });
     await stack.signIn(page, viewer.email);
@@ -223,6 +232,51 @@ describe('the build page', () => {
     await expect.poll(atBottom, LONG).toBe(true);
     expect(await follow.getAttribute('aria-pressed')).toBe('true');
     expect(await page.locator('[data-seq]', { hasText: 'done' }).count()).toBe(1);
+  });
+
+  it('cancels a running build, and shows why when the API refuses', async () => {
+    onTestFailed(() => console.error(`runner output:\n${builds.runnerOutput()}`));
+    // The gate is never written: the build runs until it is canceled.
+    const { build } = await builds.startScriptBuild(
+      'cancel-log',
+      buildScript(join(stack.stateDir, 'gate-never')),
+    );
+    const developer = await member('developer');
+    const devPage = await stack.newPage();
+    await stack.signIn(devPage, developer.email);
+    await devPage.goto(`/builds/${build.id}`);
+    await expect
+      .poll(() => devPage.locator('[data-seq]', { hasText: 'tick 1' }).count(), {
+        timeout: 90_000,
+      })
+      .toBe(1);
+
+    // Their role is lowered while the page is open: the API refuses, and the page says why.
+    await api('PATCH', `/api/workspaces/${workspaceId}/members/${developer.id}`, {
+      role: 'viewer',
+    });
+    await cancelBuild(devPage);
+    const notice = devPage.getByTestId('action-error');
+    await expect.poll(() => notice.count(), LONG).toBe(1);
+    expect(await notice.textContent()).toMatch(/request id/);
+    expect((await api<{ status: string }>('GET', `/api/builds/${build.id}`)).status).toBe(
+      'running',
+    );
+
+    // The owner cancels it: the runner stops the build and both pages show it without a reload.
+    const page = await stack.newPage();
+    await stack.signIn(page, owner.email);
+    await page.goto(`/builds/${build.id}`);
+    await cancelBuild(page);
+    for (const watcher of [page, devPage]) {
+      await expect
+        .poll(() => watcher.getByRole('heading', { level: 1 }).textContent(), { timeout: 60_000 })
+        .toContain('canceled');
+      await expect
+        .poll(() => watcher.getByTestId('log-connection').getAttribute('data-state'), LONG)
+        .toBe('ended');
+    }
+    expect(await page.getByRole('button', { name: 'Retry' }).count()).toBe(1);
   });
 
   it('shows "not found" to someone outside the workspace, with no log', async () => {

@@ -1,6 +1,6 @@
 import { queryOptions, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useParams } from '@tanstack/react-router';
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { api, type Schemas, unwrap } from '../../api/client';
 import { ConfirmButton } from '../../components/confirm';
 import { ErrorNotice } from '../../components/error-notice';
@@ -85,11 +85,28 @@ function Timings({ build }: { build: Build }) {
   );
 }
 
-function Actions({ build, workspaceId }: { build: Build; workspaceId: string | undefined }) {
+function Actions({
+  build,
+  workspaceId,
+  onError,
+}: {
+  build: Build;
+  workspaceId: string | undefined;
+  /** A refused action (e.g. the build finished meanwhile, or the role changed): shown on the page. */
+  onError: (error: unknown) => void;
+}) {
   const canAct = useCan(workspaceId, 'developer');
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   if (!canAct) return null;
+  const act = (action: () => Promise<unknown>) => async () => {
+    onError(null);
+    try {
+      await action();
+    } catch (error) {
+      onError(error);
+    }
+  };
   if (!isFinished(build.status)) {
     const waiting = build.status === 'queued' || build.status === 'planned';
     return (
@@ -103,10 +120,10 @@ function Actions({ build, workspaceId }: { build: Build; workspaceId: string | u
             ? 'The build has not started: it leaves the queue and ends as canceled.'
             : 'The runner is told to stop the build now; it ends as canceled once the runner reports back. Its output so far is kept.'
         }
-        onConfirm={async () => {
+        onConfirm={act(async () => {
           await unwrap(api.POST('/api/builds/{id}/cancel', { params: { path: { id: build.id } } }));
           await queryClient.invalidateQueries({ queryKey: ['build', build.id] });
-        }}
+        })}
       />
     );
   }
@@ -116,12 +133,12 @@ function Actions({ build, workspaceId }: { build: Build; workspaceId: string | u
       title={`Build this commit again?`}
       description={`A new build of ${shortSha(build.commit_sha)}${build.branch ? ` on ${build.branch}` : ''} starts; build #${build.number} stays as it is.`}
       confirmLabel="Start a new build"
-      onConfirm={async () => {
+      onConfirm={act(async () => {
         const retried = await unwrap(
           api.POST('/api/builds/{id}/retry', { params: { path: { id: build.id } } }),
         );
         await navigate({ to: '/builds/$buildId', params: { buildId: retried.id } });
-      }}
+      })}
     />
   );
 }
@@ -143,6 +160,7 @@ function BuildScreen({ buildId }: { buildId: string }) {
   const runners = useQuery({ ...runnersQuery(workspaceId ?? ''), enabled: !!workspaceId });
   const live = useLiveLog(buildId);
   const queryClient = useQueryClient();
+  const [actionError, setActionError] = useState<unknown>(null);
 
   // The shell's workspace switcher and sections follow the build's workspace.
   useEffect(() => {
@@ -175,10 +193,15 @@ function BuildScreen({ buildId }: { buildId: string }) {
             Build #{data.number} <StatusBadge status={data.status} />
           </span>
         }
-        actions={<Actions build={data} workspaceId={workspaceId} />}
+        actions={<Actions build={data} workspaceId={workspaceId} onError={setActionError} />}
       >
         {data.commit_message ?? 'No commit message'}
       </PageHeader>
+      {actionError ? (
+        <div className="mb-4" data-testid="action-error">
+          <ErrorNotice error={actionError} />
+        </div>
+      ) : null}
       {data.error && (
         <div
           role="alert"
