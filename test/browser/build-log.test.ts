@@ -70,6 +70,12 @@ async function member(role: 'viewer' | 'developer') {
   return { ...user, id };
 }
 
+/** In the page: an element's computed text colour (the Node project's types have no DOM). */
+const computedColour = (element: unknown) =>
+  (globalThis as unknown as { getComputedStyle(e: unknown): { color: string } }).getComputedStyle(
+    element,
+  ).color;
+
 /** Cancel, confirmed in its dialog. */
 async function cancelBuild(page: Page) {
   await page.getByRole('button', { name: 'Cancel build' }).click();
@@ -126,9 +132,13 @@ describe('the build page', () => {
       .poll(() => page.getByTestId('log-watching').textContent(), LONG)
       .toBe('1 watching');
 
-    // ANSI colours render as styled spans, never as markup.
+    // ANSI colours render as styled spans, never as markup, in the theme's palette (light here).
     const red = page.locator('[data-seq] span', { hasText: /^red alert$/ });
-    expect(await red.getAttribute('style')).toMatch(/color: rgb\(/);
+    const plain = page.locator('[data-seq] span', { hasText: /^ and $/ });
+    const colourOf = (span: typeof red) => span.evaluate(computedColour);
+    expect(await red.getAttribute('style')).toContain('color');
+    expect(await colourOf(red)).toBe('rgb(185, 28, 28)');
+    expect(await colourOf(plain)).not.toBe(await colourOf(red));
     expect(await page.locator('[data-seq]', { hasText: 'red alert' }).textContent()).not.toContain(
       '[31m',
     );
@@ -232,6 +242,14 @@ describe('the build page', () => {
     await expect.poll(atBottom, LONG).toBe(true);
     expect(await follow.getAttribute('aria-pressed')).toBe('true');
     expect(await page.locator('[data-seq]', { hasText: 'done' }).count()).toBe(1);
+
+    // On a phone, in the dark theme: colours from the dark palette.
+    await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+    await page.setViewportSize({ width: 390, height: 800 });
+    const red = page.locator('[data-seq] span', { hasText: /^red alert$/ });
+    await page.evaluate(`${scroller}.scrollTop = 0`);
+    await expect.poll(() => red.evaluate(computedColour), LONG).toBe('rgb(248, 113, 113)');
+    await stack.screenshot(page, 'build-log-phone-dark');
   });
 
   it('cancels a running build, and shows why when the API refuses', async () => {

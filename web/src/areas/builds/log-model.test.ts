@@ -25,14 +25,18 @@ describe('ANSI to tokens', () => {
   it('gives coloured and bold runs their style and plain runs none', () => {
     const tokens = ansiTokens('\x1b[31merror\x1b[0m: \x1b[1;32mok\x1b[0m done');
     expect(tokens.map((token) => token.text)).toEqual(['error', ': ', 'ok', ' done']);
-    expect(tokens[0]!.fg).toMatch(/^rgb\(/);
+    expect(tokens[0]!.fg).toBe('var(--ansi-red)');
     expect(tokens[1]!.fg).toBeUndefined();
-    expect(tokens[2]).toMatchObject({ bold: true, fg: expect.stringMatching(/^rgb\(/) });
+    expect(tokens[2]).toMatchObject({ bold: true, fg: 'var(--ansi-green)' });
     expect(tokens[3]).toEqual({ text: ' done' });
   });
 
   it('reads 256 colours and true colour', () => {
     expect(ansiTokens('\x1b[38;5;196mred')[0]!.fg).toMatch(/^rgb\(/);
+    expect(ansiTokens('\x1b[97;44mwhite on blue')[0]).toMatchObject({
+      fg: 'var(--ansi-bright-white)',
+      bg: 'var(--ansi-blue)',
+    });
     expect(ansiTokens('\x1b[38;2;10;20;30mtc')[0]!.fg).toBe('rgb(10, 20, 30)');
   });
 

@@ -9,7 +9,7 @@ import type { LogLine, StepStates } from '../../../../core/log-stream';
 /** A run of text with one style, rendered as one `<span>` (never as HTML). */
 export interface Token {
   text: string;
-  /** CSS colours (`rgb(…)`), from the ANSI palette, 256 colours or true colour. */
+  /** CSS colours: `var(--ansi-red)` for the 16 basic colours (log.css), else `rgb(…)`. */
   fg?: string;
   bg?: string;
   bold?: boolean;
@@ -27,7 +27,33 @@ function lastDraw(text: string): string {
   return draws.at(-1) ?? '';
 }
 
-const rgb = (value: string | undefined) => (value ? `rgb(${value})` : undefined);
+/** anser's 16 colours (as it writes them) → the page's theme-aware palette (log.css). */
+const PALETTE: Record<string, string> = {
+  '0, 0, 0': 'black',
+  '187, 0, 0': 'red',
+  '0, 187, 0': 'green',
+  '187, 187, 0': 'yellow',
+  '0, 0, 187': 'blue',
+  '187, 0, 187': 'magenta',
+  '0, 187, 187': 'cyan',
+  '255,255,255': 'white',
+  '85, 85, 85': 'bright-black',
+  '255, 85, 85': 'bright-red',
+  '0, 255, 0': 'bright-green',
+  '255, 255, 85': 'bright-yellow',
+  '85, 85, 255': 'bright-blue',
+  '255, 85, 255': 'bright-magenta',
+  '85, 255, 255': 'bright-cyan',
+  '255, 255, 255': 'bright-white',
+};
+
+/** A CSS colour: a palette variable for the 16 basic colours, the exact colour otherwise. */
+function colour(value: string | undefined, truecolor: string | undefined): string | undefined {
+  if (truecolor) return `rgb(${truecolor})`;
+  if (!value) return undefined;
+  const name = PALETTE[value];
+  return name ? `var(--ansi-${name})` : `rgb(${value})`;
+}
 
 /** A line's text as styled tokens. Cursor movements and unknown sequences are dropped. */
 export function ansiTokens(text: string): Token[] {
@@ -36,8 +62,8 @@ export function ansiTokens(text: string): Token[] {
     .filter((entry) => entry.content.length > 0)
     .map((entry) => {
       const token: Token = { text: entry.content };
-      const fg = rgb(entry.fg_truecolor || entry.fg);
-      const bg = rgb(entry.bg_truecolor || entry.bg);
+      const fg = colour(entry.fg, entry.fg_truecolor);
+      const bg = colour(entry.bg, entry.bg_truecolor);
       if (fg) token.fg = fg;
       if (bg) token.bg = bg;
       for (const decoration of entry.decorations) {

@@ -31,6 +31,7 @@ import {
   type ViewLine,
 } from './log-model';
 import type { LiveLog } from './use-live-log';
+import './log.css';
 import { useNow } from './use-now';
 
 const LINE_HEIGHT = 20;
@@ -372,7 +373,7 @@ export function LogView({
         ref={scrollRef}
         onScroll={onScroll}
         data-testid="log-scroller"
-        className="h-[70vh] overflow-auto bg-canvas font-mono text-xs"
+        className="build-log h-[70vh] overflow-auto bg-canvas font-mono text-xs"
       >
         {rows.length === 0 ? (
           <p className="p-4 font-sans text-sm text-muted">
