@@ -9,6 +9,7 @@ import {
   markTokens,
   parseLineRange,
   plainText,
+  reconnectDelay,
   selectLines,
   stepMatch,
 } from './log-model';
@@ -126,6 +127,15 @@ describe('the log buffer across reconnections', () => {
     expect(buffer.add([line(2)])).toBe(3);
     expect(buffer.lines.map((l) => l.seq)).toEqual([1, 2, 3, 4]);
     expect(buffer.waiting).toBe(0);
+  });
+});
+
+describe('reconnection delays', () => {
+  it('double from half a second up to ten, with at most a quarter second of jitter', () => {
+    expect([0, 1, 2, 3, 4, 5, 30].map((attempt) => reconnectDelay(attempt, 0))).toEqual([
+      500, 1000, 2000, 4000, 8000, 10_000, 10_000,
+    ]);
+    expect(reconnectDelay(0, 0.999)).toBe(749);
   });
 });
 

@@ -214,6 +214,15 @@ export class LogBuffer {
   }
 }
 
+/**
+ * How long to wait before reconnecting after the `attempt`-th failure in a row (from 0): 0.5, 1,
+ * 2, 4 … s, capped at 10 s, plus up to 250 ms of jitter (`random` in [0, 1)) so that the viewers
+ * of a restarted platform do not all come back at once.
+ */
+export function reconnectDelay(attempt: number, random: number): number {
+  return Math.min(500 * 2 ** attempt, 10_000) + Math.floor(random * 250);
+}
+
 export type Step = StepStates[number];
 
 /** A row of the virtual list: a step's heading or a log line. */

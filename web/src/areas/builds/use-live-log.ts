@@ -6,7 +6,7 @@ import {
 } from '../../../../core/log-stream';
 import { WS_PROTOCOL } from '../../../../core/ws-protocol';
 import { ApiError, api, unwrap } from '../../api/client';
-import { LogBuffer } from './log-model';
+import { LogBuffer, reconnectDelay } from './log-model';
 
 export type Connection = 'connecting' | 'live' | 'reconnecting' | 'ended' | 'failed';
 
@@ -26,16 +26,9 @@ export interface LiveLog {
 }
 
 const PING_MS = 25_000;
-const RETRY_MAX_MS = 10_000;
 /** While a replay streams in: the first lines show at once, then a render every so often. */
 const REPLAY_FIRST_RENDER = 1000;
 const REPLAY_RENDER_MS = 300;
-
-/** Reconnection delays: 0.5, 1, 2, 4 … s, capped, with a little jitter so viewers spread out. */
-export function reconnectDelay(attempt: number): number {
-  const base = Math.min(500 * 2 ** attempt, RETRY_MAX_MS);
-  return base + Math.floor(Math.random() * 250);
-}
 
 /**
  * A build's log over `GET /api/builds/{id}/logs/live`: a ticket from `POST /api/ws-tickets`
@@ -88,10 +81,19 @@ export function useLiveLog(buildId: string): LiveLog {
     const retry = () => {
       if (stopped || ended) return;
       setConnection('reconnecting');
-      retryTimer = setTimeout(connect, reconnectDelay(attempt++));
+      retryTimer = setTimeout(connect, reconnectDelay(attempt++, Math.random()));
     };
+    // Back online: try now rather than when the backoff says.
+    const onOnline = () => {
+      if (retryTimer === undefined || socket !== null) return;
+      clearTimeout(retryTimer);
+      retryTimer = undefined;
+      connect();
+    };
+    window.addEventListener('online', onOnline);
 
     async function connect() {
+      retryTimer = undefined;
       let ticket: string;
       try {
         ({ ticket } = await unwrap(
@@ -157,6 +159,7 @@ export function useLiveLog(buildId: string): LiveLog {
     connect();
     return () => {
       stopped = true;
+      window.removeEventListener('online', onOnline);
       clearTimeout(retryTimer);
       clearInterval(pingTimer);
       if (frame !== null) cancelAnimationFrame(frame);
