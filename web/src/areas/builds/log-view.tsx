@@ -307,6 +307,8 @@ export function LogView({
   }
 
   function toBottom() {
+    // A permalink to a line that never came no longer holds the view.
+    pendingJump.current = null;
     setFollow(true);
     if (rows.length > 0) virtualizer.scrollToIndex(rows.length - 1, { align: 'end' });
   }
