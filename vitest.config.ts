@@ -24,6 +24,7 @@ export default defineConfig({
             'core/**/*.test.ts',
             'dev/**/*.test.ts',
             'cli/**/*.test.ts',
+            'web/**/*.test.ts',
           ],
           testTimeout: 30_000,
           hookTimeout: 60_000,

@@ -11,6 +11,7 @@ import { postgresTarget, startNeonProxy } from '../dev/neon-proxy';
 import { startPostgres } from '../dev/postgres';
 import { startRedisBridge } from '../dev/redis-bridge';
 import { startRedis } from '../dev/redis-server';
+import { benchBuildLog } from './build-log';
 import { benchDashboardShell } from './dashboard-shell';
 import { benchDependencyCache } from './dependency-cache';
 
@@ -94,3 +95,7 @@ await passwordWorker.stop();
 // A build's dependency install, the project's first build against the next ones (npm's cache
 // kept by the runner). Needs the npm registry.
 await benchDependencyCache();
+
+// The dashboard's build page in headless Chromium: a 100,000-line log, and live lines from the
+// platform to the page. Needs the built dashboard (npm run web:build) and Chromium.
+await benchBuildLog();

@@ -74,6 +74,82 @@ function post(body: unknown): RequestInit {
   };
 }
 
+export type ApiCall = <T>(method: string, path: string, body?: unknown) => Promise<T>;
+
+/** Registers a `sparki runner` in a workspace (as `api`'s caller): its config file and id. */
+export async function registerRunnerProcess(
+  api: ApiCall,
+  options: { workspaceId: string; stateDir: string; name: string; url: string },
+): Promise<{ config: string; id: string }> {
+  const { token: registration } = await api<{ token: string }>(
+    'POST',
+    `/api/workspaces/${options.workspaceId}/runner-registration-tokens`,
+    { expires_in_hours: 1 },
+  );
+  const config = join(options.stateDir, `${options.name}.json`);
+  // Not execFileSync: a proxy in this process may have to answer meanwhile.
+  await execFileAsync(
+    process.execPath,
+    [BIN, 'runner', 'register', '--url', options.url, '--name', options.name, '--config', config],
+    { env: { ...process.env, SPARKI_REGISTRATION_TOKEN: registration } },
+  );
+  return { config, id: JSON.parse(await readFile(config, 'utf8')).runner_id };
+}
+
+/** `sparki runner start` as a child process; what it prints on stderr goes to `onOutput`. */
+export function spawnRunner(
+  config: string,
+  stateDir: string,
+  onOutput: (chunk: string) => void,
+): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [BIN, 'runner', 'start', '--config', config, '--work-dir', join(stateDir, 'work')],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  child.stderr!.on('data', (chunk) => onOutput(String(chunk)));
+  return child;
+}
+
+/**
+ * A project of its own on a new git repository under `stateDir`, committed with `files` on
+ * `main`, built from `dist` without an install step.
+ */
+export async function newRepoProject(
+  api: ApiCall,
+  options: { workspaceId: string; stateDir: string; slug: string; files: Record<string, string> },
+) {
+  const { slug } = options;
+  const repo = join(options.stateDir, `repo-${slug}`);
+  await mkdir(repo);
+  git(repo, 'init', '--quiet', '--initial-branch=main');
+
+  /** Writes the files into the repository's current branch and commits them; the new sha. */
+  async function commit(files: Record<string, string>, message: string) {
+    for (const [name, content] of Object.entries(files)) await writeFile(join(repo, name), content);
+    git(repo, 'add', '.');
+    git(repo, 'commit', '--quiet', '-m', message);
+    return git(repo, 'rev-parse', 'HEAD');
+  }
+
+  await commit(options.files, 'v1');
+  const project = await api<{ id: string; webhook_secret: string }>(
+    'POST',
+    `/api/workspaces/${options.workspaceId}/projects`,
+    {
+      name: slug,
+      slug,
+      git_provider: 'github',
+      repo_url: `file://${repo}`,
+      production_branch: 'main',
+    },
+  );
+  await api('PATCH', `/api/projects/${project.id}/settings`, {
+    overrides: { installCommand: null, outputDirectory: 'dist' },
+  });
+  return { project, repo, commit };
+}
+
 /** Starts one stack with a verified user, a workspace and a project on a local repository. */
 export async function startE2E(repoFiles: Record<string, string>) {
   const { DATABASE_URL: _db, REDIS_URL: _redis, ...env }: ChildEnv = process.env;
@@ -151,34 +227,12 @@ export async function startE2E(repoFiles: Record<string, string>) {
      * a test can act on it without counting what other tests did.
      */
     async function newProject(repoFiles: Record<string, string>, slug: string) {
-      const repo = join(stateDir, `repo-${slug}`);
-      await mkdir(repo);
-      git(repo, 'init', '--quiet', '--initial-branch=main');
-      await commit(repoFiles, 'v1');
-
-      const project = await api<{ id: string; webhook_secret: string }>(
-        'POST',
-        `/api/workspaces/${workspaceId}/projects`,
-        {
-          name: slug,
-          slug,
-          git_provider: 'github',
-          repo_url: `file://${repo}`,
-          production_branch: 'main',
-        },
-      );
-      await api('PATCH', `/api/projects/${project.id}/settings`, {
-        overrides: { installCommand: null, outputDirectory: 'dist' },
+      const { project, repo, commit } = await newRepoProject(api, {
+        workspaceId,
+        stateDir,
+        slug,
+        files: repoFiles,
       });
-
-      /** Writes the files into the repository's current branch and commits them; the new sha. */
-      async function commit(files: Record<string, string>, message: string) {
-        for (const [name, content] of Object.entries(files))
-          await writeFile(join(repo, name), content);
-        git(repo, 'add', '.');
-        git(repo, 'commit', '--quiet', '-m', message);
-        return git(repo, 'rev-parse', 'HEAD');
-      }
 
       /** A signed GitHub push of `sha` to `branch`, as GitHub delivers it. */
       async function deliver(deliveryId: string, sha: string, branch = 'main') {
@@ -220,32 +274,11 @@ export async function startE2E(repoFiles: Record<string, string>) {
       return { project, repo, commit, deliver, projectBuilds };
     }
 
-    async function registerRunner(
-      name: string,
-      url = base,
-    ): Promise<{ config: string; id: string }> {
-      const { token: registration } = await api<{ token: string }>(
-        'POST',
-        `/api/workspaces/${workspaceId}/runner-registration-tokens`,
-        { expires_in_hours: 1 },
-      );
-      const config = join(stateDir, `${name}.json`);
-      // Not execFileSync: a proxy in this process may have to answer meanwhile.
-      await execFileAsync(
-        process.execPath,
-        [BIN, 'runner', 'register', '--url', url, '--name', name, '--config', config],
-        { env: { ...process.env, SPARKI_REGISTRATION_TOKEN: registration } },
-      );
-      return { config, id: JSON.parse(await readFile(config, 'utf8')).runner_id };
-    }
+    const registerRunner = (name: string, url = base) =>
+      registerRunnerProcess(api, { workspaceId, stateDir, name, url });
 
     function startRunner(config: string): ChildProcess {
-      const child = spawn(
-        process.execPath,
-        [BIN, 'runner', 'start', '--config', config, '--work-dir', join(stateDir, 'work')],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      child.stderr!.on('data', (chunk) => {
+      const child = spawnRunner(config, stateDir, (chunk) => {
         runnerOutput += chunk;
       });
       runners.push(child);
