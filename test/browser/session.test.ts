@@ -30,6 +30,29 @@ describe('the dashboard session', () => {
     await stack.screenshot(page, 'workspace-projects');
   });
 
+  it("opened directly on a project, the switcher shows the project's workspace", async () => {
+    const user = await stack.newUser('direct');
+    const workspace = await stack.api<{ id: string }>(
+      'POST',
+      '/api/workspaces',
+      { name: 'Direct', slug: `direct-${Date.now()}` },
+      user.token,
+    );
+    const project = await stack.api<{ id: string }>(
+      'POST',
+      `/api/workspaces/${workspace.id}/projects`,
+      { name: 'site', slug: 'site', git_provider: 'none' },
+      user.token,
+    );
+    // A fresh browser context: nothing remembered from an earlier visit.
+    const page = await stack.newPage();
+    await stack.signIn(page, user.email);
+    await page.goto(`/projects/${project.id}`);
+    await expect
+      .poll(() => page.getByRole('combobox', { name: 'Workspace' }).inputValue())
+      .toBe(workspace.id);
+  });
+
   it('shows "not found" for a project of another workspace', async () => {
     const owner = await stack.newUser('owner');
     const workspace = await stack.api<{ id: string }>(

@@ -2,7 +2,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, Outlet, useNavigate, useParams } from '@tanstack/react-router';
 import { useState } from 'react';
 import { api } from '../api/client';
-import { lastWorkspace, meQuery, workspacesQuery } from '../lib/session';
+import { meQuery, useLastWorkspace, workspacesQuery } from '../lib/session';
 import { applyTheme, currentTheme, toggleTheme } from '../lib/theme';
 
 applyTheme();
@@ -43,7 +43,8 @@ function WorkspaceSwitcher({ current }: { current: string | null }) {
 /** The signed-in frame: workspace switcher, sections, account and theme; pages render inside. */
 export function Shell() {
   const params = useParams({ strict: false }) as { workspaceId?: string };
-  const workspaceId = params.workspaceId ?? lastWorkspace();
+  const remembered = useLastWorkspace();
+  const workspaceId = params.workspaceId ?? remembered;
   const { data: me } = useQuery(meQuery);
   const [theme, setTheme] = useState(currentTheme);
   const queryClient = useQueryClient();
