@@ -7,6 +7,7 @@ import type { Logger } from '../../platform/logger';
 import { BUILDS_QUEUE, type BuildsMessage } from '../../platform/queues';
 import { publishOutbox } from '../outbox';
 import { announceBuildStatus } from '../reporting/build-status';
+import { closeBuildLog } from './log';
 import { WAITING_STATUSES } from './statuses';
 
 type Trigger = Build['trigger'];
@@ -138,7 +139,7 @@ export async function announceBuilds(
   });
   if (result?.failed) logger.warn('build_publish_deferred', { failed: result.failed });
   for (const entry of created) {
-    await withdrawFromHub(env, entry.workspaceId, entry.superseded, logger);
+    await endWaitingBuilds(env, db, entry.workspaceId, entry.superseded, logger);
   }
   await announceBuildStatus(
     env,
@@ -151,8 +152,13 @@ export async function announceBuilds(
  * Takes canceled builds off the RunnerHub's queue. The hub never leases a build that is no
  * longer waiting in Postgres, so a failure here leaves a stale entry, never a run.
  */
-export async function withdrawFromHub(
+/**
+ * Builds canceled before any runner took them: they leave the RunnerHub's queue, and their logs
+ * end (archived, viewers told) as a runner's end would have ended them. Best effort: never throws.
+ */
+export async function endWaitingBuilds(
   env: Env,
+  db: Database,
   workspaceId: string,
   buildIds: string[],
   logger: Logger,
@@ -161,5 +167,8 @@ export async function withdrawFromHub(
     await runnerHub(env, workspaceId)
       .withdraw(buildId)
       .catch((error: unknown) => logger.warn('hub_withdraw_failed', { build_id: buildId, error }));
+    await closeBuildLog(env, db, buildId, 'canceled').catch((error: unknown) =>
+      logger.warn('build_log_close_failed', { build_id: buildId, error }),
+    );
   }
 }

@@ -168,6 +168,12 @@ describe('cancel and retry', () => {
     expect(audit).toBeDefined();
     const again = await as(token).post(`/api/builds/${build.id}/cancel`);
     expect(again.status).toBe(409);
+    // Its log ends too, so a page watching it is told the build is over.
+    const [row] = await db
+      .select({ logKey: builds.logKey })
+      .from(builds)
+      .where(eq(builds.id, build.id));
+    expect(row?.logKey).toBeTruthy();
   });
 
   it('asks the runner to stop a running build', async () => {
@@ -211,6 +217,8 @@ describe('supersede', () => {
     const newer = await trigger({ branch: 'feature' });
     const [row] = await db.select().from(builds).where(eq(builds.id, older.id));
     expect(row).toMatchObject({ status: 'canceled', error: `superseded by #${newer.number}` });
+    // Its log is ended (archived) like any finished build's.
+    expect(row?.logKey).toBeTruthy();
     expect(await buildStatus(db, other.id)).not.toBe('canceled');
     expect((await runnerHub(env, workspace.id).pending()).map((j) => j.buildId)).not.toContain(
       older.id,

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { announceBuilds, withdrawFromHub } from '../../../domain/builds/create';
+import { announceBuilds, endWaitingBuilds } from '../../../domain/builds/create';
 import { cancelBuild, startBuild, stepsOf } from '../../../domain/builds/queries';
 import { FINISHED_STATUSES } from '../../../domain/builds/statuses';
 import { announceBuildStatus } from '../../../domain/reporting/build-status';
@@ -88,7 +88,7 @@ buildRoutes.openapi(
     const audit = auditFor(c, access);
     const canceled = await cancelBuild(db, id, 'now', audit);
     if (canceled) {
-      await withdrawFromHub(c.env, access.workspaceId, [id], c.get('logger'));
+      await endWaitingBuilds(c.env, db, access.workspaceId, [id], c.get('logger'));
       await announceBuildStatus(c.env, [id], c.get('logger'));
       return c.json(toBuild(canceled), 200);
     }
