@@ -121,7 +121,11 @@ function sparki(
   ...args: string[]
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, XDG_CONFIG_HOME: dir, CI: 'true' };
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      XDG_CONFIG_HOME: dir,
+      CI: 'true',
+    };
     delete env.SPARKI_URL;
     delete env.SPARKI_TOKEN;
     const child = spawn(process.execPath, [BIN, ...args], { env });

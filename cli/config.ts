@@ -4,11 +4,14 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { CliError, EXIT } from './errors';
 
+/** Environment variables, as `process.env` has them. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
 /**
  * Where `sparki login` keeps its tokens: one entry per platform URL, in a file only its owner can
  * read (`$XDG_CONFIG_HOME/sparki/credentials.json`, else `~/.config/sparki/credentials.json`).
  */
-export function credentialsPath(env: NodeJS.ProcessEnv = process.env): string {
+export function credentialsPath(env: Environment = process.env): string {
   const base = env.XDG_CONFIG_HOME || join(homedir(), '.config');
   return join(base, 'sparki', 'credentials.json');
 }
@@ -123,7 +126,7 @@ export interface TargetOptions {
  */
 export async function resolveTarget(
   options: TargetOptions,
-  env: NodeJS.ProcessEnv = process.env,
+  env: Environment = process.env,
   path = credentialsPath(env),
 ): Promise<Target> {
   const file = await readCredentials(path);
@@ -146,7 +149,7 @@ export async function resolveTarget(
 /** As `resolveTarget`, for commands that need to be signed in: exit 4 (needs input) otherwise. */
 export async function signedInTarget(
   options: TargetOptions,
-  env: NodeJS.ProcessEnv = process.env,
+  env: Environment = process.env,
   path = credentialsPath(env),
 ): Promise<Target & { token: string }> {
   const target = await resolveTarget(options, env, path);
