@@ -121,13 +121,8 @@ function sparki(
   ...args: string[]
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const env: Record<string, string | undefined> = {
-      ...process.env,
-      XDG_CONFIG_HOME: dir,
-      CI: 'true',
-    };
-    delete env.SPARKI_URL;
-    delete env.SPARKI_TOKEN;
+    const { SPARKI_URL: _url, SPARKI_TOKEN: _token, ...inherited } = process.env;
+    const env = { ...inherited, XDG_CONFIG_HOME: dir, CI: 'true' } as NodeJS.ProcessEnv;
     const child = spawn(process.execPath, [BIN, ...args], { env });
     let stdout = '';
     let stderr = '';
