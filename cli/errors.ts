@@ -1,4 +1,3 @@
-import type { Environment } from './config';
 /** The exit codes every `sparki` command uses (documented in docs/cli.md). */
 export const EXIT = {
   ok: 0,
@@ -39,13 +38,4 @@ export function action<A extends unknown[]>(
       process.exitCode = error.exitCode;
     }
   };
-}
-
-/** Whether the CLI may ask a person something: on a terminal, and not in CI. */
-export function canPrompt(env: Environment = process.env): boolean {
-  return Boolean(process.stdin.isTTY && process.stdout.isTTY) && !isCi(env);
-}
-
-export function isCi(env: Environment = process.env): boolean {
-  return Boolean(env.CI) && env.CI !== 'false' && env.CI !== '0';
 }
