@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   credentialsPath,
@@ -14,8 +12,7 @@ import {
   signedInTarget,
 } from './config';
 import { EXIT } from './errors';
-
-const BIN = join(dirname(fileURLToPath(import.meta.url)), 'bin.mjs');
+import { isolatedEnv, runSparki } from './spawn-sparki';
 
 let dir: string;
 let path: string;
@@ -116,25 +113,8 @@ describe('resolving the platform and token of a command', () => {
   });
 });
 
-/** The real executable, with its own config directory and no inherited platform or token. */
-function sparki(
-  ...args: string[]
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const { SPARKI_URL: _url, SPARKI_TOKEN: _token, ...inherited } = process.env;
-    const env = { ...inherited, XDG_CONFIG_HOME: dir, CI: 'true' } as NodeJS.ProcessEnv;
-    const child = spawn(process.execPath, [BIN, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function sparki(...args: string[]) {
+  return runSparki(args, { env: isolatedEnv(dir) });
 }
 
 describe('sparki whoami, login and logout without a platform', () => {

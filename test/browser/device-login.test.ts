@@ -1,11 +1,9 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isolatedEnv, runSparki, type SparkiRun, startSparki } from '../../cli/spawn-sparki';
 import { type BrowserStack, PASSWORD, startBrowserStack } from './harness';
-
-const BIN = join(import.meta.dirname, '../../cli/bin.mjs');
 
 let stack: BrowserStack;
 let configHome: string;
@@ -18,41 +16,17 @@ afterAll(async () => {
   if (configHome) await rm(configHome, { recursive: true, force: true });
 });
 
-interface Run {
-  child: ChildProcessWithoutNullStreams;
-  output: () => { stdout: string; stderr: string };
-  exited: Promise<number | null>;
-}
-
 /** The real `sparki` executable, with its own config directory, as CI would run it (no TTY). */
-function sparki(...args: string[]): Run {
-  const { SPARKI_URL: _url, SPARKI_TOKEN: _token, ...inherited } = process.env;
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...inherited, XDG_CONFIG_HOME: configHome, CI: 'true' } as NodeJS.ProcessEnv,
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
-  return { child, output: () => ({ stdout, stderr }), exited };
+function sparki(...args: string[]) {
+  return startSparki(args, { env: isolatedEnv(configHome) });
 }
 
-async function finished(...args: string[]) {
-  const run = sparki(...args);
-  const code = await run.exited;
-  return { code, ...run.output() };
+function finished(...args: string[]) {
+  return runSparki(args, { env: isolatedEnv(configHome) });
 }
 
 /** The code and link `sparki login` prints, once it has printed them. */
-async function printedCode(run: Run): Promise<{ userCode: string; link: URL }> {
+async function printedCode(run: SparkiRun): Promise<{ userCode: string; link: URL }> {
   await expect.poll(() => run.output().stdout, { timeout: 30_000 }).toMatch(/Or open: \S+/);
   const { stdout } = run.output();
   const userCode = /enter the code: ([A-Z]{4}-[A-Z]{4})/.exec(stdout)![1]!;

@@ -7,10 +7,9 @@ import { timeAgo } from '../../lib/format';
 import { formValues } from '../../lib/forms';
 import { workspacesQuery } from '../../lib/session';
 import { appLayout } from '../../routes/base';
-import { SelectField } from './account-parts';
+import { type Scope, TokenTargetFields } from './token-fields';
 
 type DeviceSearch = { user_code?: string };
-type Scope = Schemas['ApproveDevice']['scope'];
 
 /**
  * `/device`: where `sparki login` (RFC 8628's verification URI) sends people. Behind sign-in, so a
@@ -56,12 +55,6 @@ function CodeForm({ initial }: { initial?: string }) {
     </form>
   );
 }
-
-const SCOPES: { value: Scope; label: string }[] = [
-  { value: 'write', label: 'write: build and deploy, like a developer' },
-  { value: 'read', label: 'read: view, like a viewer' },
-  { value: 'admin', label: 'admin: everything, like an admin' },
-];
 
 function Decide({ grant }: { grant: Schemas['DeviceGrant'] }) {
   const workspaces = useQuery(workspacesQuery);
@@ -140,20 +133,7 @@ function Decide({ grant }: { grant: Schemas['DeviceGrant'] }) {
         </p>
         <ErrorNotice error={approve.error ?? deny.error ?? workspaces.error} />
         <div className="flex flex-col gap-3 sm:max-w-md">
-          <SelectField label="Workspace" name="workspace_id" required>
-            {workspaces.data?.map((workspace) => (
-              <option key={workspace.id} value={workspace.id}>
-                {workspace.name}
-              </option>
-            ))}
-          </SelectField>
-          <SelectField label="Scope" name="scope" defaultValue="write">
-            {SCOPES.map((scope) => (
-              <option key={scope.value} value={scope.value}>
-                {scope.label}
-              </option>
-            ))}
-          </SelectField>
+          <TokenTargetFields workspaces={workspaces.data ?? []} defaultScope="write" />
         </div>
         <div className="flex flex-wrap gap-2">
           <Button tone="primary" type="submit" disabled={busy}>
