@@ -1,8 +1,11 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUTH_RATE_LIMITS } from '../../core/rate-limits';
 import { auditLogs, deviceGrants } from '../../db/schema';
 import { anonymous, as, type ErrorEnvelope, seedTeam, type Team } from './api-client';
+import { postJson } from './auth-helpers';
 import { testDb } from './harness';
+import { expectRateLimited, freshIp, roomInWindow } from './rate-limit-helpers';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
@@ -255,5 +258,16 @@ describe('device sign-in (RFC 8628)', () => {
       workspace_id: team.workspace.id,
     });
     expect(approve.status).toBe(403);
+  });
+
+  it('limits how many codes one address can ask for', { timeout: 60_000 }, async () => {
+    const ip = freshIp();
+    const { limit, windowSeconds } = AUTH_RATE_LIMITS.device_code.ip;
+    await roomInWindow(windowSeconds);
+    const ask = (from: string) =>
+      postJson('/api/auth/device/code', {}, { 'cf-connecting-ip': from });
+    for (let i = 0; i < limit; i++) expect((await ask(ip)).status).toBe(200);
+    await expectRateLimited(await ask(ip), 'device_code:ip', limit);
+    expect((await ask(freshIp())).status).toBe(200);
   });
 });

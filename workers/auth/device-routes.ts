@@ -18,7 +18,6 @@ import { ApiError } from '../../platform/errors';
 import { auditFor, recordAudit } from '../audit';
 import type { HonoEnv } from '../context';
 import { errorBody, errorResponse, openApiErrorResponses } from '../errors';
-import { skipIdempotencyStorage } from '../middleware/idempotency';
 import { rateLimit } from '../middleware/rate-limit';
 import { iso, json, jsonBody } from '../openapi';
 import { authenticated, newRouter } from '../router';
@@ -281,7 +280,6 @@ deviceApprovalRoutes.openapi(
   async (c) => {
     const principal = requireSession(c);
     const { workspace_id, scope } = c.req.valid('json');
-    skipIdempotencyStorage(c);
     return decide(c, c.req.valid('param').user_code, {
       approve: true,
       userId: principal.userId,

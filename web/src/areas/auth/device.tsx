@@ -121,7 +121,12 @@ function Decide({ grant }: { grant: Schemas['DeviceGrant'] }) {
             {grant.user_code}
           </dd>
           <dt className="text-muted">From</dt>
-          <dd className="break-all">{grant.request_ip ?? 'unknown address'}</dd>
+          <dd className="break-all">
+            {grant.request_ip ?? 'unknown address'}
+            {grant.request_user_agent && (
+              <span className="text-muted"> · {grant.request_user_agent}</span>
+            )}
+          </dd>
           <dt className="text-muted">Asked</dt>
           <dd>
             {timeAgo(grant.created_at)} · expires {timeAgo(grant.expires_at)}
