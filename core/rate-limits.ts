@@ -54,6 +54,11 @@ export const AUTH_RATE_LIMITS = {
   runner_register: {
     ip: { limit: 20, windowSeconds: 15 * MINUTE, counts: 'failures' },
   },
+  // Device sign-in codes (`sparki login`): each start stores a grant, so bound how fast one
+  // address can make them. Polling is paced per grant (RFC 8628's slow_down), not here.
+  device_code: {
+    ip: { limit: 20, windowSeconds: 15 * MINUTE, counts: 'all' },
+  },
   // Git webhooks (/webhooks/*): providers send from a few shared addresses, so only deliveries
   // refused for their signature count; a forger pays for the bodies it makes Sparki hash.
   webhook: {

@@ -11,6 +11,7 @@ import { runnersApp } from './api/runners/runners';
 import { workspacesApp } from './api/workspaces';
 import { invitesApp } from './api/workspaces/invites';
 import { signInApp } from './auth';
+import { deviceApprovalApp } from './auth/device-routes';
 import { meApp } from './auth/me';
 import { sessionsApp } from './auth/session-routes';
 import { wellKnownApp } from './auth/well-known';
@@ -79,6 +80,7 @@ export function newApp() {
 
   // Authenticated: user sessions and personal access tokens, with quota and Idempotency-Key.
   app.route('/api/auth', sessionsApp);
+  app.route('/api/auth', deviceApprovalApp);
   app.route('/api/me', meApp);
   app.route('/api/ws-tickets', wsTicketsApp);
   app.route('/api/invites', invitesApp);

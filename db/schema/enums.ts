@@ -69,3 +69,10 @@ export const auditResult = pgEnum('audit_result', ['success', 'failure', 'denied
 export const emailTokenPurpose = pgEnum('email_token_purpose', ['verify_email', 'reset_password']);
 
 export const wsTicketPurpose = pgEnum('ws_ticket_purpose', ['build-logs']);
+
+export const deviceGrantStatus = pgEnum('device_grant_status', [
+  'pending',
+  'approved',
+  'denied',
+  'consumed',
+]);

@@ -2,6 +2,7 @@ export * from './api-tokens';
 export * from './audit-logs';
 export * from './builds';
 export * from './deployments';
+export * from './device-grants';
 export * from './domains';
 export * from './email-tokens';
 export * from './enums';

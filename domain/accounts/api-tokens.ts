@@ -55,33 +55,37 @@ export async function liveApiToken(db: Database, id: string): Promise<TokenCrede
   return credentialOf(row);
 }
 
+export interface NewApiTokenInput {
+  userId: string;
+  workspaceId: string;
+  name: string;
+  prefix: string;
+  secret: string;
+  scope: TokenScope;
+  expiresAt: Date;
+}
+
+/** The row of a new token, stored under the hash of its secret, inside the caller's transaction. */
+export async function insertApiToken(tx: Pick<Database, 'insert'>, token: NewApiTokenInput) {
+  const [row] = await tx
+    .insert(apiTokens)
+    .values({
+      userId: token.userId,
+      workspaceId: token.workspaceId,
+      name: token.name,
+      prefix: token.prefix,
+      tokenHash: await sha256Hex(token.secret),
+      scopes: [token.scope],
+      expiresAt: token.expiresAt,
+    })
+    .returning();
+  return row!;
+}
+
 /** A personal access token stored under the hash of `secret`, with its workspace's slug. */
-export function createApiToken(
-  db: Database,
-  token: {
-    userId: string;
-    workspaceId: string;
-    name: string;
-    prefix: string;
-    secret: string;
-    scope: TokenScope;
-    expiresAt: Date;
-  },
-  audit: Audit,
-) {
+export function createApiToken(db: Database, token: NewApiTokenInput, audit: Audit) {
   return db.transaction(async (tx) => {
-    const [row] = await tx
-      .insert(apiTokens)
-      .values({
-        userId: token.userId,
-        workspaceId: token.workspaceId,
-        name: token.name,
-        prefix: token.prefix,
-        tokenHash: await sha256Hex(token.secret),
-        scopes: [token.scope],
-        expiresAt: token.expiresAt,
-      })
-      .returning();
+    const row = await insertApiToken(tx, token);
     const [workspace] = await tx
       .select({ slug: workspaces.slug })
       .from(workspaces)
@@ -89,10 +93,10 @@ export function createApiToken(
     await audit(tx, {
       action: 'api_token.created',
       targetType: 'api_token',
-      targetId: row!.id,
-      metadata: { name: token.name, scope: token.scope, prefix: row!.prefix },
+      targetId: row.id,
+      metadata: { name: token.name, scope: token.scope, prefix: row.prefix },
     });
-    return { token: row!, slug: workspace!.slug };
+    return { token: row, slug: workspace!.slug };
   });
 }
 

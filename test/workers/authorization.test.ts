@@ -51,6 +51,8 @@ const PUBLIC: Record<string, string> = {
   'PUT /api/jobs/{buildId}/blobs/{hash}': 'the job token is the credential',
   'PUT /api/jobs/{buildId}/output': 'the job token is the credential',
   'GET /api/artifacts/{buildId}/output.tar.gz': 'a signed, expiring link is the credential',
+  'POST /api/auth/device/code': 'a device asking to sign in (RFC 8628)',
+  'POST /api/auth/device/token': 'the device code is the credential',
 };
 
 /** Any signed-in user may call these: they act on the caller's own account, not a workspace. */
@@ -68,6 +70,9 @@ const OWN_ACCOUNT: Record<string, string> = {
   'GET /api/workspaces': 'the caller’s workspaces',
   'POST /api/workspaces': 'a new workspace the caller owns',
   'POST /api/invites/accept': 'the mailed invitation token is the credential',
+  'GET /api/auth/device/{user_code}': 'the user code the caller was shown is the credential',
+  'POST /api/auth/device/{user_code}/deny': 'the user code the caller was shown is the credential',
+  'DELETE /api/auth/token': 'the caller’s own token revokes itself',
 };
 
 interface Schema {
@@ -115,6 +120,7 @@ function resourceIds(a: Awaited<ReturnType<typeof seedWorkspaceA>>): Record<stri
     'domains/{domain_id}': a.domainId,
     'tokens/{id}': a.apiTokenId,
     'sessions/{id}': a.team.owner.session_id,
+    'device/{user_code}': a.userCode,
   };
 }
 
@@ -190,6 +196,8 @@ async function seedWorkspaceA() {
     scope: 'read',
   });
   expect(token.status, token.text).toBe(201);
+  const device = await as().post<{ user_code: string }>('/api/auth/device/code', {});
+  expect(device.status, device.text).toBe(200);
   const [runner, registration] = await Promise.all([
     registerRunner(team.owner.access_token, team.workspace.id),
     mintRegistrationToken(team.owner.access_token, team.workspace.id),
@@ -205,6 +213,7 @@ async function seedWorkspaceA() {
     apiTokenId: token.body.id,
     runnerId: runner.runner_id,
     registrationTokenId: registration.id,
+    userCode: device.body.user_code,
   };
 }
 

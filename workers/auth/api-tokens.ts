@@ -17,9 +17,9 @@ import { authorizeWorkspace } from './authorize';
 import { PAT_PREFIX, requireSession } from './principal';
 
 export const PAT_MAX_DAYS = 365;
-const PAT_DEFAULT_DAYS = 90;
+export const PAT_DEFAULT_DAYS = 90;
 /** Enough of the token to tell tokens apart in a list; far too little to guess the rest. */
-const DISPLAY_PREFIX_LENGTH = PAT_PREFIX.length + 6;
+export const DISPLAY_PREFIX_LENGTH = PAT_PREFIX.length + 6;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 const ScopeSchema = z.enum(TOKEN_SCOPES).openapi({

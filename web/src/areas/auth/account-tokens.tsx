@@ -8,19 +8,13 @@ import { Button, Card, EmptyState, Field, Spinner } from '../../components/ui';
 import { timeAgo } from '../../lib/format';
 import { formValues } from '../../lib/forms';
 import { workspacesQuery } from '../../lib/session';
-import { CopyButton, SelectField, ShownOnce } from './account-parts';
+import { CopyButton, ShownOnce } from './account-parts';
+import { type Scope, TokenTargetFields } from './token-fields';
 
 const tokensQuery = queryOptions({
   queryKey: ['tokens'],
   queryFn: async () => (await unwrap(api.GET('/api/me/tokens'))).tokens,
 });
-
-type Scope = Schemas['CreateApiToken']['scope'];
-const SCOPES: { value: Scope; label: string }[] = [
-  { value: 'read', label: 'read: view, like a viewer' },
-  { value: 'write', label: 'write: build and deploy, like a developer' },
-  { value: 'admin', label: 'admin: everything, like an admin' },
-];
 
 function state(token: Schemas['ApiToken']): string {
   if (token.revoked) return 'Revoked';
@@ -70,20 +64,7 @@ function CreateToken({ onCreated }: { onCreated: (token: Schemas['CreatedApiToke
       <h3 className="font-medium">New token</h3>
       <ErrorNotice error={create.error ?? workspaces.error} />
       <Field label="Token name" name="name" placeholder="laptop CLI" maxLength={100} required />
-      <SelectField label="Workspace" name="workspace_id" required>
-        {workspaces.data?.map((workspace) => (
-          <option key={workspace.id} value={workspace.id}>
-            {workspace.name}
-          </option>
-        ))}
-      </SelectField>
-      <SelectField label="Scope" name="scope" defaultValue="read">
-        {SCOPES.map((scope) => (
-          <option key={scope.value} value={scope.value}>
-            {scope.label}
-          </option>
-        ))}
-      </SelectField>
+      <TokenTargetFields workspaces={workspaces.data ?? []} defaultScope="read" />
       <Field
         label="Expires after (days)"
         name="expires_in_days"

@@ -1,5 +1,6 @@
 import { acceptInviteRoute } from './accept-invite';
 import { accountRoute } from './account';
+import { deviceRoute } from './device';
 import { forgotPasswordRoute } from './forgot-password';
 import { loginMfaRoute } from './login-mfa';
 import { resetPasswordRoute } from './reset-password';
@@ -16,4 +17,4 @@ export const publicRoutes = [
   resetPasswordRoute,
   acceptInviteRoute,
 ] as const;
-export const accountRoutes = [accountRoute] as const;
+export const accountRoutes = [accountRoute, deviceRoute] as const;
