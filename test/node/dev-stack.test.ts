@@ -90,6 +90,16 @@ describe('npm run dev (the local stack)', () => {
           expect(commandLines.filter((line) => line.includes(secret))).toEqual([]);
         }
         expect((await stat(join(stateDir, 'dev.vars'))).mode & 0o777).toBe(0o600);
+        // The dashboard at `/` comes from Vite's dev server (hot reload) through the Worker, on
+        // the printed origin, and the page's modules are transformed on the way.
+        const home = await fetch(`http://localhost:${port}/`);
+        expect(home.status).toBe(200);
+        const html = await home.text();
+        expect(html).toContain('/@vite/client');
+        expect(html).toContain('<div id="root"></div>');
+        const entry = await fetch(`http://localhost:${port}/src/main.tsx`);
+        expect(entry.headers.get('content-type')).toContain('javascript');
+        expect(await entry.text()).toContain('createRoot');
         await withDb(first.postgresUrl, (db) =>
           db.execute(
             sql`insert into workspaces (name, slug) values ('Kept', 'kept-across-restarts')`,
