@@ -36,7 +36,7 @@ export function withApiOptions(command: Command): Command {
 export function resolveTarget(
   options: { url?: string | undefined; token?: string | undefined },
   link: ProjectLink | null,
-  env: NodeJS.ProcessEnv = process.env,
+  env: Readonly<Record<string, string | undefined>> = process.env,
 ): Target {
   const url = options.url || env.SPARKI_URL || link?.url;
   if (!url) {

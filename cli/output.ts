@@ -65,13 +65,15 @@ export function formatTable(header: string[], rows: string[][]): string {
   return [paint('dim', line(header)), ...rows.map(line)].join('\n');
 }
 
-export function isCi(env: NodeJS.ProcessEnv = process.env): boolean {
+export function isCi(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
   const ci = env.CI?.toLowerCase();
   return ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0';
 }
 
 /** A prompt may wait for a person only on a terminal outside CI. */
-export function canPrompt(env: NodeJS.ProcessEnv = process.env): boolean {
+export function canPrompt(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): boolean {
   return Boolean(process.stdin.isTTY && process.stderr.isTTY) && !isCi(env);
 }
 
