@@ -112,6 +112,34 @@ export async function ask(question: string): Promise<string> {
   }
 }
 
+/** Asks for a value without echoing it (a secret), on the terminal. */
+export function askHidden(question: string): Promise<string> {
+  const input = process.stdin;
+  process.stderr.write(`${question}: `);
+  return new Promise((resolve, reject) => {
+    let value = '';
+    const done = (error?: Error) => {
+      input.setRawMode(false);
+      input.pause();
+      input.off('data', onData);
+      process.stderr.write('\n');
+      if (error) reject(error);
+      else resolve(value);
+    };
+    const onData = (chunk: Buffer) => {
+      for (const char of chunk.toString('utf8')) {
+        if (char === '\r' || char === '\n') return done();
+        if (char === '\u0003') return done(new CliError('interrupted', EXIT.failure));
+        if (char === '\u007f' || char === '\b') value = value.slice(0, -1);
+        else value += char;
+      }
+    };
+    input.setRawMode(true);
+    input.resume();
+    input.on('data', onData);
+  });
+}
+
 /** The message an error prints on stderr: the API's message with its request id. */
 export function describeError(error: unknown): { message: string; exitCode: number } {
   if (error instanceof ApiRequestError) {

@@ -6,6 +6,7 @@ import { linkedProject, withApiOptions } from '../client';
 import {
   action,
   ask,
+  askHidden,
   CliError,
   canPrompt,
   formatTable,
@@ -115,7 +116,9 @@ function addCommand(): Command {
               `the value of ${name}`,
               `pass it: sparki env add ${name} <value> (or - for stdin)`,
             );
-          text = await ask(`Value of ${name}`);
+          text = options.secret
+            ? await askHidden(`Value of ${name} (hidden)`)
+            : await ask(`Value of ${name}`);
         }
         await api.request('PUT', variablePath(link.project_id, options.env, name), {
           value: text,

@@ -77,6 +77,30 @@ describe('sparki project commands, end to end', () => {
     });
   }
 
+  /**
+   * Runs `sparki` on a pseudo-terminal (util-linux `script`), answering each prompt as it
+   * appears; the output is what the terminal showed (stdout and stderr together).
+   */
+  function onTerminal(cwd: string, args: string[], answers: { prompt: string; send: string }[]) {
+    const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
+    const command = [process.execPath, BIN, ...args].map(quote).join(' ');
+    return new Promise<{ code: number | null; screen: string }>((resolve, reject) => {
+      const child = spawn('script', ['-qfec', command, '/dev/null'], {
+        cwd,
+        env: { ...process.env, CI: '', SPARKI_URL: e2e.base, SPARKI_TOKEN: e2e.token() },
+      });
+      let screen = '';
+      const pending = [...answers];
+      child.stdout.on('data', (chunk) => {
+        screen += chunk;
+        if (pending[0] && screen.includes(pending[0].prompt))
+          child.stdin.write(pending.shift()!.send);
+      });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, screen }));
+    });
+  }
+
   /** A `sparki` run that must succeed. */
   async function ok(cwd: string, ...args: string[]): Promise<Run> {
     const run = await sparki(cwd, args);
@@ -166,6 +190,44 @@ describe('sparki project commands, end to end', () => {
     expect(stored.stdout).toContain('built the cli site');
   }, 240_000);
 
+  it('promote puts a live preview in production; logs -f exits 1 for a failed build', async () => {
+    await ok(e2e.repo, 'link', '--project', e2e.project.id);
+    git(e2e.repo, 'checkout', '--quiet', '-b', 'feature');
+    try {
+      const sha = await e2e.commit({ 'page.html': page('v3') }, 'v3 on a branch');
+      const build = (await e2e.deliver(randomUUID(), sha, 'feature')).body.build_id!;
+      await ok(e2e.repo, 'logs', build, '-f');
+      const preview = await e2e.waitFor(
+        `the preview deployment of ${build}`,
+        async () =>
+          (await deployments()).find(
+            (d) => d.build_id === build && d.stage === 'preview' && d.status === 'live',
+          ),
+        60_000,
+      );
+      const promoted = JSON.parse((await ok(e2e.repo, 'promote', preview.id, '--json')).stdout);
+      expect(promoted).toMatchObject({ build_id: build, stage: 'production' });
+      await productionLive(build);
+      const productionUrl = (await ok(e2e.repo, 'open', '--no-browser')).stdout.trim();
+      expect(await browse(productionUrl)).toEqual({ status: 200, body: page('v3') });
+    } finally {
+      git(e2e.repo, 'checkout', '--quiet', 'main');
+    }
+
+    // A project whose build fails: following it ends with exit code 1.
+    const broken = await e2e.newProject(
+      { ...siteFiles, 'build.js': 'console.error("cannot build"); process.exit(3);\n' },
+      'cli-broken',
+    );
+    await ok(broken.repo, 'link');
+    const failing = (await broken.deliver(randomUUID(), git(broken.repo, 'rev-parse', 'HEAD'))).body
+      .build_id!;
+    const followed = await sparki(broken.repo, ['logs', failing, '-f']);
+    expect(followed.code, followed.stderr).toBe(1);
+    expect(followed.stdout).toContain('cannot build');
+    expect(followed.stderr).toMatch(/Build #1 failed/);
+  }, 180_000);
+
   it('env add / ls / pull (no secrets) / import / rm', async () => {
     await ok(e2e.repo, 'link', '--project', e2e.project.id);
     await ok(e2e.repo, 'env', 'add', 'GREETING', 'hello world');
@@ -239,6 +301,33 @@ describe('sparki project commands, end to end', () => {
       (await ok(tree, 'runners', '--json')).stdout,
     );
     expect(runners).toEqual([expect.objectContaining({ name: 'runner-cli', status: 'online' })]);
+  }, 60_000);
+
+  it('on a terminal it asks: a secret without echo, a project to link by number', async () => {
+    await ok(e2e.repo, 'link', '--project', e2e.project.id);
+    const secret = await onTerminal(
+      e2e.repo,
+      ['env', 'add', 'TTY_SECRET', '--secret'],
+      [{ prompt: 'Value of TTY_SECRET (hidden): ', send: 'hunter2\r' }],
+    );
+    expect(secret.code, secret.screen).toBe(0);
+    expect(secret.screen).toContain('Set secret TTY_SECRET in production');
+    expect(secret.screen).not.toContain('hunter2');
+    const listed = ndjson<{ name: string; secret: boolean }>(
+      (await ok(e2e.repo, 'env', 'ls', '--env', 'production', '--json')).stdout,
+    );
+    expect(listed).toContainEqual(expect.objectContaining({ name: 'TTY_SECRET', secret: true }));
+
+    // A tree of no project's repository: the projects to choose from, by number.
+    const tree = join(e2e.stateDir, 'unrelated');
+    await mkdir(tree);
+    const chosen = await onTerminal(tree, ['link'], [{ prompt: 'Project [1-', send: '1\r' }]);
+    expect(chosen.code, chosen.screen).toBe(0);
+    expect(chosen.screen).toMatch(/1\) \S+ \(\S+\)/);
+    expect(chosen.screen).toContain('Linked');
+    // On a terminal the status words are coloured.
+    const table = await onTerminal(e2e.repo, ['builds'], []);
+    expect(table.screen).toContain('\x1b[32msucceeded');
   }, 60_000);
 
   it('exit codes: 4 when a prompt is needed in CI, 2 for usage, 1 with the API message and request id', async () => {
