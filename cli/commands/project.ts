@@ -354,20 +354,30 @@ function openCommand(): Command {
     new Command('open')
       .description("print the project's production URL (or its dashboard page), and open it")
       .option('--dashboard', "the project's page in the dashboard instead")
-      .option('--no-browser', 'only print the URL'),
+      .option('--no-browser', 'only print the URL')
+      .option('--json', 'print {"url","production_url","dashboard_url"} and open nothing'),
   ).action(
-    action(async (options: ApiOptions & { dashboard?: boolean; browser: boolean }) => {
-      const { api, link } = await linkedProject(options);
-      const project = await api.get<Project>(`/api/projects/${link.project_id}`);
-      const dashboard = `${api.target.url}/projects/${project.id}`;
-      const url = options.dashboard ? dashboard : (project.production_url ?? dashboard);
-      if (!options.dashboard && !project.production_url) {
-        note('Nothing is in production yet: opening the dashboard page.');
-      }
-      process.stdout.write(`${url}\n`);
-      // A browser only for a person at a terminal.
-      if (options.browser && process.stdout.isTTY && !isCi()) openBrowser(url);
-    }),
+    action(
+      async (options: ApiOptions & { dashboard?: boolean; browser: boolean; json?: boolean }) => {
+        const { api, link } = await linkedProject(options);
+        const project = await api.get<Project>(`/api/projects/${link.project_id}`);
+        const dashboard = `${api.target.url}/projects/${project.id}`;
+        const url = options.dashboard ? dashboard : (project.production_url ?? dashboard);
+        if (options.json) {
+          return printJson({
+            url,
+            production_url: project.production_url,
+            dashboard_url: dashboard,
+          });
+        }
+        if (!options.dashboard && !project.production_url) {
+          note('Nothing is in production yet: opening the dashboard page.');
+        }
+        process.stdout.write(`${url}\n`);
+        // A browser only for a person at a terminal.
+        if (options.browser && process.stdout.isTTY && !isCi()) openBrowser(url);
+      },
+    ),
   );
 }
 

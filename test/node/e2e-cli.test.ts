@@ -77,6 +77,23 @@ describe('sparki project commands, end to end', () => {
     });
   }
 
+  /** A person's terminal: colours left to the CLI (the test runner's own settings removed). */
+  function terminalEnv(): NodeJS.ProcessEnv {
+    const {
+      NO_COLOR: _no,
+      FORCE_COLOR: _force,
+      NODE_DISABLE_COLORS: _disable,
+      ...env
+    } = process.env;
+    return {
+      ...env,
+      TERM: 'xterm-256color',
+      CI: '',
+      SPARKI_URL: e2e.base,
+      SPARKI_TOKEN: e2e.token(),
+    };
+  }
+
   /**
    * Runs `sparki` on a pseudo-terminal (util-linux `script`), answering each prompt as it
    * appears; the output is what the terminal showed (stdout and stderr together).
@@ -87,7 +104,7 @@ describe('sparki project commands, end to end', () => {
     return new Promise<{ code: number | null; screen: string }>((resolve, reject) => {
       const child = spawn('script', ['-qfec', command, '/dev/null'], {
         cwd,
-        env: { ...process.env, CI: '', SPARKI_URL: e2e.base, SPARKI_TOKEN: e2e.token() },
+        env: terminalEnv(),
       });
       let screen = '';
       const pending = [...answers];
@@ -161,6 +178,11 @@ describe('sparki project commands, end to end', () => {
     // `sparki open` prints the production URL (no browser without a terminal).
     const productionUrl = (await ok(e2e.repo, 'open')).stdout.trim();
     expect(productionUrl).toMatch(/^http:\/\/e2e\.localhost:\d+$/);
+    expect(JSON.parse((await ok(e2e.repo, 'open', '--dashboard', '--json')).stdout)).toEqual({
+      url: `${e2e.base}/projects/${e2e.project.id}`,
+      production_url: productionUrl,
+      dashboard_url: `${e2e.base}/projects/${e2e.project.id}`,
+    });
     expect(await browse(productionUrl)).toEqual({ status: 200, body: page('v1') });
 
     const sha = await e2e.commit({ 'page.html': page('v2') }, 'v2');
@@ -326,8 +348,8 @@ describe('sparki project commands, end to end', () => {
     expect(chosen.screen).toMatch(/1\) \S+ \(\S+\)/);
     expect(chosen.screen).toContain('Linked');
     // On a terminal the status words are coloured.
-    const table = await onTerminal(e2e.repo, ['builds'], []);
-    expect(table.screen).toContain('\x1b[32msucceeded');
+    const table = await onTerminal(e2e.repo, ['runners'], []);
+    expect(table.screen).toContain('\x1b[32monline');
   }, 60_000);
 
   it('exit codes: 4 when a prompt is needed in CI, 2 for usage, 1 with the API message and request id', async () => {
