@@ -115,6 +115,8 @@ export async function ask(question: string): Promise<string> {
 /** Asks for a value without echoing it (a secret), on the terminal. */
 export function askHidden(question: string): Promise<string> {
   const input = process.stdin;
+  // Echo off before the question shows: what is typed after it is never displayed.
+  input.setRawMode(true);
   process.stderr.write(`${question}: `);
   return new Promise((resolve, reject) => {
     let value = '';
@@ -134,7 +136,6 @@ export function askHidden(question: string): Promise<string> {
         else value += char;
       }
     };
-    input.setRawMode(true);
     input.resume();
     input.on('data', onData);
   });

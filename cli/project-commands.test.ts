@@ -1,12 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { readLink, resolveTarget, writeLink } from './client';
 import { pullText } from './commands/env';
 import { exitCodeFor, liveLogUrl, renderLine } from './commands/logs';
 import { gitProvider, slugify } from './commands/project';
-import { ApiRequestError, CliError, describeError, formatTable, isCi } from './output';
+import { ApiRequestError, CliError, describeError, formatTable, isCi, paint } from './output';
 import { ago, buildRows } from './tables';
 
 describe('resolveTarget', () => {
@@ -113,6 +114,15 @@ describe('output', () => {
       message: 'error: needs a value',
       exitCode: 4,
     });
+  });
+
+  it('colours only a terminal', () => {
+    const sink = () => new Writable({ write: (_chunk, _encoding, done) => done() });
+    const terminal = Object.assign(sink(), { isTTY: true, getColorDepth: () => 8 });
+    expect(paint('green', 'ok', terminal as unknown as NodeJS.WriteStream)).toBe(
+      '\x1b[32mok\x1b[39m',
+    );
+    expect(paint('green', 'ok', sink() as unknown as NodeJS.WriteStream)).toBe('ok');
   });
 
   it('knows CI from $CI', () => {

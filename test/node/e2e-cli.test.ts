@@ -347,9 +347,6 @@ describe('sparki project commands, end to end', () => {
     expect(chosen.code, chosen.screen).toBe(0);
     expect(chosen.screen).toMatch(/1\) \S+ \(\S+\)/);
     expect(chosen.screen).toContain('Linked');
-    // On a terminal the status words are coloured.
-    const table = await onTerminal(e2e.repo, ['runners'], []);
-    expect(table.screen).toContain('\x1b[32monline');
   }, 60_000);
 
   it('exit codes: 4 when a prompt is needed in CI, 2 for usage, 1 with the API message and request id', async () => {
