@@ -137,6 +137,7 @@ function linkCommand(): Command {
       .option('--name <name>', 'with --create: the project name (default: the directory name)')
       .option('--slug <slug>', 'with --create: the project slug (its URL name)')
       .option('--branch <branch>', 'with --create: the production branch', 'main')
+      .option('--root-dir <path>', 'with --create: the project directory inside the repository')
       .option('--json', 'print the linked project as JSON'),
   ).action(
     action(
@@ -148,6 +149,7 @@ function linkCommand(): Command {
           name?: string;
           slug?: string;
           branch: string;
+          rootDir?: string;
           json?: boolean;
         },
       ) => {
@@ -214,12 +216,12 @@ async function findProject(api: Api, root: string, wanted?: string): Promise<Pro
 async function createProject(
   api: Api,
   root: string,
-  options: { workspace?: string; name?: string; slug?: string; branch: string },
+  options: { workspace?: string; name?: string; slug?: string; branch: string; rootDir?: string },
 ): Promise<Project> {
   const repo = await repositoryUrl(root);
   // Detection runs on the runner at every build; run here, it shows what the first build will do.
   try {
-    const detection = await detect(await fileSystemTree(root));
+    const detection = await detect(await fileSystemTree(root), { rootDir: options.rootDir });
     note(formatDetection(detection, root));
   } catch (error) {
     if (!(error instanceof DetectionError)) throw error;
@@ -233,6 +235,7 @@ async function createProject(
     git_provider: gitProvider(repo),
     repo_url: repo,
     production_branch: options.branch,
+    ...(options.rootDir ? { root_dir: options.rootDir } : {}),
   });
 }
 
