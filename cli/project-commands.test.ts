@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { readLink, resolveTarget, writeLink } from './client';
 import { pullText } from './commands/env';
-import { exitCodeFor, liveLogUrl, renderLine } from './commands/logs';
+import { exitCodeFor, liveLogUrl, renderLine, stepProgress } from './commands/logs';
 import { gitProvider, slugify } from './commands/project';
 import { ApiRequestError, CliError, describeError, formatTable, isCi, paint } from './output';
 import { ago, buildRows } from './tables';
@@ -79,6 +79,27 @@ describe('logs', () => {
     expect(exitCodeFor('failed')).toBe(1);
     expect(exitCodeFor('canceled')).toBe(1);
     expect(exitCodeFor('timed_out')).toBe(1);
+  });
+
+  it('reports each step once as it starts and ends', () => {
+    const step = (id: string, position: number, status: string, exit_code?: number) => ({
+      id,
+      position,
+      name: id,
+      command: `npm run ${id}`,
+      status: status as 'running',
+      exit_code,
+    });
+    const seen = new Map<string, string>();
+    expect(
+      stepProgress(seen, [step('install', 0, 'running'), step('build', 1, 'pending')]),
+    ).toEqual(['▸ install: npm run install']);
+    expect(
+      stepProgress(seen, [step('install', 0, 'running'), step('build', 1, 'pending')]),
+    ).toEqual([]);
+    expect(
+      stepProgress(seen, [step('build', 1, 'failed', 2), step('install', 0, 'succeeded')]),
+    ).toEqual(['✓ install', '✗ build (exit 2)']);
   });
 
   it('opens the socket on ws: or wss:', () => {

@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import {
   type BuildEndStatus,
   type LogLine,
+  type StepStates,
   type ViewerMessage,
   ViewerMessageSchema,
 } from '../../core/log-stream';
@@ -35,6 +36,26 @@ export function exitCodeFor(status: BuildEndStatus): number {
   return status === 'succeeded' ? EXIT.ok : EXIT.failure;
 }
 
+/**
+ * Progress lines for the steps that started or ended since the last report (`seen` keeps each
+ * step's last status): `▸ install: npm ci` when one starts, `✓ install` or `✗ build (exit 1)`.
+ */
+export function stepProgress(seen: Map<string, string>, steps: StepStates): string[] {
+  const messages: string[] = [];
+  for (const step of [...steps].sort((a, b) => a.position - b.position)) {
+    const before = seen.get(step.id);
+    if (before === step.status) continue;
+    seen.set(step.id, step.status);
+    if (step.status === 'running') messages.push(`▸ ${step.name}: ${step.command}`);
+    else if (step.status === 'succeeded') messages.push(`✓ ${step.name}`);
+    else if (step.status === 'failed') {
+      const code = step.exit_code == null ? '' : ` (exit ${step.exit_code})`;
+      messages.push(`✗ ${step.name}${code}`);
+    }
+  }
+  return messages;
+}
+
 /** The socket URL of a build's live log, from the platform's HTTP URL. */
 export function liveLogUrl(base: string, buildId: string, after: number): string {
   const url = new URL(`${base}/api/builds/${encodeURIComponent(buildId)}/logs/live`);
@@ -59,6 +80,7 @@ async function follow(
   api: Api,
   buildId: string,
   print: (line: LogLine) => void,
+  onSteps: (steps: StepStates) => void,
 ): Promise<BuildEndStatus> {
   let after = 0;
   for (let failures = 0; ; ) {
@@ -85,7 +107,8 @@ async function follow(
             after = line.seq;
             print(line);
           }
-        } else if (message.type === 'end') status = message.status;
+        } else if (message.type === 'steps') onSteps(message.steps);
+        else if (message.type === 'end') status = message.status;
       });
       socket.on('unexpected-response', (_request, response) => {
         reject(new CliError(`the live log answered ${response.statusCode}`));
@@ -127,7 +150,12 @@ export function logsCommand(): Command {
           );
         if (options.follow) {
           note(paint('dim', `Following build #${build.number} (${build.status})…`, process.stderr));
-          const status = await follow(api, build.id, print);
+          const seen = new Map<string, string>();
+          const status = await follow(api, build.id, print, (steps) => {
+            for (const message of stepProgress(seen, steps)) {
+              note(paint('cyan', message, process.stderr));
+            }
+          });
           note(`Build #${build.number} ${statusText(status)}`);
           return exitCodeFor(status);
         }

@@ -168,6 +168,8 @@ describe('sparki project commands, end to end', () => {
     // Not a terminal: the build's colours are stripped.
     expect(followed.stdout).not.toContain('\x1b[');
     expect(followed.stderr).toMatch(/Build #1 succeeded/);
+    // Progress: each step as it ends, on stderr.
+    expect(followed.stderr).toMatch(/^✓ \S+/m);
 
     const builds = ndjson<{ id: string; status: string }>(
       (await ok(e2e.repo, 'builds', '--json')).stdout,
@@ -248,6 +250,7 @@ describe('sparki project commands, end to end', () => {
     expect(followed.code, followed.stderr).toBe(1);
     expect(followed.stdout).toContain('cannot build');
     expect(followed.stderr).toMatch(/Build #1 failed/);
+    expect(followed.stderr).toMatch(/^✗ \S+/m);
   }, 180_000);
 
   it('env add / ls / pull (no secrets) / import / rm', async () => {
