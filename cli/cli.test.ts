@@ -93,7 +93,8 @@ describe('sparki detect', () => {
 
   it('rejects an unknown option', async () => {
     const { code, stderr } = await sparki('detect', '--frobnicate');
-    expect(code).toBe(1);
+    // A usage error: exit code 2 (docs/cli.md).
+    expect(code).toBe(2);
     expect(stderr).toContain("unknown option '--frobnicate'");
   });
 });

@@ -122,7 +122,7 @@ describe('sparki whoami, login and logout without a platform', () => {
     const { code, stdout, stderr } = await sparki('whoami', '--json');
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toMatch(/^sparki: which platform\? Pass --url/);
+    expect(stderr).toMatch(/^error: which platform\? Pass --url/);
   });
 
   it('exits 4 (needs input) when not signed in, rather than asking', async () => {
@@ -134,7 +134,7 @@ describe('sparki whoami, login and logout without a platform', () => {
   it('exits 1 with the reason when the platform cannot be reached', async () => {
     const { code, stderr } = await sparki('whoami', '--url', 'http://127.0.0.1:9', '--token', 't');
     expect(code).toBe(1);
-    expect(stderr).toMatch(/^sparki: cannot reach http:\/\/127\.0\.0\.1:9/);
+    expect(stderr).toMatch(/^error: cannot reach http:\/\/127\.0\.0\.1:9/);
   });
 
   it('exits 2 on an unknown option or a URL that is not http(s)', async () => {

@@ -21,21 +21,3 @@ export class CliError extends Error {
     this.name = 'CliError';
   }
 }
-
-/**
- * A command's action that reports a `CliError` as `sparki: <message>` on stderr and exits with
- * its code, instead of a stack trace. Anything else is a bug and keeps its stack.
- */
-export function action<A extends unknown[]>(
-  run: (...args: A) => Promise<void>,
-): (...args: A) => Promise<void> {
-  return async (...args) => {
-    try {
-      await run(...args);
-    } catch (error) {
-      if (!(error instanceof CliError)) throw error;
-      process.stderr.write(`sparki: ${error.message}\n`);
-      process.exitCode = error.exitCode;
-    }
-  };
-}

@@ -1,8 +1,12 @@
-import { Command } from 'commander';
+import { Command, type CommanderError } from 'commander';
 import { detectCommand } from './commands/detect';
+import { envCommand } from './commands/env';
 import { loginCommand, logoutCommand, whoamiCommand } from './commands/login';
+import { logsCommand } from './commands/logs';
+import { projectCommands } from './commands/project';
 import { runnerCommand } from './commands/runner';
 import { schemaCommand } from './commands/schema';
+import { EXIT } from './output';
 import { VERSION } from './version';
 
 const program = new Command('sparki')
@@ -13,6 +17,19 @@ const program = new Command('sparki')
   .addCommand(runnerCommand())
   .addCommand(loginCommand())
   .addCommand(logoutCommand())
-  .addCommand(whoamiCommand());
+  .addCommand(whoamiCommand())
+  .addCommand(envCommand())
+  .addCommand(logsCommand());
+for (const command of projectCommands()) program.addCommand(command);
+
+/** Usage errors (unknown option, missing argument…) exit 2, as docs/cli.md documents. */
+function usageExitCodes(command: Command): void {
+  command.exitOverride((error: CommanderError) => {
+    const usage = error.code !== 'commander.error' && error.exitCode !== 0;
+    process.exit(usage ? EXIT.usage : error.exitCode);
+  });
+  for (const sub of command.commands) usageExitCodes(sub);
+}
+usageExitCodes(program);
 
 await program.parseAsync(process.argv);

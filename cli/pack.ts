@@ -70,7 +70,8 @@ export async function packCli(): Promise<string> {
   const manifest = {
     name: 'sparki',
     version: VERSION,
-    description: 'Sparki CLI: zero-configuration detection and the runner agent that runs builds',
+    description:
+      'Sparki CLI: project commands, zero-configuration detection and the runner agent that runs builds',
     type: 'module',
     bin: { sparki: BUNDLE },
     files: [BUNDLE, LICENSES],

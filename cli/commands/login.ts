@@ -11,7 +11,8 @@ import {
   saveCredential,
   signedInTarget,
 } from '../config';
-import { action, CliError, EXIT } from '../errors';
+import { CliError, EXIT } from '../errors';
+import { action } from '../output';
 
 interface DeviceCode {
   device_code: string;

@@ -104,7 +104,7 @@ describe('sparki login through the dashboard (device flow)', () => {
       await page.getByRole('button', { name: 'Deny' }).click();
       await expect.poll(() => page.getByRole('heading', { name: 'Denied' }).count()).toBe(1);
       expect(await login.exited).toBe(1);
-      expect(login.output().stderr).toContain('sparki: the sign-in request was denied');
+      expect(login.output().stderr).toContain('error: the sign-in request was denied');
     } finally {
       login.child.kill();
     }
