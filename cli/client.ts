@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { credentialsPath, signedInTarget } from './config';
-import { ApiRequestError, CliError, EXIT } from './output';
+import { ApiRequestError, CliError } from './output';
 
 /**
  * Where the project commands talk to and as whom: `--url`/`SPARKI_URL` and `--token`/`SPARKI_TOKEN`
