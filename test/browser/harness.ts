@@ -4,10 +4,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import getPort from 'get-port';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { type ChildEnv, type RunningStack, startStack, stopStack } from '../node/stack';
+import { type ChildEnv, type RunningStack, startStackOnFreePort, stopStack } from '../node/stack';
 
 /**
  * The setting of the browser tests: the local stack (`npm run dev`, serving the built dashboard
@@ -53,9 +52,8 @@ export async function startBrowserStack(): Promise<BrowserStack> {
   ensureDashboardBuilt();
   const { DATABASE_URL: _db, REDIS_URL: _redis, ...env }: ChildEnv = process.env;
   const stateDir = await mkdtemp(join(tmpdir(), 'sparki-browser-'));
-  const port = await getPort();
-  const base = `http://localhost:${port}`;
-  const stack = await startStack(stateDir, port, { ...env, SPARKI_DASHBOARD: 'built' });
+  const stack = await startStackOnFreePort(stateDir, { ...env, SPARKI_DASHBOARD: 'built' });
+  const base = `http://localhost:${stack.port}`;
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,

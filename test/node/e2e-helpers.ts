@@ -6,12 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import examples from '@octokit/webhooks-examples';
-import getPort from 'get-port';
 import { expect } from 'vitest';
 import { getPlatformProxy } from 'wrangler';
 import { createDb } from '../../db/client';
 import { postgresTarget, startNeonProxy } from '../../dev/neon-proxy';
-import { type ChildEnv, type RunningStack, startStack, stopStack } from './stack';
+import { type ChildEnv, type RunningStack, startStackOnFreePort, stopStack } from './stack';
 
 /**
  * The setting of the end-to-end tests, with nothing faked: the dev stack (`npm run dev`: wrangler
@@ -157,10 +156,10 @@ export async function startE2E(repoFiles: Record<string, string>) {
   /** What the runners printed, for the message of a test that fails. */
   let runnerOutput = '';
   const stateDir = await mkdtemp(join(tmpdir(), 'sparki-e2e-'));
-  const port = await getPort();
+  const stack: RunningStack = await startStackOnFreePort(stateDir, env);
+  const port = stack.ports[0]!;
   const base = `http://127.0.0.1:${port}`;
   let token = '';
-  const stack: RunningStack = await startStack(stateDir, port, env);
   try {
     return await prepare();
   } catch (err) {

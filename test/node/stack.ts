@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import getPort from 'get-port';
 
 export const STARTUP_TIMEOUT_MS = 150_000;
 
@@ -36,6 +37,24 @@ export function startStack(stateDir: string, port: number, env: ChildEnv): Promi
       resolve({ child, output: () => output, postgresUrl, ports: [port, ...ports] });
     }, 200);
   });
+}
+
+/**
+ * `startStack` on a free port. Test files start stacks in parallel, so another one may bind the
+ * port between the pick and wrangler's listen: a start lost that way is tried on another port.
+ */
+export async function startStackOnFreePort(
+  stateDir: string,
+  env: ChildEnv,
+): Promise<RunningStack & { port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await getPort();
+    try {
+      return { ...(await startStack(stateDir, port, env)), port };
+    } catch (error) {
+      if (attempt === 3 || !String(error).includes('Address already in use')) throw error;
+    }
+  }
 }
 
 /** Ctrl-C, as a person would; resolves with the exit code. */
