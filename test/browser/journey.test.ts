@@ -221,5 +221,6 @@ describe('the journey through the dashboard', () => {
     await expect.poll(() => page.getByText('serving', { exact: true }).count(), WAIT).toBe(1);
     await expect.poll(production, WAIT).toBe('<h1>journey v1</h1>\n');
     await stack.screenshot(page, 'journey-rolled-back');
-  });
+    // Two builds and three deployments on a shared machine: longer than the browser project's bound.
+  }, 600_000);
 });
