@@ -46,6 +46,8 @@ const timer = setInterval(() => {
 /** Pages answer after API calls and builds on a shared, slow machine: generous bounds. */
 const WAIT = { timeout: 30_000 };
 const BUILD = { timeout: 180_000 };
+/** Two builds and three deployments: longer than the browser project's bound for a test. */
+const JOURNEY = 600_000;
 
 let stack: BrowserStack;
 let runner: ChildProcess | undefined;
@@ -221,6 +223,5 @@ describe('the journey through the dashboard', () => {
     await expect.poll(() => page.getByText('serving', { exact: true }).count(), WAIT).toBe(1);
     await expect.poll(production, WAIT).toBe('<h1>journey v1</h1>\n');
     await stack.screenshot(page, 'journey-rolled-back');
-    // Two builds and three deployments on a shared machine: longer than the browser project's bound.
-  }, 600_000);
+  }, JOURNEY);
 });
