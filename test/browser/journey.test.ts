@@ -87,7 +87,9 @@ async function startBuildOnPage(page: Page, projectId: string, number: number) {
 }
 
 describe('the journey through the dashboard', () => {
-  it('signs up, builds with a live log, deploys, ships a second version and rolls back', async () => {
+  it('signs up, watches a build live, deploys two versions and rolls back', {
+    timeout: JOURNEY,
+  }, async () => {
     onTestFailed(() => console.error(`runner output:\n${runnerOutput}`));
     const email = `journey-${randomUUID().slice(0, 8)}@example.com`;
     const page = await stack.newPage();
@@ -223,5 +225,5 @@ describe('the journey through the dashboard', () => {
     await expect.poll(() => page.getByText('serving', { exact: true }).count(), WAIT).toBe(1);
     await expect.poll(production, WAIT).toBe('<h1>journey v1</h1>\n');
     await stack.screenshot(page, 'journey-rolled-back');
-  }, JOURNEY);
+  });
 });
