@@ -44,7 +44,8 @@ export interface BrowserStack {
   newUser(label: string): Promise<{ email: string; token: string }>;
   /** Signs `email` in through the sign-in page. */
   signIn(page: Page, email: string): Promise<void>;
-  screenshot(page: Page, name: string): Promise<void>;
+  /** A PNG of the whole page (or only the viewport) under test-results/screenshots. */
+  screenshot(page: Page, name: string, options?: { fullPage?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -110,9 +111,12 @@ export async function startBrowserStack(): Promise<BrowserStack> {
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
     },
-    async screenshot(page, name) {
+    async screenshot(page, name, options) {
       await mkdir(SCREENSHOTS, { recursive: true });
-      await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+      await page.screenshot({
+        path: join(SCREENSHOTS, `${name}.png`),
+        fullPage: options?.fullPage ?? true,
+      });
     },
     async stop() {
       await browser.close();

@@ -111,6 +111,27 @@ export function spawnRunner(
 }
 
 /**
+ * A new git repository at `repo` with `files` committed on `main` as "v1", and how to commit more
+ * to its current branch (the new sha).
+ */
+export async function newRepo(repo: string, files: Record<string, string>) {
+  await mkdir(repo);
+  git(repo, 'init', '--quiet', '--initial-branch=main');
+
+  async function commit(changes: Record<string, string>, message: string) {
+    for (const [name, content] of Object.entries(changes)) {
+      await writeFile(join(repo, name), content);
+    }
+    git(repo, 'add', '.');
+    git(repo, 'commit', '--quiet', '-m', message);
+    return git(repo, 'rev-parse', 'HEAD');
+  }
+
+  await commit(files, 'v1');
+  return commit;
+}
+
+/**
  * A project of its own on a new git repository under `stateDir`, committed with `files` on
  * `main`, built from `dist` without an install step.
  */
@@ -120,18 +141,7 @@ export async function newRepoProject(
 ) {
   const { slug } = options;
   const repo = join(options.stateDir, `repo-${slug}`);
-  await mkdir(repo);
-  git(repo, 'init', '--quiet', '--initial-branch=main');
-
-  /** Writes the files into the repository's current branch and commits them; the new sha. */
-  async function commit(files: Record<string, string>, message: string) {
-    for (const [name, content] of Object.entries(files)) await writeFile(join(repo, name), content);
-    git(repo, 'add', '.');
-    git(repo, 'commit', '--quiet', '-m', message);
-    return git(repo, 'rev-parse', 'HEAD');
-  }
-
-  await commit(options.files, 'v1');
+  const commit = await newRepo(repo, options.files);
   const project = await api<{ id: string; webhook_secret: string }>(
     'POST',
     `/api/workspaces/${options.workspaceId}/projects`,
