@@ -2,12 +2,12 @@ import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
 import { api, type Schemas, unwrap } from '../../api/client';
 import { ErrorNotice } from '../../components/error-notice';
+import { SelectField } from '../../components/select-field';
 import { Button, Card, EmptyState, Field, PageHeader, Spinner } from '../../components/ui';
 import { useCan } from '../../lib/roles';
 import { type AuditSearch, auditQuery, RESULTS, type Result, text } from './audit-search';
 import { membersQuery } from './queries';
 import { auditRoute } from './routes';
-import { SelectField } from './select-field';
 
 const RESULT_TONE: Record<Result, string> = {
   success: 'bg-ok/15 text-ok',

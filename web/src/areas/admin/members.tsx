@@ -11,6 +11,7 @@ import { ROLES } from '../../../../core/roles';
 import { api, type Schemas, unwrap } from '../../api/client';
 import { ConfirmButton } from '../../components/confirm';
 import { ErrorNotice } from '../../components/error-notice';
+import { SelectField } from '../../components/select-field';
 import { Button, Card, EmptyState, Field, PageHeader, Spinner } from '../../components/ui';
 import { timeAgo } from '../../lib/format';
 import { formValues } from '../../lib/forms';
@@ -18,7 +19,6 @@ import { useCan } from '../../lib/roles';
 import { meQuery } from '../../lib/session';
 import { invitesQuery, membersQuery, workspaceQuery } from './queries';
 import { membersRoute } from './routes';
-import { SelectField } from './select-field';
 
 type Role = Schemas['Member']['role'];
 type Member = Schemas['Member'];

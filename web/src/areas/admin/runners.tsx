@@ -3,11 +3,11 @@ import { useState } from 'react';
 import { api, type Schemas, unwrap } from '../../api/client';
 import { ConfirmButton } from '../../components/confirm';
 import { ErrorNotice } from '../../components/error-notice';
+import { SelectField } from '../../components/select-field';
 import { Button, Card, EmptyState, PageHeader, Spinner } from '../../components/ui';
 import { timeAgo } from '../../lib/format';
 import { useCan } from '../../lib/roles';
 import { runnersRoute } from './routes';
-import { SelectField } from './select-field';
 
 type Runner = Schemas['WorkspaceRunner'];
 type Created = Schemas['CreatedRunnerRegistrationToken'];

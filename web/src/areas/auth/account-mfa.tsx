@@ -3,12 +3,13 @@ import { QRCodeSVG } from 'qrcode.react';
 import { useState } from 'react';
 import { api, type Schemas, unwrap } from '../../api/client';
 import { ConfirmButton } from '../../components/confirm';
+import { CopyButton } from '../../components/copy-button';
 import { ErrorNotice } from '../../components/error-notice';
 import { Button, Card, Field, Spinner } from '../../components/ui';
 import { timeAgo } from '../../lib/format';
 import { formValues } from '../../lib/forms';
 import { meQuery } from '../../lib/session';
-import { CopyButton, ShownOnce } from './account-parts';
+import { ShownOnce } from './account-parts';
 
 const mfaQuery = queryOptions({
   queryKey: ['mfa'],

@@ -1,47 +1,5 @@
-import { type ReactNode, type SelectHTMLAttributes, useId, useState } from 'react';
+import type { ReactNode } from 'react';
 import { Button } from '../../components/ui';
-
-/** A labelled select, like `Field` for inputs. */
-export function SelectField({
-  label,
-  children,
-  ...props
-}: SelectHTMLAttributes<HTMLSelectElement> & { label: string; children: ReactNode }) {
-  const id = useId();
-  return (
-    <div className="flex flex-col gap-1">
-      <label htmlFor={id} className="text-sm font-medium">
-        {label}
-      </label>
-      <select
-        id={id}
-        className="rounded-md border border-line bg-panel px-3 py-2 text-sm"
-        {...props}
-      >
-        {children}
-      </select>
-    </div>
-  );
-}
-
-/** Copies a secret to the clipboard and says so; the secret stays selectable for manual copy. */
-export function CopyButton({ text, label = 'Copy' }: { text: string; label?: string }) {
-  const [copied, setCopied] = useState(false);
-  return (
-    <Button
-      onClick={async () => {
-        try {
-          await navigator.clipboard.writeText(text);
-          setCopied(true);
-        } catch {
-          setCopied(false);
-        }
-      }}
-    >
-      <span aria-live="polite">{copied ? 'Copied' : label}</span>
-    </Button>
-  );
-}
 
 /** A secret the API returns once: shown until the user says it is saved. */
 export function ShownOnce({

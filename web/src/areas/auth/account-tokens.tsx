@@ -3,12 +3,13 @@ import { Link } from '@tanstack/react-router';
 import { useState } from 'react';
 import { api, type Schemas, unwrap } from '../../api/client';
 import { ConfirmButton } from '../../components/confirm';
+import { CopyButton } from '../../components/copy-button';
 import { ErrorNotice } from '../../components/error-notice';
 import { Button, Card, EmptyState, Field, Spinner } from '../../components/ui';
 import { timeAgo } from '../../lib/format';
 import { formValues } from '../../lib/forms';
 import { workspacesQuery } from '../../lib/session';
-import { CopyButton, ShownOnce } from './account-parts';
+import { ShownOnce } from './account-parts';
 import { type Scope, TokenTargetFields } from './token-fields';
 
 const tokensQuery = queryOptions({

@@ -1,5 +1,5 @@
 import type { Schemas } from '../../api/client';
-import { SelectField } from './account-parts';
+import { SelectField } from '../../components/select-field';
 
 export type Scope = Schemas['CreateApiToken']['scope'];
 

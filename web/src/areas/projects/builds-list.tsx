@@ -1,7 +1,7 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { createRoute, useNavigate } from '@tanstack/react-router';
-import { useId } from 'react';
 import { ErrorNotice } from '../../components/error-notice';
+import { SelectField } from '../../components/select-field';
 import { Button, Card, EmptyState, Field, Spinner } from '../../components/ui';
 import { formValues } from '../../lib/forms';
 import { projectRoute } from '../../routes/project';
@@ -31,7 +31,8 @@ export const buildsListRoute = createRoute({
   component: BuildsList,
 });
 
-function Select({
+/** A filter: any value, or one of `options`. */
+function FilterSelect({
   label,
   name,
   value,
@@ -42,26 +43,15 @@ function Select({
   value: string | undefined;
   options: readonly string[];
 }) {
-  const id = useId();
   return (
-    <div className="flex flex-col gap-1">
-      <label htmlFor={id} className="text-sm font-medium">
-        {label}
-      </label>
-      <select
-        id={id}
-        name={name}
-        defaultValue={value ?? ''}
-        className="rounded-md border border-line bg-panel px-3 py-2 text-sm"
-      >
-        <option value="">Any</option>
-        {options.map((option) => (
-          <option key={option} value={option}>
-            {option.replace('_', ' ')}
-          </option>
-        ))}
-      </select>
-    </div>
+    <SelectField label={label} name={name} defaultValue={value ?? ''}>
+      <option value="">Any</option>
+      {options.map((option) => (
+        <option key={option} value={option}>
+          {option.replace('_', ' ')}
+        </option>
+      ))}
+    </SelectField>
   );
 }
 
@@ -96,8 +86,18 @@ function BuildsList() {
           <div className="min-w-40 flex-1">
             <Field label="Branch" name="branch" defaultValue={filters.branch ?? ''} />
           </div>
-          <Select label="Status" name="status" value={filters.status} options={BUILD_STATUSES} />
-          <Select label="Trigger" name="trigger" value={filters.trigger} options={BUILD_TRIGGERS} />
+          <FilterSelect
+            label="Status"
+            name="status"
+            value={filters.status}
+            options={BUILD_STATUSES}
+          />
+          <FilterSelect
+            label="Trigger"
+            name="trigger"
+            value={filters.trigger}
+            options={BUILD_TRIGGERS}
+          />
           <Button tone="primary" type="submit">
             Filter
           </Button>
