@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { detectCommand } from './commands/detect';
+import { hooksCommand } from './commands/hooks';
 import { runnerCommand } from './commands/runner';
 import { schemaCommand } from './commands/schema';
 import { VERSION } from './version';
@@ -9,6 +10,7 @@ const program = new Command('sparki')
   .version(VERSION)
   .addCommand(detectCommand())
   .addCommand(schemaCommand())
-  .addCommand(runnerCommand());
+  .addCommand(runnerCommand())
+  .addCommand(hooksCommand());
 
 await program.parseAsync(process.argv);
