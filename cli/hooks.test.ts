@@ -19,7 +19,7 @@ function git(cwd: string, ...args: string[]) {
   }).trim();
 }
 
-async function sparki(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+async function sparki(cwd: string, args: string[], env: Record<string, string> = {}) {
   const { SPARKI_TOKEN: _token, ...rest } = process.env;
   try {
     const { stdout, stderr } = await execFileAsync(process.execPath, [BIN, ...args], {
