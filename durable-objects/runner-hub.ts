@@ -36,6 +36,8 @@ interface Attachment extends RunnerIdentity {
   /** Said hello: jobs may be offered to it. */
   ready: boolean;
   lastSeenWrittenAt: number;
+  /** The repositories it was last told to poll (`watchKey`), so only a change is sent. */
+  watching?: string;
 }
 
 /** runners.last_seen_at is written at most this often from heartbeats. */
@@ -278,7 +280,12 @@ export class RunnerHub extends DurableObject<Env> {
       this.detach(other);
       other.close(CLOSE_REPLACED, 'Replaced by a newer connection');
     }
-    const ready: Attachment = { ...attachment, ready: true, lastSeenWrittenAt: Date.now() };
+    const ready: Attachment = {
+      ...attachment,
+      ready: true,
+      lastSeenWrittenAt: Date.now(),
+      watching: '',
+    };
     ws.serializeAttachment(ready);
     this.keepLeases(ws, ready, running);
     // Recorded before the welcome, so a runner that has been welcomed is listed as online.
@@ -357,6 +364,8 @@ export class RunnerHub extends DurableObject<Env> {
     }
     const ids = runners.map((runner) => runner.runnerId);
     for (const runner of runners) {
+      const attachment = this.attachment(runner.ws);
+      if (!attachment) continue;
       const repos = polled
         .filter((project) => assignedRunner(project.id, ids) === runner.runnerId)
         .map((project) => ({
@@ -364,6 +373,10 @@ export class RunnerHub extends DurableObject<Env> {
           repo_url: project.repoUrl,
           interval_ms: project.intervalSeconds * 1000,
         }));
+      const key = JSON.stringify(repos);
+      // A runner with nothing to poll hears nothing, unless it polled something before.
+      if (key === (attachment.watching || '[]')) continue;
+      runner.ws.serializeAttachment({ ...attachment, watching: key } satisfies Attachment);
       this.send(runner.ws, { type: 'watch', repos });
     }
   }
