@@ -1,4 +1,4 @@
-import { and, asc, eq, isNotNull } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, isNull, notInArray, or } from 'drizzle-orm';
 import { sha256Hex } from '../../core/digest';
 import { ProjectSettingsSchema } from '../../core/project-settings';
 import { type BranchHead, diffHeads, pollInterval } from '../../core/repo-polling';
@@ -7,6 +7,7 @@ import type { Database, Transaction } from '../../db/client';
 import { builds, type Project, polledHeads, projects } from '../../db/schema';
 import type { Audit } from '../audit';
 import { type CreatedBuild, lockProject } from '../builds/create';
+import { FINISHED_STATUSES } from '../builds/statuses';
 import type { RetiredDeployment } from '../deployments/retire';
 import { applyDelivery } from '../webhooks/deliveries';
 import { planDelivery } from '../webhooks/plan';
@@ -85,7 +86,7 @@ async function deliver(
  * (its previews retire), each recorded in webhook_deliveries as provider `poll` under
  * `push:<branch>:<sha>` or `delete:<branch>:<sha>`, so the same head is never built twice.
  * The first report is a baseline: only the production branch's head is built, unless a build
- * of that commit exists already.
+ * of that commit exists already or one of the branch's head is under way (`headBuilt`).
  */
 export function recordHeads(
   db: Database,
@@ -111,7 +112,9 @@ export function recordHeads(
     if (outcome.baseline) {
       moved = [];
       const production = heads.find((head) => head.branch === project.productionBranch);
-      if (production && !(await commitBuilt(tx, project.id, production.sha))) moved = [production];
+      if (production && !(await headBuilt(tx, project.id, production.branch, production.sha))) {
+        moved = [production];
+      }
     }
     for (const head of moved) {
       const result = await deliver(
@@ -146,11 +149,32 @@ export function recordHeads(
   });
 }
 
-async function commitBuilt(tx: Transaction, projectId: string, sha: string): Promise<boolean> {
+/**
+ * A build of this commit exists, or one of the branch's head still unfinished (its commit is not
+ * known until the runner checks it out): the baseline leaves the branch to it.
+ */
+async function headBuilt(
+  tx: Transaction,
+  projectId: string,
+  branch: string,
+  sha: string,
+): Promise<boolean> {
   const [row] = await tx
     .select({ id: builds.id })
     .from(builds)
-    .where(and(eq(builds.projectId, projectId), eq(builds.commitSha, sha)))
+    .where(
+      and(
+        eq(builds.projectId, projectId),
+        or(
+          eq(builds.commitSha, sha),
+          and(
+            eq(builds.branch, branch),
+            isNull(builds.commitSha),
+            notInArray(builds.status, [...FINISHED_STATUSES]),
+          ),
+        ),
+      ),
+    )
     .limit(1);
   return row !== undefined;
 }

@@ -208,6 +208,18 @@ describe('repository polling: head reports', () => {
     });
   });
 
+  it('the baseline leaves the production branch to a build of its head already asked for', async () => {
+    const { owner, projectId, runner } = await setup();
+    const asked = await owner.post(`/api/projects/${projectId}/builds`, {});
+    expect(asked.status, asked.text).toBe(201);
+    const socket = await onlineRunner(runner.runner_token);
+    await socket.next('watch');
+    expect(await report(socket, projectId, { main: A })).toMatchObject({ queued: 0 });
+    expect(await projectBuilds(projectId)).toHaveLength(1);
+    // From then on a moved head builds.
+    expect(await report(socket, projectId, { main: B })).toMatchObject({ queued: 1 });
+  });
+
   it('takes a report only from the runner the project is assigned to, for a polled project', async () => {
     const { owner, projectId, runner, team } = await setup();
     const socket = await onlineRunner(runner.runner_token);
