@@ -220,6 +220,23 @@ describe('repository polling: head reports', () => {
     expect(await report(socket, projectId, { main: B })).toMatchObject({ queued: 1 });
   });
 
+  it('starts from a new baseline when the project moves to another repository', async () => {
+    const { owner, projectId, runner } = await setup();
+    const socket = await onlineRunner(runner.runner_token);
+    await socket.next('watch');
+    await report(socket, projectId, { main: A, one: A, two: A });
+    const moved = await owner.patch(`/api/projects/${projectId}`, {
+      repo_url: `/home/me/elsewhere-${crypto.randomUUID().slice(0, 8)}`,
+    });
+    expect(moved.status, moved.text).toBe(200);
+    expect((await socket.next('watch')).repos[0]?.repo_url).toContain('/home/me/elsewhere-');
+    // Not three deletions and two builds: only the production head of the new repository.
+    expect(await report(socket, projectId, { main: B, three: C, four: C })).toMatchObject({
+      queued: 1,
+      deleted: 0,
+    });
+  });
+
   it('takes a report only from the runner the project is assigned to, for a polled project', async () => {
     const { owner, projectId, runner, team } = await setup();
     const socket = await onlineRunner(runner.runner_token);
