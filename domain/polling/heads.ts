@@ -84,7 +84,8 @@ async function deliver(
  * Records a runner's report of all of a polled project's branch heads against the ones last
  * reported: a new or moved head is a push (a build), a branch that is gone is a deleted branch
  * (its previews retire), each recorded in webhook_deliveries as provider `poll` under
- * `push:<branch>:<sha>` or `delete:<branch>:<sha>`, so the same head is never built twice.
+ * `push:<branch>:<sha>` or `delete:<branch>:<sha>`, so the same head is never built twice; a
+ * head the branch has a build of already (a webhook's, a manual one) is not built either.
  * The first report is a baseline: only the production branch's head is built, unless a build
  * of that commit exists already or one of the branch's head is under way (`headBuilt`).
  */
@@ -117,6 +118,8 @@ export function recordHeads(
       }
     }
     for (const head of moved) {
+      // Built already from another source (a webhook, by hand): not again.
+      if (!outcome.baseline && (await branchBuiltAt(tx, project.id, head))) continue;
       const result = await deliver(
         tx,
         project,
@@ -173,6 +176,21 @@ async function headBuilt(
             notInArray(builds.status, [...FINISHED_STATUSES]),
           ),
         ),
+      ),
+    )
+    .limit(1);
+  return row !== undefined;
+}
+
+async function branchBuiltAt(tx: Transaction, projectId: string, head: BranchHead) {
+  const [row] = await tx
+    .select({ id: builds.id })
+    .from(builds)
+    .where(
+      and(
+        eq(builds.projectId, projectId),
+        eq(builds.branch, head.branch),
+        eq(builds.commitSha, head.sha),
       ),
     )
     .limit(1);

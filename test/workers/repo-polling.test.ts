@@ -216,8 +216,14 @@ describe('repository polling: head reports', () => {
     await socket.next('watch');
     expect(await report(socket, projectId, { main: A })).toMatchObject({ queued: 0 });
     expect(await projectBuilds(projectId)).toHaveLength(1);
-    // From then on a moved head builds.
-    expect(await report(socket, projectId, { main: B })).toMatchObject({ queued: 1 });
+    // From then on a moved head builds, unless that commit of the branch was built already.
+    const manual = await owner.post(`/api/projects/${projectId}/builds`, {
+      branch: 'main',
+      commit_sha: B,
+    });
+    expect(manual.status, manual.text).toBe(201);
+    expect(await report(socket, projectId, { main: B })).toMatchObject({ queued: 0 });
+    expect(await report(socket, projectId, { main: C })).toMatchObject({ queued: 1 });
   });
 
   it('starts from a new baseline when the project moves to another repository', async () => {
