@@ -89,7 +89,7 @@ describe('a local repository without a webhook, end to end', () => {
     // The same head at every later poll: still one build per commit.
     const builds = await project.projectBuilds();
     expect(builds.filter((build) => build.commit_sha === sha)).toHaveLength(1);
-  });
+  }, 240_000);
 
   it('the installed git hook triggers the build at once, without waiting for the poll', async () => {
     const project = await e2e.newProject(files('h1'), 'hooked');
@@ -134,7 +134,7 @@ describe('a local repository without a webhook, end to end', () => {
     expect(await readFile(join(project.repo, '.git/sparki/hook.log'), 'utf8')).toContain(
       'polls project',
     );
-  });
+  }, 240_000);
 });
 
 async function git(cwd: string, ...args: string[]) {
