@@ -1,6 +1,7 @@
 import { Command, type CommanderError } from 'commander';
 import { detectCommand } from './commands/detect';
 import { envCommand } from './commands/env';
+import { hooksCommand } from './commands/hooks';
 import { loginCommand, logoutCommand, whoamiCommand } from './commands/login';
 import { logsCommand } from './commands/logs';
 import { projectCommands } from './commands/project';
@@ -19,7 +20,8 @@ const program = new Command('sparki')
   .addCommand(logoutCommand())
   .addCommand(whoamiCommand())
   .addCommand(envCommand())
-  .addCommand(logsCommand());
+  .addCommand(logsCommand())
+  .addCommand(hooksCommand());
 for (const command of projectCommands()) program.addCommand(command);
 
 /** Usage errors (unknown option, missing argument…) exit 2, as docs/cli.md documents. */

@@ -19,6 +19,7 @@ describe('project settings', () => {
       step_timeout_ms: DEFAULT_STEP_TIMEOUT_MS,
       cancel_superseded: true,
       max_concurrent_builds: null,
+      poll_interval_seconds: null,
     });
   });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { sparkiConfigSchema } from './detect/config';
+import { PollIntervalSchema } from './repo-polling';
 
 const MINUTE_MS = 60_000;
 
@@ -22,6 +23,8 @@ export const ProjectSettingsSchema = z.strictObject({
   step_timeout_ms: timeout.optional(),
   cancel_superseded: z.boolean().optional(),
   max_concurrent_builds: z.number().int().min(1).max(MAX_PROJECT_CONCURRENT_BUILDS).optional(),
+  // Seconds between polls of the repository's branch heads by a runner; 0: never.
+  poll_interval_seconds: PollIntervalSchema.optional(),
 });
 export type ProjectSettings = z.infer<typeof ProjectSettingsSchema>;
 
@@ -38,6 +41,7 @@ export const ProjectSettingsPatchSchema = z.strictObject({
     .max(MAX_PROJECT_CONCURRENT_BUILDS)
     .nullable()
     .optional(),
+  poll_interval_seconds: PollIntervalSchema.nullable().optional(),
 });
 export type ProjectSettingsPatch = z.infer<typeof ProjectSettingsPatchSchema>;
 
@@ -49,6 +53,11 @@ export interface EffectiveProjectSettings {
   cancel_superseded: boolean;
   /** Null: only the workspace's plan limit applies. */
   max_concurrent_builds: number | null;
+  /**
+   * Null: automatic (core/repo-polling.ts `pollInterval`: polled every 30 s when the repository
+   * is local or on a private network and the project has no webhook provider, else not).
+   */
+  poll_interval_seconds: number | null;
 }
 
 export function mergeProjectSettings(
@@ -74,6 +83,7 @@ export function resolveProjectSettings(stored: unknown): EffectiveProjectSetting
     step_timeout_ms: Math.min(settings.step_timeout_ms ?? DEFAULT_STEP_TIMEOUT_MS, buildTimeout),
     cancel_superseded: settings.cancel_superseded ?? true,
     max_concurrent_builds: settings.max_concurrent_builds ?? null,
+    poll_interval_seconds: settings.poll_interval_seconds ?? null,
   };
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Detection } from './detect/types';
+import { BranchHeadSchema, MAX_POLLED_BRANCHES } from './repo-polling';
 import { toStorableText } from './storable-text';
 
 /**
@@ -15,6 +16,9 @@ import { toStorableText } from './storable-text';
  *    (up to MAX_ATTEMPTS) or the build fails with the reason.
  * 4. With the job token from the offer, the runner fetches the job spec and reports over HTTP:
  *    log lines, step states, the build output, the result.
+ * 5. Repositories only a runner can reach: the hub sends each runner the ones it watches
+ *    (`watch`), the runner polls their branch heads and reports them (`heads`); the hub records
+ *    the changes as pushes and deleted branches (`heads_recorded`). `poll` asks for one at once.
  */
 export const RUNNER_PROTOCOL_VERSION = 1;
 export const HEARTBEAT_INTERVAL_MS = 5_000;
@@ -59,6 +63,12 @@ export const RunnerMessageSchema = z.discriminatedUnion('type', [
     attempt: Attempt,
     reason: z.string().max(500),
   }),
+  // The branch heads of a watched repository, all of them, after a poll found a change.
+  z.object({
+    type: z.literal('heads'),
+    project_id: z.uuid(),
+    heads: z.array(BranchHeadSchema).max(MAX_POLLED_BRANCHES),
+  }),
 ]);
 export type RunnerMessage = z.infer<typeof RunnerMessageSchema>;
 
@@ -78,6 +88,27 @@ export const HubMessageSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('cancel'), build_id: BuildId, reason: z.string() }),
   z.object({ type: z.literal('error'), message: z.string() }),
+  // The repositories this runner polls, replacing the previous list (empty: none).
+  z.object({
+    type: z.literal('watch'),
+    repos: z.array(
+      z.object({
+        project_id: z.uuid(),
+        repo_url: z.string(),
+        interval_ms: z.number().int().positive(),
+      }),
+    ),
+  }),
+  // Poll this watched repository now (a git hook said it changed).
+  z.object({ type: z.literal('poll'), project_id: z.uuid() }),
+  // A `heads` report was recorded: builds queued and branches retired. Unanswered, it is sent
+  // again after the next poll.
+  z.object({
+    type: z.literal('heads_recorded'),
+    project_id: z.uuid(),
+    queued: z.number().int().nonnegative(),
+    deleted: z.number().int().nonnegative(),
+  }),
 ]);
 export type HubMessage = z.infer<typeof HubMessageSchema>;
 

@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { z } from 'zod';
 import { admissibleJobs, pickRunner } from '../core/dispatch';
+import { assignedRunner, type BranchHead } from '../core/repo-polling';
 import {
   HEARTBEAT_INTERVAL_MS,
   type HubMessage,
@@ -9,6 +10,9 @@ import {
   RunnerMessageSchema,
 } from '../core/runner-protocol';
 import type { Database } from '../db/client';
+import { writeAudit } from '../domain/audit';
+import { announceBuilds } from '../domain/builds/create';
+import { polledProjects, recordHeads, workspaceProject } from '../domain/polling/heads';
 import { poolLimits } from '../domain/runners/pool';
 import { markRunnerOffline, markRunnerOnline, markRunnerSeen } from '../domain/runners/presence';
 import {
@@ -32,6 +36,8 @@ interface Attachment extends RunnerIdentity {
   /** Said hello: jobs may be offered to it. */
   ready: boolean;
   lastSeenWrittenAt: number;
+  /** The repositories it was last told to poll (`watchKey`), so only a change is sent. */
+  watching?: string;
 }
 
 /** runners.last_seen_at is written at most this often from heartbeats. */
@@ -149,6 +155,34 @@ export class RunnerHub extends DurableObject<Env> {
     });
   }
 
+  /**
+   * The workspace's polled repositories changed (a project's repository or settings): each
+   * connected runner is sent its share again.
+   */
+  async refreshWatches(workspaceId: string): Promise<void> {
+    await this.serial(() => this.sendWatches(workspaceId));
+  }
+
+  /**
+   * Asks the runner that polls the project to poll it now (a git hook saw a commit). The runner
+   * told, or null when the project is not polled or no runner is connected.
+   */
+  async pollNow(workspaceId: string, projectId: string): Promise<string | null> {
+    return this.serial(async () => {
+      const runners = this.readyRunners();
+      if (runners.length === 0) return null;
+      const polled = await this.withDb((db) => polledProjects(db, workspaceId));
+      if (!polled.some((project) => project.id === projectId)) return null;
+      const runnerId = assignedRunner(
+        projectId,
+        runners.map((runner) => runner.runnerId),
+      );
+      if (!runnerId) return null;
+      this.tell(runnerId, { type: 'poll', project_id: projectId });
+      return runnerId;
+    });
+  }
+
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
       return new Response('Expected a WebSocket upgrade', { status: 426 });
@@ -186,6 +220,12 @@ export class RunnerHub extends DurableObject<Env> {
       this.send(ws, { type: 'error', message: 'Say hello first' });
       return;
     }
+    // Not one at a time with the rest: recording heads may queue builds, which calls back into
+    // this hub (withdrawing superseded builds) and would wait behind itself.
+    if (parsed.data.type === 'heads') {
+      await this.heads(ws, attachment, parsed.data.project_id, parsed.data.heads);
+      return;
+    }
     await this.serial(() => this.handle(ws, attachment, parsed.data));
   }
 
@@ -217,6 +257,8 @@ export class RunnerHub extends DurableObject<Env> {
         return this.hello(ws, attachment, message.running);
       case 'heartbeat':
         return this.heartbeat(ws, attachment, message.running);
+      case 'heads':
+        return;
       case 'release': {
         const lease = this.store.lease(message.build_id);
         if (lease?.runnerId === attachment.runnerId && lease.attempt === message.attempt) {
@@ -238,7 +280,12 @@ export class RunnerHub extends DurableObject<Env> {
       this.detach(other);
       other.close(CLOSE_REPLACED, 'Replaced by a newer connection');
     }
-    const ready: Attachment = { ...attachment, ready: true, lastSeenWrittenAt: Date.now() };
+    const ready: Attachment = {
+      ...attachment,
+      ready: true,
+      lastSeenWrittenAt: Date.now(),
+      watching: '',
+    };
     ws.serializeAttachment(ready);
     this.keepLeases(ws, ready, running);
     // Recorded before the welcome, so a runner that has been welcomed is listed as online.
@@ -253,6 +300,7 @@ export class RunnerHub extends DurableObject<Env> {
     });
     await this.dispatch();
     await this.armAlarm();
+    if (attachment.workspaceId) await this.sendWatches(attachment.workspaceId);
   }
 
   private async heartbeat(ws: WebSocket, attachment: Attachment, running: string[]) {
@@ -296,6 +344,97 @@ export class RunnerHub extends DurableObject<Env> {
       this.logger.warn('runner_status_write_failed', { error }),
     );
     await this.dispatch();
+    // Its repositories go to the runners still connected.
+    if (attachment.workspaceId) await this.sendWatches(attachment.workspaceId);
+  }
+
+  /**
+   * Sends every connected runner the polled repositories it watches: one runner per project
+   * (`assignedRunner`), so a repository is never polled by two.
+   */
+  private async sendWatches(workspaceId: string): Promise<void> {
+    const runners = this.readyRunners();
+    if (runners.length === 0) return;
+    let polled: Awaited<ReturnType<typeof polledProjects>>;
+    try {
+      polled = await this.withDb((db) => polledProjects(db, workspaceId));
+    } catch (error) {
+      this.logger.warn('watch_list_failed', { error });
+      return;
+    }
+    const ids = runners.map((runner) => runner.runnerId);
+    for (const runner of runners) {
+      const attachment = this.attachment(runner.ws);
+      if (!attachment) continue;
+      const repos = polled
+        .filter((project) => assignedRunner(project.id, ids) === runner.runnerId)
+        .map((project) => ({
+          project_id: project.id,
+          repo_url: project.repoUrl,
+          interval_ms: project.intervalSeconds * 1000,
+        }));
+      const key = JSON.stringify(repos);
+      // A runner with nothing to poll hears nothing, unless it polled something before.
+      if (key === (attachment.watching || '[]')) continue;
+      runner.ws.serializeAttachment({ ...attachment, watching: key } satisfies Attachment);
+      this.send(runner.ws, { type: 'watch', repos });
+    }
+  }
+
+  /**
+   * A runner's report of a polled repository's heads. Only the runner the project is assigned
+   * to may report it, and only for a polled project of this workspace.
+   */
+  private async heads(
+    ws: WebSocket,
+    attachment: Attachment,
+    projectId: string,
+    heads: BranchHead[],
+  ) {
+    const { workspaceId } = attachment;
+    const refuse = (message: string) => this.send(ws, { type: 'error', message });
+    if (!workspaceId) return refuse('This connection cannot report heads');
+    const ids = this.readyRunners().map((runner) => runner.runnerId);
+    if (assignedRunner(projectId, ids) !== attachment.runnerId) {
+      return refuse(`Project ${projectId} is not polled by this runner`);
+    }
+    try {
+      const outcome = await this.withDb(async (db) => {
+        const polled = await polledProjects(db, workspaceId);
+        const project = polled.some((entry) => entry.id === projectId)
+          ? await workspaceProject(db, workspaceId, projectId)
+          : undefined;
+        if (!project) return undefined;
+        const origin = {
+          actorId: null,
+          ip: null,
+          userAgent: null,
+          requestId: `runner:${attachment.runnerId}`,
+        };
+        const recorded = await recordHeads(db, project, heads, (tx, entry) =>
+          writeAudit(tx, origin, entry),
+        );
+        await announceBuilds(this.env, db, recorded.created, this.logger);
+        return recorded;
+      });
+      if (!outcome) return refuse(`Project ${projectId} is not polled by this runner`);
+      this.logger.info('heads_recorded', {
+        project_id: projectId,
+        runner_id: attachment.runnerId,
+        queued: outcome.created.length,
+        deleted: outcome.deleted,
+        baseline: outcome.baseline,
+      });
+      this.send(ws, {
+        type: 'heads_recorded',
+        project_id: projectId,
+        queued: outcome.created.length,
+        deleted: outcome.deleted,
+      });
+    } catch (error) {
+      this.logger.error('heads_record_failed', { project_id: projectId, error });
+      refuse('The heads could not be recorded; they are sent again after the next poll');
+    }
   }
 
   /**

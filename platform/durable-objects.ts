@@ -21,6 +21,8 @@ export const RunnerIdentitySchema = z.object({
   name: z.string(),
   labels: z.array(z.string()),
   capacity: z.number().int().positive(),
+  // The runner's workspace: the hub's own, for the repositories it hands out to poll.
+  workspaceId: z.uuid().optional(),
 });
 export type RunnerIdentity = z.infer<typeof RunnerIdentitySchema>;
 

@@ -5,6 +5,7 @@ import { CacheStore } from './cache';
 import type { RunnerConfig } from './config';
 import { RunnerConnection } from './connection';
 import { Job, type JobContext, type JobOffer } from './job';
+import { RepoWatcher } from './watcher';
 
 export interface AgentOptions {
   config: RunnerConfig;
@@ -24,6 +25,8 @@ export class Agent {
   private readonly jobs = new Map<string, Job>();
   private draining = false;
   private readonly jobContext: JobContext;
+  /** The repositories the hub asked this runner to poll. */
+  readonly watcher: RepoWatcher;
 
   constructor(private readonly options: AgentOptions) {
     const { config, workDir, hostEnv, passEnv, cacheMaxBytes, log } = options;
@@ -38,6 +41,10 @@ export class Agent {
       log: options.log,
       backoff: options.backoff,
     });
+    this.watcher = new RepoWatcher({
+      send: (message) => this.connection.send(message),
+      log: options.log,
+    });
   }
 
   start(): void {
@@ -50,6 +57,7 @@ export class Agent {
    */
   async drain(grace: { ms: number; signal?: AbortSignal }): Promise<void> {
     this.draining = true;
+    this.watcher.stop();
     if (this.jobs.size > 0) {
       this.options.log(`draining: waiting up to ${grace.ms} ms for ${this.jobs.size} build(s)`);
       const finished = Promise.all([...this.jobs.values()].map((job) => job.done));
@@ -74,13 +82,24 @@ export class Agent {
   /** Stops every job without reporting: the token was refused, nothing can be reported. */
   async abandon(): Promise<void> {
     this.draining = true;
+    this.watcher.stop();
     await Promise.all([...this.jobs.values()].map((job) => job.release('runner token refused')));
     await this.connection.close();
   }
 
   private receive(message: HubMessage): void {
     if (message.type === 'job') this.accept(message);
-    else if (message.type === 'cancel') {
+    else if (message.type === 'watch') {
+      if (!this.draining) this.watcher.watch(message.repos);
+    } else if (message.type === 'poll') void this.watcher.poll(message.project_id);
+    else if (message.type === 'heads_recorded') {
+      this.watcher.recorded(message.project_id);
+      if (message.queued > 0 || message.deleted > 0) {
+        this.options.log(
+          `project ${message.project_id}: new heads recorded (${message.queued} build(s) queued, ${message.deleted} branch(es) deleted)`,
+        );
+      }
+    } else if (message.type === 'cancel') {
       const job = this.jobs.get(message.build_id);
       if (job) {
         this.options.log(`build ${message.build_id}: canceled (${message.reason})`);

@@ -50,7 +50,8 @@ export const deploymentStrategy = pgEnum('deployment_strategy', [
 
 export const deploymentStatus = pgEnum('deployment_status', DEPLOYMENT_STATES);
 
-export const webhookProvider = pgEnum('webhook_provider', ['github', 'gitlab', 'gitea']);
+// `poll`: a branch head a runner's poll of a repository found (core/repo-polling.ts).
+export const webhookProvider = pgEnum('webhook_provider', ['github', 'gitlab', 'gitea', 'poll']);
 
 export const webhookDeliveryStatus = pgEnum('webhook_delivery_status', [
   'received',

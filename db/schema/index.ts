@@ -14,6 +14,7 @@ export * from './memberships';
 export * from './mfa-challenges';
 export * from './outbox';
 export * from './pipelines';
+export * from './polled-heads';
 export * from './projects';
 export * from './recovery-codes';
 export * from './runner-registration-tokens';

@@ -5,7 +5,7 @@ import {
   ProjectSettingsSchema,
 } from '../../core/project-settings';
 import type { Database } from '../../db/client';
-import { environments, type Project, projects } from '../../db/schema';
+import { environments, type Project, polledHeads, projects } from '../../db/schema';
 import { ApiError } from '../../platform/errors';
 import type { Audit } from '../audit';
 
@@ -72,6 +72,10 @@ export function updateProject(
 ) {
   return db.transaction(async (tx) => {
     const [row] = await tx.update(projects).set(changes).where(eq(projects.id, id)).returning();
+    // Another repository: its heads are polled from a new baseline, not compared with these.
+    if (changes.repoUrl !== undefined) {
+      await tx.delete(polledHeads).where(eq(polledHeads.projectId, id));
+    }
     await audit(tx, {
       action: 'project.updated',
       targetType: 'project',

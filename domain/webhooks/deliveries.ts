@@ -57,7 +57,7 @@ export function projectsMentioning(db: Database, provider: WebhookProvider, path
  */
 async function earlierDelivery(
   tx: Transaction,
-  provider: WebhookProvider,
+  provider: DeliveryProvider,
   projectId: string,
   deliveryId: string,
   payloadSha256: string,
@@ -108,9 +108,12 @@ async function recordDelivery(
   return recorded !== undefined;
 }
 
+/** A git provider's webhook, or `poll`: a head a runner's poll found (domain/polling). */
+export type DeliveryProvider = WebhookProvider | 'poll';
+
 /** A verified delivery, as its headers name it, and the digest of its body. */
 export interface VerifiedDelivery {
-  provider: WebhookProvider;
+  provider: DeliveryProvider;
   id: string;
   event: string;
   payloadSha256: string;
@@ -134,53 +137,65 @@ export function acceptDelivery(
   failure: string | undefined,
   audit: Audit,
 ): Promise<DeliveryOutcome> {
-  const { provider } = delivery;
   return db.transaction(async (tx) => {
     // Under the project's lock, so concurrent copies of one delivery see each other.
     await lockProject(tx, project.id);
-    const earlier = await earlierDelivery(
-      tx,
-      provider,
-      project.id,
-      delivery.id,
-      delivery.payloadSha256,
-    );
-    if (earlier) return { duplicate: true as const, earlier };
-    const recorded = await recordDelivery(tx, {
-      provider,
-      deliveryId: delivery.id,
-      event: delivery.event,
-      projectId: project.id,
-      payloadSha256: delivery.payloadSha256,
-      status: !plan ? 'failed' : plan.outcome === 'ignored' ? 'ignored' : 'processed',
-      processedAt: new Date(),
-      error: failure ?? (plan?.outcome === 'ignored' ? plan.reason : null),
-    });
-    if (!recorded) return { duplicate: true as const, earlier: delivery.id };
-    const created: CreatedBuild | undefined =
-      plan?.outcome === 'queued' ? await createBuild(tx, plan.build) : undefined;
-    const retiring = plan?.outcome === 'retire' ? plan : undefined;
-    const retired: RetiredDeployment[] = [];
-    if (retiring) {
-      retired.push(...(await closeRef(tx, project.id, retiring.ref)));
-      for (const deployment of retired) {
-        await audit(tx, {
-          action: 'deployment.retired',
-          workspaceId: project.workspaceId,
-          actorRole: 'system',
-          actorId: null,
-          targetType: 'deployment',
-          targetId: deployment.id,
-          metadata: {
-            reason: retiring.note,
-            from: deployment.from,
-            provider,
-            delivery_id: delivery.id,
-            ...refMetadata(retiring.ref),
-          },
-        });
-      }
-    }
-    return { duplicate: false as const, created, retired };
+    return applyDelivery(tx, project, delivery, plan, failure, audit);
   });
+}
+
+/** `acceptDelivery` in the caller's transaction, which holds the project's lock already. */
+export async function applyDelivery(
+  tx: Transaction,
+  project: Pick<Project, 'id' | 'workspaceId'>,
+  delivery: VerifiedDelivery,
+  plan: DeliveryPlan | undefined,
+  failure: string | undefined,
+  audit: Audit,
+): Promise<DeliveryOutcome> {
+  const { provider } = delivery;
+  const earlier = await earlierDelivery(
+    tx,
+    provider,
+    project.id,
+    delivery.id,
+    delivery.payloadSha256,
+  );
+  if (earlier) return { duplicate: true as const, earlier };
+  const recorded = await recordDelivery(tx, {
+    provider,
+    deliveryId: delivery.id,
+    event: delivery.event,
+    projectId: project.id,
+    payloadSha256: delivery.payloadSha256,
+    status: !plan ? 'failed' : plan.outcome === 'ignored' ? 'ignored' : 'processed',
+    processedAt: new Date(),
+    error: failure ?? (plan?.outcome === 'ignored' ? plan.reason : null),
+  });
+  if (!recorded) return { duplicate: true as const, earlier: delivery.id };
+  const created: CreatedBuild | undefined =
+    plan?.outcome === 'queued' ? await createBuild(tx, plan.build) : undefined;
+  const retiring = plan?.outcome === 'retire' ? plan : undefined;
+  const retired: RetiredDeployment[] = [];
+  if (retiring) {
+    retired.push(...(await closeRef(tx, project.id, retiring.ref)));
+    for (const deployment of retired) {
+      await audit(tx, {
+        action: 'deployment.retired',
+        workspaceId: project.workspaceId,
+        actorRole: 'system',
+        actorId: null,
+        targetType: 'deployment',
+        targetId: deployment.id,
+        metadata: {
+          reason: retiring.note,
+          from: deployment.from,
+          provider,
+          delivery_id: delivery.id,
+          ...refMetadata(retiring.ref),
+        },
+      });
+    }
+  }
+  return { duplicate: false as const, created, retired };
 }

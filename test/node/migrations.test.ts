@@ -22,6 +22,7 @@ const EXPECTED_TABLES = [
   'mfa_challenges',
   'outbox',
   'pipelines',
+  'polled_heads',
   'projects',
   'recovery_codes',
   'refresh_tokens',

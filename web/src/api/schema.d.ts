@@ -6287,6 +6287,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{id}/poll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Poll the repository’s branch heads now (developer)
+         * @description For a repository a runner polls (`poll_interval_seconds`, docs/cli.md): the runner polling it runs `git ls-remote` at once instead of at its next interval, and reports new heads as pushes. The git hooks `sparki hooks install` adds call this after each commit. Idempotent: a head already reported builds nothing.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The runner was asked to poll */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PollRequested"];
+                    };
+                };
+                /** @description The request was malformed or failed validation; no field takes text holding U+0000 or an unpaired UTF-16 surrogate. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The repository is not polled (`poll_interval_seconds` is 0 or off) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (rate limit or API quota); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Something went wrong on our side; the request id helps us find it. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No runner of the workspace is connected to poll it */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/builds/{id}": {
         parameters: {
             query?: never;
@@ -7989,6 +8075,7 @@ export interface components {
                 step_timeout_ms?: number;
                 cancel_superseded?: boolean;
                 max_concurrent_builds?: number;
+                poll_interval_seconds?: number;
             };
         };
         /** @description In effect, defaults filled in */
@@ -8024,8 +8111,10 @@ export interface components {
             cancel_superseded: boolean;
             /** @description Null: only the workspace plan limit applies */
             max_concurrent_builds: number | null;
+            /** @description Seconds between a runner’s polls of the repository’s branch heads (0: never). Null: automatic: every 30 s for a local path, file:// URL or private-network host when `git_provider` is `none`, else never (a provider sends webhooks). See docs/cli.md */
+            poll_interval_seconds: number | null;
         };
-        /** @description A field given replaces the stored one (`overrides` as a whole); null restores the default. Timeouts in milliseconds, up to 14400000; max_concurrent_builds up to 50. */
+        /** @description A field given replaces the stored one (`overrides` as a whole); null restores the default. Timeouts in milliseconds, up to 14400000; max_concurrent_builds up to 50; poll_interval_seconds 0 (off) or 5 to 86400. */
         UpdateBuildSettings: {
             overrides?: {
                 /**
@@ -8055,6 +8144,7 @@ export interface components {
             step_timeout_ms?: number | null;
             cancel_superseded?: boolean | null;
             max_concurrent_builds?: number | null;
+            poll_interval_seconds?: number | null;
         };
         /** @description The non-secret part of the reporting credentials; keys and tokens never return */
         GitReporting: {
@@ -8233,6 +8323,15 @@ export interface components {
             verified: boolean;
             /** @description The TXT values found at the record name (what to fix when it failed) */
             found: string[];
+        };
+        PollRequested: {
+            /** @enum {string} */
+            status: "requested";
+            /**
+             * Format: uuid
+             * @description The runner that polls the repository
+             */
+            runner_id: string;
         };
         BuildWithSteps: components["schemas"]["Build"] & {
             steps: components["schemas"]["BuildStep"][];

@@ -4,6 +4,7 @@ import { projectDeploymentRoutes } from './deployments';
 import { projectDomainRoutes } from './domains';
 import { projectEnvironmentRoutes } from './environments';
 import { gitReportingRoutes } from './git-reporting';
+import { projectPollingRoutes } from './polling';
 import { projectRoutes } from './projects';
 import { projectSettingsRoutes } from './settings';
 import { webhookSecretRoutes } from './webhook-secret';
@@ -18,4 +19,5 @@ export const projectsApp = authenticated(
   projectDeploymentRoutes,
   webhookSecretRoutes,
   projectDomainRoutes,
+  projectPollingRoutes,
 );

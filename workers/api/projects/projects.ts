@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { refreshWatches } from '../../../domain/polling/watch';
 import { deleteProject, findProject, updateProject } from '../../../domain/projects/projects';
 import { ApiError } from '../../../platform/errors';
 import { auditFor } from '../../audit';
@@ -61,6 +62,7 @@ projectRoutes.openapi(
     }
     const db = c.get('services').db();
     const updated = await updateProject(db, id, changes, Object.keys(input), auditFor(c, access));
+    await refreshWatches(c.env, access.workspaceId, c.get('logger'));
     const [shown] = await showProjects(c, [updated]);
     return c.json(shown!, 200);
   },
@@ -83,6 +85,7 @@ projectRoutes.openapi(
     const access = await authorizeProject(c, id, 'admin');
     const db = c.get('services').db();
     await deleteProject(db, id, access.workspaceId, auditFor(c, access));
+    await refreshWatches(c.env, access.workspaceId, c.get('logger'));
     return c.json({ status: 'deleted' as const }, 200);
   },
 );

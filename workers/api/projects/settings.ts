@@ -8,6 +8,7 @@ import {
   ProjectSettingsSchema,
   resolveProjectSettings,
 } from '../../../core/project-settings';
+import { refreshWatches } from '../../../domain/polling/watch';
 import { patchBuildSettings, storedBuildSettings } from '../../../domain/projects/projects';
 import { auditFor } from '../../audit';
 import { authorizeProject } from '../../auth/authorize';
@@ -27,6 +28,16 @@ const BuildSettingsSchema = z
     max_concurrent_builds: z.number().int().nullable().openapi({
       description: 'Null: only the workspace plan limit applies',
     }),
+    poll_interval_seconds: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({
+        description:
+          'Seconds between a runner’s polls of the repository’s branch heads (0: never). Null: ' +
+          'automatic: every 30 s for a local path, file:// URL or private-network host when ' +
+          '`git_provider` is `none`, else never (a provider sends webhooks). See docs/cli.md',
+      }),
   })
   .openapi('BuildSettings');
 
@@ -41,7 +52,7 @@ const PatchSchema = ProjectSettingsPatchSchema.openapi('UpdateBuildSettings', {
   description:
     `A field given replaces the stored one (\`overrides\` as a whole); null restores the ` +
     `default. Timeouts in milliseconds, up to ${MAX_BUILD_TIMEOUT_MS}; max_concurrent_builds up to ` +
-    `${MAX_PROJECT_CONCURRENT_BUILDS}.`,
+    `${MAX_PROJECT_CONCURRENT_BUILDS}; poll_interval_seconds 0 (off) or 5 to 86400.`,
 });
 
 function respond(stored: ProjectSettings) {
@@ -88,6 +99,9 @@ projectSettingsRoutes.openapi(
     const access = await authorizeProject(c, id, 'developer');
     const db = c.get('services').db();
     const stored = await patchBuildSettings(db, id, patch, auditFor(c, access));
+    if (patch.poll_interval_seconds !== undefined) {
+      await refreshWatches(c.env, access.workspaceId, c.get('logger'));
+    }
     return c.json(respond(stored), 200);
   },
 );

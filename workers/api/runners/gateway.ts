@@ -98,6 +98,7 @@ runnerGatewayApp.openapi(
       name: runner.name,
       labels: runner.labels,
       capacity: runner.capacity,
+      workspaceId: runner.workspaceId,
     };
     const headers = new Headers(c.req.raw.headers);
     headers.set(RUNNER_IDENTITY_HEADER, JSON.stringify(identity));

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { encryptSecret } from '../../../core/secret-box';
+import { refreshWatches } from '../../../domain/polling/watch';
 import { previewDetection } from '../../../domain/projects/detect-preview';
 import { createProject, projectsOf } from '../../../domain/projects/projects';
 import { randomSecret } from '../../../platform/crypto';
@@ -57,6 +58,7 @@ workspaceProjectRoutes.openapi(
       auditFor(c, access),
     );
     if (!created) throw new ApiError('conflict', `The slug "${input.slug}" is taken here`);
+    await refreshWatches(c.env, id, c.get('logger'));
     // Nothing of a new project is live yet.
     return c.json({ ...toProject(created, null), webhook_secret: webhookSecret }, 201);
   },
