@@ -12,6 +12,7 @@ const EXPECTED_TABLES = [
   'builds',
   'deployment_transitions',
   'deployments',
+  'device_grants',
   'domains',
   'email_tokens',
   'environments',
