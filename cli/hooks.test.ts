@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { saveCredential } from './config';
 import { HOOK_MARKER, hookScript, shellQuote } from './hooks';
 
 const execFileAsync = promisify(execFile);
@@ -134,9 +135,16 @@ describe('sparki hooks', () => {
       'run `sparki hooks install` first',
     );
     await install();
-    const noToken = await sparki(repo, ['hooks', 'notify']);
+    // Nothing stored by `sparki login` either: its config lives in a directory of the test's.
+    const config = await mkdtemp(join(tmpdir(), 'sparki-config-'));
+    const noToken = await sparki(repo, ['hooks', 'notify'], { XDG_CONFIG_HOME: config });
     expect(noToken.code).toBe(2);
     expect(noToken.stderr).toContain('No token');
+    // The token `sparki login` stored for the hook's platform is used when the hook has none.
+    await saveCredential(url, { token: 'from-login' }, join(config, 'sparki', 'credentials.json'));
+    await sparki(repo, ['hooks', 'notify'], { XDG_CONFIG_HOME: config });
+    expect(requests.at(-1)?.authorization).toBe('Bearer from-login');
+    await rm(config, { recursive: true, force: true });
     answer = {
       status: 503,
       body: {

@@ -1,6 +1,7 @@
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { platformUrl, readCredentials } from '../config';
 import {
   CHAINED_SUFFIX,
   gitConfig,
@@ -117,9 +118,16 @@ async function notify(dir: string, options: { token?: string }) {
   if (!url || !project) {
     throw new HookError('No Sparki project is set here: run `sparki hooks install` first', 2);
   }
-  const token = options.token ?? (await readText(tokenPath(repo)))?.trim();
+  // The hook's own token, else the one `sparki login` stored for this platform.
+  const token =
+    options.token ??
+    (await readText(tokenPath(repo)))?.trim() ??
+    (await readCredentials()).platforms[platformUrl(url)]?.token;
   if (!token) {
-    throw new HookError('No token: set SPARKI_TOKEN or run `sparki hooks install --token`', 2);
+    throw new HookError(
+      'No token: run `sparki login`, set SPARKI_TOKEN or run `sparki hooks install --token`',
+      2,
+    );
   }
   const response = await fetch(`${url}/api/projects/${encodeURIComponent(project)}/poll`, {
     method: 'POST',
