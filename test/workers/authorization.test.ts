@@ -121,6 +121,7 @@ function resourceIds(a: Awaited<ReturnType<typeof seedWorkspaceA>>): Record<stri
     'tokens/{id}': a.apiTokenId,
     'sessions/{id}': a.team.owner.session_id,
     'device/{user_code}': a.userCode,
+    'blobs/{hash}': 'a'.repeat(64),
   };
 }
 

@@ -1,16 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import {
-  BLOB_MAX_BYTES,
-  type OutputFile,
-  OutputFilesSchema,
-  outputManifest,
-  Sha256HexSchema,
-} from '../../core/build-output';
-import { blobName, ManifestSchema, missingBlobs } from '../../core/hosting/manifest';
+import { BLOB_MAX_BYTES, OutputFilesSchema, Sha256HexSchema } from '../../core/build-output';
 import { recordBuildOutput } from '../../domain/builds/jobs';
-import { provenBlobs, recordBlobProofs } from '../../domain/hosting/publish';
-import { ApiError } from '../../platform/errors';
-import { blobKey, blobProofKey, outputManifestKey } from '../../platform/storage-keys';
+import { commitUpload, missingUpload, storeBlob } from '../../domain/hosting/uploads';
+import { outputManifestKey } from '../../platform/storage-keys';
 import { openApiErrorResponses } from '../errors';
 import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
@@ -25,25 +17,6 @@ const BlobParams = JobParams.extend({ hash: Sha256HexSchema });
 const jobAuth = {
   401: { description: 'No job token, a token for another build, or one whose lease has ended' },
 };
-
-/** The blobs of the listed output that the workspace has not proven it holds, sorted. */
-async function unprovenBlobs(
-  env: Env,
-  workspaceId: string,
-  files: readonly OutputFile[],
-): Promise<string[]> {
-  const manifest = outputManifest(files);
-  const hashes = [...new Set(files.map((file) => file.hash))];
-  return missingBlobs(manifest, await provenBlobs(env, workspaceId, hashes));
-}
-
-/** The SHA-256 of a body of `size` bytes, read without holding it in memory. */
-async function digestOf(body: ReadableStream | null, size: number): Promise<string> {
-  const digest = new crypto.DigestStream('SHA-256');
-  if (body) await body.pipeThrough(new FixedLengthStream(size)).pipeTo(digest);
-  else await digest.getWriter().close();
-  return blobName(await digest.digest);
-}
 
 export const outputRoutes = newRouter();
 
@@ -69,10 +42,7 @@ outputRoutes.openapi(
     const { buildId } = c.req.valid('param');
     const { files } = c.req.valid('json');
     const { project } = await authorizeJob(c, buildId);
-    const missing = await unprovenBlobs(c.env, project.workspaceId, files);
-    const sizes = new Map(files.map((file) => [file.hash, file.size]));
-    const bytes = missing.reduce((sum, hash) => sum + (sizes.get(hash) ?? 0), 0);
-    return c.json({ missing, bytes }, 200);
+    return c.json(await missingUpload(c.env, project.workspaceId, files), 200);
   },
 );
 
@@ -106,39 +76,8 @@ outputRoutes.openapi(
     const { buildId, hash } = c.req.valid('param');
     const { project } = await authorizeJob(c, buildId);
     const size = Number(c.req.header('content-length'));
-    const body = c.req.raw.body;
-    if (!Number.isSafeInteger(size) || size < 0 || (size > 0 && !body)) {
-      throw new ApiError('bad_request', 'Send the blob as the body, with a Content-Length');
-    }
-    if (size > BLOB_MAX_BYTES) {
-      throw new ApiError('payload_too_large', `A blob may be at most ${BLOB_MAX_BYTES} bytes`);
-    }
-    const mismatch = () => new ApiError('bad_request', `The body does not hash to ${hash}`);
-    const [existing, proven] = await Promise.all([
-      c.env.SITES.head(blobKey(hash)),
-      c.env.SITES.head(blobProofKey(project.workspaceId, hash)),
-    ]);
-    if (existing && proven) {
-      await body?.cancel();
-      return c.json({ hash, size: existing.size, stored: false }, 200);
-    }
-    if (existing) {
-      // Stored by another workspace (or before proofs were kept): the body must still hash to
-      // the name before this workspace counts as holding it; the shared blob is not rewritten.
-      if ((await digestOf(body, size)) !== hash) throw mismatch();
-    } else {
-      const value = body ? body.pipeThrough(new FixedLengthStream(size)) : new Uint8Array();
-      try {
-        // R2 refuses the write when the content does not match the checksum it is given.
-        await c.env.SITES.put(blobKey(hash), value, { sha256: hash });
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        if (/checksum|digest/i.test(message)) throw mismatch();
-        throw err;
-      }
-    }
-    await recordBlobProofs(c.env, project.workspaceId, [hash]);
-    return c.json({ hash, size: existing?.size ?? size, stored: !existing }, 200);
+    const stored = await storeBlob(c.env, project.workspaceId, hash, size, c.req.raw.body);
+    return c.json(stored, 200);
   },
 );
 
@@ -171,32 +110,24 @@ outputRoutes.openapi(
     const { buildId } = c.req.valid('param');
     const { files } = c.req.valid('json');
     const { claims, project } = await authorizeJob(c, buildId);
-    const missing = await unprovenBlobs(c.env, project.workspaceId, files);
-    if (missing.length > 0) {
-      throw new ApiError(
-        'conflict',
-        `${missing.length} blob(s) of the output have not been uploaded`,
-        { missing },
-      );
-    }
     const key = outputManifestKey(buildId);
-    await c.env.SITES.put(key, JSON.stringify(ManifestSchema.parse(outputManifest(files))), {
-      httpMetadata: { contentType: 'application/json' },
-    });
+    const { bytes } = await commitUpload(c.env, project.workspaceId, key, files);
     await recordBuildOutput(c.get('services').db(), buildId, claims.attempt, {
       outputManifestKey: key,
     });
-    const bytes = files.reduce((sum, file) => sum + file.size, 0);
     return c.json({ manifest_key: key, files: files.length, bytes }, 200);
   },
 );
 
 /** A blob upload streams to R2 and checks its own Content-Length against BLOB_MAX_BYTES. */
 export function isBlobUpload(path: string): boolean {
-  return /^\/api\/jobs\/[^/]+\/blobs\/[^/]+$/.test(path);
+  return /^\/api\/(jobs\/[^/]+|projects\/[^/]+\/uploads)\/blobs\/[^/]+$/.test(path);
 }
 
 /** The output's file list, which may run past the API's usual body limit. */
 export function isOutputList(path: string): boolean {
-  return /^\/api\/jobs\/[^/]+\/output(\/missing)?$/.test(path);
+  return (
+    /^\/api\/jobs\/[^/]+\/output(\/missing)?$/.test(path) ||
+    /^\/api\/projects\/[^/]+\/uploads\/(missing|deploy)$/.test(path)
+  );
 }

@@ -7,6 +7,7 @@ import { gitReportingRoutes } from './git-reporting';
 import { projectPollingRoutes } from './polling';
 import { projectRoutes } from './projects';
 import { projectSettingsRoutes } from './settings';
+import { projectUploadRoutes } from './uploads';
 import { webhookSecretRoutes } from './webhook-secret';
 
 /** `/api/projects`: a project and everything under `/api/projects/{id}/…`. */
@@ -20,4 +21,5 @@ export const projectsApp = authenticated(
   webhookSecretRoutes,
   projectDomainRoutes,
   projectPollingRoutes,
+  projectUploadRoutes,
 );
