@@ -83,16 +83,32 @@ export async function writeLink(root: string, link: ProjectLink): Promise<string
 export class Api {
   constructor(readonly target: Target) {}
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.send<T>(method, path, {
+      ...(body === undefined
+        ? {}
+        : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    });
+  }
+
+  /** A raw body (a file stream, sent as it is read): `headers` must say its length. */
+  upload<T>(method: string, path: string, body: BodyInit, headers: Record<string, string>) {
+    return this.send<T>(method, path, { body, headers });
+  }
+
+  private async send<T>(
+    method: string,
+    path: string,
+    init: { body?: BodyInit; headers?: Record<string, string> },
+  ): Promise<T> {
     let response: Response;
     try {
       response = await fetch(this.target.url + path, {
         method,
-        headers: {
-          authorization: `Bearer ${this.target.token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: { authorization: `Bearer ${this.target.token}`, ...init.headers },
+        body: init.body,
+        // A stream goes out as it is read (Node's fetch insists on saying so).
+        ...(typeof init.body === 'object' && { duplex: 'half' }),
       });
     } catch (error) {
       const cause = (error as { cause?: { message?: string } }).cause?.message;

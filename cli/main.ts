@@ -1,4 +1,5 @@
 import { Command, type CommanderError } from 'commander';
+import { deployCommand } from './commands/deploy';
 import { detectCommand } from './commands/detect';
 import { envCommand } from './commands/env';
 import { hooksCommand } from './commands/hooks';
@@ -21,7 +22,8 @@ const program = new Command('sparki')
   .addCommand(whoamiCommand())
   .addCommand(envCommand())
   .addCommand(logsCommand())
-  .addCommand(hooksCommand());
+  .addCommand(hooksCommand())
+  .addCommand(deployCommand());
 for (const command of projectCommands()) program.addCommand(command);
 
 /** Usage errors (unknown option, missing argument…) exit 2, as docs/cli.md documents. */
