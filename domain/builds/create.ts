@@ -71,6 +71,15 @@ export async function lockProject(tx: Transaction, projectId: string) {
   return project;
 }
 
+/** The number the project's next build gets; take `lockProject` first. */
+export async function nextBuildNumber(tx: Transaction, projectId: string): Promise<number> {
+  const [next] = await tx
+    .select({ number: sql`coalesce(max(${builds.number}), 0) + 1`.mapWith(Number) })
+    .from(builds)
+    .where(eq(builds.projectId, projectId));
+  return next?.number ?? 1;
+}
+
 /**
  * Writes a build, its `build.requested` outbox row and any supersede cancellations in the
  * caller's transaction. The project row is locked first (`lockProject`), so concurrent builds
@@ -79,11 +88,7 @@ export async function lockProject(tx: Transaction, projectId: string) {
 export async function createBuild(tx: Transaction, request: BuildRequest): Promise<CreatedBuild> {
   const project = await lockProject(tx, request.projectId);
   if (!project) throw new Error(`Project ${request.projectId} does not exist`);
-  const [next] = await tx
-    .select({ number: sql`coalesce(max(${builds.number}), 0) + 1`.mapWith(Number) })
-    .from(builds)
-    .where(eq(builds.projectId, request.projectId));
-  const number = next?.number ?? 1;
+  const number = await nextBuildNumber(tx, request.projectId);
   const [build] = await tx
     .insert(builds)
     .values({ ...request, number })

@@ -1,7 +1,6 @@
-import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { type Build, builds } from '../../db/schema';
-import { lockProject } from './create';
+import { lockProject, nextBuildNumber } from './create';
 
 /**
  * A build made of output uploaded by a person (`sparki deploy --prebuilt`): no runner ran it, so
@@ -22,16 +21,12 @@ export async function recordUploadedBuild(
   return db.transaction(async (tx) => {
     const project = await lockProject(tx, input.projectId);
     if (!project) throw new Error(`Project ${input.projectId} does not exist`);
-    const [next] = await tx
-      .select({ number: sql`coalesce(max(${builds.number}), 0) + 1`.mapWith(Number) })
-      .from(builds)
-      .where(eq(builds.projectId, input.projectId));
     const now = new Date();
     const [build] = await tx
       .insert(builds)
       .values({
         ...input,
-        number: next?.number ?? 1,
+        number: await nextBuildNumber(tx, input.projectId),
         trigger: 'api',
         status: 'succeeded',
         startedAt: now,

@@ -7,7 +7,6 @@ import {
 } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { blobHash } from '../../core/hosting/manifest';
 import { builds, deployments, environments } from '../../db/schema';
 import { publishArtifact, publishOutputManifest } from '../../domain/hosting/publish';
 import { blobKey, outputManifestKey } from '../../platform/storage-keys';
@@ -21,7 +20,7 @@ import {
   queuedBuild,
   registerRunner,
 } from './runner-helpers';
-import { storeContentAddressed, tarGz } from './tar-fixture';
+import { describeFiles, type Listed, outputOf, storeContentAddressed, tarGz } from './tar-fixture';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
@@ -38,22 +37,7 @@ async function leasedJob() {
   return { project, build, token: job.job_token };
 }
 
-/** Output files with a unique marker, so no earlier test has stored their blobs. */
-async function outputOf(contents: Record<string, string>) {
-  return Promise.all(
-    Object.entries(contents).map(async ([path, text]) => ({
-      path,
-      text,
-      hash: await blobHash(encoder.encode(text)),
-      size: encoder.encode(text).byteLength,
-    })),
-  );
-}
-
-type Listed = Awaited<ReturnType<typeof outputOf>>;
-const listing = (files: Listed) => ({
-  files: files.map(({ path, hash, size }) => ({ path, hash, size })),
-});
+const listing = (files: Listed) => ({ files: describeFiles(files) });
 
 function putBlob(buildId: string, token: string, hash: string, body: string) {
   return as(token).put(`/api/jobs/${buildId}/blobs/${hash}`, body, {

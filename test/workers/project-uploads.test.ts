@@ -2,7 +2,6 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BLOB_MAX_BYTES } from '../../core/build-output';
-import { blobHash } from '../../core/hosting/manifest';
 import { builds, environments } from '../../db/schema';
 import { blobKey } from '../../platform/storage-keys';
 import worker from '../../workers/index';
@@ -11,11 +10,10 @@ import { newUser } from './auth-helpers';
 import { drain } from './deploy-helpers';
 import { testDb } from './harness';
 import { addMember, projectFixture } from './project-fixtures';
+import { describeFiles, type Listed, outputOf } from './tar-fixture';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
-
-const encoder = new TextEncoder();
 
 interface Uploaded {
   build: { id: string; trigger: string; status: string; target: string; branch: string };
@@ -23,19 +21,6 @@ interface Uploaded {
   files: number;
   bytes: number;
 }
-
-async function filesOf(contents: Record<string, string>) {
-  return Promise.all(
-    Object.entries(contents).map(async ([path, text]) => ({
-      path,
-      text,
-      hash: await blobHash(encoder.encode(text)),
-      size: encoder.encode(text).byteLength,
-    })),
-  );
-}
-type Files = Awaited<ReturnType<typeof filesOf>>;
-const listing = (files: Files) => files.map(({ path, hash, size }) => ({ path, hash, size }));
 
 /** A project whose environments check health at once, so a drain ends promptly. */
 async function uploadProject() {
@@ -50,10 +35,10 @@ async function uploadProject() {
 const base = (projectId: string) => `/api/projects/${projectId}/uploads`;
 
 /** What `sparki deploy --prebuilt` does: ask, send the missing blobs, deploy. */
-async function upload(caller: Caller, projectId: string, files: Files, production = false) {
+async function upload(caller: Caller, projectId: string, files: Listed, production = false) {
   const asked = await as(caller).post<{ missing: string[]; bytes: number }>(
     `${base(projectId)}/missing`,
-    { files: listing(files) },
+    { files: describeFiles(files) },
   );
   expect(asked.status, asked.text).toBe(200);
   for (const hash of asked.body.missing) {
@@ -65,7 +50,7 @@ async function upload(caller: Caller, projectId: string, files: Files, productio
     expect(put.status, put.text).toBe(200);
   }
   const deployed = await as(caller).post<Uploaded>(`${base(projectId)}/deploy`, {
-    files: listing(files),
+    files: describeFiles(files),
     production,
   });
   expect(deployed.status, deployed.text).toBe(202);
@@ -99,7 +84,7 @@ describe('prebuilt uploads (sparki deploy --prebuilt)', () => {
   it('deploys an uploaded directory, and a second upload sends only the changed file', async () => {
     const { owner, project } = await uploadProject();
     const marker = crypto.randomUUID();
-    const first = await filesOf({
+    const first = await outputOf({
       'index.html': `<h1>one ${marker}</h1>`,
       'assets/app.js': `console.log("${marker}")`,
     });
@@ -115,7 +100,7 @@ describe('prebuilt uploads (sparki deploy --prebuilt)', () => {
     const url = await servedUrl(one.deployed.deployment.id, owner);
     expect(await visit(`${url}/`)).toBe(`<h1>one ${marker}</h1>`);
 
-    const second = await filesOf({
+    const second = await outputOf({
       'index.html': `<h1>two ${marker}</h1>`,
       'assets/app.js': `console.log("${marker}")`,
     });
@@ -133,7 +118,7 @@ describe('prebuilt uploads (sparki deploy --prebuilt)', () => {
 
   it('deploys to production with `production`, on the production branch', async () => {
     const { owner, project } = await uploadProject();
-    const files = await filesOf({ 'index.html': `<p>${crypto.randomUUID()}</p>` });
+    const files = await outputOf({ 'index.html': `<p>${crypto.randomUUID()}</p>` });
     const { deployed } = await upload(owner, project.id, files, true);
     expect(deployed).toMatchObject({
       build: { target: 'production', branch: 'main' },
@@ -145,10 +130,10 @@ describe('prebuilt uploads (sparki deploy --prebuilt)', () => {
 
   it('refuses to deploy before every blob is uploaded (409 naming them)', async () => {
     const { owner, project } = await uploadProject();
-    const files = await filesOf({ 'index.html': crypto.randomUUID() });
+    const files = await outputOf({ 'index.html': crypto.randomUUID() });
     const response = await as(owner).post<{ error: { details: { missing: string[] } } }>(
       `${base(project.id)}/deploy`,
-      { files: listing(files) },
+      { files: describeFiles(files) },
     );
     expect(response.status).toBe(409);
     expect(response.body.error.details.missing).toEqual([files[0]!.hash]);
@@ -166,7 +151,7 @@ describe('prebuilt uploads (sparki deploy --prebuilt)', () => {
       const response = await as(owner).post(`${base(project.id)}/missing`, { files });
       expect(response.status, JSON.stringify(files)).toBe(400);
     }
-    const [file] = await filesOf({ 'a.txt': crypto.randomUUID() });
+    const [file] = await outputOf({ 'a.txt': crypto.randomUUID() });
     const wrong = await as(owner).put(`${base(project.id)}/blobs/${file!.hash}`, 'other', {
       'content-type': 'application/octet-stream',
       'content-length': '5',
@@ -186,8 +171,8 @@ describe('prebuilt uploads (sparki deploy --prebuilt)', () => {
 
   it('needs a signed-in developer of the project’s workspace', async () => {
     const { owner, workspace, project } = await uploadProject();
-    const files = await filesOf({ 'index.html': crypto.randomUUID() });
-    const body = { files: listing(files) };
+    const files = await outputOf({ 'index.html': crypto.randomUUID() });
+    const body = { files: describeFiles(files) };
     expect((await anonymous.post(`${base(project.id)}/missing`, body)).status).toBe(401);
 
     const viewer = await newUser('viewer');

@@ -32,3 +32,20 @@ export async function storeContentAddressed(buildId: string, files: Record<strin
   await env.SITES.put(key, JSON.stringify(outputManifest(listed)));
   return key;
 }
+
+/** Output files with their hashes; a unique marker in each keeps earlier tests' blobs apart. */
+export async function outputOf(contents: Record<string, string>) {
+  return Promise.all(
+    Object.entries(contents).map(async ([path, text]) => ({
+      path,
+      text,
+      hash: await blobHash(encoder.encode(text)),
+      size: encoder.encode(text).byteLength,
+    })),
+  );
+}
+export type Listed = Awaited<ReturnType<typeof outputOf>>;
+
+/** What the upload API is told about each file. */
+export const describeFiles = (files: Listed) =>
+  files.map(({ path, hash, size }) => ({ path, hash, size }));

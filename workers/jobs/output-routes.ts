@@ -14,6 +14,18 @@ export const OUTPUT_LIST_MAX_BYTES = 8 * 1024 * 1024;
 const JobParams = z.object({ buildId: z.uuid() });
 const BlobParams = JobParams.extend({ hash: Sha256HexSchema });
 
+/** A blob upload's body: the bytes, as they are (with a `Content-Length`). */
+export const blobBody = {
+  required: true,
+  content: {
+    'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) },
+  },
+};
+
+export const StoredBlobSchema = z
+  .object({ hash: z.string(), size: z.number().int(), stored: z.boolean() })
+  .openapi('StoredBlob');
+
 const jobAuth = {
   401: { description: 'No job token, a token for another build, or one whose lease has ended' },
 };
@@ -55,17 +67,12 @@ outputRoutes.openapi(
     description: `Needs \`Content-Length\` (at most ${BLOB_MAX_BYTES} bytes). Storage checks the body against the hash in the path (400 when it differs), so a blob is never stored under another content's name. Uploading a blob that is already stored is harmless: it is not written again, but its body is still checked when this workspace has not uploaded it before.`,
     request: {
       params: BlobParams,
-      body: {
-        required: true,
-        content: {
-          'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) },
-        },
-      },
+      body: blobBody,
     },
     responses: {
       200: {
         description: 'Stored (or already stored)',
-        ...json(z.object({ hash: z.string(), size: z.number().int(), stored: z.boolean() })),
+        ...json(StoredBlobSchema),
       },
       ...jobAuth,
       413: { description: `Larger than ${BLOB_MAX_BYTES} bytes` },

@@ -1237,11 +1237,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            hash: string;
-                            size: number;
-                            stored: boolean;
-                        };
+                        "application/json": components["schemas"]["StoredBlob"];
                     };
                 };
                 /** @description The request was malformed or failed validation; no field takes text holding U+0000 or an unpaired UTF-16 surrogate. */
@@ -7694,6 +7690,11 @@ export interface components {
             /** @description Preview deployments this delivery retired (branch deleted, PR closed) */
             retired_deployment_ids?: string[];
         };
+        StoredBlob: {
+            hash: string;
+            size: number;
+            stored: boolean;
+        };
         Accepted: {
             status: string;
         };
@@ -8574,11 +8575,6 @@ export interface components {
                 hash: string;
                 size: number;
             }[];
-        };
-        StoredBlob: {
-            hash: string;
-            size: number;
-            stored: boolean;
         };
         UploadDeployment: {
             build: components["schemas"]["Build"];

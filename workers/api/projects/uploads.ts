@@ -10,6 +10,7 @@ import { outputManifestKey } from '../../../platform/storage-keys';
 import { auditFor } from '../../audit';
 import { authorizeProject } from '../../auth/authorize';
 import { openApiErrorResponses } from '../../errors';
+import { blobBody, StoredBlobSchema } from '../../jobs/output-routes';
 import { json, jsonBody } from '../../openapi';
 import { newRouter } from '../../router';
 import { BuildSchema, toBuild } from '../builds/schemas';
@@ -85,21 +86,12 @@ projectUploadRoutes.openapi(
     description: `Needs \`Content-Length\` (at most ${BLOB_MAX_BYTES} bytes); a body that does not hash to \`hash\` is refused (400).`,
     request: {
       params: BlobParams,
-      body: {
-        required: true,
-        content: {
-          'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) },
-        },
-      },
+      body: blobBody,
     },
     responses: {
       200: {
         description: 'Stored (or already stored)',
-        ...json(
-          z
-            .object({ hash: z.string(), size: z.number().int(), stored: z.boolean() })
-            .openapi('StoredBlob'),
-        ),
+        ...json(StoredBlobSchema),
       },
       413: { description: `Larger than ${BLOB_MAX_BYTES} bytes` },
       ...openApiErrorResponses,
