@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browse, type E2E, git, startE2E } from './e2e-helpers';
@@ -63,6 +64,8 @@ describe('sparki project commands, end to end', () => {
         env: {
           ...process.env,
           CI: '',
+          // No credentials of the machine's own `sparki login`: only what each test gives.
+          XDG_CONFIG_HOME: join(tmpdir(), `sparki-e2e-cli-config-${process.pid}`),
           SPARKI_URL: e2e.base,
           SPARKI_TOKEN: e2e.token(),
           ...env,
@@ -377,6 +380,7 @@ describe('sparki project commands, end to end', () => {
 
     const noToken = await sparki(e2e.repo, ['builds'], { SPARKI_TOKEN: '' });
     expect(noToken.code).toBe(4);
-    expect(noToken.stderr).toContain('pass --token or set SPARKI_TOKEN');
+    expect(noToken.stderr).toContain('run `sparki login');
+    expect(noToken.stderr).toContain('set SPARKI_TOKEN');
   }, 60_000);
 });
