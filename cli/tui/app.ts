@@ -280,6 +280,8 @@ export async function runTui(api: Api, link: ProjectLink): Promise<void> {
   const instance = render(h(App, { api, link: { ...link, url: api.target.url }, projectName }), {
     alternateScreen: true,
     exitOnCtrlC: true,
+    // canOpenTui decided already; Ink's own CI guess counts an empty CI= as CI.
+    interactive: true,
   });
   await instance.waitUntilExit();
 }
