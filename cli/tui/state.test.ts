@@ -173,6 +173,8 @@ describe('terminal UI state', () => {
     expect(buildLines([build(12, 'queued')], NOW)).toEqual([
       '#12    queued     main           abcdef1  30s ago  commit 12',
     ]);
+    // Planned (offered to the runners) is still waiting: it reads queued.
+    expect(buildLines([build(13, 'planned')], NOW)[0]).toMatch(/^#13 +queued /);
     expect(deploymentLines([deployment('d', { serving: true })], NOW)).toEqual([
       'production * live         #1     1h ago   http://e2e.localhost',
     ]);

@@ -212,12 +212,18 @@ const firstLine = (text: string | null, max: number) => {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 };
 
+/**
+ * A build's status as the list shows it: `planned` (offered to the runners, none has taken it
+ * yet) is still waiting in the queue for the person watching, so it reads `queued`.
+ */
+export const buildStatusLabel = (status: string) => (status === 'planned' ? 'queued' : status);
+
 /** One plain-text row per build (the selected one is marked by the renderer). */
 export function buildLines(builds: readonly Build[], now = Date.now()): string[] {
   return builds.map((b) =>
     [
       `#${b.number}`.padEnd(6),
-      b.status.padEnd(10),
+      buildStatusLabel(b.status).padEnd(10),
       (b.branch ?? '-').padEnd(14),
       (b.commit_sha ?? '-').slice(0, 7).padEnd(8),
       ago(b.created_at, now).padEnd(8),
