@@ -12,7 +12,7 @@ import { STARTUP_TIMEOUT_MS } from './stack';
 
 const siteFiles = {
   'package.json': JSON.stringify({ name: 'tui', private: true, scripts: { build: 'node b.js' } }),
-  'b.js': `require('node:fs').mkdirSync('dist',{recursive:true});require('node:fs').writeFileSync('dist/index.html','<h1>tui</h1>');`,
+  'b.js': `require('node:fs').mkdirSync('dist',{recursive:true});require('node:fs').writeFileSync('dist/index.html','<h1>tui</h1>');console.log('built the tui site');`,
 };
 
 describe('sparki ui, end to end', () => {
@@ -28,7 +28,7 @@ describe('sparki ui, end to end', () => {
     if (e2e) await e2e.stop();
   });
 
-  it('shows a build going from queued to succeeded without a keypress; q quits with 0', async () => {
+  it('shows a build go from queued to succeeded without a keypress; Enter follows its log; r + y redeploys; q quits with 0', async () => {
     const env = {
       ...process.env,
       CI: '',
@@ -77,8 +77,44 @@ describe('sparki ui, end to end', () => {
     const queued = await shows('the build queued', new RegExp(`#${build.number}\\s+queued`));
     const runner = await e2e.registerRunner('runner-tui');
     e2e.startRunner(runner.config);
-    await shows('the build succeeded', new RegExp(`#${build.number}\\s+succeeded`), queued);
+    const succeeded = await shows(
+      'the build succeeded',
+      new RegExp(`#${build.number}\\s+succeeded`),
+      queued,
+    );
     expect(child.exitCode).toBeNull();
+
+    // Enter: the selected (only) build's log, to its end; Esc: back to the lists.
+    child.stdin.write('\r');
+    const logged = await shows(
+      "the build's log",
+      new RegExp(`Build #${build.number} log · ended: succeeded`),
+      succeeded,
+    );
+    await shows('a line of the log', /built the tui site/, succeeded);
+    child.stdin.write('\x1b');
+    const back = await shows('the lists again', /Enter log {2}c cancel/, logged);
+
+    // The deployments: redeploy production's, confirmed with y.
+    const deployments = async () =>
+      (
+        await e2e.api<{ deployments: unknown[] }>(
+          'GET',
+          `/api/projects/${e2e.project.id}/deployments`,
+        )
+      ).deployments;
+    await e2e.waitFor('a deployment', async () => (await deployments()).length === 1, 60_000);
+    child.stdin.write('\t');
+    const listed = await shows('the deployment selected', /› production( \*)?\s+\w+/, back);
+    child.stdin.write('r');
+    const asked = await shows(
+      'the question',
+      /Redeploy build #\d+'s deployment to production\?[\s\S]*?\(y\/n\)/,
+      listed,
+    );
+    child.stdin.write('y');
+    await shows('the result', /Redeploying to production\./, asked);
+    await e2e.waitFor('the new deployment', async () => (await deployments()).length === 2, 30_000);
 
     child.stdin.write('q');
     expect(await exited, screen().slice(-3000)).toBe(0);
