@@ -8,6 +8,7 @@ import { logsCommand } from './commands/logs';
 import { projectCommands } from './commands/project';
 import { runnerCommand } from './commands/runner';
 import { schemaCommand } from './commands/schema';
+import { canOpenTui, uiCommand } from './commands/ui';
 import { EXIT } from './output';
 import { VERSION } from './version';
 
@@ -23,7 +24,8 @@ const program = new Command('sparki')
   .addCommand(envCommand())
   .addCommand(logsCommand())
   .addCommand(hooksCommand())
-  .addCommand(deployCommand());
+  .addCommand(deployCommand())
+  .addCommand(uiCommand());
 for (const command of projectCommands()) program.addCommand(command);
 
 /** Usage errors (unknown option, missing argument…) exit 2, as docs/cli.md documents. */
@@ -36,4 +38,7 @@ function usageExitCodes(command: Command): void {
 }
 usageExitCodes(program);
 
-await program.parseAsync(process.argv);
+// `sparki` alone opens the terminal UI for a person at a terminal; elsewhere it prints the help
+// and exits 2, as before.
+const argv = process.argv.length <= 2 && canOpenTui() ? [...process.argv, 'ui'] : process.argv;
+await program.parseAsync(argv);

@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { build, type Metafile } from 'esbuild';
+import { build, type Metafile, type Plugin } from 'esbuild';
 import { VERSION } from './version';
 
 /**
@@ -25,6 +25,22 @@ const BANNER = [
   "import { createRequire as __sparkiCreateRequire } from 'node:module';",
   'const require = __sparkiCreateRequire(import.meta.url);',
 ].join('\n');
+
+/**
+ * Ink connects to React DevTools only with DEV=true and react-devtools-core installed; the
+ * package ships neither, so its devtools module is left out (an empty module in its place).
+ */
+const noInkDevtools: Plugin = {
+  name: 'no-ink-devtools',
+  setup(builder) {
+    builder.onResolve({ filter: /^\.\/devtools\.js$/ }, (args) =>
+      /node_modules\/ink\//.test(args.importer)
+        ? { path: 'ink-devtools', namespace: 'sparki-empty' }
+        : undefined,
+    );
+    builder.onLoad({ filter: /.*/, namespace: 'sparki-empty' }, () => ({ contents: 'export {};' }));
+  },
+};
 
 /** The packages the bundle took code from, by their directory under node_modules. */
 function bundledPackages(metafile: Metafile): string[] {
@@ -63,6 +79,7 @@ export async function packCli(): Promise<string> {
     banner: { js: BANNER },
     // ws's optional native speed-ups: it falls back to JavaScript when they are absent.
     external: ['bufferutil', 'utf-8-validate'],
+    plugins: [noInkDevtools],
     metafile: true,
     logLevel: 'warning',
   });

@@ -72,18 +72,28 @@ async function latestBuild(api: Api, projectId: string): Promise<BuildInfo> {
   return builds[0];
 }
 
+export interface FollowOptions {
+  /** Stops following (the terminal UI's Esc): the promise then resolves with null. */
+  signal?: AbortSignal;
+  /** Told when the socket dropped and is reopened (default: a note on stderr). */
+  onReconnect?: () => void;
+}
+
 /**
  * Follows the live log from `after` until the build ends; reconnects (with a fresh ticket) from
  * the last line seen when the socket drops before `end`.
  */
-async function follow(
+export async function follow(
   api: Api,
   buildId: string,
   print: (line: LogLine) => void,
   onSteps: (steps: StepStates) => void,
-): Promise<BuildEndStatus> {
+  options: FollowOptions = {},
+): Promise<BuildEndStatus | null> {
+  const { signal } = options;
   let after = 0;
   for (let failures = 0; ; ) {
+    if (signal?.aborted) return null;
     const { ticket } = await api.request<{ ticket: string }>('POST', '/api/ws-tickets', {
       purpose: 'build-logs',
       resource_id: buildId,
@@ -94,6 +104,8 @@ async function follow(
         `ticket.${ticket}`,
       ]);
       let status: BuildEndStatus | null = null;
+      const stop = () => socket.terminate();
+      signal?.addEventListener('abort', stop, { once: true });
       socket.on('message', (data) => {
         let message: ViewerMessage;
         try {
@@ -117,11 +129,16 @@ async function follow(
       socket.on('error', () => {
         // 'close' follows and decides
       });
-      socket.on('close', () => resolve(status));
+      socket.on('close', () => {
+        signal?.removeEventListener('abort', stop);
+        resolve(status);
+      });
     });
     if (end) return end;
+    if (signal?.aborted) return null;
     if (++failures > 5) throw new CliError('the live log keeps dropping: giving up');
-    note(paint('dim', 'connection lost: reconnecting…', process.stderr));
+    if (options.onReconnect) options.onReconnect();
+    else note(paint('dim', 'connection lost: reconnecting…', process.stderr));
     await new Promise((resolve) => setTimeout(resolve, 500 * failures));
   }
 }
@@ -151,11 +168,11 @@ export function logsCommand(): Command {
         if (options.follow) {
           note(paint('dim', `Following build #${build.number} (${build.status})…`, process.stderr));
           const seen = new Map<string, string>();
-          const status = await follow(api, build.id, print, (steps) => {
+          const status = (await follow(api, build.id, print, (steps) => {
             for (const message of stepProgress(seen, steps)) {
               note(paint('cyan', message, process.stderr));
             }
-          });
+          })) as BuildEndStatus; // no signal: it ends only with the build
           note(`Build #${build.number} ${statusText(status)}`);
           return exitCodeFor(status);
         }

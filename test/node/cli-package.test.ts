@@ -1,8 +1,10 @@
-import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
+import { promisify, stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packCli } from '../../cli/pack';
 import { asProcessEnv } from '../../cli/runner/environment';
@@ -91,5 +93,52 @@ describe('the packed sparki CLI', () => {
     await expect(sparki('runner', 'start', '--config', missing)).rejects.toMatchObject({
       stderr: expect.stringContaining(`no runner configuration at ${missing}`),
     });
+  });
+
+  it('has the terminal UI (Ink and its layout engine bundled)', async () => {
+    // A stand-in for the API: the project and one build.
+    const server = createServer((request, response) => {
+      response.setHeader('content-type', 'application/json');
+      const url = request.url ?? '';
+      const body = url.includes('/builds')
+        ? {
+            builds: [
+              { id: 'b1', number: 7, status: 'running', created_at: new Date().toISOString() },
+            ],
+          }
+        : url.includes('/deployments')
+          ? { deployments: [] }
+          : { id: 'p1', name: 'packed-project' };
+      response.end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const tree = join(root, 'tree');
+      await mkdir(join(tree, '.sparki'), { recursive: true });
+      const { port } = server.address() as AddressInfo;
+      await writeFile(
+        join(tree, '.sparki', 'project.json'),
+        JSON.stringify({ project_id: 'p1', workspace_id: 'w1', url: `http://127.0.0.1:${port}` }),
+      );
+      const command = `stty cols 100 rows 20; exec '${join(prefix, 'bin', 'sparki')}' ui --token t`;
+      const child = spawn('script', ['-qfec', command, '/dev/null'], {
+        cwd: tree,
+        env: { ...env(), TERM: 'xterm-256color' },
+      });
+      let screen = '';
+      let quit = false;
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+      child.stdout.on('data', (chunk) => {
+        screen += chunk;
+        if (!quit && /#7\s+running/.test(stripVTControlCharacters(screen))) {
+          quit = true;
+          child.stdin.write('q');
+        }
+      });
+      expect(await exited, stripVTControlCharacters(screen)).toBe(0);
+      expect(stripVTControlCharacters(screen)).toContain('Sparki · packed-project');
+    } finally {
+      server.close();
+    }
   });
 });
