@@ -1,4 +1,10 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import {
+  createHash,
+  generateKeyPairSync,
+  randomBytes,
+  randomUUID,
+  timingSafeEqual,
+} from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import getPort from 'get-port';
 
@@ -16,7 +22,23 @@ export interface GitHubOAuthDouble {
   apiBaseUrl: string;
   clientId: string;
   clientSecret: string;
+  /** GitHub Apps created from manifests here, by id, with the credentials handed over. */
+  apps: Map<number, CreatedApp>;
   close(): Promise<void>;
+}
+
+/** A GitHub App the double created from a manifest (`POST /settings/apps/new`). */
+export interface CreatedApp {
+  id: number;
+  slug: string;
+  manifest: Record<string, unknown>;
+  clientId: string;
+  clientSecret: string;
+  webhookSecret: string;
+  /** PKCS#8 PEM, as GitHub hands it over once. */
+  pem: string;
+  /** Whether the conversion code was exchanged already (codes are single use). */
+  converted: boolean;
 }
 
 interface IssuedCode {
@@ -65,6 +87,84 @@ export async function startGitHubOAuthDouble(): Promise<GitHubOAuthDouble> {
   const tokens = new Map<string, string>();
   // Public repositories by `owner/repo@ref`: file paths and their text.
   const repos = new Map<string, Record<string, string>>();
+  const apps = new Map<number, CreatedApp>();
+  // Manifest conversion codes (single use, as GitHub's) → the app created.
+  const manifestCodes = new Map<string, number>();
+  let nextAppId = 1000;
+
+  /**
+   * `POST /settings/apps/new?state=` with a `manifest` form field: GitHub's "new app" page,
+   * where the user confirms the name. The double confirms at once, creates the app and
+   * redirects to the manifest's `redirect_url` with a conversion `code` and the `state`.
+   */
+  async function newApp(req: IncomingMessage, url: URL, res: ServerResponse) {
+    const form = new URLSearchParams(await readBody(req));
+    let manifest: Record<string, unknown>;
+    try {
+      manifest = JSON.parse(form.get('manifest') ?? '') as Record<string, unknown>;
+    } catch {
+      return json(res, 422, { message: 'Invalid manifest' });
+    }
+    if (typeof manifest.url !== 'string' || typeof manifest.redirect_url !== 'string') {
+      return json(res, 422, { message: 'The manifest needs url and redirect_url' });
+    }
+    const id = nextAppId++;
+    const name = typeof manifest.name === 'string' ? manifest.name : `app-${id}`;
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    apps.set(id, {
+      id,
+      slug: name
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-|-$/g, ''),
+      manifest,
+      clientId: `Iv23${randomBytes(8).toString('hex')}`,
+      clientSecret: randomBytes(20).toString('hex'),
+      webhookSecret: randomBytes(20).toString('hex'),
+      pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      converted: false,
+    });
+    const code = randomBytes(10).toString('hex');
+    manifestCodes.set(code, id);
+    const target = new URL(manifest.redirect_url);
+    target.searchParams.set('code', code);
+    const state = url.searchParams.get('state');
+    if (state) target.searchParams.set('state', state);
+    res.writeHead(302, { location: target.href }).end();
+  }
+
+  /** `POST /app-manifests/{code}/conversions`: 201 with the app and its secrets, once. */
+  function conversion(code: string, res: ServerResponse) {
+    const app = apps.get(manifestCodes.get(code) ?? -1);
+    manifestCodes.delete(code);
+    if (!app || app.converted) {
+      return json(res, 404, {
+        message: 'Not Found',
+        documentation_url:
+          'https://docs.github.com/rest/apps/apps#create-a-github-app-from-a-manifest',
+      });
+    }
+    app.converted = true;
+    const now = new Date().toISOString();
+    return json(res, 201, {
+      id: app.id,
+      slug: app.slug,
+      node_id: randomUUID(),
+      owner: { login: 'octo-org', id: 1, type: 'Organization' },
+      name: app.manifest.name ?? app.slug,
+      description: null,
+      external_url: app.manifest.url,
+      html_url: `${base}/apps/${app.slug}`,
+      created_at: now,
+      updated_at: now,
+      permissions: app.manifest.default_permissions ?? {},
+      events: app.manifest.default_events ?? [],
+      client_id: app.clientId,
+      client_secret: app.clientSecret,
+      webhook_secret: app.webhookSecret,
+      pem: app.pem,
+    });
+  }
 
   /** `GET /repos/{owner}/{repo}/contents/{path}?ref=`: a directory's entries or a file, base64. */
   function contents(url: URL, res: ServerResponse) {
@@ -222,7 +322,19 @@ export async function startGitHubOAuthDouble(): Promise<GitHubOAuthDouble> {
             res.writeHead(201).end();
           })
           .catch(fail);
-      default:
+      case 'POST /settings/apps/new':
+        return void newApp(req, url, res).catch(fail);
+      default: {
+        const converting = /^\/api\/v3\/app-manifests\/([^/]+)\/conversions$/.exec(url.pathname);
+        if (req.method === 'POST' && converting) {
+          return conversion(decodeURIComponent(converting[1]!), res);
+        }
+        // The tests (inside workerd) read an app's credentials back to sign deliveries with.
+        const testApp = /^\/_test\/apps\/(\d+)$/.exec(url.pathname);
+        if (req.method === 'GET' && testApp) {
+          const app = apps.get(Number(testApp[1]));
+          return app ? json(res, 200, app) : json(res, 404, { message: 'Not Found' });
+        }
         if (req.method === 'GET' && url.pathname.startsWith('/api/v3/repos/')) {
           return contents(url, res);
         }
@@ -230,6 +342,7 @@ export async function startGitHubOAuthDouble(): Promise<GitHubOAuthDouble> {
           message: 'Not Found',
           documentation_url: 'https://docs.github.com/rest',
         });
+      }
     }
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -239,6 +352,7 @@ export async function startGitHubOAuthDouble(): Promise<GitHubOAuthDouble> {
     apiBaseUrl: `${base}/api/v3`,
     clientId,
     clientSecret,
+    apps,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -18,6 +18,7 @@ import { wellKnownApp } from './auth/well-known';
 import { wsTicketsApp } from './auth/ws-tickets';
 import { devApp } from './dev-routes';
 import { handleError, handleNotFound } from './errors';
+import { githubAppCallbackApp } from './github-app/callback';
 import { livenessRoutes, readinessRoutes } from './health/routes';
 import { edgeHost } from './hosting/routes';
 import { jobsApp } from './jobs';
@@ -75,6 +76,7 @@ export function newApp() {
   app.route('/api/jobs', jobsApp);
   app.route('/api/artifacts', artifactsApp);
   app.route('/api/auth', signInApp);
+  app.route('/api/github-app', githubAppCallbackApp);
   app.route('/.well-known', wellKnownApp);
   app.route('/dev', devApp);
 

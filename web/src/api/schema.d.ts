@@ -2371,6 +2371,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/github-app/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where GitHub redirects after creating the app: stores it and redirects
+         * @description Checks the sealed state (issued by `POST /api/workspaces/{id}/github-app/manifest` to a workspace admin, one hour), exchanges the code at GitHub for the app’s id and credentials, stores the private key, webhook secret and client secret sealed with ENCRYPTION_KEY, audits `workspace.github_app_connected`, and redirects to the new project page. A bad or expired state is 400.
+         */
+        get: {
+            parameters: {
+                query: {
+                    code: string;
+                    state: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description To the dashboard */
+                302: {
+                    headers: {
+                        Location: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description The request was malformed or failed validation; no field takes text holding U+0000 or an unpaired UTF-16 surrogate. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (rate limit or API quota); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Something went wrong on our side; the request id helps us find it. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -5019,6 +5087,139 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["WorkspaceUsage"];
+                    };
+                };
+                /** @description The request was malformed or failed validation; no field takes text holding U+0000 or an unpaired UTF-16 surrogate. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (rate limit or API quota); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Something went wrong on our side; the request id helps us find it. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workspaces/{id}/github-app/manifest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start creating the workspace’s GitHub App from a manifest (admin)
+         * @description Answers the manifest and a sealed state, valid one hour. The browser POSTs the manifest to `post_url`; GitHub creates the app and redirects to `/api/github-app/callback`, which stores its credentials sealed. See docs/github-app.md.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The manifest and where to send it */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GitHubAppManifestStart"];
+                    };
+                };
+                /** @description The request was malformed or failed validation; no field takes text holding U+0000 or an unpaired UTF-16 surrogate. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (rate limit or API quota); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Something went wrong on our side; the request id helps us find it. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workspaces/{id}/github-app": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace’s GitHub App, if any: its id and slug, never its credentials */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The app, or `connected: false` */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GitHubApp"];
                     };
                 };
                 /** @description The request was malformed or failed validation; no field takes text holding U+0000 or an unpaired UTF-16 surrogate. */
@@ -8262,6 +8463,41 @@ export interface components {
                 pending_invites: number;
                 runners: number;
             };
+        };
+        GitHubAppManifestStart: {
+            manifest: components["schemas"]["GitHubAppManifest"];
+            /** @description Sealed; GitHub hands it back to the callback */
+            state: string;
+            /** @description Where the browser POSTs a form with a `manifest` field (the manifest as JSON): GitHub’s "new app" page, with the state */
+            post_url: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        GitHubAppManifest: {
+            name: string;
+            url: string;
+            hook_attributes: {
+                url: string;
+                active: boolean;
+            };
+            redirect_url: string;
+            callback_urls: string[];
+            setup_url: string;
+            public: boolean;
+            default_permissions: {
+                [key: string]: string;
+            };
+            default_events: string[];
+        };
+        GitHubApp: {
+            connected: boolean;
+            app_id: number | null;
+            slug: string | null;
+            html_url: string | null;
+            /** @description Where an admin installs the app on repositories */
+            install_url: string | null;
+            /** Format: date-time */
+            created_at: string | null;
         };
         UpdateProject: {
             name?: string;

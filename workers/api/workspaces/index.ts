@@ -1,5 +1,6 @@
 import { authenticated } from '../../router';
 import { auditLogRoutes } from './audit-log';
+import { githubAppRoutes } from './github-app';
 import { inviteRoutes } from './invites';
 import { memberRoutes } from './members';
 import { workspaceProjectRoutes } from './projects';
@@ -16,4 +17,5 @@ export const workspacesApp = authenticated(
   workspaceRunnerRoutes,
   auditLogRoutes,
   usageRoutes,
+  githubAppRoutes,
 );

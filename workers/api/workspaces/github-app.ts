@@ -1,0 +1,141 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import {
+  GITHUB_APP_STATE_TTL_MS,
+  githubAppManifest,
+  sealGitHubAppState,
+} from '../../../core/github-app';
+import { githubAppOf, workspaceName } from '../../../domain/github-app/apps';
+import { ApiError } from '../../../platform/errors';
+import { authorizeWorkspace } from '../../auth/authorize';
+import { openApiErrorResponses } from '../../errors';
+import { json } from '../../openapi';
+import { newRouter } from '../../router';
+import { WorkspaceParams } from './members';
+
+const ManifestSchema = z
+  .object({
+    name: z.string(),
+    url: z.string(),
+    hook_attributes: z.object({ url: z.string(), active: z.boolean() }),
+    redirect_url: z.string(),
+    callback_urls: z.array(z.string()),
+    setup_url: z.string(),
+    public: z.boolean(),
+    default_permissions: z.record(z.string(), z.string()),
+    default_events: z.array(z.string()),
+  })
+  .openapi('GitHubAppManifest');
+
+const ManifestStartSchema = z
+  .object({
+    manifest: ManifestSchema,
+    state: z.string().openapi({ description: 'Sealed; GitHub hands it back to the callback' }),
+    post_url: z.string().openapi({
+      description:
+        'Where the browser POSTs a form with a `manifest` field (the manifest as JSON): GitHub’s "new app" page, with the state',
+    }),
+    expires_at: z.iso.datetime(),
+  })
+  .openapi('GitHubAppManifestStart');
+
+const GitHubAppSchema = z
+  .object({
+    connected: z.boolean(),
+    app_id: z.number().int().nullable(),
+    slug: z.string().nullable(),
+    html_url: z.string().nullable(),
+    install_url: z.string().nullable().openapi({
+      description: 'Where an admin installs the app on repositories',
+    }),
+    created_at: z.iso.datetime().nullable(),
+  })
+  .openapi('GitHubApp');
+
+/** `/api/workspaces/{id}/github-app`: the workspace's GitHub App, created from a manifest. */
+export const githubAppRoutes = newRouter();
+
+githubAppRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/{id}/github-app/manifest',
+    tags: ['github-app'],
+    summary: 'Start creating the workspace’s GitHub App from a manifest (admin)',
+    description:
+      'Answers the manifest and a sealed state, valid one hour. The browser POSTs the manifest ' +
+      'to `post_url`; GitHub creates the app and redirects to `/api/github-app/callback`, which ' +
+      'stores its credentials sealed. See docs/github-app.md.',
+    request: { params: WorkspaceParams },
+    responses: {
+      200: { description: 'The manifest and where to send it', ...json(ManifestStartSchema) },
+      ...openApiErrorResponses,
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const access = await authorizeWorkspace(c, id, 'admin');
+    const { db, config } = c.get('services');
+    const name = await workspaceName(db(), id);
+    if (name === null) throw new ApiError('not_found', 'Workspace not found');
+    const expiresAt = Date.now() + GITHUB_APP_STATE_TTL_MS;
+    const state = await sealGitHubAppState(config.ENCRYPTION_KEY, {
+      workspaceId: id,
+      userId: access.userId,
+      expiresAt,
+    });
+    const github = (config.GITHUB_OAUTH_BASE_URL ?? 'https://github.com').replace(/\/$/, '');
+    const postUrl = `${github}/settings/apps/new?state=${encodeURIComponent(state)}`;
+    c.header('Cache-Control', 'no-store');
+    return c.json(
+      {
+        manifest: githubAppManifest(config.PUBLIC_URL, name),
+        state,
+        post_url: postUrl,
+        expires_at: new Date(expiresAt).toISOString(),
+      },
+      200,
+    );
+  },
+);
+
+githubAppRoutes.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{id}/github-app',
+    tags: ['github-app'],
+    summary: 'The workspace’s GitHub App, if any: its id and slug, never its credentials',
+    request: { params: WorkspaceParams },
+    responses: {
+      200: { description: 'The app, or `connected: false`', ...json(GitHubAppSchema) },
+      ...openApiErrorResponses,
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    await authorizeWorkspace(c, id, 'viewer');
+    const app = await githubAppOf(c.get('services').db(), id);
+    if (!app) {
+      return c.json(
+        {
+          connected: false,
+          app_id: null,
+          slug: null,
+          html_url: null,
+          install_url: null,
+          created_at: null,
+        },
+        200,
+      );
+    }
+    return c.json(
+      {
+        connected: true,
+        app_id: app.appId,
+        slug: app.slug,
+        html_url: app.htmlUrl,
+        install_url: `${app.htmlUrl.replace(/\/$/, '')}/installations/new`,
+        created_at: app.createdAt.toISOString(),
+      },
+      200,
+    );
+  },
+);
