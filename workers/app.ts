@@ -19,6 +19,7 @@ import { wsTicketsApp } from './auth/ws-tickets';
 import { devApp } from './dev-routes';
 import { handleError, handleNotFound } from './errors';
 import { githubAppCallbackApp } from './github-app/callback';
+import { githubAppWebhookApp } from './github-app/webhook';
 import { livenessRoutes, readinessRoutes } from './health/routes';
 import { edgeHost } from './hosting/routes';
 import { jobsApp } from './jobs';
@@ -71,6 +72,8 @@ export function newApp() {
 
   // Public: each proves itself its own way (webhook secret, runner and job tokens, a signed
   // link, the credentials of a sign-in), or needs no proof.
+  // Before `/webhooks/{provider}`, which would take `github-app` for a provider.
+  app.route('/webhooks/github-app', githubAppWebhookApp);
   app.route('/webhooks', webhooksApp);
   app.route('/api/runners', runnerGatewayApp);
   app.route('/api/jobs', jobsApp);

@@ -7,6 +7,7 @@ export * from './domains';
 export * from './email-tokens';
 export * from './enums';
 export * from './environments';
+export * from './github-app-repositories';
 export * from './github-apps';
 export * from './idempotency-keys';
 export * from './identities';

@@ -40,3 +40,9 @@ export async function workspaceName(db: Database, workspaceId: string) {
     .where(eq(workspaces.id, workspaceId));
   return row?.name ?? null;
 }
+
+/** The workspace whose app GitHub names in `X-GitHub-Hook-Installation-Target-ID`. */
+export async function githubAppById(db: Database, appId: number) {
+  const [row] = await db.select().from(githubApps).where(eq(githubApps.appId, appId));
+  return row ?? null;
+}

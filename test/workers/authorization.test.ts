@@ -37,6 +37,7 @@ const PUBLIC: Record<string, string> = {
   'GET /api/auth/oidc/{provider}/start': 'signing in through an identity provider',
   'GET /api/auth/oidc/{provider}/callback': 'the provider’s code and the state cookie',
   'GET /api/github-app/callback': 'the sealed state GitHub hands back is the credential',
+  'POST /webhooks/github-app': 'signed with the GitHub App’s webhook secret',
   'POST /webhooks/{provider}/{projectId}': 'signed with the project’s webhook secret',
   'POST /webhooks/{provider}': 'signed with a project’s webhook secret',
   'POST /api/runners/register': 'the registration token is the credential',

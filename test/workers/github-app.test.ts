@@ -2,9 +2,10 @@ import { env } from 'cloudflare:test';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptSecret } from '../../core/secret-box';
-import { auditLogs, githubApps } from '../../db/schema';
+import { auditLogs, builds, githubAppRepositories, githubApps, projects } from '../../db/schema';
 import { anonymous, as, type Caller, seedTeam, type Team } from './api-client';
 import { fetchWorker, testDb } from './harness';
+import { atRepo, deliveryHeaders, githubExample, signatureHeaders } from './webhook-helpers';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
@@ -185,5 +186,111 @@ describe('GitHub App from a manifest', () => {
     expect(
       (await as(team.outsider).get(`/api/workspaces/${team.workspace.id}/github-app`)).status,
     ).toBe(404);
+  });
+});
+
+describe('the GitHub App webhook', () => {
+  let team: Team;
+  let app: CreatedApp;
+  const web = env.GITHUB_OAUTH_BASE_URL.replace(/\/$/, '');
+  beforeAll(async () => {
+    team = await seedTeam();
+    app = await connectGitHubApp(team.admin, team.workspace.id);
+  });
+
+  async function deliver(event: string, payload: unknown, secret = app.webhookSecret) {
+    const body = JSON.stringify(payload);
+    return fetchWorker('/webhooks/github-app', {
+      method: 'POST',
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'x-github-hook-installation-target-id': String(app.id),
+        'x-github-hook-installation-target-type': 'integration',
+        ...deliveryHeaders('github', event, crypto.randomUUID()),
+        ...(await signatureHeaders('github', secret, body)),
+      },
+    });
+  }
+
+  const repo = (name: string) => ({ id: 1, name, full_name: `octo-org/${name}`, private: true });
+
+  async function reachable() {
+    const rows = await db
+      .select()
+      .from(githubAppRepositories)
+      .where(eq(githubAppRepositories.workspaceId, team.workspace.id));
+    return rows.map((row) => [row.fullName, row.installationId, row.cloneUrl]).sort();
+  }
+
+  it('keeps the reachable repositories from installation events', async () => {
+    const created = await deliver('installation', {
+      action: 'created',
+      installation: { id: 77 },
+      repositories: [repo('shop'), repo('blog')],
+    });
+    expect(created.status, await created.clone().text()).toBe(200);
+    expect(await reachable()).toEqual([
+      ['octo-org/blog', 77, `${web}/octo-org/blog.git`],
+      ['octo-org/shop', 77, `${web}/octo-org/shop.git`],
+    ]);
+    const changed = await deliver('installation_repositories', {
+      action: 'added',
+      installation: { id: 77 },
+      repositories_added: [repo('docs')],
+      repositories_removed: [repo('blog')],
+    });
+    expect(changed.status, await changed.clone().text()).toBe(200);
+    expect((await reachable()).map(([name]) => name)).toEqual(['octo-org/docs', 'octo-org/shop']);
+  });
+
+  it('refuses a bad signature or an unknown app', async () => {
+    const forged = await deliver(
+      'installation',
+      { action: 'created', installation: { id: 78 }, repositories: [repo('evil')] },
+      'not-the-secret',
+    );
+    expect(forged.status).toBe(401);
+    expect((await reachable()).map(([name]) => name)).not.toContain('octo-org/evil');
+    const unnamed = await fetchWorker('/webhooks/github-app', {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json', ...deliveryHeaders('github', 'push', 'x') },
+    });
+    expect(unnamed.status).toBe(401);
+  });
+
+  it('routes a signed push to the workspace project of that repository, and builds it', async () => {
+    const name = `shop-${crypto.randomUUID().slice(0, 8)}`;
+    const [project] = await db
+      .insert(projects)
+      .values({
+        workspaceId: team.workspace.id,
+        name,
+        slug: name,
+        gitProvider: 'github',
+        repoUrl: `${web}/octo-org/${name}.git`,
+        productionBranch: 'master',
+      })
+      .returning();
+    const payload = atRepo(
+      'github',
+      githubExample('push', (p) => p.ref === 'refs/heads/master'),
+      `${web}/octo-org/${name}`,
+    );
+    const response = await deliver('push', payload);
+    expect(response.status, await response.clone().text()).toBe(202);
+    const result = await response.json<{ status: string; build_id: string; project_id: string }>();
+    expect(result).toMatchObject({ status: 'queued', project_id: project!.id });
+    const [build] = await db.select().from(builds).where(eq(builds.id, result.build_id));
+    expect(build).toMatchObject({ projectId: project!.id, trigger: 'push', branch: 'master' });
+
+    // A push for a repository no project of the workspace builds is recorded as ignored.
+    const elsewhere = await deliver(
+      'push',
+      atRepo('github', payload, `${web}/octo-org/unknown-${name}`),
+    );
+    expect(elsewhere.status).toBe(202);
+    expect(await elsewhere.json()).toMatchObject({ status: 'ignored' });
   });
 });

@@ -34,7 +34,7 @@ const ProviderSchema = z.enum(['github', 'gitlab', 'gitea']).openapi({
   description: 'Gitea and Forgejo share `gitea`',
 });
 
-const DeliveryResultSchema = z
+export const DeliveryResultSchema = z
   .object({
     status: z.enum(['pong', 'queued', 'recorded', 'ignored', 'duplicate']),
     delivery_id: z.string(),
@@ -120,7 +120,7 @@ async function projectById(
   return project;
 }
 
-function deliveryOf(provider: WebhookProvider, headers: Headers) {
+export function deliveryOf(provider: WebhookProvider, headers: Headers) {
   try {
     return readDelivery(provider, headers);
   } catch (err) {
@@ -172,6 +172,21 @@ async function receive(
   const named = projectId ? await projectById(c, provider, projectId, body) : undefined;
   const text = deliveryText(body, c.req.header('content-type'));
   const project = named ?? (await projectByRepository(c, provider, body, text));
+  return processDelivery(c, provider, delivery, body, text, project);
+}
+
+/**
+ * A verified delivery for `project`, through the pipeline every webhook URL shares: the
+ * project's rate limit, the plan, dedupe and recording, and the build it queues.
+ */
+export async function processDelivery(
+  c: Context<HonoEnv>,
+  provider: WebhookProvider,
+  delivery: { id: string; event: string },
+  body: Uint8Array<ArrayBuffer>,
+  text: string,
+  project: Project,
+) {
   const limited = await limitWithin(c, {
     name: 'webhook:project',
     policy: WEBHOOK_PROJECT_LIMIT,
