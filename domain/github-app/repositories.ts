@@ -84,3 +84,17 @@ export async function workspaceProjectsOf(db: Database, workspaceId: string, url
     (row) => row.workspaceId === workspaceId && row.repoUrl && keys.includes(repoKey(row.repoUrl)),
   );
 }
+
+/** One repository the workspace's app reaches, by `owner/name`. */
+export async function reachableRepository(db: Database, workspaceId: string, fullName: string) {
+  const [row] = await db
+    .select()
+    .from(githubAppRepositories)
+    .where(
+      and(
+        eq(githubAppRepositories.workspaceId, workspaceId),
+        eq(githubAppRepositories.fullName, fullName),
+      ),
+    );
+  return row ?? null;
+}

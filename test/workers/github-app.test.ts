@@ -244,6 +244,48 @@ describe('the GitHub App webhook', () => {
     expect((await reachable()).map(([name]) => name)).toEqual(['octo-org/docs', 'octo-org/shop']);
   });
 
+  it('lists the reachable repositories and imports one as a project', async () => {
+    const listed = await as(team.viewer).get<{ repositories: { full_name: string }[] }>(
+      `/api/workspaces/${team.workspace.id}/github-app/repositories`,
+    );
+    expect(listed.status, listed.text).toBe(200);
+    expect(listed.body.repositories.map((r) => r.full_name)).toEqual([
+      'octo-org/docs',
+      'octo-org/shop',
+    ]);
+    const path = `/api/workspaces/${team.workspace.id}/github-app/import`;
+    const imported = await as(team.developer).post<{
+      id: string;
+      slug: string;
+      repo_url: string;
+      git_provider: string;
+    }>(path, { repository: 'octo-org/docs', production_branch: 'master' });
+    expect(imported.status, imported.text).toBe(201);
+    expect(imported.body).toMatchObject({
+      slug: 'docs',
+      repo_url: `${web}/octo-org/docs.git`,
+      git_provider: 'github',
+    });
+    expect(imported.text).not.toContain('whsec_');
+    // The same slug again: 409; a repository the app does not reach: 404.
+    expect((await as(team.developer).post(path, { repository: 'octo-org/docs' })).status).toBe(409);
+    expect((await as(team.developer).post(path, { repository: 'octo-org/blog' })).status).toBe(404);
+    expect((await as(team.developer).post(path, { repository: '' })).status).toBe(400);
+    expect((await as(team.viewer).post(path, { repository: 'octo-org/shop' })).status).toBe(403);
+    expect((await anonymous.post(path, { repository: 'octo-org/shop' })).status).toBe(401);
+    expect((await as(team.outsider).post(path, { repository: 'octo-org/shop' })).status).toBe(404);
+
+    // Its pushes arrive through the app's webhook and build it.
+    const payload = atRepo(
+      'github',
+      githubExample('push', (p) => p.ref === 'refs/heads/master'),
+      `${web}/octo-org/docs`,
+    );
+    const pushed = await deliver('push', payload);
+    expect(pushed.status, await pushed.clone().text()).toBe(202);
+    expect(await pushed.json()).toMatchObject({ status: 'queued', project_id: imported.body.id });
+  });
+
   it('refuses a bad signature or an unknown app', async () => {
     const forged = await deliver(
       'installation',

@@ -8,7 +8,7 @@ import { productionUrls } from '../../../domain/projects/production-url';
 import type { ProjectChanges } from '../../../domain/projects/projects';
 import type { HonoEnv } from '../../context';
 
-const SlugSchema = z
+export const SlugSchema = z
   .string()
   .min(1)
   .max(60)

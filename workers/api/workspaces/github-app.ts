@@ -4,12 +4,28 @@ import {
   githubAppManifest,
   sealGitHubAppState,
 } from '../../../core/github-app';
+import { encryptSecret } from '../../../core/secret-box';
 import { githubAppOf, workspaceName } from '../../../domain/github-app/apps';
+import {
+  reachableRepositories,
+  reachableRepository,
+} from '../../../domain/github-app/repositories';
+import { refreshWatches } from '../../../domain/polling/watch';
+import { createProject } from '../../../domain/projects/projects';
+import { randomSecret } from '../../../platform/crypto';
 import { ApiError } from '../../../platform/errors';
+import { auditFor } from '../../audit';
 import { authorizeWorkspace } from '../../auth/authorize';
 import { openApiErrorResponses } from '../../errors';
-import { json } from '../../openapi';
+import { json, jsonBody } from '../../openapi';
 import { newRouter } from '../../router';
+import {
+  BranchSchema,
+  ProjectSchema,
+  RootDirSchema,
+  SlugSchema,
+  toProject,
+} from '../projects/schemas';
 import { WorkspaceParams } from './members';
 
 const ManifestSchema = z
@@ -137,5 +153,121 @@ githubAppRoutes.openapi(
       },
       200,
     );
+  },
+);
+
+const ReachableRepositorySchema = z
+  .object({
+    full_name: z.string(),
+    clone_url: z.string(),
+    private: z.boolean(),
+    installation_id: z.number().int(),
+  })
+  .openapi('GitHubAppRepository');
+
+const ImportSchema = z
+  .object({
+    repository: z.string().min(3).max(200).openapi({ example: 'octo-org/shop' }),
+    name: z.string().min(1).max(100).optional(),
+    slug: SlugSchema.optional(),
+    production_branch: BranchSchema.default('main'),
+    root_dir: RootDirSchema.default(''),
+  })
+  .openapi('GitHubAppImport');
+
+githubAppRoutes.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{id}/github-app/repositories',
+    tags: ['github-app'],
+    summary: 'Repositories the workspace’s GitHub App is installed on',
+    description:
+      'Kept from the app’s `installation` and `installation_repositories` webhook events; empty ' +
+      'until the app is installed somewhere.',
+    request: { params: WorkspaceParams },
+    responses: {
+      200: {
+        description: 'By name',
+        ...json(z.object({ repositories: z.array(ReachableRepositorySchema) })),
+      },
+      ...openApiErrorResponses,
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    await authorizeWorkspace(c, id, 'viewer');
+    const rows = await reachableRepositories(c.get('services').db(), id);
+    return c.json(
+      {
+        repositories: rows.map((row) => ({
+          full_name: row.fullName,
+          clone_url: row.cloneUrl,
+          private: row.isPrivate,
+          installation_id: row.installationId,
+        })),
+      },
+      200,
+    );
+  },
+);
+
+/** A project slug from a repository name: lower case, dashes, at most 60 characters. */
+function slugOf(name: string) {
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 60)
+    .replace(/-+$/, '');
+  return slug || 'project';
+}
+
+githubAppRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/{id}/github-app/import',
+    tags: ['github-app'],
+    summary: 'Create a project from a repository the GitHub App reaches (developer)',
+    description:
+      'The project builds the repository’s clone URL (`git_provider` github); its pushes arrive ' +
+      'through the app’s webhook, so no webhook secret is shown. A repository the app does not ' +
+      'reach is 404; a slug taken in the workspace is 409.',
+    request: { params: WorkspaceParams, ...jsonBody(ImportSchema) },
+    responses: {
+      201: { description: 'Created', ...json(ProjectSchema) },
+      ...openApiErrorResponses,
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const input = c.req.valid('json');
+    const access = await authorizeWorkspace(c, id, 'developer');
+    const { db, config } = c.get('services');
+    const repo = await reachableRepository(db(), id, input.repository);
+    if (!repo) {
+      throw new ApiError('not_found', `The GitHub App does not reach ${input.repository}`);
+    }
+    const repoName = repo.fullName.split('/').pop() ?? repo.fullName;
+    const slug = input.slug ?? slugOf(repoName);
+    // Deliveries come through the app's webhook; the per-project secret stays unused but set,
+    // as every project has one.
+    const sealed = await encryptSecret(config.ENCRYPTION_KEY, randomSecret('whsec_'));
+    const created = await createProject(
+      db(),
+      {
+        workspaceId: id,
+        slug,
+        name: input.name ?? repoName,
+        gitProvider: 'github',
+        repoUrl: repo.cloneUrl,
+        productionBranch: input.production_branch,
+        rootDir: input.root_dir,
+        webhookSecretEncrypted: sealed,
+      },
+      auditFor(c, access),
+    );
+    if (!created) throw new ApiError('conflict', `The slug "${slug}" is taken here`);
+    await refreshWatches(c.env, id, c.get('logger'));
+    return c.json(toProject(created, null), 201);
   },
 );
