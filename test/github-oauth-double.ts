@@ -1,5 +1,7 @@
 import {
   createHash,
+  createPublicKey,
+  createVerify,
   generateKeyPairSync,
   randomBytes,
   randomUUID,
@@ -35,7 +37,7 @@ export interface CreatedApp {
   clientId: string;
   clientSecret: string;
   webhookSecret: string;
-  /** PKCS#8 PEM, as GitHub hands it over once. */
+  /** PKCS#1 PEM (`BEGIN RSA PRIVATE KEY`), as GitHub hands it over once. */
   pem: string;
   /** Whether the conversion code was exchanged already (codes are single use). */
   converted: boolean;
@@ -121,7 +123,7 @@ export async function startGitHubOAuthDouble(): Promise<GitHubOAuthDouble> {
       clientId: `Iv23${randomBytes(8).toString('hex')}`,
       clientSecret: randomBytes(20).toString('hex'),
       webhookSecret: randomBytes(20).toString('hex'),
-      pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      pem: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
       converted: false,
     });
     const code = randomBytes(10).toString('hex');
@@ -131,6 +133,83 @@ export async function startGitHubOAuthDouble(): Promise<GitHubOAuthDouble> {
     const state = url.searchParams.get('state');
     if (state) target.searchParams.set('state', state);
     res.writeHead(302, { location: target.href }).end();
+  }
+
+  // Installation access tokens (`ghs_…`) → the app and installation they act for.
+  const installationTokens = new Map<string, { appId: number; installationId: number }>();
+  // Commit statuses created, in order, as the tests read them back.
+  const statuses: Record<string, unknown>[] = [];
+
+  /** The app whose RS256 JWT (iss = app id, unexpired) authorizes the request, if any. */
+  function appOfJwt(req: IncomingMessage): CreatedApp | undefined {
+    const jwt = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const [header, payload, signature] = jwt?.split('.') ?? [];
+    if (!header || !payload || !signature) return undefined;
+    try {
+      const head = JSON.parse(Buffer.from(header, 'base64url').toString()) as { alg?: string };
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as {
+        iss?: string;
+        exp?: number;
+      };
+      const app = apps.get(Number(claims.iss));
+      if (!app || head.alg !== 'RS256' || !claims.exp || claims.exp * 1000 < Date.now()) {
+        return undefined;
+      }
+      const verifier = createVerify('RSA-SHA256');
+      verifier.update(`${header}.${payload}`);
+      const ok = verifier.verify(createPublicKey(app.pem), Buffer.from(signature, 'base64url'));
+      return ok ? app : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** `POST /app/installations/{id}/access_tokens`: 201 with a one-hour token, behind the JWT. */
+  function accessTokens(req: IncomingMessage, installationId: number, res: ServerResponse) {
+    const app = appOfJwt(req);
+    if (!app) {
+      return json(res, 401, {
+        message: 'A JSON web token could not be decoded',
+        documentation_url: 'https://docs.github.com/rest',
+        status: '401',
+      });
+    }
+    const token = `ghs_${randomBytes(18).toString('base64url')}`;
+    installationTokens.set(token, { appId: app.id, installationId });
+    return json(res, 201, {
+      token,
+      expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+      permissions: app.manifest.default_permissions ?? {},
+      repository_selection: 'selected',
+    });
+  }
+
+  /** `POST /repos/{owner}/{repo}/statuses/{sha}`: 201, behind an installation token. */
+  async function createStatus(
+    req: IncomingMessage,
+    repo: string,
+    sha: string,
+    res: ServerResponse,
+  ) {
+    const token = /^(?:Bearer|token) (\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const installation = installationTokens.get(token ?? '');
+    if (!installation) {
+      return json(res, 401, { message: 'Bad credentials', status: '401' });
+    }
+    const body = JSON.parse(await readBody(req)) as Record<string, unknown>;
+    if (!['error', 'failure', 'pending', 'success'].includes(String(body.state))) {
+      return json(res, 422, { message: 'Validation Failed', status: '422' });
+    }
+    const status = {
+      id: statuses.length + 1,
+      state: body.state,
+      description: body.description ?? null,
+      target_url: body.target_url ?? null,
+      context: body.context ?? 'default',
+      created_at: new Date().toISOString(),
+    };
+    statuses.push({ ...status, repo, sha, ...installation });
+    return json(res, 201, status);
   }
 
   /** `POST /app-manifests/{code}/conversions`: 201 with the app and its secrets, once. */
@@ -328,6 +407,21 @@ export async function startGitHubOAuthDouble(): Promise<GitHubOAuthDouble> {
         const converting = /^\/api\/v3\/app-manifests\/([^/]+)\/conversions$/.exec(url.pathname);
         if (req.method === 'POST' && converting) {
           return conversion(decodeURIComponent(converting[1]!), res);
+        }
+        const installing = /^\/api\/v3\/app\/installations\/(\d+)\/access_tokens$/.exec(
+          url.pathname,
+        );
+        if (req.method === 'POST' && installing) {
+          return accessTokens(req, Number(installing[1]), res);
+        }
+        const statusing = /^\/api\/v3\/repos\/([^/]+\/[^/]+)\/statuses\/([0-9a-f]{40})$/.exec(
+          url.pathname,
+        );
+        if (req.method === 'POST' && statusing) {
+          return void createStatus(req, statusing[1]!, statusing[2]!, res).catch(fail);
+        }
+        if (req.method === 'GET' && url.pathname === '/_test/statuses') {
+          return json(res, 200, statuses);
         }
         // The tests (inside workerd) read an app's credentials back to sign deliveries with.
         const testApp = /^\/_test\/apps\/(\d+)$/.exec(url.pathname);

@@ -1,8 +1,11 @@
 import { env } from 'cloudflare:test';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rsaPrivateKeyToPkcs8 } from '../../core/pem';
 import { decryptSecret } from '../../core/secret-box';
 import { auditLogs, builds, githubAppRepositories, githubApps, projects } from '../../db/schema';
+import { reportToRepository } from '../../domain/reporting/report';
+import { createLogger } from '../../platform/logger';
 import { anonymous, as, type Caller, seedTeam, type Team } from './api-client';
 import { fetchWorker, testDb } from './harness';
 import { atRepo, deliveryHeaders, githubExample, signatureHeaders } from './webhook-helpers';
@@ -129,7 +132,7 @@ describe('GitHub App from a manifest', () => {
     const app = await createdApp(row!.appId);
     expect(row).toMatchObject({ slug: app.slug, clientId: app.clientId });
     for (const [sealed, plain] of [
-      [row!.privateKeyEncrypted, app.pem],
+      [row!.privateKeyEncrypted, rsaPrivateKeyToPkcs8(app.pem)],
       [row!.webhookSecretEncrypted, app.webhookSecret],
       [row!.clientSecretEncrypted, app.clientSecret],
     ] as const) {
@@ -284,6 +287,35 @@ describe('the GitHub App webhook', () => {
     const pushed = await deliver('push', payload);
     expect(pushed.status, await pushed.clone().text()).toBe(202);
     expect(await pushed.json()).toMatchObject({ status: 'queued', project_id: imported.body.id });
+
+    // Its commit statuses go out as the app: app JWT → installation token → status.
+    const sha = payload.after as string;
+    const reported = await reportToRepository(
+      {
+        db,
+        encryptionKey: env.ENCRYPTION_KEY,
+        fetch: (...args) => fetch(...args),
+        logger: createLogger({}, 'error'),
+      },
+      imported.body.id,
+      { sha, state: 'success', context: 'sparki/build', description: 'Built' },
+    );
+    expect(reported).toBe(true);
+    const statuses = await (await fetch(`${env.GITHUB_OAUTH_BASE_URL}/_test/statuses`)).json<
+      Record<string, unknown>[]
+    >();
+    expect(
+      statuses.filter(
+        (s) => s.sha === sha && s.repo === 'octo-org/docs' && s.description === 'Built',
+      ),
+    ).toEqual([
+      expect.objectContaining({
+        state: 'success',
+        context: 'sparki/build',
+        appId: app.id,
+        installationId: 77,
+      }),
+    ]);
   });
 
   it('refuses a bad signature or an unknown app', async () => {

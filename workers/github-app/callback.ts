@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { openGitHubAppState } from '../../core/github-app';
+import { rsaPrivateKeyToPkcs8 } from '../../core/pem';
 import { roleAtLeast } from '../../core/roles';
 import { encryptSecret } from '../../core/secret-box';
 import { saveGitHubApp } from '../../domain/github-app/apps';
@@ -72,7 +73,8 @@ githubAppCallbackApp.openapi(
         htmlUrl: app.html_url,
         clientId: app.client_id,
         clientSecretEncrypted: await encryptSecret(key, app.client_secret),
-        privateKeyEncrypted: await encryptSecret(key, app.pem),
+        // GitHub hands over PKCS#1; reporting signs its JWTs with a PKCS#8 key (jose).
+        privateKeyEncrypted: await encryptSecret(key, rsaPrivateKeyToPkcs8(app.pem)),
         webhookSecretEncrypted: await encryptSecret(key, app.webhook_secret),
         createdBy: opened.userId,
       },

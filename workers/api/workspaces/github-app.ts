@@ -4,14 +4,15 @@ import {
   githubAppManifest,
   sealGitHubAppState,
 } from '../../../core/github-app';
-import { encryptSecret } from '../../../core/secret-box';
+import { decryptSecret, encryptSecret } from '../../../core/secret-box';
 import { githubAppOf, workspaceName } from '../../../domain/github-app/apps';
 import {
   reachableRepositories,
   reachableRepository,
 } from '../../../domain/github-app/repositories';
 import { refreshWatches } from '../../../domain/polling/watch';
-import { createProject } from '../../../domain/projects/projects';
+import { createProject, setGitCredentials } from '../../../domain/projects/projects';
+import type { GitCredentials } from '../../../domain/reporting/report';
 import { randomSecret } from '../../../platform/crypto';
 import { ApiError } from '../../../platform/errors';
 import { auditFor } from '../../audit';
@@ -267,6 +268,24 @@ githubAppRoutes.openapi(
       auditFor(c, access),
     );
     if (!created) throw new ApiError('conflict', `The slug "${slug}" is taken here`);
+    // Commit statuses go out as the app: its JWT buys an installation token per report.
+    const app = await githubAppOf(db(), id);
+    if (app) {
+      const credentials: GitCredentials = {
+        kind: 'github_app',
+        app_id: String(app.appId),
+        private_key_pem: await decryptSecret(config.ENCRYPTION_KEY, app.privateKeyEncrypted),
+        installation_id: repo.installationId,
+        api_base: (config.GITHUB_API_BASE_URL ?? 'https://api.github.com').replace(/\/$/, ''),
+      };
+      await setGitCredentials(
+        db(),
+        created.id,
+        await encryptSecret(config.ENCRYPTION_KEY, JSON.stringify(credentials)),
+        auditFor(c, access),
+        { kind: 'github_app', via: 'github_app_import' },
+      );
+    }
     await refreshWatches(c.env, id, c.get('logger'));
     return c.json(toProject(created, null), 201);
   },
