@@ -7,6 +7,7 @@ import { Button, Card, EmptyState, Field, PageHeader } from '../../components/ui
 import { useCan } from '../../lib/roles';
 import { workspaceRoute } from '../../routes/workspace';
 import { DetectionSummary } from './detection-summary';
+import { GitHubAppCard } from './github-app-card';
 import { guessProvider, type Project } from './queries';
 import { handOverSecret } from './webhook-setup';
 
@@ -123,6 +124,9 @@ function NewProject() {
       <PageHeader title="New project">
         A project builds one git repository on your runners and deploys it.
       </PageHeader>
+      <div className="mb-4">
+        <GitHubAppCard workspaceId={workspaceId} />
+      </div>
       <form
         className="flex flex-col gap-4"
         onSubmit={(event) => {
