@@ -16,6 +16,8 @@ const EXPECTED_TABLES = [
   'domains',
   'email_tokens',
   'environments',
+  'github_app_repositories',
+  'github_apps',
   'idempotency_keys',
   'identities',
   'invites',
