@@ -1,7 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { z } from 'zod';
 import { admissibleJobs, pickRunner } from '../core/dispatch';
-import { assignedRunner, type BranchHead } from '../core/repo-polling';
 import {
   HEARTBEAT_INTERVAL_MS,
   type HubMessage,
@@ -10,20 +9,15 @@ import {
   RunnerMessageSchema,
 } from '../core/runner-protocol';
 import type { Database } from '../db/client';
-import { writeAudit } from '../domain/audit';
-import { announceBuilds } from '../domain/builds/create';
-import { polledProjects, recordHeads, workspaceProject } from '../domain/polling/heads';
 import { poolLimits } from '../domain/runners/pool';
 import { markRunnerOffline, markRunnerOnline, markRunnerSeen } from '../domain/runners/presence';
-import {
-  RUNNER_IDENTITY_HEADER,
-  type RunnerIdentity,
-  RunnerIdentitySchema,
-} from '../platform/durable-objects';
+import { RUNNER_IDENTITY_HEADER, RunnerIdentitySchema } from '../platform/durable-objects';
 import { createLogger } from '../platform/logger';
 import { createServices } from '../platform/services';
 import { RETRY_MS, RunnerHubLeases } from './runner-hub-leases';
+import { type Attachment, attachmentOf, detach, readyRunners } from './runner-hub-sockets';
 import { type Lease, type QueuedJob, RunnerHubStore } from './runner-hub-store';
+import { RunnerHubWatches } from './runner-hub-watches';
 
 export const JobOfferSchema = z.object({
   buildId: z.uuid(),
@@ -31,14 +25,6 @@ export const JobOfferSchema = z.object({
   labels: z.array(z.string()).default([]),
 });
 export type JobOffer = z.input<typeof JobOfferSchema>;
-
-interface Attachment extends RunnerIdentity {
-  /** Said hello: jobs may be offered to it. */
-  ready: boolean;
-  lastSeenWrittenAt: number;
-  /** The repositories it was last told to poll (`watchKey`), so only a change is sent. */
-  watching?: string;
-}
 
 /** runners.last_seen_at is written at most this often from heartbeats. */
 const LAST_SEEN_WRITE_MS = 30_000;
@@ -59,6 +45,7 @@ export class RunnerHub extends DurableObject<Env> {
   private readonly logger;
   private readonly store: RunnerHubStore;
   private readonly lifecycle: RunnerHubLeases;
+  private readonly watches: RunnerHubWatches;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -72,6 +59,14 @@ export class RunnerHub extends DurableObject<Env> {
       send: (ws, message) => this.send(ws, message),
       tell: (runnerId, message) => this.tell(runnerId, message),
       armAlarm: (at) => this.armAlarm(at),
+    });
+    this.watches = new RunnerHubWatches({
+      env,
+      logger: this.logger,
+      withDb: (task) => this.withDb(task),
+      send: (ws, message) => this.send(ws, message),
+      tell: (runnerId, message) => this.tell(runnerId, message),
+      readyRunners: () => readyRunners(this.ctx),
     });
   }
 
@@ -145,7 +140,7 @@ export class RunnerHub extends DurableObject<Env> {
   async disconnectRunner(runnerId: string, reason: string): Promise<void> {
     await this.serial(async () => {
       for (const ws of this.ctx.getWebSockets(runnerId)) {
-        this.detach(ws);
+        detach(ws);
         ws.close(CLOSE_DISCONNECTED_BY_ADMIN, reason);
       }
       for (const lease of this.store.leasesOf(runnerId)) {
@@ -160,7 +155,7 @@ export class RunnerHub extends DurableObject<Env> {
    * connected runner is sent its share again.
    */
   async refreshWatches(workspaceId: string): Promise<void> {
-    await this.serial(() => this.sendWatches(workspaceId));
+    await this.serial(() => this.watches.send(workspaceId));
   }
 
   /**
@@ -168,19 +163,7 @@ export class RunnerHub extends DurableObject<Env> {
    * told, or null when the project is not polled or no runner is connected.
    */
   async pollNow(workspaceId: string, projectId: string): Promise<string | null> {
-    return this.serial(async () => {
-      const runners = this.readyRunners();
-      if (runners.length === 0) return null;
-      const polled = await this.withDb((db) => polledProjects(db, workspaceId));
-      if (!polled.some((project) => project.id === projectId)) return null;
-      const runnerId = assignedRunner(
-        projectId,
-        runners.map((runner) => runner.runnerId),
-      );
-      if (!runnerId) return null;
-      this.tell(runnerId, { type: 'poll', project_id: projectId });
-      return runnerId;
-    });
+    return this.serial(() => this.watches.pollNow(workspaceId, projectId));
   }
 
   override async fetch(request: Request): Promise<Response> {
@@ -201,7 +184,7 @@ export class RunnerHub extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    const attachment = this.attachment(ws);
+    const attachment = attachmentOf(ws);
     if (!attachment) return;
     let raw: unknown;
     try {
@@ -223,7 +206,7 @@ export class RunnerHub extends DurableObject<Env> {
     // Not one at a time with the rest: recording heads may queue builds, which calls back into
     // this hub (withdrawing superseded builds) and would wait behind itself.
     if (parsed.data.type === 'heads') {
-      await this.heads(ws, attachment, parsed.data.project_id, parsed.data.heads);
+      await this.watches.heads(ws, attachment, parsed.data.project_id, parsed.data.heads);
       return;
     }
     await this.serial(() => this.handle(ws, attachment, parsed.data));
@@ -277,7 +260,7 @@ export class RunnerHub extends DurableObject<Env> {
     // A reconnect replaces the runner's older connection without dropping its leases.
     for (const other of this.ctx.getWebSockets(attachment.runnerId)) {
       if (other === ws) continue;
-      this.detach(other);
+      detach(other);
       other.close(CLOSE_REPLACED, 'Replaced by a newer connection');
     }
     const ready: Attachment = {
@@ -300,7 +283,7 @@ export class RunnerHub extends DurableObject<Env> {
     });
     await this.dispatch();
     await this.armAlarm();
-    if (attachment.workspaceId) await this.sendWatches(attachment.workspaceId);
+    if (attachment.workspaceId) await this.watches.send(attachment.workspaceId);
   }
 
   private async heartbeat(ws: WebSocket, attachment: Attachment, running: string[]) {
@@ -330,12 +313,12 @@ export class RunnerHub extends DurableObject<Env> {
 
   /** A socket closed or failed: unless the runner is still connected, its leases are lost. */
   private async gone(ws: WebSocket, reason: string) {
-    const attachment = this.attachment(ws);
+    const attachment = attachmentOf(ws);
     if (!attachment) return;
-    this.detach(ws);
+    detach(ws);
     const stillConnected = this.ctx
       .getWebSockets(attachment.runnerId)
-      .some((other) => other !== ws && this.attachment(other));
+      .some((other) => other !== ws && attachmentOf(other));
     if (stillConnected) return;
     for (const lease of this.store.leasesOf(attachment.runnerId)) {
       await this.lifecycle.lose(lease, reason);
@@ -345,96 +328,7 @@ export class RunnerHub extends DurableObject<Env> {
     );
     await this.dispatch();
     // Its repositories go to the runners still connected.
-    if (attachment.workspaceId) await this.sendWatches(attachment.workspaceId);
-  }
-
-  /**
-   * Sends every connected runner the polled repositories it watches: one runner per project
-   * (`assignedRunner`), so a repository is never polled by two.
-   */
-  private async sendWatches(workspaceId: string): Promise<void> {
-    const runners = this.readyRunners();
-    if (runners.length === 0) return;
-    let polled: Awaited<ReturnType<typeof polledProjects>>;
-    try {
-      polled = await this.withDb((db) => polledProjects(db, workspaceId));
-    } catch (error) {
-      this.logger.warn('watch_list_failed', { error });
-      return;
-    }
-    const ids = runners.map((runner) => runner.runnerId);
-    for (const runner of runners) {
-      const attachment = this.attachment(runner.ws);
-      if (!attachment) continue;
-      const repos = polled
-        .filter((project) => assignedRunner(project.id, ids) === runner.runnerId)
-        .map((project) => ({
-          project_id: project.id,
-          repo_url: project.repoUrl,
-          interval_ms: project.intervalSeconds * 1000,
-        }));
-      const key = JSON.stringify(repos);
-      // A runner with nothing to poll hears nothing, unless it polled something before.
-      if (key === (attachment.watching || '[]')) continue;
-      runner.ws.serializeAttachment({ ...attachment, watching: key } satisfies Attachment);
-      this.send(runner.ws, { type: 'watch', repos });
-    }
-  }
-
-  /**
-   * A runner's report of a polled repository's heads. Only the runner the project is assigned
-   * to may report it, and only for a polled project of this workspace.
-   */
-  private async heads(
-    ws: WebSocket,
-    attachment: Attachment,
-    projectId: string,
-    heads: BranchHead[],
-  ) {
-    const { workspaceId } = attachment;
-    const refuse = (message: string) => this.send(ws, { type: 'error', message });
-    if (!workspaceId) return refuse('This connection cannot report heads');
-    const ids = this.readyRunners().map((runner) => runner.runnerId);
-    if (assignedRunner(projectId, ids) !== attachment.runnerId) {
-      return refuse(`Project ${projectId} is not polled by this runner`);
-    }
-    try {
-      const outcome = await this.withDb(async (db) => {
-        const polled = await polledProjects(db, workspaceId);
-        const project = polled.some((entry) => entry.id === projectId)
-          ? await workspaceProject(db, workspaceId, projectId)
-          : undefined;
-        if (!project) return undefined;
-        const origin = {
-          actorId: null,
-          ip: null,
-          userAgent: null,
-          requestId: `runner:${attachment.runnerId}`,
-        };
-        const recorded = await recordHeads(db, project, heads, (tx, entry) =>
-          writeAudit(tx, origin, entry),
-        );
-        await announceBuilds(this.env, db, recorded.created, this.logger);
-        return recorded;
-      });
-      if (!outcome) return refuse(`Project ${projectId} is not polled by this runner`);
-      this.logger.info('heads_recorded', {
-        project_id: projectId,
-        runner_id: attachment.runnerId,
-        queued: outcome.created.length,
-        deleted: outcome.deleted,
-        baseline: outcome.baseline,
-      });
-      this.send(ws, {
-        type: 'heads_recorded',
-        project_id: projectId,
-        queued: outcome.created.length,
-        deleted: outcome.deleted,
-      });
-    } catch (error) {
-      this.logger.error('heads_record_failed', { project_id: projectId, error });
-      refuse('The heads could not be recorded; they are sent again after the next poll');
-    }
+    if (attachment.workspaceId) await this.watches.send(attachment.workspaceId);
   }
 
   /**
@@ -444,7 +338,7 @@ export class RunnerHub extends DurableObject<Env> {
   private async dispatch(): Promise<void> {
     const waiting = this.store.pending();
     if (waiting.length === 0) return;
-    const connected = this.readyRunners();
+    const connected = readyRunners(this.ctx);
     if (connected.length === 0) return;
     const leases = this.store.leases();
     const load = new Map<string, number>();
@@ -485,25 +379,6 @@ export class RunnerHub extends DurableObject<Env> {
     const at = Math.min(...wanted);
     const current = await this.ctx.storage.getAlarm();
     if (current === null || at < current) await this.ctx.storage.setAlarm(at);
-  }
-
-  private attachment(ws: WebSocket): Attachment | undefined {
-    return (ws.deserializeAttachment() as Attachment | null) ?? undefined;
-  }
-
-  /** A socket being closed by the hub no longer counts as the runner's connection. */
-  private detach(ws: WebSocket) {
-    ws.serializeAttachment(null);
-  }
-
-  /** The runners that said hello, each with its connection. */
-  private readyRunners(): (RunnerIdentity & { ws: WebSocket })[] {
-    const connected = new Map<string, RunnerIdentity & { ws: WebSocket }>();
-    for (const ws of this.ctx.getWebSockets()) {
-      const attachment = this.attachment(ws);
-      if (attachment?.ready) connected.set(attachment.runnerId, { ...attachment, ws });
-    }
-    return [...connected.values()];
   }
 
   private send(ws: WebSocket, message: HubMessage) {

@@ -93,19 +93,25 @@ export class RunnerSocket {
 
   /** The next hub message, which must be of `type`. */
   async next<T extends HubMessage['type']>(type: T, timeoutMs = 5_000): Promise<Of<T>> {
+    const message = await this.nextAny(timeoutMs, type);
+    expect(message.type).toBe(type);
+    return message as Of<T>;
+  }
+
+  /** The next hub message, whatever its type (`awaited` names it in a timeout's message). */
+  async nextAny(timeoutMs = 5_000, awaited = 'any'): Promise<HubMessage> {
     const deadline = Date.now() + timeoutMs;
     while (this.inbox.length === 0) {
-      if (this.closed) throw new Error(`Socket closed (${this.closed.code}) waiting for ${type}`);
+      if (this.closed)
+        throw new Error(`Socket closed (${this.closed.code}) waiting for ${awaited}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`No ${type} message within ${timeoutMs} ms`);
+      if (left <= 0) throw new Error(`No ${awaited} message within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         this.waiting = resolve;
         setTimeout(resolve, left);
       });
     }
-    const message = this.inbox.shift()!;
-    expect(message.type).toBe(type);
-    return message as Of<T>;
+    return this.inbox.shift()!;
   }
 
   /**
