@@ -4,6 +4,7 @@ import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Command } from 'commander';
 import { DetectionError, detect } from '../../core/detect';
+import { projectSlug } from '../../core/slug';
 import {
   Api,
   LINK_FILE,
@@ -40,14 +41,7 @@ export interface Project {
 
 /** A slug the API accepts, from a directory or repository name. */
 export function slugify(name: string): string {
-  const slug = name
-    .toLowerCase()
-    .replace(/\.git$/, '')
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 60)
-    .replace(/-+$/, '');
-  return slug || 'project';
+  return projectSlug(name.toLowerCase().replace(/\.git$/, '')) || 'project';
 }
 
 /** The git host a remote URL names, for the project's provider; `none` for anything else. */

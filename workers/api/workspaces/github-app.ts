@@ -5,6 +5,7 @@ import {
   sealGitHubAppState,
 } from '../../../core/github-app';
 import { decryptSecret, encryptSecret } from '../../../core/secret-box';
+import { projectSlug } from '../../../core/slug';
 import { githubAppOf, workspaceName } from '../../../domain/github-app/apps';
 import {
   reachableRepositories,
@@ -212,17 +213,6 @@ githubAppRoutes.openapi(
   },
 );
 
-/** A project slug from a repository name: lower case, dashes, at most 60 characters. */
-function slugOf(name: string) {
-  const slug = name
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 60)
-    .replace(/-+$/, '');
-  return slug || 'project';
-}
-
 githubAppRoutes.openapi(
   createRoute({
     method: 'post',
@@ -249,7 +239,7 @@ githubAppRoutes.openapi(
       throw new ApiError('not_found', `The GitHub App does not reach ${input.repository}`);
     }
     const repoName = repo.fullName.split('/').pop() ?? repo.fullName;
-    const slug = input.slug ?? slugOf(repoName);
+    const slug = input.slug ?? (projectSlug(repoName) || 'project');
     // Deliveries come through the app's webhook; the per-project secret stays unused but set,
     // as every project has one.
     const sealed = await encryptSecret(config.ENCRYPTION_KEY, randomSecret('whsec_'));

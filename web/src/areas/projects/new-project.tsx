@@ -1,6 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { createRoute, Link, useNavigate } from '@tanstack/react-router';
 import { useId, useState } from 'react';
+import { projectSlug } from '../../../../core/slug';
 import { api, type Schemas, unwrap } from '../../api/client';
 import { ErrorNotice } from '../../components/error-notice';
 import { Button, Card, EmptyState, Field, PageHeader } from '../../components/ui';
@@ -16,15 +17,6 @@ export const newProjectRoute = createRoute({
   path: '/projects/new',
   component: NewProject,
 });
-
-function slugify(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 60)
-    .replace(/-+$/, '');
-}
 
 /** The repository's last path segment without `.git`: a first guess at the project's name. */
 function nameFromRepo(repoUrl: string): string {
@@ -74,7 +66,7 @@ function NewProject() {
   const [rootDir, setRootDir] = useState('');
 
   const effectiveName = name || nameFromRepo(repoUrl);
-  const effectiveSlug = slugTouched ? slug : slugify(effectiveName);
+  const effectiveSlug = slugTouched ? slug : projectSlug(effectiveName);
   const effectiveProvider = provider ?? guessProvider(repoUrl);
 
   const preview = useMutation({
