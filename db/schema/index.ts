@@ -17,6 +17,7 @@ export * from './mfa-challenges';
 export * from './outbox';
 export * from './pipelines';
 export * from './polled-heads';
+export * from './project-git-hooks';
 export * from './projects';
 export * from './recovery-codes';
 export * from './runner-registration-tokens';

@@ -26,6 +26,7 @@ const EXPECTED_TABLES = [
   'outbox',
   'pipelines',
   'polled_heads',
+  'project_git_hooks',
   'projects',
   'recovery_codes',
   'refresh_tokens',

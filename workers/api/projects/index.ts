@@ -3,6 +3,7 @@ import { projectBuildRoutes } from './builds';
 import { projectDeploymentRoutes } from './deployments';
 import { projectDomainRoutes } from './domains';
 import { projectEnvironmentRoutes } from './environments';
+import { gitHookRoutes } from './git-hook';
 import { gitReportingRoutes } from './git-reporting';
 import { projectPollingRoutes } from './polling';
 import { projectRoutes } from './projects';
@@ -15,6 +16,7 @@ export const projectsApp = authenticated(
   projectRoutes,
   projectSettingsRoutes,
   gitReportingRoutes,
+  gitHookRoutes,
   projectEnvironmentRoutes,
   projectBuildRoutes,
   projectDeploymentRoutes,
