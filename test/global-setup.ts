@@ -8,6 +8,7 @@ import { postgresTarget, startNeonProxy } from '../dev/neon-proxy';
 import { startPostgres } from '../dev/postgres';
 import { startRedisBridge } from '../dev/redis-bridge';
 import { startRedis } from '../dev/redis-server';
+import { startGitHostDouble } from './git-host-double';
 import { startGitHubOAuthDouble } from './github-oauth-double';
 import { startOidcProvider } from './oidc-provider';
 import { startResendDouble } from './resend-double';
@@ -33,6 +34,7 @@ declare module 'vitest' {
     githubApiBaseUrl: string;
     resendBaseUrl: string;
     resendApiKey: string;
+    gitHostUrl: string;
   }
 }
 
@@ -78,8 +80,12 @@ export default async function setup(project: TestProject) {
   const resend = await startResendDouble();
   project.provide('resendBaseUrl', resend.baseUrl);
   project.provide('resendApiKey', resend.apiKey);
+  // Nor GitLab and Gitea: one stand-in serving both APIs (repository webhooks).
+  const gitHost = await startGitHostDouble();
+  project.provide('gitHostUrl', gitHost.baseUrl);
 
   return async () => {
+    await gitHost.close();
     await resend.close();
     await github.close();
     await oidc.close();
