@@ -5973,6 +5973,192 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{id}/git-hook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The repository webhook Sparki created on GitLab or Gitea, if any */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The hook */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GitHook"];
+                    };
+                };
+                /** @description The request was malformed or failed validation; no field takes text holding U+0000 or an unpaired UTF-16 surrogate. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (rate limit or API quota); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Something went wrong on our side; the request id helps us find it. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create (or update) the project’s webhook on GitLab or Gitea with your token (admin)
+         * @description Calls the provider’s API with the token: lists the repository’s hooks, updates the one sending to this project’s webhook URL if there is one, else creates it, with the project’s webhook secret and the push, tag and merge/pull request events. Idempotent. The token is not stored. Provider refusals: 401 → 400 (token not accepted), 403 → 403 (scope or role missing), 404 → 404 (repository not found), anything else or no answer → 502. Audited as `project.git_hook_created` / `project.git_hook_updated`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateGitHook"];
+                };
+            };
+            responses: {
+                /** @description An existing hook was updated */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreatedGitHook"];
+                    };
+                };
+                /** @description The hook was created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreatedGitHook"];
+                    };
+                };
+                /** @description The request was malformed or failed validation; no field takes text holding U+0000 or an unpaired UTF-16 surrogate. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (rate limit or API quota); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Something went wrong on our side; the request id helps us find it. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        /**
+         * Delete the webhook Sparki created (with a token), or forget it (admin)
+         * @description With `token`, the hook is deleted on the provider (a hook already gone there is fine) and then forgotten; without, Sparki only forgets it. Audited as `project.git_hook_removed`.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["RemoveGitHook"];
+                };
+            };
+            responses: {
+                /** @description Removed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RemovedGitHook"];
+                    };
+                };
+                /** @description The request was malformed or failed validation; no field takes text holding U+0000 or an unpaired UTF-16 surrogate. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (rate limit or API quota); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Something went wrong on our side; the request id helps us find it. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{id}/environments": {
         parameters: {
             query?: never;
@@ -8882,6 +9068,52 @@ export interface components {
             app_id?: string;
             installation_id?: number;
             api_base?: string;
+        };
+        /** @description The repository webhook Sparki created, if any */
+        GitHook: {
+            installed: boolean;
+            /** @enum {string} */
+            provider?: "gitlab" | "gitea";
+            api_url?: string;
+            repository?: string;
+            hook_id?: number;
+            /** @description Where the hook sends deliveries */
+            url?: string;
+            /** @description False when the webhook secret was replaced after the hook was created: create it again to give the hook the new secret. */
+            secret_current?: boolean;
+            created_at?: string | null;
+            updated_at?: string | null;
+        };
+        /** @description The repository webhook Sparki created, if any */
+        CreatedGitHook: components["schemas"]["GitHook"] & {
+            /** @enum {string} */
+            result: "created" | "updated";
+        };
+        CreateGitHook: {
+            /**
+             * @description A GitLab personal, project or group access token with the `api` scope (Maintainer role), or a Gitea/Forgejo access token with `write:repository` (repository admin). Used for this request only, never stored.
+             * @example glpat-xxxxxxxxxxxxxxxxxxxx
+             */
+            token: string;
+            /**
+             * Format: uri
+             * @description The provider’s API root, e.g. `https://gitlab.example.com/api/v4`. Default: the repository’s host with `/api/v4` (GitLab) or `/api/v1` (Gitea).
+             */
+            api_url?: string;
+        };
+        RemovedGitHook: {
+            /**
+             * @description `deleted` on the provider, `already_gone` there before, or `forgotten` (no token: the hook stays on the provider)
+             * @enum {string}
+             */
+            removed: "deleted" | "already_gone" | "forgotten";
+        };
+        RemoveGitHook: {
+            /**
+             * @description Deletes the hook on the provider; without it Sparki only forgets the hook.
+             * @example glpat-xxxxxxxxxxxxxxxxxxxx
+             */
+            token?: string;
         };
         Environment: {
             /** Format: uuid */

@@ -6,6 +6,7 @@ import { ErrorNotice } from '../../components/error-notice';
 import { Card } from '../../components/ui';
 import { useCan } from '../../lib/roles';
 import { CopyValue } from './copy-value';
+import { GitHookForm } from './git-hook-form';
 import { type Project, webhookUrl } from './queries';
 
 // A secret just shown by the API (creation, rotation), kept in memory only until the overview
@@ -51,7 +52,10 @@ export function WebhookSetup({ project }: { project: Project }) {
       <div className="flex flex-col gap-3 text-sm">
         <p className="text-muted">
           Add a webhook in the repository’s settings so that every push starts a build (content type{' '}
-          <code>application/json</code>; push and pull request events).
+          <code>application/json</code>; push and pull request events)
+          {(project.git_provider === 'gitlab' || project.git_provider === 'gitea') &&
+            ', or let Sparki create it with an access token below'}
+          .
           {project.git_provider === 'none' &&
             ' The project names no git provider: set one in its settings, it must match the URL.'}
         </p>
@@ -89,6 +93,9 @@ export function WebhookSetup({ project }: { project: Project }) {
               onConfirm={() => rotate.mutateAsync().catch(() => undefined)}
             />
           </div>
+        )}
+        {(project.git_provider === 'gitlab' || project.git_provider === 'gitea') && (
+          <GitHookForm project={project} canEdit={canRotate} />
         )}
       </div>
     </Card>
