@@ -9,6 +9,7 @@ import { projectCommands } from './commands/project';
 import { runnerCommand } from './commands/runner';
 import { schemaCommand } from './commands/schema';
 import { canOpenTui, uiCommand } from './commands/ui';
+import { webhookCommand } from './commands/webhook';
 import { EXIT } from './output';
 import { VERSION } from './version';
 
@@ -24,6 +25,7 @@ const program = new Command('sparki')
   .addCommand(envCommand())
   .addCommand(logsCommand())
   .addCommand(hooksCommand())
+  .addCommand(webhookCommand())
   .addCommand(deployCommand())
   .addCommand(uiCommand());
 for (const command of projectCommands()) program.addCommand(command);

@@ -93,6 +93,15 @@ export async function choose<T>(
   }
 }
 
+/** All of stdin as text, without its final newline (a value piped in, e.g. a token). */
+export async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
 /** Asks for one line of text on the terminal. */
 export async function ask(question: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });

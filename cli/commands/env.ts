@@ -14,6 +14,7 @@ import {
   note,
   paint,
   printNdjson,
+  readStdin,
 } from '../output';
 import { environment } from './project';
 
@@ -104,13 +105,8 @@ function addCommand(): Command {
       ) => {
         const { api, link } = await linkedProject(options);
         let text = value;
-        if (text === '-') {
-          const chunks: Buffer[] = [];
-          for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-          text = Buffer.concat(chunks)
-            .toString('utf8')
-            .replace(/\r?\n$/, '');
-        } else if (text === undefined) {
+        if (text === '-') text = await readStdin();
+        else if (text === undefined) {
           if (!canPrompt())
             throw needsInput(
               `the value of ${name}`,
