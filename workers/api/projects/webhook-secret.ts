@@ -30,7 +30,8 @@ webhookSecretRoutes.openapi(
     description:
       'The secret is stored sealed and shown only in this answer (and the one that created the ' +
       'project). Deliveries signed with the previous secret are refused with 401 from now on, ' +
-      'so paste the new one into the git provider’s webhook settings. Audited as ' +
+      'so paste the new one into the git provider’s webhook settings (a hook Sparki created on ' +
+      'GitLab or Gitea: `POST /api/projects/{id}/git-hook` again). Audited as ' +
       '`project.webhook_secret_rotated`.',
     request: { params: ProjectParams },
     responses: {
