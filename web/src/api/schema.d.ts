@@ -6587,7 +6587,7 @@ export interface paths {
         put?: never;
         /**
          * Replace the webhook secret (admin); the old one stops verifying deliveries at once
-         * @description The secret is stored sealed and shown only in this answer (and the one that created the project). Deliveries signed with the previous secret are refused with 401 from now on, so paste the new one into the git provider’s webhook settings. Audited as `project.webhook_secret_rotated`.
+         * @description The secret is stored sealed and shown only in this answer (and the one that created the project). Deliveries signed with the previous secret are refused with 401 from now on, so paste the new one into the git provider’s webhook settings (a hook Sparki created on GitLab or Gitea: `POST /api/projects/{id}/git-hook` again). Audited as `project.webhook_secret_rotated`.
          */
         post: {
             parameters: {
