@@ -113,47 +113,56 @@ function subscribed(repo: HostRepo, hook: HostHook, push: PushEvent): boolean {
   return hook.events.includes(push.ref.startsWith('refs/tags/') ? 'tag_push' : 'push');
 }
 
+/** GitLab sends the hook's secret token itself; Gitea signs the body with it. */
+function providerHeaders(
+  baseUrl: string,
+  repo: HostRepo,
+  hook: HostHook,
+  push: PushEvent,
+  body: string,
+): Record<string, string> {
+  const id = randomUUID();
+  if (repo.provider === 'gitlab') {
+    return {
+      'user-agent': 'GitLab/17.6.0',
+      'x-gitlab-event': push.ref.startsWith('refs/tags/') ? 'Tag Push Hook' : 'Push Hook',
+      'x-gitlab-token': hook.secret,
+      'x-gitlab-event-uuid': id,
+      'x-gitlab-webhook-uuid': randomUUID(),
+      'x-gitlab-instance': baseUrl,
+      'idempotency-key': id,
+    };
+  }
+  const signature = createHmac('sha256', hook.secret).update(body).digest('hex');
+  return {
+    'user-agent': 'Go-http-client/1.1',
+    'x-gitea-event': 'push',
+    'x-gitea-event-type': 'push',
+    'x-gitea-delivery': id,
+    'x-gitea-signature': signature,
+    'x-github-event': 'push',
+    'x-github-delivery': id,
+    'x-hub-signature-256': `sha256=${signature}`,
+  };
+}
+
 /** What the server sends to each of the repository's hooks that takes this push. */
 export function pushDeliveries(baseUrl: string, repo: HostRepo, push: PushEvent): Delivery[] {
   return repo.hooks
     .filter((hook) => subscribed(repo, hook, push))
     .map((hook): Delivery => {
-      const id = randomUUID();
-      if (repo.provider === 'gitlab') {
-        const body = JSON.stringify(gitlabPush(baseUrl, repo, push));
-        const event = push.ref.startsWith('refs/tags/') ? 'Tag Push Hook' : 'Push Hook';
-        return {
-          hookId: hook.id,
-          url: hook.url,
-          body,
-          headers: {
-            'content-type': 'application/json',
-            'user-agent': 'GitLab/17.6.0',
-            'x-gitlab-event': event,
-            'x-gitlab-token': hook.secret,
-            'x-gitlab-event-uuid': id,
-            'x-gitlab-webhook-uuid': randomUUID(),
-            'x-gitlab-instance': baseUrl,
-            'idempotency-key': id,
-          },
-        };
-      }
-      const body = JSON.stringify(giteaPush(baseUrl, repo, push));
-      const signature = createHmac('sha256', hook.secret).update(body).digest('hex');
+      const payload =
+        repo.provider === 'gitlab'
+          ? gitlabPush(baseUrl, repo, push)
+          : giteaPush(baseUrl, repo, push);
+      const body = JSON.stringify(payload);
       return {
         hookId: hook.id,
         url: hook.url,
         body,
         headers: {
           'content-type': 'application/json',
-          'user-agent': 'Go-http-client/1.1',
-          'x-gitea-event': 'push',
-          'x-gitea-event-type': 'push',
-          'x-gitea-delivery': id,
-          'x-gitea-signature': signature,
-          'x-github-event': 'push',
-          'x-github-delivery': id,
-          'x-hub-signature-256': `sha256=${signature}`,
+          ...providerHeaders(baseUrl, repo, hook, push, body),
         },
       };
     });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeLink } from '../../cli/client';
 import { runSparki } from '../../cli/spawn-sparki';
 import { type GitHostDouble, startGitHostDouble } from '../git-host-double';
-import { browse, type E2E, newRepo, startE2E } from './e2e-helpers';
+import { browse, type E2E, newRepo, startE2E, versionedSite } from './e2e-helpers';
 import { STARTUP_TIMEOUT_MS } from './stack';
 
 /**
@@ -14,16 +14,7 @@ import { STARTUP_TIMEOUT_MS } from './stack';
  * the user's token, then the stand-in delivers a push to the URL with the secret it was given,
  * as the real server would, and a real runner builds the commit and it goes live.
  */
-const files = (version: string) => ({
-  'package.json': JSON.stringify({
-    name: 'hooked',
-    private: true,
-    scripts: { build: 'node build.js' },
-  }),
-  'build.js': `require('node:fs').mkdirSync('dist', { recursive: true });
-require('node:fs').writeFileSync('dist/index.html', require('node:fs').readFileSync('version.txt', 'utf8'));`,
-  'version.txt': version,
-});
+const files = (version: string) => versionedSite('hooked', version);
 
 describe('a webhook Sparki creates on GitLab and Gitea, end to end', () => {
   let e2e: E2E;
@@ -70,10 +61,11 @@ describe('a webhook Sparki creates on GitLab and Gitea, end to end', () => {
       const project = await e2e.api<{ id: string }>(
         'POST',
         `/api/workspaces/${e2e.workspaceId}/projects`,
-        { name: provider, slug: `site-${provider}`, git_provider: provider, repo_url: clone_url },
+        { name: provider, slug: `site-$provider`, git_provider: provider, repo_url: clone_url },
       );
-      await e2e.api('PATCH', `/api/projects/${project.id}/settings`, {
-        overrides: { installCommand: null, outputDirectory: 'dist' },
+      await e2e.api('PATCH', `/api/projects/$project.id/settings`, {
+        installCommand: null,
+        outputDirectory: 'dist',
       });
 
       const tree = await mkdtemp(join(tmpdir(), `sparki-e2e-hook-${provider}-`));

@@ -110,6 +110,16 @@ export function spawnRunner(
   return child;
 }
 
+/** A site whose build serves `version.txt` as its page: which commit is live shows at once. */
+export function versionedSite(name: string, version: string): Record<string, string> {
+  return {
+    'package.json': JSON.stringify({ name, private: true, scripts: { build: 'node build.js' } }),
+    'build.js': `require('node:fs').mkdirSync('dist', { recursive: true });
+require('node:fs').writeFileSync('dist/index.html', require('node:fs').readFileSync('version.txt', 'utf8'));`,
+    'version.txt': version,
+  };
+}
+
 /**
  * A new git repository at `repo` with `files` committed on `main` as "v1", and how to commit more
  * to its current branch (the new sha).

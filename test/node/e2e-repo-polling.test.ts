@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Build, browse, type E2E, startE2E } from './e2e-helpers';
+import { type Build, browse, type E2E, startE2E, versionedSite } from './e2e-helpers';
 import { STARTUP_TIMEOUT_MS } from './stack';
 
 /**
@@ -14,16 +14,7 @@ import { STARTUP_TIMEOUT_MS } from './stack';
 const execFileAsync = promisify(execFile);
 const BIN = join(import.meta.dirname, '../../cli/bin.mjs');
 
-const files = (version: string) => ({
-  'package.json': JSON.stringify({
-    name: 'laptop',
-    private: true,
-    scripts: { build: 'node build.js' },
-  }),
-  'build.js': `require('node:fs').mkdirSync('dist', { recursive: true });
-require('node:fs').writeFileSync('dist/index.html', require('node:fs').readFileSync('version.txt', 'utf8'));`,
-  'version.txt': version,
-});
+const files = (version: string) => versionedSite('laptop', version);
 
 describe('a local repository without a webhook, end to end', () => {
   let e2e: E2E;

@@ -1,4 +1,5 @@
 import { expect, inject } from 'vitest';
+import type { HostHook } from '../git-host-state';
 import { as, type Caller } from './api-client';
 import { fetchWorker } from './harness';
 
@@ -7,15 +8,8 @@ export const gitHost = inject('gitHostUrl');
 
 export type HostProvider = 'gitlab' | 'gitea';
 
-export interface StoredHook {
-  id: number;
-  url: string;
-  secret: string;
-  events: string[];
-  active: boolean;
-  contentType: string;
-  enableSslVerification: boolean;
-}
+/** A hook as the stand-in holds it, secret included. */
+export type StoredHook = HostHook;
 
 export interface Delivery {
   url: string;
