@@ -61,9 +61,9 @@ describe('a webhook Sparki creates on GitLab and Gitea, end to end', () => {
       const project = await e2e.api<{ id: string }>(
         'POST',
         `/api/workspaces/${e2e.workspaceId}/projects`,
-        { name: provider, slug: `site-$provider`, git_provider: provider, repo_url: clone_url },
+        { name: provider, slug: `site-${provider}`, git_provider: provider, repo_url: clone_url },
       );
-      await e2e.api('PATCH', `/api/projects/$project.id/settings`, {
+      await e2e.api('PATCH', `/api/projects/${project.id}/settings`, {
         installCommand: null,
         outputDirectory: 'dist',
       });
