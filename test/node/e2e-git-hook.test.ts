@@ -64,8 +64,7 @@ describe('a webhook Sparki creates on GitLab and Gitea, end to end', () => {
         { name: provider, slug: `site-${provider}`, git_provider: provider, repo_url: clone_url },
       );
       await e2e.api('PATCH', `/api/projects/${project.id}/settings`, {
-        installCommand: null,
-        outputDirectory: 'dist',
+        overrides: { installCommand: null, outputDirectory: 'dist' },
       });
 
       const tree = await mkdtemp(join(tmpdir(), `sparki-e2e-hook-${provider}-`));
