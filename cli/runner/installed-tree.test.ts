@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CacheStore, openBuildCache } from './cache';
+import { treeSize } from './cache-files';
+import { asProcessEnv } from './environment';
 import { planInstall, RESTORED_INSTALL } from './installed-tree';
 
 const run = promisify(execFile);
@@ -43,7 +45,7 @@ beforeAll(async () => {
   await writeFile(join(dep, 'index.js'), 'module.exports = 42;\n');
   app = join(root, 'app');
   await mkdir(app);
-  await run('npm', ['pack', '--pack-destination', app, dep], { env });
+  await run('npm', ['pack', '--pack-destination', app, dep], { env: asProcessEnv(env) });
   await writeFile(
     join(app, 'package.json'),
     JSON.stringify({
@@ -54,7 +56,7 @@ beforeAll(async () => {
       scripts: { postinstall: "node -e \"require('fs').writeFileSync('postinstall.txt', 'ran')\"" },
     }),
   );
-  await run('npm', ['install', '--package-lock-only'], { cwd: app, env });
+  await run('npm', ['install', '--package-lock-only'], { cwd: app, env: asProcessEnv(env) });
 }, 60_000);
 
 afterAll(() => rm(root, { recursive: true, force: true }));
@@ -79,7 +81,7 @@ async function build(store: CacheStore, options: { command?: string; source?: st
     () => true,
     () => false,
   );
-  await run('sh', ['-c', plan.command], { cwd: checkout, env: stepEnv });
+  await run('sh', ['-c', plan.command], { cwd: checkout, env: asProcessEnv(stepEnv) });
   const kept = await plan.afterInstall?.();
   await lease.release(true);
   return { checkout, plan, restored, kept };
@@ -123,8 +125,13 @@ describe("npm's installed tree kept between builds", () => {
     expect(next.plan.command).toBe('npm ci');
     expect(next.restored).toBe(false);
     expect(next.kept).toMatch(/kept/);
-    const trees = await readdir(join(root, 'cache-b', 'project', 'npm', 'trees'));
+    const dir = join(root, 'cache-b', 'project', 'npm');
+    const trees = await readdir(join(dir, 'trees'));
     expect(trees.filter((name) => !name.startsWith('.'))).toHaveLength(1);
+    // The kept tree counts towards the cache's size, so the cap and eviction see it.
+    const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8'));
+    expect(meta.bytes).toBeGreaterThanOrEqual(await treeSize(join(dir, 'trees')));
+    expect(await treeSize(join(dir, 'trees'))).toBeGreaterThan(0);
   }, 120_000);
 
   it('leaves other install commands and npm workspaces alone, saying why for npm ci', async () => {

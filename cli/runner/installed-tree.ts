@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Detection } from '../../core/detect';
@@ -27,6 +27,8 @@ const run = promisify(execFile);
 /** What `npm ci` is replaced by when the tree is restored. */
 export const RESTORED_INSTALL = 'npm install --no-save';
 const CI_INSTALL = 'npm ci';
+/** Beside a kept tree: its size, for the log of the builds restoring it. */
+const SIZE_FILE = 'bytes';
 
 export interface InstalledTreeUse {
   /** The tool's cache directory (`<work dir>/cache/<project>/npm`); trees go below it. */
@@ -78,16 +80,26 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** The node the steps would run, as `v22.1.0 linux x64 abi127`. */
-async function runtime(env: Record<string, string>, cwd: string): Promise<string> {
-  const script =
-    'console.log(process.version, process.platform, process.arch, process.versions.modules)';
-  const { stdout } = await run('node', ['-e', script], {
-    env: asProcessEnv(env),
-    cwd,
-    timeout: 30_000,
-  });
-  return stdout.trim();
+const runtimes = new Map<string, Promise<string>>();
+
+/**
+ * The node the steps would run, as `v22.1.0 linux x64 127`: asked once per PATH for the life
+ * of the agent (starting node costs more than restoring a small tree).
+ */
+function runtime(env: Record<string, string>, cwd: string): Promise<string> {
+  const path = env.PATH ?? '';
+  let found = runtimes.get(path);
+  if (!found) {
+    const script =
+      'console.log(process.version, process.platform, process.arch, process.versions.modules)';
+    found = run('node', ['-e', script], { env: asProcessEnv(env), cwd, timeout: 30_000 }).then(
+      ({ stdout }) => stdout.trim(),
+    );
+    // A failed probe is asked again by the next build.
+    found.catch(() => runtimes.delete(path));
+    runtimes.set(path, found);
+  }
+  return found;
 }
 
 /**
@@ -129,8 +141,9 @@ export async function openInstalledTree(use: InstalledTreeUse): Promise<Installe
   if (await exists(kept)) {
     try {
       await run('cp', ['-a', kept, target]);
+      const bytes = Number(await readFile(join(trees, key, SIZE_FILE), 'utf8').catch(() => 0));
       return unchanged(RESTORED_INSTALL, [
-        `cache: npm node_modules restored (${formatBytes(await treeSize(target))}, made by npm ci from this package-lock.json and package.json): \`${RESTORED_INSTALL}\` checks it instead of \`${CI_INSTALL}\``,
+        `cache: npm node_modules restored (${formatBytes(bytes)}, made by npm ci from this package-lock.json and package.json): \`${RESTORED_INSTALL}\` checks it instead of \`${CI_INSTALL}\``,
       ]);
     } catch (error) {
       // A tree pruned while it was copied: the build installs as if there were none.
@@ -159,13 +172,15 @@ async function keep(target: string, trees: string, key: string): Promise<number>
   await mkdir(staging, { recursive: true });
   try {
     await run('cp', ['-a', target, join(staging, 'node_modules')]);
+    const bytes = await treeSize(join(staging, 'node_modules'));
+    await writeFile(join(staging, SIZE_FILE), String(bytes));
     // Another build of the same key may have kept its tree first: then ours goes.
     await rename(staging, join(trees, key)).catch(() => undefined);
     await prune(trees, key);
+    return bytes;
   } finally {
     await removeTree(staging);
   }
-  return treeSize(join(trees, key));
 }
 
 /**
