@@ -346,6 +346,50 @@ describe('sparki runner', () => {
     expect(second).toContain('probe found');
   });
 
+  it("restores npm's installed tree for the next build of the same lock file", async () => {
+    await startAgent();
+    // A project whose one dependency is a local tarball: npm ci without the registry.
+    const npmRepo = join(root, 'npm-repo');
+    const dep = join(root, 'npm-dep');
+    await mkdir(dep, { recursive: true });
+    await writeFile(join(dep, 'package.json'), JSON.stringify({ name: 'dep', version: '1.0.0' }));
+    await writeFile(join(dep, 'index.js'), "module.exports = 'from dep';\n");
+    await mkdir(npmRepo, { recursive: true });
+    execFileSync('npm', ['pack', '--pack-destination', npmRepo, dep]);
+    await writeFile(
+      join(npmRepo, 'package.json'),
+      JSON.stringify({
+        name: 'npm-fixture',
+        private: true,
+        dependencies: { dep: 'file:dep-1.0.0.tgz' },
+        scripts: {
+          build: `node -e "require('fs').mkdirSync('dist');require('fs').writeFileSync('dist/index.html', require('dep'))"`,
+        },
+      }),
+    );
+    execFileSync('npm', ['install', '--package-lock-only'], { cwd: npmRepo });
+    git(npmRepo, 'init', '--quiet', '--initial-branch=main');
+    git(npmRepo, 'add', '.');
+    git(npmRepo, 'commit', '--quiet', '-m', 'app');
+    const projectId = randomUUID();
+    const build = async () => {
+      const job = await runJob(hub.addJob(spec(npmRepo, { project_id: projectId })));
+      expect(job.result).toEqual({ status: 'succeeded' });
+      expect(`${job.output!.get('index.html')}`).toBe('from dep');
+      return job.logs.map((line) => line.text);
+    };
+
+    const first = await build();
+    expect(first).toContain('$ npm ci');
+    expect(first).toContainEqual(
+      expect.stringMatching(/^cache: npm node_modules kept for the next build/),
+    );
+    const second = await build();
+    expect(second).toContainEqual(expect.stringMatching(/^cache: npm node_modules restored/));
+    expect(second).toContain('$ npm install --no-save');
+    expect(second).not.toContain('$ npm ci');
+  });
+
   it("passes the host's CA and proxy variables and the listed ones, proxy credentials masked", async () => {
     await startAgentWith(
       {

@@ -115,7 +115,7 @@ export async function lockfileKey(checkout: string, rootDir: string, tool: Cache
 interface Meta {
   /** ms since the epoch: when a build last let go of the cache. */
   last_used: number;
-  /** Size of `data` when a build last let go of it (it changes only while leased). */
+  /** Size of the tool's directory when a build last let go of it (it changes only while leased). */
   bytes: number;
   /** Lock file hashes installed with this cache, the latest last. */
   keys: string[];
@@ -141,6 +141,10 @@ export interface CacheUse {
 
 export interface CacheLease {
   state: CacheState;
+  /** The tool's cache directory, when this build has the project's (not a fresh one). */
+  dir?: string;
+  /** The lock file's hash (`lockfileKey`). */
+  key: string;
   env: Record<string, string>;
   /** The build log's line: "cache: npm hit (123.4 MiB)". */
   summary: string;
@@ -159,6 +163,11 @@ async function readMeta(dir: string): Promise<Meta | undefined> {
 async function liveLeases(dir: string): Promise<string[]> {
   const leases = await readdir(join(dir, 'leases')).catch(() => []);
   return leases.filter((lease) => processAlive(Number(lease.split('-')[0])));
+}
+
+/** The tool's data, and npm's installed trees beside it (installed-tree.ts). */
+async function cacheSize(dir: string): Promise<number> {
+  return (await treeSize(join(dir, 'data'))) + (await treeSize(join(dir, 'trees')));
 }
 
 function describe(tool: CacheTool, state: CacheState, bytes: number, lockfile?: string): string {
@@ -210,6 +219,7 @@ export class CacheStore {
       await mkdir(fresh, { recursive: true });
       return {
         state: 'busy',
+        key: use.key,
         env: tool.env(fresh, use.home),
         summary: describe(use.tool, 'busy', 0),
         release: async () => undefined,
@@ -219,11 +229,13 @@ export class CacheStore {
       taken.bytes === 0 ? 'miss' : taken.keys.includes(use.key) ? 'hit' : 'partial';
     return {
       state,
+      dir,
+      key: use.key,
       env: tool.env(data, use.home),
       summary: describe(use.tool, state, taken.bytes, use.lockfile),
       release: async (installed) => {
         // Measured while still leased: no other build evicts it meanwhile.
-        const bytes = await treeSize(data);
+        const bytes = await cacheSize(dir);
         await withFileLock(this.lockFile, async () => {
           const meta = (await readMeta(dir)) ?? taken;
           const keys = meta.keys.filter((key) => key !== use.key);
@@ -271,7 +283,7 @@ export class CacheStore {
         // A cache no build has let go of yet (its agent died): measured now.
         const meta = (await readMeta(dir)) ?? {
           last_used: 0,
-          bytes: await treeSize(join(dir, 'data')),
+          bytes: await cacheSize(dir),
           keys: [],
         };
         caches.push({ ...meta, dir, name: `${project.name}/${tool}` });

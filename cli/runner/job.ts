@@ -19,12 +19,12 @@ import {
   stepEnvironment,
 } from './environment';
 import { CheckoutError, checkoutCommit } from './git-checkout';
+import { planInstall } from './installed-tree';
 import { JobApi } from './job-api';
 import { type LogLine, LogShipper } from './log-shipper';
 import { OutputLines } from './output-lines';
-import { listOutput, OutputError, type UploadProgress, uploadOutput } from './output-upload';
+import { listOutput, OutputError, progressLines, uploadOutput } from './output-upload';
 import { runInProcessGroup } from './process-group';
-import { formatBytes } from './units';
 
 type Step = StepReport['steps'][number];
 
@@ -59,8 +59,6 @@ export type JobEnd = 'completed' | 'released' | 'lost';
 const BUILD_ERRORS = [CheckoutError, DetectionError, OutputError];
 
 class Stopped extends Error {}
-
-const PROGRESS_EVERY_MS = 2_000;
 
 /**
  * One attempt at one build: fetch the spec, check out, detect, run the steps, upload the
@@ -206,17 +204,6 @@ export class Job {
     this.system(`Framework: ${framework.value ?? 'none'} (${framework.evidence})`);
     await this.api.detection(detectionReport(detection));
     const root = join(source, detection.rootDir);
-    const steps: Step[] = [
-      { id: 'install', name: 'Install dependencies', command: detection.installCommand.value },
-      { id: 'build', name: 'Build', command: detection.buildCommand.value },
-    ].flatMap(({ command, ...step }) =>
-      command ? [{ ...step, command, position: 0, status: 'pending' as const }] : [],
-    );
-    steps.forEach((step, position) => {
-      step.position = position;
-    });
-    if (steps.length > 0) await this.api.steps({ steps });
-
     const projectId = spec.project_id;
     const cache = await this.openCache({ projectId, detection, checkout: source, jobDir, home });
     const env = {
@@ -230,8 +217,21 @@ export class Job {
       }),
       ...this.imageFor(spec, sha),
     };
+    const install = await planInstall(cache, detection, root, env);
+    for (const note of install?.notes ?? []) this.system(note);
+    const steps: Step[] = [
+      { id: 'install', name: 'Install dependencies', command: install?.command },
+      { id: 'build', name: 'Build', command: detection.buildCommand.value },
+    ].flatMap(({ command, ...step }) =>
+      command ? [{ ...step, command, position: 0, status: 'pending' as const }] : [],
+    );
+    steps.forEach((step, position) => {
+      step.position = position;
+    });
+    if (steps.length > 0) await this.api.steps({ steps });
+
     try {
-      const failure = await this.runSteps(steps, spec, root, env);
+      const failure = await this.runSteps(steps, spec, root, env, install?.afterInstall);
       if (failure) return failure;
     } finally {
       const installed = steps.some((step) => step.id === 'install' && step.status === 'succeeded');
@@ -255,9 +255,14 @@ export class Job {
     spec: JobSpec,
     root: string,
     env: Record<string, string>,
+    afterInstall?: () => Promise<string | undefined>,
   ): Promise<JobResult | undefined> {
     for (const [index, step] of steps.entries()) {
-      if (await this.runStep(step, spec, root, env)) continue;
+      if (await this.runStep(step, spec, root, env)) {
+        const note = step.id === 'install' ? await afterInstall?.() : undefined;
+        if (note) this.system(note);
+        continue;
+      }
       await this.skip(steps.slice(index + 1));
       if (this.stopped) throw new Stopped();
       return {
@@ -307,21 +312,11 @@ export class Job {
       this.system(`Skipping symbolic link ${path}: links are not published`),
     );
     this.checkStopped();
-    let lastReport = 0;
-    const report = (progress: UploadProgress) => {
-      const done = progress.uploadedBlobs === progress.blobs;
-      if (progress.uploadedBlobs === 0) {
-        this.system(
-          `${progress.files} files; ${progress.blobs} new (${formatBytes(progress.bytes)}) to upload, the rest already stored`,
-        );
-      } else if (done || Date.now() - lastReport >= PROGRESS_EVERY_MS) {
-        this.system(
-          `Uploaded ${progress.uploadedBlobs} of ${progress.blobs} (${formatBytes(progress.uploadedBytes)} of ${formatBytes(progress.bytes)})`,
-        );
-      } else return;
-      lastReport = Date.now();
-    };
-    await uploadOutput(this.api, files, report);
+    await uploadOutput(
+      this.api,
+      files,
+      progressLines((text) => this.system(text)),
+    );
     this.system('Build output stored');
   }
 

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { type OutputFile, OutputFilesSchema } from '../../core/build-output';
+import { formatBytes } from './units';
 
 export class OutputError extends Error {
   override name = 'OutputError';
@@ -110,4 +111,24 @@ export async function uploadOutput(
   await Promise.all(Array.from({ length: UPLOAD_CONCURRENCY }, worker));
   await api.commitOutput(described);
   return progress;
+}
+
+const PROGRESS_EVERY_MS = 2_000;
+
+/** The build log's upload progress: what is to send, then at most a line every 2 s. */
+export function progressLines(log: (text: string) => void): (progress: UploadProgress) => void {
+  let lastReport = 0;
+  return (progress) => {
+    const done = progress.uploadedBlobs === progress.blobs;
+    if (progress.uploadedBlobs === 0) {
+      log(
+        `${progress.files} files; ${progress.blobs} new (${formatBytes(progress.bytes)}) to upload, the rest already stored`,
+      );
+    } else if (done || Date.now() - lastReport >= PROGRESS_EVERY_MS) {
+      log(
+        `Uploaded ${progress.uploadedBlobs} of ${progress.blobs} (${formatBytes(progress.uploadedBytes)} of ${formatBytes(progress.bytes)})`,
+      );
+    } else return;
+    lastReport = Date.now();
+  };
 }
