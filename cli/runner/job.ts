@@ -1,5 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { buildSteps } from '../../core/build-steps';
 import { resolveImageTemplate } from '../../core/deploy/image-reference';
 import { DetectionError, detect } from '../../core/detect';
 import {
@@ -206,15 +207,11 @@ export class Job {
     this.system(`Framework: ${framework.value ?? 'none'} (${framework.evidence})`);
     await this.api.detection(detectionReport(detection));
     const root = join(source, detection.rootDir);
-    const steps: Step[] = [
-      { id: 'install', name: 'Install dependencies', command: detection.installCommand.value },
-      { id: 'build', name: 'Build', command: detection.buildCommand.value },
-    ].flatMap(({ command, ...step }) =>
-      command ? [{ ...step, command, position: 0, status: 'pending' as const }] : [],
-    );
-    steps.forEach((step, position) => {
-      step.position = position;
-    });
+    const steps: Step[] = buildSteps(detection).map((step, position) => ({
+      ...step,
+      position,
+      status: 'pending' as const,
+    }));
     if (steps.length > 0) await this.api.steps({ steps });
 
     const projectId = spec.project_id;
@@ -303,8 +300,8 @@ export class Job {
   /** Content-addressed: only what the platform lacks is sent, with progress in the log. */
   private async uploadOutput(outputDir: string) {
     this.system(`Hashing the output directory ${outputDir}`);
-    const files = await listOutput(outputDir, (path) =>
-      this.system(`Skipping symbolic link ${path}: links are not published`),
+    const files = await listOutput(outputDir, (path, why) =>
+      this.system(`Skipping ${path}: ${why}`),
     );
     this.checkStopped();
     let lastReport = 0;
