@@ -2,7 +2,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedEnv, runSparki, type SparkiRun, startSparki } from '../../cli/spawn-sparki';
+import { isolatedEnv, runSparki, startSparki } from '../../cli/spawn-sparki';
+import { printedCode } from './device-approval';
 import { type BrowserStack, PASSWORD, startBrowserStack } from './harness';
 
 let stack: BrowserStack;
@@ -23,15 +24,6 @@ function sparki(...args: string[]) {
 
 function finished(...args: string[]) {
   return runSparki(args, { env: isolatedEnv(configHome) });
-}
-
-/** The code and link `sparki login` prints, once it has printed them. */
-async function printedCode(run: SparkiRun): Promise<{ userCode: string; link: URL }> {
-  await expect.poll(() => run.output().stdout, { timeout: 30_000 }).toMatch(/Or open: \S+/);
-  const { stdout } = run.output();
-  const userCode = /enter the code: ([A-Z]{4}-[A-Z]{4})/.exec(stdout)![1]!;
-  const link = new URL(/Or open: (\S+)/.exec(stdout)![1]!);
-  return { userCode, link };
 }
 
 async function userWithWorkspace(label: string) {
