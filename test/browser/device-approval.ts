@@ -17,8 +17,10 @@ export async function approveInDashboard(stack: BrowserStack, login: SparkiRun, 
   const page = await stack.newPage();
   await stack.signIn(page, email);
   await page.goto(`${link.pathname}${link.search}`);
-  await expect.poll(() => page.getByTestId('user-code').textContent()).toBe(userCode);
+  // The machine is shared and loaded: the page may take more than expect.poll's default second.
+  const shown = { timeout: 20_000 };
+  await expect.poll(() => page.getByTestId('user-code').textContent(), shown).toBe(userCode);
   await page.getByRole('button', { name: 'Approve' }).click();
-  await expect.poll(() => page.getByRole('heading', { name: 'Approved' }).count()).toBe(1);
+  await expect.poll(() => page.getByRole('heading', { name: 'Approved' }).count(), shown).toBe(1);
   await page.context().close();
 }
