@@ -2,6 +2,9 @@ import { expect } from 'vitest';
 import type { SparkiRun } from '../../cli/spawn-sparki';
 import type { BrowserStack } from './harness';
 
+/** A page on the shared, loaded machine may take longer than expect.poll's default second. */
+export const SHOWN = { timeout: 20_000 };
+
 /** The code and link `sparki login` prints, once it has printed them. */
 export async function printedCode(run: SparkiRun): Promise<{ userCode: string; link: URL }> {
   await expect.poll(() => run.output().stdout, { timeout: 30_000 }).toMatch(/Or open: \S+/);
@@ -17,10 +20,8 @@ export async function approveInDashboard(stack: BrowserStack, login: SparkiRun, 
   const page = await stack.newPage();
   await stack.signIn(page, email);
   await page.goto(`${link.pathname}${link.search}`);
-  // The machine is shared and loaded: the page may take more than expect.poll's default second.
-  const shown = { timeout: 20_000 };
-  await expect.poll(() => page.getByTestId('user-code').textContent(), shown).toBe(userCode);
+  await expect.poll(() => page.getByTestId('user-code').textContent(), SHOWN).toBe(userCode);
   await page.getByRole('button', { name: 'Approve' }).click();
-  await expect.poll(() => page.getByRole('heading', { name: 'Approved' }).count(), shown).toBe(1);
+  await expect.poll(() => page.getByRole('heading', { name: 'Approved' }).count(), SHOWN).toBe(1);
   await page.context().close();
 }
