@@ -67,15 +67,15 @@ function outputOf(detection: Detection, root: string): string {
   const output = detection.outputDirectory;
   if (output.value !== null) return join(root, output.value);
   const framework = detection.framework.value;
-  const escape =
+  const remedy =
     'set outputDirectory (and buildCommand) in sparki.json or the project settings, or build it yourself and run sparki deploy --prebuilt <dir>';
   if (framework === null) {
     throw new CliError(
-      `Sparki cannot tell how to build ${root}: ${detection.framework.evidence}; ${escape}`,
+      `Sparki cannot tell how to build ${root}: ${detection.framework.evidence}; ${remedy}`,
     );
   }
   throw new CliError(
-    `${FRAMEWORKS[framework].name} in ${root} has no static output to deploy (${output.evidence}); ${escape}, or push to build it on a runner`,
+    `${FRAMEWORKS[framework].name} in ${root} has no static output to deploy (${output.evidence}); ${remedy}, or push to build it on a runner`,
   );
 }
 

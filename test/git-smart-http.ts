@@ -17,22 +17,24 @@ export function serveGitRepository(
   res: ServerResponse,
 ): boolean {
   if (!GIT_PATH.test(url.pathname)) return false;
+  const env: Record<string, string | undefined> = {
+    PATH: process.env.PATH,
+    GIT_PROJECT_ROOT: root,
+    GIT_HTTP_EXPORT_ALL: '1',
+    PATH_INFO: url.pathname,
+    QUERY_STRING: url.search.slice(1),
+    REQUEST_METHOD: req.method ?? 'GET',
+    CONTENT_TYPE: req.headers['content-type'] ?? '',
+    REMOTE_ADDR: '127.0.0.1',
+    // The client may gzip its request and ask for protocol v2; the CGI reads both from here.
+    ...(req.headers['content-encoding'] && {
+      HTTP_CONTENT_ENCODING: req.headers['content-encoding'],
+    }),
+    ...(req.headers['git-protocol'] && { GIT_PROTOCOL: String(req.headers['git-protocol']) }),
+  };
+  // The Worker's generated types make every ProcessEnv carry its bindings; a CGI's has none.
   const cgi = spawn('git', ['http-backend'], {
-    env: {
-      PATH: process.env.PATH,
-      GIT_PROJECT_ROOT: root,
-      GIT_HTTP_EXPORT_ALL: '1',
-      PATH_INFO: url.pathname,
-      QUERY_STRING: url.search.slice(1),
-      REQUEST_METHOD: req.method ?? 'GET',
-      CONTENT_TYPE: req.headers['content-type'] ?? '',
-      REMOTE_ADDR: '127.0.0.1',
-      // The client may gzip its request and ask for protocol v2; the CGI reads both from here.
-      ...(req.headers['content-encoding'] && {
-        HTTP_CONTENT_ENCODING: req.headers['content-encoding'],
-      }),
-      ...(req.headers['git-protocol'] && { GIT_PROTOCOL: String(req.headers['git-protocol']) }),
-    },
+    env: env as unknown as NodeJS.ProcessEnv,
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   req.pipe(cgi.stdin);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, runSparki, startSparki } from '../../cli/spawn-sparki';
-import { browse, newRepoProject } from '../node/e2e-helpers';
+import { browse, newRepoProject, pageSiteFiles } from '../node/e2e-helpers';
 import { type BuildStack, startBuildStack } from './build-stack';
 import { approveInDashboard } from './device-approval';
 
@@ -15,21 +15,9 @@ import { approveInDashboard } from './device-approval';
  */
 
 const page = (version: string) => `<h1>journey ${version}</h1>\n`;
-const repoFiles = {
+const repoFiles = pageSiteFiles('journey', page('from git'), 'built the journey site from git', {
   '.gitignore': 'dist/\n.sparki/\n',
-  'package.json': JSON.stringify({
-    name: 'journey',
-    private: true,
-    scripts: { build: 'node build.js' },
-  }),
-  'build.js': `
-const fs = require('node:fs');
-fs.mkdirSync('dist', { recursive: true });
-fs.copyFileSync('page.html', 'dist/index.html');
-console.log('built the journey site from git');
-`,
-  'page.html': page('from git'),
-};
+});
 
 interface Deployed {
   id: string;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GitHubOAuthDouble, startGitHubOAuthDouble } from '../github-oauth-double';
-import { browse, type E2E, githubPush, newRepo, startE2E } from './e2e-helpers';
+import { browse, type E2E, githubPush, newRepo, pageSiteFiles, startE2E } from './e2e-helpers';
 import { STARTUP_TIMEOUT_MS } from './stack';
 
 /**
@@ -17,20 +17,9 @@ import { STARTUP_TIMEOUT_MS } from './stack';
 
 const INSTALLATION_ID = 4242;
 const page = (version: string) => `<h1>shop ${version}</h1>\n`;
-const shopFiles = {
-  'package.json': JSON.stringify({
-    name: 'shop',
-    private: true,
-    scripts: { build: 'node build.js' },
-  }),
-  'build.js': `
-const fs = require('node:fs');
-fs.mkdirSync('dist', { recursive: true });
-fs.copyFileSync('page.html', 'dist/index.html');
-`,
+const shopFiles = pageSiteFiles('shop', page('v1'), 'built the shop', {
   'sparki.json': JSON.stringify({ outputDirectory: 'dist' }),
-  'page.html': page('v1'),
-};
+});
 
 interface Deployment {
   build_id: string;

@@ -111,6 +111,29 @@ export function spawnRunner(
 }
 
 /**
+ * The files of a site whose `npm run build` copies page.html to dist/index.html and prints
+ * `message`, plus `extra` files.
+ */
+export function pageSiteFiles(
+  name: string,
+  page: string,
+  message: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    'package.json': JSON.stringify({ name, private: true, scripts: { build: 'node build.js' } }),
+    'build.js': `
+const fs = require('node:fs');
+fs.mkdirSync('dist', { recursive: true });
+fs.copyFileSync('page.html', 'dist/index.html');
+console.log(${JSON.stringify(message)});
+`,
+    'page.html': page,
+    ...extra,
+  };
+}
+
+/**
  * A new git repository at `repo` with `files` committed on `main` as "v1", and how to commit more
  * to its current branch (the new sha).
  */
