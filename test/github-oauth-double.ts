@@ -9,6 +9,7 @@ import {
 } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import getPort from 'get-port';
+import { serveGitRepository } from './git-smart-http';
 
 export interface GitHubTestUser {
   id: number;
@@ -26,6 +27,8 @@ export interface GitHubOAuthDouble {
   clientSecret: string;
   /** GitHub Apps created from manifests here, by id, with the credentials handed over. */
   apps: Map<number, CreatedApp>;
+  /** Commit statuses created, in order, with the app and installation whose token sent each. */
+  statuses: Record<string, unknown>[];
   close(): Promise<void>;
 }
 
@@ -77,9 +80,13 @@ function json(res: ServerResponse, status: number, body: unknown) {
  * behind the token. GitHub's sign-in page is replaced by the `login` parameter (which
  * GitHub documents as a hint) naming a user the test registered with `POST /_test/users`.
  * Public repositories registered with `POST /_test/repos` (`{ repo: 'owner/name', ref, files }`)
- * are served by the contents API, without credentials as GitHub serves public ones.
+ * are served by the contents API, without credentials as GitHub serves public ones. With
+ * `gitRoot`, the git repositories under it (`gitRoot/owner/name.git`) are served for cloning at
+ * `/owner/name.git`, as github.com serves them (git's smart HTTP protocol).
  */
-export async function startGitHubOAuthDouble(): Promise<GitHubOAuthDouble> {
+export async function startGitHubOAuthDouble(
+  options: { gitRoot?: string } = {},
+): Promise<GitHubOAuthDouble> {
   const port = await getPort({ host: '127.0.0.1' });
   const base = `http://127.0.0.1:${port}`;
   const clientId = `Iv1.${randomBytes(8).toString('hex')}`;
@@ -432,6 +439,7 @@ export async function startGitHubOAuthDouble(): Promise<GitHubOAuthDouble> {
         if (req.method === 'GET' && url.pathname.startsWith('/api/v3/repos/')) {
           return contents(url, res);
         }
+        if (options.gitRoot && serveGitRepository(options.gitRoot, req, url, res)) return;
         return json(res, 404, {
           message: 'Not Found',
           documentation_url: 'https://docs.github.com/rest',
@@ -447,6 +455,7 @@ export async function startGitHubOAuthDouble(): Promise<GitHubOAuthDouble> {
     clientId,
     clientSecret,
     apps,
+    statuses,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -10,7 +10,8 @@ import {
   withApiOptions,
   workingTreeRoot,
 } from '../client';
-import { action, CliError, EXIT, note, paint, printJson } from '../output';
+import { buildLocally } from '../local-build';
+import { action, CliError, note, paint, printJson } from '../output';
 import {
   listOutput,
   type OutputApi,
@@ -22,9 +23,10 @@ import { formatBytes } from '../runner/units';
 import type { Build, Deployment } from '../tables';
 
 /**
- * `sparki deploy --prebuilt <dir>`: the directory as it is, uploaded content-addressed (only the
- * blobs the workspace lacks are sent) through `/api/projects/{id}/uploads/…`, and deployed
- * without a runner. Local builds (`sparki deploy` without `--prebuilt`) are not supported yet.
+ * `sparki deploy [dir]`: the project built here with its detected or configured commands
+ * (cli/local-build.ts), or with --prebuilt the directory as it is; then uploaded
+ * content-addressed (only the blobs the workspace lacks are sent) through
+ * `/api/projects/{id}/uploads/…` and deployed without a runner.
  */
 
 interface Options {
@@ -123,32 +125,34 @@ async function target(options: Options): Promise<{ api: Api; projectId: string }
 export function deployCommand(): Command {
   return withApiOptions(
     new Command('deploy')
-      .description('deploy a directory as it is (--prebuilt), uploading only what changed')
-      .argument('[dir]', 'the directory to deploy (with --prebuilt)', '.')
-      .option('--prebuilt', 'upload the directory as it is (local builds are not supported yet)')
+      .description(
+        'build here with the detected commands (or --prebuilt: take a directory as it is) and deploy the output, uploading only what changed',
+      )
+      .argument(
+        '[dir]',
+        'the project to build (default: the working tree, in the project root directory); with --prebuilt, the directory to upload (default: .)',
+      )
+      .option('--prebuilt', 'upload the directory as it is, without building')
       .option('--prod', 'deploy to production instead of a preview')
       .option('--project <id>', 'another project than the linked one')
       .option('--no-wait', 'print the queued deployment without waiting for it to go live')
       .option('--timeout <seconds>', 'how long to wait for the deployment', seconds, 600)
       .option('--json', 'print the deployment (with an "upload" summary) as JSON'),
   ).action(
-    action(async (dir: string, options: Options) => {
-      if (!options.prebuilt) {
-        throw new CliError(
-          'local builds are not supported yet: build yourself, then run sparki deploy --prebuilt <output dir> (or push to build on a runner)',
-          EXIT.usage,
-        );
-      }
-      const outputDir = resolve(dir);
-      const files = await listOutput(outputDir, (path) =>
-        note(`skipped ${path}: a symbolic link`),
+    action(async (dir: string | undefined, options: Options) => {
+      const { api, projectId } = await target(options);
+      const built = options.prebuilt
+        ? undefined
+        : await buildLocally({ api, projectId, dir, production: Boolean(options.prod) });
+      const outputDir = built?.outputDir ?? resolve(dir ?? '.');
+      const files = await listOutput(outputDir, (path, why) =>
+        note(`skipped ${path}: ${why}`),
       ).catch((error: unknown) => {
         if (error instanceof OutputError) {
-          throw new CliError(error.message.replace(' after the build', ''));
+          throw new CliError(built ? error.message : error.message.replace(' after the build', ''));
         }
         throw error;
       });
-      const { api, projectId } = await target(options);
       const uploads = uploadsApi(api, projectId, Boolean(options.prod));
       const bar = progressBar();
       const progress = await uploadOutput(uploads.calls, files, (p) => {
@@ -179,6 +183,13 @@ export function deployCommand(): Command {
           ...deployment,
           build_id: build.id,
           upload,
+          ...(built && {
+            local_build: {
+              framework: built.framework,
+              output_directory: built.outputDir,
+              steps: built.steps,
+            },
+          }),
           ...(productionUrl !== undefined && { production_url: productionUrl }),
         });
       }

@@ -299,7 +299,7 @@ describe('sparki runner', () => {
       'assets/app.js': 'console.log(1)',
       'index.html': '<h1>v1</h1>',
     });
-    expect(texts).toContain('Skipping symbolic link leak: links are not published');
+    expect(texts).toContain('Skipping leak: symbolic links are not published');
     expect(texts).toContain('2 files; 2 new (25 B) to upload, the rest already stored');
     expect(job.uploads).toHaveLength(2);
   });

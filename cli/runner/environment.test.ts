@@ -3,6 +3,7 @@ import { passEnvNames, RunnerConfigSchema } from './config';
 import {
   checkoutEnvironment,
   DEFAULT_PASS_ENV,
+  localStepEnvironment,
   passEnvProblem,
   passedEnvironment,
   passedSecrets,
@@ -18,6 +19,29 @@ const spec = {
   branch: 'main',
   env: { API_KEY: 'k-123456', NODE_ENV: 'production', SPARKI_BUILD_ID: 'forged', EMPTY: '' },
 };
+
+describe('localStepEnvironment', () => {
+  it("keeps the person's environment but not their Sparki token; the project's variables win", () => {
+    const env = localStepEnvironment(
+      {
+        PATH: '/home/ada/.nvm/bin:/usr/bin',
+        HOME: '/home/ada',
+        NODE_ENV: 'development',
+        SPARKI_TOKEN: 'spk_pat_secret',
+        SPARKI_URL: 'https://sparki.example.com',
+        UNSET: undefined,
+      } as unknown as NodeJS.ProcessEnv,
+      { NODE_ENV: 'production', VITE_API: 'https://api.example.com', SPARKI: 'forged' },
+    );
+    expect(env).toEqual({
+      PATH: '/home/ada/.nvm/bin:/usr/bin',
+      HOME: '/home/ada',
+      NODE_ENV: 'production',
+      VITE_API: 'https://api.example.com',
+      SPARKI: '1',
+    });
+  });
+});
 
 describe('stepEnvironment', () => {
   it("starts from nothing: the runner's own variables stay out, the project's go in", () => {

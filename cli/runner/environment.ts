@@ -105,6 +105,22 @@ export function stepEnvironment({ spec, home, tmp, host, passed, cache }: StepEn
   } satisfies Record<string, string>;
 }
 
+/**
+ * A build `sparki deploy` runs on the person's own machine: their environment (toolchain, caches,
+ * registry credentials are theirs to use), without the SPARKI* variables that carry their platform
+ * token, then the target environment's plain variables as a runner build would get them, and
+ * SPARKI=1.
+ */
+export function localStepEnvironment(
+  host: NodeJS.ProcessEnv,
+  variables: Record<string, string>,
+): Record<string, string> {
+  const own = Object.entries(host).flatMap(([name, value]) =>
+    value === undefined || name.startsWith('SPARKI') ? [] : [[name, value]],
+  );
+  return { ...Object.fromEntries(own), ...variables, SPARKI: '1' };
+}
+
 /** git's: the host's CA certificates and proxies, none of the project's variables. */
 export function checkoutEnvironment({
   home,

@@ -1,5 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { buildSteps } from '../../core/build-steps';
 import { resolveImageTemplate } from '../../core/deploy/image-reference';
 import { DetectionError, detect } from '../../core/detect';
 import {
@@ -219,15 +220,13 @@ export class Job {
     };
     const install = await planInstall(cache, detection, root, env);
     for (const note of install?.notes ?? []) this.system(note);
-    const steps: Step[] = [
-      { id: 'install', name: 'Install dependencies', command: install?.command },
-      { id: 'build', name: 'Build', command: detection.buildCommand.value },
-    ].flatMap(({ command, ...step }) =>
-      command ? [{ ...step, command, position: 0, status: 'pending' as const }] : [],
-    );
-    steps.forEach((step, position) => {
-      step.position = position;
-    });
+    const steps: Step[] = buildSteps(detection).map((step, position) => ({
+      ...step,
+      // npm's install runs over a restored tree when the cache has one (installed-tree.ts).
+      command: step.id === 'install' && install ? install.command : step.command,
+      position,
+      status: 'pending' as const,
+    }));
     if (steps.length > 0) await this.api.steps({ steps });
 
     try {
@@ -308,8 +307,8 @@ export class Job {
   /** Content-addressed: only what the platform lacks is sent, with progress in the log. */
   private async uploadOutput(outputDir: string) {
     this.system(`Hashing the output directory ${outputDir}`);
-    const files = await listOutput(outputDir, (path) =>
-      this.system(`Skipping symbolic link ${path}: links are not published`),
+    const files = await listOutput(outputDir, (path, why) =>
+      this.system(`Skipping ${path}: ${why}`),
     );
     this.checkStopped();
     await uploadOutput(

@@ -20,15 +20,20 @@ async function sha256(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** Inside git's own directory (or its `.git` file, in a worktree) anywhere in the output. */
+const inGitDir = (path: string) => /(?:^|\/)\.git(?:\/|$)/.test(path);
+
 /**
  * Every regular file under the output directory with its hash and size. Symbolic links are
  * skipped, never followed: a build must not publish files from outside its checkout (the
- * runner's configuration, other jobs). Limits are checked here with the platform's own schema,
- * so a build that is too large fails with the reason before any byte is sent.
+ * runner's configuration, other jobs). Nor is `.git` published: an output directory that is the
+ * checkout itself (a plain HTML site) would otherwise serve the repository's whole history.
+ * Limits are checked here with the platform's own schema, so a build that is too large fails
+ * with the reason before any byte is sent.
  */
 export async function listOutput(
   outputDir: string,
-  onSkip: (path: string) => void = () => {},
+  onSkip: (path: string, why: string) => void = () => {},
 ): Promise<ListedFile[]> {
   const info = await stat(outputDir).catch(() => undefined);
   if (!info?.isDirectory()) {
@@ -39,7 +44,11 @@ export async function listOutput(
   for (const entry of entries) {
     const absolutePath = join(entry.parentPath, entry.name);
     const path = relative(outputDir, absolutePath).split(sep).join('/');
-    if (entry.isSymbolicLink()) onSkip(path);
+    if (inGitDir(path)) {
+      if (entry.name === '.git') onSkip(path, 'git’s own directory is not published');
+      continue;
+    }
+    if (entry.isSymbolicLink()) onSkip(path, 'symbolic links are not published');
     if (!entry.isFile()) continue;
     const { size } = await stat(absolutePath);
     files.push({ path, absolutePath, size, hash: await sha256(absolutePath) });

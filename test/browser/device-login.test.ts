@@ -2,7 +2,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedEnv, runSparki, type SparkiRun, startSparki } from '../../cli/spawn-sparki';
+import { isolatedEnv, runSparki, startSparki } from '../../cli/spawn-sparki';
+import { printedCode, SHOWN } from './device-approval';
 import { type BrowserStack, PASSWORD, startBrowserStack } from './harness';
 
 let stack: BrowserStack;
@@ -23,15 +24,6 @@ function sparki(...args: string[]) {
 
 function finished(...args: string[]) {
   return runSparki(args, { env: isolatedEnv(configHome) });
-}
-
-/** The code and link `sparki login` prints, once it has printed them. */
-async function printedCode(run: SparkiRun): Promise<{ userCode: string; link: URL }> {
-  await expect.poll(() => run.output().stdout, { timeout: 30_000 }).toMatch(/Or open: \S+/);
-  const { stdout } = run.output();
-  const userCode = /enter the code: ([A-Z]{4}-[A-Z]{4})/.exec(stdout)![1]!;
-  const link = new URL(/Or open: (\S+)/.exec(stdout)![1]!);
-  return { userCode, link };
 }
 
 async function userWithWorkspace(label: string) {
@@ -62,11 +54,13 @@ describe('sparki login through the dashboard (device flow)', () => {
       await page.getByLabel('Password').fill(PASSWORD);
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.waitForURL((url) => url.pathname === '/device');
-      await expect.poll(() => page.getByTestId('user-code').textContent()).toBe(userCode);
+      await expect.poll(() => page.getByTestId('user-code').textContent(), SHOWN).toBe(userCode);
       expect(await page.getByText(/^sparki CLI on /).count()).toBe(1);
       await stack.screenshot(page, 'device-approve');
       await page.getByRole('button', { name: 'Approve' }).click();
-      await expect.poll(() => page.getByRole('heading', { name: 'Approved' }).count()).toBe(1);
+      await expect
+        .poll(() => page.getByRole('heading', { name: 'Approved' }).count(), SHOWN)
+        .toBe(1);
 
       expect(await login.exited).toBe(0);
       expect(login.output().stdout).toContain(`Signed in to ${stack.base} as ${email}`);
@@ -100,9 +94,9 @@ describe('sparki login through the dashboard (device flow)', () => {
       await page.goto('/device');
       await page.getByLabel('Code').fill(userCode.toLowerCase());
       await page.getByRole('button', { name: 'Continue' }).click();
-      await expect.poll(() => page.getByTestId('user-code').textContent()).toBe(userCode);
+      await expect.poll(() => page.getByTestId('user-code').textContent(), SHOWN).toBe(userCode);
       await page.getByRole('button', { name: 'Deny' }).click();
-      await expect.poll(() => page.getByRole('heading', { name: 'Denied' }).count()).toBe(1);
+      await expect.poll(() => page.getByRole('heading', { name: 'Denied' }).count(), SHOWN).toBe(1);
       expect(await login.exited).toBe(1);
       expect(login.output().stderr).toContain('error: the sign-in request was denied');
     } finally {
@@ -116,7 +110,7 @@ describe('sparki login through the dashboard (device flow)', () => {
     await stack.signIn(page, email);
     await page.goto('/device?user_code=BCDF-GHJK');
     await expect
-      .poll(() => page.getByRole('alert').textContent())
+      .poll(() => page.getByRole('alert').textContent(), SHOWN)
       .toContain('No pending sign-in request has this code');
     expect(
       await page

@@ -7,9 +7,24 @@ import { browse, type E2E, startE2E } from './e2e-helpers';
 import { STARTUP_TIMEOUT_MS } from './stack';
 
 /**
- * `sparki deploy --prebuilt` (issue 13 item 4) as a person runs it: the real executable uploads a
- * directory to the local stack, only what changed on a second run, and no runner is involved.
+ * `sparki deploy` (issue 13 item 4) as a person runs it: the real executable builds here (or takes a
+ * --prebuilt directory) and uploads to the local stack, only what changed on a second run; no
+ * runner is involved.
  */
+
+/** Writes dist/ from version.txt and the variables it is given; "fail" fails it. */
+const LOCAL_BUILD_JS = `
+const fs = require('node:fs');
+const version = fs.readFileSync('version.txt', 'utf8').trim();
+console.log('building ' + version + ' on stdout');
+console.error('a warning on stderr');
+if (version === 'fail') process.exit(3);
+fs.mkdirSync('dist', { recursive: true });
+const key = process.env.API_KEY ? 'a key' : 'no key';
+const token = process.env.SPARKI_TOKEN ? 'a token' : 'no token';
+fs.writeFileSync('dist/index.html',
+  '<h1>' + version + '</h1><p>' + process.env.GREETING + '</p><p>' + key + '</p><p>' + token + '</p>');
+`;
 
 interface Deployed {
   id: string;
@@ -20,7 +35,7 @@ interface Deployed {
   upload: { files: number; blobs: number; bytes: number };
 }
 
-describe('sparki deploy --prebuilt, end to end', () => {
+describe('sparki deploy, end to end', () => {
   let e2e: E2E;
   let dist: string;
 
@@ -121,11 +136,98 @@ describe('sparki deploy --prebuilt, end to end', () => {
     expect(piped.stderr).not.toContain('[#');
   }, 120_000);
 
-  it('without --prebuilt: local builds are not supported yet (exit 2)', async () => {
-    const run = await runSparki(['deploy'], { cwd: e2e.repo, env: env() });
-    expect(run.code).toBe(2);
+  it('without --prebuilt: builds here with the detected commands, streaming them, then deploys', async () => {
+    // A generic Node app: npm install (no dependencies, nothing fetched), then its build script;
+    // where it writes is configured in the project's settings, as detection cannot tell.
+    await writeFile(
+      join(e2e.repo, 'package.json'),
+      JSON.stringify({ name: 'local', private: true, scripts: { build: 'node build.js' } }),
+    );
+    await writeFile(join(e2e.repo, 'build.js'), LOCAL_BUILD_JS);
+    await writeFile(join(e2e.repo, 'version.txt'), 'local-1');
+    await e2e.api('PATCH', `/api/projects/${e2e.project.id}/settings`, {
+      overrides: { outputDirectory: 'dist' },
+    });
+    const variables = `/api/projects/${e2e.project.id}/environments/preview/variables`;
+    await e2e.api('PUT', `${variables}/GREETING`, { value: 'hello from preview' });
+    await e2e.api('PUT', `${variables}/API_KEY`, { value: 'never-read-back', secret: true });
+
+    const first = await sparki('deploy', '--json');
+    // stdout is the JSON alone; the commands' output and the progress are on stderr.
+    const deployed = JSON.parse(first.stdout) as Deployed & {
+      local_build: { framework: string; steps: { id: string; command: string }[] };
+    };
+    expect(deployed).toMatchObject({ stage: 'preview', status: 'live' });
+    expect(deployed.local_build.framework).toBe('node');
+    expect(deployed.local_build.steps.map((step) => [step.id, step.command])).toEqual([
+      ['install', 'npm install'],
+      ['build', 'npm run build'],
+    ]);
+    expect(first.stderr).toContain('▸ Install dependencies: npm install');
+    expect(first.stderr).toMatch(/✓ Install dependencies \(\d+\.\d s\)/);
+    expect(first.stderr).toContain('▸ Build: npm run build');
+    expect(first.stderr).toContain('building local-1 on stdout');
+    expect(first.stderr).toContain('a warning on stderr');
+    expect(first.stderr).toContain('The build does not get the secrets of preview (API_KEY)');
+    expect(first.stdout).not.toContain('building');
+    expect(await browse(`${deployed.url}/`)).toEqual({
+      status: 200,
+      body: '<h1>local-1</h1><p>hello from preview</p><p>no key</p><p>no token</p>',
+    });
+
+    // Built again with one change: only the changed page is uploaded; --prod prints its URL.
+    await writeFile(join(e2e.repo, 'version.txt'), 'local-2');
+    const second = await runSparki(['deploy', '--prod'], {
+      cwd: e2e.repo,
+      env: { ...env(), CI: 'true' },
+    });
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toMatch(/\d+ files; 1 new \(\d+ B\) to upload/);
+    const productionUrl = second.stdout.trim();
+    expect(productionUrl).toMatch(/^http:\/\/e2e\.localhost:\d+$/);
+    // Production's variables, which have no GREETING.
+    expect(await browse(`${productionUrl}/`)).toEqual({
+      status: 200,
+      body: '<h1>local-2</h1><p>undefined</p><p>no key</p><p>no token</p>',
+    });
+  }, 180_000);
+
+  it('a failing build command exits 1 with its exit code, and deploys nothing', async () => {
+    const before = await e2e.api<{ deployments: unknown[] }>(
+      'GET',
+      `/api/projects/${e2e.project.id}/deployments`,
+    );
+    await writeFile(join(e2e.repo, 'version.txt'), 'fail');
+    const failed = await runSparki(['deploy'], { cwd: e2e.repo, env: env() });
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toBe('');
+    expect(failed.stderr).toContain('✗ Build (exit 3)');
+    expect(failed.stderr).toContain(
+      'error: the build command failed with exit code 3: npm run build',
+    );
+    const after = await e2e.api<{ deployments: unknown[] }>(
+      'GET',
+      `/api/projects/${e2e.project.id}/deployments`,
+    );
+    expect(after.deployments).toHaveLength(before.deployments.length);
+  }, 120_000);
+
+  it('says what to do when nothing can be detected, and when a directory is missing', async () => {
+    await e2e.api('PATCH', `/api/projects/${e2e.project.id}/settings`, { overrides: null });
+    const empty = join(e2e.stateDir, 'empty-app');
+    await mkdir(empty, { recursive: true });
+    await writeFile(join(empty, 'notes.txt'), 'nothing to build');
+    const run = await runSparki(['deploy', empty], {
+      cwd: e2e.repo,
+      env: { ...env(), CI: 'true' },
+    });
+    expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toContain('local builds are not supported yet');
+    expect(run.stderr).toContain(
+      `error: Sparki cannot tell how to build ${empty}: no known framework`,
+    );
+    expect(run.stderr).toContain('sparki deploy --prebuilt <dir>');
+
     const missing = await runSparki(['deploy', '--prebuilt', 'nowhere'], {
       cwd: e2e.repo,
       env: env(),

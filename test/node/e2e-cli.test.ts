@@ -4,7 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browse, type E2E, git, startE2E } from './e2e-helpers';
+import { browse, type E2E, git, pageSiteFiles, startE2E } from './e2e-helpers';
 import { STARTUP_TIMEOUT_MS } from './stack';
 
 /**
@@ -14,21 +14,9 @@ import { STARTUP_TIMEOUT_MS } from './stack';
 
 const BIN = join(import.meta.dirname, '../../cli/bin.mjs');
 const page = (version: string) => `<h1>cli ${version}</h1>\n`;
-const siteFiles = {
+const siteFiles = pageSiteFiles('cli', page('v1'), '\x1b[32mbuilt the cli site\x1b[0m', {
   '.gitignore': '.sparki/\n',
-  'package.json': JSON.stringify({
-    name: 'cli',
-    private: true,
-    scripts: { build: 'node build.js' },
-  }),
-  'build.js': `
-const fs = require('node:fs');
-fs.mkdirSync('dist', { recursive: true });
-fs.copyFileSync('page.html', 'dist/index.html');
-console.log('\\x1b[32mbuilt the cli site\\x1b[0m');
-`,
-  'page.html': page('v1'),
-};
+});
 
 interface Run {
   code: number | null;

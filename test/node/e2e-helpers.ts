@@ -121,6 +121,29 @@ require('node:fs').writeFileSync('dist/index.html', require('node:fs').readFileS
 }
 
 /**
+ * The files of a site whose `npm run build` copies page.html to dist/index.html and prints
+ * `message`, plus `extra` files.
+ */
+export function pageSiteFiles(
+  name: string,
+  page: string,
+  message: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    'package.json': JSON.stringify({ name, private: true, scripts: { build: 'node build.js' } }),
+    'build.js': `
+const fs = require('node:fs');
+fs.mkdirSync('dist', { recursive: true });
+fs.copyFileSync('page.html', 'dist/index.html');
+console.log(${JSON.stringify(message)});
+`,
+    'page.html': page,
+    ...extra,
+  };
+}
+
+/**
  * A new git repository at `repo` with `files` committed on `main` as "v1", and how to commit more
  * to its current branch (the new sha).
  */
@@ -169,9 +192,42 @@ export async function newRepoProject(
   return { project, repo, commit };
 }
 
-/** Starts one stack with a verified user, a workspace and a project on a local repository. */
-export async function startE2E(repoFiles: Record<string, string>) {
-  const { DATABASE_URL: _db, REDIS_URL: _redis, ...env }: ChildEnv = process.env;
+/**
+ * GitHub's push event (a real payload of @octokit/webhooks-examples) of `sha` to `branch` of the
+ * repository cloned from `cloneUrl` (and browsed at `htmlUrl`, when given).
+ */
+export function githubPush(options: {
+  cloneUrl: string;
+  htmlUrl?: string;
+  sha: string;
+  branch?: string;
+}): Record<string, unknown> {
+  const payload = structuredClone(
+    examples
+      .find((entry) => entry.name === 'push')!
+      .examples.find((example) => (example as { ref?: string }).ref === 'refs/heads/master'),
+  ) as Record<string, unknown>;
+  payload.ref = `refs/heads/${options.branch ?? 'main'}`;
+  // GitHub stamps each push: the same commit pushed again is a new body, not a replay.
+  payload.repository = {
+    ...(payload.repository as object),
+    clone_url: options.cloneUrl,
+    ...(options.htmlUrl && { html_url: options.htmlUrl }),
+    pushed_at: Math.floor(Date.now() / 1000),
+  };
+  payload.after = options.sha;
+  payload.head_commit = { ...(payload.head_commit as object), id: options.sha, message: 'e2e' };
+  return payload;
+}
+
+/**
+ * Starts one stack with a verified user, a workspace and a project on a local repository;
+ * `stackEnv` adds to the environment the stack (and so the Worker, with
+ * CLOUDFLARE_INCLUDE_PROCESS_ENV) runs with.
+ */
+export async function startE2E(repoFiles: Record<string, string>, stackEnv: ChildEnv = {}) {
+  const { DATABASE_URL: _db, REDIS_URL: _redis, ...inherited }: ChildEnv = process.env;
+  const env = { ...inherited, ...stackEnv };
   const runners: ChildProcess[] = [];
   /** What the runners printed, for the message of a test that fails. */
   let runnerOutput = '';
@@ -255,21 +311,7 @@ export async function startE2E(repoFiles: Record<string, string>) {
 
       /** A signed GitHub push of `sha` to `branch`, as GitHub delivers it. */
       async function deliver(deliveryId: string, sha: string, branch = 'main') {
-        const payload = structuredClone(
-          examples
-            .find((entry) => entry.name === 'push')!
-            .examples.find((example) => (example as { ref?: string }).ref === 'refs/heads/master'),
-        ) as Record<string, unknown>;
-        payload.ref = `refs/heads/${branch}`;
-        // GitHub stamps each push: the same commit pushed again is a new body, not a replay.
-        payload.repository = {
-          ...(payload.repository as object),
-          clone_url: `file://${repo}`,
-          pushed_at: Math.floor(Date.now() / 1000),
-        };
-        payload.after = sha;
-        payload.head_commit = { ...(payload.head_commit as object), id: sha, message: 'e2e' };
-        const body = JSON.stringify(payload);
+        const body = JSON.stringify(githubPush({ cloneUrl: `file://${repo}`, sha, branch }));
         const signature = createHmac('sha256', project.webhook_secret).update(body).digest('hex');
         const response = await fetch(`${base}/webhooks/github/${project.id}`, {
           method: 'POST',

@@ -63,6 +63,25 @@ describe('workspaces and roles', () => {
     expect(workspaces.map((w) => w.id)).toEqual([mine.id]);
   });
 
+  it('shows an API token only its own workspace, with the role its scope allows', async () => {
+    const carol = await newUser('carol');
+    const first = await createWorkspace(carol.access_token);
+    await createWorkspace(carol.access_token);
+    const pat = await as(carol).post<{ token: string }>('/api/me/tokens', {
+      name: 'ci',
+      workspace_id: first.id,
+      scope: 'read',
+    });
+    expect(pat.status, pat.text).toBe(201);
+    const listed = await as(pat.body.token).get<{ workspaces: { id: string; role: string }[] }>(
+      '/api/workspaces',
+    );
+    expect(listed.status, listed.text).toBe(200);
+    expect(listed.body.workspaces).toEqual([
+      expect.objectContaining({ id: first.id, role: 'viewer' }),
+    ]);
+  });
+
   it('writes exactly one audit row per privileged change', async () => {
     const owner = await newUser('owner');
     const workspace = await createWorkspace(owner.access_token);

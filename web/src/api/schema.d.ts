@@ -3896,7 +3896,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Workspaces you belong to */
+        /**
+         * Workspaces you belong to
+         * @description An API token is for one workspace: it sees only that one, with the role its scope allows.
+         */
         get: {
             parameters: {
                 query?: never;

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { effectiveRole } from '../../../core/roles';
 import {
   createWorkspace,
   findWorkspace,
@@ -9,7 +10,7 @@ import {
 import { ApiError } from '../../../platform/errors';
 import { auditFor } from '../../audit';
 import { authorizeWorkspace } from '../../auth/authorize';
-import { requireSession } from '../../auth/principal';
+import { requirePrincipal, requireSession } from '../../auth/principal';
 import { openApiErrorResponses } from '../../errors';
 import { json, jsonBody } from '../../openapi';
 import { newRouter } from '../../router';
@@ -78,15 +79,27 @@ workspaceRoutes.openapi(
     path: '/',
     tags: ['workspaces'],
     summary: 'Workspaces you belong to',
+    description:
+      'An API token is for one workspace: it sees only that one, with the role its scope allows.',
     responses: {
       200: { description: 'Yours', ...json(z.object({ workspaces: z.array(WorkspaceSchema) })) },
       ...openApiErrorResponses,
     },
   }),
   async (c) => {
-    const principal = requireSession(c);
+    const principal = requirePrincipal(c);
     const rows = await workspacesOf(c.get('services').db(), principal.userId);
-    return c.json({ workspaces: rows.map((row) => toWorkspace(row.workspace, row.role)) }, 200);
+    // `sparki link` with the token `sparki login` stored (or SPARKI_TOKEN) lists them too.
+    const token = principal.kind === 'token' ? principal : undefined;
+    const visible = token ? rows.filter((row) => row.workspace.id === token.workspaceId) : rows;
+    return c.json(
+      {
+        workspaces: visible.map((row) =>
+          toWorkspace(row.workspace, effectiveRole(row.role, token?.scope)),
+        ),
+      },
+      200,
+    );
   },
 );
 
