@@ -106,7 +106,7 @@ export const DoraReportSchema = z
       rate: Rate,
       rework: z.number().int(),
       deployments: z.number().int(),
-      band: z.null().openapi({ description: 'DORA publishes no levels for rework rate' }),
+      band: Band.openapi({ description: 'Always null: DORA publishes no levels for rework rate' }),
       deployment_ids: Ids,
     }),
     deployments: z.array(DoraDeployment).openapi({
