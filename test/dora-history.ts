@@ -24,7 +24,6 @@ import { builds, deployments, deploymentTransitions, environments } from '../db/
  */
 export const DORA_T0 = Date.parse('2026-01-05T00:00:00Z');
 const HOUR = 3_600_000;
-const at = (hours: number) => new Date(DORA_T0 + hours * HOUR);
 
 interface Planned {
   name: string;
@@ -105,7 +104,8 @@ const OTHER: Planned[] = [
   },
 ];
 
-async function seedProject(db: Database, projectId: string, planned: Planned[]) {
+async function seedProject(db: Database, projectId: string, planned: Planned[], t0: number) {
+  const at = (hours: number) => new Date(t0 + hours * HOUR);
   const ids: Record<string, string> = {};
   for (const [index, plan] of planned.entries()) {
     const stage = plan.stage ?? 'production';
@@ -151,14 +151,14 @@ async function seedProject(db: Database, projectId: string, planned: Planned[]) 
   return ids;
 }
 
-/** Seeds the history above; returns each deployment's id by name. */
+/** Seeds the history above from `t0` (DORA_T0 unless given); returns each deployment's id by name. */
 export async function seedDoraHistory(
   db: Database,
-  main: string,
-  other?: string,
+  projects: { main: string; other?: string; t0?: number },
 ): Promise<Record<string, string>> {
+  const t0 = projects.t0 ?? DORA_T0;
   return {
-    ...(await seedProject(db, main, MAIN)),
-    ...(other ? await seedProject(db, other, OTHER) : {}),
+    ...(await seedProject(db, projects.main, MAIN, t0)),
+    ...(projects.other ? await seedProject(db, projects.other, OTHER, t0) : {}),
   };
 }

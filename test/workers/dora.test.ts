@@ -25,7 +25,7 @@ beforeAll(async () => {
   );
   expect(other.status, other.text).toBe(201);
   otherProjectId = other.body.id;
-  ids = await seedDoraHistory(db, fixture.project.id, otherProjectId);
+  ids = await seedDoraHistory(db, { main: fixture.project.id, other: otherProjectId });
 });
 
 describe('GET /api/projects/{id}/dora', () => {
