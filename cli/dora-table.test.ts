@@ -55,7 +55,7 @@ describe('sparki dora table', () => {
       ['Deployment frequency', '2.00/day', '2 deployments', 'elite'],
       ['Change lead time', '1h 30m', 'median of 2 changes', 'elite'],
       ['Change fail rate', '50%', '1 of 2', 'low'],
-      ['Failed deployment recovery time', '30m', 'median of 1 recoveries', 'elite'],
+      ['Failed deployment recovery time', '30m', 'median of 1 recovery', 'elite'],
       ['Deployment rework rate', '0%', '0 of 2', '-'],
     ]);
   });

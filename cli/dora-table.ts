@@ -35,7 +35,7 @@ export function doraRows(report: DoraReport): string[][] {
     [
       'Failed deployment recovery time',
       duration(recovery.median_seconds),
-      `median of ${recovery.deployment_ids.length} recoveries` +
+      `median of ${recovery.deployment_ids.length} ${recovery.deployment_ids.length === 1 ? 'recovery' : 'recoveries'}` +
         (recovery.unrecovered_ids.length ? `, ${recovery.unrecovered_ids.length} open` : ''),
       recovery.band ?? '-',
     ],

@@ -134,7 +134,7 @@ function Metrics({ report, onSelect }: { report: DoraReport; onSelect: (m: Metri
           ids: recovery.deployment_ids,
         }}
         value={span(recovery.median_seconds)}
-        from={`median of ${recovery.deployment_ids.length} recoveries${recovery.unrecovered_ids.length ? `, ${recovery.unrecovered_ids.length} open` : ''}`}
+        from={`median of ${recovery.deployment_ids.length} ${recovery.deployment_ids.length === 1 ? 'recovery' : 'recoveries'}${recovery.unrecovered_ids.length ? `, ${recovery.unrecovered_ids.length} open` : ''}`}
         band={recovery.band}
         onSelect={onSelect}
         chart={series((p) => p.recovery_seconds)}
