@@ -1,6 +1,7 @@
 import { Command, type CommanderError } from 'commander';
 import { deployCommand } from './commands/deploy';
 import { detectCommand } from './commands/detect';
+import { doraCommand } from './commands/dora';
 import { envCommand } from './commands/env';
 import { hooksCommand } from './commands/hooks';
 import { loginCommand, logoutCommand, whoamiCommand } from './commands/login';
@@ -27,6 +28,7 @@ const program = new Command('sparki')
   .addCommand(hooksCommand())
   .addCommand(webhookCommand())
   .addCommand(deployCommand())
+  .addCommand(doraCommand())
   .addCommand(uiCommand());
 for (const command of projectCommands()) program.addCommand(command);
 

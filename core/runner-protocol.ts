@@ -204,10 +204,15 @@ export const CommitShaSchema = z
   .regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, 'a full 40 or 64 hex digit commit sha');
 
 /**
- * `POST /api/jobs/{buildId}/commit`, right after checkout: the commit the runner checked out.
- * Recorded only when the build had none (a branch head build); the answer is the build's commit.
+ * `POST /api/jobs/{buildId}/commit`, right after checkout: the commit the runner checked out and
+ * its committer date (`git show -s --format=%cI`). The sha is recorded only when the build had
+ * none (a branch head build), the date only when the build has none from its webhook; the answer
+ * is the build's commit.
  */
-export const CommitReportSchema = z.object({ commit_sha: CommitShaSchema });
+export const CommitReportSchema = z.object({
+  commit_sha: CommitShaSchema,
+  committed_at: z.iso.datetime({ offset: true }).optional(),
+});
 export type CommitReport = z.infer<typeof CommitReportSchema>;
 
 /**

@@ -235,7 +235,10 @@ describe('sparki runner', () => {
     );
 
     expect(job.result).toEqual({ status: 'succeeded' });
-    expect(job.commit).toBeUndefined();
+    // Reported with its committer date, where the DORA lead time starts.
+    expect(job.commit).toBe(commits.first);
+    expect(job.committedAt).toBe(git(repo, 'show', '-s', '--format=%cI', commits.first));
+    expect(Number.isNaN(Date.parse(job.committedAt!))).toBe(false);
     expect(job.detection).toMatchObject({
       root_dir: '',
       framework: 'node',

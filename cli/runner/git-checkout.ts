@@ -112,3 +112,8 @@ export async function checkoutCommit(options: CheckoutOptions): Promise<string> 
   options.log(`Checked out ${sha}`);
   return sha;
 }
+
+/** The committer date of the commit checked out in `options.dir`, as strict ISO 8601. */
+export function commitTimestamp(options: CheckoutOptions): Promise<string> {
+  return git(['show', '-s', '--format=%cI', 'HEAD'], options);
+}

@@ -55,9 +55,10 @@ export class JobApi {
     await this.request('POST', '/steps', json(report));
   }
 
-  /** The commit checked out, for a job that named only a branch. */
-  async commit(sha: string): Promise<void> {
-    await this.request('POST', '/commit', json({ commit_sha: sha } satisfies CommitReport));
+  /** The commit checked out and its committer date (the platform fills what it lacks). */
+  async commit(sha: string, committedAt: string): Promise<void> {
+    const report: CommitReport = { commit_sha: sha, committed_at: committedAt };
+    await this.request('POST', '/commit', json(report));
   }
 
   /** What detection found, for the project's page. A platform without the route does without. */

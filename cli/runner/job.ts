@@ -19,7 +19,7 @@ import {
   secretValues,
   stepEnvironment,
 } from './environment';
-import { CheckoutError, checkoutCommit } from './git-checkout';
+import { CheckoutError, checkoutCommit, commitTimestamp } from './git-checkout';
 import { planInstall } from './installed-tree';
 import { JobApi } from './job-api';
 import { type LogLine, LogShipper } from './log-shipper';
@@ -184,18 +184,20 @@ export class Job {
     await Promise.all([mkdir(home, { recursive: true }), mkdir(tmp, { recursive: true })]);
     this.system(`Build ${spec.build_id}, attempt ${spec.attempt}`);
     const host = this.context.hostEnv;
-    const sha = await checkoutCommit({
+    const checkout = {
       repoUrl: spec.repo_url,
       commitSha: spec.commit_sha,
       branch: spec.branch,
       dir: source,
       env: checkoutEnvironment({ home, host, passed: this.passed }),
       signal: this.controller.signal,
-      log: (text) => this.system(text),
-    });
+      log: (text: string) => this.system(text),
+    };
+    const sha = await checkoutCommit(checkout);
     this.checkStopped();
-    // A branch head build: the platform learns which commit it is, for statuses and deployments.
-    if (!spec.commit_sha) await this.api.commit(sha);
+    // A branch head build learns which commit it is (statuses, deployments), and every build its
+    // commit time where the webhook gave none (the DORA lead time).
+    await this.api.commit(sha, await commitTimestamp(checkout));
 
     const detection = await detect(await fileSystemTree(source), {
       rootDir: spec.root_dir || undefined,

@@ -31,8 +31,10 @@ export interface HubJob {
   token: string;
   logs: LogLine[];
   steps: StepReport['steps'];
-  /** The commit the runner reported checking out (a job that named only a branch). */
+  /** The commit the runner reported checking out. */
   commit?: string;
+  /** The committer date it reported with it. */
+  committedAt?: string;
   /** What the runner reported detection found. */
   detection?: DetectionReport;
   /** `batch_seq` of every log batch received, retries included. */
@@ -193,8 +195,11 @@ export class TestHub {
       const batch = LogBatchSchema.parse(json());
       job.batchSeqs.push(batch.batch_seq);
       job.logs.push(...batch.lines);
-    } else if (route === 'POST /commit') job.commit = CommitReportSchema.parse(json()).commit_sha;
-    else if (route === 'POST /detection') job.detection = DetectionReportSchema.parse(json());
+    } else if (route === 'POST /commit') {
+      const report = CommitReportSchema.parse(json());
+      job.commit = report.commit_sha;
+      job.committedAt = report.committed_at;
+    } else if (route === 'POST /detection') job.detection = DetectionReportSchema.parse(json());
     else if (route === 'POST /steps') job.steps.push(...StepReportSchema.parse(json()).steps);
     else if (route === 'POST /output/missing') {
       const { files } = OutputFilesSchema.parse(json());

@@ -36,6 +36,7 @@ describe('GitHub deliveries (published examples)', () => {
       branch: 'master',
       sha: '6113728f27ae82c7b1a177c8d03f9e96e0adf246',
       message: expect.any(String),
+      committedAt: '2019-05-15T15:19:25Z',
     });
     expect(pushes).toContainEqual(expect.objectContaining({ kind: 'tag', tag: 'simple-tag' }));
     expect(pushes).toContainEqual(
@@ -108,6 +109,19 @@ describe('GitHub deliveries (published examples)', () => {
     );
     expect(() => toGitEvent('github', 'push', { ref: 'refs/heads/main' })).toThrow(/after/);
   });
+
+  it('drops a commit timestamp that is no date instead of refusing the push', () => {
+    const payload = {
+      ref: 'refs/heads/main',
+      after: 'a'.repeat(40),
+      head_commit: { message: 'x', timestamp: 'yesterday' },
+      repository: { clone_url: 'https://github.com/acme/web.git' },
+    };
+    expect(toGitEvent('github', 'push', payload)).toMatchObject({
+      kind: 'push',
+      committedAt: null,
+    });
+  });
 });
 
 describe('GitLab deliveries', () => {
@@ -124,6 +138,7 @@ describe('GitLab deliveries', () => {
       branch: 'master',
       sha: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7',
       message: 'fixed readme',
+      committedAt: '2012-01-03T23:36:29+02:00',
     });
   });
 
@@ -184,6 +199,7 @@ describe('Gitea and Forgejo deliveries', () => {
       branch: 'develop',
       sha: 'bffeb74224043ba2feb48d137756c8a9331c449a',
       message: 'Webhooks Yay!',
+      committedAt: '2017-03-13T13:52:11-04:00',
     });
     expect(toGitEvent('gitea', 'delete', fixture('gitea-delete-branch'))).toMatchObject({
       kind: 'branch_deleted',

@@ -18,7 +18,15 @@ export type PullRequestAction = 'opened' | 'reopened' | 'synchronize' | 'closed'
 /** What Sparki does something with; everything else is recorded and answered 202. */
 export type GitEvent =
   | { kind: 'ping' }
-  | { kind: 'push'; repo: RepoRef; branch: string; sha: string; message: string | null }
+  | {
+      kind: 'push';
+      repo: RepoRef;
+      branch: string;
+      sha: string;
+      message: string | null;
+      /** The head commit's timestamp (ISO 8601), where its lead time starts; null when absent. */
+      committedAt: string | null;
+    }
   | { kind: 'tag'; repo: RepoRef; tag: string; sha: string }
   | { kind: 'branch_deleted'; repo: RepoRef; branch: string }
   | {
@@ -121,6 +129,16 @@ const BranchName = refChecked((name) => shortRefProblem('heads', name));
 const Word = z.string().regex(/^[\w.-]{0,64}$/, 'is not a word of at most 64 characters');
 const PullRequestNumber = z.number().int().positive().max(MAX_PULL_REQUEST_NUMBER);
 const CommitMessage = z.string().transform(displayCommitMessage);
+/** Only informs the DORA lead time: a timestamp that is no date is dropped, not refused. */
+const CommitTimestamp = z
+  .string()
+  .nullish()
+  .transform((value) => (value && !Number.isNaN(Date.parse(value)) ? value : null));
+
+interface PushedCommit {
+  message: string | null;
+  committedAt: string | null;
+}
 
 /** What a push to `ref` (already a valid full ref) at `sha` (already a valid sha) is. */
 function fromRef(
@@ -128,7 +146,7 @@ function fromRef(
   repoRef: RepoRef,
   sha: string,
   deleted: boolean,
-  message: string | null,
+  head: PushedCommit,
 ): GitEvent {
   const kind = ref.startsWith(TAG_REF) ? 'tags' : ref.startsWith(BRANCH_REF) ? 'heads' : null;
   if (!kind) return { kind: 'ignored', event: 'push', reason: `ref ${ref}` };
@@ -145,7 +163,7 @@ function fromRef(
   }
   return deleted
     ? { kind: 'branch_deleted', repo: repoRef, branch: name }
-    : { kind: 'push', repo: repoRef, branch: name, sha, message };
+    : { kind: 'push', repo: repoRef, branch: name, sha, ...head };
 }
 
 // GitHub and Gitea/Forgejo share the push and pull request shapes.
@@ -159,7 +177,7 @@ const HubPush = z.looseObject({
   ref: FullRef,
   after: CommitSha,
   deleted: z.boolean().optional(),
-  head_commit: z.looseObject({ message: CommitMessage }).nullish(),
+  head_commit: z.looseObject({ message: CommitMessage, timestamp: CommitTimestamp }).nullish(),
   repository: HubRepository,
 });
 
@@ -191,7 +209,10 @@ function hubPush(payload: unknown): GitEvent {
     push.repository.ssh_url,
   );
   const deleted = push.deleted ?? isZeroSha(push.after);
-  return fromRef(push.ref, repoRef, push.after, deleted, push.head_commit?.message ?? null);
+  return fromRef(push.ref, repoRef, push.after, deleted, {
+    message: push.head_commit?.message ?? null,
+    committedAt: push.head_commit?.timestamp ?? null,
+  });
 }
 
 function hubPullRequest(payload: unknown): GitEvent {
@@ -272,7 +293,9 @@ const GitLabPush = z.looseObject({
   ref: FullRef,
   after: CommitSha,
   checkout_sha: CommitSha.nullish(),
-  commits: z.array(z.looseObject({ id: z.string(), message: CommitMessage })).default([]),
+  commits: z
+    .array(z.looseObject({ id: z.string(), message: CommitMessage, timestamp: CommitTimestamp }))
+    .default([]),
   project: GitLabProject,
 });
 
@@ -302,13 +325,13 @@ function gitlab(event: string, payload: unknown): GitEvent {
     const push = parse(GitLabPush, payload, 'push');
     const p = push.project;
     const sha = push.checkout_sha ?? push.after;
-    const message = push.commits.find((commit) => commit.id === sha)?.message ?? null;
+    const head = push.commits.find((commit) => commit.id === sha);
     return fromRef(
       push.ref,
       repo(p.git_http_url, p.web_url, p.git_ssh_url),
       sha,
       isZeroSha(push.after),
-      message,
+      { message: head?.message ?? null, committedAt: head?.timestamp ?? null },
     );
   }
   if (event === 'Merge Request Hook') {

@@ -28,6 +28,9 @@ export const builds = pgTable(
     commitSha: text('commit_sha'),
     branch: text('branch'),
     commitMessage: text('commit_message'),
+    // The commit's own timestamp (the webhook's, or what the runner read at checkout): where a
+    // change's lead time starts (docs/dora.md).
+    committedAt: timestamptz('committed_at'),
     trigger: buildTrigger('trigger').notNull(),
     // Production when built from the production branch; everything else is a preview.
     target: environmentKind('target').notNull().default('preview'),

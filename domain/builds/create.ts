@@ -30,6 +30,7 @@ export interface BuildRequest {
   tag?: string | null;
   pullRequest?: number | null;
   commitMessage?: string | null;
+  committedAt?: Date | null;
   retryOf?: string | null;
 }
 

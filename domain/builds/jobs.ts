@@ -61,12 +61,22 @@ export async function recordBuildCommit(
   buildId: string,
   attempt: number,
   sha: string,
+  committedAt?: Date,
 ): Promise<boolean> {
   const [recorded] = await db
     .update(builds)
     .set({ commitSha: sha })
     .where(and(ofAttempt(buildId, attempt), isNull(builds.commitSha)))
     .returning({ id: builds.id });
+  if (committedAt) {
+    // The webhook's timestamp, when there was one, stays: it is what the provider recorded.
+    await db
+      .update(builds)
+      .set({ committedAt })
+      .where(
+        and(ofAttempt(buildId, attempt), eq(builds.commitSha, sha), isNull(builds.committedAt)),
+      );
+  }
   return recorded !== undefined;
 }
 

@@ -123,7 +123,14 @@ export function recordHeads(
       const result = await deliver(
         tx,
         project,
-        { kind: 'push', repo, branch: head.branch, sha: head.sha, message: null },
+        {
+          kind: 'push',
+          repo,
+          branch: head.branch,
+          sha: head.sha,
+          message: null,
+          committedAt: null,
+        },
         head.sha,
         audit,
       );

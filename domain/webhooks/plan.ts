@@ -38,6 +38,7 @@ export function planDelivery(
           trigger: 'push',
           target: targetFor(project, event.branch),
           commitMessage: event.message,
+          committedAt: event.committedAt ? new Date(event.committedAt) : null,
         },
       };
     case 'tag':

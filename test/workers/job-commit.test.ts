@@ -59,6 +59,29 @@ describe('the commit a runner checked out', () => {
     expect(await commitOf(build.id)).toBe(sha);
   });
 
+  it("fills the commit time the webhook did not give, and keeps the webhook's", async () => {
+    const sha = 'd'.repeat(40);
+    const committedAt = async (buildId: string) =>
+      (await db.select().from(builds).where(eq(builds.id, buildId)))[0]?.committedAt;
+    const { build, post } = await leasedJob(db, { commitSha: sha });
+    // Another commit's time is not taken, and a time that is not strict ISO 8601 is refused.
+    await post('/commit', { commit_sha: HEAD, committed_at: '2026-03-01T10:00:00+01:00' });
+    expect(await committedAt(build.id)).toBeNull();
+    const bad = await post('/commit', { commit_sha: sha, committed_at: 'yesterday' });
+    expect(bad.status).toBe(400);
+    const ok = await post('/commit', {
+      commit_sha: sha,
+      committed_at: '2026-03-01T10:00:00+01:00',
+    });
+    expect(ok.status, ok.text).toBe(200);
+    expect((await committedAt(build.id))?.toISOString()).toBe('2026-03-01T09:00:00.000Z');
+
+    const fromWebhook = new Date('2026-02-01T00:00:00Z');
+    const other = await leasedJob(db, { commitSha: sha, committedAt: fromWebhook });
+    await other.post('/commit', { commit_sha: sha, committed_at: '2026-03-01T10:00:00Z' });
+    expect(await committedAt(other.build.id)).toEqual(fromWebhook);
+  });
+
   it('needs the job token and a full sha', async () => {
     const { build, post } = await leasedJob(db, { commitSha: null });
     expect((await post('/commit', { commit_sha: 'abc1234' })).status).toBe(400);

@@ -622,6 +622,9 @@ describe('signed but malformed deliveries', () => {
     expect(response.status, await response.clone().text()).toBe(202);
     const build = await buildOf((await response.json<DeliveryResult>()).build_id!);
     expect(build.commitMessage).toBe('fix\ufffd it');
+    // The head commit's timestamp is kept: the DORA lead time starts there.
+    const stamp = (push.head_commit as Payload).timestamp as string;
+    expect(build.committedAt?.toISOString()).toBe(new Date(stamp).toISOString());
 
     const labeled = await deliver('github', {
       path: `/webhooks/github/${project.id}`,

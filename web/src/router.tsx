@@ -3,6 +3,7 @@ import * as admin from './areas/admin/routes';
 import * as auth from './areas/auth/routes';
 import * as builds from './areas/builds/routes';
 import * as deployments from './areas/deployments/routes';
+import * as dora from './areas/dora/routes';
 import * as projects from './areas/projects/routes';
 import { queryClient } from './lib/query';
 import { appLayout, publicLayout, rootRoute } from './routes/base';
@@ -19,8 +20,16 @@ const routeTree = rootRoute.addChildren([
     ...admin.appRoutes,
     ...builds.appRoutes,
     ...deployments.appRoutes,
-    workspaceRoute.addChildren([...projects.workspaceRoutes, ...admin.workspaceRoutes]),
-    projectRoute.addChildren([...projects.projectRoutes, ...deployments.projectRoutes]),
+    workspaceRoute.addChildren([
+      ...projects.workspaceRoutes,
+      ...admin.workspaceRoutes,
+      ...dora.workspaceRoutes,
+    ]),
+    projectRoute.addChildren([
+      ...projects.projectRoutes,
+      ...deployments.projectRoutes,
+      ...dora.projectRoutes,
+    ]),
   ]),
 ]);
 

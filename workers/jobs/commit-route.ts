@@ -17,10 +17,11 @@ jobCommitRoutes.openapi(
     tags: ['runner protocol'],
     summary: 'Report the commit the runner checked out',
     description:
-      'Sent right after checkout when the spec named no commit (a build of a branch head). The ' +
-      'sha is recorded only if the build has none yet, so commit statuses and deployments name ' +
-      'the commit that was really built; a build that already has one keeps it (409 if the ' +
-      'report names another). Idempotent.',
+      'Sent right after checkout. The sha is recorded only if the build has none yet (a build ' +
+      'of a branch head), so commit statuses and deployments name the commit that was really ' +
+      'built; a build that already has one keeps it (409 if the report names another). ' +
+      '`committed_at` fills the commit time the DORA lead time starts from, when the webhook ' +
+      'gave none. Idempotent.',
     request: { params: z.object({ buildId: z.uuid() }), ...jsonBody(CommitReportSchema) },
     responses: {
       200: {
@@ -33,9 +34,15 @@ jobCommitRoutes.openapi(
   }),
   async (c) => {
     const { buildId } = c.req.valid('param');
-    const { commit_sha: sha } = c.req.valid('json');
+    const { commit_sha: sha, committed_at: committedAt } = c.req.valid('json');
     const { build, claims } = await authorizeJob(c, buildId);
-    const recorded = await recordBuildCommit(c.get('services').db(), buildId, claims.attempt, sha);
+    const recorded = await recordBuildCommit(
+      c.get('services').db(),
+      buildId,
+      claims.attempt,
+      sha,
+      committedAt ? new Date(committedAt) : undefined,
+    );
     if (recorded) {
       // The running status could not be set without a commit: now it can.
       await announceBuildStatus(c.env, [buildId], c.get('logger'));

@@ -1054,7 +1054,7 @@ export interface paths {
         put?: never;
         /**
          * Report the commit the runner checked out
-         * @description Sent right after checkout when the spec named no commit (a build of a branch head). The sha is recorded only if the build has none yet, so commit statuses and deployments name the commit that was really built; a build that already has one keeps it (409 if the report names another). Idempotent.
+         * @description Sent right after checkout. The sha is recorded only if the build has none yet (a build of a branch head), so commit statuses and deployments name the commit that was really built; a build that already has one keeps it (409 if the report names another). `committed_at` fills the commit time the DORA lead time starts from, when the webhook gave none. Idempotent.
          */
         post: {
             parameters: {
@@ -1069,6 +1069,8 @@ export interface paths {
                 content: {
                     "application/json": {
                         commit_sha: string;
+                        /** Format: date-time */
+                        committed_at?: string;
                     };
                 };
             };
@@ -5506,6 +5508,81 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/workspaces/{id}/dora": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The workspace's DORA metrics over a window, all its projects together (viewer)
+         * @description The five DORA metrics (deployment frequency, change lead time, change fail rate, failed deployment recovery time, deployment rework rate) of the production deployments in the window, each with the deployments it was computed from and its performance band. How each is inferred from Sparki’s records: docs/dora.md.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The last 7, 30 (the default) or 90 days, up to now */
+                    window?: "7d" | "30d" | "90d";
+                    /** @description Start of the window (included); with `to`, instead of `window` */
+                    from?: string;
+                    /** @description End of the window (excluded); at most 366 days after `from` */
+                    to?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description DORA metrics */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DoraReport"];
+                    };
+                };
+                /** @description The request was malformed or failed validation; no field takes text holding U+0000 or an unpaired UTF-16 surrogate. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (rate limit or API quota); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Something went wrong on our side; the request id helps us find it. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{id}": {
         parameters: {
             query?: never;
@@ -7234,6 +7311,81 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{id}/dora": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The project's DORA metrics over a window (viewer)
+         * @description The five DORA metrics (deployment frequency, change lead time, change fail rate, failed deployment recovery time, deployment rework rate) of the production deployments in the window, each with the deployments it was computed from and its performance band. How each is inferred from Sparki’s records: docs/dora.md.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The last 7, 30 (the default) or 90 days, up to now */
+                    window?: "7d" | "30d" | "90d";
+                    /** @description Start of the window (included); with `to`, instead of `window` */
+                    from?: string;
+                    /** @description End of the window (excluded); at most 366 days after `from` */
+                    to?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description DORA metrics */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DoraReport"];
+                    };
+                };
+                /** @description The request was malformed or failed validation; no field takes text holding U+0000 or an unpaired UTF-16 surrogate. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (rate limit or API quota); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Something went wrong on our side; the request id helps us find it. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/builds/{id}": {
         parameters: {
             query?: never;
@@ -8947,6 +9099,127 @@ export interface components {
             production_branch: string;
             /** @default  */
             root_dir: string;
+        };
+        DoraReport: {
+            window: {
+                /** Format: date-time */
+                from: string;
+                /** Format: date-time */
+                to: string;
+                days: number;
+            };
+            deployment_frequency: {
+                deployments: number;
+                per_day: number;
+                per_week: number;
+                /**
+                 * @description DORA performance level (docs/dora.md); null without data to rank
+                 * @enum {string|null}
+                 */
+                band: "elite" | "high" | "medium" | "low" | null;
+                deployment_ids: string[];
+            };
+            change_lead_time: {
+                median_seconds: number | null;
+                /**
+                 * @description DORA performance level (docs/dora.md); null without data to rank
+                 * @enum {string|null}
+                 */
+                band: "elite" | "high" | "medium" | "low" | null;
+                deployment_ids: string[];
+            };
+            change_fail_rate: {
+                /** @description A share from 0 to 1; null without deployments */
+                rate: number | null;
+                failed: number;
+                deployments: number;
+                /**
+                 * @description DORA performance level (docs/dora.md); null without data to rank
+                 * @enum {string|null}
+                 */
+                band: "elite" | "high" | "medium" | "low" | null;
+                deployment_ids: string[];
+            };
+            failed_deployment_recovery_time: {
+                median_seconds: number | null;
+                /**
+                 * @description DORA performance level (docs/dora.md); null without data to rank
+                 * @enum {string|null}
+                 */
+                band: "elite" | "high" | "medium" | "low" | null;
+                deployment_ids: string[];
+                unrecovered_ids: string[];
+            };
+            deployment_rework_rate: {
+                /** @description A share from 0 to 1; null without deployments */
+                rate: number | null;
+                rework: number;
+                deployments: number;
+                /**
+                 * @description Always null: DORA publishes no levels for rework rate
+                 * @enum {string|null}
+                 */
+                band: "elite" | "high" | "medium" | "low" | null;
+                deployment_ids: string[];
+            };
+            /** @description Every production deployment in the window, oldest first: the drill-down */
+            deployments: {
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                project_id: string;
+                /** Format: uuid */
+                environment_id: string;
+                /** Format: uuid */
+                build_id: string;
+                commit_sha: string | null;
+                /** @description First line */
+                commit_message: string | null;
+                /** Format: date-time */
+                committed_at: string | null;
+                /**
+                 * Format: date-time
+                 * @description When it went live, or began verifying against production if it never did
+                 */
+                deployed_at: string;
+                /** Format: date-time */
+                live_at: string | null;
+                status: string;
+                /** @description Commit → live, the first time this commit went live in its environment */
+                lead_time_seconds: number | null;
+                failure: {
+                    /** @enum {string} */
+                    kind: "rolled_back" | "failed" | "fixed";
+                    /** @enum {string|null} */
+                    recovery: "rollback" | "roll_forward" | null;
+                    /** Format: uuid */
+                    fixed_by: string | null;
+                    /** Format: date-time */
+                    recovered_at: string | null;
+                    /** Format: uuid */
+                    recovered_by: string | null;
+                    recovery_seconds: number | null;
+                } | null;
+                rework: {
+                    /** @enum {string} */
+                    reason: "fix_change" | "during_incident";
+                    /** Format: uuid */
+                    incident: string | null;
+                } | null;
+            }[];
+            series: {
+                /** Format: date-time */
+                from: string;
+                /** Format: date-time */
+                to: string;
+                deployments: number;
+                lead_time_seconds: number | null;
+                /** @description A share from 0 to 1; null without deployments */
+                change_fail_rate: number | null;
+                recovery_seconds: number | null;
+                /** @description A share from 0 to 1; null without deployments */
+                rework_rate: number | null;
+            }[];
         };
         UpdateProject: {
             name?: string;

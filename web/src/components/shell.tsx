@@ -10,6 +10,7 @@ applyTheme();
 const SECTIONS = [
   { to: '/w/$workspaceId/projects', label: 'Projects' },
   { to: '/w/$workspaceId/runners', label: 'Runners' },
+  { to: '/w/$workspaceId/dora', label: 'DORA' },
   { to: '/w/$workspaceId/members', label: 'Members' },
   { to: '/w/$workspaceId/audit', label: 'Audit log' },
   { to: '/w/$workspaceId/settings', label: 'Plan & usage' },

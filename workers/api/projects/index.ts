@@ -2,6 +2,7 @@ import { authenticated } from '../../router';
 import { projectBuildRoutes } from './builds';
 import { projectDeploymentRoutes } from './deployments';
 import { projectDomainRoutes } from './domains';
+import { projectDoraRoutes } from './dora';
 import { projectEnvironmentRoutes } from './environments';
 import { gitHookRoutes } from './git-hook';
 import { gitReportingRoutes } from './git-reporting';
@@ -24,4 +25,5 @@ export const projectsApp = authenticated(
   projectDomainRoutes,
   projectPollingRoutes,
   projectUploadRoutes,
+  projectDoraRoutes,
 );

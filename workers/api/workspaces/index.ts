@@ -1,5 +1,6 @@
 import { authenticated } from '../../router';
 import { auditLogRoutes } from './audit-log';
+import { workspaceDoraRoutes } from './dora';
 import { githubAppRoutes } from './github-app';
 import { inviteRoutes } from './invites';
 import { memberRoutes } from './members';
@@ -18,4 +19,5 @@ export const workspacesApp = authenticated(
   auditLogRoutes,
   usageRoutes,
   githubAppRoutes,
+  workspaceDoraRoutes,
 );
