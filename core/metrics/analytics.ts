@@ -45,7 +45,7 @@ export function dataPointOf(event: MetricEvent): DataPoint {
     case 'deployment_finished':
       return point(
         [event.result, event.platform, event.stage, event.workspaceId, event.projectId],
-        [event.seconds],
+        [event.seconds ?? 0],
       );
     case 'rollback':
       return point(

@@ -24,7 +24,7 @@ export type MetricEvent =
   | {
       type: 'build_leased';
       projectId: string;
-      workspaceId: string;
+      workspaceId?: string | undefined;
       runnerId: string;
       /** Build created → lease. */
       queueWaitSeconds: number;
@@ -43,7 +43,8 @@ export type MetricEvent =
       result: string;
       stage: string;
       platform: string;
-      seconds: number;
+      /** From its turn to its end; absent for one that never took its turn. */
+      seconds?: number | undefined;
       projectId: string;
       workspaceId?: string | undefined;
     }
@@ -69,6 +70,7 @@ export type MetricEvent =
       online: number;
     };
 
+/** The delivery's answer (`queued` … `duplicate`), or why it had none. */
 export type WebhookOutcome =
   | 'queued'
   | 'ignored'
@@ -76,6 +78,9 @@ export type WebhookOutcome =
   | 'pong'
   | 'duplicate'
   | 'invalid'
-  | 'rejected';
+  | 'rejected'
+  | 'unmatched'
+  | 'rate_limited'
+  | 'error';
 
 export type MetricEventType = MetricEvent['type'];

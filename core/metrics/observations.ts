@@ -64,7 +64,9 @@ export function observationsOf(event: MetricEvent): Observation[] {
       const labels = { result: event.result, stage: event.stage };
       return [
         counter(METRICS.deploymentsFinished, labels),
-        { spec: METRICS.deploymentDuration, labels, value: event.seconds },
+        ...(event.seconds === undefined
+          ? []
+          : [{ spec: METRICS.deploymentDuration, labels, value: event.seconds }]),
       ];
     }
     case 'rollback':
