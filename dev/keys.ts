@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { generateEncryptionKey } from '../core/secret-box';
@@ -21,4 +22,16 @@ export async function loadOrCreatePlatformKeys(file: string): Promise<PlatformKe
   const keys = await generatePlatformKeys();
   await writeFile(file, JSON.stringify(keys), { mode: 0o600 });
   return keys;
+}
+
+/**
+ * The local stack's METRICS_TOKEN: `METRICS_TOKEN` when set, else one generated on the first
+ * start and kept in `file`, so a local Prometheus keeps scraping across restarts.
+ */
+export async function loadOrCreateMetricsToken(file: string): Promise<string> {
+  if (process.env.METRICS_TOKEN) return process.env.METRICS_TOKEN;
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  const token = randomBytes(32).toString('hex');
+  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  return token;
 }

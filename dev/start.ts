@@ -7,7 +7,7 @@ import getPort from 'get-port';
 import { migrateDatabase } from '../db/migrate';
 import { REDIS_ABSENT_DEGRADES } from '../platform/health-checks';
 import { writeEnvFile } from './env-file';
-import { loadOrCreatePlatformKeys } from './keys';
+import { loadOrCreateMetricsToken, loadOrCreatePlatformKeys } from './keys';
 import { postgresTarget, startNeonProxy } from './neon-proxy';
 import { startPostgres } from './postgres';
 import { startRedisBridge } from './redis-bridge';
@@ -170,6 +170,8 @@ async function main() {
   }
 
   const keys = await loadOrCreatePlatformKeys(join(STATE_DIR, 'keys.json'));
+  const metricsTokenFile = join(STATE_DIR, 'metrics-token');
+  const metricsToken = await loadOrCreateMetricsToken(metricsTokenFile);
   // SPARKI_DASHBOARD=built serves web/dist as production does (`npm run web:build` first).
   const dashboard = process.env.SPARKI_DASHBOARD === 'built' ? '' : await startDashboardDevServer();
   step(
@@ -185,6 +187,7 @@ async function main() {
       DNS_OVER_HTTPS_URL: process.env.DNS_OVER_HTTPS_URL ?? '',
       ...redisVars,
       ...keys,
+      METRICS_TOKEN: metricsToken,
     },
     await getPort({ port: 9229 }),
   );
@@ -197,6 +200,7 @@ async function main() {
     `  Sparki is running at ${url} (the dashboard; sign up there)`,
     `  API reference: ${url}/api/docs · readiness: ${url}/readyz`,
     `  Mail is not sent: it is printed here, and kept at ${url}/dev/mailbox/<address>`,
+    `  Prometheus metrics: ${url}/metrics with the bearer token in ${metricsTokenFile}`,
     redis
       ? ''
       : `  Redis absent (no REDIS_URL, no redis-server on PATH): ${REDIS_ABSENT_DEGRADES}.`,

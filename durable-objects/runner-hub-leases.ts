@@ -12,6 +12,7 @@ import {
   startAttempt,
 } from '../domain/runners/attempts';
 import type { RunnerIdentity } from '../platform/durable-objects';
+import type { Metrics } from '../platform/metrics';
 import { createServices } from '../platform/services';
 import type { Lease, QueuedJob, RunnerHubStore } from './runner-hub-store';
 
@@ -20,6 +21,7 @@ export const RETRY_MS = 5_000;
 
 export interface LeaseDeps extends AttemptReportDeps {
   store: RunnerHubStore;
+  metrics: Metrics;
   send(ws: WebSocket, message: HubMessage): void;
   /** Sends to every connection of the runner. */
   tell(runnerId: string, message: HubMessage): void;
@@ -45,10 +47,11 @@ export class RunnerHubLeases {
   ): Promise<boolean> {
     const { env, logger, store } = this.deps;
     const startedAt = new Date();
-    const attempt = await startAttempt(db, job.buildId, runner.runnerId, startedAt);
+    const started = await startAttempt(db, job.buildId, runner.runnerId, startedAt);
     // Canceled or finished meanwhile: nothing left to run.
     store.removeJob(job.buildId);
-    if (attempt === undefined) return false;
+    if (started === undefined) return false;
+    const { attempt } = started;
     const now = startedAt.getTime();
     const lifetimeMs = buildTimeoutMs + COMPLETION_MARGIN_MS;
     store.addLease({
@@ -66,6 +69,18 @@ export class RunnerHubLeases {
     );
     this.deps.send(ws, { type: 'job', build_id: job.buildId, attempt, job_token: jobToken });
     logger.info('job_leased', { build_id: job.buildId, runner_id: runner.runnerId, attempt });
+    // A job offered again after a lost lease keeps its first place and time in the queue, so only
+    // the first lease measures how long the build waited.
+    if (attempt === 1) {
+      this.deps.metrics.record({
+        type: 'build_leased',
+        projectId: job.projectId,
+        workspaceId: runner.workspaceId,
+        runnerId: runner.runnerId,
+        queueWaitSeconds: (now - started.queuedAt.getTime()) / 1000,
+        pickupSeconds: (now - job.enqueuedAt) / 1000,
+      });
+    }
     await announceBuildStatus(env, [job.buildId], logger);
     return true;
   }
@@ -153,6 +168,13 @@ export class RunnerHubLeases {
   private async end(lease: Lease, outcome: AttemptOutcome) {
     const status = await this.deps.withDb((db) => endAttempt(db, lease, outcome));
     this.deps.store.dropLease(lease.buildId, status === 'planned');
+    if (status && status !== 'planned') {
+      this.deps.metrics.record({
+        type: 'build_finished',
+        result: status,
+        projectId: lease.projectId,
+      });
+    }
     return status;
   }
 

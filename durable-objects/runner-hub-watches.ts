@@ -7,11 +7,13 @@ import { announceBuilds } from '../domain/builds/create';
 import { polledProjects, recordHeads, workspaceProject } from '../domain/polling/heads';
 import type { RunnerIdentity } from '../platform/durable-objects';
 import type { Logger } from '../platform/logger';
+import type { Metrics } from '../platform/metrics';
 import { type Attachment, attachmentOf } from './runner-hub-sockets';
 
 export interface WatchDeps {
   env: Env;
   logger: Logger;
+  metrics: Metrics;
   withDb<T>(task: (db: Database) => Promise<T>): Promise<T>;
   send(ws: WebSocket, message: HubMessage): void;
   /** Sends to every connection of the runner. */
@@ -106,7 +108,7 @@ export class RunnerHubWatches {
         const recorded = await recordHeads(db, project, heads, (tx, entry) =>
           writeAudit(tx, origin, entry),
         );
-        await announceBuilds(this.deps.env, db, recorded.created, this.deps.logger);
+        await announceBuilds(this.deps.env, db, recorded.created, this.deps);
         return recorded;
       });
       if (!outcome) return refuse(`Project ${projectId} is not polled by this runner`);

@@ -13,6 +13,7 @@ import { poolLimits } from '../domain/runners/pool';
 import { markRunnerOffline, markRunnerOnline, markRunnerSeen } from '../domain/runners/presence';
 import { RUNNER_IDENTITY_HEADER, RunnerIdentitySchema } from '../platform/durable-objects';
 import { createLogger } from '../platform/logger';
+import { createMetrics } from '../platform/metrics';
 import { createServices } from '../platform/services';
 import { RETRY_MS, RunnerHubLeases } from './runner-hub-leases';
 import { type Attachment, attachmentOf, detach, readyRunners } from './runner-hub-sockets';
@@ -51,10 +52,12 @@ export class RunnerHub extends DurableObject<Env> {
     super(ctx, env);
     this.logger = createLogger({ durable_object: 'RunnerHub' }, env.LOG_LEVEL);
     this.store = new RunnerHubStore(ctx.storage.sql);
+    const metrics = createMetrics(env, this.logger);
     this.lifecycle = new RunnerHubLeases({
       env,
       logger: this.logger,
       store: this.store,
+      metrics,
       withDb: (task) => this.withDb(task),
       send: (ws, message) => this.send(ws, message),
       tell: (runnerId, message) => this.tell(runnerId, message),
@@ -63,6 +66,7 @@ export class RunnerHub extends DurableObject<Env> {
     this.watches = new RunnerHubWatches({
       env,
       logger: this.logger,
+      metrics,
       withDb: (task) => this.withDb(task),
       send: (ws, message) => this.send(ws, message),
       tell: (runnerId, message) => this.tell(runnerId, message),

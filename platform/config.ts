@@ -32,6 +32,10 @@ const ConfigSchema = z
     UPSTASH_REDIS_REST_URL: optionalString.pipe(z.url().optional()),
     UPSTASH_REDIS_REST_TOKEN: optionalString,
     LOG_LEVEL: optionalString,
+    // The Prometheus endpoint's bearer token: long enough not to be guessed by a scan.
+    METRICS_TOKEN: optionalString.pipe(
+      z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+    ),
     // Production unless the local stack or the tests say otherwise: a deployment that forgets
     // to set it never serves development routes or keeps mail in a readable bucket.
     APP_ENV: z.enum(['production', 'development']).default('production'),

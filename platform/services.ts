@@ -2,7 +2,8 @@ import { Redis } from '@upstash/redis/cloudflare';
 import { createDb, type Database, type DbHandle } from '../db/client';
 import { type Config, parseConfig } from './config';
 import { ApiError } from './errors';
-import type { Logger } from './logger';
+import { createLogger, type Logger } from './logger';
+import { createMetrics, type Metrics } from './metrics';
 
 export interface Services {
   config: Config;
@@ -10,6 +11,8 @@ export interface Services {
   db(): Database;
   /** Null when no Redis is configured: rate limits and caches are then off. */
   redis: Redis | null;
+  /** Where events are reported (platform/metrics): Analytics Engine and/or Redis, or nowhere. */
+  metrics: Metrics;
 }
 
 /** What work outside a request (a queue message, a cron tick) runs with. */
@@ -21,7 +24,7 @@ export interface TaskContext {
 
 export interface ScopedServices {
   services: Services;
-  /** Ends the Postgres pool if one was opened; pass to `ctx.waitUntil`. */
+  /** Ends the Postgres pool if one was opened and lets metric writes land; pass to `ctx.waitUntil`. */
   close(): Promise<void>;
 }
 
@@ -43,9 +46,14 @@ export function createServices(env: Env): ScopedServices {
           enableTelemetry: false,
         })
       : null;
+  const metrics = createMetrics(
+    { ...config, METRICS: env.METRICS },
+    createLogger({ component: 'metrics' }, config.LOG_LEVEL),
+  );
   return {
     services: {
       config,
+      metrics,
       db() {
         handle ??= createDb(config.DATABASE_URL, { wsProxy: config.NEON_WS_PROXY });
         return handle.db;
@@ -53,7 +61,7 @@ export function createServices(env: Env): ScopedServices {
       redis,
     },
     close: async () => {
-      await handle?.pool.end();
+      await Promise.all([handle?.pool.end(), metrics.flush()]);
     },
   };
 }

@@ -25,10 +25,12 @@ import { edgeHost } from './hosting/routes';
 import { jobsApp } from './jobs';
 import { isBlobUpload, isOutputList, OUTPUT_LIST_MAX_BYTES } from './jobs/output-routes';
 import { isArtifactUpload } from './jobs/routes';
+import { metricsApp } from './metrics/routes';
 import { observe } from './middleware/observe';
 import { services } from './middleware/services';
 import { apiDocsPages } from './pages/api-docs';
 import { newRouter } from './router';
+import { countDeliveries } from './webhooks/delivery-metrics';
 import { webhooksApp } from './webhooks/routes';
 
 export const API_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -69,10 +71,12 @@ export function newApp() {
   });
   app.use('*', services());
   app.route('/', readinessRoutes);
+  app.route('/', metricsApp);
 
   // Public: each proves itself its own way (webhook secret, runner and job tokens, a signed
   // link, the credentials of a sign-in), or needs no proof.
   // Before `/webhooks/{provider}`, which would take `github-app` for a provider.
+  app.use('/webhooks/*', countDeliveries());
   app.route('/webhooks/github-app', githubAppWebhookApp);
   app.route('/webhooks', webhooksApp);
   app.route('/api/runners', runnerGatewayApp);

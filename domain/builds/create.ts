@@ -4,6 +4,7 @@ import type { Database, Transaction } from '../../db/client';
 import { type Build, builds, type OutboxMessage, outbox, projects } from '../../db/schema';
 import { runnerHub } from '../../platform/durable-objects';
 import type { Logger } from '../../platform/logger';
+import type { Metrics } from '../../platform/metrics';
 import { BUILDS_QUEUE, type BuildsMessage } from '../../platform/queues';
 import { publishOutbox } from '../outbox';
 import { announceBuildStatus } from '../reporting/build-status';
@@ -132,9 +133,19 @@ export async function announceBuilds(
   env: Env,
   db: Database,
   created: CreatedBuild[],
-  logger: Logger,
+  { logger, metrics }: { logger: Logger; metrics: Metrics },
 ): Promise<void> {
   if (created.length === 0) return;
+  for (const { build, workspaceId, superseded } of created) {
+    for (const _ of superseded) {
+      metrics.record({
+        type: 'build_finished',
+        result: 'canceled',
+        projectId: build.projectId,
+        workspaceId,
+      });
+    }
+  }
   const result = await publishOutbox(
     env,
     db,

@@ -10,8 +10,10 @@ import type { Database } from '../../db/client';
 import { type Build, buildSteps, builds, outbox, type Project, projects } from '../../db/schema';
 import { buildSession, runnerHub } from '../../platform/durable-objects';
 import type { Logger } from '../../platform/logger';
+import type { Metrics } from '../../platform/metrics';
 import { DEPLOYMENTS_QUEUE, type DeploymentsMessage } from '../../platform/queues';
 import type { JobClaims } from '../../platform/tokens/job-tokens';
+import { recordBuildEnd, recordStepDurations } from '../metrics/record';
 import { publishOutbox } from '../outbox';
 import { announceBuildStatus } from '../reporting/build-status';
 import { jobSecretMasker, loadJobEnvironment } from './environment';
@@ -170,7 +172,7 @@ async function endBuild(
 ) {
   const mask = await jobSecretMasker(db, encryptionKey, project.id, build.target);
   const error = result.error === undefined ? null : mask(result.error);
-  const published = await db.transaction(async (tx) => {
+  const { ended, published } = await db.transaction(async (tx) => {
     const [ended] = await tx
       .update(builds)
       .set({
@@ -180,7 +182,7 @@ async function endBuild(
       })
       .where(and(ofAttempt(build.id, build.attempt), eq(builds.status, 'running')))
       .returning();
-    if (ended?.status !== 'succeeded') return [];
+    if (ended?.status !== 'succeeded') return { ended, published: [] };
     const message: DeploymentsMessage = {
       type: 'build.succeeded',
       build_id: ended.id,
@@ -188,9 +190,14 @@ async function endBuild(
       target: ended.target,
       artifact_key: ended.artifactKey,
     };
-    return tx.insert(outbox).values({ topic: DEPLOYMENTS_QUEUE, payload: message }).returning();
+    const rows = await tx
+      .insert(outbox)
+      .values({ topic: DEPLOYMENTS_QUEUE, payload: message })
+      .returning();
+    return { ended, published: rows };
   });
   await publishOutbox(env, db, published);
+  return ended;
 }
 
 /**
@@ -204,11 +211,15 @@ export async function completeJob(
   encryptionKey: string,
   job: HeldJob,
   result: JobResult,
-  logger: Logger,
+  { logger, metrics }: { logger: Logger; metrics: Metrics },
 ) {
   const { build, project } = job;
   if (build.status === 'running') {
-    await endBuild(env, db, encryptionKey, job, result);
+    const ended = await endBuild(env, db, encryptionKey, job, result);
+    if (ended) {
+      recordBuildEnd(metrics, ended, project.workspaceId);
+      await recordStepDurations(db, metrics, ended);
+    }
     await announceBuildStatus(env, [build.id], logger);
   }
   await runnerHub(env, project.workspaceId).complete(build.id, build.attempt);

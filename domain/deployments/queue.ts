@@ -1,12 +1,19 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
-import { ACTIVE_STATES } from '../../core/deploy/state-machine';
+import {
+  ACTIVE_STATES,
+  type DeploymentState,
+  TERMINAL_STATES,
+} from '../../core/deploy/state-machine';
 import { deployments } from '../../db/schema';
 import type { TaskContext } from '../../platform/services';
+import { recordDeploymentEnd } from '../metrics/record';
 import { StateChanged } from './errors';
 import { reportDeployment } from './report';
 import { retireIfRefClosed } from './retire';
 import { type EngineOptions, runDeployment } from './runner';
 import { lockEnvironment, transitionDeployment } from './transition';
+
+const ENDED: readonly DeploymentState[] = ['live', ...TERMINAL_STATES];
 
 /**
  * Runs the environment's queued deployments one at a time, oldest first. Taking the turn locks
@@ -56,8 +63,13 @@ export async function drainEnvironment(
       return taken.deployment;
     });
     if (!next) return;
+    const from = next.status;
     try {
       await runDeployment(context, next, options);
+      // The engine moved it to an end (a canary pausing between shares has not ended).
+      if (next.status !== from && ENDED.includes(next.status)) {
+        await recordDeploymentEnd(db, context.services.metrics, next);
+      }
     } catch (err) {
       if (!(err instanceof StateChanged)) throw err;
       // A manual rollback or the sweep ended it meanwhile: theirs is the last word.

@@ -2,7 +2,9 @@ import { and, eq, inArray, isNull, lt, or } from 'drizzle-orm';
 import { ACTIVE_STATES } from '../../core/deploy/state-machine';
 import type { Database } from '../../db/client';
 import { deployments, environments, outbox } from '../../db/schema';
+import type { Metrics } from '../../platform/metrics';
 import { DEPLOYMENTS_QUEUE } from '../../platform/queues';
+import { recordDeploymentEnd } from '../metrics/record';
 import { lockEnvironment, transitionDeployment } from './transition';
 
 /** A deployment active this long has lost its consumer (a crash, a timeout). */
@@ -16,7 +18,7 @@ const STALE_REASON = 'the deploy engine stopped answering';
  * guarded transition under its environment's lock: one that moved on or was resumed since it
  * was found stale is left as it is.
  */
-export async function failStaleDeployments(db: Database, now: Date) {
+export async function failStaleDeployments(db: Database, now: Date, metrics: Metrics) {
   const cutoff = new Date(now.getTime() - STALE_DEPLOYMENT_MS);
   const stale = and(
     inArray(deployments.status, ACTIVE_STATES),
@@ -52,9 +54,11 @@ export async function failStaleDeployments(db: Database, now: Date) {
         topic: DEPLOYMENTS_QUEUE,
         payload: { type: 'deployment.requested', environment_id: row.environmentId },
       });
-      return true;
+      return moved.deployment;
     });
-    if (done) failed++;
+    if (!done) continue;
+    failed++;
+    await recordDeploymentEnd(db, metrics, done);
   }
   return failed;
 }

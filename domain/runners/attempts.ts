@@ -22,15 +22,16 @@ export type EndedAs = 'planned' | 'canceled' | 'failed' | 'timed_out';
 export type AttemptOutcome = 'requeue' | { status: 'failed' | 'timed_out'; error: string };
 
 /**
- * Attempt N+1: the build runs on this runner from `startedAt`. Returns the attempt's number, or
- * undefined when the build is no longer waiting (canceled or finished meanwhile).
+ * Attempt N+1: the build runs on this runner from `startedAt`. Returns the attempt's number and
+ * when the build was queued, or undefined when the build is no longer waiting (canceled or
+ * finished meanwhile).
  */
 export async function startAttempt(
   db: Database,
   buildId: string,
   runnerId: string,
   startedAt: Date,
-): Promise<number | undefined> {
+): Promise<{ attempt: number; queuedAt: Date } | undefined> {
   const [row] = await db
     .update(builds)
     .set({ status: 'running', runnerId, attempt: sql`${builds.attempt} + 1`, startedAt })
@@ -41,8 +42,8 @@ export async function startAttempt(
         isNull(builds.cancelRequestedAt),
       ),
     )
-    .returning({ attempt: builds.attempt });
-  return row?.attempt;
+    .returning({ attempt: builds.attempt, queuedAt: builds.queuedAt });
+  return row;
 }
 
 /** The runner's credential for one attempt, valid as long as the attempt may last. */

@@ -6,6 +6,7 @@ import type { Transaction } from '../../db/client';
 import { deployments, environments, projects } from '../../db/schema';
 import { transitionsOf } from '../../domain/deployments/queries';
 import { failStaleDeployments } from '../../domain/deployments/sweeps';
+import { noMetrics } from '../../platform/metrics';
 import worker from '../../workers/index';
 import { as } from './api-client';
 import {
@@ -265,7 +266,7 @@ describe('the stale-deployment sweep racing the engine', () => {
       .update(deployments)
       .set({ startedAt: new Date(Date.now() - 60 * 60 * 1000) })
       .where(eq(deployments.id, late.id));
-    await failStaleDeployments(db, new Date());
+    await failStaleDeployments(db, new Date(), noMetrics);
     expect((await deploymentRow(db, late.id)).status).toBe('failed');
     await lock.release();
     await engine;
@@ -285,7 +286,7 @@ describe('the stale-deployment sweep racing the engine', () => {
         sql`update deployments set resume_at = now() - interval '20 minutes',
             updated_at = now() - interval '20 minutes' where id = ${canary.id}`,
       );
-      await Promise.all([drain(production.id), failStaleDeployments(db, new Date())]);
+      await Promise.all([drain(production.id), failStaleDeployments(db, new Date(), noMetrics)]);
 
       const ended = await deploymentRow(db, canary.id);
       expect(['live', 'failed']).toContain(ended.status);

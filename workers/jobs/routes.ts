@@ -225,15 +225,11 @@ jobRoutes.openapi(
     const { buildId } = c.req.valid('param');
     const result = c.req.valid('json');
     const job = await authorizeJob(c, buildId, { finished: true });
-    const { db, config } = c.get('services');
-    const status = await completeJob(
-      c.env,
-      db(),
-      config.ENCRYPTION_KEY,
-      job,
-      result,
-      c.get('logger'),
-    );
+    const { db, config, metrics } = c.get('services');
+    const status = await completeJob(c.env, db(), config.ENCRYPTION_KEY, job, result, {
+      logger: c.get('logger'),
+      metrics,
+    });
     return c.json({ status }, 200);
   },
 );

@@ -266,7 +266,10 @@ export async function processDelivery(
       );
     case 'queued': {
       const created = outcome.created!;
-      await announceBuilds(c.env, db, [created], logger);
+      await announceBuilds(c.env, db, [created], {
+        logger,
+        metrics: c.get('services').metrics,
+      });
       return c.json(
         {
           ...base,

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { announceBuilds, endWaitingBuilds } from '../../../domain/builds/create';
 import { cancelBuild, startBuild, stepsOf } from '../../../domain/builds/queries';
 import { FINISHED_STATUSES } from '../../../domain/builds/statuses';
+import { recordBuildEnd } from '../../../domain/metrics/record';
 import { announceBuildStatus } from '../../../domain/reporting/build-status';
 import { runnerHub } from '../../../platform/durable-objects';
 import { ApiError } from '../../../platform/errors';
@@ -84,10 +85,12 @@ buildRoutes.openapi(
   async (c) => {
     const { id } = c.req.valid('param');
     const { row: build, access } = await loadBuild(c, id, 'developer');
+    const { metrics } = c.get('services');
     const db = c.get('services').db();
     const audit = auditFor(c, access);
     const canceled = await cancelBuild(db, id, 'now', audit);
     if (canceled) {
+      recordBuildEnd(metrics, canceled, access.workspaceId);
       await endWaitingBuilds(c.env, db, access.workspaceId, [id], c.get('logger'));
       await announceBuildStatus(c.env, [id], c.get('logger'));
       return c.json(toBuild(canceled), 200);
@@ -101,7 +104,10 @@ buildRoutes.openapi(
     const { state } = await runnerHub(c.env, access.workspaceId).cancel(id, 'Canceled on request');
     // The runner lost its lease meanwhile and the build waits again: it ends here instead.
     const requeued = state === 'signalled' ? undefined : await cancelBuild(db, id, 'now', audit);
-    if (requeued) await announceBuildStatus(c.env, [id], c.get('logger'));
+    if (requeued) {
+      recordBuildEnd(metrics, requeued, access.workspaceId);
+      await announceBuildStatus(c.env, [id], c.get('logger'));
+    }
     return c.json(toBuild(requeued ?? requested), 200);
   },
 );
@@ -140,7 +146,10 @@ buildRoutes.openapi(
     const created = await startBuild(db, request, auditFor(c, access), 'build.retried', () => ({
       retry_of: build.id,
     }));
-    await announceBuilds(c.env, db, [created], c.get('logger'));
+    await announceBuilds(c.env, db, [created], {
+      logger: c.get('logger'),
+      metrics: c.get('services').metrics,
+    });
     return c.json(toBuild(created.build), 201);
   },
 );

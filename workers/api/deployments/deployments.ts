@@ -10,6 +10,7 @@ import {
   transitionsOf,
 } from '../../../domain/deployments/queries';
 import { environmentOfKind } from '../../../domain/environments/environments';
+import { recordDeploymentEnd } from '../../../domain/metrics/record';
 import { ApiError } from '../../../platform/errors';
 import { auditFor } from '../../audit';
 import { loadResource } from '../../auth/authorize';
@@ -152,6 +153,7 @@ deploymentRoutes.openapi(
         `A ${canceled.status ?? row.status} deployment cannot be canceled`,
       );
     }
+    await recordDeploymentEnd(db, c.get('services').metrics, canceled.deployment);
     return c.json(toDeployment(canceled.deployment), 200);
   },
 );

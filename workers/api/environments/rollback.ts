@@ -38,6 +38,14 @@ rollbackRoutes.openapi(
     const { access } = await loadEnvironment(c, id, 'developer');
     const db = c.get('services').db();
     const restored = await rollBack(db, id, input.deployment_id, auditFor(c, access));
+    c.get('services').metrics.record({
+      type: 'rollback',
+      kind: 'manual',
+      stage: restored.stage,
+      platform: restored.platform,
+      projectId: restored.projectId,
+      workspaceId: access.workspaceId,
+    });
     return c.json(toDeployment(restored), 200);
   },
 );

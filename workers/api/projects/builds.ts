@@ -136,7 +136,10 @@ projectBuildRoutes.openapi(
         superseded: result.superseded,
       }),
     );
-    await announceBuilds(c.env, db, [created], c.get('logger'));
+    await announceBuilds(c.env, db, [created], {
+      logger: c.get('logger'),
+      metrics: c.get('services').metrics,
+    });
     return c.json(toBuild(created.build), 201);
   },
 );

@@ -4,6 +4,7 @@ import { recordUploadedBuild } from '../../../domain/builds/upload';
 import { queueDeployment } from '../../../domain/deployments/queries';
 import { environmentOfKind } from '../../../domain/environments/environments';
 import { commitUpload, missingUpload, storeBlob } from '../../../domain/hosting/uploads';
+import { recordBuildEnd } from '../../../domain/metrics/record';
 import { findProject } from '../../../domain/projects/projects';
 import { ApiError } from '../../../platform/errors';
 import { outputManifestKey } from '../../../platform/storage-keys';
@@ -157,6 +158,7 @@ projectUploadRoutes.openapi(
       target: stage,
       outputManifestKey: key,
     });
+    recordBuildEnd(c.get('services').metrics, build, access.workspaceId);
     const deployment = await queueDeployment(
       c.env,
       db,
