@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isPrivateHost } from './private-host';
 import { isCommitSha, shortRefProblem } from './webhooks/refs';
 
 /**
@@ -24,22 +25,6 @@ export const PollIntervalSchema = z
     message: `0 (off) or at least ${MIN_POLL_INTERVAL_SECONDS} seconds`,
   });
 
-const PRIVATE_HOST = [
-  /^localhost$/,
-  /\.localhost$/,
-  /\.(?:local|lan|home|internal|intranet|corp)$/,
-  /^127\./,
-  /^10\./,
-  /^192\.168\./,
-  /^172\.(?:1[6-9]|2\d|3[01])\./,
-  /^169\.254\./,
-  /^\[?::1\]?$/,
-  /^\[?f[cd][0-9a-f]{2}:/,
-  /^\[?fe80:/,
-  // A single-label name (`gitserver`) only resolves on the local network.
-  /^[a-z0-9-]+$/,
-];
-
 /**
  * A repository only something on the user's side can reach: an absolute path, a `file://` URL,
  * or a URL or scp-style address whose host is a loopback, private or link-local address or a
@@ -58,8 +43,7 @@ export function isPrivateRepoUrl(url: string): boolean {
       return false;
     }
   }
-  const name = (host ?? '').toLowerCase();
-  return name !== '' && PRIVATE_HOST.some((pattern) => pattern.test(name));
+  return isPrivateHost(host ?? '');
 }
 
 export interface PollableProject {
