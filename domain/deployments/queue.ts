@@ -2,6 +2,7 @@ import { and, asc, eq, inArray } from 'drizzle-orm';
 import { ACTIVE_STATES } from '../../core/deploy/state-machine';
 import { deployments } from '../../db/schema';
 import type { TaskContext } from '../../platform/services';
+import { notifyDeploymentOutcome } from '../notifications/sources';
 import { StateChanged } from './errors';
 import { reportDeployment } from './report';
 import { retireIfRefClosed } from './retire';
@@ -72,6 +73,7 @@ export async function drainEnvironment(
       context.logger.info('deployment_retired', { deployment_id: next.id });
       continue;
     }
+    await notifyDeploymentOutcome(context, next.id);
     await reportDeployment(context, next.id, options);
   }
 }

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { rollBack } from '../../../domain/deployments/queries';
+import { notifyManualRollback } from '../../../domain/notifications/sources';
 import { auditFor } from '../../audit';
 import { openApiErrorResponses } from '../../errors';
 import { json, jsonBody } from '../../openapi';
@@ -38,6 +39,10 @@ rollbackRoutes.openapi(
     const { access } = await loadEnvironment(c, id, 'developer');
     const db = c.get('services').db();
     const restored = await rollBack(db, id, input.deployment_id, auditFor(c, access));
+    await notifyManualRollback(
+      { env: c.env, services: c.get('services'), logger: c.get('logger') },
+      restored,
+    );
     return c.json(toDeployment(restored), 200);
   },
 );
