@@ -16,8 +16,8 @@ import { createLogger } from '../platform/logger';
 import { RETRY_MS, RunnerHubLeases } from './runner-hub-leases';
 import { type Attachment, attachmentOf, detach, readyRunners } from './runner-hub-sockets';
 import { type Lease, type QueuedJob, RunnerHubStore } from './runner-hub-store';
-import { runTask } from './task';
 import { RunnerHubWatches } from './runner-hub-watches';
+import { runTask } from './task';
 
 export const JobOfferSchema = z.object({
   buildId: z.uuid(),
@@ -318,9 +318,9 @@ export class RunnerHub extends DurableObject<Env> {
     for (const lease of this.store.leasesOf(attachment.runnerId)) {
       await this.lifecycle.lose(lease, reason);
     }
-    await runTask(this.env, this.logger, (task) => runnerWentOffline(task, attachment.runnerId)).catch(
-      (error) => this.logger.warn('runner_status_write_failed', { error }),
-    );
+    await runTask(this.env, this.logger, (task) =>
+      runnerWentOffline(task, attachment.runnerId),
+    ).catch((error) => this.logger.warn('runner_status_write_failed', { error }));
     await this.dispatch();
     // Its repositories go to the runners still connected.
     if (attachment.workspaceId) await this.watches.send(attachment.workspaceId);

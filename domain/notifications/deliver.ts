@@ -121,7 +121,7 @@ export async function deliverNotification(
     .from(notificationDeliveries)
     .innerJoin(notificationTargets, eq(notificationTargets.id, notificationDeliveries.targetId))
     .where(eq(notificationDeliveries.id, deliveryId));
-  if (!row || row.delivery.status !== 'pending') return;
+  if (row?.delivery.status !== 'pending') return;
   const { delivery, target } = row;
   const final = delivery.attempts + 1 >= MAX_ATTEMPTS;
   const url = await decryptSecret(config.ENCRYPTION_KEY, target.urlEncrypted);

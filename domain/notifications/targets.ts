@@ -61,7 +61,12 @@ export async function createTarget(
       action: 'notification_target.created',
       targetType: 'notification_target',
       targetId: row!.id,
-      metadata: { project_id: projectId, kind: input.kind, url: row!.urlHint, events: input.events },
+      metadata: {
+        project_id: projectId,
+        kind: input.kind,
+        url: row!.urlHint,
+        events: input.events,
+      },
     });
     return row!;
   });

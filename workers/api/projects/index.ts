@@ -4,6 +4,8 @@ import { projectDeploymentRoutes } from './deployments';
 import { projectDomainRoutes } from './domains';
 import { projectEnvironmentRoutes } from './environments';
 import { gitReportingRoutes } from './git-reporting';
+import { notificationDeliveryRoutes } from './notification-deliveries';
+import { notificationTargetRoutes } from './notification-targets';
 import { projectPollingRoutes } from './polling';
 import { projectRoutes } from './projects';
 import { projectSettingsRoutes } from './settings';
@@ -22,4 +24,6 @@ export const projectsApp = authenticated(
   projectDomainRoutes,
   projectPollingRoutes,
   projectUploadRoutes,
+  notificationTargetRoutes,
+  notificationDeliveryRoutes,
 );
