@@ -152,7 +152,7 @@ export async function deliverNotification(
   context.logger.info('notification_attempted', {
     delivery_id: delivery.id,
     target_id: target.id,
-    event: delivery.eventType,
+    event_type: delivery.eventType,
     attempt: delivery.attempts + 1,
     status: result.responseStatus,
     ok: result.ok,
