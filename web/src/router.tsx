@@ -3,6 +3,7 @@ import * as admin from './areas/admin/routes';
 import * as auth from './areas/auth/routes';
 import * as builds from './areas/builds/routes';
 import * as deployments from './areas/deployments/routes';
+import * as notifications from './areas/notifications/routes';
 import * as projects from './areas/projects/routes';
 import { queryClient } from './lib/query';
 import { appLayout, publicLayout, rootRoute } from './routes/base';
@@ -20,7 +21,11 @@ const routeTree = rootRoute.addChildren([
     ...builds.appRoutes,
     ...deployments.appRoutes,
     workspaceRoute.addChildren([...projects.workspaceRoutes, ...admin.workspaceRoutes]),
-    projectRoute.addChildren([...projects.projectRoutes, ...deployments.projectRoutes]),
+    projectRoute.addChildren([
+      ...projects.projectRoutes,
+      ...deployments.projectRoutes,
+      ...notifications.projectRoutes,
+    ]),
   ]),
 ]);
 

@@ -16,6 +16,7 @@ const TABS = [
   { to: '/projects/$projectId/deployments', label: 'Deployments', exact: false },
   { to: '/projects/$projectId/environments', label: 'Environments', exact: false },
   { to: '/projects/$projectId/domains', label: 'Domains', exact: false },
+  { to: '/projects/$projectId/notifications', label: 'Notifications', exact: false },
 ] as const;
 
 /** `/projects/:projectId/…`: one project, its tabs; a foreign or missing project is "not found". */
