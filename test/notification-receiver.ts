@@ -2,6 +2,20 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifySignature } from '../core/notifications/signature';
 
+/** A delivery as the API lists it (`NotificationDelivery`), as far as the tests read it. */
+export interface DeliveryBody {
+  id: string;
+  event_type: string;
+  event_id: string;
+  status: string;
+  attempts: number;
+  response_status: number | null;
+  response_excerpt: string | null;
+  error: string | null;
+  duration_ms: number | null;
+  redelivery_of: string | null;
+}
+
 export interface ReceivedNotification {
   path: string;
   headers: IncomingHttpHeaders;

@@ -1,4 +1,4 @@
-import { constantTimeEqual, toHex } from '../digest';
+import { constantTimeEqual, hmacSha256Hex } from '../digest';
 
 // Signed like Stripe's webhooks: `Sparki-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>` over
 // `<t>.<raw body>`. The timestamp is signed too, so a captured request cannot be replayed with a
@@ -11,24 +11,13 @@ export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 const encoder = new TextEncoder();
 
-async function hmacHex(secret: string, message: string): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    'raw',
-    encoder.encode(secret),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  );
-  return toHex(await crypto.subtle.sign('HMAC', key, encoder.encode(message)));
-}
-
 /** The `Sparki-Signature` header value for `body` sent at `timestamp` (Unix seconds). */
 export async function signatureHeader(
   secret: string,
   timestamp: number,
   body: string,
 ): Promise<string> {
-  return `t=${timestamp},${SIGNATURE_SCHEME}=${await hmacHex(secret, `${timestamp}.${body}`)}`;
+  return `t=${timestamp},${SIGNATURE_SCHEME}=${await hmacSha256Hex(secret, `${timestamp}.${body}`)}`;
 }
 
 export interface ParsedSignature {
@@ -65,7 +54,9 @@ export async function verifySignature(input: {
   if (Math.abs(now - parsed.timestamp) > (input.toleranceSeconds ?? SIGNATURE_TOLERANCE_SECONDS)) {
     return { ok: false, reason: 'stale' };
   }
-  const expected = encoder.encode(await hmacHex(input.secret, `${parsed.timestamp}.${input.body}`));
+  const expected = encoder.encode(
+    await hmacSha256Hex(input.secret, `${parsed.timestamp}.${input.body}`),
+  );
   const matches = parsed.signatures.some((candidate) =>
     constantTimeEqual(expected, encoder.encode(candidate)),
   );

@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NotificationReceiver, startNotificationReceiver } from '../notification-receiver';
+import {
+  type DeliveryBody,
+  type NotificationReceiver,
+  startNotificationReceiver,
+} from '../notification-receiver';
 import { type Build, type E2E, startE2E } from './e2e-helpers';
 import { STARTUP_TIMEOUT_MS } from './stack';
 
@@ -33,15 +37,6 @@ interface Deployment {
   stage: string;
   status: string;
   url: string | null;
-}
-
-interface Delivery {
-  id: string;
-  event_type: string;
-  event_id: string;
-  status: string;
-  attempts: number;
-  response_status: number | null;
 }
 
 describe('notifications, end to end', () => {
@@ -160,7 +155,7 @@ describe('notifications, end to end', () => {
       blocks: [{ type: 'section' }, { type: 'context' }],
     });
 
-    const { deliveries } = await e2e.api<{ deliveries: Delivery[] }>(
+    const { deliveries } = await e2e.api<{ deliveries: DeliveryBody[] }>(
       'GET',
       `${targets()}/${hookId}/deliveries`,
     );
@@ -169,7 +164,7 @@ describe('notifications, end to end', () => {
     ]);
 
     // Redelivered by hand: the same event again, as a delivery of its own.
-    const again = await e2e.api<Delivery>(
+    const again = await e2e.api<DeliveryBody>(
       'POST',
       `${targets()}/${hookId}/deliveries/${deliveries[0]!.id}/redeliver`,
     );
@@ -177,7 +172,7 @@ describe('notifications, end to end', () => {
     expect(redelivered[2]).toMatchObject({ verified: true, status: 200 });
     expect(redelivered[2]!.headers['sparki-delivery']).toBe(again.id);
     expect((redelivered[2]!.json as { id: string }).id).toBe(`build.failed:${buildId}:1`);
-  });
+  }, 240_000);
 
   it('a deployment going live, a manual rollback and an automatic one are each announced', async () => {
     const v2 = await push({ 'build.js': BUILD_JS, 'page.html': page('v2') }, 'v2');
@@ -225,7 +220,7 @@ describe('notifications, end to end', () => {
     await received('/discord', 'rolled back automatically');
     // Slack was not subscribed to rollbacks.
     expect(receiver.at('/slack').filter((e) => String(e.json.text).includes('rolled'))).toEqual([]);
-  });
+  }, 480_000);
 
   it('a runner going offline is announced to the projects of its workspace', async () => {
     e2e.runners[0]!.kill('SIGKILL');
@@ -237,5 +232,5 @@ describe('notifications, end to end', () => {
     });
     const [discord] = await received('/discord', 'went offline');
     expect(discord!.json).toMatchObject({ content: 'Runner “runner-notify” went offline' });
-  });
+  }, 120_000);
 });

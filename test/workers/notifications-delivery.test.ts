@@ -5,6 +5,7 @@ import { encryptSecret } from '../../core/secret-box';
 import { builds, notificationDeliveries, notificationTargets } from '../../db/schema';
 import { MAX_ATTEMPTS } from '../../domain/notifications/deliver';
 import worker from '../../workers/index';
+import type { DeliveryBody } from '../notification-receiver';
 import { as } from './api-client';
 import { eventually, testDb } from './harness';
 import { RECEIVER_ORIGIN, receivers } from './notification-receivers';
@@ -13,19 +14,6 @@ import { projectFixture } from './project-fixtures';
 const { db, pool } = testDb();
 afterAll(() => pool.end());
 afterEach(() => vi.restoreAllMocks());
-
-interface Delivery {
-  id: string;
-  event_type: string;
-  event_id: string;
-  status: string;
-  attempts: number;
-  response_status: number | null;
-  response_excerpt: string | null;
-  error: string | null;
-  duration_ms: number | null;
-  redelivery_of: string | null;
-}
 
 async function consume(queue: string, body: unknown, overrides: Partial<Env> = {}) {
   const batch = createMessageBatch(queue, [
@@ -48,8 +36,8 @@ async function setup() {
     return { id: response.body.target.id, secret: response.body.secret };
   };
   const deliveries = async (targetId: string) =>
-    (await as(fixture.owner).get<{ deliveries: Delivery[] }>(`${base}/${targetId}/deliveries`)).body
-      .deliveries;
+    (await as(fixture.owner).get<{ deliveries: DeliveryBody[] }>(`${base}/${targetId}/deliveries`))
+      .body.deliveries;
   return { ...fixture, base, addTarget, deliveries };
 }
 
@@ -71,7 +59,8 @@ async function failedBuild(projectId: string) {
   return build!;
 }
 
-const settled = (list: Delivery[]) => list.length > 0 && list.every((d) => d.status !== 'pending');
+const settled = (list: DeliveryBody[]) =>
+  list.length > 0 && list.every((d) => d.status !== 'pending');
 
 describe('notification delivery', () => {
   it('delivers a build failure once to each subscribed target, signed, retrying a failing receiver', async () => {
@@ -167,7 +156,7 @@ describe('notification delivery', () => {
       url: `${RECEIVER_ORIGIN}/discord-test`,
       events: ['deployment.live'],
     });
-    const tested = await as(owner).post<Delivery>(`${base}/${discord.id}/test`);
+    const tested = await as(owner).post<DeliveryBody>(`${base}/${discord.id}/test`);
     expect(tested.status, tested.text).toBe(202);
     expect(tested.body).toMatchObject({ event_type: 'test', status: 'pending', attempts: 0 });
     await eventually(() => deliveries(discord.id), settled);
@@ -177,7 +166,7 @@ describe('notification delivery', () => {
       allowed_mentions: { parse: [] },
     });
 
-    const again = await as(owner).post<Delivery>(
+    const again = await as(owner).post<DeliveryBody>(
       `${base}/${discord.id}/deliveries/${tested.body.id}/redeliver`,
     );
     expect(again.status, again.text).toBe(202);
