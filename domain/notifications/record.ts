@@ -8,7 +8,6 @@ import {
   notificationTargets,
   outbox,
 } from '../../db/schema';
-import type { Logger } from '../../platform/logger';
 import { NOTIFICATIONS_QUEUE, type NotificationsMessage } from '../../platform/queues';
 import type { Audit } from '../audit';
 import { publishOutbox } from '../outbox';
@@ -80,23 +79,6 @@ export async function recordEvents(
   });
   await publishOutbox(env, db, messages);
   return deliveries;
-}
-
-/** Best effort for callers whose own work is done: a failure here is logged, never thrown. */
-export async function recordEventsQuietly(
-  env: Env,
-  db: Database,
-  events: readonly ProjectEvent[],
-  logger: Logger,
-): Promise<void> {
-  try {
-    await recordEvents(env, db, events);
-  } catch (error) {
-    logger.error('notification_record_failed', {
-      events: events.map(({ event }) => event.id),
-      error,
-    });
-  }
 }
 
 /** A new delivery of the target, queued at once: a redelivery or a test event. */
