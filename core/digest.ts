@@ -9,6 +9,19 @@ export async function sha256Hex(data: string | Uint8Array<ArrayBuffer>): Promise
   return toHex(await crypto.subtle.digest('SHA-256', bytes));
 }
 
+/** HMAC-SHA256 of a UTF-8 message under a UTF-8 key, as lowercase hex (webhook signatures). */
+export async function hmacSha256Hex(secret: string, message: string): Promise<string> {
+  const encoder = new TextEncoder();
+  const key = await crypto.subtle.importKey(
+    'raw',
+    encoder.encode(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
+  return toHex(await crypto.subtle.sign('HMAC', key, encoder.encode(message)));
+}
+
 /**
  * Equal bytes, compared in a time that does not depend on where they differ. A length
  * difference returns at once: callers compare digests or MACs, whose length is public.

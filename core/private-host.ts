@@ -18,7 +18,7 @@ const PRIVATE_HOST = [
   /^\[?::1?\]?$/,
   /^\[?::ffff:/,
   /^\[?f[cd][0-9a-f]{2}:/,
-  /^\[?fe80:/,
+  /^\[?fe[89ab][0-9a-f]:/,
   // A single-label name (`gitserver`) only resolves on the local network.
   /^[a-z0-9-]+$/,
 ];

@@ -1,12 +1,13 @@
 import { and, asc, eq, isNull, lt, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { type OutboxMessage, outbox } from '../db/schema';
-import { BUILDS_QUEUE, DEPLOYMENTS_QUEUE } from '../platform/queues';
+import { BUILDS_QUEUE, DEPLOYMENTS_QUEUE, NOTIFICATIONS_QUEUE } from '../platform/queues';
 
 export function queueForTopic(env: Env, topic: string): Queue | undefined {
   const queues: Record<string, Queue> = {
     [BUILDS_QUEUE]: env.BUILDS_QUEUE,
     [DEPLOYMENTS_QUEUE]: env.DEPLOYMENTS_QUEUE,
+    [NOTIFICATIONS_QUEUE]: env.NOTIFICATIONS_QUEUE,
   };
   return queues[topic];
 }

@@ -10,15 +10,15 @@ import {
 } from '../core/runner-protocol';
 import type { Database } from '../db/client';
 import { poolLimits } from '../domain/runners/pool';
-import { markRunnerOffline, markRunnerOnline, markRunnerSeen } from '../domain/runners/presence';
+import { markRunnerOnline, markRunnerSeen, runnerWentOffline } from '../domain/runners/presence';
 import { RUNNER_IDENTITY_HEADER, RunnerIdentitySchema } from '../platform/durable-objects';
 import { createLogger } from '../platform/logger';
 import { createMetrics } from '../platform/metrics';
-import { createServices } from '../platform/services';
 import { RETRY_MS, RunnerHubLeases } from './runner-hub-leases';
 import { type Attachment, attachmentOf, detach, readyRunners } from './runner-hub-sockets';
 import { type Lease, type QueuedJob, RunnerHubStore } from './runner-hub-store';
 import { RunnerHubWatches } from './runner-hub-watches';
+import { runTask } from './task';
 
 export const JobOfferSchema = z.object({
   buildId: z.uuid(),
@@ -80,13 +80,8 @@ export class RunnerHub extends DurableObject<Env> {
     return run;
   }
 
-  private async withDb<T>(task: (db: Database) => Promise<T>): Promise<T> {
-    const scoped = createServices(this.env);
-    try {
-      return await task(scoped.services.db());
-    } finally {
-      await scoped.close();
-    }
+  private withDb<T>(task: (db: Database) => Promise<T>): Promise<T> {
+    return runTask(this.env, this.logger, ({ services }) => task(services.db()));
   }
 
   async offer(input: JobOffer): Promise<{ queued: boolean; position: number }> {
@@ -327,9 +322,9 @@ export class RunnerHub extends DurableObject<Env> {
     for (const lease of this.store.leasesOf(attachment.runnerId)) {
       await this.lifecycle.lose(lease, reason);
     }
-    await this.withDb((db) => markRunnerOffline(db, attachment.runnerId)).catch((error) =>
-      this.logger.warn('runner_status_write_failed', { error }),
-    );
+    await runTask(this.env, this.logger, (task) =>
+      runnerWentOffline(task, attachment.runnerId),
+    ).catch((error) => this.logger.warn('runner_status_write_failed', { error }));
     await this.dispatch();
     // Its repositories go to the runners still connected.
     if (attachment.workspaceId) await this.watches.send(attachment.workspaceId);

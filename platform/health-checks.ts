@@ -58,7 +58,7 @@ export async function runReadinessChecks(env: Env, services: Services) {
           degrades: REDIS_ABSENT_DEGRADES,
         }),
     timed(() => probeBuckets([env.ARTIFACTS, env.LOGS, env.SITES])),
-    timed(() => probeQueues([env.BUILDS_QUEUE, env.DEPLOYMENTS_QUEUE])),
+    timed(() => probeQueues([env.BUILDS_QUEUE, env.DEPLOYMENTS_QUEUE, env.NOTIFICATIONS_QUEUE])),
   ]);
   return { postgres, redis: redisResult, r2, queues };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 export const BUILDS_QUEUE = 'sparki-builds';
 export const DEPLOYMENTS_QUEUE = 'sparki-deployments';
+export const NOTIFICATIONS_QUEUE = 'sparki-notifications';
 
 export const BuildsMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('build.requested'), buildId: z.uuid() }),
@@ -23,3 +24,10 @@ export const DeploymentsMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('deployment.requested'), environment_id: z.uuid() }),
 ]);
 export type DeploymentsMessage = z.infer<typeof DeploymentsMessageSchema>;
+
+/** One delivery of a notification to one target (`notification_deliveries`), sent or retried. */
+export const NotificationsMessageSchema = z.object({
+  type: z.literal('notification.deliver'),
+  delivery_id: z.uuid(),
+});
+export type NotificationsMessage = z.infer<typeof NotificationsMessageSchema>;

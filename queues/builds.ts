@@ -1,4 +1,5 @@
 import { planBuild } from '../domain/builds/plan';
+import { notifyBuildFailure } from '../domain/notifications/sources';
 import { reportBuildStatus } from '../domain/reporting/build-status';
 import type { Fetch } from '../domain/reporting/commit-status';
 import type { BuildsMessage } from '../platform/queues';
@@ -11,16 +12,18 @@ export interface BuildsConsumerOptions {
 
 /**
  * The `sparki-builds` consumer. `build.requested` plans the build (`planBuild`);
- * `build.status` reports the build's current status to its repository (never fails on the
- * provider's account).
+ * `build.status` notifies a failure (`build.failed`) and reports the build's current status to its
+ * repository (never fails on the provider's account).
  */
 export async function handleBuildsMessage(
   message: BuildsMessage,
-  { env, services, logger }: TaskContext,
+  context: TaskContext,
   options: BuildsConsumerOptions = {},
 ): Promise<void> {
+  const { env, services, logger } = context;
   const db = services.db();
   if (message.type === 'build.status') {
+    await notifyBuildFailure(context, message.buildId);
     await reportBuildStatus(
       {
         db,

@@ -5,16 +5,22 @@ import {
   BuildsMessageSchema,
   DEPLOYMENTS_QUEUE,
   DeploymentsMessageSchema,
+  NOTIFICATIONS_QUEUE,
+  NotificationsMessageSchema,
 } from '../platform/queues';
 import { createServices } from '../platform/services';
 import { handleBuildsMessage } from './builds';
 import { type Consumer, InvalidMessageError, validated } from './consumer';
 import { storeDeadLetter } from './dead-letters';
 import { handleDeploymentsMessage } from './deployments';
+import { handleNotificationsMessage } from './notifications';
 
 const consumers: Record<string, Consumer> = {
   [BUILDS_QUEUE]: validated(BuildsMessageSchema, handleBuildsMessage),
   [DEPLOYMENTS_QUEUE]: validated(DeploymentsMessageSchema, handleDeploymentsMessage),
+  [NOTIFICATIONS_QUEUE]: validated(NotificationsMessageSchema, (message, context) =>
+    handleNotificationsMessage(message, context),
+  ),
 };
 
 function isDeadLetterQueue(queue: string): boolean {

@@ -1,5 +1,6 @@
 import { pgEnum } from 'drizzle-orm/pg-core';
 import { DEPLOYMENT_STATES } from '../../core/deploy/state-machine';
+import { NOTIFICATION_EVENT_TYPES, TARGET_KINDS } from '../../core/notifications/events';
 
 // All enums live here so table modules, which import each other for relations, never read
 // an enum from a module that is still being evaluated.
@@ -76,4 +77,14 @@ export const deviceGrantStatus = pgEnum('device_grant_status', [
   'approved',
   'denied',
   'consumed',
+]);
+
+export const notificationTargetKind = pgEnum('notification_target_kind', TARGET_KINDS);
+
+export const notificationEvent = pgEnum('notification_event', NOTIFICATION_EVENT_TYPES);
+
+export const notificationDeliveryStatus = pgEnum('notification_delivery_status', [
+  'pending',
+  'succeeded',
+  'failed',
 ]);

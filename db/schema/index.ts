@@ -14,6 +14,7 @@ export * from './identities';
 export * from './invites';
 export * from './memberships';
 export * from './mfa-challenges';
+export * from './notifications';
 export * from './outbox';
 export * from './pipelines';
 export * from './polled-heads';

@@ -7,6 +7,7 @@ import {
 import { deployments } from '../../db/schema';
 import type { TaskContext } from '../../platform/services';
 import { recordDeploymentEnd } from '../metrics/record';
+import { notifyDeploymentOutcome } from '../notifications/sources';
 import { StateChanged } from './errors';
 import { reportDeployment } from './report';
 import { retireIfRefClosed } from './retire';
@@ -84,6 +85,7 @@ export async function drainEnvironment(
       context.logger.info('deployment_retired', { deployment_id: next.id });
       continue;
     }
+    await notifyDeploymentOutcome(context, next.id);
     await reportDeployment(context, next.id, options);
   }
 }

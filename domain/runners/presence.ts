@@ -1,6 +1,8 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { runners } from '../../db/schema';
+import type { TaskContext } from '../../platform/services';
+import { notifyRunnerOffline } from '../notifications/sources';
 
 /** The runner said hello: listed online, unless an administrator disabled it meanwhile. */
 export async function markRunnerOnline(db: Database, runnerId: string): Promise<void> {
@@ -14,10 +16,23 @@ export async function markRunnerSeen(db: Database, runnerId: string, at: Date): 
   await db.update(runners).set({ lastSeenAt: at }).where(eq(runners.id, runnerId));
 }
 
-/** Its last connection closed; a runner already shown otherwise (disabled) stays as it is. */
-export async function markRunnerOffline(db: Database, runnerId: string): Promise<void> {
-  await db
+/**
+ * Its last connection closed; a runner already shown otherwise (disabled) stays as it is. True
+ * when this moved it from online to offline.
+ */
+export async function markRunnerOffline(db: Database, runnerId: string, at = new Date()) {
+  const moved = await db
     .update(runners)
-    .set({ status: 'offline', lastSeenAt: new Date() })
-    .where(and(eq(runners.id, runnerId), eq(runners.status, 'online')));
+    .set({ status: 'offline', lastSeenAt: at })
+    .where(and(eq(runners.id, runnerId), eq(runners.status, 'online')))
+    .returning({ id: runners.id });
+  return moved.length > 0;
+}
+
+/** Marks the runner offline and, if it was online, notifies its workspace's projects. */
+export async function runnerWentOffline(context: TaskContext, runnerId: string) {
+  const at = new Date();
+  if (await markRunnerOffline(context.services.db(), runnerId, at)) {
+    await notifyRunnerOffline(context, runnerId, at);
+  }
 }

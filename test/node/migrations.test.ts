@@ -23,6 +23,8 @@ const EXPECTED_TABLES = [
   'invites',
   'memberships',
   'mfa_challenges',
+  'notification_deliveries',
+  'notification_targets',
   'outbox',
   'pipelines',
   'polled_heads',

@@ -4,6 +4,7 @@ import * as auth from './areas/auth/routes';
 import * as builds from './areas/builds/routes';
 import * as deployments from './areas/deployments/routes';
 import * as dora from './areas/dora/routes';
+import * as notifications from './areas/notifications/routes';
 import * as projects from './areas/projects/routes';
 import { queryClient } from './lib/query';
 import { appLayout, publicLayout, rootRoute } from './routes/base';
@@ -29,6 +30,7 @@ const routeTree = rootRoute.addChildren([
       ...projects.projectRoutes,
       ...deployments.projectRoutes,
       ...dora.projectRoutes,
+      ...notifications.projectRoutes,
     ]),
   ]),
 ]);

@@ -9,7 +9,7 @@
 //
 // Receivers must reject timestamps more than REPLAY_WINDOW_SECONDS away from their clock.
 import { z } from 'zod';
-import { constantTimeEqual, toHex } from '../../../core/digest';
+import { constantTimeEqual, hmacSha256Hex } from '../../../core/digest';
 import { type Context, defineAdapter } from './adapter';
 import { call, type ErrorReader, readJson } from './http';
 import type { ProviderRef, ProviderState, Strategy } from './types';
@@ -53,24 +53,12 @@ export interface WebhookPayload {
 
 const encoder = new TextEncoder();
 
-async function hmacHex(secret: string, message: string): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    'raw',
-    encoder.encode(secret),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  );
-  const mac = await crypto.subtle.sign('HMAC', key, encoder.encode(message));
-  return toHex(mac);
-}
-
 export async function signWebhook(
   secret: string,
   timestamp: number,
   body: string,
 ): Promise<string> {
-  return `sha256=${await hmacHex(secret, `${timestamp}.${body}`)}`;
+  return `sha256=${await hmacSha256Hex(secret, `${timestamp}.${body}`)}`;
 }
 
 /** For receivers (and tests): signature valid and timestamp inside the replay window. */

@@ -17,6 +17,7 @@ const TABS = [
   { to: '/projects/$projectId/environments', label: 'Environments', exact: false },
   { to: '/projects/$projectId/domains', label: 'Domains', exact: false },
   { to: '/projects/$projectId/dora', label: 'DORA', exact: false },
+  { to: '/projects/$projectId/notifications', label: 'Notifications', exact: false },
 ] as const;
 
 /** `/projects/:projectId/…`: one project, its tabs; a foreign or missing project is "not found". */

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { rollBack } from '../../../domain/deployments/queries';
+import { notifyManualRollback } from '../../../domain/notifications/sources';
 import { auditFor } from '../../audit';
 import { openApiErrorResponses } from '../../errors';
 import { json, jsonBody } from '../../openapi';
@@ -46,6 +47,10 @@ rollbackRoutes.openapi(
       projectId: restored.projectId,
       workspaceId: access.workspaceId,
     });
+    await notifyManualRollback(
+      { env: c.env, services: c.get('services'), logger: c.get('logger') },
+      restored,
+    );
     return c.json(toDeployment(restored), 200);
   },
 );

@@ -6,6 +6,8 @@ import { projectDoraRoutes } from './dora';
 import { projectEnvironmentRoutes } from './environments';
 import { gitHookRoutes } from './git-hook';
 import { gitReportingRoutes } from './git-reporting';
+import { notificationDeliveryRoutes } from './notification-deliveries';
+import { notificationTargetRoutes } from './notification-targets';
 import { projectPollingRoutes } from './polling';
 import { projectRoutes } from './projects';
 import { projectSettingsRoutes } from './settings';
@@ -26,4 +28,6 @@ export const projectsApp = authenticated(
   projectPollingRoutes,
   projectUploadRoutes,
   projectDoraRoutes,
+  notificationTargetRoutes,
+  notificationDeliveryRoutes,
 );

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { checkOutboundUrl } from './outbound-url';
+import { isPrivateHost } from './private-host';
+
+const production = { allowPrivate: false };
+const development = { allowPrivate: true };
+
+describe('checkOutboundUrl', () => {
+  it('accepts https URLs of public hosts in production', () => {
+    for (const url of [
+      'https://hooks.slack.com/services/T000/B000/XXXX',
+      'https://discord.com/api/webhooks/1/abc',
+      'https://example.com:8443/hook?x=1',
+      'https://8.8.8.8/hook',
+    ]) {
+      expect(checkOutboundUrl(url, production), url).toMatchObject({ ok: true });
+    }
+  });
+
+  it('refuses loopback, private, link-local and local names in production, however spelled', () => {
+    for (const url of [
+      'https://127.0.0.1/hook',
+      'https://2130706433/hook',
+      'https://0x7f.1/hook',
+      'https://localhost/hook',
+      'https://app.localhost/hook',
+      'https://10.1.2.3/hook',
+      'https://172.16.0.1/hook',
+      'https://192.168.1.10/hook',
+      'https://169.254.169.254/latest/meta-data',
+      'https://100.64.0.1/hook',
+      'https://0.0.0.0/hook',
+      'https://[::1]/hook',
+      'https://[::]/hook',
+      'https://[::ffff:127.0.0.1]/hook',
+      'https://[fd00::1]/hook',
+      'https://[fe80::1]/hook',
+      'https://nas.local/hook',
+      'https://intranet/hook',
+    ]) {
+      const result = checkOutboundUrl(url, production);
+      expect(result, url).toMatchObject({
+        ok: false,
+        message: expect.stringMatching(/public host/),
+      });
+    }
+  });
+
+  it('refuses plain http in production, even to a public host', () => {
+    expect(checkOutboundUrl('http://example.com/hook', production)).toEqual({
+      ok: false,
+      message: 'must be an https:// URL',
+    });
+  });
+
+  it('allows loopback receivers over http in development, and nothing else over http', () => {
+    expect(checkOutboundUrl('http://127.0.0.1:4000/hook', development)).toMatchObject({ ok: true });
+    expect(checkOutboundUrl('http://localhost:4000/hook', development)).toMatchObject({ ok: true });
+    expect(checkOutboundUrl('https://10.0.0.5/hook', development)).toMatchObject({ ok: true });
+    expect(checkOutboundUrl('http://example.com/hook', development)).toMatchObject({ ok: false });
+    expect(checkOutboundUrl('http://10.0.0.5/hook', development)).toMatchObject({ ok: false });
+  });
+
+  it('refuses other schemes, credentials in the URL, relative and overlong URLs', () => {
+    for (const url of [
+      'ftp://example.com/x',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'https://user:pass@example.com/hook',
+      '/relative/hook',
+      `https://example.com/${'a'.repeat(2100)}`,
+    ]) {
+      expect(checkOutboundUrl(url, development), url).toMatchObject({ ok: false });
+    }
+  });
+});
+
+describe('isPrivateHost', () => {
+  it('tells private from public addresses at the edges of each range', () => {
+    expect(isPrivateHost('172.15.255.255')).toBe(false);
+    expect(isPrivateHost('172.32.0.1')).toBe(false);
+    expect(isPrivateHost('100.63.255.255')).toBe(false);
+    expect(isPrivateHost('100.128.0.1')).toBe(false);
+    expect(isPrivateHost('100.127.255.255')).toBe(true);
+    expect(isPrivateHost('example.com')).toBe(false);
+    expect(isPrivateHost('LOCALHOST.')).toBe(true);
+  });
+});

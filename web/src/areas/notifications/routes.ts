@@ -1,0 +1,3 @@
+import { notificationsRoute } from './notifications-page';
+
+export const projectRoutes = [notificationsRoute] as const;
