@@ -4,7 +4,12 @@ export const BUILDS_QUEUE = 'sparki-builds';
 export const DEPLOYMENTS_QUEUE = 'sparki-deployments';
 
 export const BuildsMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('build.requested'), buildId: z.uuid() }),
+  // `traceparent`: the pipeline run's trace context (optional: messages sent before it existed).
+  z.object({
+    type: z.literal('build.requested'),
+    buildId: z.uuid(),
+    traceparent: z.string().max(100).optional(),
+  }),
   // The build's status changed: report its current one to the repository (`sparki/build`).
   z.object({ type: z.literal('build.status'), buildId: z.uuid() }),
 ]);
@@ -18,8 +23,13 @@ export const DeploymentsMessageSchema = z.discriminatedUnion('type', [
     project_id: z.uuid(),
     target: z.enum(['production', 'preview']),
     artifact_key: z.string().nullable(),
+    traceparent: z.string().max(100).optional(),
   }),
   // A deployment was queued by the API (deploy, promote, rollback): run the environment's queue.
-  z.object({ type: z.literal('deployment.requested'), environment_id: z.uuid() }),
+  z.object({
+    type: z.literal('deployment.requested'),
+    environment_id: z.uuid(),
+    traceparent: z.string().max(100).optional(),
+  }),
 ]);
 export type DeploymentsMessage = z.infer<typeof DeploymentsMessageSchema>;

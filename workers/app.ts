@@ -27,6 +27,7 @@ import { isBlobUpload, isOutputList, OUTPUT_LIST_MAX_BYTES } from './jobs/output
 import { isArtifactUpload } from './jobs/routes';
 import { observe } from './middleware/observe';
 import { services } from './middleware/services';
+import { trace } from './middleware/trace';
 import { apiDocsPages } from './pages/api-docs';
 import { newRouter } from './router';
 import { webhooksApp } from './webhooks/routes';
@@ -68,6 +69,7 @@ export function newApp() {
     return (isOutputList(c.req.path) ? outputListLimit : apiBodyLimit)(c, next);
   });
   app.use('*', services());
+  app.use('*', trace());
   app.route('/', readinessRoutes);
 
   // Public: each proves itself its own way (webhook secret, runner and job tokens, a signed

@@ -1,5 +1,7 @@
 import { pgEnum } from 'drizzle-orm/pg-core';
 import { DEPLOYMENT_STATES } from '../../core/deploy/state-machine';
+import { SPAN_KINDS, SPAN_STATUS_CODES } from '../../core/trace/span';
+import { BUILD_PHASES } from '../../core/trace/timeline';
 
 // All enums live here so table modules, which import each other for relations, never read
 // an enum from a module that is still being evaluated.
@@ -77,3 +79,9 @@ export const deviceGrantStatus = pgEnum('device_grant_status', [
   'denied',
   'consumed',
 ]);
+
+export const buildPhase = pgEnum('build_phase', BUILD_PHASES);
+
+export const spanKind = pgEnum('span_kind', SPAN_KINDS);
+
+export const spanStatusCode = pgEnum('span_status_code', SPAN_STATUS_CODES);

@@ -16,6 +16,7 @@ import {
 } from '../../domain/webhooks/deliveries';
 import { planDelivery } from '../../domain/webhooks/plan';
 import { ApiError } from '../../platform/errors';
+import { recordRequestSpan, traceparentOf } from '../middleware/trace';
 import { auditFor } from '../audit';
 import type { HonoEnv } from '../context';
 import { errorResponse, openApiErrorResponses } from '../errors';
@@ -210,6 +211,7 @@ export async function processDelivery(
     } else if (err instanceof ApiError) failure = err;
     else throw err;
   }
+  if (plan?.outcome === 'queued') plan.build.traceparent = traceparentOf(c);
 
   const db = c.get('services').db();
   const outcome = await acceptDelivery(
@@ -267,6 +269,7 @@ export async function processDelivery(
     case 'queued': {
       const created = outcome.created!;
       await announceBuilds(c.env, db, [created], logger);
+      await recordRequestSpan(c, [created.build.id], 202);
       return c.json(
         {
           ...base,

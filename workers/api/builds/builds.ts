@@ -8,6 +8,7 @@ import { ApiError } from '../../../platform/errors';
 import { auditFor } from '../../audit';
 import { errorResponse, openApiErrorResponses } from '../../errors';
 import { iso, json } from '../../openapi';
+import { recordRequestSpan, traceparentOf } from '../../middleware/trace';
 import { newRouter } from '../../router';
 import { BuildParams, BuildSchema, loadBuild, toBuild } from './schemas';
 
@@ -136,11 +137,13 @@ buildRoutes.openapi(
       pullRequest: build.pullRequest,
       commitMessage: build.commitMessage,
       retryOf: build.id,
+      traceparent: traceparentOf(c),
     };
     const created = await startBuild(db, request, auditFor(c, access), 'build.retried', () => ({
       retry_of: build.id,
     }));
     await announceBuilds(c.env, db, [created], c.get('logger'));
+    await recordRequestSpan(c, [created.build.id], 201);
     return c.json(toBuild(created.build), 201);
   },
 );

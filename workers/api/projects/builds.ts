@@ -12,6 +12,7 @@ import { auditFor } from '../../audit';
 import { authorizeProject } from '../../auth/authorize';
 import { errorResponse, openApiErrorResponses } from '../../errors';
 import { json, jsonBody } from '../../openapi';
+import { recordRequestSpan, traceparentOf } from '../../middleware/trace';
 import { newRouter } from '../../router';
 import { BuildSchema, BuildStatusSchema, BuildTriggerSchema, toBuild } from '../builds/schemas';
 import { BranchSchema, ProjectParams } from './schemas';
@@ -124,6 +125,7 @@ projectBuildRoutes.openapi(
       branch,
       trigger: c.get('principal')?.kind === 'token' ? 'api' : 'manual',
       target: targetFor(project, branch),
+      traceparent: traceparentOf(c),
     };
     const created = await startBuild(
       db,
@@ -137,6 +139,7 @@ projectBuildRoutes.openapi(
       }),
     );
     await announceBuilds(c.env, db, [created], c.get('logger'));
+    await recordRequestSpan(c, [created.build.id], 201);
     return c.json(toBuild(created.build), 201);
   },
 );
