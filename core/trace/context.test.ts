@@ -35,9 +35,13 @@ describe('traceparent', () => {
   });
 
   it('reads a future version by its version 00 prefix', () => {
-    expect(parseTraceparent('cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-what')).toEqual(
-      { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', flags: 1 },
-    );
+    expect(
+      parseTraceparent('cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-what'),
+    ).toEqual({
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      flags: 1,
+    });
   });
 
   it('makes children in the parent’s trace, and new sampled roots without one', () => {

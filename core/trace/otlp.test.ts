@@ -71,7 +71,9 @@ describe('OTLP/HTTP JSON', () => {
     expect(resourceSpans[0].resource.attributes).toContainEqual(
       ours.resourceSpans[0]!.resource.attributes[0],
     );
-    expect(resourceSpans[0].scopeSpans[0].scope).toEqual(ours.resourceSpans[0]!.scopeSpans[0]!.scope);
+    expect(resourceSpans[0].scopeSpans[0].scope).toEqual(
+      ours.resourceSpans[0]!.scopeSpans[0]!.scope,
+    );
   });
 
   it('leaves the parent out of a root span and groups spans by service', () => {
@@ -90,9 +92,9 @@ describe('OTLP/HTTP JSON', () => {
   });
 
   it('reads the OpenTelemetry environment variables', () => {
-    expect(parseOtlpHeaders('x-honeycomb-team=abc,Authorization=Basic%20dXNlcjpwdw==, bad')).toEqual(
-      { 'x-honeycomb-team': 'abc', Authorization: 'Basic dXNlcjpwdw==' },
-    );
+    expect(
+      parseOtlpHeaders('x-honeycomb-team=abc,Authorization=Basic%20dXNlcjpwdw==, bad'),
+    ).toEqual({ 'x-honeycomb-team': 'abc', Authorization: 'Basic dXNlcjpwdw==' });
     expect(parseOtlpHeaders(undefined)).toEqual({});
     expect(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318/' })).toBe(
       'http://127.0.0.1:4318/v1/traces',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type SpanContext, childContext, parseTraceparent } from './context';
+import { childContext, parseTraceparent, type SpanContext } from './context';
 
 /**
  * A finished span with OpenTelemetry's semantics (trace/span/parent ids, kind, start and end,
