@@ -23,13 +23,10 @@ export const DeploymentsMessageSchema = z.discriminatedUnion('type', [
     project_id: z.uuid(),
     target: z.enum(['production', 'preview']),
     artifact_key: z.string().nullable(),
+    // The build's trace context (the runner's result call): its deployment continues the trace.
     traceparent: z.string().max(100).optional(),
   }),
   // A deployment was queued by the API (deploy, promote, rollback): run the environment's queue.
-  z.object({
-    type: z.literal('deployment.requested'),
-    environment_id: z.uuid(),
-    traceparent: z.string().max(100).optional(),
-  }),
+  z.object({ type: z.literal('deployment.requested'), environment_id: z.uuid() }),
 ]);
 export type DeploymentsMessage = z.infer<typeof DeploymentsMessageSchema>;

@@ -157,6 +157,7 @@ async function endBuild(
   encryptionKey: string,
   { build, project }: HeldJob,
   result: JobResult,
+  traceparent: string | null,
 ) {
   const mask = await jobSecretMasker(db, encryptionKey, project.id, build.target);
   const error = result.error === undefined ? null : mask(result.error);
@@ -177,6 +178,7 @@ async function endBuild(
       project_id: ended.projectId,
       target: ended.target,
       artifact_key: ended.artifactKey,
+      ...(traceparent ? { traceparent } : {}),
     };
     return tx.insert(outbox).values({ topic: DEPLOYMENTS_QUEUE, payload: message }).returning();
   });
@@ -194,11 +196,11 @@ export async function completeJob(
   encryptionKey: string,
   job: HeldJob,
   result: JobResult,
-  logger: Logger,
+  { logger, traceparent }: { logger: Logger; traceparent: string | null },
 ) {
   const { build, project } = job;
   if (build.status === 'running') {
-    await endBuild(env, db, encryptionKey, job, result);
+    await endBuild(env, db, encryptionKey, job, result, traceparent);
     await announceBuildStatus(env, [build.id], logger);
   }
   await runnerHub(env, project.workspaceId).complete(build.id, build.attempt);

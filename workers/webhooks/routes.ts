@@ -16,11 +16,11 @@ import {
 } from '../../domain/webhooks/deliveries';
 import { planDelivery } from '../../domain/webhooks/plan';
 import { ApiError } from '../../platform/errors';
-import { recordRequestSpan, traceparentOf } from '../middleware/trace';
 import { auditFor } from '../audit';
 import type { HonoEnv } from '../context';
 import { errorResponse, openApiErrorResponses } from '../errors';
 import { limitWithin, rateLimit } from '../middleware/rate-limit';
+import { recordRequestSpan, traceparentOf } from '../middleware/trace';
 import { json } from '../openapi';
 import { newRouter } from '../router';
 import {

@@ -7,8 +7,8 @@ import { runnerHub } from '../../../platform/durable-objects';
 import { ApiError } from '../../../platform/errors';
 import { auditFor } from '../../audit';
 import { errorResponse, openApiErrorResponses } from '../../errors';
-import { iso, json } from '../../openapi';
 import { recordRequestSpan, traceparentOf } from '../../middleware/trace';
+import { iso, json } from '../../openapi';
 import { newRouter } from '../../router';
 import { BuildParams, BuildSchema, loadBuild, toBuild } from './schemas';
 
