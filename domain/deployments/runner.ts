@@ -6,7 +6,7 @@ import {
 } from '../../core/deploy/config';
 import { resolveImageTemplate } from '../../core/deploy/image-reference';
 import { canarySteps } from '../../core/hosting/canary';
-import type { Database, Transaction } from '../../db/client';
+import type { Database } from '../../db/client';
 import {
   type Build,
   builds,
@@ -16,7 +16,6 @@ import {
   environments,
   projects,
 } from '../../db/schema';
-import type { DeploymentsMessage } from '../../platform/queues';
 import type { TaskContext } from '../../platform/services';
 import { ArtifactError } from '../hosting/publish';
 import {
