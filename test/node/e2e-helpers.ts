@@ -159,9 +159,13 @@ export async function newRepoProject(
   return { project, repo, commit };
 }
 
-/** Starts one stack with a verified user, a workspace and a project on a local repository. */
-export async function startE2E(repoFiles: Record<string, string>) {
-  const { DATABASE_URL: _db, REDIS_URL: _redis, ...env }: ChildEnv = process.env;
+/**
+ * Starts one stack with a verified user, a workspace and a project on a local repository;
+ * `stackEnv` adds to the environment the stack starts with (e.g. an OTLP endpoint).
+ */
+export async function startE2E(repoFiles: Record<string, string>, stackEnv: ChildEnv = {}) {
+  const { DATABASE_URL: _db, REDIS_URL: _redis, ...inherited }: ChildEnv = process.env;
+  const env = { ...inherited, ...stackEnv };
   const runners: ChildProcess[] = [];
   /** What the runners printed, for the message of a test that fails. */
   let runnerOutput = '';
