@@ -27,7 +27,10 @@ const OtlpSpan = z
   .object({
     traceId: z.string().regex(/^[0-9a-f]{32}$/),
     spanId: z.string().regex(/^[0-9a-f]{16}$/),
-    parentSpanId: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+    parentSpanId: z
+      .string()
+      .regex(/^[0-9a-f]{16}$/)
+      .optional(),
     traceState: z.string().optional(),
     flags: z.number().int().optional(),
     name: z.string().min(1),
