@@ -95,12 +95,16 @@ export class JobApi {
     await this.request('PUT', '/output', json({ files }));
   }
 
-  /** The attempt's spans. A platform without the route (older) or a refusal does without. */
-  async spans(spans: SpanReport['spans']): Promise<void> {
-    if (spans.length === 0) return;
-    await this.request('POST', '/spans', json({ spans })).catch((error: unknown) => {
-      if (!(error instanceof JobRejectedError && [400, 404].includes(error.status))) throw error;
-    });
+  /**
+   * The attempt's spans, best effort: a platform without the route (older), a refusal or an
+   * outage loses them, never the result that follows. False when they were not recorded.
+   */
+  async spans(spans: SpanReport['spans']): Promise<boolean> {
+    if (spans.length === 0) return true;
+    return this.request('POST', '/spans', json({ spans })).then(
+      () => true,
+      () => false,
+    );
   }
 
   async complete(result: JobResult): Promise<void> {

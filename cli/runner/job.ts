@@ -174,7 +174,8 @@ export class Job {
     try {
       await this.shipper.flush();
       if (stop?.kind === 'released') return 'released';
-      await this.api.spans(this.trace.end(result));
+      if (!(await this.api.spans(this.trace.end(result))))
+        this.context.log(`build ${this.buildId}: its trace spans were not recorded`);
       await this.api.complete(result);
       return 'completed';
     } catch (error) {

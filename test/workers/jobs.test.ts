@@ -192,6 +192,8 @@ describe('job API', () => {
         project_id: project.id,
         target: 'production',
         artifact_key: key,
+        // No traceparent on the call: the deploy engine continues the build's attempt.
+        traceparent: row!.traceparent,
       },
     ]);
     expect(mine[0]!.publishedAt).toBeInstanceOf(Date);
