@@ -15,6 +15,7 @@ export class JobTrace {
   private job: OpenSpan | undefined;
   private current: { phase: RunnerPhase; span: OpenSpan } | undefined;
   private readonly finished: ReportedSpan[] = [];
+  private ended = false;
 
   /** `receivedAt`: when the hub's offer arrived, where the runner's part of the run begins. */
   constructor(private readonly receivedAt = Date.now()) {}
@@ -34,7 +35,7 @@ export class JobTrace {
 
   /** The next phase starts; the one running ends, as succeeded. */
   enter(phase: RunnerPhase, at = Date.now()): void {
-    if (!this.job) return;
+    if (!this.job || this.ended) return;
     this.leave({ code: 'ok' }, at);
     this.current = {
       phase,
@@ -57,14 +58,15 @@ export class JobTrace {
 
   /** The attempt ended with `result`: every span, for `POST …/spans`; none without a trace. */
   end(result: JobResult): SpanReport['spans'] {
-    if (!this.job) return [];
+    if (!this.job || this.ended) return [];
     const status: Span['status'] =
       result.status === 'succeeded'
         ? { code: 'ok' }
         : { code: 'error', message: (result.error ?? result.status).slice(0, 500) };
     this.leave(status);
     const job = this.job.set({ 'sparki.build.status': result.status }).end(status);
-    this.job = undefined;
+    // The result call still goes out under the attempt's span: the deploy engine continues it.
+    this.ended = true;
     return [...this.finished.splice(0), { ...job, phase: null }];
   }
 }
