@@ -3,16 +3,7 @@ import { formatTraceparent, TRACEPARENT_HEADER } from '../../core/trace/context'
 import { OpenSpan, type Span } from '../../core/trace/span';
 import { recordBuildSpans } from '../../domain/tracing/spans';
 import { exportSpans, serviceName, tracesExported } from '../../platform/otlp-exporter';
-import type { HonoEnv } from '../context';
-
-/** The request's server span: a child of the caller's `traceparent`, or a new trace's root. */
-export interface RequestTrace {
-  span: OpenSpan;
-  /** The caller sent a trace context (a runner on the job API, a traced client). */
-  continued: boolean;
-  /** Recorded with a build already (the request started it): not exported a second time. */
-  recorded: boolean;
-}
+import type { HonoEnv, RequestTrace } from '../context';
 
 // A span per log batch would drown the pipeline's trace in its own log shipping.
 const UNTRACED = /^\/api\/jobs\/[^/]+\/logs$/;
