@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { BuildTimeline } from '../../cli/timeline';
 import { formatTraceparent, parseTraceparent } from '../../core/trace/context';
 import { buildSpans, builds, outbox } from '../../db/schema';
 import { anonymous, as, type ErrorEnvelope } from './api-client';
@@ -16,18 +17,7 @@ const CALLER_TRACE = '0af7651916cd43dd8448eb211c80319c';
 const CALLER_SPAN = 'b7ad6b7169203331';
 const CALLER = `00-${CALLER_TRACE}-${CALLER_SPAN}-01`;
 
-interface Timeline {
-  build_id: string;
-  trace_id: string | null;
-  phases: {
-    phase: string;
-    label: string;
-    started_at: string;
-    duration_ms: number;
-    status: string;
-  }[];
-  total_ms: number;
-}
+type Timeline = BuildTimeline;
 
 function spansOf(buildId: string) {
   return db.select().from(buildSpans).where(eq(buildSpans.buildId, buildId));
