@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { Detection } from './detect/types';
 import { BranchHeadSchema, MAX_POLLED_BRANCHES } from './repo-polling';
 import { toStorableText } from './storable-text';
+import { SpanSchema } from './trace/span';
+import type { BuildPhase } from './trace/timeline';
 
 /**
  * The contract between the platform and `sparki runner`. Both sides import these schemas;
@@ -137,8 +139,33 @@ export const JobSpecSchema = z.object({
     build_timeout_ms: z.number().int().positive(),
     step_timeout_ms: z.number().int().positive(),
   }),
+  // The W3C trace context the attempt continues (its lease's span): the runner's spans are its
+  // children, and every job API call sends the runner's current one as `traceparent`. Null from
+  // a platform that does not trace.
+  traceparent: z.string().nullable().default(null),
 });
 export type JobSpec = z.infer<typeof JobSpecSchema>;
+
+/** The timeline phases a runner records; the platform records the others. */
+export const RUNNER_PHASES = [
+  'runner_picked',
+  'checkout',
+  'install',
+  'build',
+  'upload',
+] as const satisfies readonly BuildPhase[];
+
+/**
+ * `POST /api/jobs/{buildId}/spans`: the runner's finished spans of the attempt, in the build's
+ * trace; those with a `phase` make the build's timeline. Sent before the result.
+ */
+export const SpanReportSchema = z.object({
+  spans: z
+    .array(SpanSchema.extend({ phase: z.enum(RUNNER_PHASES).nullable().default(null) }))
+    .min(1)
+    .max(50),
+});
+export type SpanReport = z.input<typeof SpanReportSchema>;
 
 export const LogStreamSchema = z.enum(['stdout', 'stderr', 'system']);
 

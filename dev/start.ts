@@ -136,6 +136,17 @@ function startCron(url: string) {
   stops.push(async () => clearInterval(timer));
 }
 
+/** The OTLP exporter's settings, passed on to the Worker as they are set here. */
+function otelVars(env: NodeJS.ProcessEnv): Record<string, string> {
+  const names = [
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+    'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    'OTEL_EXPORTER_OTLP_HEADERS',
+    'OTEL_SERVICE_NAME',
+  ];
+  return Object.fromEntries(names.map((name) => [name, env[name] ?? '']));
+}
+
 async function main() {
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
@@ -185,6 +196,8 @@ async function main() {
       PUBLIC_URL,
       // Custom-domain verification's resolver: a public one unless a local one is named.
       DNS_OVER_HTTPS_URL: process.env.DNS_OVER_HTTPS_URL ?? '',
+      // Pipeline traces go to an OpenTelemetry collector when one is named (docs/observability.md).
+      ...otelVars(process.env),
       ...redisVars,
       ...keys,
       METRICS_TOKEN: metricsToken,

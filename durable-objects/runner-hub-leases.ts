@@ -1,4 +1,6 @@
 import { type HubMessage, LEASE_TTL_MS, MAX_ATTEMPTS } from '../core/runner-protocol';
+import { formatTraceparent } from '../core/trace/context';
+import { OpenSpan } from '../core/trace/span';
 import type { Database } from '../db/client';
 import { COMPLETION_MARGIN_MS } from '../domain/builds/limits';
 import { announceBuildStatus } from '../domain/reporting/build-status';
@@ -11,6 +13,7 @@ import {
   reportAttemptEnd,
   startAttempt,
 } from '../domain/runners/attempts';
+import { recordBuildSpans } from '../domain/tracing/spans';
 import type { RunnerIdentity } from '../platform/durable-objects';
 import type { Metrics } from '../platform/metrics';
 import { createServices } from '../platform/services';
@@ -37,7 +40,11 @@ export interface LeaseDeps extends AttemptReportDeps {
 export class RunnerHubLeases {
   constructor(private readonly deps: LeaseDeps) {}
 
-  /** Attempt N+1: the build runs on this runner now, and the runner gets its job token. */
+  /**
+   * Attempt N+1: the build runs on this runner now, and the runner gets its job token. The time
+   * the job waited here for a runner is the timeline's `planned` phase; its span's context is
+   * what the runner's job spec continues.
+   */
   async grant(
     db: Database,
     job: QueuedJob,
@@ -47,7 +54,13 @@ export class RunnerHubLeases {
   ): Promise<boolean> {
     const { env, logger, store } = this.deps;
     const startedAt = new Date();
-    const started = await startAttempt(db, job.buildId, runner.runnerId, startedAt);
+    const planned = new OpenSpan('planned', 'internal', job.traceparent, job.enqueuedAt).set({
+      'sparki.runner.id': runner.runnerId,
+      'sparki.runner.name': runner.name,
+    });
+    const started = await startAttempt(db, job.buildId, runner.runnerId, startedAt, {
+      traceparent: formatTraceparent(planned.context),
+    });
     // Canceled or finished meanwhile: nothing left to run.
     store.removeJob(job.buildId);
     if (started === undefined) return false;
@@ -62,8 +75,9 @@ export class RunnerHubLeases {
       expiresAt: now + LEASE_TTL_MS,
       deadline: now + lifetimeMs,
     });
+    const { config } = createServices(env).services;
     const jobToken = await attemptToken(
-      createServices(env).services.config,
+      config,
       { buildId: job.buildId, runnerId: runner.runnerId, attempt },
       lifetimeMs,
     );
@@ -81,6 +95,14 @@ export class RunnerHubLeases {
         pickupSeconds: (now - job.enqueuedAt) / 1000,
       });
     }
+    // After the offer is on its way: recording never delays a runner's start.
+    await recordBuildSpans({ db, config, logger }, [
+      {
+        buildId: job.buildId,
+        span: planned.set({ 'sparki.attempt': attempt }).end({ code: 'ok' }, now),
+        phase: 'planned',
+      },
+    ]);
     await announceBuildStatus(env, [job.buildId], logger);
     return true;
   }

@@ -6,6 +6,8 @@ export interface QueuedJob {
   projectId: string;
   labels: string[];
   enqueuedAt: number;
+  /** The context of the hop that offered it (the builds consumer's span): its lease continues it. */
+  traceparent: string | null;
 }
 
 /** One attempt of a build on one runner; it keeps its place in the queue should it go back. */
@@ -22,6 +24,7 @@ interface JobRow extends Record<string, SqlStorageValue> {
   project_id: string;
   labels: string;
   enqueued_at: number;
+  traceparent: string | null;
 }
 
 interface LeaseRow extends JobRow {
@@ -40,6 +43,7 @@ function toJob(row: JobRow): QueuedJob {
     projectId: row.project_id,
     labels: Strings.parse(JSON.parse(row.labels)),
     enqueuedAt: row.enqueued_at,
+    traceparent: row.traceparent,
   };
 }
 
@@ -82,6 +86,16 @@ export class RunnerHubStore {
       build_id TEXT PRIMARY KEY,
       reasons TEXT NOT NULL
     )`);
+    // Added after the tables first shipped: a hub created before then gets the column now.
+    for (const table of ['jobs', 'leases']) this.addColumn(table, 'traceparent TEXT');
+  }
+
+  private addColumn(table: string, definition: string) {
+    try {
+      this.sql.exec(`ALTER TABLE ${table} ADD COLUMN ${definition}`);
+    } catch (error) {
+      if (!String(error).includes('duplicate column')) throw error;
+    }
   }
 
   /** Queues a job at the back, unless it is queued or leased already; true if it was added. */
@@ -157,12 +171,13 @@ export class RunnerHubStore {
 
   addLease(lease: Lease): void {
     this.sql.exec(
-      `INSERT INTO leases (build_id, project_id, labels, enqueued_at, runner_id, runner_name, attempt, expires_at, deadline)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO leases (build_id, project_id, labels, enqueued_at, traceparent, runner_id, runner_name, attempt, expires_at, deadline)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       lease.buildId,
       lease.projectId,
       JSON.stringify(lease.labels),
       lease.enqueuedAt,
+      lease.traceparent,
       lease.runnerId,
       lease.runnerName,
       lease.attempt,
@@ -226,11 +241,12 @@ export class RunnerHubStore {
   private insertJob(job: QueuedJob): boolean {
     return (
       this.sql.exec(
-        'INSERT INTO jobs (build_id, project_id, labels, enqueued_at) VALUES (?, ?, ?, ?) ON CONFLICT (build_id) DO NOTHING',
+        'INSERT INTO jobs (build_id, project_id, labels, enqueued_at, traceparent) VALUES (?, ?, ?, ?, ?) ON CONFLICT (build_id) DO NOTHING',
         job.buildId,
         job.projectId,
         JSON.stringify(job.labels),
         job.enqueuedAt,
+        job.traceparent,
       ).rowsWritten > 0
     );
   }

@@ -24,6 +24,8 @@ export const JobOfferSchema = z.object({
   buildId: z.uuid(),
   projectId: z.uuid(),
   labels: z.array(z.string()).default([]),
+  // The offering hop's trace context; the lease's span continues it.
+  traceparent: z.string().max(100).nullable().default(null),
 });
 export type JobOffer = z.input<typeof JobOfferSchema>;
 

@@ -62,6 +62,12 @@ const ConfigSchema = z
     // The DNS-over-HTTPS (JSON API) resolver that custom-domain verification asks; a public one
     // when unset (the tests and the local stack point it at a local double).
     DNS_OVER_HTTPS_URL: providerUrl,
+    // Where pipeline spans are exported over OTLP/HTTP (JSON); no export when both are empty.
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.pipe(z.url().optional()),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString.pipe(z.url().optional()),
+    // `key=value,key2=value2` (values percent-encoded), e.g. a collector's API key.
+    OTEL_EXPORTER_OTLP_HEADERS: optionalString,
+    OTEL_SERVICE_NAME: optionalString,
   })
   .refine((c) => Boolean(c.UPSTASH_REDIS_REST_URL) === Boolean(c.UPSTASH_REDIS_REST_TOKEN), {
     message: 'UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN must be set together',

@@ -5,7 +5,12 @@ export const DEPLOYMENTS_QUEUE = 'sparki-deployments';
 export const NOTIFICATIONS_QUEUE = 'sparki-notifications';
 
 export const BuildsMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('build.requested'), buildId: z.uuid() }),
+  // `traceparent`: the pipeline run's trace context (optional: messages sent before it existed).
+  z.object({
+    type: z.literal('build.requested'),
+    buildId: z.uuid(),
+    traceparent: z.string().max(100).optional(),
+  }),
   // The build's status changed: report its current one to the repository (`sparki/build`).
   z.object({ type: z.literal('build.status'), buildId: z.uuid() }),
 ]);
@@ -19,6 +24,8 @@ export const DeploymentsMessageSchema = z.discriminatedUnion('type', [
     project_id: z.uuid(),
     target: z.enum(['production', 'preview']),
     artifact_key: z.string().nullable(),
+    // The build's trace context (the runner's result call): its deployment continues the trace.
+    traceparent: z.string().max(100).optional(),
   }),
   // A deployment was queued by the API (deploy, promote, rollback): run the environment's queue.
   z.object({ type: z.literal('deployment.requested'), environment_id: z.uuid() }),

@@ -36,5 +36,10 @@ export async function handleBuildsMessage(
     );
     return;
   }
-  await planBuild(env, db, message.buildId, logger);
+  await planBuild(
+    env,
+    { db, config: services.config, logger },
+    message.buildId,
+    message.traceparent,
+  );
 }

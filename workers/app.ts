@@ -28,6 +28,7 @@ import { isArtifactUpload } from './jobs/routes';
 import { metricsApp } from './metrics/routes';
 import { observe } from './middleware/observe';
 import { services } from './middleware/services';
+import { trace } from './middleware/trace';
 import { apiDocsPages } from './pages/api-docs';
 import { newRouter } from './router';
 import { countDeliveries } from './webhooks/delivery-metrics';
@@ -70,6 +71,7 @@ export function newApp() {
     return (isOutputList(c.req.path) ? outputListLimit : apiBodyLimit)(c, next);
   });
   app.use('*', services());
+  app.use('*', trace());
   app.route('/', readinessRoutes);
   app.route('/', metricsApp);
 

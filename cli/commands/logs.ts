@@ -12,6 +12,7 @@ import { WS_PROTOCOL } from '../../core/ws-protocol';
 import { type Api, linkedProject, withApiOptions } from '../client';
 import { action, CliError, EXIT, note, paint } from '../output';
 import { statusText } from '../tables';
+import { fetchTimeline, timelineLines } from '../timeline';
 
 interface BuildInfo {
   id: string;
@@ -143,13 +144,27 @@ export async function follow(
   }
 }
 
+/**
+ * After a build's last line: its timeline, as a last NDJSON object `{"timeline": …}` with
+ * `--json` (log lines always have a `seq`), else on stderr with the other notes.
+ */
+async function printTimeline(api: Api, buildId: string, json: boolean | undefined) {
+  const timeline = await fetchTimeline(api, buildId);
+  if (!timeline) return;
+  if (json) process.stdout.write(`${JSON.stringify({ timeline })}\n`);
+  else for (const line of timelineLines(timeline)) note(line);
+}
+
 export function logsCommand(): Command {
   return withApiOptions(
     new Command('logs')
       .description("print a build's log (default: the latest build); -f follows it live")
       .argument('[build]', 'the build id')
       .option('-f, --follow', 'follow the log until the build ends; exit 0 if it succeeded, else 1')
-      .option('--json', 'print NDJSON: one log line object per line'),
+      .option(
+        '--json',
+        'print NDJSON: one log line object per line, and the timeline last once the build ended',
+      ),
   ).action(
     action(
       async (
@@ -174,6 +189,7 @@ export function logsCommand(): Command {
             }
           })) as BuildEndStatus; // no signal: it ends only with the build
           note(`Build #${build.number} ${statusText(status)}`);
+          await printTimeline(api, build.id, options.json);
           return exitCodeFor(status);
         }
         let after = 0;
@@ -186,6 +202,7 @@ export function logsCommand(): Command {
           if (!page.has_more) {
             if (!page.end_status)
               note(paint('dim', 'The build is still running: -f follows it.', process.stderr));
+            else await printTimeline(api, build.id, options.json);
             return EXIT.ok;
           }
         }

@@ -86,6 +86,7 @@ function spec(repoUrl: string, overrides: Partial<JobSpec> = {}): JobSpec {
     secret_names: ['API_SECRET'],
     overrides: { outputDirectory: 'dist' },
     limits: { build_timeout_ms: 120_000, step_timeout_ms: 60_000 },
+    traceparent: null,
     ...overrides,
   };
 }

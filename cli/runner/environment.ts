@@ -1,3 +1,4 @@
+import { resolveImageTemplate } from '../../core/deploy/image-reference';
 import type { JobSpec } from '../../core/runner-protocol';
 
 /** Variables of the runner's own environment that steps may see: locale and tool lookup. */
@@ -141,4 +142,28 @@ export function secretValues(spec: Pick<JobSpec, 'env' | 'secret_names'>): strin
  */
 export function asProcessEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return env as unknown as NodeJS.ProcessEnv;
+}
+
+/**
+ * SPARKI_IMAGE: the reference the target environment deploys for this build (its image template
+ * filled in), so a step that pushes an image pushes the one that will be deployed. `log` says
+ * which, or why there is none.
+ */
+export function imageEnvironment(
+  spec: JobSpec,
+  sha: string,
+  log: (text: string) => void,
+): { SPARKI_IMAGE?: string } {
+  if (!spec.image_template || spec.build_number === undefined) return {};
+  const resolved = resolveImageTemplate(spec.image_template, {
+    commitSha: sha,
+    number: spec.build_number,
+    branch: spec.branch,
+  });
+  if ('problem' in resolved) {
+    log(`No SPARKI_IMAGE for this build: ${resolved.problem}`);
+    return {};
+  }
+  log(`Image for this build: ${resolved.image} (SPARKI_IMAGE)`);
+  return { SPARKI_IMAGE: resolved.image };
 }

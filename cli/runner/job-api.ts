@@ -8,8 +8,10 @@ import {
   type JobSpec,
   JobSpecSchema,
   type LogBatch,
+  type SpanReport,
   type StepReport,
 } from '../../core/runner-protocol';
+import { TRACEPARENT_HEADER } from '../../core/trace/context';
 import { backoffDelayMs, REQUEST_BACKOFF, sleep } from './backoff';
 
 const MAX_TRIES = 6;
@@ -34,7 +36,10 @@ function retryable(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
-/** The job's HTTP API, authenticated by the job token from the offer. */
+/**
+ * The job's HTTP API, authenticated by the job token from the offer; each call carries the
+ * runner's current span as `traceparent`, when the build is traced.
+ */
 export class JobApi {
   private readonly base: string;
 
@@ -42,6 +47,7 @@ export class JobApi {
     url: string,
     private readonly buildId: string,
     private readonly jobToken: string,
+    private readonly traceparent: () => string | undefined = () => undefined,
   ) {
     this.base = `${url.replace(/\/+$/, '')}/api/jobs/${buildId}`;
   }
@@ -90,6 +96,18 @@ export class JobApi {
     await this.request('PUT', '/output', json({ files }));
   }
 
+  /**
+   * The attempt's spans, best effort: a platform without the route (older), a refusal or an
+   * outage loses them, never the result that follows. False when they were not recorded.
+   */
+  async spans(spans: SpanReport['spans']): Promise<boolean> {
+    if (spans.length === 0) return true;
+    return this.request('POST', '/spans', json({ spans })).then(
+      () => true,
+      () => false,
+    );
+  }
+
   async complete(result: JobResult): Promise<void> {
     await this.request('POST', '/complete', json(result));
   }
@@ -106,10 +124,15 @@ export class JobApi {
       let response: Response;
       try {
         const body = typeof init.body === 'function' ? init.body() : init.body;
+        const traceparent = this.traceparent();
         response = await fetch(this.base + path, {
           method,
           body,
-          headers: { ...init.headers, authorization: `Bearer ${this.jobToken}` },
+          headers: {
+            ...init.headers,
+            authorization: `Bearer ${this.jobToken}`,
+            ...(traceparent ? { [TRACEPARENT_HEADER]: traceparent } : {}),
+          },
           // A stream goes out as it is read (Node's fetch insists on saying so).
           ...(typeof body === 'object' && { duplex: 'half' }),
         });

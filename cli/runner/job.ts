@@ -1,7 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildSteps } from '../../core/build-steps';
-import { resolveImageTemplate } from '../../core/deploy/image-reference';
 import { DetectionError, detect } from '../../core/detect';
 import {
   detectionReport,
@@ -14,6 +13,7 @@ import { fileSystemTree } from '../fs-tree';
 import { type BuildCache, type CacheStore, openBuildCache } from './cache';
 import {
   checkoutEnvironment,
+  imageEnvironment,
   passedEnvironment,
   passedSecrets,
   secretValues,
@@ -22,10 +22,12 @@ import {
 import { CheckoutError, checkoutCommit, commitTimestamp } from './git-checkout';
 import { planInstall } from './installed-tree';
 import { JobApi } from './job-api';
+import { JobTrace } from './job-trace';
 import { type LogLine, LogShipper } from './log-shipper';
 import { OutputLines } from './output-lines';
 import { listOutput, OutputError, progressLines, uploadOutput } from './output-upload';
 import { runInProcessGroup } from './process-group';
+import { duration } from './units';
 
 type Step = StepReport['steps'][number];
 
@@ -72,6 +74,7 @@ export class Job {
   private readonly controller = new AbortController();
   private readonly api: JobApi;
   private readonly shipper: LogShipper;
+  private readonly trace = new JobTrace();
   private readonly passed: Record<string, string>;
   private secrets: string[] = [];
   private mask: (text: string) => string = (text) => text;
@@ -82,7 +85,9 @@ export class Job {
   ) {
     this.buildId = offer.build_id;
     this.attempt = offer.attempt;
-    this.api = new JobApi(context.url, offer.build_id, offer.job_token);
+    this.api = new JobApi(context.url, offer.build_id, offer.job_token, () =>
+      this.trace.traceparent(),
+    );
     this.passed = passedEnvironment(context.hostEnv, context.passEnv);
     this.shipper = new LogShipper(
       (batch) => this.api.logs(batch),
@@ -119,6 +124,7 @@ export class Job {
     let deadline: ReturnType<typeof setTimeout> | undefined;
     try {
       const spec = await this.api.spec();
+      this.trace.begin(spec);
       this.secrets = [...secretValues(spec), ...passedSecrets(this.passed)];
       this.mask = createMasker(this.secrets);
       deadline = setTimeout(
@@ -168,6 +174,8 @@ export class Job {
     try {
       await this.shipper.flush();
       if (stop?.kind === 'released') return 'released';
+      if (!(await this.api.spans(this.trace.end(result))))
+        this.context.log(`build ${this.buildId}: its trace spans were not recorded`);
       await this.api.complete(result);
       return 'completed';
     } catch (error) {
@@ -183,6 +191,7 @@ export class Job {
     await rm(jobDir, { recursive: true, force: true });
     await Promise.all([mkdir(home, { recursive: true }), mkdir(tmp, { recursive: true })]);
     this.system(`Build ${spec.build_id}, attempt ${spec.attempt}`);
+    this.trace.enter('checkout');
     const host = this.context.hostEnv;
     const checkout = {
       repoUrl: spec.repo_url,
@@ -218,7 +227,7 @@ export class Job {
         passed: this.passed,
         cache: cache?.env,
       }),
-      ...this.imageFor(spec, sha),
+      ...imageEnvironment(spec, sha, (text) => this.system(text)),
     };
     const install = await planInstall(cache, detection, root, env);
     for (const note of install?.notes ?? []) this.system(note);
@@ -245,7 +254,9 @@ export class Job {
     if (output === null) {
       this.system('No output directory: nothing to upload');
     } else {
+      this.trace.enter('upload');
       await this.uploadOutput(join(root, output));
+      this.trace.leave();
     }
     return { status: 'succeeded' };
   }
@@ -287,25 +298,6 @@ export class Job {
     return cache;
   }
 
-  /**
-   * SPARKI_IMAGE: the reference the target environment deploys for this build (its image
-   * template filled in), so a step that pushes an image pushes the one that will be deployed.
-   */
-  private imageFor(spec: JobSpec, sha: string): { SPARKI_IMAGE?: string } {
-    if (!spec.image_template || spec.build_number === undefined) return {};
-    const resolved = resolveImageTemplate(spec.image_template, {
-      commitSha: sha,
-      number: spec.build_number,
-      branch: spec.branch,
-    });
-    if ('problem' in resolved) {
-      this.system(`No SPARKI_IMAGE for this build: ${resolved.problem}`);
-      return {};
-    }
-    this.system(`Image for this build: ${resolved.image} (SPARKI_IMAGE)`);
-    return { SPARKI_IMAGE: resolved.image };
-  }
-
   /** Content-addressed: only what the platform lacks is sent, with progress in the log. */
   private async uploadOutput(outputDir: string) {
     this.system(`Hashing the output directory ${outputDir}`);
@@ -328,6 +320,7 @@ export class Job {
     env: Record<string, string>,
   ): Promise<boolean> {
     this.checkStopped();
+    if (step.id === 'install' || step.id === 'build') this.trace.enter(step.id);
     await this.updateStep(step, { status: 'running', started_at: new Date().toISOString() });
     this.system(`$ ${step.command}`, step.id);
     const line = (stream: 'stdout' | 'stderr') => (text: string) =>
@@ -347,6 +340,11 @@ export class Job {
     const finished_at = new Date().toISOString();
     if (outcome.kind === 'exited') {
       const status = outcome.exitCode === 0 ? 'succeeded' : 'failed';
+      this.trace.leave(
+        status === 'succeeded'
+          ? { code: 'ok' }
+          : { code: 'error', message: `exit code ${outcome.exitCode}` },
+      );
       await this.updateStep(step, { status, exit_code: outcome.exitCode, finished_at });
       return outcome.exitCode === 0;
     }
@@ -387,8 +385,4 @@ export class Job {
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function duration(ms: number): string {
-  return ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000} s`;
 }

@@ -55,6 +55,8 @@ export const builds = pgTable(
     startedAt: timestamptz('started_at'),
     finishedAt: timestamptz('finished_at'),
     error: text('error'),
+    // The W3C trace context of the request that started the build: its pipeline run's trace.
+    traceparent: text('traceparent'),
     ...timestamps,
   },
   (t) => [

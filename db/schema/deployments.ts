@@ -66,6 +66,9 @@ export const deployments = pgTable(
     }),
     // The deployment this one promotes (`POST /api/deployments/{id}/promote`): an external
     // platform with native promote switches production to that deployment instead of redeploying.
+    // The W3C trace context the deployment was asked for in (the build's, for the deployment a
+    // build makes on its own): the deploy engine's spans are its children.
+    traceparent: text('traceparent'),
     promotedFromId: uuid('promoted_from_id').references((): AnyPgColumn => deployments.id, {
       onDelete: 'set null',
     }),

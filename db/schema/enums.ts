@@ -1,6 +1,8 @@
 import { pgEnum } from 'drizzle-orm/pg-core';
 import { DEPLOYMENT_STATES } from '../../core/deploy/state-machine';
 import { NOTIFICATION_EVENT_TYPES, TARGET_KINDS } from '../../core/notifications/events';
+import { SPAN_KINDS, SPAN_STATUS_CODES } from '../../core/trace/span';
+import { BUILD_PHASES } from '../../core/trace/timeline';
 
 // All enums live here so table modules, which import each other for relations, never read
 // an enum from a module that is still being evaluated.
@@ -88,3 +90,9 @@ export const notificationDeliveryStatus = pgEnum('notification_delivery_status',
   'succeeded',
   'failed',
 ]);
+
+export const buildPhase = pgEnum('build_phase', BUILD_PHASES);
+
+export const spanKind = pgEnum('span_kind', SPAN_KINDS);
+
+export const spanStatusCode = pgEnum('span_status_code', SPAN_STATUS_CODES);

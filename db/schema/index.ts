@@ -1,5 +1,6 @@
 export * from './api-tokens';
 export * from './audit-logs';
+export * from './build-spans';
 export * from './builds';
 export * from './deployments';
 export * from './device-grants';

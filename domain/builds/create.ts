@@ -1,5 +1,6 @@
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import { resolveProjectSettings } from '../../core/project-settings';
+import { childContext, formatTraceparent } from '../../core/trace/context';
 import type { Database, Transaction } from '../../db/client';
 import { type Build, builds, type OutboxMessage, outbox, projects } from '../../db/schema';
 import { runnerHub } from '../../platform/durable-objects';
@@ -33,6 +34,11 @@ export interface BuildRequest {
   commitMessage?: string | null;
   committedAt?: Date | null;
   retryOf?: string | null;
+  /**
+   * The trace context of the request that asks for the build (its span is the root of the
+   * pipeline run's trace); a new trace when it has none (a head a runner's poll found).
+   */
+  traceparent?: string | null;
 }
 
 export interface CreatedBuild {
@@ -91,9 +97,10 @@ export async function createBuild(tx: Transaction, request: BuildRequest): Promi
   const project = await lockProject(tx, request.projectId);
   if (!project) throw new Error(`Project ${request.projectId} does not exist`);
   const number = await nextBuildNumber(tx, request.projectId);
+  const traceparent = request.traceparent ?? formatTraceparent(childContext(undefined));
   const [build] = await tx
     .insert(builds)
-    .values({ ...request, number })
+    .values({ ...request, traceparent, number })
     .returning();
   if (!build) throw new Error('Build insert returned nothing');
 
@@ -118,7 +125,7 @@ export async function createBuild(tx: Transaction, request: BuildRequest): Promi
     superseded = canceled.map((row) => row.id);
   }
 
-  const payload: BuildsMessage = { type: 'build.requested', buildId: build.id };
+  const payload: BuildsMessage = { type: 'build.requested', buildId: build.id, traceparent };
   const [message] = await tx.insert(outbox).values({ topic: BUILDS_QUEUE, payload }).returning();
   if (!message) throw new Error('Outbox insert returned nothing');
   return { build, workspaceId: project.workspaceId, superseded, message };

@@ -169,6 +169,7 @@ async function endBuild(
   encryptionKey: string,
   { build, project }: HeldJob,
   result: JobResult,
+  traceparent: string | null,
 ) {
   const mask = await jobSecretMasker(db, encryptionKey, project.id, build.target);
   const error = result.error === undefined ? null : mask(result.error);
@@ -189,6 +190,7 @@ async function endBuild(
       project_id: ended.projectId,
       target: ended.target,
       artifact_key: ended.artifactKey,
+      ...(traceparent ? { traceparent } : {}),
     };
     const rows = await tx
       .insert(outbox)
@@ -211,11 +213,15 @@ export async function completeJob(
   encryptionKey: string,
   job: HeldJob,
   result: JobResult,
-  { logger, metrics }: { logger: Logger; metrics: Metrics },
+  {
+    logger,
+    metrics,
+    traceparent,
+  }: { logger: Logger; metrics: Metrics; traceparent: string | null },
 ) {
   const { build, project } = job;
   if (build.status === 'running') {
-    const ended = await endBuild(env, db, encryptionKey, job, result);
+    const ended = await endBuild(env, db, encryptionKey, job, result, traceparent);
     if (ended) {
       recordBuildEnd(metrics, ended, project.workspaceId);
       await recordStepDurations(db, metrics, ended);

@@ -6,7 +6,7 @@ import {
 } from '../../core/deploy/config';
 import { resolveImageTemplate } from '../../core/deploy/image-reference';
 import { canarySteps } from '../../core/hosting/canary';
-import type { Database, Transaction } from '../../db/client';
+import type { Database } from '../../db/client';
 import {
   type Build,
   builds,
@@ -16,7 +16,6 @@ import {
   environments,
   projects,
 } from '../../db/schema';
-import type { DeploymentsMessage } from '../../platform/queues';
 import type { TaskContext } from '../../platform/services';
 import { ArtifactError } from '../hosting/publish';
 import {
@@ -30,10 +29,12 @@ import {
 } from './adapters';
 import { artifactOf } from './artifact';
 import { auditDeployment } from './audit';
+import { pauseCanary, recordCanaryShare } from './canary';
 import { DeployFailure, StateChanged } from './errors';
 import { healthChecker } from './health';
 import { type Placement, placementOf } from './placement';
 import { type Promotion, promotedShares, promotionOf } from './promotion';
+import { DeploymentTrace } from './trace';
 import { move, withTurn } from './turn';
 
 /** How the engine reaches external platforms and waits between polls; tests pass their own. */
@@ -74,6 +75,7 @@ interface Run extends Placement {
   sleep: (ms: number) => Promise<void>;
   /** Health-checks a URL; without one (a webhook receiver may report none) the platform's word stands. */
   check: (url: string | null) => Promise<void>;
+  trace: DeploymentTrace;
 }
 
 /**
@@ -123,6 +125,7 @@ export async function runDeployment(
     await run.check(resumed ? shareUrl(run) : deployment.url);
     if (deployment.stage !== 'production') {
       await move(run.db, deployment, 'live');
+      await run.trace.live();
       return;
     }
     if (!(await promote(run, promotion, resumed))) return;
@@ -133,7 +136,10 @@ export async function runDeployment(
         .where(eq(environments.id, run.environment.id));
       await move(tx, deployment, 'live');
     });
+    await run.trace.live();
   } catch (err) {
+    if (!(err instanceof StateChanged || err instanceof RateLimitedError))
+      await run.trace.failed(err);
     await fail(run, err);
   }
 }
@@ -163,7 +169,15 @@ async function begin(
     ? await db.select().from(deployments).where(eq(deployments.id, environment.liveDeploymentId))
     : [];
   const sleep = options.sleep ?? defaultSleep;
-  const check = healthChecker(db, deployment, config, { fetch: placement.target.fetch, sleep });
+  const { config: platformConfig } = context.services;
+  const trace = new DeploymentTrace(
+    { db, config: platformConfig, logger: context.logger },
+    deployment,
+  );
+  const check = healthChecker(db, deployment, config, {
+    fetch: trace.fetch(placement.target.fetch),
+    sleep,
+  });
   return {
     ...placement,
     context,
@@ -177,8 +191,9 @@ async function begin(
     previous,
     sleep,
     check: async (url) => {
-      if (url) await check(url);
+      if (url) await trace.checked(url, () => check(url));
     },
+    trace,
   };
 }
 
@@ -294,42 +309,6 @@ async function promote(run: Run, promotion: Promotion | undefined, resumed: bool
     if (percent === 100 || interval === 0) await run.check(shareUrl(run));
   }
   return true;
-}
-
-async function recordCanaryShare(tx: Transaction, deployment: Deployment, percent: number) {
-  await tx
-    .update(deployments)
-    .set({ canaryPercent: percent })
-    .where(eq(deployments.id, deployment.id));
-  deployment.canaryPercent = percent;
-}
-
-/**
- * Leaves a canary share serving: the deployment stays active (so the environment's queue waits)
- * with no consumer on it until `resumeAt`. A delayed message resumes it then; should that message
- * be lost, the cron does (`resumeDueCanaries`).
- */
-async function pauseCanary(context: TaskContext, deployment: Deployment, seconds: number) {
-  const resumeAt = new Date(Date.now() + seconds * 1000);
-  const [paused] = await context.services
-    .db()
-    .update(deployments)
-    .set({ startedAt: null, resumeAt })
-    .where(and(eq(deployments.id, deployment.id), eq(deployments.status, deployment.status)))
-    .returning({ id: deployments.id });
-  if (!paused) throw new StateChanged(deployment.id, deployment.status, null);
-  const message: DeploymentsMessage = {
-    type: 'deployment.requested',
-    environment_id: deployment.environmentId,
-  };
-  await context.env.DEPLOYMENTS_QUEUE.send(message, { delaySeconds: seconds }).catch(
-    (error: unknown) => context.logger.warn('canary_resume_not_scheduled', { error }),
-  );
-  context.logger.info('canary_step_serving', {
-    deployment_id: deployment.id,
-    percent: deployment.canaryPercent,
-    resume_at: resumeAt.toISOString(),
-  });
 }
 
 /**

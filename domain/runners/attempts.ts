@@ -22,19 +22,27 @@ export type EndedAs = 'planned' | 'canceled' | 'failed' | 'timed_out';
 export type AttemptOutcome = 'requeue' | { status: 'failed' | 'timed_out'; error: string };
 
 /**
- * Attempt N+1: the build runs on this runner from `startedAt`. Returns the attempt's number and
- * when the build was queued, or undefined when the build is no longer waiting (canceled or
- * finished meanwhile).
+ * Attempt N+1: the build runs on this runner from `startedAt`; `traceparent` (the lease's span)
+ * is the trace context its job spec hands the runner. Returns the attempt's number and when the
+ * build was queued, or undefined when the build is no longer waiting (canceled or finished
+ * meanwhile).
  */
 export async function startAttempt(
   db: Database,
   buildId: string,
   runnerId: string,
   startedAt: Date,
+  { traceparent }: { traceparent?: string } = {},
 ): Promise<{ attempt: number; queuedAt: Date } | undefined> {
   const [row] = await db
     .update(builds)
-    .set({ status: 'running', runnerId, attempt: sql`${builds.attempt} + 1`, startedAt })
+    .set({
+      status: 'running',
+      runnerId,
+      attempt: sql`${builds.attempt} + 1`,
+      startedAt,
+      ...(traceparent ? { traceparent } : {}),
+    })
     .where(
       and(
         eq(builds.id, buildId),

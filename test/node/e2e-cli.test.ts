@@ -182,7 +182,13 @@ describe('sparki project commands, end to end', () => {
     const v2Build = (await e2e.deliver(randomUUID(), sha)).body.build_id!;
     // Without a build id: the latest build, which is v2's.
     const latest = await ok(e2e.repo, 'logs', '-f', '--json');
-    const lines = ndjson<{ seq: number; text: string }>(latest.stdout);
+    const output = ndjson<{ seq: number; text: string } | { timeline: { phases: unknown[] } }>(
+      latest.stdout,
+    );
+    // The log lines, then the build's timeline as the last object.
+    const timeline = output.pop();
+    expect(timeline).toHaveProperty('timeline.phases');
+    const lines = output as { seq: number; text: string }[];
     expect(lines.map((line) => line.seq)).toEqual(lines.map((_, i) => i + 1));
     expect(lines.some((line) => line.text.includes('built the cli site'))).toBe(true);
     await productionLive(v2Build);

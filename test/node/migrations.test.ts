@@ -8,6 +8,7 @@ import { type PostgresHandle, startEmbeddedPostgres } from '../../dev/postgres';
 const EXPECTED_TABLES = [
   'api_tokens',
   'audit_logs',
+  'build_spans',
   'build_steps',
   'builds',
   'deployment_transitions',

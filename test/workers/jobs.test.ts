@@ -82,6 +82,7 @@ describe('job API', () => {
       secret_names: ['API_KEY'],
       overrides: {},
       limits: { build_timeout_ms: 30 * 60_000, step_timeout_ms: 15 * 60_000 },
+      traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/),
     });
   });
 
@@ -191,6 +192,8 @@ describe('job API', () => {
         project_id: project.id,
         target: 'production',
         artifact_key: key,
+        // No traceparent on the call: the deploy engine continues the build's attempt.
+        traceparent: row!.traceparent,
       },
     ]);
     expect(mine[0]!.publishedAt).toBeInstanceOf(Date);

@@ -193,13 +193,13 @@ export async function leasedJob(db: Database, values: Partial<typeof builds.$inf
 }
 
 /** Runs the sparki-builds consumer on a build.requested message, as the queue would. */
-export async function planBuild(buildId: string) {
+export async function planBuild(buildId: string, traceparent?: string) {
   const batch = createMessageBatch('sparki-builds', [
     {
       id: `msg-${crypto.randomUUID()}`,
       timestamp: new Date(),
       attempts: 1,
-      body: { type: 'build.requested', buildId },
+      body: { type: 'build.requested', buildId, ...(traceparent ? { traceparent } : {}) },
     },
   ]);
   const ctx = createExecutionContext();

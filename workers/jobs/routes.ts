@@ -17,6 +17,7 @@ import { ARTIFACT_MAX_BYTES } from '../../domain/builds/limits';
 import { ApiError } from '../../platform/errors';
 import { artifactKey } from '../../platform/storage-keys';
 import { openApiErrorResponses } from '../errors';
+import { traceparentOf } from '../middleware/trace';
 import { json, jsonBody } from '../openapi';
 import { newRouter } from '../router';
 import { authorizeJob } from './auth';
@@ -41,7 +42,7 @@ jobRoutes.openapi(
     tags: ['runner protocol'],
     summary: 'The job spec for the runner holding the lease (job token)',
     description:
-      'Repository, commit, build number, root directory, the target environment’s variables with secrets decrypted, the names of the secrets to mask, its image template (for builds that push an image), detection overrides and time limits.',
+      'Repository, commit, build number, root directory, the target environment’s variables with secrets decrypted, the names of the secrets to mask, its image template (for builds that push an image), detection overrides, time limits, and the trace context (`traceparent`) the attempt’s spans continue.',
     request: { params: JobParams },
     responses: {
       200: { description: 'The spec', ...json(JobSpecSchema) },
@@ -81,6 +82,7 @@ jobRoutes.openapi(
           build_timeout_ms: settings.build_timeout_ms,
           step_timeout_ms: settings.step_timeout_ms,
         },
+        traceparent: build.traceparent,
       },
       200,
     );
@@ -229,6 +231,9 @@ jobRoutes.openapi(
     const status = await completeJob(c.env, db(), config.ENCRYPTION_KEY, job, result, {
       logger: c.get('logger'),
       metrics,
+      // The deploy engine continues the runner's trace from this call (or the build's, when the
+      // runner sent none).
+      traceparent: c.get('trace').continued ? traceparentOf(c) : job.build.traceparent,
     });
     return c.json({ status }, 200);
   },

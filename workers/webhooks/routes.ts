@@ -20,6 +20,7 @@ import { auditFor } from '../audit';
 import type { HonoEnv } from '../context';
 import { errorResponse, openApiErrorResponses } from '../errors';
 import { limitWithin, rateLimit } from '../middleware/rate-limit';
+import { recordRequestSpan, traceparentOf } from '../middleware/trace';
 import { json } from '../openapi';
 import { newRouter } from '../router';
 import {
@@ -210,6 +211,7 @@ export async function processDelivery(
     } else if (err instanceof ApiError) failure = err;
     else throw err;
   }
+  if (plan?.outcome === 'queued') plan.build.traceparent = traceparentOf(c);
 
   const db = c.get('services').db();
   const outcome = await acceptDelivery(
@@ -270,6 +272,7 @@ export async function processDelivery(
         logger,
         metrics: c.get('services').metrics,
       });
+      await recordRequestSpan(c, [created.build.id], 202);
       return c.json(
         {
           ...base,

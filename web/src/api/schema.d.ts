@@ -650,7 +650,7 @@ export interface paths {
         };
         /**
          * The job spec for the runner holding the lease (job token)
-         * @description Repository, commit, build number, root directory, the target environment’s variables with secrets decrypted, the names of the secrets to mask, its image template (for builds that push an image), detection overrides and time limits.
+         * @description Repository, commit, build number, root directory, the target environment’s variables with secrets decrypted, the names of the secrets to mask, its image template (for builds that push an image), detection overrides, time limits, and the trace context (`traceparent`) the attempt’s spans continue.
          */
         get: {
             parameters: {
@@ -693,6 +693,8 @@ export interface paths {
                                 build_timeout_ms: number;
                                 step_timeout_ms: number;
                             };
+                            /** @default null */
+                            traceparent: string | null;
                         };
                     };
                 };
@@ -1550,6 +1552,117 @@ export interface paths {
             };
         };
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{buildId}/spans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report the runner’s spans of the attempt
+         * @description Finished spans in the build’s trace (the job spec’s `traceparent` names it): those with a `phase` make the build’s timeline, and all are exported over OTLP when the platform has an endpoint configured. Status messages and text attributes are masked like step commands. Sent before the result; sending a span again is harmless.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    buildId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        spans: {
+                            trace_id: string;
+                            span_id: string;
+                            parent_span_id: string | null;
+                            name: string;
+                            /** @enum {string} */
+                            kind: "internal" | "server" | "client" | "producer" | "consumer";
+                            start_ms: number;
+                            end_ms: number;
+                            /** @default {} */
+                            attributes?: {
+                                [key: string]: string | number | boolean;
+                            };
+                            /**
+                             * @default {
+                             *       "code": "unset"
+                             *     }
+                             */
+                            status?: {
+                                /** @enum {string} */
+                                code: "unset" | "ok" | "error";
+                                message?: string;
+                            };
+                            /**
+                             * @default null
+                             * @enum {string|null}
+                             */
+                            phase?: "runner_picked" | "checkout" | "install" | "build" | "upload" | null;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Recorded */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            spans: number;
+                        };
+                    };
+                };
+                /** @description The request was malformed or failed validation; no field takes text holding U+0000 or an unpaired UTF-16 surrogate. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No job token, a token for another build, or one whose lease has ended */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Too many requests (rate limit or API quota); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Something went wrong on our side; the request id helps us find it. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -8384,6 +8497,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/builds/{id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the build’s time went, from the push to live
+         * @description The phases of the build’s pipeline run, in order: queued → planned → runner picked → checkout → install → build → upload → deploy → health check → live, each with its start and duration. Only the phases that ran so far are listed (a build without an install step has none; deploy and later come once its deployment runs). A phase recorded more than once (a retried attempt, a canary checked at each share) spans from its first start to its last end.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The timeline */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BuildTimeline"];
+                    };
+                };
+                /** @description The request was malformed or failed validation; no field takes text holding U+0000 or an unpaired UTF-16 surrogate. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (rate limit or API quota); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Something went wrong on our side; the request id helps us find it. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/builds/{id}/deploy": {
         parameters: {
             query?: never;
@@ -10254,6 +10435,28 @@ export interface components {
             text: string;
             step_id?: string;
             ts: number;
+        };
+        BuildTimeline: {
+            /** Format: uuid */
+            build_id: string;
+            /** @description The W3C trace id of the build’s pipeline run: find its spans under it in your OpenTelemetry backend when an OTLP endpoint is configured */
+            trace_id: string | null;
+            phases: components["schemas"]["TimelinePhase"][];
+            total_ms: number;
+        };
+        TimelinePhase: {
+            /** @enum {string} */
+            phase: "queued" | "planned" | "runner_picked" | "checkout" | "install" | "build" | "upload" | "deploy" | "health_check" | "live";
+            /** @example runner picked */
+            label: string;
+            /** Format: date-time */
+            started_at: string;
+            duration_ms: number;
+            /**
+             * @description `error` when the phase failed (a failed step, a failed health check)
+             * @enum {string}
+             */
+            status: "unset" | "ok" | "error";
         };
         DeployBuild: {
             /**

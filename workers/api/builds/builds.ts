@@ -8,6 +8,7 @@ import { runnerHub } from '../../../platform/durable-objects';
 import { ApiError } from '../../../platform/errors';
 import { auditFor } from '../../audit';
 import { errorResponse, openApiErrorResponses } from '../../errors';
+import { recordRequestSpan, traceparentOf } from '../../middleware/trace';
 import { iso, json } from '../../openapi';
 import { newRouter } from '../../router';
 import { BuildParams, BuildSchema, loadBuild, toBuild } from './schemas';
@@ -142,6 +143,7 @@ buildRoutes.openapi(
       pullRequest: build.pullRequest,
       commitMessage: build.commitMessage,
       retryOf: build.id,
+      traceparent: traceparentOf(c),
     };
     const created = await startBuild(db, request, auditFor(c, access), 'build.retried', () => ({
       retry_of: build.id,
@@ -150,6 +152,7 @@ buildRoutes.openapi(
       logger: c.get('logger'),
       metrics: c.get('services').metrics,
     });
+    await recordRequestSpan(c, [created.build.id], 201);
     return c.json(toBuild(created.build), 201);
   },
 );

@@ -11,6 +11,7 @@ import { ApiError } from '../../../platform/errors';
 import { auditFor } from '../../audit';
 import { authorizeProject } from '../../auth/authorize';
 import { errorResponse, openApiErrorResponses } from '../../errors';
+import { recordRequestSpan, traceparentOf } from '../../middleware/trace';
 import { json, jsonBody } from '../../openapi';
 import { newRouter } from '../../router';
 import { BuildSchema, BuildStatusSchema, BuildTriggerSchema, toBuild } from '../builds/schemas';
@@ -124,6 +125,7 @@ projectBuildRoutes.openapi(
       branch,
       trigger: c.get('principal')?.kind === 'token' ? 'api' : 'manual',
       target: targetFor(project, branch),
+      traceparent: traceparentOf(c),
     };
     const created = await startBuild(
       db,
@@ -140,6 +142,7 @@ projectBuildRoutes.openapi(
       logger: c.get('logger'),
       metrics: c.get('services').metrics,
     });
+    await recordRequestSpan(c, [created.build.id], 201);
     return c.json(toBuild(created.build), 201);
   },
 );

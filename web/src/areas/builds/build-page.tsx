@@ -11,6 +11,7 @@ import { useCan } from '../../lib/roles';
 import { rememberWorkspace } from '../../lib/session';
 import { projectQuery } from '../../routes/project';
 import { LogView } from './log-view';
+import { BuildTimeline } from './timeline';
 import { type Connection, useLiveLog } from './use-live-log';
 import { useNow } from './use-now';
 
@@ -226,6 +227,7 @@ function BuildScreen({ buildId }: { buildId: string }) {
         </Fact>
         <Timings build={data} />
       </dl>
+      <BuildTimeline buildId={buildId} finishedAt={data.finished_at} />
       <div className="mb-2 flex flex-wrap items-center gap-3 text-sm text-muted">
         <span data-testid="log-connection" data-state={live.connection}>
           <span
