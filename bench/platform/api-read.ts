@@ -20,7 +20,7 @@ function load(url: string, headers: Record<string, string> = {}, seconds = SECON
       (error, result) => {
         if (error) return reject(error);
         resolve({
-          throughput: result.requests.total / result.duration,
+          throughput: result['2xx'] / result.duration,
           p95: percentile(latencies, 0.95),
           errors: result.errors + result.non2xx,
         });

@@ -136,7 +136,7 @@ export async function startBenchStack() {
   async function waitFor<T>(
     what: string,
     check: () => Promise<T | undefined | false>,
-    ms = 180_000,
+    ms = 900_000,
   ) {
     const started = Date.now();
     for (;;) {
