@@ -433,7 +433,10 @@ describe('build session', () => {
     // Nothing in the object's storage holds the value, in any table.
     await runInSession(buildId, (sql) => {
       const tables = sql
-        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+        // _cf_ tables are the runtime's own (the alarm), closed to the object.
+        .exec<{ name: string }>(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'",
+        )
         .toArray();
       for (const { name } of tables) {
         const dump = JSON.stringify(sql.exec(`SELECT * FROM "${name}"`).toArray());

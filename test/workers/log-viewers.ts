@@ -1,13 +1,21 @@
 import { env } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import { expect } from 'vitest';
-import { type LogLine, type ViewerMessage, ViewerMessageSchema } from '../../core/log-stream';
+import {
+  type LogLine,
+  PRESENCE_INTERVAL_MS,
+  type ViewerMessage,
+  ViewerMessageSchema,
+} from '../../core/log-stream';
 import type { LogLineInput } from '../../durable-objects/build-session-store';
 import { buildSession } from '../../platform/durable-objects';
 import { createWorkspace, newUser, postJson } from './auth-helpers';
 import { eventually, fetchWorker, type testDb } from './harness';
 
 /** Live build log tests' setting: a build to watch, and viewers that record every frame. */
+
+// Through here, so a test file loads the Worker (cloudflare:test) before the shared schemas.
+export { PRESENCE_INTERVAL_MS };
 
 /** An owner, a workspace, a project and one build of it, with the build's session. */
 export async function seedBuild(db: ReturnType<typeof testDb>['db']) {
