@@ -1,10 +1,7 @@
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { Redis } from '@upstash/redis';
 import { sql } from 'drizzle-orm';
 import { unstable_dev } from 'wrangler';
-import { fileSystemTree } from '../cli/fs-tree';
-import { detect } from '../core/detect';
 import { redact } from '../core/redact';
 import { createDb } from '../db/client';
 import { postgresTarget, startNeonProxy } from '../dev/neon-proxy';
@@ -14,35 +11,90 @@ import { startRedis } from '../dev/redis-server';
 import { benchBuildLog } from './build-log';
 import { benchDashboardShell } from './dashboard-shell';
 import { benchDependencyCache } from './dependency-cache';
+import { benchDetect } from './detect';
+import { benchApiRead } from './platform/api-read';
+import { benchPushes } from './platform/pushes';
+import { benchRedeploy } from './platform/redeploy';
+import { startBenchStack } from './platform/stack';
+import { benchViewers } from './platform/viewers';
+import { DOCS_FILE, RESULTS_FILE, Report } from './report';
+import { formatMs, summarize } from './stats';
 
-async function measure(name: string, runs: number, op: () => unknown) {
+/**
+ * `npm run bench [-- --only a,b,…]`: figures, never a gate. Sections a–f are issue 14's (each
+ * beside a baseline measured in the same run, written to bench/results/latest.json and the table
+ * in docs/benchmarks.md); the others print only.
+ */
+const SECTIONS = {
+  shell: "the dashboard shell's weight",
+  postgres: 'postgres round trip through the Neon proxy',
+  redis: 'redis through the Upstash REST bridge',
+  redact: 'redacting a log entry',
+  kdf: 'the password KDF in workerd',
+  a: 'webhook sent → runner has the job',
+  b: 'one log line → N live viewers',
+  c: 'authenticated API read under load',
+  d: 'push → live platform overhead',
+  e: 'sparki detect',
+  f: 'bytes uploaded by a rebuild of an unchanged commit',
+  cache: 'dependency install with and without the cache (needs the npm registry)',
+  buildlog: 'the build page in Chromium (needs web/dist and Chromium)',
+} as const;
+type Section = keyof typeof SECTIONS;
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    pushes: { type: 'string', default: process.env.BENCH_PUSHES ?? '40' },
+    viewers: { type: 'string', default: '10,100,1000' },
+    help: { type: 'boolean' },
+  },
+});
+if (values.help) {
+  console.log('npm run bench -- [--only a,b,...] [--pushes 40] [--viewers 10,100,1000]\n');
+  for (const [id, what] of Object.entries(SECTIONS)) console.log(`  ${id.padEnd(9)} ${what}`);
+  process.exit(0);
+}
+const only = values.only?.split(',').map((id) => id.trim());
+for (const id of only ?? []) {
+  if (!(id in SECTIONS))
+    throw new Error(`unknown section ${id}: one of ${Object.keys(SECTIONS).join(', ')}`);
+}
+const runs = (id: Section) => !only || only.includes(id);
+
+async function measure(name: string, count: number, op: () => unknown) {
   const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
+  for (let i = 0; i < count; i++) {
     const started = performance.now();
     await op();
     samples.push(performance.now() - started);
   }
-  samples.sort((a, b) => a - b);
-  const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!;
+  const { p50, p95 } = summarize(samples);
   console.log(
-    `${name.padEnd(44)} n=${String(runs).padStart(5)}  p50 ${at(0.5).toFixed(3)} ms  p95 ${at(0.95).toFixed(3)} ms`,
+    `${name.padEnd(44)} n=${String(count).padStart(5)}  p50 ${formatMs(p50)}  p95 ${formatMs(p95)}`,
   );
 }
 
+const report = new Report();
+
 // The dashboard's production build: what its shell weighs (docs/dashboard/hosting.md).
-await benchDashboardShell();
+if (runs('shell')) await benchDashboardShell();
 
-const postgres = await startPostgres();
-const proxy = await startNeonProxy({ allowedTargets: [postgresTarget(postgres.url)] });
-const { db, pool } = createDb(postgres.url, { wsProxy: proxy.wsProxy });
-await measure(`postgres select 1 via Neon proxy (${postgres.source})`, 300, () =>
-  db.execute(sql`select 1`),
-);
-await pool.end();
-await proxy.close();
-await postgres.stop();
+if (runs('postgres')) {
+  const postgres = await startPostgres();
+  const proxy = await startNeonProxy({ allowedTargets: [postgresTarget(postgres.url)] });
+  const { db, pool } = createDb(postgres.url, { wsProxy: proxy.wsProxy });
+  await measure(`postgres select 1 via Neon proxy (${postgres.source})`, 300, () =>
+    db.execute(sql`select 1`),
+  );
+  await pool.end();
+  await proxy.close();
+  await postgres.stop();
+}
 
-const redisServer = await startRedis({ dataDir: '.sparki/bench-redis' });
+const redisServer = runs('redis')
+  ? await startRedis({ dataDir: '.sparki/bench-redis' })
+  : undefined;
 if (redisServer) {
   const bridge = await startRedisBridge({ redisUrl: redisServer.url, token: 'bench' });
   const redis = new Redis({ url: bridge.url, token: 'bench', enableTelemetry: false });
@@ -53,7 +105,7 @@ if (redisServer) {
   await redis.del('bench:key');
   await bridge.close();
   await redisServer.stop();
-} else {
+} else if (runs('redis')) {
   console.log('redis: skipped (no REDIS_URL and no redis-server on PATH)');
 }
 
@@ -63,39 +115,58 @@ const entry = {
   headers: { authorization: 'Bearer abc', accept: '*/*' },
   message: 'connect postgres://u:p@db:5432 failed',
 };
-await measure('redact one structured log entry', 20_000, () => redact(entry));
-
-// Zero-config detection reads a checkout from disk, one fixture repository after another.
-const fixtures = 'test/fixtures/detect';
-const repositories = (await readdir(fixtures)).filter((name) => name !== 'invalid-sparki-json');
-let repository = 0;
-await measure(`sparki detect, per repository (${repositories.length} fixtures)`, 2_000, async () =>
-  detect(await fileSystemTree(join(fixtures, repositories[repository++ % repositories.length]!))),
-);
+if (runs('redact')) await measure('redact one structured log entry', 20_000, () => redact(entry));
 
 // The password KDF runs inside workerd, where it is charged against the Worker's CPU budget.
-const passwordWorker = await unstable_dev('bench/password/worker.ts', {
-  config: 'bench/password/wrangler.toml',
-  experimental: { disableExperimentalWarning: true },
-  logLevel: 'error',
-});
-const kdf = (query: string) => async () => (await passwordWorker.fetch(query)).text();
-// The Worker's own parameters, read back from the PHC string it produces.
-const current = /m=(\d+),t=(\d+)/.exec(await kdf('/')())!;
-await measure('workerd round trip without work (baseline)', 50, kdf('/noop'));
-for (const [m, t] of [
-  [current[1], current[2]],
-  [47_104, 1],
-  [65_536, 3],
-]) {
-  await measure(`argon2id hash in workerd m=${m} KiB t=${t} p=1`, 20, kdf(`/?m=${m}&t=${t}`));
+if (runs('kdf')) {
+  const passwordWorker = await unstable_dev('bench/password/worker.ts', {
+    config: 'bench/password/wrangler.toml',
+    experimental: { disableExperimentalWarning: true },
+    logLevel: 'error',
+  });
+  const kdf = (query: string) => async () => (await passwordWorker.fetch(query)).text();
+  // The Worker's own parameters, read back from the PHC string it produces.
+  const current = /m=(\d+),t=(\d+)/.exec(await kdf('/')())!;
+  await measure('workerd round trip without work (baseline)', 50, kdf('/noop'));
+  for (const [m, t] of [
+    [current[1], current[2]],
+    [47_104, 1],
+    [65_536, 3],
+  ]) {
+    await measure(`argon2id hash in workerd m=${m} KiB t=${t} p=1`, 20, kdf(`/?m=${m}&t=${t}`));
+  }
+  await passwordWorker.stop();
 }
-await passwordWorker.stop();
+
+// Issue 14's figures. (e) needs no stack; the others share one.
+if (runs('e')) await benchDetect(report);
+if ((['a', 'b', 'c', 'd', 'f'] as const).some(runs)) {
+  const stack = await startBenchStack();
+  try {
+    if (runs('a') || runs('d')) {
+      await benchPushes(stack, report, {
+        pickup: runs('a'),
+        live: runs('d'),
+        pushes: runs('a') ? Number(values.pushes) : 10,
+      });
+    }
+    if (runs('f')) await benchRedeploy(stack, report);
+    if (runs('b')) await benchViewers(stack, report, values.viewers.split(',').map(Number));
+    // Last: 100 connections at once may leave the stack short of database connections.
+    if (runs('c')) await benchApiRead(stack, report);
+  } finally {
+    await stack.stop();
+  }
+}
+if (report.figures.length > 0) {
+  await report.save();
+  console.log(`figures written to ${RESULTS_FILE} and ${DOCS_FILE}`);
+}
 
 // A build's dependency install, the project's first build against the next ones (npm's cache
 // kept by the runner). Needs the npm registry.
-await benchDependencyCache();
+if (runs('cache')) await benchDependencyCache();
 
 // The dashboard's build page in headless Chromium: a 100,000-line log, and live lines from the
 // platform to the page. Needs the built dashboard (npm run web:build) and Chromium.
-await benchBuildLog();
+if (runs('buildlog')) await benchBuildLog();

@@ -36,6 +36,13 @@ export const ViewerMessageSchema = z.discriminatedUnion('type', [
 ]);
 export type ViewerMessage = z.infer<typeof ViewerMessageSchema>;
 
+/**
+ * How often, at most, every viewer is told how many are watching. Telling everyone on each join
+ * or leave costs O(viewers²) frames when a crowd arrives (1,000 viewers: 500,500 frames); a
+ * joiner is told the count at once, the others at the next update.
+ */
+export const PRESENCE_INTERVAL_MS = 1000;
+
 /** Where a finished build's log is archived in the LOGS bucket, one `LogLine` per line. */
 export function buildLogKey(buildId: string): string {
   return `builds/${buildId}/log.ndjson`;

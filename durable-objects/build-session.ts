@@ -4,6 +4,7 @@ import {
   type BuildEndStatus,
   BuildEndStatusSchema,
   buildLogKey,
+  PRESENCE_INTERVAL_MS,
   type StepStates,
   StepStatesSchema,
   type ViewerMessage,
@@ -210,14 +211,18 @@ export class BuildSession extends DurableObject<Env> {
       return new Response('after must be a non-negative integer', { status: 400 });
     }
     const { 0: client, 1: server } = new WebSocketPair();
-    // From here to the return nothing awaits: see the class comment.
+    // From here to `caught_up` nothing awaits: see the class comment.
     this.ctx.acceptWebSocket(server, [VIEWER_TAG]);
     const steps = this.store.steps();
     if (steps) this.send(server, { type: 'steps', steps });
     for (const frame of lineFrames(this.store.lines(after))) this.send(server, frame);
     this.send(server, { type: 'caught_up', last_seq: this.store.lastSeq() });
     if (this.store.status()) this.sendEnd(server);
-    else this.broadcastPresence();
+    else {
+      this.send(server, this.presence());
+      // The replay is sent: awaiting from here on cannot open a gap.
+      await this.schedulePresence();
+    }
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -227,11 +232,16 @@ export class BuildSession extends DurableObject<Env> {
   }
 
   override async webSocketClose() {
-    this.broadcastPresence();
+    await this.schedulePresence();
   }
 
   override async webSocketError() {
-    this.broadcastPresence();
+    await this.schedulePresence();
+  }
+
+  /** The presence update: every viewer learns the count as it is now. */
+  override async alarm() {
+    if (!this.store.status()) this.broadcast(this.presence());
   }
 
   private buildId(): string {
@@ -250,11 +260,25 @@ export class BuildSession extends DurableObject<Env> {
 
   private broadcast(message: ViewerMessage) {
     const frame = JSON.stringify(message);
-    for (const ws of this.viewers()) ws.send(frame);
+    for (const ws of this.viewers()) {
+      try {
+        ws.send(frame);
+      } catch {
+        // A socket this object closed can still read as open until its close is handled; one
+        // such socket must not keep the frame from the viewers after it.
+      }
+    }
   }
 
-  private broadcastPresence() {
-    this.broadcast({ type: 'presence', watching: this.viewers().length });
+  private presence(): ViewerMessage {
+    return { type: 'presence', watching: this.viewers().length };
+  }
+
+  /** One presence update within the interval, however many viewers come and go meanwhile. */
+  private async schedulePresence() {
+    if (this.store.status()) return;
+    if ((await this.ctx.storage.getAlarm()) !== null) return;
+    await this.ctx.storage.setAlarm(Date.now() + PRESENCE_INTERVAL_MS);
   }
 
   private sendEnd(ws: WebSocket) {

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { apiCaller } from '../node/e2e-helpers';
 import { type ChildEnv, type RunningStack, startStackOnFreePort, stopStack } from '../node/stack';
 
 /**
@@ -61,18 +61,8 @@ export async function startBrowserStack(): Promise<BrowserStack> {
     args: ['--no-sandbox'],
   });
 
-  async function api<T>(method: string, path: string, body?: unknown, token?: string) {
-    const response = await fetch(base + path, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    expect(response.ok, `${method} ${path}: ${response.status} ${text}`).toBe(true);
-    return (text ? JSON.parse(text) : undefined) as T;
+  function api<T>(method: string, path: string, body?: unknown, token?: string) {
+    return apiCaller(base, () => token ?? '')<T>(method, path, body);
   }
 
   return {

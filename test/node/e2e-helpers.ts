@@ -73,7 +73,82 @@ function post(body: unknown): RequestInit {
   };
 }
 
+async function checkedJson<T>(response: Response, what: string): Promise<T> {
+  const text = await response.text();
+  expect(response.ok, `${what}: ${response.status} ${text}`).toBe(true);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/** An access token for `email`, signed up before (`signUpAndLogIn`). */
+export async function logIn(base: string, email: string): Promise<string> {
+  const response = await fetch(`${base}/api/auth/login`, post({ email, password: PASSWORD }));
+  return (await checkedJson<{ access_token: string }>(response, 'login')).access_token;
+}
+
+/** Signs `email` up, verifies it through the stack's dev mailbox and signs in: an access token. */
+export async function signUpAndLogIn(base: string, email: string): Promise<string> {
+  expect((await fetch(`${base}/api/auth/signup`, post({ email, password: PASSWORD }))).status).toBe(
+    202,
+  );
+  const mail = await checkedJson<{ messages: { subject: string; text: string }[] }>(
+    await fetch(`${base}/dev/mailbox/${encodeURIComponent(email)}`),
+    'mailbox',
+  );
+  const verify = /#token=([A-Za-z0-9_-]+)/.exec(mail.messages.at(-1)!.text)![1];
+  await checkedJson(
+    await fetch(`${base}/api/auth/verify-email`, post({ token: verify })),
+    'verify',
+  );
+  return logIn(base, email);
+}
+
+/** A signed GitHub push of `sha` to `branch` of the project's repository, as GitHub delivers it. */
+export async function deliverPush(
+  base: string,
+  options: {
+    project: { id: string; webhook_secret: string };
+    repo: string;
+    deliveryId: string;
+    sha: string;
+    branch: string;
+  },
+) {
+  const { project, repo, sha, branch } = options;
+  const body = JSON.stringify(githubPush({ cloneUrl: `file://${repo}`, sha, branch }));
+  const signature = createHmac('sha256', project.webhook_secret).update(body).digest('hex');
+  const response = await fetch(`${base}/webhooks/github/${project.id}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': 'push',
+      'x-github-delivery': options.deliveryId,
+      'x-hub-signature-256': `sha256=${signature}`,
+    },
+    body,
+  });
+  return {
+    status: response.status,
+    body: (await response.json()) as { status: string; build_id?: string },
+  };
+}
+
 export type ApiCall = <T>(method: string, path: string, body?: unknown) => Promise<T>;
+
+/** The API at `base` as the holder of `token()` (none when empty); a non-2xx answer fails. */
+export function apiCaller(base: string, token: () => string): ApiCall {
+  return async <T>(method: string, path: string, body?: unknown) => {
+    const bearer = token();
+    const response = await fetch(base + path, {
+      method,
+      headers: {
+        ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return checkedJson<T>(response, `${method} ${path}`);
+  };
+}
 
 /** Registers a `sparki runner` in a workspace (as `api`'s caller): its config file and id. */
 export async function registerRunnerProcess(
@@ -245,19 +320,7 @@ export async function startE2E(repoFiles: Record<string, string>, stackEnv: Chil
   }
 
   async function prepare() {
-    async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-      const response = await fetch(base + path, {
-        method,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await response.text();
-      expect(response.ok, `${method} ${path}: ${response.status} ${text}`).toBe(true);
-      return (text ? JSON.parse(text) : undefined) as T;
-    }
+    const api = apiCaller(base, () => token);
 
     async function waitFor<T>(
       what: string,
@@ -278,18 +341,7 @@ export async function startE2E(repoFiles: Record<string, string>, stackEnv: Chil
     }
 
     const email = `e2e-${randomUUID().slice(0, 8)}@example.com`;
-    expect(
-      (await fetch(`${base}/api/auth/signup`, post({ email, password: PASSWORD }))).status,
-    ).toBe(202);
-    const mail = await api<{ messages: { subject: string; text: string }[] }>(
-      'GET',
-      `/dev/mailbox/${encodeURIComponent(email)}`,
-    );
-    const verify = /#token=([A-Za-z0-9_-]+)/.exec(mail.messages.at(-1)!.text)![1];
-    await api('POST', '/api/auth/verify-email', { token: verify });
-    token = (
-      await api<{ access_token: string }>('POST', '/api/auth/login', { email, password: PASSWORD })
-    ).access_token;
+    token = await signUpAndLogIn(base, email);
     const workspaceId = (
       await api<{ id: string }>('POST', '/api/workspaces', {
         name: 'E2E',
@@ -310,24 +362,8 @@ export async function startE2E(repoFiles: Record<string, string>, stackEnv: Chil
       });
 
       /** A signed GitHub push of `sha` to `branch`, as GitHub delivers it. */
-      async function deliver(deliveryId: string, sha: string, branch = 'main') {
-        const body = JSON.stringify(githubPush({ cloneUrl: `file://${repo}`, sha, branch }));
-        const signature = createHmac('sha256', project.webhook_secret).update(body).digest('hex');
-        const response = await fetch(`${base}/webhooks/github/${project.id}`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'x-github-event': 'push',
-            'x-github-delivery': deliveryId,
-            'x-hub-signature-256': `sha256=${signature}`,
-          },
-          body,
-        });
-        return {
-          status: response.status,
-          body: (await response.json()) as { status: string; build_id?: string },
-        };
-      }
+      const deliver = (deliveryId: string, sha: string, branch = 'main') =>
+        deliverPush(base, { project, repo, deliveryId, sha, branch });
 
       const projectBuilds = async () =>
         (await api<{ builds: Build[] }>('GET', `/api/projects/${project.id}/builds`)).builds;
