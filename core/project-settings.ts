@@ -10,7 +10,7 @@ export const MIN_TIMEOUT_MS = MINUTE_MS;
 export const MAX_BUILD_TIMEOUT_MS = 4 * 60 * MINUTE_MS;
 export const MAX_PROJECT_CONCURRENT_BUILDS = 50;
 
-/** Detection overrides: the build fields of sparki.json, which they take precedence over. */
+/** Detection overrides: the build fields of sparki.json, which wins over them field by field. */
 export const BuildOverridesSchema = sparkiConfigSchema.omit({ $schema: true });
 export type BuildOverrides = z.infer<typeof BuildOverridesSchema>;
 

@@ -9981,7 +9981,7 @@ export interface components {
         };
         /** @description In effect, defaults filled in */
         BuildSettings: {
-            /** @description Replaces detection decisions; same fields as sparki.json, which they win over */
+            /** @description Replaces detection decisions; same fields as sparki.json, which wins over them (the repository has the last word, as with vercel.json or netlify.toml) */
             overrides: {
                 /**
                  * @description Framework preset: its default commands and output directory apply.

@@ -20,7 +20,8 @@ import { ProjectParams } from './schemas';
 const BuildSettingsSchema = z
   .object({
     overrides: BuildOverridesSchema.openapi({
-      description: 'Replaces detection decisions; same fields as sparki.json, which they win over',
+      description:
+        'Replaces detection decisions; same fields as sparki.json, which wins over them (the repository has the last word, as with vercel.json or netlify.toml)',
     }),
     build_timeout_ms: z.number().int(),
     step_timeout_ms: z.number().int().openapi({ description: 'Never above build_timeout_ms' }),
