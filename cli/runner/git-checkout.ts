@@ -63,7 +63,11 @@ function git(args: string[], options: CheckoutOptions): Promise<string> {
       args,
       {
         cwd: options.dir,
-        env: asProcessEnv({ ...options.env, ...authEnvironment(options), GIT_TERMINAL_PROMPT: '0' }),
+        env: asProcessEnv({
+          ...options.env,
+          ...authEnvironment(options),
+          GIT_TERMINAL_PROMPT: '0',
+        }),
         signal: options.signal,
         maxBuffer: 16 * 1024 * 1024,
       },

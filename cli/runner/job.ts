@@ -19,12 +19,7 @@ import {
   secretValues,
   stepEnvironment,
 } from './environment';
-import {
-  CheckoutError,
-  checkoutCommit,
-  checkoutSecrets,
-  commitTimestamp,
-} from './git-checkout';
+import { CheckoutError, checkoutCommit, checkoutSecrets, commitTimestamp } from './git-checkout';
 import { planInstall } from './installed-tree';
 import { JobApi } from './job-api';
 import { JobTrace } from './job-trace';

@@ -7,7 +7,6 @@ import {
   StepReportSchema,
 } from '../../core/runner-protocol';
 import { loadJobEnvironment } from '../../domain/builds/environment';
-import { checkoutAuthFor } from '../../domain/github-app/checkout-auth';
 import {
   appendJobLog,
   completeJob,
@@ -15,6 +14,7 @@ import {
   reportSteps,
 } from '../../domain/builds/jobs';
 import { ARTIFACT_MAX_BYTES } from '../../domain/builds/limits';
+import { checkoutAuthFor } from '../../domain/github-app/checkout-auth';
 import { ApiError } from '../../platform/errors';
 import { artifactKey } from '../../platform/storage-keys';
 import { openApiErrorResponses } from '../errors';
