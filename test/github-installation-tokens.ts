@@ -64,6 +64,11 @@ export function appOfJwt<App extends { pem: string }>(
 export class InstallationTokens {
   private readonly tokens = new Map<string, InstallationToken>();
 
+  /** Every token issued, in order, with what it may do. */
+  issued(): [string, InstallationToken][] {
+    return [...this.tokens];
+  }
+
   get(token: string | undefined): InstallationToken | undefined {
     return this.tokens.get(token ?? '');
   }

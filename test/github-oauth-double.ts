@@ -27,6 +27,7 @@ export interface GitHubOAuthDouble {
   apps: Map<number, CreatedApp>;
   /** Commit statuses created, in order, with the app and installation whose token sent each. */
   statuses: Record<string, unknown>[];
+  installationTokens: InstallationTokens;
   close(): Promise<void>;
 }
 
@@ -431,6 +432,7 @@ export async function startGitHubOAuthDouble(
     clientSecret,
     apps,
     statuses,
+    installationTokens,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
