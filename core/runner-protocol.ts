@@ -143,6 +143,13 @@ export const JobSpecSchema = z.object({
   // children, and every job API call sends the runner's current one as `traceparent`. Null from
   // a platform that does not trace.
   traceparent: z.string().nullable().default(null),
+  // Credentials for the checkout only (HTTP Basic), e.g. a short-lived GitHub App installation
+  // token for a private repository. Never part of the steps' environment. Null (older platforms:
+  // absent) to fetch without credentials.
+  checkout_auth: z
+    .object({ username: z.string().min(1), password: z.string().min(1) })
+    .nullable()
+    .default(null),
 });
 export type JobSpec = z.infer<typeof JobSpecSchema>;
 

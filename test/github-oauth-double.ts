@@ -1,7 +1,5 @@
 import {
   createHash,
-  createPublicKey,
-  createVerify,
   generateKeyPairSync,
   randomBytes,
   randomUUID,
@@ -9,7 +7,7 @@ import {
 } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import getPort from 'get-port';
-import { serveGitRepository } from './git-smart-http';
+import { appOfJwt, InstallationTokens, serveGitHubRepository } from './github-installation-tokens';
 
 export interface GitHubTestUser {
   id: number;
@@ -29,6 +27,7 @@ export interface GitHubOAuthDouble {
   apps: Map<number, CreatedApp>;
   /** Commit statuses created, in order, with the app and installation whose token sent each. */
   statuses: Record<string, unknown>[];
+  installationTokens: InstallationTokens;
   close(): Promise<void>;
 }
 
@@ -82,10 +81,11 @@ function json(res: ServerResponse, status: number, body: unknown) {
  * Public repositories registered with `POST /_test/repos` (`{ repo: 'owner/name', ref, files }`)
  * are served by the contents API, without credentials as GitHub serves public ones. With
  * `gitRoot`, the git repositories under it (`gitRoot/owner/name.git`) are served for cloning at
- * `/owner/name.git`, as github.com serves them (git's smart HTTP protocol).
+ * `/owner/name.git`, as github.com serves them (git's smart HTTP protocol); `privateRepos`
+ * (`owner/name`) only to an installation token that reads them (test/github-installation-tokens.ts).
  */
 export async function startGitHubOAuthDouble(
-  options: { gitRoot?: string } = {},
+  options: { gitRoot?: string; privateRepos?: string[] } = {},
 ): Promise<GitHubOAuthDouble> {
   const port = await getPort({ host: '127.0.0.1' });
   const base = `http://127.0.0.1:${port}`;
@@ -142,38 +142,14 @@ export async function startGitHubOAuthDouble(
     res.writeHead(302, { location: target.href }).end();
   }
 
-  // Installation access tokens (`ghs_…`) → the app and installation they act for.
-  const installationTokens = new Map<string, { appId: number; installationId: number }>();
+  const installationTokens = new InstallationTokens();
+  const privateRepos = new Set(options.privateRepos);
   // Commit statuses created, in order, as the tests read them back.
   const statuses: Record<string, unknown>[] = [];
 
-  /** The app whose RS256 JWT (iss = app id, unexpired) authorizes the request, if any. */
-  function appOfJwt(req: IncomingMessage): CreatedApp | undefined {
-    const jwt = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const [header, payload, signature] = jwt?.split('.') ?? [];
-    if (!header || !payload || !signature) return undefined;
-    try {
-      const head = JSON.parse(Buffer.from(header, 'base64url').toString()) as { alg?: string };
-      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as {
-        iss?: string;
-        exp?: number;
-      };
-      const app = apps.get(Number(claims.iss));
-      if (!app || head.alg !== 'RS256' || !claims.exp || claims.exp * 1000 < Date.now()) {
-        return undefined;
-      }
-      const verifier = createVerify('RSA-SHA256');
-      verifier.update(`${header}.${payload}`);
-      const ok = verifier.verify(createPublicKey(app.pem), Buffer.from(signature, 'base64url'));
-      return ok ? app : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
   /** `POST /app/installations/{id}/access_tokens`: 201 with a one-hour token, behind the JWT. */
-  function accessTokens(req: IncomingMessage, installationId: number, res: ServerResponse) {
-    const app = appOfJwt(req);
+  async function accessTokens(req: IncomingMessage, installationId: number, res: ServerResponse) {
+    const app = appOfJwt(req, apps);
     if (!app) {
       return json(res, 401, {
         message: 'A JSON web token could not be decoded',
@@ -181,14 +157,7 @@ export async function startGitHubOAuthDouble(
         status: '401',
       });
     }
-    const token = `ghs_${randomBytes(18).toString('base64url')}`;
-    installationTokens.set(token, { appId: app.id, installationId });
-    return json(res, 201, {
-      token,
-      expires_at: new Date(Date.now() + 3_600_000).toISOString(),
-      permissions: app.manifest.default_permissions ?? {},
-      repository_selection: 'selected',
-    });
+    return installationTokens.issue(app, installationId, await readBody(req), res);
   }
 
   /** `POST /repos/{owner}/{repo}/statuses/{sha}`: 201, behind an installation token. */
@@ -215,7 +184,8 @@ export async function startGitHubOAuthDouble(
       context: body.context ?? 'default',
       created_at: new Date().toISOString(),
     };
-    statuses.push({ ...status, repo, sha, ...installation });
+    const { appId, installationId } = installation;
+    statuses.push({ ...status, repo, sha, appId, installationId });
     return json(res, 201, status);
   }
 
@@ -419,7 +389,7 @@ export async function startGitHubOAuthDouble(
           url.pathname,
         );
         if (req.method === 'POST' && installing) {
-          return accessTokens(req, Number(installing[1]), res);
+          return void accessTokens(req, Number(installing[1]), res).catch(fail);
         }
         const statusing = /^\/api\/v3\/repos\/([^/]+\/[^/]+)\/statuses\/([0-9a-f]{40})$/.exec(
           url.pathname,
@@ -439,7 +409,13 @@ export async function startGitHubOAuthDouble(
         if (req.method === 'GET' && url.pathname.startsWith('/api/v3/repos/')) {
           return contents(url, res);
         }
-        if (options.gitRoot && serveGitRepository(options.gitRoot, req, url, res)) return;
+        if (req.method === 'GET' && installationTokens.serveLookup(url, res)) return;
+        if (
+          options.gitRoot &&
+          serveGitHubRepository(options.gitRoot, privateRepos, installationTokens, req, url, res)
+        ) {
+          return;
+        }
         return json(res, 404, {
           message: 'Not Found',
           documentation_url: 'https://docs.github.com/rest',
@@ -456,6 +432,7 @@ export async function startGitHubOAuthDouble(
     clientSecret,
     apps,
     statuses,
+    installationTokens,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

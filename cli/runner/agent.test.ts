@@ -87,6 +87,7 @@ function spec(repoUrl: string, overrides: Partial<JobSpec> = {}): JobSpec {
     overrides: { outputDirectory: 'dist' },
     limits: { build_timeout_ms: 120_000, step_timeout_ms: 60_000 },
     traceparent: null,
+    checkout_auth: null,
     ...overrides,
   };
 }

@@ -76,6 +76,17 @@ describe('stepEnvironment', () => {
     });
   });
 
+  it('never hands the steps the checkout credentials', () => {
+    const withAuth = { ...spec, checkout_auth: { username: 'x-access-token', password: 'ghs_x1' } };
+    const env = stepEnvironment({
+      spec: withAuth,
+      home: '/h',
+      tmp: '/t',
+      host: {} as NodeJS.ProcessEnv,
+    });
+    expect(Object.values(env).join('\n')).not.toContain('ghs_x1');
+  });
+
   it('has a usable PATH even when the host has none', () => {
     const env = stepEnvironment({ spec, home: '/h', tmp: '/t', host: {} as NodeJS.ProcessEnv });
     expect(env.PATH).toBe('/usr/local/bin:/usr/bin:/bin');

@@ -9,8 +9,47 @@ export interface CheckoutOptions {
   branch: string | null;
   dir: string;
   env: Record<string, string>;
+  /** HTTP Basic credentials for the fetch (the job spec's `checkout_auth`), or none. */
+  auth?: CheckoutAuth | null;
   signal: AbortSignal;
   log(text: string): void;
+}
+
+export interface CheckoutAuth {
+  username: string;
+  password: string;
+}
+
+/** The `Authorization` header value git sends with the credentials: mask it like the password. */
+export function basicAuthorization(auth: CheckoutAuth): string {
+  return `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+}
+
+/** What of the checkout credentials the masker hides in every line: the password and the header. */
+export function checkoutSecrets(auth: CheckoutAuth | null | undefined): string[] {
+  if (!auth) return [];
+  return [auth.password, basicAuthorization(auth).slice('Basic '.length)];
+}
+
+/**
+ * The credentials as git configuration in the environment (GIT_CONFIG_COUNT/KEY_n/VALUE_n):
+ * never on the command line (visible in `ps`), never in a URL git could write to .git/config or
+ * quote in a message. Scoped to the repository's origin, so a redirect elsewhere does not get it.
+ */
+function authEnvironment(options: CheckoutOptions): Record<string, string> {
+  if (!options.auth) return {};
+  let origin: string;
+  try {
+    origin = new URL(options.repoUrl).origin;
+  } catch {
+    return {};
+  }
+  const count = Number.parseInt(options.env.GIT_CONFIG_COUNT ?? '0', 10) || 0;
+  return {
+    GIT_CONFIG_COUNT: String(count + 1),
+    [`GIT_CONFIG_KEY_${count}`]: `http.${origin}/.extraHeader`,
+    [`GIT_CONFIG_VALUE_${count}`]: `Authorization: ${basicAuthorization(options.auth)}`,
+  };
 }
 
 export class CheckoutError extends Error {
@@ -24,13 +63,17 @@ function git(args: string[], options: CheckoutOptions): Promise<string> {
       args,
       {
         cwd: options.dir,
-        env: asProcessEnv({ ...options.env, GIT_TERMINAL_PROMPT: '0' }),
+        env: asProcessEnv({
+          ...options.env,
+          ...authEnvironment(options),
+          GIT_TERMINAL_PROMPT: '0',
+        }),
         signal: options.signal,
         maxBuffer: 16 * 1024 * 1024,
       },
       (error, stdout, stderr) => {
         if (error) {
-          const detail = redact(stderr.trim() || error.message, options.repoUrl);
+          const detail = redact(stderr.trim() || error.message, options);
           reject(new CheckoutError(`git ${args[0]}: ${detail}`));
         } else resolve(stdout.trim());
       },
@@ -39,17 +82,15 @@ function git(args: string[], options: CheckoutOptions): Promise<string> {
 }
 
 /** Git's own messages may quote the URL, token included. */
-function redact(text: string, repoUrl: string): string {
-  let url: URL;
+function redact(text: string, options: CheckoutOptions): string {
+  let fromUrl: string[] = [];
   try {
-    url = new URL(repoUrl);
-  } catch {
-    return text;
-  }
-  const credentials = [url.password, url.username]
+    const url = new URL(options.repoUrl);
+    fromUrl = [url.password, url.username].flatMap((part) => [part, decodeURIComponent(part)]);
+  } catch {}
+  return [...fromUrl, ...checkoutSecrets(options.auth)]
     .filter((part) => part.length > 0)
-    .flatMap((part) => [part, decodeURIComponent(part)]);
-  return credentials.reduce((masked, part) => masked.replaceAll(part, '***'), text);
+    .reduce((masked, part) => masked.replaceAll(part, '***'), text);
 }
 
 /** The repository URL as it may appear in the log: without credentials. */

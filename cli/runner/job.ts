@@ -19,7 +19,7 @@ import {
   secretValues,
   stepEnvironment,
 } from './environment';
-import { CheckoutError, checkoutCommit, commitTimestamp } from './git-checkout';
+import { CheckoutError, checkoutCommit, checkoutSecrets, commitTimestamp } from './git-checkout';
 import { planInstall } from './installed-tree';
 import { JobApi } from './job-api';
 import { JobTrace } from './job-trace';
@@ -125,7 +125,11 @@ export class Job {
     try {
       const spec = await this.api.spec();
       this.trace.begin(spec);
-      this.secrets = [...secretValues(spec), ...passedSecrets(this.passed)];
+      this.secrets = [
+        ...secretValues(spec),
+        ...passedSecrets(this.passed),
+        ...checkoutSecrets(spec.checkout_auth),
+      ];
       this.mask = createMasker(this.secrets);
       deadline = setTimeout(
         () =>
@@ -199,6 +203,7 @@ export class Job {
       branch: spec.branch,
       dir: source,
       env: checkoutEnvironment({ home, host, passed: this.passed }),
+      auth: spec.checkout_auth,
       signal: this.controller.signal,
       log: (text: string) => this.system(text),
     };

@@ -58,10 +58,20 @@ export async function githubAppJwt(config: GitHubAppConfig, now = Date.now()): P
     .sign(key);
 }
 
+/**
+ * What an installation token may do, narrower than the installation: repository names (without
+ * the owner) and permissions, as `POST /app/installations/{id}/access_tokens` takes them.
+ */
+export interface InstallationTokenScope {
+  repositories?: string[];
+  permissions?: Record<string, 'read' | 'write'>;
+}
+
 export async function githubInstallationToken(
   config: GitHubAppConfig,
   installationId: number,
   fetcher: Fetch = fetch,
+  scope?: InstallationTokenScope,
 ): Promise<string> {
   const base = config.apiBase ?? 'https://api.github.com';
   const response = await send(
@@ -69,6 +79,7 @@ export async function githubInstallationToken(
     new Request(`${base}/app/installations/${installationId}/access_tokens`, {
       method: 'POST',
       headers: githubHeaders(`Bearer ${await githubAppJwt(config)}`),
+      ...(scope ? { body: JSON.stringify(scope) } : {}),
     }),
     'GitHub installation token',
   );

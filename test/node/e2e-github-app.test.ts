@@ -12,7 +12,8 @@ import { STARTUP_TIMEOUT_MS } from './stack';
  * manifest, installed, a repository imported, a signed push to the app's endpoint built by a
  * real `sparki runner`, live, and its commit status sent as the app through an installation
  * token. GitHub is the local stand-in (test/github-oauth-double.ts), which also serves the
- * repository for cloning over git's smart HTTP, as github.com does.
+ * repository for cloning over git's smart HTTP, as github.com does; the repository is private, so
+ * the runner clones it with the installation token the job spec hands it.
  */
 
 const INSTALLATION_ID = 4242;
@@ -34,7 +35,8 @@ describe('GitHub App: manifest → install → import → push → build → liv
 
   beforeAll(async () => {
     gitRoot = await mkdtemp(join(tmpdir(), 'sparki-github-repos-'));
-    github = await startGitHubOAuthDouble({ gitRoot });
+    // Private: the stand-in serves it only to an installation token that reads it.
+    github = await startGitHubOAuthDouble({ gitRoot, privateRepos: ['octo-org/shop'] });
     // The Worker reaches "GitHub" at the stand-in: wrangler dev passes these on with
     // CLOUDFLARE_INCLUDE_PROCESS_ENV.
     e2e = await startE2E(
@@ -102,7 +104,7 @@ describe('GitHub App: manifest → install → import → push → build → liv
     const installed = await deliver(appId, app.webhookSecret, 'installation', {
       action: 'created',
       installation: { id: INSTALLATION_ID },
-      repositories: [{ id: 1, name: 'shop', full_name: 'octo-org/shop', private: false }],
+      repositories: [{ id: 1, name: 'shop', full_name: 'octo-org/shop', private: true }],
     });
     expect(installed.status, JSON.stringify(installed.body)).toBe(200);
 
@@ -117,6 +119,9 @@ describe('GitHub App: manifest → install → import → push → build → liv
       production_branch: 'main',
     });
     expect(project.repo_url).toBe(`${github.oauthBaseUrl}/octo-org/shop.git`);
+    // Without credentials "GitHub" does not even list its refs.
+    const anonymous = await fetch(`${project.repo_url}/info/refs?service=git-upload-pack`);
+    expect(anonymous.status).toBe(401);
 
     // 4. A new commit pushed: GitHub's signed push event at the app's endpoint queues its build.
     const runner = await e2e.registerRunner('runner-github-app');
@@ -153,6 +158,21 @@ describe('GitHub App: manifest → install → import → push → build → liv
       `/api/projects/${project.id}`,
     );
     expect(await browse(`${productionUrl}/`)).toEqual({ status: 200, body: page('v2') });
+
+    // It was cloned with a token the spec carried, that reads only this repository, and that
+    // the build log never shows.
+    const cloneTokens = github.installationTokens
+      .issued()
+      .filter(([, issued]) => issued.repositories?.join() === 'shop');
+    expect(cloneTokens.length).toBeGreaterThan(0);
+    expect(cloneTokens[0]![1]).toMatchObject({ appId, permissions: { contents: 'read' } });
+    const log = await (
+      await fetch(`${e2e.base}/api/builds/${buildId}/logs.txt`, {
+        headers: { authorization: `Bearer ${e2e.token()}` },
+      })
+    ).text();
+    expect(log).toContain('Checked out');
+    for (const [token] of cloneTokens) expect(log).not.toContain(token);
 
     // 6. GitHub received the commit's statuses through an installation token of the app.
     const reported = await e2e.waitFor(

@@ -83,6 +83,8 @@ describe('job API', () => {
       overrides: {},
       limits: { build_timeout_ms: 30 * 60_000, step_timeout_ms: 15 * 60_000 },
       traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/),
+      // No GitHub App behind the project: the runner fetches without credentials.
+      checkout_auth: null,
     });
   });
 

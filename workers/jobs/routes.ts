@@ -14,6 +14,7 @@ import {
   reportSteps,
 } from '../../domain/builds/jobs';
 import { ARTIFACT_MAX_BYTES } from '../../domain/builds/limits';
+import { checkoutAuthFor } from '../../domain/github-app/checkout-auth';
 import { ApiError } from '../../platform/errors';
 import { artifactKey } from '../../platform/storage-keys';
 import { openApiErrorResponses } from '../errors';
@@ -42,7 +43,7 @@ jobRoutes.openapi(
     tags: ['runner protocol'],
     summary: 'The job spec for the runner holding the lease (job token)',
     description:
-      'Repository, commit, build number, root directory, the target environment’s variables with secrets decrypted, the names of the secrets to mask, its image template (for builds that push an image), detection overrides, time limits, and the trace context (`traceparent`) the attempt’s spans continue.',
+      'Repository, commit, build number, root directory, the target environment’s variables with secrets decrypted, the names of the secrets to mask, its image template (for builds that push an image), detection overrides, time limits, the trace context (`traceparent`) the attempt’s spans continue, and `checkout_auth`: for a project connected through the GitHub App, a fresh installation token that reads only this repository (null otherwise, or when it could not be minted).',
     request: { params: JobParams },
     responses: {
       200: { description: 'The spec', ...json(JobSpecSchema) },
@@ -63,6 +64,14 @@ jobRoutes.openapi(
       build.target,
     );
     const settings = resolveProjectSettings(project.settings);
+    const checkoutAuth = await checkoutAuthFor(
+      {
+        encryptionKey: config.ENCRYPTION_KEY,
+        fetch: (request) => fetch(request),
+        logger: c.get('logger'),
+      },
+      project,
+    );
     c.header('Cache-Control', 'no-store');
     return c.json(
       {
@@ -83,6 +92,7 @@ jobRoutes.openapi(
           step_timeout_ms: settings.step_timeout_ms,
         },
         traceparent: build.traceparent,
+        checkout_auth: checkoutAuth,
       },
       200,
     );

@@ -650,7 +650,7 @@ export interface paths {
         };
         /**
          * The job spec for the runner holding the lease (job token)
-         * @description Repository, commit, build number, root directory, the target environment’s variables with secrets decrypted, the names of the secrets to mask, its image template (for builds that push an image), detection overrides, time limits, and the trace context (`traceparent`) the attempt’s spans continue.
+         * @description Repository, commit, build number, root directory, the target environment’s variables with secrets decrypted, the names of the secrets to mask, its image template (for builds that push an image), detection overrides, time limits, the trace context (`traceparent`) the attempt’s spans continue, and `checkout_auth`: for a project connected through the GitHub App, a fresh installation token that reads only this repository (null otherwise, or when it could not be minted).
          */
         get: {
             parameters: {
@@ -695,6 +695,11 @@ export interface paths {
                             };
                             /** @default null */
                             traceparent: string | null;
+                            /** @default null */
+                            checkout_auth: {
+                                username: string;
+                                password: string;
+                            } | null;
                         };
                     };
                 };
