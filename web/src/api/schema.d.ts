@@ -548,6 +548,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -624,6 +633,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -739,6 +757,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -829,6 +856,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -928,6 +964,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1009,6 +1054,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1103,6 +1157,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1182,6 +1245,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1279,6 +1351,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1367,6 +1448,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1446,6 +1536,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1542,6 +1641,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1661,6 +1769,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1759,6 +1876,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1831,6 +1957,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1891,6 +2026,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1968,6 +2112,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2031,6 +2184,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2108,6 +2270,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2168,6 +2339,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2252,6 +2432,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2309,6 +2498,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2388,6 +2586,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2504,6 +2711,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2569,6 +2785,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2646,6 +2871,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2705,6 +2939,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2815,6 +3058,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2871,6 +3123,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2937,6 +3198,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3011,6 +3281,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3108,6 +3387,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3180,6 +3468,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3235,6 +3532,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3302,6 +3608,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -3352,6 +3667,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3411,6 +3735,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3481,6 +3814,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3559,6 +3901,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         options?: never;
@@ -3612,6 +3963,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3685,6 +4045,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         options?: never;
@@ -3750,6 +4119,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3841,6 +4219,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3925,6 +4312,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3988,6 +4384,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4062,6 +4467,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -4128,6 +4542,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -4174,6 +4597,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4244,6 +4676,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -4296,6 +4737,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4357,6 +4807,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4433,6 +4892,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         options?: never;
@@ -4483,6 +4951,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4544,6 +5021,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4620,6 +5106,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -4685,6 +5180,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -4733,6 +5237,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4807,6 +5320,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         options?: never;
@@ -4871,6 +5393,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -4919,6 +5450,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4998,6 +5538,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5063,6 +5612,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -5114,6 +5672,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5193,6 +5760,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         options?: never;
@@ -5250,6 +5826,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5337,6 +5922,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -5395,6 +5989,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5472,6 +6075,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5528,6 +6140,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5598,6 +6219,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5679,6 +6309,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5752,6 +6391,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -5817,6 +6465,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -5865,6 +6522,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5921,6 +6587,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5987,6 +6662,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -6046,6 +6730,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -6098,6 +6791,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6176,6 +6878,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         post?: never;
@@ -6218,6 +6929,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6280,6 +7000,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6354,6 +7083,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         /**
@@ -6404,6 +7142,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6468,6 +7215,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6559,6 +7315,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         post?: never;
@@ -6608,6 +7373,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6685,6 +7459,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -6745,6 +7528,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6825,6 +7617,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -6888,6 +7689,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6960,6 +7770,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -7020,6 +7839,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7096,6 +7924,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -7159,6 +7996,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7323,6 +8169,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -7395,6 +8250,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7482,6 +8346,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -7548,6 +8421,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7622,6 +8504,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -7673,6 +8564,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7753,6 +8653,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         options?: never;
@@ -7806,6 +8715,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7873,6 +8791,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7952,6 +8879,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -8021,6 +8957,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -8077,6 +9022,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8163,6 +9117,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -8230,6 +9193,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8330,6 +9302,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -8403,6 +9384,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8487,6 +9477,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -8548,6 +9547,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8626,6 +9634,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -8682,6 +9699,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8759,6 +9785,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -8817,6 +9852,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8887,6 +9931,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -8942,6 +9995,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9017,6 +10079,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -9081,6 +10152,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         options?: never;
@@ -9133,6 +10213,15 @@ export interface paths {
                 };
                 /** @description Something went wrong on our side; the request id helps us find it. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
