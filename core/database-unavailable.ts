@@ -6,7 +6,7 @@ const UNAVAILABLE_SQLSTATE = /^(53\d{3}|57P03|08\d{3})$/;
 
 /** What the Neon/pg driver throws when no connection could be had (it sets no SQLSTATE). */
 const UNAVAILABLE_MESSAGE =
-  /timeout exceeded when trying to connect|connection terminated|too many clients|ECONNREFUSED|ECONNRESET/i;
+  /timeout exceeded when trying to connect|connection terminated|too many clients/i;
 
 /** How deep a chain of `cause`s is followed (drizzle wraps the driver's error once). */
 const MAX_CAUSES = 5;
