@@ -10,7 +10,7 @@ export const DOCS_FILE = join(ROOT, 'docs', 'benchmarks.md');
 const TABLE_START = '<!-- bench:table:start (written by npm run bench) -->';
 const TABLE_END = '<!-- bench:table:end -->';
 
-export type Unit = 'ms' | 'req/s' | 'bytes' | 'lines' | 'frames' | 'errors';
+export type Unit = 'ms' | 'req/s' | 'bytes' | 'lines' | 'frames' | 'errors' | 'answers';
 
 /** One figure beside the baseline measured in the same run. */
 export interface Figure {

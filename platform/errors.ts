@@ -21,6 +21,7 @@ const statusByCode = {
   misconfigured: 500,
   bad_gateway: 502,
   not_ready: 503,
+  unavailable: 503,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof statusByCode;

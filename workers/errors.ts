@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { isDatabaseUnavailable } from '../core/database-unavailable';
 import { findUnstorableText } from '../core/storable-text';
 import { ApiError, fieldErrors, type ZodIssueLike } from '../platform/errors';
 import type { HonoEnv } from './context';
@@ -34,11 +35,25 @@ export const openApiErrorResponses = {
     'Too many requests (rate limit or API quota); retry after `Retry-After` seconds.',
   ),
   500: errorResponse('Something went wrong on our side; the request id helps us find it.'),
+  503: errorResponse(
+    'The database is busy or unreachable (code `unavailable`); retry after `Retry-After` seconds.',
+  ),
 };
 
 export function errorBody(c: Context<HonoEnv>, code: string, message: string, details?: unknown) {
   const error = details === undefined ? { code, message } : { code, message, details };
   return { error, request_id: c.get('requestId') ?? 'unknown' };
+}
+
+/** Long enough for a burst to drain, short enough that a client does not give up. */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
+
+/** An error's message and its causes' (drizzle's "Failed query" hides the driver's reason). */
+function errorChain(err: Error): string {
+  const messages = [err.message];
+  for (let cause = err.cause; cause instanceof Error; cause = cause.cause)
+    messages.push(cause.message);
+  return messages.join(' <- ');
 }
 
 export function handleError(err: Error, c: Context<HonoEnv>): Response {
@@ -50,7 +65,16 @@ export function handleError(err: Error, c: Context<HonoEnv>): Response {
     const code = err.status === 413 ? 'payload_too_large' : 'bad_request';
     return c.json(errorBody(c, code, err.message || 'Bad request'), err.status);
   }
-  c.get('logger')?.error('unhandled_error', { error: err.message, stack: err.stack });
+  if (isDatabaseUnavailable(err)) {
+    // Load (or a database restart), not a bug: the client is told to come back shortly.
+    c.get('logger')?.warn('database_unavailable', { error: errorChain(err) });
+    return c.json(
+      errorBody(c, 'unavailable', 'The database is busy; retry after `Retry-After` seconds'),
+      503,
+      { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+    );
+  }
+  c.get('logger')?.error('unhandled_error', { error: errorChain(err), stack: err.stack });
   return c.json(errorBody(c, 'internal_error', 'Internal server error'), 500);
 }
 

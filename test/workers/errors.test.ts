@@ -24,6 +24,12 @@ app.openapi(
   }),
   (c) => c.json(c.req.valid('json'), 200),
 );
+app.get('/api/test/db-busy', () => {
+  // What drizzle throws when the Neon driver got no connection in time.
+  throw new Error('Failed query: select "id" from "sessions" where "id" = $1', {
+    cause: new Error('timeout exceeded when trying to connect'),
+  });
+});
 app.get('/api/test/boom', () => {
   throw new Error('connect ECONNREFUSED postgres://admin:hunter2@db.internal:5432');
 });
@@ -103,6 +109,15 @@ describe('error envelope', () => {
     expect(JSON.parse(text)).toMatchObject({
       error: { code: 'internal_error', message: 'Internal server error' },
     });
+  });
+
+  it('answers a database that cannot take the connection with 503 and Retry-After, not a 500', async () => {
+    const response = await call('/api/test/db-busy');
+    expect(response.status).toBe(503);
+    expect(Number(response.headers.get('Retry-After'))).toBeGreaterThan(0);
+    const text = await response.text();
+    expect(text).not.toMatch(/sessions|Failed query|timeout exceeded/);
+    expect(JSON.parse(text)).toMatchObject({ error: { code: 'unavailable' } });
   });
 
   it('names missing configuration in a 500 instead of failing deep inside', async () => {
