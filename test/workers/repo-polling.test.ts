@@ -1,5 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { HubMessage } from '../../core/runner-protocol';
 import { builds, deployments, environments, webhookDeliveries } from '../../db/schema';
 import { requestDeployment } from '../../domain/deployments/request';
 import { as, seedTeam } from './api-client';
@@ -53,6 +54,20 @@ async function report(socket: RunnerSocket, projectId: string, heads: Record<str
   }
 }
 
+/**
+ * The hub's next watch list for the runner. A build queued meanwhile is offered to the runner
+ * too, as soon as the builds queue delivers it (at once since its batch window is 0 s), so an
+ * offer may come first: these tests are about watching, not about which message wins the race.
+ */
+async function nextWatch(socket: RunnerSocket) {
+  for (;;) {
+    const message = await socket.nextAny(5_000, 'watch');
+    if (message.type === 'job') continue;
+    expect(message.type).toBe('watch');
+    return message as Extract<HubMessage, { type: 'watch' }>;
+  }
+}
+
 describe('repository polling: the watch list', () => {
   it('sends a connected runner the local repositories it polls, and a change of setting', async () => {
     const { owner, projectId, runner, team } = await setup();
@@ -65,7 +80,7 @@ describe('repository polling: the watch list', () => {
     });
     expect(other.status).toBe(201);
     const socket = await onlineRunner(runner.runner_token);
-    const watch = await socket.next('watch');
+    const watch = await nextWatch(socket);
     expect(watch.repos).toEqual([
       {
         project_id: projectId,
@@ -84,14 +99,14 @@ describe('repository polling: the watch list', () => {
     );
     expect(slower.status, slower.text).toBe(200);
     expect(slower.body.settings.poll_interval_seconds).toBe(300);
-    expect((await socket.next('watch')).repos).toEqual([
+    expect((await nextWatch(socket)).repos).toEqual([
       expect.objectContaining({ project_id: projectId, interval_ms: 300_000 }),
     ]);
     const off = await owner.patch(`/api/projects/${projectId}/settings`, {
       poll_interval_seconds: 0,
     });
     expect(off.status).toBe(200);
-    expect((await socket.next('watch')).repos).toEqual([]);
+    expect((await nextWatch(socket)).repos).toEqual([]);
     await socket.expectNothingSent();
   });
 
@@ -129,7 +144,7 @@ describe('repository polling: head reports', () => {
   it('builds the production head first, a moved head once, and a new branch as a preview', async () => {
     const { projectId, runner } = await setup();
     const socket = await onlineRunner(runner.runner_token);
-    await socket.next('watch');
+    await nextWatch(socket);
 
     // The first report is a baseline: only the production branch is built.
     expect(await report(socket, projectId, { main: A, old: B })).toMatchObject({
@@ -175,7 +190,7 @@ describe('repository polling: head reports', () => {
   it('a head seen before is not built again, and a deleted branch retires its previews', async () => {
     const { projectId, runner } = await setup();
     const socket = await onlineRunner(runner.runner_token);
-    await socket.next('watch');
+    await nextWatch(socket);
     await report(socket, projectId, { main: A });
     expect(await report(socket, projectId, { main: A, feature: B })).toMatchObject({ queued: 1 });
     // A preview of the feature branch, waiting to deploy.
@@ -218,7 +233,7 @@ describe('repository polling: head reports', () => {
     const asked = await owner.post(`/api/projects/${projectId}/builds`, {});
     expect(asked.status, asked.text).toBe(201);
     const socket = await onlineRunner(runner.runner_token);
-    await socket.next('watch');
+    await nextWatch(socket);
     expect(await report(socket, projectId, { main: A })).toMatchObject({ queued: 0 });
     expect(await projectBuilds(projectId)).toHaveLength(1);
     // From then on a moved head builds, unless that commit of the branch was built already.
@@ -234,13 +249,13 @@ describe('repository polling: head reports', () => {
   it('starts from a new baseline when the project moves to another repository', async () => {
     const { owner, projectId, runner } = await setup();
     const socket = await onlineRunner(runner.runner_token);
-    await socket.next('watch');
+    await nextWatch(socket);
     await report(socket, projectId, { main: A, one: A, two: A });
     const moved = await owner.patch(`/api/projects/${projectId}`, {
       repo_url: `/home/me/elsewhere-${crypto.randomUUID().slice(0, 8)}`,
     });
     expect(moved.status, moved.text).toBe(200);
-    expect((await socket.next('watch')).repos[0]?.repo_url).toContain('/home/me/elsewhere-');
+    expect((await nextWatch(socket)).repos[0]?.repo_url).toContain('/home/me/elsewhere-');
     // Not three deletions and two builds: only the production head of the new repository.
     expect(await report(socket, projectId, { main: B, three: C, four: C })).toMatchObject({
       queued: 1,
@@ -251,7 +266,7 @@ describe('repository polling: head reports', () => {
   it('takes a report only from the runner the project is assigned to, for a polled project', async () => {
     const { owner, projectId, runner, team } = await setup();
     const socket = await onlineRunner(runner.runner_token);
-    await socket.next('watch');
+    await nextWatch(socket);
 
     // A runner of another workspace cannot report this workspace's project.
     const stranger = await seedTeam();
@@ -269,7 +284,7 @@ describe('repository polling: head reports', () => {
     const secondSocket = await onlineRunner(second.runner_token);
     const watch = await secondSocket.next('watch', 2_000).catch(() => undefined);
     const [assigned, other] = watch?.repos.length ? [secondSocket, socket] : [socket, secondSocket];
-    if (watch?.repos.length) await socket.next('watch');
+    if (watch?.repos.length) await nextWatch(socket);
     other.send({ type: 'heads', project_id: projectId, heads: [{ branch: 'main', sha: A }] });
     expect((await other.next('error')).message).toContain('is not polled by this runner');
 
@@ -301,7 +316,7 @@ describe('POST /api/projects/{id}/poll', () => {
     expect(none.body.error.code).toBe('not_ready');
 
     const socket = await onlineRunner(runner.runner_token);
-    await socket.next('watch');
+    await nextWatch(socket);
     const asked = await developer.post<{ status: string; runner_id: string }>(
       `/api/projects/${projectId}/poll`,
     );
