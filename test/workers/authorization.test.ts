@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builds, deployments, domains } from '../../db/schema';
+import { builds, deployments, domains, notificationDeliveries } from '../../db/schema';
 import {
   type ApiResponse,
   as,
@@ -52,9 +52,11 @@ const PUBLIC: Record<string, string> = {
   'POST /api/jobs/{buildId}/output/missing': 'the job token is the credential',
   'PUT /api/jobs/{buildId}/blobs/{hash}': 'the job token is the credential',
   'PUT /api/jobs/{buildId}/output': 'the job token is the credential',
+  'POST /api/jobs/{buildId}/spans': 'the job token is the credential',
   'GET /api/artifacts/{buildId}/output.tar.gz': 'a signed, expiring link is the credential',
   'POST /api/auth/device/code': 'a device asking to sign in (RFC 8628)',
   'POST /api/auth/device/token': 'the device code is the credential',
+  'GET /metrics': 'the METRICS_TOKEN bearer is the credential (a 404 where none is configured)',
 };
 
 /** Any signed-in user may call these: they act on the caller's own account, not a workspace. */
@@ -124,6 +126,8 @@ function resourceIds(a: Awaited<ReturnType<typeof seedWorkspaceA>>): Record<stri
     'sessions/{id}': a.team.owner.session_id,
     'device/{user_code}': a.userCode,
     'blobs/{hash}': 'a'.repeat(64),
+    'notification-targets/{target_id}': a.targetId,
+    'deliveries/{delivery_id}': a.deliveryId,
   };
 }
 
@@ -199,6 +203,26 @@ async function seedWorkspaceA() {
     scope: 'read',
   });
   expect(token.status, token.text).toBe(201);
+  const target = await owner.post<{ target: { id: string } }>(
+    `/api/projects/${projectId}/notification-targets`,
+    {
+      kind: 'webhook',
+      name: 'Ops',
+      url: 'https://ops.example.com/hooks',
+      events: ['build.failed'],
+    },
+  );
+  expect(target.status, target.text).toBe(201);
+  const [delivery] = await db
+    .insert(notificationDeliveries)
+    .values({
+      targetId: target.body.target.id,
+      projectId,
+      eventType: 'test',
+      eventId: crypto.randomUUID(),
+      payload: {} as never,
+    })
+    .returning();
   const device = await as().post<{ user_code: string }>('/api/auth/device/code', {});
   expect(device.status, device.text).toBe(200);
   const [runner, registration] = await Promise.all([
@@ -217,6 +241,8 @@ async function seedWorkspaceA() {
     runnerId: runner.runner_id,
     registrationTokenId: registration.id,
     userCode: device.body.user_code,
+    targetId: target.body.target.id,
+    deliveryId: delivery!.id,
   };
 }
 
