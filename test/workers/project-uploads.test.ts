@@ -1,6 +1,6 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { and, eq } from 'drizzle-orm';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { BLOB_MAX_BYTES } from '../../core/build-output';
 import { builds, environments } from '../../db/schema';
 import { blobKey } from '../../platform/storage-keys';
@@ -72,11 +72,22 @@ async function visit(url: string) {
   return response.text();
 }
 
+/**
+ * The deployment's URL once it is live. The deployments queue's own consumer may have taken the
+ * deployment before the test's drain did (the drain then leaves it to that consumer), so the
+ * test waits for the deployment to settle rather than for its own drain.
+ */
 async function servedUrl(deploymentId: string, owner: Caller) {
-  const response = await as(owner).get<{ status: string; url: string }>(
-    `/api/deployments/${deploymentId}`,
+  const response = await vi.waitFor(
+    async () => {
+      const answer = await as(owner).get<{ status: string; url: string }>(
+        `/api/deployments/${deploymentId}`,
+      );
+      expect(answer.body.status, answer.text).toBe('live');
+      return answer;
+    },
+    { timeout: 30_000, interval: 200 },
   );
-  expect(response.body.status, response.text).toBe('live');
   return response.body.url;
 }
 

@@ -56,7 +56,7 @@ async function report(socket: RunnerSocket, projectId: string, heads: Record<str
 
 /**
  * The hub's next watch list for the runner. A build queued meanwhile is offered to the runner
- * too, as soon as the builds queue delivers it (at once since its batch window is 0 s), so an
+ * too, as soon as the builds queue delivers it (at once with a 0 s batch window), so an
  * offer may come first: these tests are about watching, not about which message wins the race.
  */
 async function nextWatch(socket: RunnerSocket) {
