@@ -9,6 +9,11 @@ if (!existsSync('web/dist/index.html')) {
   execFileSync('npm', ['run', '--silent', 'web:build'], { stdio: 'inherit' });
 }
 
+// expect.poll gives up after 1 s by default. These projects poll a whole local stack (pages, logs,
+// a browser rendering an API answer), which under a loaded CI machine can take several seconds;
+// a poll that is going to fail still fails, just later.
+const SLOW_POLL = { timeout: 15_000, interval: 100 };
+
 export default defineConfig({
   test: {
     // At the root, not in the Workers project: there Vite would resolve Node-only packages (ws,
@@ -28,6 +33,7 @@ export default defineConfig({
           ],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+          expect: { poll: SLOW_POLL },
         },
       },
       {
@@ -37,6 +43,7 @@ export default defineConfig({
           include: ['test/browser/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 240_000,
+          expect: { poll: SLOW_POLL },
         },
       },
       {
