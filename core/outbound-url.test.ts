@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { checkOutboundUrl } from './outbound-url';
 import { isPrivateHost } from './private-host';
 
-const production = { allowPrivate: false };
-const development = { allowPrivate: true };
+const production = { development: false };
+const development = { development: true };
 
 describe('checkOutboundUrl', () => {
   it('accepts https URLs of public hosts in production', () => {
@@ -53,12 +53,23 @@ describe('checkOutboundUrl', () => {
     });
   });
 
-  it('allows loopback receivers over http in development, and nothing else over http', () => {
+  it('allows loopback hosts in development, over http too, and no other private host', () => {
     expect(checkOutboundUrl('http://127.0.0.1:4000/hook', development)).toMatchObject({ ok: true });
     expect(checkOutboundUrl('http://localhost:4000/hook', development)).toMatchObject({ ok: true });
-    expect(checkOutboundUrl('https://10.0.0.5/hook', development)).toMatchObject({ ok: true });
-    expect(checkOutboundUrl('http://example.com/hook', development)).toMatchObject({ ok: false });
+    expect(checkOutboundUrl('https://git.example.org:8443/api/v1', development)).toMatchObject({
+      ok: true,
+    });
+    expect(checkOutboundUrl('http://example.com/hook', development)).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/https/),
+    });
     expect(checkOutboundUrl('http://10.0.0.5/hook', development)).toMatchObject({ ok: false });
+    for (const url of ['https://10.0.0.5/hook', 'https://169.254.169.254/latest']) {
+      expect(checkOutboundUrl(url, development), url).toMatchObject({
+        ok: false,
+        message: expect.stringMatching(/public host/),
+      });
+    }
   });
 
   it('refuses other schemes, credentials in the URL, relative and overlong URLs', () => {

@@ -4,17 +4,22 @@ export type OutboundUrlCheck = { ok: true; url: URL } | { ok: false; message: st
 
 export interface OutboundUrlPolicy {
   /**
-   * Development (the local stack, the tests): receivers on this machine or the local network are
-   * allowed, and plain http on a loopback host, as the deploy webhook and identity providers do.
-   * Production: https to a public host only, so a user-supplied URL cannot point Sparki's
-   * requests at the platform's own network (SSRF).
+   * Development (the local stack, the tests): loopback hosts are allowed too, over plain http as
+   * well, so receivers and stand-ins on this machine work. Other private hosts stay refused
+   * everywhere: a user-supplied URL must not point Sparki's requests at a network it sits in.
    */
-  allowPrivate: boolean;
+  development: boolean;
 }
 
 export const MAX_OUTBOUND_URL_LENGTH = 2048;
 
-/** Whether Sparki may send requests to a URL a user gave it (notification targets). */
+/**
+ * Whether Sparki may send requests to a URL a user gave it (an SSRF guard): https only, no
+ * credentials in the URL, no host of a private network. The one policy for every such URL
+ * (notification targets, GitLab/Gitea API URLs). The check is on the name as written: Workers
+ * have no DNS lookup to see what a public name resolves to, and Cloudflare's network does not
+ * route to private ranges anyway.
+ */
 export function checkOutboundUrl(value: string, policy: OutboundUrlPolicy): OutboundUrlCheck {
   if (value.length > MAX_OUTBOUND_URL_LENGTH) {
     return { ok: false, message: `must be at most ${MAX_OUTBOUND_URL_LENGTH} characters` };
@@ -28,20 +33,19 @@ export function checkOutboundUrl(value: string, policy: OutboundUrlPolicy): Outb
   if (url.username || url.password) {
     return { ok: false, message: 'must not carry a user name or password' };
   }
-  const loopback = isLoopbackHost(url.hostname);
-  const httpAllowed = policy.allowPrivate && loopback;
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && httpAllowed)) {
+  const loopbackAllowed = policy.development && isLoopbackHost(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopbackAllowed)) {
     return {
       ok: false,
-      message: policy.allowPrivate
-        ? 'must be an https:// URL (http:// only for a loopback host)'
+      message: policy.development
+        ? 'must be an https:// URL (http:// only for a loopback host in development)'
         : 'must be an https:// URL',
     };
   }
-  if (!policy.allowPrivate && isPrivateHost(url.hostname)) {
+  if (isPrivateHost(url.hostname) && !loopbackAllowed) {
     return {
       ok: false,
-      message: 'must be a public host: loopback, private and link-local addresses are refused',
+      message: `must be a public host: ${url.hostname} is on a loopback, private or link-local network`,
     };
   }
   return { ok: true, url };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLoopbackHost, isPrivateHost, outboundUrlProblem } from './private-host';
+import { isLoopbackHost, isPrivateHost } from './private-host';
 
 const host = (url: string) => new URL(url).hostname;
 
@@ -40,34 +40,5 @@ describe('isPrivateHost', () => {
     expect(isLoopbackHost('[::1]')).toBe(true);
     expect(isLoopbackHost('localhost')).toBe(true);
     expect(isLoopbackHost('10.0.0.1')).toBe(false);
-  });
-});
-
-describe('outboundUrlProblem', () => {
-  const production = { development: false };
-  const development = { development: true };
-
-  it('takes public https URLs everywhere', () => {
-    expect(outboundUrlProblem('https://gitlab.com/api/v4', production)).toBeNull();
-    expect(outboundUrlProblem('https://git.example.org:8443/api/v1', development)).toBeNull();
-  });
-
-  it('refuses plain http, credentials and private hosts in production', () => {
-    expect(outboundUrlProblem('http://gitlab.com/api/v4', production)).toMatch(/https/);
-    expect(outboundUrlProblem('https://me:pw@gitlab.com/api/v4', production)).toMatch(
-      /credentials/,
-    );
-    expect(outboundUrlProblem('https://127.0.0.1/api/v4', production)).toMatch(/private/);
-    expect(outboundUrlProblem('https://169.254.169.254/latest', production)).toMatch(/private/);
-    expect(outboundUrlProblem('http://127.0.0.1:3000/api/v4', production)).toMatch(/https/);
-    expect(outboundUrlProblem('not a url', production)).toBe('is not a URL');
-    expect(outboundUrlProblem('ftp://gitlab.com/', production)).toMatch(/https/);
-  });
-
-  it('lets development reach loopback hosts, over http too, and nothing else private', () => {
-    expect(outboundUrlProblem('http://127.0.0.1:3000/api/v4', development)).toBeNull();
-    expect(outboundUrlProblem('http://localhost:3000/api/v1', development)).toBeNull();
-    expect(outboundUrlProblem('http://10.0.0.5/api/v1', development)).toMatch(/https/);
-    expect(outboundUrlProblem('https://10.0.0.5/api/v1', development)).toMatch(/private/);
   });
 });

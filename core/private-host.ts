@@ -34,30 +34,3 @@ export function isLoopbackHost(hostname: string): boolean {
   const name = hostname.toLowerCase().replace(/\.$/, '');
   return LOOPBACK_HOST.some((pattern) => pattern.test(name));
 }
-
-/**
- * Why Sparki must not send a request to a URL the user gave (an SSRF guard), or null. Outside
- * development: https only, no credentials in the URL, and no host of a private network. The
- * local stack and the tests (`development`) may also reach loopback hosts, over http too. The
- * check is on the name as written: Workers have no DNS lookup to see what a public name
- * resolves to, and Cloudflare's network does not route to private ranges anyway.
- */
-export function outboundUrlProblem(text: string, options: { development: boolean }): string | null {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return 'is not a URL';
-  }
-  const loopbackAllowed = options.development && isLoopbackHost(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopbackAllowed)) {
-    return options.development
-      ? 'must be an https:// URL (http:// only for a loopback host in development)'
-      : 'must be an https:// URL';
-  }
-  if (url.username || url.password) return 'must not carry credentials';
-  if (isPrivateHost(url.hostname) && !loopbackAllowed) {
-    return `names a host on a private network (${url.hostname}), which Sparki does not call`;
-  }
-  return null;
-}

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { sha256Hex } from '../../core/digest';
 import { HOOK_PROVIDERS, type HookProvider, hookTarget } from '../../core/git-hooks';
-import { outboundUrlProblem } from '../../core/private-host';
+import { checkOutboundUrl } from '../../core/outbound-url';
 import { decryptSecret } from '../../core/secret-box';
 import type { Database } from '../../db/client';
 import { type Project, type ProjectGitHook, projectGitHooks, projects } from '../../db/schema';
@@ -70,10 +70,10 @@ export async function gitHookState(
 }
 
 function checkedApi(deps: HookDeps, api: Omit<HookApi, 'fetch'>): HookApi {
-  const problem = outboundUrlProblem(api.apiBase, { development: deps.development });
-  if (problem) {
-    throw new ApiError('validation_failed', `The ${api.provider} API URL ${problem}`, {
-      fields: [{ path: 'api_url', message: problem, code: 'custom' }],
+  const checked = checkOutboundUrl(api.apiBase, { development: deps.development });
+  if (!checked.ok) {
+    throw new ApiError('validation_failed', `The ${api.provider} API URL ${checked.message}`, {
+      fields: [{ path: 'api_url', message: checked.message, code: 'custom' }],
     });
   }
   return { ...api, fetch: deps.fetch };

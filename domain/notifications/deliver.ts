@@ -126,7 +126,7 @@ export async function deliverNotification(
   const final = delivery.attempts + 1 >= MAX_ATTEMPTS;
   const url = await decryptSecret(config.ENCRYPTION_KEY, target.urlEncrypted);
   // Checked again at send time: a target stored under a laxer configuration is not sent to.
-  const allowed = checkOutboundUrl(url, { allowPrivate: config.APP_ENV === 'development' });
+  const allowed = checkOutboundUrl(url, { development: config.APP_ENV === 'development' });
   if (!allowed.ok) {
     await record(
       db,

@@ -125,6 +125,9 @@ describe('notification targets API', () => {
     expect((await as(owner).post(base, { ...webhook, url: 'http://127.0.0.1:9/h' })).status).toBe(
       201,
     );
+    expect((await as(owner).post(base, { ...webhook, url: 'https://10.0.0.8/h' })).status).toBe(
+      400,
+    );
     expect((await as(owner).post(base, { ...webhook, url: 'http://example.com/h' })).status).toBe(
       400,
     );

@@ -86,7 +86,7 @@ notificationTargetRoutes.openapi(
     const access = await authorizeProject(c, id, 'admin');
     const { db, config } = c.get('services');
     const checked = checkOutboundUrl(input.url, {
-      allowPrivate: config.APP_ENV === 'development',
+      development: config.APP_ENV === 'development',
     });
     if (!checked.ok) {
       throw new ApiError('validation_failed', 'The URL is not allowed', {
