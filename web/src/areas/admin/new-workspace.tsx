@@ -1,17 +1,11 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { createRoute, useNavigate } from '@tanstack/react-router';
+import { workspaceSlug } from '../../../../core/slug';
 import { api, unwrap } from '../../api/client';
 import { ErrorNotice } from '../../components/error-notice';
 import { Button, Card, Field, PageHeader } from '../../components/ui';
 import { formValues } from '../../lib/forms';
 import { appLayout } from '../../routes/base';
-
-function slugify(name: string): string {
-  return name
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '');
-}
 
 export const newWorkspaceRoute = createRoute({
   getParentRoute: () => appLayout,
@@ -26,7 +20,7 @@ function NewWorkspace() {
     mutationFn: (values: Record<string, string>) =>
       unwrap(
         api.POST('/api/workspaces', {
-          body: { name: values.name ?? '', slug: values.slug || slugify(values.name ?? '') },
+          body: { name: values.name ?? '', slug: values.slug || workspaceSlug(values.name ?? '') },
         }),
       ),
     onSuccess: async (workspace) => {
