@@ -2,6 +2,7 @@ import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { platformUrl, readCredentials } from '../config';
+import { CliError, EXIT } from '../errors';
 import {
   CHAINED_SUFFIX,
   gitConfig,
@@ -12,18 +13,10 @@ import {
   repositoryAt,
   setGitConfig,
 } from '../hooks';
+import { action } from '../output';
 
 const URL_KEY = 'sparki.url';
 const PROJECT_KEY = 'sparki.project';
-
-class HookError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
-}
 
 async function readText(path: string): Promise<string | undefined> {
   try {
@@ -38,7 +31,7 @@ function repository(dir: string): Repository {
   try {
     return repositoryAt(dir);
   } catch {
-    throw new HookError(`${dir} is not in a git working tree`, 2);
+    throw new CliError(`${dir} is not in a git working tree`, EXIT.usage);
   }
 }
 
@@ -59,7 +52,7 @@ async function install(dir: string, options: { url: string; project: string; tok
     const existing = await readText(path);
     const chained = await readText(path + CHAINED_SUFFIX);
     if (existing !== undefined && !isSparkiHook(existing) && chained !== undefined) {
-      throw new HookError(
+      throw new CliError(
         `${path} exists and ${path}${CHAINED_SUFFIX} too: move one of them away, then run ` +
           '`sparki hooks install` again',
       );
@@ -116,7 +109,10 @@ async function notify(dir: string, options: { token?: string }) {
   const url = gitConfig(dir, URL_KEY);
   const project = gitConfig(dir, PROJECT_KEY);
   if (!url || !project) {
-    throw new HookError('No Sparki project is set here: run `sparki hooks install` first', 2);
+    throw new CliError(
+      'No Sparki project is set here: run `sparki hooks install` first',
+      EXIT.usage,
+    );
   }
   // The hook's own token, else the one `sparki login` stored for this platform.
   const token =
@@ -124,9 +120,9 @@ async function notify(dir: string, options: { token?: string }) {
     (await readText(tokenPath(repo)))?.trim() ??
     (await readCredentials()).platforms[platformUrl(url)]?.token;
   if (!token) {
-    throw new HookError(
+    throw new CliError(
       'No token: run `sparki login`, set SPARKI_TOKEN or run `sparki hooks install --token`',
-      2,
+      EXIT.usage,
     );
   }
   const response = await fetch(`${url}/api/projects/${encodeURIComponent(project)}/poll`, {
@@ -139,25 +135,12 @@ async function notify(dir: string, options: { token?: string }) {
     request_id?: string;
   };
   if (!response.ok) {
-    throw new HookError(
+    throw new CliError(
       `${new Date().toISOString()} Sparki answered ${response.status}: ${body.error?.message ?? 'no message'}` +
         (body.request_id ? ` (request ${body.request_id})` : ''),
     );
   }
   console.log(`${new Date().toISOString()} runner ${body.runner_id} polls project ${project} now`);
-}
-
-/** Runs an action, turning a HookError into its message on stderr and its exit code. */
-function run<A extends unknown[]>(action: (...args: A) => Promise<void>) {
-  return async (...args: A) => {
-    try {
-      await action(...args);
-    } catch (error) {
-      if (!(error instanceof HookError)) throw error;
-      process.stderr.write(`error: ${error.message}\n`);
-      process.exitCode = error.exitCode;
-    }
-  };
 }
 
 const tokenOption = () =>
@@ -177,7 +160,7 @@ export function hooksCommand(): Command {
     .requiredOption('--project <id>', 'the project of this repository')
     .addOption(tokenOption().makeOptionMandatory(false))
     .action(
-      run(async (options: { dir: string; url: string; project: string; token?: string }) => {
+      action(async (options: { dir: string; url: string; project: string; token?: string }) => {
         await install(resolve(options.dir), options);
       }),
     );
@@ -185,14 +168,14 @@ export function hooksCommand(): Command {
     .command('uninstall')
     .description('remove the hooks (and put back the ones they replaced)')
     .option('--dir <path>', 'the working tree', '.')
-    .action(run(async (options: { dir: string }) => uninstall(resolve(options.dir))));
+    .action(action(async (options: { dir: string }) => uninstall(resolve(options.dir))));
   hooks
     .command('notify')
     .description('ask Sparki to poll this repository now (what the hooks run)')
     .option('--dir <path>', 'the working tree', '.')
     .addOption(tokenOption())
     .action(
-      run(async (options: { dir: string; token?: string }) =>
+      action(async (options: { dir: string; token?: string }) =>
         notify(resolve(options.dir), options),
       ),
     );
