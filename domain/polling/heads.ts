@@ -9,7 +9,7 @@ import type { Audit } from '../audit';
 import { type CreatedBuild, lockProject } from '../builds/create';
 import { FINISHED_STATUSES } from '../builds/statuses';
 import type { RetiredDeployment } from '../deployments/retire';
-import { applyDelivery } from '../webhooks/deliveries';
+import { applyDelivery, polledDeliveryId } from '../webhooks/deliveries';
 import { planDelivery } from '../webhooks/plan';
 
 export interface PolledProject {
@@ -68,8 +68,7 @@ async function deliver(
   audit: Audit,
 ) {
   const kind = event.kind === 'push' ? 'push' : 'delete';
-  // Keyed by what it is, not when it was seen: the same head reported again is a duplicate.
-  const id = `${kind}:${event.branch}:${sha}`;
+  const id = polledDeliveryId(kind, event.branch, sha);
   return applyDelivery(
     tx,
     project,

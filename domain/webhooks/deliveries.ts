@@ -111,6 +111,43 @@ async function recordDelivery(
 /** A git provider's webhook, or `poll`: a head a runner's poll found (domain/polling). */
 export type DeliveryProvider = WebhookProvider | 'poll';
 
+/**
+ * The delivery id of a head a runner's poll found: keyed by what it is, not when it was seen, so
+ * the same head reported again is a duplicate, and a provider's webhook of it finds it too.
+ */
+export function polledDeliveryId(kind: 'push' | 'delete', branch: string, sha: string): string {
+  return `${kind}:${branch}:${sha}`;
+}
+
+/**
+ * A provider's push that a runner's poll of the repository found (and built) first, when the
+ * project is both polled and sent webhooks: the webhook then builds nothing more. The reverse
+ * order is covered on the polling side (domain/polling/heads.ts).
+ */
+async function polledFirst(
+  tx: Transaction,
+  projectId: string,
+  provider: DeliveryProvider,
+  plan: DeliveryPlan | undefined,
+): Promise<string | undefined> {
+  if (provider === 'poll' || plan?.outcome !== 'queued') return undefined;
+  const { trigger, branch, commitSha } = plan.build;
+  if (trigger !== 'push' || !branch || !commitSha) return undefined;
+  const id = polledDeliveryId('push', branch, commitSha);
+  const [row] = await tx
+    .select({ id: webhookDeliveries.id })
+    .from(webhookDeliveries)
+    .where(
+      and(
+        eq(webhookDeliveries.projectId, projectId),
+        eq(webhookDeliveries.provider, 'poll'),
+        eq(webhookDeliveries.deliveryId, id),
+      ),
+    )
+    .limit(1);
+  return row ? id : undefined;
+}
+
 /** A verified delivery, as its headers name it, and the digest of its body. */
 export interface VerifiedDelivery {
   provider: DeliveryProvider;
@@ -121,7 +158,13 @@ export interface VerifiedDelivery {
 
 export type DeliveryOutcome =
   | { duplicate: true; earlier: string }
-  | { duplicate: false; created: CreatedBuild | undefined; retired: RetiredDeployment[] };
+  | {
+      duplicate: false;
+      /** The plan carried out: the one asked for, unless a poll found the head first. */
+      plan: DeliveryPlan | undefined;
+      created: CreatedBuild | undefined;
+      retired: RetiredDeployment[];
+    };
 
 /**
  * Records a verified delivery with what became of it, and carries its plan out once: a queued
@@ -149,7 +192,7 @@ export async function applyDelivery(
   tx: Transaction,
   project: Pick<Project, 'id' | 'workspaceId'>,
   delivery: VerifiedDelivery,
-  plan: DeliveryPlan | undefined,
+  planned: DeliveryPlan | undefined,
   failure: string | undefined,
   audit: Audit,
 ): Promise<DeliveryOutcome> {
@@ -162,6 +205,10 @@ export async function applyDelivery(
     delivery.payloadSha256,
   );
   if (earlier) return { duplicate: true as const, earlier };
+  const polled = await polledFirst(tx, project.id, provider, planned);
+  const plan: DeliveryPlan | undefined = polled
+    ? { outcome: 'ignored', reason: `a poll of the repository found this head first (${polled})` }
+    : planned;
   const recorded = await recordDelivery(tx, {
     provider,
     deliveryId: delivery.id,
@@ -197,5 +244,5 @@ export async function applyDelivery(
       });
     }
   }
-  return { duplicate: false as const, created, retired };
+  return { duplicate: false as const, plan, created, retired };
 }

@@ -3,9 +3,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { HubMessage } from '../../core/runner-protocol';
 import { builds, deployments, environments, webhookDeliveries } from '../../db/schema';
 import { requestDeployment } from '../../domain/deployments/request';
+import giteaPushFixture from '../fixtures/webhooks/gitea-push.json';
 import { as, seedTeam } from './api-client';
-import { testDb } from './harness';
+import { fetchWorker, testDb } from './harness';
 import { onlineRunner, type RunnerSocket, registerRunner } from './runner-helpers';
+import { atRepo, deliveryHeaders, signatureHeaders } from './webhook-helpers';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
@@ -19,7 +21,7 @@ async function setup(project: Record<string, unknown> = {}) {
   const team = await seedTeam();
   const owner = as(team.owner);
   const suffix = crypto.randomUUID().slice(0, 8);
-  const created = await owner.post<{ id: string }>(
+  const created = await owner.post<{ id: string; webhook_secret: string }>(
     `/api/workspaces/${team.workspace.id}/projects`,
     {
       name: 'Laptop site',
@@ -32,7 +34,13 @@ async function setup(project: Record<string, unknown> = {}) {
   );
   expect(created.status, created.text).toBe(201);
   const runner = await registerRunner(team.owner.access_token, team.workspace.id);
-  return { team, owner, projectId: created.body.id, runner };
+  return {
+    team,
+    owner,
+    projectId: created.body.id,
+    webhookSecret: created.body.webhook_secret,
+    runner,
+  };
 }
 
 async function projectBuilds(projectId: string) {
@@ -114,7 +122,7 @@ describe('repository polling: the watch list', () => {
     const { owner, projectId, team, runner } = await setup();
     const more = [];
     for (let i = 0; i < 5; i++) {
-      const created = await owner.post<{ id: string }>(
+      const created = await owner.post<{ id: string; webhook_secret: string }>(
         `/api/workspaces/${team.workspace.id}/projects`,
         {
           name: `Site ${i}`,
@@ -302,6 +310,61 @@ describe('repository polling: head reports', () => {
       heads: [{ branch: '-x', sha: 'nope' }],
     } as never);
     expect((await assigned.next('error')).message).toContain('Unrecognised message');
+  });
+});
+
+describe('repository polling and webhooks on one project', () => {
+  /** A Gitea push of `sha` to `branch`, signed with the project's secret: the answer's body. */
+  async function giteaPush(
+    projectId: string,
+    secret: string,
+    repoUrl: string,
+    branch: string,
+    sha: string,
+  ) {
+    const payload = {
+      ...atRepo('gitea', giteaPushFixture, repoUrl),
+      ref: `refs/heads/${branch}`,
+      after: sha,
+    };
+    const body = JSON.stringify(payload);
+    const response = await fetchWorker(`/webhooks/gitea/${projectId}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...deliveryHeaders('gitea', 'push', crypto.randomUUID()),
+        ...(await signatureHeaders('gitea', secret, body)),
+      },
+      body,
+    });
+    return {
+      status: response.status,
+      body: await response.json<{ status: string; reason?: string }>(),
+    };
+  }
+
+  it('builds a head once, whether the poll or the webhook brings it first', async () => {
+    const repoUrl = `https://gitea.example.com/acme/both-${crypto.randomUUID().slice(0, 8)}`;
+    const { owner, projectId, webhookSecret, runner } = await setup({
+      git_provider: 'gitea',
+      repo_url: repoUrl,
+    });
+    const polled = await owner.patch(`/api/projects/${projectId}/settings`, {
+      poll_interval_seconds: 60,
+    });
+    expect(polled.status, polled.text).toBe(200);
+    const socket = await onlineRunner(runner.runner_token);
+    expect((await nextWatch(socket)).repos).toHaveLength(1);
+
+    // The poll first: the webhook of the same push builds nothing more.
+    expect(await report(socket, projectId, { main: A })).toMatchObject({ queued: 1 });
+    const late = await giteaPush(projectId, webhookSecret, repoUrl, 'main', A);
+    expect(late.body).toMatchObject({ status: 'ignored', reason: expect.stringContaining('poll') });
+    // The webhook first: the poll that finds the head then builds nothing more.
+    const early = await giteaPush(projectId, webhookSecret, repoUrl, 'main', B);
+    expect(early.status, JSON.stringify(early.body)).toBe(202);
+    expect(await report(socket, projectId, { main: B })).toMatchObject({ queued: 0 });
+    expect((await projectBuilds(projectId)).map((build) => build.commitSha)).toEqual([A, B]);
   });
 });
 

@@ -240,6 +240,8 @@ export async function processDelivery(
       200,
     );
   }
+  // What was carried out: a push a poll of the repository found first is ignored here.
+  plan = outcome.plan;
   if (!plan) {
     logger.warn('webhook_payload_invalid', { error: failure?.message });
     throw failure ?? new ApiError('bad_request', 'Invalid delivery');
