@@ -136,13 +136,14 @@ function startCron(url: string) {
   stops.push(async () => clearInterval(timer));
 }
 
-/** The OTLP exporter's settings, passed on to the Worker as they are set here. */
-function otelVars(env: NodeJS.ProcessEnv): Record<string, string> {
+/** Settings passed on to the Worker as they are set here: the OTLP exporter's, notice periods. */
+function passedVars(env: NodeJS.ProcessEnv): Record<string, string> {
   const names = [
     'OTEL_EXPORTER_OTLP_ENDPOINT',
     'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
     'OTEL_EXPORTER_OTLP_HEADERS',
     'OTEL_SERVICE_NAME',
+    'RUNNER_OFFLINE_NOTICE_SECONDS',
   ];
   return Object.fromEntries(names.map((name) => [name, env[name] ?? '']));
 }
@@ -197,7 +198,7 @@ async function main() {
       // Custom-domain verification's resolver: a public one unless a local one is named.
       DNS_OVER_HTTPS_URL: process.env.DNS_OVER_HTTPS_URL ?? '',
       // Pipeline traces go to an OpenTelemetry collector when one is named (docs/observability.md).
-      ...otelVars(process.env),
+      ...passedVars(process.env),
       ...redisVars,
       ...keys,
       METRICS_TOKEN: metricsToken,

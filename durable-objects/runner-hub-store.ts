@@ -86,6 +86,13 @@ export class RunnerHubStore {
       build_id TEXT PRIMARY KEY,
       reasons TEXT NOT NULL
     )`);
+    // Runners whose last connection closed, until `runner.offline` is notified at notify_at (or
+    // they come back first, which notifies nobody).
+    sql.exec(`CREATE TABLE IF NOT EXISTS offline_notices (
+      runner_id TEXT PRIMARY KEY,
+      offline_at INTEGER NOT NULL,
+      notify_at INTEGER NOT NULL
+    )`);
     // Added after the tables first shipped: a hub created before then gets the column now.
     for (const table of ['jobs', 'leases']) this.addColumn(table, 'traceparent TEXT');
   }
@@ -162,11 +169,41 @@ export class RunnerHubStore {
       .map(toLease);
   }
 
-  /** The earliest lease expiry or deadline: when the alarm must look again. */
+  /** The earliest lease expiry, deadline or offline notice: when the alarm must look again. */
   nextDue(): number | null {
     return this.sql
-      .exec<{ next: number | null }>('SELECT MIN(MIN(expires_at, deadline)) AS next FROM leases')
+      .exec<{ next: number | null }>(
+        `SELECT MIN(at) AS next FROM (
+           SELECT MIN(expires_at, deadline) AS at FROM leases
+           UNION ALL SELECT notify_at FROM offline_notices)`,
+      )
       .one().next;
+  }
+
+  /** The runner went offline at `offlineAt`: notify at `notifyAt` unless it comes back first. */
+  noteOffline(runnerId: string, offlineAt: number, notifyAt: number): void {
+    this.sql.exec(
+      'INSERT OR REPLACE INTO offline_notices (runner_id, offline_at, notify_at) VALUES (?, ?, ?)',
+      runnerId,
+      offlineAt,
+      notifyAt,
+    );
+  }
+
+  /** The runner is back (or was notified): no notice pending for it. */
+  clearOffline(runnerId: string): void {
+    this.sql.exec('DELETE FROM offline_notices WHERE runner_id = ?', runnerId);
+  }
+
+  /** Notices whose time has come, each taken off the list. */
+  takeOfflineNotices(now: number): { runnerId: string; offlineAt: number }[] {
+    return this.sql
+      .exec<{ runner_id: string; offline_at: number }>(
+        'DELETE FROM offline_notices WHERE notify_at <= ? RETURNING runner_id, offline_at',
+        now,
+      )
+      .toArray()
+      .map((row) => ({ runnerId: row.runner_id, offlineAt: row.offline_at }));
   }
 
   addLease(lease: Lease): void {

@@ -9,8 +9,9 @@ import {
   RunnerMessageSchema,
 } from '../core/runner-protocol';
 import type { Database } from '../db/client';
+import { notifyRunnerOffline } from '../domain/notifications/sources';
 import { poolLimits } from '../domain/runners/pool';
-import { markRunnerOnline, markRunnerSeen, runnerWentOffline } from '../domain/runners/presence';
+import { markRunnerOffline, markRunnerOnline, markRunnerSeen } from '../domain/runners/presence';
 import { RUNNER_IDENTITY_HEADER, RunnerIdentitySchema } from '../platform/durable-objects';
 import { createLogger } from '../platform/logger';
 import { createMetrics } from '../platform/metrics';
@@ -40,7 +41,8 @@ const CLOSE_DISCONNECTED_BY_ADMIN = 4003;
  * the runner id) and the protocol they speak, in front of the persistent ordered job queue and
  * the leases (`RunnerHubStore`). A lease is one attempt of a build on one runner; heartbeats
  * keep it, a closed socket or an expired lease loses it (`RunnerHubLeases`), and the alarm
- * wakes the hub when a lease is due. Every state change runs one at a time (`serial`), because
+ * wakes the hub when a lease is due, or a runner has stayed away long enough for `runner.offline`
+ * to be notified. Every state change runs one at a time (`serial`), because
  * Postgres calls would otherwise let events interleave.
  */
 export class RunnerHub extends DurableObject<Env> {
@@ -230,6 +232,11 @@ export class RunnerHub extends DurableObject<Env> {
         if (lease.deadline <= now) await this.lifecycle.timeOut(lease);
         else await this.lifecycle.lose(lease, 'heartbeat timeout');
       }
+      for (const notice of this.store.takeOfflineNotices(now)) {
+        await runTask(this.env, this.logger, (task) =>
+          notifyRunnerOffline(task, notice.runnerId, new Date(notice.offlineAt)),
+        ).catch((error) => this.logger.warn('runner_offline_notice_failed', { error }));
+      }
       await this.dispatch();
       await this.armAlarm();
     });
@@ -271,6 +278,8 @@ export class RunnerHub extends DurableObject<Env> {
       watching: '',
     };
     ws.serializeAttachment(ready);
+    // Back within the notice period: nobody hears it was gone.
+    this.store.clearOffline(attachment.runnerId);
     this.keepLeases(ws, ready, running);
     // Recorded before the welcome, so a runner that has been welcomed is listed as online.
     await this.withDb((db) => markRunnerOnline(db, attachment.runnerId)).catch((error) =>
@@ -324,10 +333,15 @@ export class RunnerHub extends DurableObject<Env> {
     for (const lease of this.store.leasesOf(attachment.runnerId)) {
       await this.lifecycle.lose(lease, reason);
     }
-    await runTask(this.env, this.logger, (task) =>
-      runnerWentOffline(task, attachment.runnerId),
-    ).catch((error) => this.logger.warn('runner_status_write_failed', { error }));
+    await runTask(this.env, this.logger, async ({ services }) => {
+      const at = Date.now();
+      if (await markRunnerOffline(services.db(), attachment.runnerId, new Date(at))) {
+        const graceMs = services.config.RUNNER_OFFLINE_NOTICE_SECONDS * 1000;
+        this.store.noteOffline(attachment.runnerId, at, at + graceMs);
+      }
+    }).catch((error) => this.logger.warn('runner_status_write_failed', { error }));
     await this.dispatch();
+    await this.armAlarm();
     // Its repositories go to the runners still connected.
     if (attachment.workspaceId) await this.watches.send(attachment.workspaceId);
   }
@@ -371,7 +385,7 @@ export class RunnerHub extends DurableObject<Env> {
     await this.armAlarm();
   }
 
-  /** The alarm fires at the earliest lease expiry or deadline (or `retryAt`, if sooner). */
+  /** The alarm fires at the earliest lease or offline notice due (or `retryAt`, if sooner). */
   private async armAlarm(retryAt?: number) {
     const wanted = [this.store.nextDue(), retryAt].filter(
       (at): at is number => typeof at === 'number',

@@ -6,6 +6,8 @@ const optionalString = z
   .optional()
   .transform((value) => value || undefined);
 
+export const DEFAULT_RUNNER_OFFLINE_NOTICE_SECONDS = 60;
+
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 // Identity-provider endpoints must be https; plain http only reaches a provider on this machine
@@ -68,6 +70,19 @@ const ConfigSchema = z
     // `key=value,key2=value2` (values percent-encoded), e.g. a collector's API key.
     OTEL_EXPORTER_OTLP_HEADERS: optionalString,
     OTEL_SERVICE_NAME: optionalString,
+    // How long a runner must stay disconnected before `runner.offline` is notified: a restart or
+    // a network blip within it notifies nobody.
+    RUNNER_OFFLINE_NOTICE_SECONDS: optionalString
+      .transform((value) =>
+        value === undefined ? DEFAULT_RUNNER_OFFLINE_NOTICE_SECONDS : Number(value),
+      )
+      .pipe(
+        z
+          .number({ error: 'RUNNER_OFFLINE_NOTICE_SECONDS must be a whole number of seconds' })
+          .int('RUNNER_OFFLINE_NOTICE_SECONDS must be a whole number of seconds')
+          .min(0, 'RUNNER_OFFLINE_NOTICE_SECONDS must be 0 to 3600')
+          .max(3600, 'RUNNER_OFFLINE_NOTICE_SECONDS must be 0 to 3600'),
+      ),
   })
   .refine((c) => Boolean(c.UPSTASH_REDIS_REST_URL) === Boolean(c.UPSTASH_REDIS_REST_TOKEN), {
     message: 'UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN must be set together',

@@ -1,8 +1,6 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { runners } from '../../db/schema';
-import type { TaskContext } from '../../platform/services';
-import { notifyRunnerOffline } from '../notifications/sources';
 
 /** The runner said hello: listed online, unless an administrator disabled it meanwhile. */
 export async function markRunnerOnline(db: Database, runnerId: string): Promise<void> {
@@ -27,12 +25,4 @@ export async function markRunnerOffline(db: Database, runnerId: string, at = new
     .where(and(eq(runners.id, runnerId), eq(runners.status, 'online')))
     .returning({ id: runners.id });
   return moved.length > 0;
-}
-
-/** Marks the runner offline and, if it was online, notifies its workspace's projects. */
-export async function runnerWentOffline(context: TaskContext, runnerId: string) {
-  const at = new Date();
-  if (await markRunnerOffline(context.services.db(), runnerId, at)) {
-    await notifyRunnerOffline(context, runnerId, at);
-  }
 }

@@ -88,7 +88,8 @@ describe('notifications, end to end', () => {
 
   beforeAll(async () => {
     receiver = await startNotificationReceiver();
-    e2e = await startE2E(files);
+    // A short notice period, so the runner killed at the end is announced within the test.
+    e2e = await startE2E(files, { RUNNER_OFFLINE_NOTICE_SECONDS: '3' });
     const runner = await e2e.registerRunner('runner-notify');
     e2e.startRunner(runner.config);
     const { environments } = await e2e.api<{ environments: { id: string; kind: string }[] }>(

@@ -81,6 +81,23 @@ describe('the production configuration', () => {
     expect(fields({ APP_ENV: 'development', RESEND_API_KEY: '' })).toEqual([]);
   });
 
+  it('takes the runner offline notice period in whole seconds, 0 to 3600, 60 when unset', () => {
+    const base = { ...env } as unknown as Record<string, unknown>;
+    const period = (value: string | undefined) => {
+      const result = parseConfig({ ...base, RUNNER_OFFLINE_NOTICE_SECONDS: value });
+      return result.ok ? result.config.RUNNER_OFFLINE_NOTICE_SECONDS : result.fields;
+    };
+    expect(period(undefined)).toBe(60);
+    expect(period('')).toBe(60);
+    expect(period('0')).toBe(0);
+    expect(period('300')).toBe(300);
+    for (const bad of ['soon', '1.5', '-1', '7200']) {
+      expect(period(bad), bad).toEqual([
+        expect.objectContaining({ path: 'RUNNER_OFFLINE_NOTICE_SECONDS' }),
+      ]);
+    }
+  });
+
   it('mails the verification link through Resend; the link opens the dashboard', async () => {
     const email = freshEmail('prod');
     const signup = await inProduction.post('/api/auth/signup', { email, password: PASSWORD });
