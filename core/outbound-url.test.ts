@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkOutboundUrl } from './outbound-url';
+import { checkOutboundUrl, outboundFetch, urlSettings } from './outbound-url';
 import { isPrivateHost } from './private-host';
 
 const production = { development: false };
@@ -95,5 +95,40 @@ describe('isPrivateHost', () => {
     expect(isPrivateHost('100.127.255.255')).toBe(true);
     expect(isPrivateHost('example.com')).toBe(false);
     expect(isPrivateHost('LOCALHOST.')).toBe(true);
+  });
+});
+
+describe('urlSettings', () => {
+  it('lists the http(s) URLs among the top-level settings, nothing else', () => {
+    expect(
+      urlSettings({
+        apiBase: 'https://api.render.com/v1',
+        publicUrl: 'HTTP://shop.example.com',
+        serviceId: 'srv-1',
+        nested: { url: 'https://10.0.0.1/' },
+        port: 443,
+        git: 'ssh://git@example.com/x.git',
+      }),
+    ).toEqual([
+      { key: 'apiBase', url: 'https://api.render.com/v1' },
+      { key: 'publicUrl', url: 'HTTP://shop.example.com' },
+    ]);
+    expect(urlSettings(null)).toEqual([]);
+    expect(urlSettings('https://example.com')).toEqual([]);
+  });
+});
+
+describe('outboundFetch', () => {
+  it('sends what the policy allows and refuses the rest before sending', async () => {
+    const sent: string[] = [];
+    const guarded = outboundFetch(async (request) => {
+      sent.push(request.url);
+      return new Response('ok');
+    }, production);
+    expect(await (await guarded(new Request('https://api.example.com/x'))).text()).toBe('ok');
+    await expect(guarded(new Request('https://192.168.1.2/x'))).rejects.toThrow(
+      /^not sent: https:\/\/192\.168\.1\.2\/x must be a public host/,
+    );
+    expect(sent).toEqual(['https://api.example.com/x']);
   });
 });

@@ -50,3 +50,28 @@ export function checkOutboundUrl(value: string, policy: OutboundUrlPolicy): Outb
   }
   return { ok: true, url };
 }
+
+/**
+ * The settings of `settings` (one level deep) whose value is an http(s) URL: every such setting
+ * of a deploy adapter (its API base, a receiver, the site's public URL) is one Sparki calls.
+ */
+export function urlSettings(settings: unknown): { key: string; url: string }[] {
+  if (typeof settings !== 'object' || settings === null) return [];
+  return Object.entries(settings).flatMap(([key, value]) =>
+    typeof value === 'string' && /^https?:\/\//i.test(value) ? [{ key, url: value }] : [],
+  );
+}
+
+/** `fetch`, refusing before sending anything a request to a URL the policy does not allow. */
+export function outboundFetch(
+  fetch: (request: Request) => Promise<Response>,
+  policy: OutboundUrlPolicy,
+): (request: Request) => Promise<Response> {
+  return (request) => {
+    const checked = checkOutboundUrl(request.url, policy);
+    if (!checked.ok) {
+      return Promise.reject(new Error(`not sent: ${request.url} ${checked.message}`));
+    }
+    return fetch(request);
+  };
+}

@@ -1,4 +1,5 @@
 import type { DeployConfig } from '../../core/deploy/config';
+import { outboundFetch } from '../../core/outbound-url';
 import type { Deployment, Environment, Project } from '../../db/schema';
 import type { TaskContext } from '../../platform/services';
 import { ensureHostLabel, productionUrl } from '../hosting/host-label';
@@ -64,7 +65,10 @@ export async function placementOf(
         context.services.config.ENCRYPTION_KEY,
         environment,
       ),
-      fetch,
+      // Checked again when sent: settings stored before the check, or under a laxer configuration.
+      fetch: outboundFetch(fetch, {
+        development: context.services.config.APP_ENV === 'development',
+      }),
       db,
     },
   };

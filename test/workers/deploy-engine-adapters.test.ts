@@ -59,7 +59,7 @@ function fakeRender() {
   return { fetch, requests, state };
 }
 
-async function seed(credentials: Record<string, string> | null) {
+async function seed(credentials: Record<string, string> | null, apiBase = API) {
   const { workspace, project } = await seedWorkspaceProject(db);
   const [production] = await db
     .insert(environments)
@@ -70,7 +70,7 @@ async function seed(credentials: Record<string, string> | null) {
       deployTarget: 'render',
       deployConfig: {
         health_check: { path: '/healthz', retries: 0, interval_ms: 0 },
-        adapter: { serviceId: 'srv-shop', publicUrl: SITE, apiBase: API },
+        adapter: { serviceId: 'srv-shop', publicUrl: SITE, apiBase },
       },
       credentialsEncrypted: credentials
         ? await encryptSecret(env.ENCRYPTION_KEY, JSON.stringify(credentials))
@@ -101,6 +101,20 @@ function drainWith(environmentId: string, fetch: (request: Request) => Promise<R
 }
 
 describe('the deploy engine on an external platform (Render)', () => {
+  it('sends nothing to a platform API on a private network, whatever the stored settings say', async () => {
+    const render = fakeRender();
+    const { production, deploy } = await seed({ apiKey: API_KEY }, 'https://10.0.0.7/v1');
+    const deployment = await deploy();
+
+    await drainWith(production.id, render.fetch);
+
+    const done = await deploymentRow(db, deployment.id);
+    expect(done.status).toBe('failed');
+    expect(done.error).toContain('not sent: https://10.0.0.7/v1/services/srv-shop/deploys');
+    expect(done.error).toContain('must be a public host');
+    expect(render.requests).toEqual([]);
+  });
+
   it('deploys the commit through the adapter, polls until live and checks the reported URL', async () => {
     const render = fakeRender();
     const { production, deploy } = await seed({ apiKey: API_KEY });

@@ -145,6 +145,50 @@ describe('environment deploy settings', () => {
     expect(row).toMatchObject({ deployTarget: 'edge', credentialsEncrypted: null });
   });
 
+  it('refuses adapter URLs on private networks: any but loopback in development, all in production', async () => {
+    const { owner, path } = await setup();
+    type Refusal = { error: { details: { problems: { field: string; message: string }[] } } };
+    const settings = (adapter: Record<string, unknown>) => ({
+      ...webhookSettings,
+      deploy_config: { ...webhookSettings.deploy_config, adapter },
+    });
+    const refused = await as(owner).patch<Refusal>(
+      path,
+      settings({
+        url: 'https://10.1.2.3/hook',
+        statusUrl: 'https://169.254.169.254/latest/meta-data',
+      }),
+    );
+    expect(refused.status, refused.text).toBe(400);
+    expect(refused.body.error.details.problems).toEqual([
+      { field: 'deploy_config.adapter.url', message: expect.stringContaining('public host') },
+      { field: 'deploy_config.adapter.statusUrl', message: expect.stringContaining('public host') },
+    ]);
+    const renderOnLan = await as(owner).patch<Refusal>(path, {
+      deploy_target: 'render',
+      strategy: 'all_at_once',
+      deploy_config: { adapter: { serviceId: 'srv-1', apiBase: 'https://render.internal/v1' } },
+      credentials: { apiKey: `rnd_${'k'.repeat(24)}` },
+    });
+    expect(renderOnLan.status, renderOnLan.text).toBe(400);
+    expect(renderOnLan.body.error.details.problems.map((problem) => problem.field)).toEqual([
+      'deploy_config.adapter.apiBase',
+    ]);
+    // A receiver on this machine is fine in development, not in production.
+    const local = settings({ url: 'http://127.0.0.1:9/hook' });
+    expect((await as(owner).patch(path, local)).status).toBe(200);
+    const production: Partial<Env> = {
+      APP_ENV: 'production',
+      RESEND_API_KEY: 're_test',
+      MAIL_FROM: 'Sparki <no-reply@sparki.test>',
+    };
+    const inProduction = await as(owner, { env: production }).patch<Refusal>(path, local);
+    expect(inProduction.status, inProduction.text).toBe(400);
+    expect(inProduction.body.error.details.problems).toEqual([
+      { field: 'deploy_config.adapter.url', message: expect.stringContaining('https') },
+    ]);
+  });
+
   it('takes an image template for image-based targets and names what is wrong with one', async () => {
     const { owner, path } = await setup();
     type Problems = { error: { details: { problems: { field: string; message: string }[] } } };

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { DeployConfigSchema } from '../../../core/deploy/config';
+import { checkOutboundUrl, urlSettings } from '../../../core/outbound-url';
 import { encryptSecret } from '../../../core/secret-box';
 import {
   checkStrategy,
@@ -90,6 +91,7 @@ function settingsProblems(
   strategy: (typeof STRATEGIES)[number],
   deployConfig: Record<string, unknown>,
   credentials: Record<string, string> | undefined,
+  development: boolean,
 ): Problem[] {
   const problems = schemaProblems('config', DeployConfigSchema, deployConfig).map((problem) => ({
     ...problem,
@@ -132,6 +134,14 @@ function settingsProblems(
   );
   if (credentials)
     problems.push(...schemaProblems('credentials', adapter.credentialsSchema, credentials));
+  // Sparki calls every URL of the settings: none may point into a private network (SSRF).
+  const parsed = adapter.configSchema.safeParse(deployConfig.adapter ?? {});
+  for (const { key, url } of parsed.success ? urlSettings(parsed.data) : []) {
+    const checked = checkOutboundUrl(url, { development });
+    if (!checked.ok) {
+      problems.push({ field: `deploy_config.adapter.${key}`, message: checked.message });
+    }
+  }
   return problems;
 }
 
@@ -187,6 +197,7 @@ deploySettingsRoutes.openapi(
       strategy,
       deployConfig,
       input.credentials ?? undefined,
+      config.APP_ENV === 'development',
     );
     if (problems.length > 0) {
       throw new ApiError('validation_failed', 'The deploy settings are not valid', { problems });
