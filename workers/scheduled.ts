@@ -1,3 +1,4 @@
+import { reportPendingOutcomes } from '../domain/deployments/queue';
 import { failStaleDeployments, resumeDueCanaries } from '../domain/deployments/sweeps';
 import { runnerSlotsByWorkspace } from '../domain/metrics/runner-slots';
 import { relayOutbox } from '../domain/outbox';
@@ -20,6 +21,8 @@ export async function handleScheduled(
     if (stale > 0) logger.warn('stale_deployments_failed', { count: stale });
     const resumed = await resumeDueCanaries(db, now);
     if (resumed > 0) logger.warn('canary_resumed_by_cron', { environments: resumed });
+    const reported = await reportPendingOutcomes({ env, services: scoped.services, logger }, now);
+    if (reported > 0) logger.warn('deployment_outcomes_reported_by_cron', { count: reported });
     const result = await relayOutbox(env, db, now);
     logger.info('outbox_relayed', result);
     const expired = await deleteExpiredIdempotencyKeys(db, now);

@@ -1,6 +1,7 @@
 import { relations, sql } from 'drizzle-orm';
 import {
   type AnyPgColumn,
+  boolean,
   check,
   index,
   integer,
@@ -57,6 +58,10 @@ export const deployments = pgTable(
     resumeAt: timestamptz('resume_at'),
     startedAt: timestamptz('started_at'),
     finishedAt: timestamptz('finished_at'),
+    // Ended by the deploy engine, and its outcome not yet notified and reported on the commit:
+    // set in the transaction that ends it, cleared once both are done, so a consumer that dies
+    // in between leaves it to the cron (`reportPendingOutcomes`).
+    reportPending: boolean('report_pending').notNull().default(false),
     error: text('error'),
     rolledBackFromId: uuid('rolled_back_from_id').references((): AnyPgColumn => deployments.id, {
       onDelete: 'set null',
@@ -78,6 +83,8 @@ export const deployments = pgTable(
     index('deployments_environment_id_created_at_idx').on(t.environmentId, t.createdAt),
     index('deployments_project_id_created_at_idx').on(t.projectId, t.createdAt),
     index('deployments_build_id_idx').on(t.buildId),
+    // The cron's look for outcomes a dead consumer left unreported: few rows, if any.
+    index('deployments_report_pending_idx').on(t.updatedAt).where(sql`${t.reportPending}`),
     check(
       'deployments_rollback_not_self',
       sql`${t.rolledBackFromId} <> ${t.id} and ${t.rolledBackToId} <> ${t.id}`,

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt } from 'drizzle-orm';
 import {
   ACTIVE_STATES,
   type DeploymentState,
@@ -80,12 +80,51 @@ export async function drainEnvironment(
         actual: err.actual,
       });
     }
-    // Its branch or pull request closed meanwhile: not reported, it serves no one.
-    if (await retireIfRefClosed(db, next.id)) {
-      context.logger.info('deployment_retired', { deployment_id: next.id });
-      continue;
-    }
-    await notifyDeploymentOutcome(context, next.id);
-    await reportDeployment(context, next.id, options);
+    await reportOutcome(context, next.id, options);
   }
 }
+
+/**
+ * Tells of an ended deployment: notifications and the commit status (a retired one, whose branch
+ * or pull request closed meanwhile, serves no one and is not reported). Then the deployment's
+ * `report_pending` is cleared; both steps are idempotent, so the cron may run them again.
+ */
+async function reportOutcome(context: TaskContext, deploymentId: string, options: EngineOptions) {
+  const db = context.services.db();
+  if (await retireIfRefClosed(db, deploymentId)) {
+    context.logger.info('deployment_retired', { deployment_id: deploymentId });
+  } else {
+    await notifyDeploymentOutcome(context, deploymentId);
+    await reportDeployment(context, deploymentId, options);
+  }
+  await db
+    .update(deployments)
+    .set({ reportPending: false })
+    .where(and(eq(deployments.id, deploymentId), eq(deployments.reportPending, true)));
+}
+
+/** The consumer that ends a deployment reports it within seconds; after this, it died first. */
+export const REPORT_GRACE_MS = 5 * 60 * 1000;
+
+/**
+ * Cron: the outcomes of deployments whose consumer died after ending them and before telling of
+ * them, oldest first, a bounded batch a minute.
+ */
+export async function reportPendingOutcomes(context: TaskContext, now: Date): Promise<number> {
+  const rows = await context.services
+    .db()
+    .select({ id: deployments.id })
+    .from(deployments)
+    .where(
+      and(
+        eq(deployments.reportPending, true),
+        lt(deployments.updatedAt, new Date(now.getTime() - REPORT_GRACE_MS)),
+      ),
+    )
+    .orderBy(asc(deployments.updatedAt))
+    .limit(REPORT_BATCH);
+  for (const row of rows) await reportOutcome(context, row.id, {});
+  return rows.length;
+}
+
+const REPORT_BATCH = 20;

@@ -51,6 +51,9 @@ const POLL_INTERVAL_MS = 5_000;
 /** Well under STALE_DEPLOYMENT_MS, so a platform that never settles fails before the cron steps in. */
 const POLL_LIMIT = 120;
 
+/** The end of the engine's run: its outcome is to be notified and reported (domain/deployments/queue). */
+const ENDED_BY_ENGINE = { set: { reportPending: true } };
+
 /** Failures whose message becomes the deployment's error; anything else is an internal error. */
 const KNOWN_FAILURES = [
   DeployFailure,
@@ -124,7 +127,7 @@ export async function runDeployment(
     // served its time is judged where production visitors reach it.
     await run.check(resumed ? shareUrl(run) : deployment.url);
     if (deployment.stage !== 'production') {
-      await move(run.db, deployment, 'live');
+      await move(run.db, deployment, 'live', ENDED_BY_ENGINE);
       await run.trace.live();
       return;
     }
@@ -134,7 +137,7 @@ export async function runDeployment(
         .update(environments)
         .set({ liveDeploymentId: deployment.id })
         .where(eq(environments.id, run.environment.id));
-      await move(tx, deployment, 'live');
+      await move(tx, deployment, 'live', ENDED_BY_ENGINE);
     });
     await run.trace.live();
   } catch (err) {
@@ -350,7 +353,7 @@ async function fail(run: Run, err: unknown) {
   if (!known) context.logger.error('deployment_crashed', { error: err });
   const back = rollbackTarget(run);
   await withTurn(db, deployment, async (tx) => {
-    await move(tx, deployment, 'failed', { reason });
+    await move(tx, deployment, 'failed', { reason, ...ENDED_BY_ENGINE });
     if (!back) return;
     try {
       await adapter.rollback({ ...target, db: tx }, back.ref);

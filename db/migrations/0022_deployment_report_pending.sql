@@ -1,0 +1,2 @@
+ALTER TABLE "deployments" ADD COLUMN "report_pending" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+CREATE INDEX "deployments_report_pending_idx" ON "deployments" USING btree ("updated_at") WHERE "deployments"."report_pending";
