@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { type Unstable_Config, unstable_readConfig } from 'wrangler';
 
 // wrangler.toml's [assets] is the built dashboard; `npm test` rebuilds it first (pretest), and a
 // run of single files on a fresh clone builds it once here.
@@ -13,6 +14,24 @@ if (!existsSync('web/dist/index.html')) {
 // a browser rendering an API answer), which under a loaded CI machine can take several seconds;
 // a poll that is going to fail still fails, just later.
 const SLOW_POLL = { timeout: 15_000, interval: 100 };
+
+// wrangler.toml's queues, except for the batch window: the Worker tests hand message batches to
+// the consumers themselves and then look at what they did, which a 0 s window lets the queue's
+// own consumer race. They keep 1 s; production, `npm run dev` and the e2e tests run the file's 0.
+type QueueConsumer = NonNullable<Unstable_Config['queues']['consumers']>[number];
+const queueConsumers = Object.fromEntries(
+  (unstable_readConfig({ config: './wrangler.toml' }).queues.consumers ?? []).map(
+    (consumer: QueueConsumer) => [
+      consumer.queue,
+      {
+        maxBatchSize: consumer.max_batch_size,
+        maxBatchTimeout: Math.max(consumer.max_batch_timeout ?? 0, 1),
+        maxRetries: consumer.max_retries,
+        deadLetterQueue: consumer.dead_letter_queue,
+      },
+    ],
+  ),
+);
 
 export default defineConfig({
   test: {
@@ -70,6 +89,7 @@ export default defineConfig({
                 GITHUB_OAUTH_BASE_URL: inject<string>('githubOAuthBaseUrl'),
                 GITHUB_API_BASE_URL: inject<string>('githubApiBaseUrl'),
               },
+              queueConsumers,
             },
           })),
         ],
