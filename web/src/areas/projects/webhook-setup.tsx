@@ -1,4 +1,4 @@
-import { useMutation } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { api, unwrap } from '../../api/client';
 import { ConfirmButton } from '../../components/confirm';
@@ -35,12 +35,17 @@ export function WebhookSetup({ project }: { project: Project }) {
     freshSecrets.delete(project.id);
   }, [project.id]);
   const canRotate = useCan(project.workspace_id, 'admin');
+  const queryClient = useQueryClient();
   const rotate = useMutation({
     mutationFn: () =>
       unwrap(
         api.POST('/api/projects/{id}/webhook-secret', { params: { path: { id: project.id } } }),
       ),
-    onSuccess: (answer) => setSecret(answer.webhook_secret),
+    onSuccess: (answer) => {
+      setSecret(answer.webhook_secret);
+      // A webhook Sparki made on GitLab/Gitea still has the old secret: its card must say so.
+      void queryClient.invalidateQueries({ queryKey: ['project', project.id, 'git-hook'] });
+    },
   });
   const providers =
     project.git_provider === 'none'
