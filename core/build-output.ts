@@ -11,6 +11,12 @@ export const OUTPUT_MAX_FILES = 20_000;
 export const OUTPUT_MAX_BYTES = 512 * 1024 * 1024;
 /** One blob per request: under the Workers request body limit of every plan. */
 export const BLOB_MAX_BYTES = 95 * 1024 * 1024;
+/**
+ * Small blobs travel many to a request (`POST …/blobs`: multipart/form-data, one part per blob,
+ * named by its hash), so one authorization and one round trip serve them all.
+ */
+export const BLOB_BATCH_MAX_BYTES = 8 * 1024 * 1024;
+export const BLOB_BATCH_MAX_BLOBS = 256;
 
 export const Sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase SHA-256 hex digest');
 

@@ -1,5 +1,6 @@
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { BLOB_BATCH_MAX_BYTES } from '../core/build-output';
 import { ApiError } from '../platform/errors';
 import { artifactsApp } from './api/artifacts';
 import { buildsApp } from './api/builds';
@@ -23,7 +24,12 @@ import { githubAppWebhookApp } from './github-app/webhook';
 import { livenessRoutes, readinessRoutes } from './health/routes';
 import { edgeHost } from './hosting/routes';
 import { jobsApp } from './jobs';
-import { isBlobUpload, isOutputList, OUTPUT_LIST_MAX_BYTES } from './jobs/output-routes';
+import {
+  isBlobBatch,
+  isBlobUpload,
+  isOutputList,
+  OUTPUT_LIST_MAX_BYTES,
+} from './jobs/output-routes';
 import { isArtifactUpload } from './jobs/routes';
 import { metricsApp } from './metrics/routes';
 import { observe } from './middleware/observe';
@@ -65,9 +71,11 @@ export function newApp() {
 
   const apiBodyLimit = limitBody(API_BODY_LIMIT_BYTES);
   const outputListLimit = limitBody(OUTPUT_LIST_MAX_BYTES);
+  const blobBatchLimit = limitBody(BLOB_BATCH_MAX_BYTES);
   app.use('/api/*', (c, next) => {
     // Uploads stream to R2 and check their own Content-Length.
     if (isArtifactUpload(c.req.path) || isBlobUpload(c.req.path)) return next();
+    if (isBlobBatch(c.req.path)) return blobBatchLimit(c, next);
     return (isOutputList(c.req.path) ? outputListLimit : apiBodyLimit)(c, next);
   });
   app.use('*', services());

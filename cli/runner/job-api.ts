@@ -13,6 +13,7 @@ import {
 } from '../../core/runner-protocol';
 import { TRACEPARENT_HEADER } from '../../core/trace/context';
 import { backoffDelayMs, REQUEST_BACKOFF, sleep } from './backoff';
+import { type BlobSource, blobBatchForm } from './output-upload';
 
 const MAX_TRIES = 6;
 
@@ -90,6 +91,20 @@ export class JobApi {
       body: () => createReadStream(path) as unknown as BodyInit,
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
     });
+  }
+
+  /** Small blobs in one request; false when the platform predates the batch route. */
+  async uploadBlobs(blobs: readonly BlobSource[]): Promise<boolean> {
+    const form = await blobBatchForm(blobs);
+    return this.request('POST', '/blobs', { body: () => form }).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof JobRejectedError && (error.status === 404 || error.status === 405)) {
+          return false;
+        }
+        throw error;
+      },
+    );
   }
 
   async commitOutput(files: OutputFile[]): Promise<void> {

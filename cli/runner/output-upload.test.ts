@@ -2,7 +2,16 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listOutput } from './output-upload';
+import {
+  BATCH_MAX_BLOBS,
+  BATCH_MAX_BYTES,
+  BATCHED_BLOB_MAX_BYTES,
+  type BlobSource,
+  listOutput,
+  type OutputApi,
+  uploadOutput,
+  uploadRequests,
+} from './output-upload';
 
 let dir: string | undefined;
 afterEach(async () => {
@@ -41,5 +50,77 @@ describe('listOutput', () => {
     await mkdir(join(dir, '.git'));
     await writeFile(join(dir, '.git', 'HEAD'), 'ref: refs/heads/main\n');
     await expect(listOutput(dir)).rejects.toThrow(/is empty/);
+  });
+});
+
+describe('uploadRequests', () => {
+  const blob = (size: number, name = String(size)) => ({ name, size });
+
+  it('groups small blobs in order, within the count and byte bounds, and sends large ones alone', () => {
+    const large = blob(BATCHED_BLOB_MAX_BYTES + 1, 'large');
+    const requests = uploadRequests([blob(1, 'a'), large, blob(2, 'b'), blob(3, 'c')]);
+    expect(requests.map((request) => request.map((b) => b.name))).toEqual([
+      ['large'],
+      ['a', 'b', 'c'],
+    ]);
+
+    const many = uploadRequests(Array.from({ length: BATCH_MAX_BLOBS * 2 + 1 }, () => blob(10)));
+    expect(many.map((request) => request.length)).toEqual([BATCH_MAX_BLOBS, BATCH_MAX_BLOBS, 1]);
+
+    const heavy = uploadRequests(Array.from({ length: 40 }, () => blob(BATCHED_BLOB_MAX_BYTES)));
+    for (const request of heavy) {
+      expect(request.reduce((sum, b) => sum + b.size, 0)).toBeLessThanOrEqual(BATCH_MAX_BYTES);
+    }
+    expect(heavy.flat()).toHaveLength(40);
+    expect(uploadRequests([])).toEqual([]);
+  });
+});
+
+describe('uploadOutput', () => {
+  async function output(count: number) {
+    dir = await mkdtemp(join(tmpdir(), 'sparki-output-'));
+    for (let i = 0; i < count; i++) await writeFile(join(dir, `page-${i}.html`), `<p>${i}</p>`);
+    return listOutput(dir);
+  }
+
+  function recordingApi(batchRoute: boolean) {
+    const requests: string[] = [];
+    const api: OutputApi = {
+      missingBlobs: async (files) => ({
+        missing: files.map((file) => file.hash),
+        bytes: files.reduce((sum, file) => sum + file.size, 0),
+      }),
+      uploadBlob: async (hash) => {
+        requests.push(`one ${hash.slice(0, 8)}`);
+      },
+      uploadBlobs: async (blobs: readonly BlobSource[]) => {
+        requests.push(`batch of ${blobs.length}`);
+        return batchRoute;
+      },
+      commitOutput: async (files) => {
+        requests.push(`commit ${files.length}`);
+      },
+    };
+    return { api, requests };
+  }
+
+  it('sends a many-file output in a few batches, reporting progress as each lands', async () => {
+    const files = await output(150);
+    const { api, requests } = recordingApi(true);
+    const seen: number[] = [];
+    const done = await uploadOutput(api, files, (progress) => seen.push(progress.uploadedBlobs));
+    expect(requests.sort()).toEqual(['batch of 100', 'batch of 50', 'commit 150']);
+    expect(done).toMatchObject({ blobs: 150, uploadedBlobs: 150 });
+    expect(seen[0]).toBe(0);
+    expect(seen.at(-1)).toBe(150);
+  });
+
+  it('falls back to one blob a request against a platform without the batch route', async () => {
+    const files = await output(3);
+    const { api, requests } = recordingApi(false);
+    const done = await uploadOutput(api, files, () => {});
+    expect(requests.filter((request) => request.startsWith('batch'))).toEqual(['batch of 3']);
+    expect(requests.filter((request) => request.startsWith('one'))).toHaveLength(3);
+    expect(done.uploadedBlobs).toBe(3);
   });
 });

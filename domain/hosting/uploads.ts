@@ -1,4 +1,10 @@
-import { BLOB_MAX_BYTES, type OutputFile, outputManifest } from '../../core/build-output';
+import {
+  BLOB_BATCH_MAX_BLOBS,
+  BLOB_MAX_BYTES,
+  type OutputFile,
+  outputManifest,
+  Sha256HexSchema,
+} from '../../core/build-output';
 import { blobName, ManifestSchema, missingBlobs } from '../../core/hosting/manifest';
 import { ApiError } from '../../platform/errors';
 import { blobKey, blobProofKey } from '../../platform/storage-keys';
@@ -80,6 +86,49 @@ export async function storeBlob(
   }
   await recordBlobProofs(env, workspaceId, [hash]);
   return { hash, size: existing?.size ?? size, stored: !existing };
+}
+
+/** Blobs of a batch stored at once: R2 calls overlap, memory stays bounded by the batch. */
+const BATCH_CONCURRENCY = 8;
+
+/**
+ * Stores a batch of blobs sent as multipart/form-data, one file part per blob named by its hash
+ * (the body limit is the router's, BLOB_BATCH_MAX_BYTES). Each is checked as `storeBlob` checks
+ * one; a part that fails fails the batch with its reason. Parts stored before it stay stored,
+ * which is harmless: a blob is only ever stored under its own hash.
+ */
+export async function storeBlobBatch(env: Env, workspaceId: string, form: FormData) {
+  const parts = [...form.entries()];
+  if (parts.length === 0) throw new ApiError('bad_request', 'The batch has no blobs');
+  if (parts.length > BLOB_BATCH_MAX_BLOBS) {
+    throw new ApiError(
+      'payload_too_large',
+      `A batch may hold at most ${BLOB_BATCH_MAX_BLOBS} blobs; send the rest in another`,
+    );
+  }
+  const blobs: { hash: string; file: File }[] = [];
+  for (const [name, value] of parts) {
+    if (!Sha256HexSchema.safeParse(name).success) {
+      throw new ApiError(
+        'bad_request',
+        `Name each part by its blob’s SHA-256 (not “${name.slice(0, 80)}”)`,
+      );
+    }
+    if (typeof value === 'string') {
+      throw new ApiError('bad_request', `Part ${name}: send the blob as a file part`);
+    }
+    blobs.push({ hash: name, file: value });
+  }
+  const stored: Awaited<ReturnType<typeof storeBlob>>[] = [];
+  for (let start = 0; start < blobs.length; start += BATCH_CONCURRENCY) {
+    const slice = blobs.slice(start, start + BATCH_CONCURRENCY);
+    stored.push(
+      ...(await Promise.all(
+        slice.map(({ hash, file }) => storeBlob(env, workspaceId, hash, file.size, file.stream())),
+      )),
+    );
+  }
+  return { blobs: stored };
 }
 
 /**

@@ -27,6 +27,7 @@ for (let i = 0; i < 50; i++) console.log('line ' + i);
 setTimeout(() => {
   fs.mkdirSync('dist', { recursive: true });
   fs.writeFileSync('dist/index.html', '<h1>e2e</h1>');
+  fs.writeFileSync('dist/app.css', 'h1 { color: teal }');
 }, Number(process.env.BUILD_DELAY_MS || 0));
 `;
 
@@ -141,6 +142,9 @@ describe('push to build, end to end', () => {
     expect(manifestKey).toBeTruthy();
     const index = await readOutputFile(e2e.stateDir, manifestKey!, '/index.html');
     expect(new TextDecoder().decode(index)).toBe('<h1>e2e</h1>');
+    // Both files went up in one batch request (cli/runner/output-upload.ts).
+    const css = await readOutputFile(e2e.stateDir, manifestKey!, '/app.css');
+    expect(new TextDecoder().decode(css)).toBe('h1 { color: teal }');
   }, 150_000);
 
   it('a runner killed with -9 mid-build loses the job to another runner within 30 s; its token is refused', async () => {

@@ -21,6 +21,7 @@ function isRaw(body: unknown): body is BodyInit {
     body instanceof ArrayBuffer ||
     ArrayBuffer.isView(body) ||
     body instanceof ReadableStream ||
+    body instanceof FormData ||
     body instanceof Blob
   );
 }

@@ -51,6 +51,7 @@ const PUBLIC: Record<string, string> = {
   'POST /api/jobs/{buildId}/detection': 'the job token is the credential',
   'POST /api/jobs/{buildId}/output/missing': 'the job token is the credential',
   'PUT /api/jobs/{buildId}/blobs/{hash}': 'the job token is the credential',
+  'POST /api/jobs/{buildId}/blobs': 'the job token is the credential',
   'PUT /api/jobs/{buildId}/output': 'the job token is the credential',
   'POST /api/jobs/{buildId}/spans': 'the job token is the credential',
   'GET /api/artifacts/{buildId}/output.tar.gz': 'a signed, expiring link is the credential',
@@ -295,6 +296,13 @@ function sampleString(schema: Schema): string {
   return found;
 }
 
+/** A multipart body of one empty file part (the upload batches name parts by a hash). */
+function sampleForm(): FormData {
+  const form = new FormData();
+  form.append('0'.repeat(64), new Blob([]), 'blob');
+  return form;
+}
+
 interface Call {
   key: string;
   method: string;
@@ -323,9 +331,14 @@ function gatedCalls(doc: OpenApi, ids: Record<string, string>, bodies: Record<st
         })
         .join('/');
       const [contentType, media] = Object.entries(operation.requestBody?.content ?? {})[0] ?? [];
-      const body = key in bodies ? bodies[key] : media && sample(media.schema, doc);
+      // A form is sent as one: fetch writes its content type, boundary included.
+      const form = contentType === 'multipart/form-data';
+      const body =
+        key in bodies ? bodies[key] : form ? sampleForm() : media && sample(media.schema, doc);
       const headers: Record<string, string> =
-        contentType && contentType !== 'application/json' ? { 'content-type': contentType } : {};
+        contentType && contentType !== 'application/json' && !form
+          ? { 'content-type': contentType }
+          : {};
       const socket = '101' in operation.responses;
       return [{ key, method: method.toUpperCase(), path, body, headers, socket }];
     }),

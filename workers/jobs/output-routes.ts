@@ -1,7 +1,18 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { BLOB_MAX_BYTES, OutputFilesSchema, Sha256HexSchema } from '../../core/build-output';
+import {
+  BLOB_BATCH_MAX_BLOBS,
+  BLOB_BATCH_MAX_BYTES,
+  BLOB_MAX_BYTES,
+  OutputFilesSchema,
+  Sha256HexSchema,
+} from '../../core/build-output';
 import { recordBuildOutput } from '../../domain/builds/jobs';
-import { commitUpload, missingUpload, storeBlob } from '../../domain/hosting/uploads';
+import {
+  commitUpload,
+  missingUpload,
+  storeBlob,
+  storeBlobBatch,
+} from '../../domain/hosting/uploads';
 import { outputManifestKey } from '../../platform/storage-keys';
 import { openApiErrorResponses } from '../errors';
 import { json, jsonBody } from '../openapi';
@@ -25,6 +36,25 @@ export const blobBody = {
 export const StoredBlobSchema = z
   .object({ hash: z.string(), size: z.number().int(), stored: z.boolean() })
   .openapi('StoredBlob');
+
+/** A batch of small blobs: one file part per blob, named by its SHA-256. */
+export const blobBatchBody = {
+  required: true,
+  content: {
+    'multipart/form-data': {
+      schema: z.record(z.string(), z.any().openapi({ type: 'string', format: 'binary' })).openapi({
+        description: `Up to ${BLOB_BATCH_MAX_BLOBS} file parts, each named by its blob’s SHA-256; ${BLOB_BATCH_MAX_BYTES} bytes in all`,
+      }),
+    },
+  },
+};
+
+export const StoredBlobsSchema = z
+  .object({ blobs: z.array(StoredBlobSchema) })
+  .openapi('StoredBlobs');
+
+/** What a batch route says of itself, the job's and the project's alike. */
+export const BLOB_BATCH_DESCRIPTION = `Many small blobs in one request (multipart/form-data, one file part per blob named by its SHA-256; at most ${BLOB_BATCH_MAX_BLOBS} blobs and ${BLOB_BATCH_MAX_BYTES} bytes, 413 past either). Each is checked and stored as the one-blob upload does it; a part that does not hash to its name, or is not a file, fails the request (400) naming it.`;
 
 const jobAuth = {
   401: { description: 'No job token, a token for another build, or one whose lease has ended' },
@@ -90,6 +120,31 @@ outputRoutes.openapi(
 
 outputRoutes.openapi(
   createRoute({
+    method: 'post',
+    path: '/{buildId}/blobs',
+    tags: ['runner protocol'],
+    summary: 'Upload many small blobs of the build output in one request',
+    description: BLOB_BATCH_DESCRIPTION,
+    request: { params: JobParams, body: blobBatchBody },
+    responses: {
+      200: {
+        description: 'Stored (or already stored), in the order sent',
+        ...json(StoredBlobsSchema),
+      },
+      ...jobAuth,
+      413: { description: 'Too many blobs, or too many bytes, for one batch' },
+      ...openApiErrorResponses,
+    },
+  }),
+  async (c) => {
+    const { buildId } = c.req.valid('param');
+    const { project } = await authorizeJob(c, buildId);
+    return c.json(await storeBlobBatch(c.env, project.workspaceId, await c.req.formData()), 200);
+  },
+);
+
+outputRoutes.openapi(
+  createRoute({
     method: 'put',
     path: '/{buildId}/output',
     tags: ['runner protocol'],
@@ -129,6 +184,11 @@ outputRoutes.openapi(
 /** A blob upload streams to R2 and checks its own Content-Length against BLOB_MAX_BYTES. */
 export function isBlobUpload(path: string): boolean {
   return /^\/api\/(jobs\/[^/]+|projects\/[^/]+\/uploads)\/blobs\/[^/]+$/.test(path);
+}
+
+/** A batch of small blobs: its own body limit, BLOB_BATCH_MAX_BYTES. */
+export function isBlobBatch(path: string): boolean {
+  return /^\/api\/(jobs\/[^/]+|projects\/[^/]+\/uploads)\/blobs$/.test(path);
 }
 
 /** The output's file list, which may run past the API's usual body limit. */

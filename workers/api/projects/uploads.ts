@@ -3,7 +3,12 @@ import { BLOB_MAX_BYTES, OutputFilesSchema, Sha256HexSchema } from '../../../cor
 import { recordUploadedBuild } from '../../../domain/builds/upload';
 import { queueDeployment } from '../../../domain/deployments/queries';
 import { environmentOfKind } from '../../../domain/environments/environments';
-import { commitUpload, missingUpload, storeBlob } from '../../../domain/hosting/uploads';
+import {
+  commitUpload,
+  missingUpload,
+  storeBlob,
+  storeBlobBatch,
+} from '../../../domain/hosting/uploads';
 import { recordBuildEnd } from '../../../domain/metrics/record';
 import { findProject } from '../../../domain/projects/projects';
 import { ApiError } from '../../../platform/errors';
@@ -11,7 +16,13 @@ import { outputManifestKey } from '../../../platform/storage-keys';
 import { auditFor } from '../../audit';
 import { authorizeProject } from '../../auth/authorize';
 import { openApiErrorResponses } from '../../errors';
-import { blobBody, StoredBlobSchema } from '../../jobs/output-routes';
+import {
+  BLOB_BATCH_DESCRIPTION,
+  blobBatchBody,
+  blobBody,
+  StoredBlobSchema,
+  StoredBlobsSchema,
+} from '../../jobs/output-routes';
 import { json, jsonBody } from '../../openapi';
 import { newRouter } from '../../router';
 import { BuildSchema, toBuild } from '../builds/schemas';
@@ -103,6 +114,30 @@ projectUploadRoutes.openapi(
     const { workspaceId } = await authorizeProject(c, id, 'developer');
     const size = Number(c.req.header('content-length'));
     return c.json(await storeBlob(c.env, workspaceId, hash, size, c.req.raw.body), 200);
+  },
+);
+
+projectUploadRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/{id}/uploads/blobs',
+    tags: ['deployments'],
+    summary: 'Upload many small blobs of a prebuilt output in one request (developer)',
+    description: BLOB_BATCH_DESCRIPTION,
+    request: { params: ProjectParams, body: blobBatchBody },
+    responses: {
+      200: {
+        description: 'Stored (or already stored), in the order sent',
+        ...json(StoredBlobsSchema),
+      },
+      413: { description: 'Too many blobs, or too many bytes, for one batch' },
+      ...openApiErrorResponses,
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const { workspaceId } = await authorizeProject(c, id, 'developer');
+    return c.json(await storeBlobBatch(c.env, workspaceId, await c.req.formData()), 200);
   },
 );
 

@@ -1,0 +1,125 @@
+import { env } from 'cloudflare:test';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BLOB_BATCH_MAX_BLOBS, BLOB_BATCH_MAX_BYTES } from '../../core/build-output';
+import { blobKey } from '../../platform/storage-keys';
+import { as } from './api-client';
+import { newUser } from './auth-helpers';
+import { fetchWorker, testDb } from './harness';
+import { addMember, projectFixture } from './project-fixtures';
+import { leasedJob } from './runner-helpers';
+import { describeFiles, type Listed, outputOf } from './tar-fixture';
+
+const { db, pool } = testDb();
+afterAll(() => pool.end());
+
+interface Answer {
+  blobs?: { hash: string; size: number; stored: boolean }[];
+  error?: { code: string; message: string };
+}
+
+/** POSTs `parts` as multipart/form-data, each a file part unless given as a plain string. */
+async function postBatch(
+  path: string,
+  token: string | undefined,
+  parts: [string, Blob | string][],
+) {
+  const form = new FormData();
+  for (const [name, value] of parts) {
+    if (typeof value === 'string') form.append(name, value);
+    else form.append(name, value, name);
+  }
+  const response = await fetchWorker(path, {
+    method: 'POST',
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    body: form,
+  });
+  return { status: response.status, body: await response.json<Answer>() };
+}
+
+const filePart = (file: Listed[number]): [string, Blob] => [file.hash, new Blob([file.text])];
+
+describe('a batch of blobs in one request', () => {
+  it('stores every part under its hash, and the runner’s output commits with them', async () => {
+    const { build, token } = await leasedJob(db, {});
+    const marker = crypto.randomUUID();
+    const files = await outputOf({
+      'index.html': `<h1>${marker}</h1>`,
+      'app.css': `h1 { content: "${marker}" }`,
+      'app.js': `console.log("${marker}")`,
+      'empty.txt': '',
+    });
+    const path = `/api/jobs/${build.id}/blobs`;
+    const sent = await postBatch(path, token, files.map(filePart));
+    expect(sent.status, JSON.stringify(sent.body)).toBe(200);
+    expect(sent.body.blobs).toEqual(
+      files.map((file) => ({ hash: file.hash, size: file.size, stored: expect.any(Boolean) })),
+    );
+    for (const file of files) {
+      expect(await (await env.SITES.get(blobKey(file.hash)))?.text()).toBe(file.text);
+    }
+    const missing = await as(token).post<{ missing: string[] }>(
+      `/api/jobs/${build.id}/output/missing`,
+      { files: describeFiles(files) },
+    );
+    expect(missing.body.missing).toEqual([]);
+    const committed = await as(token).put(`/api/jobs/${build.id}/output`, {
+      files: describeFiles(files),
+    });
+    expect(committed.status, committed.text).toBe(200);
+    // The same batch again: already stored, nothing rewritten.
+    const again = await postBatch(path, token, files.map(filePart));
+    expect(again.body.blobs?.map((blob) => blob.stored)).toEqual(files.map(() => false));
+  });
+
+  it('refuses what is not a batch of blobs, naming the part, and batches past its limits', async () => {
+    const { build, token } = await leasedJob(db, {});
+    const path = `/api/jobs/${build.id}/blobs`;
+    const [good, other] = await outputOf({ 'a.txt': crypto.randomUUID(), 'b.txt': 'b' });
+    const refusals: [string, [string, Blob | string][], number, RegExp][] = [
+      ['wrong content', [[good!.hash, new Blob(['tampered'])]], 400, /does not hash to/],
+      ['a text part', [[good!.hash, good!.text]], 400, /send the blob as a file part/],
+      ['a bad name', [['index.html', new Blob([good!.text])]], 400, /Name each part by its blob/],
+      ['nothing', [], 400, /no blobs|multipart/i],
+      [
+        'too many parts',
+        Array.from({ length: BLOB_BATCH_MAX_BLOBS + 1 }, () => filePart(other!)),
+        413,
+        new RegExp(`at most ${BLOB_BATCH_MAX_BLOBS} blobs`),
+      ],
+      [
+        'too many bytes',
+        [[good!.hash, new Blob([new Uint8Array(BLOB_BATCH_MAX_BYTES)])]],
+        413,
+        /./,
+      ],
+    ];
+    for (const [what, parts, status, message] of refusals) {
+      const answer = await postBatch(path, token, parts);
+      expect(answer.status, what).toBe(status);
+      expect(answer.body.error?.message, what).toMatch(message);
+    }
+    expect(await env.SITES.head(blobKey(good!.hash))).toBeNull();
+
+    const json = await fetchWorker(path, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ [good!.hash]: good!.text }),
+    });
+    expect(json.status).toBe(415);
+    expect(await json.json()).toMatchObject({ error: { message: 'Unsupported Media Type' } });
+    expect((await postBatch(path, undefined, [filePart(good!)])).status).toBe(401);
+  });
+
+  it('takes a prebuilt output’s batch from a developer of the project, not from a viewer', async () => {
+    const { owner, workspace, project } = await projectFixture({ provider: 'none' });
+    const viewer = await newUser('viewer');
+    await addMember(db, workspace.id, viewer.email, 'viewer');
+    const files = await outputOf({ 'index.html': crypto.randomUUID() });
+    const path = `/api/projects/${project.id}/uploads/blobs`;
+    const refused = await postBatch(path, viewer.access_token, files.map(filePart));
+    expect(refused.status).toBe(403);
+    const sent = await postBatch(path, owner.access_token, files.map(filePart));
+    expect(sent.status, JSON.stringify(sent.body)).toBe(200);
+    expect(sent.body.blobs).toEqual([{ hash: files[0]!.hash, size: files[0]!.size, stored: true }]);
+  });
+});
