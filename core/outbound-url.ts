@@ -38,7 +38,7 @@ export function checkOutboundUrl(value: string, policy: OutboundUrlPolicy): Outb
     return {
       ok: false,
       message: policy.development
-        ? 'must be an https:// URL (http:// only for a loopback host in development)'
+        ? 'must be an https:// URL (http:// only for a loopback host)'
         : 'must be an https:// URL',
     };
   }

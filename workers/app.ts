@@ -1,6 +1,5 @@
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
-import { BLOB_BATCH_MAX_BYTES } from '../core/build-output';
 import { ApiError } from '../platform/errors';
 import { artifactsApp } from './api/artifacts';
 import { buildsApp } from './api/builds';
@@ -25,6 +24,7 @@ import { livenessRoutes, readinessRoutes } from './health/routes';
 import { edgeHost } from './hosting/routes';
 import { jobsApp } from './jobs';
 import {
+  BLOB_BATCH_MAX_BYTES,
   isBlobBatch,
   isBlobUpload,
   isOutputList,

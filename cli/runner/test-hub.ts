@@ -217,6 +217,27 @@ export class TestHub {
       }
       this.blobs.set(hash, body);
       job.uploads.push(hash);
+    } else if (route === 'POST /blobs') {
+      // A batch, parsed as the platform does it: one file part per blob, named by its hash.
+      const form = await new Request('http://hub.test/', {
+        method: 'POST',
+        headers: { 'content-type': request.headers['content-type'] ?? '' },
+        body,
+      }).formData();
+      const stored: { hash: string; size: number; stored: boolean }[] = [];
+      for (const [hash, part] of form) {
+        const bytes = typeof part === 'string' ? undefined : Buffer.from(await part.arrayBuffer());
+        if (!bytes || createHash('sha256').update(bytes).digest('hex') !== hash) {
+          response.writeHead(400).end();
+          return;
+        }
+        this.blobs.set(hash, bytes);
+        job.uploads.push(hash);
+        stored.push({ hash, size: bytes.length, stored: true });
+      }
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ blobs: stored }));
+      return;
     } else if (route === 'PUT /output') {
       const { files } = OutputFilesSchema.parse(json());
       if (files.some((file) => !this.blobs.has(file.hash))) {

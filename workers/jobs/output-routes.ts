@@ -186,6 +186,9 @@ export function isBlobUpload(path: string): boolean {
   return /^\/api\/(jobs\/[^/]+|projects\/[^/]+\/uploads)\/blobs\/[^/]+$/.test(path);
 }
 
+/** A batch's body limit (re-exported so the app's router takes it from here, after zod-openapi). */
+export { BLOB_BATCH_MAX_BYTES };
+
 /** A batch of small blobs: its own body limit, BLOB_BATCH_MAX_BYTES. */
 export function isBlobBatch(path: string): boolean {
   return /^\/api\/(jobs\/[^/]+|projects\/[^/]+\/uploads)\/blobs$/.test(path);
