@@ -16,7 +16,7 @@ export const MAX_OUTBOUND_URL_LENGTH = 2048;
 /**
  * Whether Sparki may send requests to a URL a user gave it (an SSRF guard): https only, no
  * credentials in the URL, no host of a private network. The one policy for every such URL
- * (notification targets, GitLab/Gitea API URLs). The check is on the name as written: Workers
+ * (notification targets, GitLab/Gitea API URLs, deploy adapters' settings). The check is on the name as written: Workers
  * have no DNS lookup to see what a public name resolves to, and Cloudflare's network does not
  * route to private ranges anyway.
  */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { OutboundUrlPolicy } from '../core/outbound-url';
 import { fieldErrors } from './errors';
 
 const optionalString = z
@@ -112,6 +113,11 @@ const ConfigSchema = z
   });
 
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** Which URLs users give may be called (core/outbound-url.ts): the local stack and tests add loopback. */
+export function outboundPolicy(config: Pick<Config, 'APP_ENV'>): OutboundUrlPolicy {
+  return { development: config.APP_ENV === 'development' };
+}
 
 export type ConfigResult =
   | { ok: true; config: Config }

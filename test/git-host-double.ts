@@ -31,6 +31,8 @@ import { serveGit } from './git-http-backend';
 export interface GitHostDouble {
   baseUrl: string;
   state: HostState;
+  /** A `POST /_test/{path}` set-up call (`repos`, `tokens`): its answer, which must be a 201. */
+  setUp<T>(path: string, body: unknown): Promise<T>;
   /** Delivers a push to the repository's hooks over HTTP, as the server would. */
   push(
     provider: HostProvider,
@@ -148,6 +150,17 @@ export async function startGitHostDouble(): Promise<GitHostDouble> {
   return {
     baseUrl,
     state,
+    async setUp<T>(path: string, body: unknown) {
+      const response = await fetch(`${baseUrl}/_test/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (response.status !== 201) {
+        throw new Error(`set-up ${path} answered ${response.status}: ${await response.text()}`);
+      }
+      return (await response.json()) as T;
+    },
     push: (provider, path, event) => {
       const repo = findRepo(provider, path);
       if (!repo) throw new Error(`no repository ${provider}:${path}`);

@@ -14,6 +14,7 @@ import { buildLocally } from '../local-build';
 import { ApiRequestError, action, CliError, note, paint, printJson } from '../output';
 import {
   blobBatchForm,
+  lacksBatchRoute,
   listOutput,
   type OutputApi,
   OutputError,
@@ -83,9 +84,7 @@ function uploadsApi(api: Api, projectId: string, production: boolean) {
         return true;
       } catch (error) {
         // A platform from before the batch route: one blob per request, as it was.
-        if (error instanceof ApiRequestError && (error.status === 404 || error.status === 405)) {
-          return false;
-        }
+        if (error instanceof ApiRequestError && lacksBatchRoute(error.status)) return false;
         throw error;
       }
     },

@@ -13,7 +13,7 @@ import {
 } from '../../core/runner-protocol';
 import { TRACEPARENT_HEADER } from '../../core/trace/context';
 import { backoffDelayMs, REQUEST_BACKOFF, sleep } from './backoff';
-import { type BlobSource, blobBatchForm } from './output-upload';
+import { type BlobSource, blobBatchForm, lacksBatchRoute } from './output-upload';
 
 const MAX_TRIES = 6;
 
@@ -99,9 +99,7 @@ export class JobApi {
     return this.request('POST', '/blobs', { body: () => form }).then(
       () => true,
       (error: unknown) => {
-        if (error instanceof JobRejectedError && (error.status === 404 || error.status === 405)) {
-          return false;
-        }
+        if (error instanceof JobRejectedError && lacksBatchRoute(error.status)) return false;
         throw error;
       },
     );

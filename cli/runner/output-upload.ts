@@ -84,6 +84,11 @@ export interface OutputApi {
   commitOutput(files: OutputFile[]): Promise<void>;
 }
 
+/** A platform from before the batch route answers it as an unknown route or method. */
+export function lacksBatchRoute(status: number): boolean {
+  return status === 404 || status === 405;
+}
+
 /** Blobs up to this size travel in batches; a larger one gets a request of its own. */
 export const BATCHED_BLOB_MAX_BYTES = 256 * 1024;
 /** A batch's own bounds: well inside the platform's (BLOB_BATCH_MAX_*), multipart framing included. */

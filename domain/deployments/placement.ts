@@ -1,6 +1,7 @@
 import type { DeployConfig } from '../../core/deploy/config';
 import { outboundFetch } from '../../core/outbound-url';
 import type { Deployment, Environment, Project } from '../../db/schema';
+import { outboundPolicy } from '../../platform/config';
 import type { TaskContext } from '../../platform/services';
 import { ensureHostLabel, productionUrl } from '../hosting/host-label';
 import { siteFetch } from '../hosting/site-host';
@@ -66,9 +67,7 @@ export async function placementOf(
         environment,
       ),
       // Checked again when sent: settings stored before the check, or under a laxer configuration.
-      fetch: outboundFetch(fetch, {
-        development: context.services.config.APP_ENV === 'development',
-      }),
+      fetch: outboundFetch(fetch, outboundPolicy(context.services.config)),
       db,
     },
   };

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { sha256Hex } from '../../core/digest';
 import { HOOK_PROVIDERS, type HookProvider, hookTarget } from '../../core/git-hooks';
-import { checkOutboundUrl } from '../../core/outbound-url';
+import { checkOutboundUrl, type OutboundUrlPolicy } from '../../core/outbound-url';
 import { decryptSecret } from '../../core/secret-box';
 import type { Database } from '../../db/client';
 import { type Project, type ProjectGitHook, projectGitHooks, projects } from '../../db/schema';
@@ -21,8 +21,8 @@ export interface HookDeps {
   fetch: Fetch;
   /** The platform's URL: the hook sends to `${publicUrl}/webhooks/{provider}/{project}`. */
   publicUrl: string;
-  /** The local stack and the tests may call a git server on a loopback host. */
-  development: boolean;
+  /** Which API URLs may be called (the local stack and the tests: a loopback git server too). */
+  outbound: OutboundUrlPolicy;
 }
 
 export interface GitHookState {
@@ -70,7 +70,7 @@ export async function gitHookState(
 }
 
 function checkedApi(deps: HookDeps, api: Omit<HookApi, 'fetch'>): HookApi {
-  const checked = checkOutboundUrl(api.apiBase, { development: deps.development });
+  const checked = checkOutboundUrl(api.apiBase, deps.outbound);
   if (!checked.ok) {
     throw new ApiError('validation_failed', `The ${api.provider} API URL ${checked.message}`, {
       fields: [{ path: 'api_url', message: checked.message, code: 'custom' }],

@@ -6,6 +6,7 @@ import { checkOutboundUrl } from '../../core/outbound-url';
 import { decryptSecret } from '../../core/secret-box';
 import type { Database } from '../../db/client';
 import { notificationDeliveries, notificationTargets } from '../../db/schema';
+import { outboundPolicy } from '../../platform/config';
 import type { TaskContext } from '../../platform/services';
 
 /** Attempts per delivery, the first included: 2, 4, 8, 16, 32 s apart (core/backoff.ts). */
@@ -126,7 +127,7 @@ export async function deliverNotification(
   const final = delivery.attempts + 1 >= MAX_ATTEMPTS;
   const url = await decryptSecret(config.ENCRYPTION_KEY, target.urlEncrypted);
   // Checked again at send time: a target stored under a laxer configuration is not sent to.
-  const allowed = checkOutboundUrl(url, { development: config.APP_ENV === 'development' });
+  const allowed = checkOutboundUrl(url, outboundPolicy(config));
   if (!allowed.ok) {
     await record(
       db,

@@ -18,16 +18,6 @@ afterAll(async () => {
   await host?.close();
 });
 
-async function hostCall<T>(path: string, body: unknown): Promise<T> {
-  const response = await fetch(`${host.baseUrl}/_test/${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(response.status).toBe(201);
-  return (await response.json()) as T;
-}
-
 const hooksOf = (path: string) => host.state.repos.find((repo) => repo.path === path)!.hooks;
 
 describe('the webhook form of a Gitea project', () => {
@@ -40,16 +30,18 @@ describe('the webhook form of a Gitea project', () => {
       user.token,
     );
     const path = `acme/site-${Date.now()}`;
-    const { clone_url } = await hostCall<{ clone_url: string }>('repos', {
+    const { clone_url } = await host.setUp<{ clone_url: string }>('repos', {
       provider: 'gitea',
       path,
     });
     const tokenFor = (scopes: string[]) =>
-      hostCall<{ token: string }>('tokens', {
-        provider: 'gitea',
-        scopes,
-        access: { [path]: 'admin' },
-      }).then((answer) => answer.token);
+      host
+        .setUp<{ token: string }>('tokens', {
+          provider: 'gitea',
+          scopes,
+          access: { [path]: 'admin' },
+        })
+        .then((answer) => answer.token);
     const readOnly = await tokenFor(['read:repository']);
     const token = await tokenFor(['write:repository']);
     const project = await stack.api<{ id: string }>(

@@ -32,28 +32,18 @@ describe('a webhook Sparki creates on GitLab and Gitea, end to end', () => {
     await host?.close();
   });
 
-  async function hostCall<T>(path: string, body: unknown): Promise<T> {
-    const response = await fetch(`${host.baseUrl}/_test/${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    expect(response.status).toBe(201);
-    return (await response.json()) as T;
-  }
-
   it.each(['gitlab', 'gitea'] as const)(
     '%s: the CLI creates the hook, a push the server delivers builds and goes live',
     async (provider) => {
       const repoDir = join(e2e.stateDir, `repo-${provider}`);
       const commit = await newRepo(repoDir, files('v1'));
       const path = `acme/site-${provider}`;
-      const { clone_url } = await hostCall<{ clone_url: string }>('repos', {
+      const { clone_url } = await host.setUp<{ clone_url: string }>('repos', {
         provider,
         path,
         git_dir: join(repoDir, '.git'),
       });
-      const { token } = await hostCall<{ token: string }>('tokens', {
+      const { token } = await host.setUp<{ token: string }>('tokens', {
         provider,
         scopes: [provider === 'gitlab' ? 'api' : 'write:repository'],
         access: { [path]: provider === 'gitlab' ? 'maintainer' : 'admin' },

@@ -7,10 +7,9 @@ import { runDeployment } from '../../domain/deployments/runner';
 import { transitionDeployment } from '../../domain/deployments/transition';
 import { createLogger } from '../../platform/logger';
 import { createServices } from '../../platform/services';
-import { as } from './api-client';
 import { deploymentRow, drain, siteDeployer } from './deploy-helpers';
 import { runScheduled, testDb } from './harness';
-import { projectFixture } from './project-fixtures';
+import { projectFixture, subscribeWebhook } from './project-fixtures';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
@@ -28,13 +27,7 @@ async function setup() {
     .set({ deployConfig: { health_check: { retries: 0, interval_ms: 0 } } })
     .where(and(eq(environments.projectId, project.id), eq(environments.kind, 'production')))
     .returning();
-  const target = await as(owner).post(`/api/projects/${project.id}/notification-targets`, {
-    kind: 'webhook',
-    name: 'ops',
-    url: 'https://ops.example.com/sparki',
-    events: ['deployment.live'],
-  });
-  expect(target.status, target.text).toBe(201);
+  await subscribeWebhook(owner, project.id, ['deployment.live']);
   return { production: production!, deploy: siteDeployer(db, project.id, 'c'.repeat(40)) };
 }
 

@@ -50,3 +50,18 @@ export async function projectFixture(
   const project = response.body;
   return { owner, workspace, project };
 }
+
+/** A webhook notification target of the project (never reachable here) subscribed to `events`. */
+export async function subscribeWebhook(
+  owner: ProjectFixture['owner'],
+  projectId: string,
+  events: string[],
+) {
+  const target = await as(owner).post(`/api/projects/${projectId}/notification-targets`, {
+    kind: 'webhook',
+    name: 'ops',
+    url: 'https://ops.example.com/sparki',
+    events,
+  });
+  expect(target.status, target.text).toBe(201);
+}

@@ -4,9 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { notificationDeliveries, runners } from '../../db/schema';
 import type { RunnerHub } from '../../durable-objects/runner-hub';
 import { runnerHub } from '../../platform/durable-objects';
-import { as } from './api-client';
 import { eventually, testDb } from './harness';
-import { projectFixture } from './project-fixtures';
+import { projectFixture, subscribeWebhook } from './project-fixtures';
 import { onlineRunner, registerRunner } from './runner-helpers';
 
 const { db, pool } = testDb();
@@ -15,13 +14,7 @@ afterAll(() => pool.end());
 /** A project subscribed to `runner.offline`, and a runner of its workspace. */
 async function setup() {
   const { owner, workspace, project } = await projectFixture({ provider: 'none' });
-  const target = await as(owner).post(`/api/projects/${project.id}/notification-targets`, {
-    kind: 'webhook',
-    name: 'ops',
-    url: 'https://ops.example.com/sparki',
-    events: ['runner.offline'],
-  });
-  expect(target.status, target.text).toBe(201);
+  await subscribeWebhook(owner, project.id, ['runner.offline']);
   const runner = await registerRunner(owner.access_token, workspace.id);
   return { workspaceId: workspace.id, projectId: project.id, runner };
 }

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { DeployConfigSchema } from '../../../core/deploy/config';
-import { checkOutboundUrl, urlSettings } from '../../../core/outbound-url';
+import { checkOutboundUrl, type OutboundUrlPolicy, urlSettings } from '../../../core/outbound-url';
 import { encryptSecret } from '../../../core/secret-box';
 import {
   checkStrategy,
@@ -15,6 +15,7 @@ import {
   type EnvironmentRow,
   updateDeploySettings,
 } from '../../../domain/environments/environments';
+import { outboundPolicy } from '../../../platform/config';
 import { ApiError } from '../../../platform/errors';
 import { auditFor } from '../../audit';
 import { openApiErrorResponses } from '../../errors';
@@ -91,7 +92,7 @@ function settingsProblems(
   strategy: (typeof STRATEGIES)[number],
   deployConfig: Record<string, unknown>,
   credentials: Record<string, string> | undefined,
-  development: boolean,
+  outbound: OutboundUrlPolicy,
 ): Problem[] {
   const problems = schemaProblems('config', DeployConfigSchema, deployConfig).map((problem) => ({
     ...problem,
@@ -137,7 +138,7 @@ function settingsProblems(
   // Sparki calls every URL of the settings: none may point into a private network (SSRF).
   const parsed = adapter.configSchema.safeParse(deployConfig.adapter ?? {});
   for (const { key, url } of parsed.success ? urlSettings(parsed.data) : []) {
-    const checked = checkOutboundUrl(url, { development });
+    const checked = checkOutboundUrl(url, outbound);
     if (!checked.ok) {
       problems.push({ field: `deploy_config.adapter.${key}`, message: checked.message });
     }
@@ -197,7 +198,7 @@ deploySettingsRoutes.openapi(
       strategy,
       deployConfig,
       input.credentials ?? undefined,
-      config.APP_ENV === 'development',
+      outboundPolicy(config),
     );
     if (problems.length > 0) {
       throw new ApiError('validation_failed', 'The deploy settings are not valid', { problems });

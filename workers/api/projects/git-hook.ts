@@ -8,6 +8,7 @@ import {
   installGitHook,
   removeGitHook,
 } from '../../../domain/git-hooks/hooks';
+import { outboundPolicy } from '../../../platform/config';
 import { auditFor } from '../../audit';
 import { authorizeProject } from '../../auth/authorize';
 import type { HonoEnv } from '../../context';
@@ -109,7 +110,7 @@ function hookDeps(c: Context<HonoEnv>): HookDeps {
     encryptionKey: config.ENCRYPTION_KEY,
     fetch: (request) => fetch(request),
     publicUrl: config.PUBLIC_URL,
-    development: config.APP_ENV === 'development',
+    outbound: outboundPolicy(config),
   };
 }
 

@@ -8,6 +8,7 @@ import {
   targetsOf,
   updateTarget,
 } from '../../../domain/notifications/targets';
+import { outboundPolicy } from '../../../platform/config';
 import { randomSecret } from '../../../platform/crypto';
 import { ApiError } from '../../../platform/errors';
 import { auditFor } from '../../audit';
@@ -85,9 +86,7 @@ notificationTargetRoutes.openapi(
     const input = c.req.valid('json');
     const access = await authorizeProject(c, id, 'admin');
     const { db, config } = c.get('services');
-    const checked = checkOutboundUrl(input.url, {
-      development: config.APP_ENV === 'development',
-    });
+    const checked = checkOutboundUrl(input.url, outboundPolicy(config));
     if (!checked.ok) {
       throw new ApiError('validation_failed', 'The URL is not allowed', {
         fields: [{ path: 'url', message: checked.message, code: 'custom' }],
