@@ -115,6 +115,13 @@ export const HubMessageSchema = z.discriminatedUnion('type', [
 export type HubMessage = z.infer<typeof HubMessageSchema>;
 
 /** `GET /api/jobs/{buildId}` with `Authorization: Bearer <job token>`. */
+/** HTTP Basic credentials for a job's checkout (the spec's `checkout_auth`). */
+export const CheckoutAuthSchema = z.object({
+  username: z.string().min(1),
+  password: z.string().min(1),
+});
+export type CheckoutAuth = z.infer<typeof CheckoutAuthSchema>;
+
 export const JobSpecSchema = z.object({
   build_id: BuildId,
   project_id: z.uuid(),
@@ -146,10 +153,7 @@ export const JobSpecSchema = z.object({
   // Credentials for the checkout only (HTTP Basic), e.g. a short-lived GitHub App installation
   // token for a private repository. Never part of the steps' environment. Null (older platforms:
   // absent) to fetch without credentials.
-  checkout_auth: z
-    .object({ username: z.string().min(1), password: z.string().min(1) })
-    .nullable()
-    .default(null),
+  checkout_auth: CheckoutAuthSchema.nullable().default(null),
 });
 export type JobSpec = z.infer<typeof JobSpecSchema>;
 

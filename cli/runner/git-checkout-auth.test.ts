@@ -5,8 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CheckoutAuth } from '../../core/runner-protocol';
 import { serveGit } from '../../test/git-http-backend';
-import { type CheckoutAuth, checkoutCommit, checkoutSecrets } from './git-checkout';
+import { checkoutCommit, checkoutSecrets } from './git-checkout';
 
 /**
  * The checkout of a private repository: a real `git http-backend` behind HTTP Basic, as GitHub

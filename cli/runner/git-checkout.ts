@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import type { CheckoutAuth } from '../../core/runner-protocol';
 import { asProcessEnv } from './environment';
 
 export interface CheckoutOptions {
@@ -13,11 +14,6 @@ export interface CheckoutOptions {
   auth?: CheckoutAuth | null;
   signal: AbortSignal;
   log(text: string): void;
-}
-
-export interface CheckoutAuth {
-  username: string;
-  password: string;
 }
 
 /** The `Authorization` header value git sends with the credentials: mask it like the password. */

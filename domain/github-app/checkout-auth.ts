@@ -1,13 +1,8 @@
+import type { CheckoutAuth } from '../../core/runner-protocol';
 import { decryptSecret } from '../../core/secret-box';
 import type { Logger } from '../../platform/logger';
 import { type Fetch, githubInstallationToken } from '../reporting/commit-status';
 import { defaultApiBase, GitCredentialsSchema, repoPath } from '../reporting/report';
-
-/** HTTP Basic credentials the runner fetches the repository with (the spec's `checkout_auth`). */
-export interface CheckoutAuth {
-  username: string;
-  password: string;
-}
 
 export interface CheckoutAuthDeps {
   encryptionKey: string;
