@@ -5,6 +5,7 @@ import { browse, type E2E, git, startE2E } from '../node/e2e-helpers';
 import { STARTUP_TIMEOUT_MS } from '../node/stack';
 import { dohDouble } from '../workers/doh-double';
 import { ensureDashboardBuilt, PASSWORD, SCREENSHOTS } from './harness';
+import { watchPage } from './page-report';
 
 /**
  * The deployments area of the dashboard against the real local stack (built dashboard), a real
@@ -69,10 +70,7 @@ async function deployMain() {
 
 async function signedInPage(as = email): Promise<Page> {
   const context = await browser.newContext({ baseURL: base });
-  const page = await context.newPage();
-  page.on('pageerror', (error) => {
-    throw error;
-  });
+  const page = watchPage(await context.newPage());
   await page.goto('/sign-in');
   await page.getByLabel('Email').fill(as);
   await page.getByLabel('Password').fill(PASSWORD);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { apiCaller } from '../node/e2e-helpers';
+import { watchPage } from './page-report';
 import { type ChildEnv, type RunningStack, startStackOnFreePort, stopStack } from '../node/stack';
 
 /**
@@ -73,11 +74,7 @@ export async function startBrowserStack(): Promise<BrowserStack> {
     api,
     async newPage() {
       const context = await browser.newContext({ baseURL: base });
-      const page = await context.newPage();
-      page.on('pageerror', (error) => {
-        throw error;
-      });
-      return page;
+      return watchPage(await context.newPage());
     },
     async newUser(label) {
       const email = `${label}-${randomUUID().slice(0, 8)}@example.com`;
