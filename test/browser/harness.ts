@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { apiCaller } from '../node/e2e-helpers';
-import { watchPage } from './page-report';
 import { type ChildEnv, type RunningStack, startStackOnFreePort, stopStack } from '../node/stack';
+import { watchPage } from './page-report';
 
 /**
  * The setting of the browser tests: the local stack (`npm run dev`, serving the built dashboard
