@@ -60,6 +60,7 @@ export default defineConfig({
           name: 'browser',
           environment: 'node',
           include: ['test/browser/**/*.test.ts'],
+          setupFiles: ['test/browser/setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 240_000,
           expect: { poll: SLOW_POLL },

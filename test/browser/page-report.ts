@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { afterEach } from 'vitest';
+import type { TestContext } from 'vitest';
 
 /**
  * What the pages of a failed browser test showed: CI keeps only the log, and "timed out waiting
@@ -29,7 +29,8 @@ export function watchPage(page: Page): Page {
   return page;
 }
 
-afterEach(async ({ task }) => {
+/** Called after each browser test (test/browser/setup.ts); prints only when it failed. */
+export async function reportPagesOf(task: TestContext['task']) {
   const pages = [...watched];
   watched.clear();
   if (task.result?.state !== 'fail') return;
@@ -43,4 +44,4 @@ afterEach(async ({ task }) => {
       [`page of the failed test "${task.name}": ${page.url()}`, ...events, tree].join('\n'),
     );
   }
-});
+}
