@@ -13,8 +13,8 @@ export interface DbOptions {
 
 /**
  * The local proxy speaks plain ws:// to a Postgres without TLS, so the driver must not wrap the
- * connection in TLS nor pipeline the startup (pipelining only suits cleartext passwords; the
- * local server asks for SCRAM).
+ * connection in TLS nor pipeline the startup (pipelining sends the password unasked, which only
+ * a server asking for a cleartext one takes; a `DATABASE_URL` server may ask SCRAM or nothing).
  */
 export function configureNeon({ wsProxy }: DbOptions): void {
   if (!wsProxy) return;

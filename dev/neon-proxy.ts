@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import { PgSessionPool } from './pg-session-pool';
 
 export interface NeonProxyHandle {
   /** Value for `neonConfig.wsProxy` (host:port/path, no scheme). */
@@ -29,14 +30,33 @@ function bridge(ws: WebSocket, tcp: Socket) {
   ws.on('error', closeBoth);
 }
 
+/** A client's WebSocket served by a pooled backend instead of a connection of its own. */
+function pooled(ws: WebSocket, pool: PgSessionPool) {
+  const session = pool.accept({
+    send: (data) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(data);
+    },
+    close: () => {
+      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close();
+    },
+  });
+  ws.on('message', (data) => session.receive(toBuffer(data)));
+  ws.on('close', () => session.closed());
+  ws.on('error', () => session.closed());
+}
+
 /**
  * Neon's WebSocket proxy protocol: raw Postgres bytes in binary frames, the target given as
  * `?address=host:port`. Only the targets listed are reachable, so it is never an open relay.
+ * With `pool`, clients share authenticated server connections (dev/pg-session-pool.ts), as
+ * they do behind Neon's pooler or Hyperdrive; without it each client gets its own, which
+ * tests that create and drop databases need.
  */
 export async function startNeonProxy(options: {
   allowedTargets: string[];
   port?: number;
   host?: string;
+  pool?: boolean;
 }): Promise<NeonProxyHandle> {
   const host = options.host ?? '127.0.0.1';
   const allowed = new Set(options.allowedTargets);
@@ -44,6 +64,7 @@ export async function startNeonProxy(options: {
     res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket upgrade required\n');
   });
   const wss = new WebSocketServer({ server });
+  const pools = new Map<string, PgSessionPool>();
   wss.on('connection', (ws, req) => {
     const address = new URL(req.url ?? '/', 'http://proxy').searchParams.get('address') ?? '';
     if (!allowed.has(address)) {
@@ -51,10 +72,15 @@ export async function startNeonProxy(options: {
       return;
     }
     const separator = address.lastIndexOf(':');
-    const tcp = connect({
-      host: address.slice(0, separator),
-      port: Number(address.slice(separator + 1)),
-    });
+    const host = address.slice(0, separator);
+    const port = Number(address.slice(separator + 1));
+    if (options.pool) {
+      const pool = pools.get(address) ?? new PgSessionPool(host, port);
+      pools.set(address, pool);
+      pooled(ws, pool);
+      return;
+    }
+    const tcp = connect({ host, port });
     tcp.setNoDelay(true);
     bridge(ws, tcp);
   });
@@ -69,6 +95,7 @@ export async function startNeonProxy(options: {
     port,
     async close() {
       for (const client of wss.clients) client.terminate();
+      for (const pool of pools.values()) pool.close();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

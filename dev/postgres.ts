@@ -72,7 +72,7 @@ export async function startEmbeddedPostgres(
     port,
     user: USER,
     password: PASSWORD,
-    authMethod: 'scram-sha-256',
+    authMethod: 'password',
     persistent: true,
     // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
     createPostgresUser: asRoot,

@@ -161,9 +161,14 @@ async function main() {
       : `Postgres: embedded PostgreSQL at ${postgres.url}, data in ${join(STATE_DIR, 'pgdata')}`,
   );
 
-  const proxy = await startNeonProxy({ allowedTargets: [postgresTarget(postgres.url)] });
+  // Pooled, as Neon's pooler or Hyperdrive serve production: a request no longer pays for a
+  // server process and an authentication of its own (docs/local-development.md).
+  const proxy = await startNeonProxy({
+    allowedTargets: [postgresTarget(postgres.url)],
+    pool: true,
+  });
   stops.push(() => proxy.close());
-  step(`Neon-compatible WebSocket proxy on ${proxy.wsProxy}`);
+  step(`Neon-compatible WebSocket proxy on ${proxy.wsProxy}, pooling server connections`);
 
   await migrateDatabase(postgres.url, { wsProxy: proxy.wsProxy });
   step('migrations applied');

@@ -6,7 +6,12 @@ import { type PostgresHandle, startEmbeddedPostgres } from '../../dev/postgres';
 
 const range = (count: number) => Array.from({ length: count }, (_, i) => i);
 
-describe('embedded Postgres with concurrent connections', () => {
+// Through the proxy as tests and migrations use it (a connection each), and as the local stack
+// runs it (clients sharing pooled server connections).
+describe.each([
+  { proxy: 'a connection per client', pool: false },
+  { proxy: 'pooled connections', pool: true },
+])('embedded Postgres with concurrent connections, $proxy', ({ pool: pooling }) => {
   let postgres: PostgresHandle;
   let proxy: NeonProxyHandle;
   let pool: Pool;
@@ -19,7 +24,10 @@ describe('embedded Postgres with concurrent connections', () => {
 
   beforeAll(async () => {
     postgres = await startEmbeddedPostgres();
-    proxy = await startNeonProxy({ allowedTargets: [postgresTarget(postgres.url)] });
+    proxy = await startNeonProxy({
+      allowedTargets: [postgresTarget(postgres.url)],
+      pool: pooling,
+    });
     configureNeon({ wsProxy: proxy.wsProxy });
     pool = new Pool({ connectionString: postgres.url, max: 8 });
     pool.on('error', () => {});

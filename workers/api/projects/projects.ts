@@ -3,7 +3,7 @@ import { refreshWatches } from '../../../domain/polling/watch';
 import { deleteProject, findProject, updateProject } from '../../../domain/projects/projects';
 import { ApiError } from '../../../platform/errors';
 import { auditFor } from '../../audit';
-import { authorizeProject } from '../../auth/authorize';
+import { authorizeProject, loadResource } from '../../auth/authorize';
 import { openApiErrorResponses } from '../../errors';
 import { json, jsonBody } from '../../openapi';
 import { newRouter } from '../../router';
@@ -32,9 +32,7 @@ projectRoutes.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid('param');
-    await authorizeProject(c, id, 'viewer');
-    const row = await findProject(c.get('services').db(), id);
-    if (!row) throw new ApiError('not_found', 'Project not found');
+    const { row } = await loadResource(c, 'Project', (db) => findProject(db, id), 'viewer');
     const [shown] = await showProjects(c, [row]);
     return c.json(shown!, 200);
   },

@@ -150,10 +150,10 @@ export function toProject(
 export async function showProjects(c: Context<HonoEnv>, rows: Project[]) {
   const { db, config } = c.get('services');
   const ids = rows.map((row) => row.id);
-  const [urls, latest] = await Promise.all([
-    productionUrls(db(), config, ids),
-    latestBuildsOf(db(), ids),
-  ]);
+  // One after the other: in parallel, the second would open a connection of its own, which
+  // costs the Worker more than the query waiting for the first.
+  const urls = await productionUrls(db(), config, ids);
+  const latest = await latestBuildsOf(db(), ids);
   return rows.map((row) => toProject(row, urls.get(row.id) ?? null, latest.get(row.id) ?? null));
 }
 

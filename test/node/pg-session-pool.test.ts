@@ -1,0 +1,115 @@
+import { Client } from '@neondatabase/serverless';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configureNeon } from '../../db/client';
+import { type NeonProxyHandle, postgresTarget, startNeonProxy } from '../../dev/neon-proxy';
+import { type PostgresHandle, startEmbeddedPostgres } from '../../dev/postgres';
+
+/**
+ * The local proxy's session pool (dev/pg-session-pool.ts) against the real embedded server: a
+ * client after another gets the same server connection, with nothing of the first one's
+ * session left; one that leaves mid-transaction passes nothing on; the password is checked for
+ * every client, kept connection or not.
+ */
+describe('pooled connections through the local Neon proxy', () => {
+  let postgres: PostgresHandle;
+  let proxy: NeonProxyHandle;
+
+  beforeAll(async () => {
+    postgres = await startEmbeddedPostgres();
+    proxy = await startNeonProxy({ allowedTargets: [postgresTarget(postgres.url)], pool: true });
+    configureNeon({ wsProxy: proxy.wsProxy });
+    await session(postgres.url, (c) => c.query('create table kept (n int)'));
+  });
+
+  afterAll(async () => {
+    await proxy?.close();
+    await postgres?.stop();
+  });
+
+  async function session<T>(url: string, run: (client: Client) => Promise<T>): Promise<T> {
+    const client = new Client(url);
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      return await run(client);
+    } finally {
+      await client.end();
+    }
+  }
+  const backendPid = async (client: Client) =>
+    (await client.query('select pg_backend_pid() as pid')).rows[0].pid as number;
+  /** Settles once the proxy has reset the last client's connection and kept it. */
+  const settled = () => new Promise((resolve) => setTimeout(resolve, 100));
+
+  it('serves the next client with the same server connection, its session reset', async () => {
+    const first = await session(postgres.url, async (c) => {
+      const application = (await c.query('show application_name')).rows[0].application_name;
+      await c.query("set application_name = 'first client'");
+      await c.query('create temporary table scratch (n int)');
+      await c.query('prepare named_statement as select 1');
+      return { pid: await backendPid(c), application };
+    });
+    await settled();
+    const second = await session(postgres.url, async (c) => ({
+      pid: await backendPid(c),
+      application: (await c.query('show application_name')).rows[0].application_name,
+      scratch: (await c.query("select to_regclass('pg_temp.scratch') as t")).rows[0].t,
+      prepared: (await c.query('select count(*)::int as n from pg_prepared_statements')).rows[0].n,
+    }));
+    // The name the client gave at start-up again, not the one it set.
+    expect(second).toEqual({ ...first, scratch: null, prepared: 0 });
+  });
+
+  it('passes nothing on from a client that left inside a transaction', async () => {
+    const left = await session(postgres.url, async (c) => {
+      await c.query('begin');
+      await c.query('insert into kept values (1)');
+      return backendPid(c);
+    });
+    await settled();
+    const next = await session(postgres.url, async (c) => ({
+      pid: await backendPid(c),
+      rows: (await c.query('select count(*)::int as n from kept')).rows[0].n,
+      outsideTransaction: (await c.query('select now() = statement_timestamp() as fresh')).rows[0]
+        .fresh,
+    }));
+    expect(next.pid).not.toBe(left);
+    expect(next.rows).toBe(0);
+    expect(next.outsideTransaction).toBe(true);
+  });
+
+  it('gives clients at the same time server connections of their own', async () => {
+    const clients = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const client = new Client(postgres.url);
+        await client.connect();
+        await client.query('begin');
+        return client;
+      }),
+    );
+    const pids = await Promise.all(clients.map(backendPid));
+    await Promise.all(clients.map((c) => c.query('rollback').then(() => c.end())));
+    expect(new Set(pids).size).toBe(12);
+  });
+
+  it('refuses a wrong password whether a kept connection is there or not', async () => {
+    await session(postgres.url, (c) => c.query('select 1'));
+    await settled();
+    const wrong = new URL(postgres.url);
+    wrong.password = 'not-the-password';
+    const refused = async () => {
+      const client = new Client(wrong.toString());
+      client.on('error', () => {});
+      return client.connect().then(
+        () => client.end().then(() => 'connected'),
+        (error: { code?: string }) => error.code,
+      );
+    };
+    expect(await refused()).toBe('28P01');
+    // The kept connection was not handed out, and still serves the right password.
+    expect(await session(postgres.url, (c) => c.query('select 1 as one'))).toMatchObject({
+      rows: [{ one: 1 }],
+    });
+    expect(await refused()).toBe('28P01');
+  });
+});
