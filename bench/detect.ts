@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileSystemTree } from '../cli/fs-tree';
+import { packCli } from '../cli/pack';
 import { detect } from '../core/detect';
 import type { Report } from './report';
 import { summarize } from './stats';
@@ -21,9 +23,20 @@ async function timed(runs: number, op: (run: number) => unknown): Promise<number
 }
 
 /**
+ * The CLI as a user installs it: `npm run pack:cli`'s package, `npm install -g`'d into a
+ * temporary prefix. Returns its entry file and the prefix to remove.
+ */
+async function installedCli(): Promise<{ entry: string; prefix: string }> {
+  const prefix = await mkdtemp(join(tmpdir(), 'sparki-bench-cli-'));
+  execFileSync('npm', ['install', '-g', '--prefix', prefix, await packCli(), '--loglevel=error']);
+  return { entry: join(prefix, 'lib/node_modules/sparki/sparki.mjs'), prefix };
+}
+
+/**
  * (e) `sparki detect` on the fixture repositories, one after another: in process (read the
  * checkout, decide) against reading the checkout alone, and as a command against a bare
- * `node -e ''` (Node's own start-up).
+ * `node -e ''` (Node's own start-up): the installed CLI (one bundled file), and the
+ * repository's own `cli/bin.mjs`, which compiles its TypeScript with tsx as it starts.
  */
 export async function benchDetect(report: Report, runs = 2_000) {
   const repositories = (await readdir(FIXTURES))
@@ -41,18 +54,33 @@ export async function benchDetect(report: Report, runs = 2_000) {
 
   const commands = 10;
   const node = summarize(await timed(commands, () => execFileSync(process.execPath, ['-e', ''])));
-  const command = summarize(
+  const nodeBaseline = { name: "node -e ''", value: node.p50 };
+  const installed = await installedCli();
+  try {
+    const command = summarize(
+      await timed(commands, (run) =>
+        execFileSync(process.execPath, [installed.entry, 'detect', pick(run)]),
+      ),
+    );
+    report.add(
+      'e',
+      'sparki detect as a command, installed CLI, p50',
+      'ms',
+      command.p50,
+      nodeBaseline,
+      `${commands} runs`,
+    );
+  } finally {
+    await rm(installed.prefix, { recursive: true, force: true });
+  }
+  const inRepository = summarize(
     await timed(commands, (run) => execFileSync(process.execPath, [BIN, 'detect', pick(run)])),
   );
   report.add(
     'e',
-    'sparki detect as a command, p50',
+    'sparki detect as a command, cli/bin.mjs in this repository (tsx), p50',
     'ms',
-    command.p50,
-    {
-      name: "node -e ''",
-      value: node.p50,
-    },
-    `${commands} runs`,
+    inRepository.p50,
+    nodeBaseline,
   );
 }

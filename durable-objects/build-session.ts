@@ -11,6 +11,7 @@ import {
   type LogLine as WireLine,
 } from '../core/log-stream';
 import { createMasker } from '../core/secret-masker';
+import { answerClose } from './answer-close';
 import {
   type BatchNumber,
   BuildSessionStore,
@@ -231,7 +232,8 @@ export class BuildSession extends DurableObject<Env> {
     ws.close(1003, 'Viewers do not send messages');
   }
 
-  override async webSocketClose() {
+  override async webSocketClose(ws: WebSocket, code: number, reason: string) {
+    answerClose(ws, code, reason);
     await this.schedulePresence();
   }
 

@@ -15,6 +15,7 @@ import { markRunnerOffline, markRunnerOnline, markRunnerSeen } from '../domain/r
 import { RUNNER_IDENTITY_HEADER, RunnerIdentitySchema } from '../platform/durable-objects';
 import { createLogger } from '../platform/logger';
 import { createMetrics } from '../platform/metrics';
+import { answerClose } from './answer-close';
 import { RETRY_MS, RunnerHubLeases } from './runner-hub-leases';
 import { type Attachment, attachmentOf, detach, readyRunners } from './runner-hub-sockets';
 import { type Lease, type QueuedJob, RunnerHubStore } from './runner-hub-store';
@@ -215,7 +216,8 @@ export class RunnerHub extends DurableObject<Env> {
     await this.serial(() => this.handle(ws, attachment, parsed.data));
   }
 
-  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    answerClose(ws, code, reason);
     await this.serial(() =>
       this.gone(ws, code === 1000 ? 'disconnected' : `disconnected (${code})`),
     );

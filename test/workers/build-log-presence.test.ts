@@ -21,6 +21,18 @@ describe('build log presence', () => {
     first.ws.close(1000, 'bye');
   });
 
+  it('answer a viewer that closes, so its socket closes at once (a page reconnects on close)', async () => {
+    const { owner, buildId } = await seedBuild(db);
+    const viewer = await watch(owner.access_token, buildId);
+    viewer.ws.close(1000, 'bye');
+    await viewer.until((v) => v.closeCode !== null, 'the close answered');
+    expect(viewer.closeCode).toBe(1000);
+    // A close without a code is answered too (1005 is never sent, so 1000 answers it).
+    const silent = await watch(owner.access_token, buildId);
+    silent.ws.close();
+    await silent.until((v) => v.closeCode !== null, 'the close answered');
+  });
+
   it('cost a frame per viewer when many join, not a frame to everyone per join', async () => {
     const { owner, buildId } = await seedBuild(db);
     const count = 60;

@@ -173,6 +173,8 @@ describe('runner list, disable and delete', () => {
     expect(online!.last_seen_at).not.toBeNull();
 
     socket.ws.close(1000, 'bye');
+    // The hub answers the close, so the runner's socket closes now, not after its own timeout.
+    expect(await socket.closedWith()).toMatchObject({ code: 1000 });
     const after = await eventually(
       () => listRunners(viewer.access_token, workspace.id),
       ([runner]) => runner?.status === 'offline',
