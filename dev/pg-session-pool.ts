@@ -175,18 +175,16 @@ export class PgSessionPool {
     backend.socket.on('data', (chunk: Buffer) => {
       for (const m of reader.push(chunk)) backend.onMessage(m);
     });
-    const lost = () => {
-      backend.onClosed();
-      this.drop(backend);
-    };
-    backend.socket.on('error', lost);
-    backend.socket.on('close', lost);
+    // An error is followed by a close: either one ends the backend, once.
+    backend.socket.on('error', () => this.drop(backend));
+    backend.socket.on('close', () => this.drop(backend));
     this.open.add(backend);
     return { backend, fresh: true };
   }
 
   /** Takes a backend back from a client that left: reset and kept, or closed. */
   release(backend: Backend): void {
+    if (!this.open.has(backend)) return;
     backend.onMessage = () => {};
     backend.onClosed = () => {};
     if (!backend.poolable || backend.awaiting > 0 || backend.status !== 'I') {
@@ -211,13 +209,17 @@ export class PgSessionPool {
     backend.socket.write(DISCARD_ALL);
   }
 
+  /** Closes a backend for good, once; the client it was serving learns it. */
   drop(backend: Backend): void {
+    if (!this.open.delete(backend)) return;
     clearTimeout(backend.idleTimer);
-    this.open.delete(backend);
     const kept = this.idle.get(backend.key);
     if (kept?.includes(backend)) kept.splice(kept.indexOf(backend), 1);
+    const { onClosed } = backend;
     backend.onMessage = () => {};
+    backend.onClosed = () => {};
     backend.socket.destroy();
+    onClosed();
   }
 
   /** Closes every backend, idle or serving (the proxy is stopping). */
@@ -243,7 +245,6 @@ class Session {
     this.backend = backend;
     backend.onClosed = () => this.end();
     if (fresh) {
-      this.state = 'handshake';
       backend.onMessage = (m) => this.fromServerDuringHandshake(m);
       backend.socket.write(startup);
     } else if (backend.password) {

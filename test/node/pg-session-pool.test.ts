@@ -92,6 +92,18 @@ describe('pooled connections through the local Neon proxy', () => {
     expect(new Set(pids).size).toBe(12);
   });
 
+  it('ends the client whose server connection ends, and keeps nothing of it', async () => {
+    const victim = new Client(postgres.url);
+    const ended = new Promise<void>((resolve) => victim.on('end', () => resolve()));
+    victim.on('error', () => {});
+    await victim.connect();
+    const pid = await backendPid(victim);
+    await session(postgres.url, (c) => c.query('select pg_terminate_backend($1)', [pid]));
+    await ended;
+    await settled();
+    expect(await session(postgres.url, backendPid)).not.toBe(pid);
+  });
+
   it('refuses a wrong password whether a kept connection is there or not', async () => {
     await session(postgres.url, (c) => c.query('select 1'));
     await settled();
