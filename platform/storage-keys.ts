@@ -7,13 +7,6 @@
 
 export const blobKey = (hash: string) => `blobs/${hash}`;
 
-/**
- * An empty marker: the workspace has shown it holds the blob's bytes (a runner of it uploaded
- * them, or a deployment of it published them). Blobs are shared between tenants; markers are not.
- */
-export const blobProofKey = (workspaceId: string, hash: string) =>
-  `blob-proofs/${workspaceId}/${hash}`;
-
 /** The file list a runner committed for a build's output. */
 export const outputManifestKey = (buildId: string) => `outputs/${buildId}.json`;
 

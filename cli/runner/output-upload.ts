@@ -92,7 +92,7 @@ export function lacksBatchRoute(status: number): boolean {
 /** Blobs up to this size travel in batches; a larger one gets a request of its own. */
 export const BATCHED_BLOB_MAX_BYTES = 256 * 1024;
 /** A batch's own bounds: well inside the platform's (BLOB_BATCH_MAX_*), multipart framing included. */
-export const BATCH_MAX_BLOBS = 100;
+export const BATCH_MAX_BLOBS = 250;
 export const BATCH_MAX_BYTES = 4 * 1024 * 1024;
 
 /**

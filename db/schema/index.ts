@@ -1,5 +1,6 @@
 export * from './api-tokens';
 export * from './audit-logs';
+export * from './blob-proofs';
 export * from './build-spans';
 export * from './builds';
 export * from './deployments';

@@ -1,6 +1,8 @@
 import { blobHash, type Manifest, ManifestSchema } from '../../core/hosting/manifest';
 import { readTar } from '../../core/tar';
-import { blobKey, blobProofKey, deploymentManifestKey } from '../../platform/storage-keys';
+import type { Database } from '../../db/client';
+import { blobKey, deploymentManifestKey } from '../../platform/storage-keys';
+import { provenBlobs, recordBlobProofs } from './blob-proofs';
 
 export interface Published {
   manifestKey: string;
@@ -68,40 +70,14 @@ export async function readOutputManifest(env: Env, outputManifestKey: string): P
 // R2 answers at most a few hundred operations in flight; this keeps a big listing well under.
 const R2_CONCURRENCY = 32;
 
-async function inBatches<T>(items: readonly string[], run: (item: string) => Promise<T>) {
-  const results: T[] = [];
-  for (let start = 0; start < items.length; start += R2_CONCURRENCY) {
-    results.push(...(await Promise.all(items.slice(start, start + R2_CONCURRENCY).map(run))));
-  }
-  return results;
-}
-
-async function present(env: Env, hashes: readonly string[], keyOf: (hash: string) => string) {
-  const heads = await inBatches(hashes, (hash) => env.SITES.head(keyOf(hash)));
-  return new Set(hashes.filter((_, index) => heads[index]));
-}
-
 /** The blobs among `hashes` that SITES holds, for any workspace. */
-export function storedBlobs(env: Env, hashes: readonly string[]): Promise<Set<string>> {
-  return present(env, hashes, blobKey);
-}
-
-/**
- * The blobs among `hashes` the workspace has proven it holds. Only these may be skipped by its
- * uploads or named by its output: answering from the shared store would tell any runner what
- * other tenants store, and let it publish their content by hash.
- */
-export function provenBlobs(
-  env: Env,
-  workspaceId: string,
-  hashes: readonly string[],
-): Promise<Set<string>> {
-  return present(env, hashes, (hash) => blobProofKey(workspaceId, hash));
-}
-
-/** Records that the workspace holds these blobs' bytes; each must be stored already. */
-export async function recordBlobProofs(env: Env, workspaceId: string, hashes: readonly string[]) {
-  await inBatches(hashes, (hash) => env.SITES.put(blobProofKey(workspaceId, hash), null));
+export async function storedBlobs(env: Env, hashes: readonly string[]): Promise<Set<string>> {
+  const heads: (R2Object | null)[] = [];
+  for (let start = 0; start < hashes.length; start += R2_CONCURRENCY) {
+    const slice = hashes.slice(start, start + R2_CONCURRENCY);
+    heads.push(...(await Promise.all(slice.map((hash) => env.SITES.head(blobKey(hash))))));
+  }
+  return new Set(hashes.filter((_, index) => heads[index]));
 }
 
 /** One blob's bytes, or an error naming the file that needs it. */
@@ -117,20 +93,21 @@ export async function readBlob(env: Env, hash: string, path: string): Promise<Ui
  */
 export async function publishOutputManifest(
   env: Env,
+  db: Database,
   outputManifestKey: string,
   deploymentId: string,
   options: PublishOptions,
 ): Promise<Published> {
   const manifest = await readOutputManifest(env, outputManifestKey);
   const hashes = [...new Set(Object.values(manifest.files).map((file) => file.hash))];
-  const proven = await provenBlobs(env, options.workspaceId, hashes);
+  const proven = await provenBlobs(db, options.workspaceId, hashes);
   // Output committed before proofs were kept has none: its blobs are checked in the shared
   // store and recorded for the workspace, whose deployments published them all along.
   const unproven = hashes.filter((hash) => !proven.has(hash));
   const stored = await storedBlobs(env, unproven);
   const [lacking] = unproven.filter((hash) => !stored.has(hash)).sort();
   if (lacking) throw new ArtifactError(`The build output lacks blob ${lacking}`);
-  await recordBlobProofs(env, options.workspaceId, unproven);
+  await recordBlobProofs(db, options.workspaceId, unproven);
   const files = Object.keys(manifest.files).length;
   if (files === 0) throw new ArtifactError('The build output is empty');
   const manifestKey = await storeManifest(env, deploymentId, { ...manifest, spa: options.spa });
@@ -143,24 +120,30 @@ export async function publishOutputManifest(
  */
 export async function publishArtifact(
   env: Env,
+  db: Database,
   artifactKey: string,
   deploymentId: string,
   options: PublishOptions,
 ): Promise<Published> {
   const files = await readArtifact(env, artifactKey);
   const manifest: Manifest = { version: 1, files: {}, spa: options.spa };
-  let uploaded = 0;
+  const contents = new Map<string, Uint8Array>();
   for (const file of files) {
     const hash = await blobHash(file.data);
     manifest.files[`/${file.path}`] = { hash, size: file.data.byteLength };
-    // A proof is written after its blob, so it stands for both.
-    if (await env.SITES.head(blobProofKey(options.workspaceId, hash))) continue;
-    if (!(await env.SITES.head(blobKey(hash)))) {
-      await env.SITES.put(blobKey(hash), file.data);
-      uploaded++;
-    }
-    await recordBlobProofs(env, options.workspaceId, [hash]);
+    contents.set(hash, file.data);
   }
+  const proven = await provenBlobs(db, options.workspaceId, [...contents.keys()]);
+  const unproven = [...contents.keys()].filter((hash) => !proven.has(hash));
+  const stored = await storedBlobs(env, unproven);
+  let uploaded = 0;
+  for (const hash of unproven) {
+    if (stored.has(hash)) continue;
+    await env.SITES.put(blobKey(hash), contents.get(hash)!);
+    uploaded++;
+  }
+  // Recorded after the blobs are written, so a proof stands for its blob.
+  await recordBlobProofs(db, options.workspaceId, unproven);
   const manifestKey = await storeManifest(env, deploymentId, manifest);
   return { manifestKey, files: files.length, uploaded };
 }

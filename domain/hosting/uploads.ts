@@ -6,9 +6,10 @@ import {
   Sha256HexSchema,
 } from '../../core/build-output';
 import { blobName, ManifestSchema, missingBlobs } from '../../core/hosting/manifest';
+import type { Database } from '../../db/client';
 import { ApiError } from '../../platform/errors';
-import { blobKey, blobProofKey } from '../../platform/storage-keys';
-import { provenBlobs, recordBlobProofs } from './publish';
+import { blobKey } from '../../platform/storage-keys';
+import { provenBlobs, recordBlobProofs } from './blob-proofs';
 
 /**
  * The content-addressed upload both runners (`/api/jobs/{id}/…`) and people (`sparki deploy
@@ -18,18 +19,22 @@ import { provenBlobs, recordBlobProofs } from './publish';
 
 /** The blobs of the listed output that the workspace has not proven it holds, sorted. */
 export async function unprovenBlobs(
-  env: Env,
+  db: Database,
   workspaceId: string,
   files: readonly OutputFile[],
 ): Promise<string[]> {
   const manifest = outputManifest(files);
   const hashes = [...new Set(files.map((file) => file.hash))];
-  return missingBlobs(manifest, await provenBlobs(env, workspaceId, hashes));
+  return missingBlobs(manifest, await provenBlobs(db, workspaceId, hashes));
 }
 
 /** `unprovenBlobs` with their total size, as the `…/missing` routes answer. */
-export async function missingUpload(env: Env, workspaceId: string, files: readonly OutputFile[]) {
-  const missing = await unprovenBlobs(env, workspaceId, files);
+export async function missingUpload(
+  db: Database,
+  workspaceId: string,
+  files: readonly OutputFile[],
+) {
+  const missing = await unprovenBlobs(db, workspaceId, files);
   const sizes = new Map(files.map((file) => [file.hash, file.size]));
   const bytes = missing.reduce((sum, hash) => sum + (sizes.get(hash) ?? 0), 0);
   return { missing, bytes };
@@ -43,61 +48,107 @@ async function digestOf(body: ReadableStream | null, size: number): Promise<stri
   return blobName(await digest.digest);
 }
 
+interface BlobUpload {
+  hash: string;
+  /** The request's Content-Length, or the part's size. */
+  size: number;
+  /** A request's body, read once; or a batch's part, in memory and read again when need be. */
+  body: ReadableStream | Blob | null;
+}
+
+const mismatch = (hash: string) => new ApiError('bad_request', `The body does not hash to ${hash}`);
+
 /**
- * Stores one blob under its hash for the workspace. `size` is the request's Content-Length;
- * the body must hash to `hash` (400 otherwise), and is not rewritten when already stored.
+ * Writes the blob, which R2 refuses when the content does not match the checksum it is given.
+ * `ifAbsent`: only when no object is there; false when one was (nothing written).
  */
-export async function storeBlob(
-  env: Env,
-  workspaceId: string,
-  hash: string,
-  size: number,
-  body: ReadableStream | null,
-) {
+async function writeBlob(env: Env, { hash, size, body }: BlobUpload, ifAbsent: boolean) {
+  const value =
+    body instanceof Blob
+      ? body
+      : body
+        ? body.pipeThrough(new FixedLengthStream(size))
+        : new Uint8Array();
+  try {
+    const written = await env.SITES.put(blobKey(hash), value, {
+      sha256: hash,
+      ...(ifAbsent && { onlyIf: { etagDoesNotMatch: '*' } }),
+    });
+    return written !== null;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (/checksum|digest/i.test(message)) throw mismatch(hash);
+    throw err;
+  }
+}
+
+/**
+ * Stores one blob under its hash unless it is there: the body must hash to `hash` (400
+ * otherwise) and a stored blob is not rewritten. `proven`: the workspace holds it already, so its
+ * body is not even read. Recording the workspace's proof is the caller's.
+ */
+async function keepBlob(env: Env, upload: BlobUpload, proven: boolean) {
+  const { hash, size, body } = upload;
   if (!Number.isSafeInteger(size) || size < 0 || (size > 0 && !body)) {
     throw new ApiError('bad_request', 'Send the blob as the body, with a Content-Length');
   }
   if (size > BLOB_MAX_BYTES) {
     throw new ApiError('payload_too_large', `A blob may be at most ${BLOB_MAX_BYTES} bytes`);
   }
-  const mismatch = () => new ApiError('bad_request', `The body does not hash to ${hash}`);
-  const [existing, proven] = await Promise.all([
-    env.SITES.head(blobKey(hash)),
-    env.SITES.head(blobProofKey(workspaceId, hash)),
-  ]);
+  // A part in memory is written unless stored already, one R2 call for new content (most of an
+  // upload: the runner sends only what its workspace lacks), and hashed again when it was.
+  if (body instanceof Blob && !proven) {
+    if (await writeBlob(env, upload, true)) return { hash, size, stored: true };
+    if ((await digestOf(body.stream(), size)) !== hash) throw mismatch(hash);
+    return { hash, size, stored: false };
+  }
+  const stream = body instanceof Blob ? body.stream() : body;
+  const existing = await env.SITES.head(blobKey(hash));
   if (existing && proven) {
-    await body?.cancel();
+    await stream?.cancel();
     return { hash, size: existing.size, stored: false };
   }
-  if (existing) {
-    // Stored by another workspace (or before proofs were kept): the body must still hash to
-    // the name before this workspace counts as holding it; the shared blob is not rewritten.
-    if ((await digestOf(body, size)) !== hash) throw mismatch();
-  } else {
-    const value = body ? body.pipeThrough(new FixedLengthStream(size)) : new Uint8Array();
-    try {
-      // R2 refuses the write when the content does not match the checksum it is given.
-      await env.SITES.put(blobKey(hash), value, { sha256: hash });
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      if (/checksum|digest/i.test(message)) throw mismatch();
-      throw err;
-    }
+  if (!existing) {
+    await writeBlob(env, { hash, size, body: stream }, false);
+    return { hash, size, stored: true };
   }
-  await recordBlobProofs(env, workspaceId, [hash]);
-  return { hash, size: existing?.size ?? size, stored: !existing };
+  // Stored by another workspace: the body must still hash to the name before this workspace
+  // counts as holding it; the shared blob is not rewritten.
+  if ((await digestOf(stream, size)) !== hash) throw mismatch(hash);
+  return { hash, size: existing.size, stored: false };
+}
+
+type StoredBlob = Awaited<ReturnType<typeof keepBlob>>;
+
+/** Stores one blob for the workspace (`keepBlob`) and records its proof. */
+export async function storeBlob(
+  env: Env,
+  db: Database,
+  workspaceId: string,
+  upload: BlobUpload,
+): Promise<StoredBlob> {
+  const proven = (await provenBlobs(db, workspaceId, [upload.hash])).has(upload.hash);
+  const stored = await keepBlob(env, upload, proven);
+  if (!proven) await recordBlobProofs(db, workspaceId, [upload.hash]);
+  return stored;
 }
 
 /** Blobs of a batch stored at once: R2 calls overlap, memory stays bounded by the batch. */
-const BATCH_CONCURRENCY = 8;
+const BATCH_CONCURRENCY = 25;
 
 /**
  * Stores a batch of blobs sent as multipart/form-data, one file part per blob named by its hash
  * (the body limit is the router's, BLOB_BATCH_MAX_BYTES). Each is checked as `storeBlob` checks
- * one; a part that fails fails the batch with its reason. Parts stored before it stay stored,
- * which is harmless: a blob is only ever stored under its own hash.
+ * one, with one proof write for the whole batch; a part that fails fails
+ * the batch with its reason. Parts stored before it stay stored and proven, which is harmless: a
+ * blob is only ever stored under its own hash.
  */
-export async function storeBlobBatch(env: Env, workspaceId: string, form: FormData) {
+export async function storeBlobBatch(
+  env: Env,
+  db: Database,
+  workspaceId: string,
+  form: FormData,
+): Promise<{ blobs: StoredBlob[] }> {
   const parts = [...form.entries()];
   if (parts.length === 0) throw new ApiError('bad_request', 'The batch has no blobs');
   if (parts.length > BLOB_BATCH_MAX_BLOBS) {
@@ -106,7 +157,7 @@ export async function storeBlobBatch(env: Env, workspaceId: string, form: FormDa
       `A batch may hold at most ${BLOB_BATCH_MAX_BLOBS} blobs; send the rest in another`,
     );
   }
-  const blobs: { hash: string; file: File }[] = [];
+  const blobs: BlobUpload[] = [];
   for (const [name, value] of parts) {
     if (!Sha256HexSchema.safeParse(name).success) {
       throw new ApiError(
@@ -117,15 +168,23 @@ export async function storeBlobBatch(env: Env, workspaceId: string, form: FormDa
     if (typeof value === 'string') {
       throw new ApiError('bad_request', `Part ${name}: send the blob as a file part`);
     }
-    blobs.push({ hash: name, file: value });
+    blobs.push({ hash: name, size: value.size, body: value });
   }
-  const stored: Awaited<ReturnType<typeof storeBlob>>[] = [];
-  for (let start = 0; start < blobs.length; start += BATCH_CONCURRENCY) {
-    const slice = blobs.slice(start, start + BATCH_CONCURRENCY);
-    stored.push(
-      ...(await Promise.all(
-        slice.map(({ hash, file }) => storeBlob(env, workspaceId, hash, file.size, file.stream())),
-      )),
+  const stored: StoredBlob[] = [];
+  try {
+    for (let start = 0; start < blobs.length; start += BATCH_CONCURRENCY) {
+      const slice = blobs.slice(start, start + BATCH_CONCURRENCY);
+      // Parts are in memory: one already stored costs a refused write and a hash, not a lookup.
+      const kept = await Promise.allSettled(slice.map((blob) => keepBlob(env, blob, false)));
+      for (const result of kept) if (result.status === 'fulfilled') stored.push(result.value);
+      const failed = kept.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
+    }
+  } finally {
+    await recordBlobProofs(
+      db,
+      workspaceId,
+      stored.map((blob) => blob.hash),
     );
   }
   return { blobs: stored };
@@ -137,11 +196,12 @@ export async function storeBlobBatch(env: Env, workspaceId: string, form: FormDa
  */
 export async function commitUpload(
   env: Env,
+  db: Database,
   workspaceId: string,
   key: string,
   files: readonly OutputFile[],
 ) {
-  const missing = await unprovenBlobs(env, workspaceId, files);
+  const missing = await unprovenBlobs(db, workspaceId, files);
   if (missing.length > 0) {
     throw new ApiError(
       'conflict',

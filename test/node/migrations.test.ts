@@ -8,6 +8,7 @@ import { type PostgresHandle, startEmbeddedPostgres } from '../../dev/postgres';
 const EXPECTED_TABLES = [
   'api_tokens',
   'audit_logs',
+  'blob_proofs',
   'build_spans',
   'build_steps',
   'builds',

@@ -71,6 +71,58 @@ describe('a batch of blobs in one request', () => {
     expect(again.body.blobs?.map((blob) => blob.stored)).toEqual(files.map(() => false));
   });
 
+  it("checks another tenant's blob in a batch without rewriting it, and proves it only for a true body", async () => {
+    const a = await leasedJob(db, {});
+    const b = await leasedJob(db, {});
+    expect(b.project.workspaceId).not.toBe(a.project.workspaceId);
+    const files = await outputOf({ 'index.html': crypto.randomUUID() });
+    const [file] = files;
+    const first = await postBatch(`/api/jobs/${a.build.id}/blobs`, a.token, files.map(filePart));
+    expect(first.body.blobs).toEqual([{ hash: file!.hash, size: file!.size, stored: true }]);
+    const shared = await env.SITES.head(blobKey(file!.hash));
+    const missing = async () =>
+      (
+        await as(b.token).post<{ missing: string[] }>(`/api/jobs/${b.build.id}/output/missing`, {
+          files: describeFiles(files),
+        })
+      ).body.missing;
+    expect(await missing()).toEqual([file!.hash]);
+
+    const path = `/api/jobs/${b.build.id}/blobs`;
+    const forged = await postBatch(path, b.token, [
+      [file!.hash, new Blob(['x'.repeat(file!.size)])],
+    ]);
+    expect(forged.status).toBe(400);
+    expect(forged.body.error?.message).toMatch(/does not hash to/);
+    expect(await missing()).toEqual([file!.hash]);
+
+    const sent = await postBatch(path, b.token, files.map(filePart));
+    expect(sent.status, JSON.stringify(sent.body)).toBe(200);
+    expect(sent.body.blobs).toEqual([{ hash: file!.hash, size: file!.size, stored: false }]);
+    const after = await env.SITES.head(blobKey(file!.hash));
+    expect(after!.version).toBe(shared!.version);
+    expect(await (await env.SITES.get(blobKey(file!.hash)))!.text()).toBe(file!.text);
+    expect(await missing()).toEqual([]);
+  });
+
+  it('keeps the proofs of the parts stored before a part that fails', async () => {
+    const { build, token } = await leasedJob(db, {});
+    const files = await outputOf({ 'a.txt': crypto.randomUUID(), 'b.txt': crypto.randomUUID() });
+    const [good, bad] = files;
+    const answer = await postBatch(`/api/jobs/${build.id}/blobs`, token, [
+      filePart(good!),
+      [bad!.hash, new Blob(['tampered'])],
+    ]);
+    expect(answer.status).toBe(400);
+    expect(answer.body.error?.message).toContain(bad!.hash);
+    const missing = await as(token).post<{ missing: string[] }>(
+      `/api/jobs/${build.id}/output/missing`,
+      { files: describeFiles(files) },
+    );
+    expect(missing.body.missing).toEqual([bad!.hash]);
+    expect(await env.SITES.head(blobKey(bad!.hash))).toBeNull();
+  });
+
   it('refuses what is not a batch of blobs, naming the part, and batches past its limits', async () => {
     const { build, token } = await leasedJob(db, {});
     const path = `/api/jobs/${build.id}/blobs`;

@@ -235,14 +235,14 @@ describe('content-addressed build output', () => {
     const committed = await outputOf({ 'index.html': crypto.randomUUID() });
     const key = await storeContentAddressed(build.id, { 'index.html': committed[0]!.text });
     expect((await missing(build.id, token, committed)).missing).toEqual([committed[0]!.hash]);
-    await publishOutputManifest(env, key, crypto.randomUUID(), options);
+    await publishOutputManifest(env, db, key, crypto.randomUUID(), options);
     expect((await missing(build.id, token, committed)).missing).toEqual([]);
 
     const archived = await outputOf({ 'index.html': crypto.randomUUID() });
     const artifactKey = `artifacts/${crypto.randomUUID()}.tar.gz`;
     await env.ARTIFACTS.put(artifactKey, await tarGz({ 'index.html': archived[0]!.text }));
     expect((await missing(build.id, token, archived)).missing).toEqual([archived[0]!.hash]);
-    await publishArtifact(env, artifactKey, crypto.randomUUID(), options);
+    await publishArtifact(env, db, artifactKey, crypto.randomUUID(), options);
     expect((await missing(build.id, token, archived)).missing).toEqual([]);
   });
 });

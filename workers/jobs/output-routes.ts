@@ -84,7 +84,7 @@ outputRoutes.openapi(
     const { buildId } = c.req.valid('param');
     const { files } = c.req.valid('json');
     const { project } = await authorizeJob(c, buildId);
-    return c.json(await missingUpload(c.env, project.workspaceId, files), 200);
+    return c.json(await missingUpload(c.get('services').db(), project.workspaceId, files), 200);
   },
 );
 
@@ -113,7 +113,11 @@ outputRoutes.openapi(
     const { buildId, hash } = c.req.valid('param');
     const { project } = await authorizeJob(c, buildId);
     const size = Number(c.req.header('content-length'));
-    const stored = await storeBlob(c.env, project.workspaceId, hash, size, c.req.raw.body);
+    const stored = await storeBlob(c.env, c.get('services').db(), project.workspaceId, {
+      hash,
+      size,
+      body: c.req.raw.body,
+    });
     return c.json(stored, 200);
   },
 );
@@ -139,7 +143,15 @@ outputRoutes.openapi(
   async (c) => {
     const { buildId } = c.req.valid('param');
     const { project } = await authorizeJob(c, buildId);
-    return c.json(await storeBlobBatch(c.env, project.workspaceId, await c.req.formData()), 200);
+    return c.json(
+      await storeBlobBatch(
+        c.env,
+        c.get('services').db(),
+        project.workspaceId,
+        await c.req.formData(),
+      ),
+      200,
+    );
   },
 );
 
@@ -173,7 +185,13 @@ outputRoutes.openapi(
     const { files } = c.req.valid('json');
     const { claims, project } = await authorizeJob(c, buildId);
     const key = outputManifestKey(buildId);
-    const { bytes } = await commitUpload(c.env, project.workspaceId, key, files);
+    const { bytes } = await commitUpload(
+      c.env,
+      c.get('services').db(),
+      project.workspaceId,
+      key,
+      files,
+    );
     await recordBuildOutput(c.get('services').db(), buildId, claims.attempt, {
       outputManifestKey: key,
     });

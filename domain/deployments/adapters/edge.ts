@@ -86,8 +86,14 @@ export function edgeAdapter(env: Env, logger: Logger): DeployAdapter {
       if (!row.manifestKey) {
         const options = { spa: config.spa, workspaceId: config.workspaceId };
         const published = row.outputManifestKey
-          ? await publishOutputManifest(env, row.outputManifestKey, request.deploymentId, options)
-          : await publishArtifact(env, row.artifactKey!, request.deploymentId, options);
+          ? await publishOutputManifest(
+              env,
+              db,
+              row.outputManifestKey,
+              request.deploymentId,
+              options,
+            )
+          : await publishArtifact(env, db, row.artifactKey!, request.deploymentId, options);
         logger.info('deployment_published', { deployment_id: request.deploymentId, ...published });
         await db
           .update(deployments)

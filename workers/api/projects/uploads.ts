@@ -85,7 +85,7 @@ projectUploadRoutes.openapi(
     const { id } = c.req.valid('param');
     const { files } = c.req.valid('json');
     const { workspaceId } = await authorizeProject(c, id, 'developer');
-    return c.json(await missingUpload(c.env, workspaceId, files), 200);
+    return c.json(await missingUpload(c.get('services').db(), workspaceId, files), 200);
   },
 );
 
@@ -113,7 +113,8 @@ projectUploadRoutes.openapi(
     const { id, hash } = c.req.valid('param');
     const { workspaceId } = await authorizeProject(c, id, 'developer');
     const size = Number(c.req.header('content-length'));
-    return c.json(await storeBlob(c.env, workspaceId, hash, size, c.req.raw.body), 200);
+    const upload = { hash, size, body: c.req.raw.body };
+    return c.json(await storeBlob(c.env, c.get('services').db(), workspaceId, upload), 200);
   },
 );
 
@@ -137,7 +138,10 @@ projectUploadRoutes.openapi(
   async (c) => {
     const { id } = c.req.valid('param');
     const { workspaceId } = await authorizeProject(c, id, 'developer');
-    return c.json(await storeBlobBatch(c.env, workspaceId, await c.req.formData()), 200);
+    return c.json(
+      await storeBlobBatch(c.env, c.get('services').db(), workspaceId, await c.req.formData()),
+      200,
+    );
   },
 );
 
@@ -183,7 +187,7 @@ projectUploadRoutes.openapi(
     }
     const buildId = crypto.randomUUID();
     const key = outputManifestKey(buildId);
-    const { files, bytes } = await commitUpload(c.env, access.workspaceId, key, input.files);
+    const { files, bytes } = await commitUpload(c.env, db, access.workspaceId, key, input.files);
     const build = await recordUploadedBuild(db, {
       id: buildId,
       projectId: id,
