@@ -41,7 +41,8 @@ module.exports = {
   forbidden: [
     {
       name: 'no-circular',
-      comment: 'No import cycles; drizzle table files refer to each other for their relations',
+      comment:
+        'No import cycles; drizzle table files may refer to each other (environments and deployments point at one another)',
       severity: 'error',
       from: { pathNot: '^db/schema/' },
       to: { circular: true },

@@ -1,8 +1,11 @@
 import { neonConfig, Pool } from '@neondatabase/serverless';
 import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless';
-import * as schema from './schema';
 
-export type Database = NeonDatabase<typeof schema>;
+/**
+ * Without the relational schema: `drizzle({ schema })` derives every table's relations again for
+ * each pool, which is each request on Workers, and the code uses only the core query builder.
+ */
+export type Database = NeonDatabase;
 /** The handle a `db.transaction` callback receives. */
 export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
@@ -34,5 +37,5 @@ export function createDb(connectionString: string, options: DbOptions = {}): DbH
   const pool = new Pool({ connectionString, max: 5, connectionTimeoutMillis: 5_000 });
   // An idle client's socket error must not become an unhandled rejection that kills the isolate.
   pool.on('error', () => {});
-  return { db: drizzle({ client: pool, schema }), pool };
+  return { db: drizzle({ client: pool }), pool };
 }

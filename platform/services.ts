@@ -1,9 +1,10 @@
-import { Redis } from '@upstash/redis/cloudflare';
+import type { Redis } from '@upstash/redis/cloudflare';
 import { createDb, type Database, type DbHandle } from '../db/client';
 import { type Config, parseConfig } from './config';
 import { ApiError } from './errors';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
+import { redisClient } from './redis-client';
 
 export interface Services {
   config: Config;
@@ -40,11 +41,7 @@ export function createServices(env: Env): ScopedServices {
   let handle: DbHandle | undefined;
   const redis =
     config.UPSTASH_REDIS_REST_URL && config.UPSTASH_REDIS_REST_TOKEN
-      ? new Redis({
-          url: config.UPSTASH_REDIS_REST_URL,
-          token: config.UPSTASH_REDIS_REST_TOKEN,
-          enableTelemetry: false,
-        })
+      ? redisClient(config.UPSTASH_REDIS_REST_URL, config.UPSTASH_REDIS_REST_TOKEN)
       : null;
   const metrics = createMetrics(
     { ...config, METRICS: env.METRICS },

@@ -1,4 +1,3 @@
-import { relations } from 'drizzle-orm';
 import { index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, timestamptz } from './columns';
 import { users } from './users';
@@ -29,11 +28,6 @@ export const apiTokens = pgTable(
     index('api_tokens_workspace_id_idx').on(t.workspaceId),
   ],
 );
-
-export const apiTokensRelations = relations(apiTokens, ({ one }) => ({
-  user: one(users, { fields: [apiTokens.userId], references: [users.id] }),
-  workspace: one(workspaces, { fields: [apiTokens.workspaceId], references: [workspaces.id] }),
-}));
 
 export type ApiToken = typeof apiTokens.$inferSelect;
 export type NewApiToken = typeof apiTokens.$inferInsert;

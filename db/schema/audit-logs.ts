@@ -1,4 +1,3 @@
-import { relations } from 'drizzle-orm';
 import { index, inet, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id } from './columns';
 import { auditResult } from './enums';
@@ -33,11 +32,6 @@ export const auditLogs = pgTable(
     index('audit_logs_actor_id_created_at_idx').on(t.actorId, t.createdAt.desc().nullsFirst()),
   ],
 );
-
-export const auditLogsRelations = relations(auditLogs, ({ one }) => ({
-  workspace: one(workspaces, { fields: [auditLogs.workspaceId], references: [workspaces.id] }),
-  actor: one(users, { fields: [auditLogs.actorId], references: [users.id] }),
-}));
 
 export type AuditLog = typeof auditLogs.$inferSelect;
 export type NewAuditLog = typeof auditLogs.$inferInsert;

@@ -1,4 +1,4 @@
-import { relations, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { check, index, jsonb, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
 import type { AttributeValue } from '../../core/trace/span';
 import { builds } from './builds';
@@ -42,10 +42,6 @@ export const buildSpans = pgTable(
     check('build_spans_end_after_start', sql`${t.endAt} >= ${t.startAt}`),
   ],
 );
-
-export const buildSpansRelations = relations(buildSpans, ({ one }) => ({
-  build: one(builds, { fields: [buildSpans.buildId], references: [builds.id] }),
-}));
 
 export type BuildSpan = typeof buildSpans.$inferSelect;
 export type NewBuildSpan = typeof buildSpans.$inferInsert;

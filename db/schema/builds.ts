@@ -1,4 +1,4 @@
-import { relations, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import {
   type AnyPgColumn,
   check,
@@ -10,7 +10,6 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { createdAt, id, timestamps, timestamptz } from './columns';
-import { deployments } from './deployments';
 import { buildStatus, buildStepStatus, buildTrigger, environmentKind } from './enums';
 import { projects } from './projects';
 import { runners } from './runners';
@@ -93,17 +92,6 @@ export const buildSteps = pgTable(
     check('build_steps_position_nonnegative', sql`${t.position} >= 0`),
   ],
 );
-
-export const buildsRelations = relations(builds, ({ one, many }) => ({
-  project: one(projects, { fields: [builds.projectId], references: [projects.id] }),
-  runner: one(runners, { fields: [builds.runnerId], references: [runners.id] }),
-  steps: many(buildSteps),
-  deployments: many(deployments),
-}));
-
-export const buildStepsRelations = relations(buildSteps, ({ one }) => ({
-  build: one(builds, { fields: [buildSteps.buildId], references: [builds.id] }),
-}));
 
 export type Build = typeof builds.$inferSelect;
 export type NewBuild = typeof builds.$inferInsert;

@@ -1,4 +1,4 @@
-import { relations, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import {
   type AnyPgColumn,
   boolean,
@@ -107,25 +107,6 @@ export const deploymentTransitions = pgTable(
   },
   (t) => [index('deployment_transitions_deployment_id_at_idx').on(t.deploymentId, t.at)],
 );
-
-export const deploymentsRelations = relations(deployments, ({ one }) => ({
-  project: one(projects, { fields: [deployments.projectId], references: [projects.id] }),
-  build: one(builds, { fields: [deployments.buildId], references: [builds.id] }),
-  environment: one(environments, {
-    fields: [deployments.environmentId],
-    references: [environments.id],
-  }),
-  rolledBackFrom: one(deployments, {
-    fields: [deployments.rolledBackFromId],
-    references: [deployments.id],
-    relationName: 'deployment_rolled_back_from',
-  }),
-  rolledBackTo: one(deployments, {
-    fields: [deployments.rolledBackToId],
-    references: [deployments.id],
-    relationName: 'deployment_rolled_back_to',
-  }),
-}));
 
 export type Deployment = typeof deployments.$inferSelect;
 export type NewDeployment = typeof deployments.$inferInsert;

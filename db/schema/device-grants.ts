@@ -1,4 +1,3 @@
-import { relations } from 'drizzle-orm';
 import { index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { apiTokens } from './api-tokens';
 import { createdAt, id, timestamptz } from './columns';
@@ -35,11 +34,5 @@ export const deviceGrants = pgTable(
   },
   (t) => [index('device_grants_expires_at_idx').on(t.expiresAt)],
 );
-
-export const deviceGrantsRelations = relations(deviceGrants, ({ one }) => ({
-  user: one(users, { fields: [deviceGrants.userId], references: [users.id] }),
-  workspace: one(workspaces, { fields: [deviceGrants.workspaceId], references: [workspaces.id] }),
-  apiToken: one(apiTokens, { fields: [deviceGrants.apiTokenId], references: [apiTokens.id] }),
-}));
 
 export type DeviceGrant = typeof deviceGrants.$inferSelect;

@@ -1,4 +1,4 @@
-import { relations, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { check, index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, timestamptz } from './columns';
 import { projects } from './projects';
@@ -20,9 +20,5 @@ export const domains = pgTable(
     check('domains_hostname_lowercase', sql`${t.hostname} = lower(${t.hostname})`),
   ],
 );
-
-export const domainsRelations = relations(domains, ({ one }) => ({
-  project: one(projects, { fields: [domains.projectId], references: [projects.id] }),
-}));
 
 export type Domain = typeof domains.$inferSelect;

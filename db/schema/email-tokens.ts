@@ -1,4 +1,3 @@
-import { relations } from 'drizzle-orm';
 import { index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, timestamptz } from './columns';
 import { emailTokenPurpose } from './enums';
@@ -20,9 +19,5 @@ export const emailTokens = pgTable(
   },
   (t) => [index('email_tokens_user_id_idx').on(t.userId)],
 );
-
-export const emailTokensRelations = relations(emailTokens, ({ one }) => ({
-  user: one(users, { fields: [emailTokens.userId], references: [users.id] }),
-}));
 
 export type EmailToken = typeof emailTokens.$inferSelect;

@@ -4,7 +4,7 @@ import { NOTIFICATION_EVENT_TYPES, TARGET_KINDS } from '../../core/notifications
 import { SPAN_KINDS, SPAN_STATUS_CODES } from '../../core/trace/span';
 import { BUILD_PHASES } from '../../core/trace/timeline';
 
-// All enums live here so table modules, which import each other for relations, never read
+// All enums live here so table modules, which import each other for foreign keys, never read
 // an enum from a module that is still being evaluated.
 
 export const workspacePlan = pgEnum('workspace_plan', ['free', 'pro', 'team']);

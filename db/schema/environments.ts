@@ -1,4 +1,3 @@
-import { relations } from 'drizzle-orm';
 import {
   type AnyPgColumn,
   boolean,
@@ -53,11 +52,6 @@ export const environments = pgTable(
   },
   (t) => [unique('environments_project_id_name_key').on(t.projectId, t.name)],
 );
-
-export const environmentsRelations = relations(environments, ({ one, many }) => ({
-  project: one(projects, { fields: [environments.projectId], references: [projects.id] }),
-  deployments: many(deployments),
-}));
 
 export type Environment = typeof environments.$inferSelect;
 export type NewEnvironment = typeof environments.$inferInsert;

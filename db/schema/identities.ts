@@ -1,4 +1,3 @@
-import { relations } from 'drizzle-orm';
 import { index, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id } from './columns';
 import { users } from './users';
@@ -21,9 +20,5 @@ export const identities = pgTable(
     index('identities_user_id_idx').on(t.userId),
   ],
 );
-
-export const identitiesRelations = relations(identities, ({ one }) => ({
-  user: one(users, { fields: [identities.userId], references: [users.id] }),
-}));
 
 export type Identity = typeof identities.$inferSelect;

@@ -1,4 +1,4 @@
-import { relations, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { check, index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, timestamptz } from './columns';
 import { workspaceRole } from './enums';
@@ -25,11 +25,6 @@ export const invites = pgTable(
     check('invites_email_lowercase', sql`${t.email} = lower(${t.email})`),
   ],
 );
-
-export const invitesRelations = relations(invites, ({ one }) => ({
-  workspace: one(workspaces, { fields: [invites.workspaceId], references: [workspaces.id] }),
-  inviter: one(users, { fields: [invites.invitedBy], references: [users.id] }),
-}));
 
 export type Invite = typeof invites.$inferSelect;
 export type NewInvite = typeof invites.$inferInsert;

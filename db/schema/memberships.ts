@@ -1,4 +1,3 @@
-import { relations } from 'drizzle-orm';
 import { index, pgTable, unique, uuid } from 'drizzle-orm/pg-core';
 import { id, timestamps } from './columns';
 import { workspaceRole } from './enums';
@@ -23,11 +22,6 @@ export const memberships = pgTable(
     index('memberships_user_id_idx').on(t.userId),
   ],
 );
-
-export const membershipsRelations = relations(memberships, ({ one }) => ({
-  workspace: one(workspaces, { fields: [memberships.workspaceId], references: [workspaces.id] }),
-  user: one(users, { fields: [memberships.userId], references: [users.id] }),
-}));
 
 export type Membership = typeof memberships.$inferSelect;
 export type NewMembership = typeof memberships.$inferInsert;

@@ -1,4 +1,3 @@
-import { relations } from 'drizzle-orm';
 import { index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, timestamptz } from './columns';
 import { users } from './users';
@@ -20,9 +19,5 @@ export const mfaChallenges = pgTable(
   },
   (t) => [index('mfa_challenges_user_id_idx').on(t.userId)],
 );
-
-export const mfaChallengesRelations = relations(mfaChallenges, ({ one }) => ({
-  user: one(users, { fields: [mfaChallenges.userId], references: [users.id] }),
-}));
 
 export type MfaChallenge = typeof mfaChallenges.$inferSelect;

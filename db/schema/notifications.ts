@@ -1,4 +1,4 @@
-import { relations, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import {
   boolean,
   check,
@@ -81,18 +81,6 @@ export const notificationDeliveries = pgTable(
     check('notification_deliveries_attempts_nonnegative', sql`${t.attempts} >= 0`),
   ],
 );
-
-export const notificationTargetsRelations = relations(notificationTargets, ({ one, many }) => ({
-  project: one(projects, { fields: [notificationTargets.projectId], references: [projects.id] }),
-  deliveries: many(notificationDeliveries),
-}));
-
-export const notificationDeliveriesRelations = relations(notificationDeliveries, ({ one }) => ({
-  target: one(notificationTargets, {
-    fields: [notificationDeliveries.targetId],
-    references: [notificationTargets.id],
-  }),
-}));
 
 export type NotificationTarget = typeof notificationTargets.$inferSelect;
 export type NotificationDelivery = typeof notificationDeliveries.$inferSelect;

@@ -1,4 +1,4 @@
-import { relations, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { check, integer, jsonb, pgTable, unique, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id } from './columns';
 import { projects } from './projects';
@@ -19,10 +19,6 @@ export const pipelines = pgTable(
     check('pipelines_version_positive', sql`${t.version} > 0`),
   ],
 );
-
-export const pipelinesRelations = relations(pipelines, ({ one }) => ({
-  project: one(projects, { fields: [pipelines.projectId], references: [projects.id] }),
-}));
 
 export type Pipeline = typeof pipelines.$inferSelect;
 export type NewPipeline = typeof pipelines.$inferInsert;

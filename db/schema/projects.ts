@@ -1,12 +1,7 @@
-import { relations } from 'drizzle-orm';
 import { index, jsonb, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
 import type { DetectionReport } from '../../core/runner-protocol';
-import { builds } from './builds';
 import { id, timestamps } from './columns';
-import { deployments } from './deployments';
 import { gitProvider } from './enums';
-import { environments } from './environments';
-import { pipelines } from './pipelines';
 import { workspaces } from './workspaces';
 
 export const projects = pgTable(
@@ -47,14 +42,6 @@ export interface ProjectDetection extends DetectionReport {
   build_number: number;
   detected_at: string;
 }
-
-export const projectsRelations = relations(projects, ({ one, many }) => ({
-  workspace: one(workspaces, { fields: [projects.workspaceId], references: [workspaces.id] }),
-  environments: many(environments),
-  pipelines: many(pipelines),
-  builds: many(builds),
-  deployments: many(deployments),
-}));
 
 export type Project = typeof projects.$inferSelect;
 export type NewProject = typeof projects.$inferInsert;

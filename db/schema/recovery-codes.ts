@@ -1,4 +1,3 @@
-import { relations } from 'drizzle-orm';
 import { index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, timestamptz } from './columns';
 import { users } from './users';
@@ -16,9 +15,5 @@ export const recoveryCodes = pgTable(
   },
   (t) => [index('recovery_codes_user_id_idx').on(t.userId)],
 );
-
-export const recoveryCodesRelations = relations(recoveryCodes, ({ one }) => ({
-  user: one(users, { fields: [recoveryCodes.userId], references: [users.id] }),
-}));
 
 export type RecoveryCode = typeof recoveryCodes.$inferSelect;

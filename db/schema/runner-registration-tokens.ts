@@ -1,4 +1,3 @@
-import { relations } from 'drizzle-orm';
 import { index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, timestamptz } from './columns';
 import { users } from './users';
@@ -20,12 +19,5 @@ export const runnerRegistrationTokens = pgTable(
   },
   (t) => [index('runner_registration_tokens_workspace_id_idx').on(t.workspaceId)],
 );
-
-export const runnerRegistrationTokensRelations = relations(runnerRegistrationTokens, ({ one }) => ({
-  workspace: one(workspaces, {
-    fields: [runnerRegistrationTokens.workspaceId],
-    references: [workspaces.id],
-  }),
-}));
 
 export type RunnerRegistrationToken = typeof runnerRegistrationTokens.$inferSelect;

@@ -1,6 +1,5 @@
-import { relations, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { check, index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
-import { builds } from './builds';
 import { id, timestamps, timestamptz } from './columns';
 import { runnerStatus } from './enums';
 import { workspaces } from './workspaces';
@@ -27,11 +26,6 @@ export const runners = pgTable(
     check('runners_capacity_positive', sql`${t.capacity} > 0`),
   ],
 );
-
-export const runnersRelations = relations(runners, ({ one, many }) => ({
-  workspace: one(workspaces, { fields: [runners.workspaceId], references: [workspaces.id] }),
-  builds: many(builds),
-}));
 
 export type Runner = typeof runners.$inferSelect;
 export type NewRunner = typeof runners.$inferInsert;

@@ -1,4 +1,3 @@
-import { relations } from 'drizzle-orm';
 import { index, inet, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, timestamptz } from './columns';
 import { users } from './users';
@@ -40,15 +39,6 @@ export const refreshTokens = pgTable(
     index('refresh_tokens_session_id_idx').on(t.sessionId),
   ],
 );
-
-export const sessionsRelations = relations(sessions, ({ one, many }) => ({
-  user: one(users, { fields: [sessions.userId], references: [users.id] }),
-  refreshTokens: many(refreshTokens),
-}));
-
-export const refreshTokensRelations = relations(refreshTokens, ({ one }) => ({
-  session: one(sessions, { fields: [refreshTokens.sessionId], references: [sessions.id] }),
-}));
 
 export type Session = typeof sessions.$inferSelect;
 export type NewSession = typeof sessions.$inferInsert;

@@ -1,9 +1,6 @@
-import { relations, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { check, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
-import { apiTokens } from './api-tokens';
 import { id, timestamps, timestamptz } from './columns';
-import { memberships } from './memberships';
-import { sessions } from './sessions';
 
 export const users = pgTable(
   'users',
@@ -28,12 +25,6 @@ export const users = pgTable(
     check('users_email_lowercase', sql`${t.email} = lower(${t.email})`),
   ],
 );
-
-export const usersRelations = relations(users, ({ many }) => ({
-  memberships: many(memberships),
-  sessions: many(sessions),
-  apiTokens: many(apiTokens),
-}));
 
 export type User = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;

@@ -1,4 +1,3 @@
-import { relations } from 'drizzle-orm';
 import { index, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, timestamptz } from './columns';
 import { webhookDeliveryStatus, webhookProvider } from './enums';
@@ -32,10 +31,6 @@ export const webhookDeliveries = pgTable(
     index('webhook_deliveries_project_id_payload_sha256_idx').on(t.projectId, t.payloadSha256),
   ],
 );
-
-export const webhookDeliveriesRelations = relations(webhookDeliveries, ({ one }) => ({
-  project: one(projects, { fields: [webhookDeliveries.projectId], references: [projects.id] }),
-}));
 
 export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
 export type NewWebhookDelivery = typeof webhookDeliveries.$inferInsert;

@@ -1,4 +1,4 @@
-import { relations, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { check, index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { apiTokens } from './api-tokens';
 import { createdAt, id, timestamptz } from './columns';
@@ -30,11 +30,5 @@ export const wsTickets = pgTable(
     check('ws_tickets_one_credential', sql`num_nonnulls(${t.sessionId}, ${t.apiTokenId}) = 1`),
   ],
 );
-
-export const wsTicketsRelations = relations(wsTickets, ({ one }) => ({
-  user: one(users, { fields: [wsTickets.userId], references: [users.id] }),
-  session: one(sessions, { fields: [wsTickets.sessionId], references: [sessions.id] }),
-  apiToken: one(apiTokens, { fields: [wsTickets.apiTokenId], references: [apiTokens.id] }),
-}));
 
 export type WsTicket = typeof wsTickets.$inferSelect;

@@ -1,4 +1,4 @@
-import { and, arrayContains, eq } from 'drizzle-orm';
+import { and, arrayContains, desc, eq } from 'drizzle-orm';
 import type { NotificationEvent } from '../../core/notifications/events';
 import type { Database, Transaction } from '../../db/client';
 import {
@@ -169,9 +169,10 @@ export async function deliveryOf(db: Database, targetId: string, deliveryId: str
 }
 
 export function deliveriesOf(db: Database, targetId: string, limit: number) {
-  return db.query.notificationDeliveries.findMany({
-    where: eq(notificationDeliveries.targetId, targetId),
-    orderBy: (d, { desc }) => [desc(d.createdAt), desc(d.id)],
-    limit,
-  });
+  return db
+    .select()
+    .from(notificationDeliveries)
+    .where(eq(notificationDeliveries.targetId, targetId))
+    .orderBy(desc(notificationDeliveries.createdAt), desc(notificationDeliveries.id))
+    .limit(limit);
 }

@@ -1,5 +1,6 @@
-import { Redis } from '@upstash/redis/cloudflare';
+import type { Redis } from '@upstash/redis/cloudflare';
 import type { Logger } from '../logger';
+import { redisClient } from '../redis-client';
 import { analyticsEngineMetrics } from './analytics-engine';
 import { fanOut, type Metrics } from './metrics';
 import { redisMetrics } from './redis';
@@ -20,11 +21,7 @@ export function metricsRedis(env: MetricsEnv): Redis | null {
   if (!env.METRICS_TOKEN || !env.UPSTASH_REDIS_REST_URL || !env.UPSTASH_REDIS_REST_TOKEN) {
     return null;
   }
-  return new Redis({
-    url: env.UPSTASH_REDIS_REST_URL,
-    token: env.UPSTASH_REDIS_REST_TOKEN,
-    enableTelemetry: false,
-  });
+  return redisClient(env.UPSTASH_REDIS_REST_URL, env.UPSTASH_REDIS_REST_TOKEN);
 }
 
 /**
