@@ -12,18 +12,24 @@ export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 export interface DbOptions {
   /** `host:port/path` of a Neon-compatible WebSocket proxy (the local stack); unset for Neon itself. */
   wsProxy?: string | undefined;
+  /**
+   * Behind the proxy, whether the server takes a cleartext password: then the driver pipelines
+   * it with the startup and the first query, as it does with Neon, and saves two round trips.
+   */
+  pipelineConnect?: 'password' | undefined;
 }
 
 /**
  * The local proxy speaks plain ws:// to a Postgres without TLS, so the driver must not wrap the
- * connection in TLS nor pipeline the startup (pipelining sends the password unasked, which only
- * a server asking for a cleartext one takes; a `DATABASE_URL` server may ask SCRAM or nothing).
+ * connection in TLS. It pipelines the startup only when told the server takes a cleartext
+ * password: pipelining sends the password unasked, which a server asking SCRAM or nothing
+ * (a `DATABASE_URL` server) refuses.
  */
-export function configureNeon({ wsProxy }: DbOptions): void {
+export function configureNeon({ wsProxy, pipelineConnect }: DbOptions): void {
   if (!wsProxy) return;
   neonConfig.wsProxy = (host, port) => `${wsProxy}?address=${host}:${port}`;
   neonConfig.useSecureWebSocket = false;
-  neonConfig.pipelineConnect = false;
+  neonConfig.pipelineConnect = pipelineConnect ?? false;
 }
 
 export interface DbHandle {

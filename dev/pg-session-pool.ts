@@ -299,6 +299,7 @@ class Session {
       if (this.state === 'password') this.checkPassword(m);
       else if (this.state === 'handshake') {
         if (m.type === 'p') this.offeredPassword = Buffer.from(m.payload);
+        else if (m.type === 'Q' || m.type === 'S' || m.type === 'F') this.backend.awaiting++;
         this.backend.socket.write(m.raw);
       } else {
         if (m.type === 'Q' || m.type === 'S' || m.type === 'F') this.backend.awaiting++;

@@ -1,4 +1,4 @@
-import { access, chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import getPort from 'get-port';
@@ -6,6 +6,12 @@ import getPort from 'get-port';
 export interface PostgresHandle {
   url: string;
   source: 'embedded' | 'env';
+  /**
+   * The server asks every client for a cleartext password (the embedded cluster; over loopback,
+   * as Neon takes it over TLS), so a client may send it unasked. False for a `DATABASE_URL` one,
+   * which may ask SCRAM or nothing, and for a cluster made before that choice (SCRAM).
+   */
+  cleartextPassword: boolean;
   stop(): Promise<void>;
 }
 
@@ -18,6 +24,19 @@ async function initialised(dataDir: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/** Whether every `host` line of the cluster's pg_hba.conf authenticates with `password`. */
+export async function asksCleartextPassword(dataDir: string): Promise<boolean> {
+  const hba = await readFile(join(dataDir, 'pg_hba.conf'), 'utf8').catch(() => '');
+  const methods = hba
+    .split('\n')
+    .map(
+      (line) =>
+        /^host\S*\s+\S+\s+\S+\s+\S+(?:\s+\d+\.\d+\.\d+\.\d+)?\s+(\S+)/.exec(line.trim())?.[1],
+    )
+    .filter((method) => method !== undefined);
+  return methods.length > 0 && methods.every((method) => method === 'password');
 }
 
 const EXIT_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit'] as const;
@@ -100,6 +119,7 @@ export async function startEmbeddedPostgres(
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
     source: 'embedded',
+    cleartextPassword: await asksCleartextPassword(dataDir),
     async stop() {
       await server.stop();
       if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -110,6 +130,13 @@ export async function startEmbeddedPostgres(
 /** `DATABASE_URL` when set, else the embedded server. */
 export async function startPostgres(options: { dataDir?: string; port?: number } = {}) {
   const url = process.env.DATABASE_URL;
-  if (url) return { url, source: 'env', stop: async () => {} } satisfies PostgresHandle;
+  if (url) {
+    return {
+      url,
+      source: 'env',
+      cleartextPassword: false,
+      stop: async () => {},
+    } satisfies PostgresHandle;
+  }
   return startEmbeddedPostgres(options);
 }

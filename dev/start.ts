@@ -199,6 +199,8 @@ async function main() {
       DASHBOARD_DEV_URL: dashboard,
       DATABASE_URL: postgres.url,
       NEON_WS_PROXY: proxy.wsProxy,
+      // A server that asks SCRAM or nothing (DATABASE_URL, an older cluster) must be waited for.
+      NEON_PIPELINE_CONNECT: postgres.cleartextPassword ? 'password' : '',
       PUBLIC_URL,
       // Custom-domain verification's resolver: a public one unless a local one is named.
       DNS_OVER_HTTPS_URL: process.env.DNS_OVER_HTTPS_URL ?? '',

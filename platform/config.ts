@@ -32,6 +32,9 @@ const ConfigSchema = z
       .string({ error: 'DATABASE_URL is not set' })
       .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL'),
     NEON_WS_PROXY: optionalString,
+    // "password" when the proxy's server takes a cleartext password (the local stack's embedded
+    // cluster): the driver then sends it with the startup and its first query with them.
+    NEON_PIPELINE_CONNECT: optionalString.pipe(z.literal('password').optional()),
     UPSTASH_REDIS_REST_URL: optionalString.pipe(z.url().optional()),
     UPSTASH_REDIS_REST_TOKEN: optionalString,
     LOG_LEVEL: optionalString,

@@ -52,7 +52,10 @@ export function createServices(env: Env): ScopedServices {
       config,
       metrics,
       db() {
-        handle ??= createDb(config.DATABASE_URL, { wsProxy: config.NEON_WS_PROXY });
+        handle ??= createDb(config.DATABASE_URL, {
+          wsProxy: config.NEON_WS_PROXY,
+          pipelineConnect: config.NEON_PIPELINE_CONNECT,
+        });
         return handle.db;
       },
       redis,

@@ -34,17 +34,6 @@ export async function buildsOf(
   return { page: rows.slice(0, limit), more: rows.length > limit };
 }
 
-/** Each project's newest build (by number), for lists that show where a project stands. */
-export async function latestBuildsOf(db: Database, projectIds: string[]) {
-  if (projectIds.length === 0) return new Map<string, Build>();
-  const rows = await db
-    .selectDistinctOn([builds.projectId])
-    .from(builds)
-    .where(inArray(builds.projectId, projectIds))
-    .orderBy(builds.projectId, desc(builds.number));
-  return new Map(rows.map((row) => [row.projectId, row]));
-}
-
 export async function findBuild(db: Database, id: string): Promise<Build | undefined> {
   const [row] = await db.select().from(builds).where(eq(builds.id, id));
   return row;

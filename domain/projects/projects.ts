@@ -4,8 +4,9 @@ import {
   type ProjectSettingsPatch,
   ProjectSettingsSchema,
 } from '../../core/project-settings';
+import type { Role } from '../../core/roles';
 import type { Database } from '../../db/client';
-import { environments, type Project, polledHeads, projects } from '../../db/schema';
+import { environments, memberships, type Project, polledHeads, projects } from '../../db/schema';
 import { ApiError } from '../../platform/errors';
 import type { Audit } from '../audit';
 
@@ -54,11 +55,22 @@ export async function findProject(db: Database, id: string): Promise<Project | u
   return row;
 }
 
-/** Just what the authorization gate needs: the workspace a project belongs to. */
-export async function projectWorkspace(db: Database, id: string) {
+/**
+ * The project with the role `userId` holds in its workspace (null: none), in one query: what the
+ * authorization gate needs, and what a read of the project shows.
+ */
+export async function projectForMember(
+  db: Database,
+  id: string,
+  userId: string,
+): Promise<{ project: Project; role: Role | null } | undefined> {
   const [row] = await db
-    .select({ workspaceId: projects.workspaceId })
+    .select({ project: projects, role: memberships.role })
     .from(projects)
+    .leftJoin(
+      memberships,
+      and(eq(memberships.workspaceId, projects.workspaceId), eq(memberships.userId, userId)),
+    )
     .where(eq(projects.id, id));
   return row;
 }

@@ -37,5 +37,6 @@ describe('the deployed configuration (wrangler deploy --dry-run)', () => {
       expect(vars.has(name), name).toBe(false);
     }
     expect(vars.get('NEON_WS_PROXY')).toBe('');
+    expect(vars.get('NEON_PIPELINE_CONNECT')).toBe('');
   }, 60_000);
 });

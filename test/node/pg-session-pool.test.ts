@@ -124,4 +124,36 @@ describe('pooled connections through the local Neon proxy', () => {
     });
     expect(await refused()).toBe('28P01');
   });
+
+  it('serves a client that sends its password and first query before it is asked, as Neon takes them', async () => {
+    expect(postgres.cleartextPassword).toBe(true);
+    configureNeon({ wsProxy: proxy.wsProxy, pipelineConnect: 'password' });
+    try {
+      const question = 'select pg_backend_pid() as pid, 41 + 1 as answer';
+      const ask = (c: Client) => c.query(question).then((result) => result.rows[0]);
+      // The first may find no kept connection (a new server connection answers the password);
+      // the second is served by the kept one (the proxy checks the password itself).
+      const first = await session(postgres.url, ask);
+      await settled();
+      const second = await session(postgres.url, ask);
+      expect(first.answer).toBe(42);
+      expect(second).toEqual(first);
+
+      const wrong = new URL(postgres.url);
+      wrong.password = 'not-the-password';
+      const client = new Client(wrong.toString());
+      client.on('error', () => {});
+      // Pipelined, the connection seems made at once; the refusal comes with the first answer.
+      const refused = await client
+        .connect()
+        .then(() => client.query('select 1'))
+        .then(
+          () => 'answered',
+          (error: { code?: string }) => error.code,
+        );
+      expect(refused).toBe('28P01');
+    } finally {
+      configureNeon({ wsProxy: proxy.wsProxy });
+    }
+  });
 });

@@ -61,6 +61,23 @@ describe('builds list: trigger filter', () => {
       branch: 'feature',
     });
     expect(byId.get(other.id)).toBeNull();
+    // The newest by number, in the list and in the project's own read.
+    const newer = await as(developer).post<{ id: string; number: number }>(
+      `/api/projects/${project.id}/builds`,
+      { branch: 'main' },
+    );
+    const relisted = await as(developer).get<typeof listed.body>(
+      `/api/workspaces/${workspace.id}/projects`,
+    );
+    const shown = await as(developer).get<(typeof listed.body.projects)[number]>(
+      `/api/projects/${project.id}`,
+    );
+    for (const latest of [
+      relisted.body.projects.find((p) => p.id === project.id)?.latest_build,
+      shown.body.latest_build,
+    ]) {
+      expect(latest).toMatchObject({ id: newer.body.id, status: 'queued', branch: 'main' });
+    }
 
     const bogus = await as(developer).get<ErrorEnvelope>(
       `/api/projects/${project.id}/builds?trigger=cron`,

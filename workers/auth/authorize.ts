@@ -2,9 +2,9 @@ import type { Context } from 'hono';
 import { effectiveRole, type Role, roleAtLeast } from '../../core/roles';
 import type { Database } from '../../db/client';
 import { membershipRole } from '../../domain/members/members';
-import { projectWorkspace } from '../../domain/projects/projects';
+import { projectForMember } from '../../domain/projects/projects';
 import { ApiError } from '../../platform/errors';
-import type { HonoEnv } from '../context';
+import type { HonoEnv, Principal } from '../context';
 import { requirePrincipal } from './principal';
 
 export interface WorkspaceAccess {
@@ -19,9 +19,27 @@ function notFound(what: string): ApiError {
 }
 
 /**
- * The one gate every workspace- or project-scoped route calls. Someone outside the workspace
- * gets 404, never 403, so the existence of other workspaces' resources does not leak.
+ * The access a membership role grants in a workspace (none: 404, never 403, so the existence of
+ * other workspaces' resources does not leak), capped by the token's scope when a token calls.
  */
+function grant(
+  principal: Principal,
+  workspaceId: string,
+  member: Role | null | undefined,
+  minimum: Role,
+): WorkspaceAccess {
+  if (principal.kind === 'token' && principal.workspaceId !== workspaceId) {
+    throw notFound('Workspace');
+  }
+  if (!member) throw notFound('Workspace');
+  const role = effectiveRole(member, principal.kind === 'token' ? principal.scope : undefined);
+  if (!roleAtLeast(role, minimum)) {
+    throw new ApiError('forbidden', `This needs the ${minimum} role or higher; you are ${role}`);
+  }
+  return { workspaceId, userId: principal.userId, role };
+}
+
+/** The one gate every workspace- or project-scoped route calls, directly or through the two below. */
 export async function authorizeWorkspace(
   c: Context<HonoEnv>,
   workspaceId: string,
@@ -32,12 +50,17 @@ export async function authorizeWorkspace(
     throw notFound('Workspace');
   }
   const member = await membershipRole(c.get('services').db(), workspaceId, principal.userId);
-  if (!member) throw notFound('Workspace');
-  const role = effectiveRole(member, principal.kind === 'token' ? principal.scope : undefined);
-  if (!roleAtLeast(role, minimum)) {
-    throw new ApiError('forbidden', `This needs the ${minimum} role or higher; you are ${role}`);
+  return grant(principal, workspaceId, member, minimum);
+}
+
+/** What `authorize` finds missing is reported as `what` missing: the row the caller asked for. */
+async function notFoundAs<T>(what: string, authorize: () => T | Promise<T>): Promise<T> {
+  try {
+    return await authorize();
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 'not_found') throw notFound(what);
+    throw err;
   }
-  return { workspaceId, userId: principal.userId, role };
 }
 
 /** A row that belongs to a workspace, directly or through its project. */
@@ -56,24 +79,28 @@ export async function loadResource<T extends Scoped>(
 ): Promise<{ row: T; access: WorkspaceAccess }> {
   const row = await load(c.get('services').db());
   if (!row) throw notFound(what);
-  try {
-    const access =
-      'workspaceId' in row
-        ? await authorizeWorkspace(c, row.workspaceId, minimum)
-        : await authorizeProject(c, row.projectId, minimum);
-    return { row, access };
-  } catch (err) {
-    if (err instanceof ApiError && err.code === 'not_found') throw notFound(what);
-    throw err;
-  }
+  const access = await notFoundAs(what, () =>
+    'workspaceId' in row
+      ? authorizeWorkspace(c, row.workspaceId, minimum)
+      : authorizeProject(c, row.projectId, minimum),
+  );
+  return { row, access };
+}
+
+/**
+ * A project and the caller's access to it, read with the caller's membership in one query; a
+ * project that does not exist and one in another workspace are both "Project not found".
+ */
+export async function loadProject(c: Context<HonoEnv>, projectId: string, minimum: Role) {
+  const principal = requirePrincipal(c);
+  const found = await projectForMember(c.get('services').db(), projectId, principal.userId);
+  if (!found) throw notFound('Project');
+  const access = await notFoundAs('Project', () =>
+    grant(principal, found.project.workspaceId, found.role, minimum),
+  );
+  return { row: found.project, access: { ...access, projectId } };
 }
 
 export async function authorizeProject(c: Context<HonoEnv>, projectId: string, minimum: Role) {
-  const { access } = await loadResource(
-    c,
-    'Project',
-    (db) => projectWorkspace(db, projectId),
-    minimum,
-  );
-  return { ...access, projectId };
+  return (await loadProject(c, projectId, minimum)).access;
 }

@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { refreshWatches } from '../../../domain/polling/watch';
-import { deleteProject, findProject, updateProject } from '../../../domain/projects/projects';
+import { deleteProject, updateProject } from '../../../domain/projects/projects';
 import { ApiError } from '../../../platform/errors';
 import { auditFor } from '../../audit';
-import { authorizeProject, loadResource } from '../../auth/authorize';
+import { authorizeProject, loadProject } from '../../auth/authorize';
 import { openApiErrorResponses } from '../../errors';
 import { json, jsonBody } from '../../openapi';
 import { newRouter } from '../../router';
@@ -32,7 +32,7 @@ projectRoutes.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid('param');
-    const { row } = await loadResource(c, 'Project', (db) => findProject(db, id), 'viewer');
+    const { row } = await loadProject(c, id, 'viewer');
     const [shown] = await showProjects(c, [row]);
     return c.json(shown!, 200);
   },

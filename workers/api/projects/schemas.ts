@@ -1,10 +1,9 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { DetectionReportSchema } from '../../../core/runner-protocol';
-import type { Build, Project } from '../../../db/schema';
+import type { Project } from '../../../db/schema';
 import { buildStatus } from '../../../db/schema/enums';
-import { latestBuildsOf } from '../../../domain/builds/queries';
-import { productionUrls } from '../../../domain/projects/production-url';
+import { type LatestBuild, projectOverviews } from '../../../domain/projects/overview';
 import type { ProjectChanges } from '../../../domain/projects/projects';
 import type { HonoEnv } from '../../context';
 
@@ -118,7 +117,7 @@ export const ProjectParams = z.object({ id: z.uuid() });
 export function toProject(
   row: Project,
   productionUrl: string | null,
-  latestBuild: Build | null = null,
+  latestBuild: LatestBuild | null = null,
 ) {
   return {
     id: row.id,
@@ -149,12 +148,15 @@ export function toProject(
 /** Projects as the API shows them, each with where production is live. */
 export async function showProjects(c: Context<HonoEnv>, rows: Project[]) {
   const { db, config } = c.get('services');
-  const ids = rows.map((row) => row.id);
-  // One after the other: in parallel, the second would open a connection of its own, which
-  // costs the Worker more than the query waiting for the first.
-  const urls = await productionUrls(db(), config, ids);
-  const latest = await latestBuildsOf(db(), ids);
-  return rows.map((row) => toProject(row, urls.get(row.id) ?? null, latest.get(row.id) ?? null));
+  const overviews = await projectOverviews(
+    db(),
+    config,
+    rows.map((row) => row.id),
+  );
+  return rows.map((row) => {
+    const overview = overviews.get(row.id);
+    return toProject(row, overview?.productionUrl ?? null, overview?.latestBuild ?? null);
+  });
 }
 
 /** The columns the given settings write; fields left out stay as they are. */
