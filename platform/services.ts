@@ -29,9 +29,26 @@ export interface ScopedServices {
   close(): Promise<void>;
 }
 
+const parsedConfigs = new WeakMap<Env, ReturnType<typeof parseConfig>>();
+
+/**
+ * The configuration of `env`, parsed once per isolate: the bindings do not change while it
+ * lives, and checking some thirty variables with zod cost CPU on every request.
+ * Frozen, since every request shares it.
+ */
+function configOf(env: Env) {
+  let parsed = parsedConfigs.get(env);
+  if (!parsed) {
+    parsed = parseConfig(env as unknown as Record<string, unknown>);
+    if (parsed.ok) Object.freeze(parsed.config);
+    parsedConfigs.set(env, parsed);
+  }
+  return parsed;
+}
+
 /** Per-request (or per-batch) services; throws a `misconfigured` error naming what is missing. */
 export function createServices(env: Env): ScopedServices {
-  const parsed = parseConfig(env as unknown as Record<string, unknown>);
+  const parsed = configOf(env);
   if (!parsed.ok) {
     throw new ApiError('misconfigured', 'The server is missing required configuration', {
       fields: parsed.fields,
