@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BLOB_BATCH_MAX_BLOBS, BLOB_BATCH_MAX_BYTES } from '../../core/build-output';
 import {
   BATCH_MAX_BLOBS,
   BATCH_MAX_BYTES,
@@ -54,6 +55,12 @@ describe('listOutput', () => {
 });
 
 describe('uploadRequests', () => {
+  it('keeps a batch inside what the platform takes, multipart framing included', () => {
+    expect(BATCH_MAX_BLOBS).toBeLessThanOrEqual(BLOB_BATCH_MAX_BLOBS);
+    // ~200 bytes of framing a part at most, well inside the difference.
+    expect(BATCH_MAX_BYTES + BATCH_MAX_BLOBS * 200).toBeLessThanOrEqual(BLOB_BATCH_MAX_BYTES);
+  });
+
   const blob = (size: number, name = String(size)) => ({ name, size });
 
   it('groups small blobs in order, within the count and byte bounds, and sends large ones alone', () => {

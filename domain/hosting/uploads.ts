@@ -139,9 +139,9 @@ const BATCH_CONCURRENCY = 25;
 /**
  * Stores a batch of blobs sent as multipart/form-data, one file part per blob named by its hash
  * (the body limit is the router's, BLOB_BATCH_MAX_BYTES). Each is checked as `storeBlob` checks
- * one, with one proof write for the whole batch; a part that fails fails
- * the batch with its reason. Parts stored before it stay stored and proven, which is harmless: a
- * blob is only ever stored under its own hash.
+ * one, with one proof write for the whole batch; a part that fails fails the batch with its
+ * reason. The parts stored by then (those before it, and some after it, stored at the same time)
+ * stay stored and proven, which is harmless: a blob is only ever stored under its own hash.
  */
 export async function storeBlobBatch(
   env: Env,
@@ -171,22 +171,25 @@ export async function storeBlobBatch(
     blobs.push({ hash: name, size: value.size, body: value });
   }
   const stored: StoredBlob[] = [];
-  try {
-    for (let start = 0; start < blobs.length; start += BATCH_CONCURRENCY) {
-      const slice = blobs.slice(start, start + BATCH_CONCURRENCY);
-      // Parts are in memory: one already stored costs a refused write and a hash, not a lookup.
-      const kept = await Promise.allSettled(slice.map((blob) => keepBlob(env, blob, false)));
-      for (const result of kept) if (result.status === 'fulfilled') stored.push(result.value);
-      const failed = kept.find((result) => result.status === 'rejected');
-      if (failed) throw failed.reason;
-    }
-  } finally {
-    await recordBlobProofs(
+  const prove = () =>
+    recordBlobProofs(
       db,
       workspaceId,
       stored.map((blob) => blob.hash),
     );
+  for (let start = 0; start < blobs.length; start += BATCH_CONCURRENCY) {
+    const slice = blobs.slice(start, start + BATCH_CONCURRENCY);
+    // Parts are in memory: one already stored costs a refused write and a hash, not a lookup.
+    const kept = await Promise.allSettled(slice.map((blob) => keepBlob(env, blob, false)));
+    for (const result of kept) if (result.status === 'fulfilled') stored.push(result.value);
+    const failed = kept.find((result) => result.status === 'rejected');
+    if (failed) {
+      // The part's reason is the answer, even when the proofs of the others cannot be written.
+      await prove().catch(() => {});
+      throw failed.reason;
+    }
   }
+  await prove();
   return { blobs: stored };
 }
 

@@ -1,5 +1,6 @@
 import { Client } from '@neondatabase/serverless';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { configureNeon } from '../../db/client';
 import { type NeonProxyHandle, postgresTarget, startNeonProxy } from '../../dev/neon-proxy';
 import { type PostgresHandle, startEmbeddedPostgres } from '../../dev/postgres';
@@ -155,5 +156,76 @@ describe('pooled connections through the local Neon proxy', () => {
     } finally {
       configureNeon({ wsProxy: proxy.wsProxy });
     }
+  });
+
+  /**
+   * A client speaking the protocol itself through the proxy, as a pipelining driver does: the
+   * start-up, the password and queries in one write. Its messages' types, and each data row's
+   * first column.
+   */
+  function rawClient(applicationName: string, queries: string[]) {
+    const url = new URL(postgres.url);
+    const int32 = (n: number) =>
+      Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
+    const text = (t: string) => Buffer.from(`${t}\0`);
+    const message = (type: string, body: Buffer) =>
+      Buffer.concat([Buffer.from(type), int32(body.length + 4), body]);
+    const params = ['user', url.username, 'database', url.pathname.slice(1)];
+    const startupBody = Buffer.concat([
+      int32(196_608),
+      ...[...params, 'application_name', applicationName].map(text),
+      Buffer.from([0]),
+    ]);
+    const socket = new WebSocket(`ws://${proxy.wsProxy}?address=${postgresTarget(postgres.url)}`);
+    const received: { type: string; first?: string }[] = [];
+    let pending = Buffer.alloc(0);
+    const listeners = new Set<() => void>();
+    socket.on('message', (data: Buffer) => {
+      pending = Buffer.concat([pending, data]);
+      while (pending.length >= 5 && pending.length >= 1 + pending.readInt32BE(1)) {
+        const size = 1 + pending.readInt32BE(1);
+        const type = String.fromCharCode(pending[0]!);
+        const body = pending.subarray(5, size);
+        const length = type === 'D' ? body.readInt32BE(2) : -1;
+        const first = length >= 0 ? body.subarray(6, 6 + length).toString() : undefined;
+        received.push({ type, first });
+        pending = pending.subarray(size);
+      }
+      for (const listener of listeners) listener();
+    });
+    socket.on('open', () =>
+      socket.send(
+        Buffer.concat([
+          Buffer.concat([int32(startupBody.length + 4), startupBody]),
+          message('p', text(decodeURIComponent(url.password))),
+          ...queries.map((query) => message('Q', text(query))),
+        ]),
+      ),
+    );
+    /** Resolves once `count` ReadyForQuery messages have come. */
+    const readyFor = (count: number) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (received.filter((m) => m.type === 'Z').length < count) return;
+          listeners.delete(check);
+          resolve();
+        };
+        listeners.add(check);
+      });
+    return { socket, received, readyFor };
+  }
+
+  it('never passes on a connection whose client left with pipelined queries unanswered', async () => {
+    const name = `pipelined-${Date.now()}`;
+    // Leaves right after the start-up's ReadyForQuery, its two queries still running.
+    const leaving = rawClient(name, ['select pg_sleep(0.3)', 'select pg_sleep(0.3)']);
+    await leaving.readyFor(1);
+    leaving.socket.close();
+    // The first query is done, the second still running on that server connection.
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    const next = rawClient(name, ['select 42']);
+    await next.readyFor(2);
+    next.socket.close();
+    expect(next.received.filter((m) => m.type === 'D').map((m) => m.first)).toEqual(['42']);
   });
 });

@@ -10,11 +10,10 @@ import {
   storeBlobBatch,
 } from '../../../domain/hosting/uploads';
 import { recordBuildEnd } from '../../../domain/metrics/record';
-import { findProject } from '../../../domain/projects/projects';
 import { ApiError } from '../../../platform/errors';
 import { outputManifestKey } from '../../../platform/storage-keys';
 import { auditFor } from '../../audit';
-import { authorizeProject } from '../../auth/authorize';
+import { authorizeProject, loadProject } from '../../auth/authorize';
 import { openApiErrorResponses } from '../../errors';
 import {
   BLOB_BATCH_DESCRIPTION,
@@ -175,14 +174,11 @@ projectUploadRoutes.openapi(
   async (c) => {
     const { id } = c.req.valid('param');
     const input = c.req.valid('json');
-    const access = await authorizeProject(c, id, 'developer');
+    const { row: project, access } = await loadProject(c, id, 'developer');
     const db = c.get('services').db();
     const stage = input.production ? 'production' : 'preview';
-    const [project, environment] = await Promise.all([
-      findProject(db, id),
-      environmentOfKind(db, id, stage),
-    ]);
-    if (!project || !environment) {
+    const environment = await environmentOfKind(db, id, stage);
+    if (!environment) {
       throw new ApiError('not_found', `The project has no ${stage} environment`);
     }
     const buildId = crypto.randomUUID();
