@@ -117,7 +117,7 @@ describe('the build page', () => {
 
     // Lines arrive while the build runs (it cannot end before the gate file exists).
     await expect
-      .poll(() => page.locator('[data-seq]', { hasText: 'tick 3' }).count(), {
+      .poll(() => page.locator('[data-seq]', { hasText: /tick 3\s*$/ }).count(), {
         timeout: 90_000,
         message: 'no live lines',
       })
@@ -263,8 +263,10 @@ describe('the build page', () => {
     const devPage = await stack.newPage();
     await stack.signIn(devPage, developer.email);
     await devPage.goto(`/builds/${build.id}`);
+    // Anchored: "tick 1" alone also matches ticks 10–19 and 100–199, so a page that opened
+    // after tick 10 never counted exactly one and waited out the build (a CI failure).
     await expect
-      .poll(() => devPage.locator('[data-seq]', { hasText: 'tick 1' }).count(), {
+      .poll(() => devPage.locator('[data-seq]', { hasText: /tick 1\s*$/ }).count(), {
         timeout: 90_000,
       })
       .toBe(1);

@@ -158,7 +158,7 @@ describe('the journey through the dashboard', () => {
     // The first build: its log shows in the page while it runs (it cannot end before the gate).
     const firstBuild = await startBuildOnPage(page, projectId, 1);
     await expect
-      .poll(() => page.locator('[data-seq]', { hasText: 'tick 3' }).count(), {
+      .poll(() => page.locator('[data-seq]', { hasText: /tick 3\s*$/ }).count(), {
         ...BUILD,
         message: 'no live log lines',
       })
