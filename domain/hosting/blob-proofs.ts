@@ -1,4 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm';
+import { chunks } from '../../core/chunks';
 import type { Database } from '../../db/client';
 import { blobProofs } from '../../db/schema';
 
@@ -11,14 +12,6 @@ import { blobProofs } from '../../db/schema';
 /** Rows per statement: an output's 20,000 hashes stay well inside Postgres's 65,535 parameters. */
 const CHUNK = 5_000;
 
-function chunks<T>(items: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let start = 0; start < items.length; start += CHUNK) {
-    out.push(items.slice(start, start + CHUNK));
-  }
-  return out;
-}
-
 /** The blobs among `hashes` the workspace has proven it holds. */
 export async function provenBlobs(
   db: Database,
@@ -26,7 +19,7 @@ export async function provenBlobs(
   hashes: readonly string[],
 ): Promise<Set<string>> {
   const proven = new Set<string>();
-  for (const chunk of chunks([...new Set(hashes)])) {
+  for (const chunk of chunks([...new Set(hashes)], CHUNK)) {
     const rows = await db
       .select({ hash: blobProofs.hash })
       .from(blobProofs)
@@ -42,7 +35,7 @@ export async function recordBlobProofs(
   workspaceId: string,
   hashes: readonly string[],
 ): Promise<void> {
-  for (const chunk of chunks([...new Set(hashes)])) {
+  for (const chunk of chunks([...new Set(hashes)], CHUNK)) {
     await db
       .insert(blobProofs)
       .values(chunk.map((hash) => ({ workspaceId, hash })))

@@ -1,3 +1,4 @@
+import { chunks } from '../../core/chunks';
 import { blobHash, type Manifest, ManifestSchema } from '../../core/hosting/manifest';
 import { readTar } from '../../core/tar';
 import type { Database } from '../../db/client';
@@ -73,8 +74,7 @@ const R2_CONCURRENCY = 32;
 /** The blobs among `hashes` that SITES holds, for any workspace. */
 export async function storedBlobs(env: Env, hashes: readonly string[]): Promise<Set<string>> {
   const heads: (R2Object | null)[] = [];
-  for (let start = 0; start < hashes.length; start += R2_CONCURRENCY) {
-    const slice = hashes.slice(start, start + R2_CONCURRENCY);
+  for (const slice of chunks(hashes, R2_CONCURRENCY)) {
     heads.push(...(await Promise.all(slice.map((hash) => env.SITES.head(blobKey(hash))))));
   }
   return new Set(hashes.filter((_, index) => heads[index]));

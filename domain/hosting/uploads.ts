@@ -5,6 +5,7 @@ import {
   outputManifest,
   Sha256HexSchema,
 } from '../../core/build-output';
+import { chunks } from '../../core/chunks';
 import { blobName, ManifestSchema, missingBlobs } from '../../core/hosting/manifest';
 import type { Database } from '../../db/client';
 import { ApiError } from '../../platform/errors';
@@ -177,8 +178,7 @@ export async function storeBlobBatch(
       workspaceId,
       stored.map((blob) => blob.hash),
     );
-  for (let start = 0; start < blobs.length; start += BATCH_CONCURRENCY) {
-    const slice = blobs.slice(start, start + BATCH_CONCURRENCY);
+  for (const slice of chunks(blobs, BATCH_CONCURRENCY)) {
     // Parts are in memory: one already stored costs a refused write and a hash, not a lookup.
     const kept = await Promise.allSettled(slice.map((blob) => keepBlob(env, blob, false)));
     for (const result of kept) if (result.status === 'fulfilled') stored.push(result.value);
