@@ -57,3 +57,55 @@ export function formatMs(ms: number): string {
   if (ms >= 10) return `${ms.toFixed(1)} ms`;
   return `${ms.toFixed(2)} ms`;
 }
+
+/**
+ * Latencies counted in fixed buckets instead of kept one by one: a crowd of viewers records
+ * millions of them, and pushing and sorting that many would load the process whose delays are
+ * being measured. Percentiles are by nearest rank, exact to one bucket (`resolutionMs`); a value
+ * beyond `maxMs` counts in the last bucket.
+ */
+export class Histogram {
+  private readonly counts: Uint32Array;
+  count = 0;
+
+  constructor(
+    private readonly resolutionMs = 0.1,
+    maxMs = 120_000,
+  ) {
+    this.counts = new Uint32Array(Math.ceil(maxMs / resolutionMs) + 1);
+  }
+
+  add(ms: number): void {
+    const bucket = Math.min(
+      Math.max(0, Math.round(ms / this.resolutionMs)),
+      this.counts.length - 1,
+    );
+    this.counts[bucket]!++;
+    this.count++;
+  }
+
+  /** Adds another histogram's counts (same resolution and range) to this one. */
+  merge(counts: ArrayLike<number>): void {
+    for (let i = 0; i < counts.length; i++) {
+      this.counts[i]! += counts[i]!;
+      this.count += counts[i]!;
+    }
+  }
+
+  /** The counts, to send to another process and `merge` there. */
+  buckets(): Uint32Array {
+    return this.counts;
+  }
+
+  percentile(q: number): number {
+    if (q < 0 || q > 1) throw new RangeError(`percentile ${q} is outside [0, 1]`);
+    if (this.count === 0) return Number.NaN;
+    const rank = Math.max(1, Math.ceil(q * this.count));
+    let seen = 0;
+    for (let i = 0; i < this.counts.length; i++) {
+      seen += this.counts[i]!;
+      if (seen >= rank) return i * this.resolutionMs;
+    }
+    return (this.counts.length - 1) * this.resolutionMs;
+  }
+}

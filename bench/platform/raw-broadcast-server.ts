@@ -1,12 +1,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import type { LogLine } from '../../core/log-stream';
 import { probeLine, wallNow } from './log-viewers';
 
 /**
  * The (b) baseline, run as its own process as the platform is: a bare `ws` server that makes
  * the same probe lines at the same pace and sends each tick's lines as one frame to every
- * viewer. Prints its port; `POST /go?lines=N&tick_ms=T&per_tick=P` starts the stream, which
+ * viewer, each line with the fields the platform's lines carry (`core/log-stream.ts`), so both
+ * crowds parse frames of the same size. Prints its port; `POST /go?lines=N&tick_ms=T&per_tick=P` starts the stream, which
  * ends with an `end` frame and a close.
  */
 const server = createServer((request, response) => {
@@ -16,10 +18,17 @@ const server = createServer((request, response) => {
   let sent = 0;
   const timer = setInterval(
     () => {
-      const frame: { seq: number; text: string }[] = [];
+      const frame: LogLine[] = [];
       for (let i = 0; i < perTick && sent < lines; i++) {
         sent++;
-        frame.push({ seq: sent, text: probeLine(sent, wallNow()) });
+        const at = wallNow();
+        frame.push({
+          seq: sent,
+          stream: 'stdout',
+          text: probeLine(sent, at),
+          step_id: 'build',
+          ts: Math.floor(at),
+        });
       }
       const data = JSON.stringify({ type: 'lines', lines: frame });
       for (const client of sockets.clients) client.send(data);

@@ -2,8 +2,7 @@ import { spawn } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Report } from '../report';
-import { percentile } from '../stats';
-import { inBatches, probeLine, ViewerCrowd } from './log-viewers';
+import { CrowdProcess, type CrowdResult, inBatches, probeLine } from './log-viewers';
 import type { BenchStack } from './stack';
 
 /** The pace of issue 14's goal: 1,000 lines/s, printed 50 lines every 50 ms. */
@@ -34,22 +33,9 @@ const waiting = setInterval(() => {
 }, 20);
 `;
 
-interface Seen {
-  p50: number;
-  p99: number;
-  lost: number;
+interface Seen extends CrowdResult {
   joinMs: number;
   presenceFrames: number;
-}
-
-function seen(crowd: ViewerCrowd, joinMs: number, presenceFrames: number): Seen {
-  return {
-    p50: percentile(crowd.latencies, 0.5),
-    p99: percentile(crowd.latencies, 0.99),
-    lost: crowd.lost(LINES),
-    joinMs,
-    presenceFrames,
-  };
 }
 
 /** The same crowd on a bare `ws` server in a process of its own. */
@@ -61,11 +47,11 @@ async function rawBroadcast(viewers: number): Promise<Seen> {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
+  const crowd = new CrowdProcess(LINES);
   try {
     const port = await new Promise<string>((resolve) =>
       child.stdout!.once('data', (chunk) => resolve(String(chunk).trim())),
     );
-    const crowd = new ViewerCrowd();
     const joining = performance.now();
     await inBatches([...Array(viewers).keys()], JOINING_AT_ONCE, () =>
       crowd.join(`ws://127.0.0.1:${port}/`),
@@ -77,10 +63,10 @@ async function rawBroadcast(viewers: number): Promise<Seen> {
         method: 'POST',
       },
     );
-    await crowd.ended(SECONDS * 1000 + 120_000);
-    return seen(crowd, joinMs, 0);
+    return { ...(await crowd.ended(SECONDS * 1000 + 120_000)), joinMs, presenceFrames: 0 };
   } finally {
     child.kill();
+    crowd.close();
   }
 }
 
@@ -97,28 +83,41 @@ async function platform(stack: BenchStack, viewers: number): Promise<Seen> {
   });
   const build = await stack.api<{ id: string }>('POST', `/api/projects/${project.id}/builds`, {});
   await stack.jobStart(build.id);
-  const crowd = new ViewerCrowd();
-  const live = `${stack.base.replace('http', 'ws')}/api/builds/${build.id}/logs/live`;
+  const crowd = new CrowdProcess(LINES);
+  try {
+    return await watchBuild(stack, { buildId: build.id, go, viewers }, crowd);
+  } finally {
+    crowd.close();
+  }
+}
+
+/** `viewers` join the build's live log, then `go` lets the build print its lines. */
+async function watchBuild(
+  stack: BenchStack,
+  { buildId, go, viewers }: { buildId: string; go: string; viewers: number },
+  crowd: CrowdProcess,
+): Promise<Seen> {
+  const live = `${stack.base.replace('http', 'ws')}/api/builds/${buildId}/logs/live`;
   const joining = performance.now();
   await inBatches([...Array(viewers).keys()], JOINING_AT_ONCE, async () => {
     const { ticket } = await stack.api<{ ticket: string }>('POST', '/api/ws-tickets', {
       purpose: 'build-logs',
-      resource_id: build.id,
+      resource_id: buildId,
     });
     await crowd.join(live, ['sparki.v1', `ticket.${ticket}`]);
   });
   const joinMs = performance.now() - joining;
   // Presence sent for the joins: what reaches the viewers until the stream starts.
   await new Promise((resolve) => setTimeout(resolve, 2_000));
-  const presenceFrames = crowd.presenceFrames;
+  const presenceFrames = await crowd.presenceFrames();
   await writeFile(go, '');
-  await crowd.ended(SECONDS * 1000 + 300_000);
-  await stack.waitFor(`build ${build.id} to end`, async () => {
-    const { status } = await stack.api<{ status: string }>('GET', `/api/builds/${build.id}`);
+  const result = await crowd.ended(SECONDS * 1000 + 300_000);
+  await stack.waitFor(`build ${buildId} to end`, async () => {
+    const { status } = await stack.api<{ status: string }>('GET', `/api/builds/${buildId}`);
     return !['queued', 'planned', 'running'].includes(status);
   });
   await rm(go, { force: true });
-  return seen(crowd, joinMs, presenceFrames);
+  return { ...result, joinMs, presenceFrames };
 }
 
 /** (b) one log line → N live viewers, against a raw broadcast to the same N. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { markdownTable } from '../../bench/report';
-import { formatRatio, percentile, ratio, summarize } from '../../bench/stats';
+import { formatRatio, Histogram, percentile, ratio, summarize } from '../../bench/stats';
 
 describe("the bench's statistics", () => {
   it('takes percentiles by nearest rank, whatever the order of the samples', () => {
@@ -21,6 +21,25 @@ describe("the bench's statistics", () => {
   it('has no percentile of nothing and refuses a quantile outside [0, 1]', () => {
     expect(percentile([], 0.5)).toBeNaN();
     expect(() => percentile([1], 1.5)).toThrow(RangeError);
+  });
+
+  it('takes the same percentiles from a histogram, to one bucket', () => {
+    const samples = Array.from({ length: 1000 }, (_, i) => ((i * 7919) % 1000) / 3);
+    const histogram = new Histogram(0.1, 1000);
+    for (const sample of samples) histogram.add(sample);
+    expect(histogram.count).toBe(1000);
+    for (const q of [0, 0.5, 0.95, 0.99, 1]) {
+      expect(Math.abs(histogram.percentile(q) - percentile(samples, q))).toBeLessThanOrEqual(0.05);
+    }
+    // Counts merged from another process's histogram, and values beyond the range in the last bucket.
+    const other = new Histogram(0.1, 1000);
+    for (let i = 0; i < 1000; i++) other.add(5000);
+    histogram.merge(other.buckets());
+    expect(histogram.count).toBe(2000);
+    expect(histogram.percentile(0.5)).toBeCloseTo(percentile(samples, 1), 1);
+    expect(histogram.percentile(0.51)).toBe(1000);
+    expect(new Histogram().percentile(0.5)).toBeNaN();
+    expect(() => histogram.percentile(-0.1)).toThrow(RangeError);
   });
 
   it('summarizes samples', () => {
