@@ -118,12 +118,12 @@ describe('logs', () => {
     ).toEqual(['✓ install', '✗ build (exit 2)']);
   });
 
-  it('opens the socket on ws: or wss:', () => {
+  it('opens the socket on ws: or wss:, asking for packed lines', () => {
     expect(liveLogUrl('http://127.0.0.1:8787', 'b1', 0)).toBe(
-      'ws://127.0.0.1:8787/api/builds/b1/logs/live?after=0',
+      'ws://127.0.0.1:8787/api/builds/b1/logs/live?after=0&lines=packed',
     );
     expect(liveLogUrl('https://sparki.example.com', 'b 2', 7)).toBe(
-      'wss://sparki.example.com/api/builds/b%202/logs/live?after=7',
+      'wss://sparki.example.com/api/builds/b%202/logs/live?after=7&lines=packed',
     );
   });
 });

@@ -1,6 +1,12 @@
 import { DurableObject } from 'cloudflare:workers';
 import { z } from 'zod';
 import {
+  encodeLines,
+  type LinesEncoding,
+  LinesEncodingSchema,
+  type PackedLinesFrame,
+} from '../core/log-frames';
+import {
   type BuildEndStatus,
   BuildEndStatusSchema,
   buildLogKey,
@@ -71,23 +77,29 @@ const READ_MAX = 5000;
 const FRAME_MAX_LINES = 500;
 const FRAME_MAX_CHARS = 256 * 1024;
 
-/** `lines` frames of bounded size, so a long replay or a large batch never makes one huge frame. */
-function* lineFrames(lines: Iterable<LogLine>): Generator<ViewerMessage> {
+/**
+ * Lines cut into frames of bounded size, so a long replay or a large batch never makes one huge
+ * frame (sized as line objects: packed, the same lines take less).
+ */
+function* lineFrames(lines: Iterable<LogLine>): Generator<WireLine[]> {
   let frame: WireLine[] = [];
   let chars = 0;
   for (const line of lines) {
     const wire = toWire(line);
     const size = JSON.stringify(wire).length;
     if (frame.length >= FRAME_MAX_LINES || (frame.length > 0 && chars + size > FRAME_MAX_CHARS)) {
-      yield { type: 'lines', lines: frame };
+      yield frame;
       frame = [];
       chars = 0;
     }
     frame.push(wire);
     chars += size;
   }
-  if (frame.length > 0) yield { type: 'lines', lines: frame };
+  if (frame.length > 0) yield frame;
 }
+
+/** Each viewer socket is tagged with how it wants its lines. */
+const encodingTag = (encoding: LinesEncoding) => `lines:${encoding}`;
 
 /** Steps still open when the build ends did not complete: they must not show as running forever. */
 function settleSteps(steps: StepStates, status: BuildEndStatus, at: string): StepStates {
@@ -133,7 +145,7 @@ export class BuildSession extends DurableObject<Env> {
       valid.map((line) => ({ ...line, text: mask(line.text) })),
       batch,
     );
-    for (const frame of lineFrames(stored)) this.broadcast(frame);
+    for (const frame of lineFrames(stored)) this.broadcastLines(frame);
     return { lastSeq: this.store.lastSeq(), finished: false };
   }
 
@@ -207,16 +219,21 @@ export class BuildSession extends DurableObject<Env> {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
       return new Response('Expected a WebSocket upgrade', { status: 426 });
     }
-    const after = Number(new URL(request.url).searchParams.get('after') ?? 0);
+    const query = new URL(request.url).searchParams;
+    const after = Number(query.get('after') ?? 0);
     if (!Number.isSafeInteger(after) || after < 0) {
       return new Response('after must be a non-negative integer', { status: 400 });
     }
+    const encoding = LinesEncodingSchema.safeParse(query.get('lines') ?? 'objects');
+    if (!encoding.success) return new Response('lines must be objects or packed', { status: 400 });
     const { 0: client, 1: server } = new WebSocketPair();
     // From here to `caught_up` nothing awaits: see the class comment.
-    this.ctx.acceptWebSocket(server, [VIEWER_TAG]);
+    this.ctx.acceptWebSocket(server, [VIEWER_TAG, encodingTag(encoding.data)]);
     const steps = this.store.steps();
     if (steps) this.send(server, { type: 'steps', steps });
-    for (const frame of lineFrames(this.store.lines(after))) this.send(server, frame);
+    for (const frame of lineFrames(this.store.lines(after))) {
+      this.send(server, encodeLines(frame, encoding.data));
+    }
     this.send(server, { type: 'caught_up', last_seq: this.store.lastSeq() });
     if (this.store.status()) this.sendEnd(server);
     else {
@@ -252,17 +269,28 @@ export class BuildSession extends DurableObject<Env> {
     return name.slice('build:'.length);
   }
 
-  private viewers(): WebSocket[] {
-    return this.ctx.getWebSockets(VIEWER_TAG).filter((ws) => ws.readyState === WebSocket.OPEN);
+  private viewers(tag = VIEWER_TAG): WebSocket[] {
+    return this.ctx.getWebSockets(tag).filter((ws) => ws.readyState === WebSocket.OPEN);
   }
 
-  private send(ws: WebSocket, message: ViewerMessage) {
+  private send(ws: WebSocket, message: ViewerMessage | PackedLinesFrame) {
     ws.send(JSON.stringify(message));
   }
 
+  /** Lines to every viewer in its encoding, each encoding written once. */
+  private broadcastLines(lines: WireLine[]) {
+    for (const encoding of LinesEncodingSchema.options) {
+      const viewers = this.viewers(encodingTag(encoding));
+      if (viewers.length > 0) this.sendToAll(viewers, JSON.stringify(encodeLines(lines, encoding)));
+    }
+  }
+
   private broadcast(message: ViewerMessage) {
-    const frame = JSON.stringify(message);
-    for (const ws of this.viewers()) {
+    this.sendToAll(this.viewers(), JSON.stringify(message));
+  }
+
+  private sendToAll(viewers: WebSocket[], frame: string) {
+    for (const ws of viewers) {
       try {
         ws.send(frame);
       } catch {

@@ -12,8 +12,8 @@ export const wallNow = () => performance.timeOrigin + performance.now();
 /**
  * What N viewers saw of one stream of `lines` probe lines: the delay of every line at every
  * viewer, the lines each got, and the presence frames they were sent. Both servers send frames of
- * the platform's schema (`core/log-stream.ts`): `lines` with `{ seq, text, … }`, `presence`,
- * `end`. Its bookkeeping is a histogram and one bit per line and viewer, so that a thousand
+ * the platform's schema (`core/log-stream.ts`, `core/log-frames.ts`): `lines_packed` (or `lines`),
+ * `presence`, `end`. Its bookkeeping is a histogram and one bit per line and viewer, so that a thousand
  * viewers' accounting costs little beside receiving the frames.
  */
 export class ViewerCrowd {
@@ -31,10 +31,20 @@ export class ViewerCrowd {
     const socket = new WebSocket(url, protocols, { perMessageDeflate: false });
     socket.on('message', (data) => {
       const now = wallNow();
-      const frame = JSON.parse(String(data)) as { type: string; lines?: { text: string }[] };
+      const frame = JSON.parse(String(data)) as {
+        type: string;
+        lines?: { text: string }[];
+        text?: string[];
+      };
       if (frame.type === 'presence') this.presenceFrames++;
-      if (frame.type !== 'lines') return;
-      for (const { text } of frame.lines!) {
+      // The lines as the dashboard and the CLI ask for them (`lines_packed`), or as objects.
+      const texts =
+        frame.type === 'lines_packed'
+          ? frame.text!
+          : frame.type === 'lines'
+            ? frame.lines!.map((line) => line.text)
+            : [];
+      for (const text of texts) {
         // `L <index> <printed at>`: anything else (the runner's own lines) is not a probe.
         if (!text.startsWith('L ')) continue;
         const space = text.indexOf(' ', 2);

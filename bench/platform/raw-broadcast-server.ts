@@ -1,15 +1,17 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { packLines } from '../../core/log-frames';
 import type { LogLine } from '../../core/log-stream';
 import { probeLine, wallNow } from './log-viewers';
 
 /**
  * The (b) baseline, run as its own process as the platform is: a bare `ws` server that makes
  * the same probe lines at the same pace and sends each tick's lines as one frame to every
- * viewer, each line with the fields the platform's lines carry (`core/log-stream.ts`), so both
- * crowds parse frames of the same size. Prints its port; `POST /go?lines=N&tick_ms=T&per_tick=P` starts the stream, which
- * ends with an `end` frame and a close.
+ * viewer, packed as the platform packs them for the dashboard and the CLI (`core/log-frames.ts`),
+ * so both crowds parse frames of the same size. Prints its port;
+ * `POST /go?lines=N&tick_ms=T&per_tick=P` starts the stream, which ends with an `end` frame and
+ * a close.
  */
 const server = createServer((request, response) => {
   const query = new URL(request.url ?? '/', 'http://x').searchParams;
@@ -30,7 +32,7 @@ const server = createServer((request, response) => {
           ts: Math.floor(at),
         });
       }
-      const data = JSON.stringify({ type: 'lines', lines: frame });
+      const data = JSON.stringify(packLines(frame));
       for (const client of sockets.clients) client.send(data);
       if (sent < lines) return;
       clearInterval(timer);

@@ -97,7 +97,7 @@ async function watchBuild(
   { buildId, go, viewers }: { buildId: string; go: string; viewers: number },
   crowd: CrowdProcess,
 ): Promise<Seen> {
-  const live = `${stack.base.replace('http', 'ws')}/api/builds/${buildId}/logs/live`;
+  const live = `${stack.base.replace('http', 'ws')}/api/builds/${buildId}/logs/live?lines=packed`;
   const joining = performance.now();
   await inBatches([...Array(viewers).keys()], JOINING_AT_ONCE, async () => {
     const { ticket } = await stack.api<{ ticket: string }>('POST', '/api/ws-tickets', {

@@ -1,13 +1,8 @@
 import { stripVTControlCharacters } from 'node:util';
 import { Command } from 'commander';
 import WebSocket from 'ws';
-import {
-  type BuildEndStatus,
-  type LogLine,
-  type StepStates,
-  type ViewerMessage,
-  ViewerMessageSchema,
-} from '../../core/log-stream';
+import { parseViewerFrame } from '../../core/log-frames';
+import type { BuildEndStatus, LogLine, StepStates } from '../../core/log-stream';
 import { WS_PROTOCOL } from '../../core/ws-protocol';
 import { type Api, linkedProject, withApiOptions } from '../client';
 import { action, CliError, EXIT, note, paint } from '../output';
@@ -62,6 +57,7 @@ export function liveLogUrl(base: string, buildId: string, after: number): string
   const url = new URL(`${base}/api/builds/${encodeURIComponent(buildId)}/logs/live`);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   url.searchParams.set('after', String(after));
+  url.searchParams.set('lines', 'packed');
   return url.toString();
 }
 
@@ -108,12 +104,8 @@ export async function follow(
       const stop = () => socket.terminate();
       signal?.addEventListener('abort', stop, { once: true });
       socket.on('message', (data) => {
-        let message: ViewerMessage;
-        try {
-          message = ViewerMessageSchema.parse(JSON.parse(String(data)));
-        } catch {
-          return; // a frame of a newer protocol: ignore it
-        }
+        const message = parseViewerFrame(String(data));
+        if (!message) return; // a frame of a newer protocol: ignore it
         if (message.type === 'lines') {
           for (const line of message.lines) {
             if (line.seq <= after) continue;

@@ -109,6 +109,16 @@ describe('the build page', () => {
     await page.setViewportSize({ width: 1280, height: 3000 });
     // Every socket the page opens, so the test can drop one as a network failure would.
     await page.addInitScript(SOCKET_SPY);
+    // The page asks for packed lines, and that is what it gets and shows.
+    const frameTypes = new Set<string>();
+    page.on('websocket', (socket) => {
+      if (!socket.url().includes('/logs/live?') || !socket.url().includes('lines=packed')) return;
+      socket.on('framereceived', ({ payload }) => {
+        if (typeof payload === 'string' && payload.startsWith('{')) {
+          frameTypes.add((JSON.parse(payload) as { type: string }).type);
+        }
+      });
+    });
     await stack.signIn(page, owner.email);
     await page.goto(`/builds/${build.id}`);
     await expect
@@ -131,6 +141,8 @@ describe('the build page', () => {
     await expect
       .poll(() => page.getByTestId('log-watching').textContent(), LONG)
       .toBe('1 watching');
+    expect(frameTypes).toContain('lines_packed');
+    expect(frameTypes).not.toContain('lines');
 
     // ANSI colours render as styled spans, never as markup, in the theme's palette (light here).
     const red = page.locator('[data-seq] span', { hasText: /^red alert$/ });

@@ -56,7 +56,9 @@ describe('the webhook form of a Gitea project', () => {
     await page.goto(`/projects/${project.id}`);
     const card = page.getByRole('region', { name: 'Webhook on Gitea' });
     const shown = (text: string | RegExp) => card.getByText(text).count();
+    const heading = () => card.getByRole('heading').textContent();
     await expect.poll(() => shown('No webhook was created by Sparki on Gitea yet.')).toBe(1);
+    expect(await heading()).toBe('Create the webhook on Gitea');
     const tokenField = card.getByLabel('Gitea access token');
     const submit = (name: string) => card.getByRole('button', { name }).click();
 
@@ -77,6 +79,8 @@ describe('the webhook form of a Gitea project', () => {
     const [hook] = hooksOf(path);
     expect(hook!.url).toMatch(new RegExp(`/webhooks/gitea/${project.id}$`));
     await expect.poll(() => shown(`Webhook #${hook!.id} on Gitea (${path}), set up`)).toBe(1);
+    // Once there, the card no longer asks to create it.
+    await expect.poll(heading).toBe('Webhook on Gitea');
     expect(await tokenField.inputValue()).toBe('');
     expect(await page.content()).not.toContain(token);
     await stack.screenshot(page, 'git-hook-created');
@@ -102,6 +106,7 @@ describe('the webhook form of a Gitea project', () => {
     await page.getByRole('alertdialog').getByRole('button', { name: 'Remove the webhook' }).click();
     await expect.poll(() => shown('Removed the webhook from Gitea.')).toBe(1);
     await expect.poll(() => shown('No webhook was created by Sparki on Gitea yet.')).toBe(1);
+    await expect.poll(heading).toBe('Create the webhook on Gitea');
     expect(hooksOf(path)).toEqual([]);
   });
 });

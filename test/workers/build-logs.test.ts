@@ -97,6 +97,43 @@ describe('live build logs', () => {
     expect(replayed.at(-1)!.seq).toBe(mark);
   });
 
+  it('send the same lines packed to a viewer who asks, in a fraction of the bytes', async () => {
+    const { owner, buildId, session } = await setup();
+    await session.append(lines(1, 30, 'install'));
+    const objects = await watch(owner.access_token, buildId);
+    const packed = await watch(owner.access_token, buildId, '?lines=packed');
+    const late = await watch(owner.access_token, buildId, '?after=20&lines=packed');
+    await session.append([...lines(31, 600), ...lines(631, 3, 'deploy')]);
+    await session.append([
+      { stream: 'system', text: 'Uploading', ts: Date.parse('2026-11-23T10:00:01Z') },
+    ]);
+    await session.finish('succeeded');
+    for (const viewer of [objects, packed, late]) {
+      await viewer.until((v) => v.of('end').length === 1, 'end');
+    }
+
+    expect(seqs(objects)).toEqual(range(1, 634));
+    expect(packed.lines()).toEqual(objects.lines());
+    expect(late.lines()).toEqual(objects.lines().slice(20));
+    // Streams, steps (and none) and times survive packing.
+    expect(packed.lines().at(-1)).toEqual({
+      seq: 634,
+      stream: 'system',
+      text: 'Uploading',
+      ts: Date.parse('2026-11-23T10:00:01Z'),
+    });
+    expect(packed.lines()[30]).toMatchObject({ stream: 'stdout', step_id: 'build' });
+    expect(packed.lines()[34]).toMatchObject({ stream: 'stderr', step_id: 'build' });
+    expect(objects.sentTypes).not.toContain('lines_packed');
+    expect(packed.sentTypes).toContain('lines_packed');
+    expect(packed.sentTypes).not.toContain('lines');
+    const lineBytes = (viewer: typeof packed) =>
+      viewer.frameBytes
+        .filter((_, i) => viewer.sentTypes[i]!.startsWith('lines'))
+        .reduce((sum, bytes) => sum + bytes, 0);
+    expect(lineBytes(packed)).toBeLessThan(lineBytes(objects) / 2);
+  });
+
   it('replay the whole log and the end to a viewer who comes after the build', async () => {
     const { owner, buildId, session } = await setup();
     await session.setSteps([
@@ -233,7 +270,7 @@ describe('live build log access', () => {
     await watch(pat.token, buildId);
   });
 
-  it('answers 426 to a plain GET and 400 to a bad offset', async () => {
+  it('answers 426 to a plain GET and 400 to a bad offset or line encoding', async () => {
     const { owner, buildId } = await setup();
     const plain = await fetchWorker(`/api/builds/${buildId}/logs/live`, authed(owner.access_token));
     expect(plain.status).toBe(426);
@@ -243,6 +280,13 @@ describe('live build log access', () => {
       '?after=-1',
     );
     expect(bad.status).toBe(400);
+    const encoding = await openLive(
+      buildId,
+      `sparki.v1, ticket.${await ticket(owner.access_token)}`,
+      '?lines=gzip',
+    );
+    expect(encoding.status).toBe(400);
+    expect(await encoding.json()).toMatchObject({ error: { code: 'validation_failed' } });
   });
 });
 

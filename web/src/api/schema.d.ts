@@ -9418,12 +9418,14 @@ export interface paths {
         };
         /**
          * Watch a build log live (WebSocket)
-         * @description Open with `Upgrade: websocket` and the subprotocols `["sparki.v1", "ticket.<ticket>"]`, a ticket from `POST /api/ws-tickets` (purpose `build-logs`, optionally naming this build). The server answers `101` with `sparki.v1`, sends the current steps, replays the log from `after` (default 0: everything), sends `caught_up`, then live `lines`, `steps` and `presence` frames; when the build ends, `end` and a close with code 1000. Frames are JSON and follow `ViewerMessageSchema` in `core/log-stream.ts`; send `ping` for a `pong`.
+         * @description Open with `Upgrade: websocket` and the subprotocols `["sparki.v1", "ticket.<ticket>"]`, a ticket from `POST /api/ws-tickets` (purpose `build-logs`, optionally naming this build). The server answers `101` with `sparki.v1`, sends the current steps, replays the log from `after` (default 0: everything), sends `caught_up`, then live `lines`, `steps` and `presence` frames; when the build ends, `end` and a close with code 1000. Frames are JSON and follow `ViewerMessageSchema` in `core/log-stream.ts`; send `ping` for a `pong`. With `lines=packed`, lines come as `lines_packed` frames instead of `lines` (about a third of the bytes for short lines; `PackedLinesFrameSchema` and `unpackLines` in `core/log-frames.ts`).
          */
         get: {
             parameters: {
                 query?: {
                     after?: number | null;
+                    /** @description How lines are sent: `objects` (the default) or `packed` */
+                    lines?: "objects" | "packed";
                 };
                 header?: never;
                 path: {

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import stripAnsi from 'strip-ansi';
+import { LinesEncodingSchema } from '../../../core/log-frames';
 import {
   BuildEndStatusSchema,
   buildLogKey,
@@ -49,8 +50,19 @@ buildLogRoutes.openapi(
       'The server answers `101` with `sparki.v1`, sends the current steps, replays the log from ' +
       '`after` (default 0: everything), sends `caught_up`, then live `lines`, `steps` and ' +
       '`presence` frames; when the build ends, `end` and a close with code 1000. Frames are JSON ' +
-      'and follow `ViewerMessageSchema` in `core/log-stream.ts`; send `ping` for a `pong`.',
-    request: { params: BuildParams, query: z.object({ after: SeqSchema.optional() }) },
+      'and follow `ViewerMessageSchema` in `core/log-stream.ts`; send `ping` for a `pong`. With ' +
+      '`lines=packed`, lines come as `lines_packed` frames instead of `lines` (about a third of ' +
+      'the bytes for short lines; `PackedLinesFrameSchema` and `unpackLines` in ' +
+      '`core/log-frames.ts`).',
+    request: {
+      params: BuildParams,
+      query: z.object({
+        after: SeqSchema.optional(),
+        lines: LinesEncodingSchema.optional().openapi({
+          description: 'How lines are sent: `objects` (the default) or `packed`',
+        }),
+      }),
+    },
     responses: {
       101: { description: 'Switching Protocols: the log stream' },
       401: errorResponse('No ticket, or a ticket that is spent, expired or for something else'),
@@ -74,9 +86,9 @@ buildLogRoutes.openapi(
     // A project's viewers may read its builds' logs; others do not learn that the build exists.
     await loadBuild(c, id, 'viewer');
 
-    const after = c.req.valid('query').after ?? 0;
+    const { after = 0, lines = 'objects' } = c.req.valid('query');
     const url = new URL(c.req.url);
-    url.search = `?after=${after}`;
+    url.search = `?after=${after}&lines=${lines}`;
     // A fresh request, so the ticket does not travel any further than this route.
     const upgraded = await buildSession(c.env, id).fetch(
       new Request(url, { headers: { upgrade: 'websocket' } }),

@@ -1,9 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
-import {
-  type BuildEndStatus,
-  type StepStates,
-  ViewerMessageSchema,
-} from '../../../../core/log-stream';
+import { parseViewerFrame } from '../../../../core/log-frames';
+import type { BuildEndStatus, StepStates } from '../../../../core/log-stream';
 import { WS_PROTOCOL } from '../../../../core/ws-protocol';
 import { ApiError, api, unwrap } from '../../api/client';
 import { LogBuffer, reconnectDelay } from './log-model';
@@ -112,6 +109,7 @@ export function useLiveLog(buildId: string): LiveLog {
       const url = new URL(`/api/builds/${buildId}/logs/live`, window.location.href);
       url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
       url.searchParams.set('after', String(buffer.lastSeq));
+      url.searchParams.set('lines', 'packed');
       const ws = new WebSocket(url, [WS_PROTOCOL, `ticket.${ticket}`]);
       replaying = true;
       socket = ws;
@@ -124,9 +122,8 @@ export function useLiveLog(buildId: string): LiveLog {
       };
       ws.onmessage = (event) => {
         if (event.data === 'pong' || typeof event.data !== 'string') return;
-        const parsed = ViewerMessageSchema.safeParse(JSON.parse(event.data));
-        if (!parsed.success) return;
-        const message = parsed.data;
+        const message = parseViewerFrame(event.data);
+        if (!message) return;
         switch (message.type) {
           case 'lines':
             if (buffer.add(message.lines) > 0) grew();

@@ -91,7 +91,9 @@ export function GitHookForm({ project, canEdit }: { project: Project; canEdit: b
       aria-label={`Webhook on ${NAMES[provider]}`}
       className="flex flex-col gap-3 border-t border-line pt-3"
     >
-      <h3 className="font-medium">Create the webhook on {NAMES[provider]}</h3>
+      <h3 className="font-medium">
+        {hook.data?.installed ? 'Webhook' : 'Create the webhook'} on {NAMES[provider]}
+      </h3>
       {hook.data && <HookState hook={hook.data} provider={provider} />}
       <ErrorNotice error={hook.error ?? create.error ?? remove.error} />
       {outcome && (
