@@ -84,19 +84,6 @@ export class Histogram {
     this.count++;
   }
 
-  /** Adds another histogram's counts (same resolution and range) to this one. */
-  merge(counts: ArrayLike<number>): void {
-    for (let i = 0; i < counts.length; i++) {
-      this.counts[i]! += counts[i]!;
-      this.count += counts[i]!;
-    }
-  }
-
-  /** The counts, to send to another process and `merge` there. */
-  buckets(): Uint32Array {
-    return this.counts;
-  }
-
   percentile(q: number): number {
     if (q < 0 || q > 1) throw new RangeError(`percentile ${q} is outside [0, 1]`);
     if (this.count === 0) return Number.NaN;

@@ -12,9 +12,9 @@ export const wallNow = () => performance.timeOrigin + performance.now();
 /**
  * What N viewers saw of one stream of `lines` probe lines: the delay of every line at every
  * viewer, the lines each got, and the presence frames they were sent. Both servers send frames of
- * the platform's schema (`core/log-stream.ts`, `core/log-frames.ts`): `lines_packed` (or `lines`),
- * `presence`, `end`. Its bookkeeping is a histogram and one bit per line and viewer, so that a thousand
- * viewers' accounting costs little beside receiving the frames.
+ * the platform's schema (`core/log-stream.ts`, `core/log-frames.ts`): `lines_packed` (or
+ * `lines`), `presence`, `end`. Its bookkeeping is a histogram and one bit per line and viewer, so
+ * that a thousand viewers' accounting costs little beside receiving the frames.
  */
 export class ViewerCrowd {
   readonly latencies = new Histogram();
