@@ -7,6 +7,7 @@ import {
   missingBlobs,
   notModified,
   resolvePath,
+  withPacks,
 } from './manifest';
 
 const h = (n: number) => n.toString(16).padStart(64, '0');
@@ -72,5 +73,37 @@ describe('deployment manifest', () => {
     expect(
       ManifestSchema.safeParse({ version: 1, files: { '/a': { hash: 'xyz', size: 1 } } }).success,
     ).toBe(false);
+  });
+
+  it('points files at the packs holding their blobs, naming each pack once', () => {
+    const located = new Map([
+      [h(1), { pack: h(100), offset: 0 }],
+      [h(2), { pack: h(100), offset: 10 }],
+      [h(4), { pack: h(200), offset: 7 }],
+    ]);
+    const packed = withPacks(manifest, located);
+    expect(packed.packs).toEqual([h(100), h(200)]);
+    expect(packed.files).toEqual({
+      '/index.html': { hash: h(1), size: 10, packed: [0, 0] },
+      '/copy-of-index.html': { hash: h(1), size: 10, packed: [0, 0] },
+      '/about/index.html': { hash: h(2), size: 10, packed: [0, 10] },
+      '/assets/app-BdZ0x9Qa.js': { hash: h(4), size: 10, packed: [1, 7] },
+      '/pricing.html': { hash: h(3), size: 10 },
+      '/404.html': { hash: h(5), size: 10 },
+    });
+    expect(ManifestSchema.parse(packed)).toEqual(packed);
+    // Nothing packed: no pack list, and packs an earlier manifest named are not kept.
+    expect(withPacks(packed, new Map())).toEqual(manifest);
+  });
+
+  it('rejects a file that names a pack the manifest does not list', () => {
+    const file = { hash: h(1), size: 1, packed: [1, 0] };
+    expect(ManifestSchema.safeParse({ version: 1, files: { '/a': file } }).success).toBe(false);
+    expect(
+      ManifestSchema.safeParse({ version: 1, files: { '/a': file }, packs: [h(9)] }).success,
+    ).toBe(false);
+    expect(
+      ManifestSchema.safeParse({ version: 1, files: { '/a': file }, packs: [h(9), h(8)] }).success,
+    ).toBe(true);
   });
 });

@@ -3,18 +3,70 @@ import { toHex } from '../digest';
 
 const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 hex digest');
 
-/** A deployment: every path of the build output mapped to a content-addressed blob. */
-export const ManifestSchema = z.object({
-  version: z.literal(1),
-  files: z.record(
-    z.string().startsWith('/').max(1024),
-    z.object({ hash: Sha256Hex, size: z.number().int().nonnegative() }),
-  ),
-  // Serve /index.html for paths with no file (client-side routing).
-  spa: z.boolean().default(false),
+const ManifestFileSchema = z.object({
+  hash: Sha256Hex,
+  size: z.number().int().nonnegative(),
+  /**
+   * Where the blob is when it shares an object with others: [index in `packs`, byte offset].
+   * Without it, the blob is an object of its own.
+   */
+  packed: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]).optional(),
 });
+
+/** A deployment: every path of the build output mapped to a content-addressed blob. */
+export const ManifestSchema = z
+  .object({
+    version: z.literal(1),
+    files: z.record(z.string().startsWith('/').max(1024), ManifestFileSchema),
+    /** The packs (by their own SHA-256) that hold some of the files' blobs. */
+    packs: z.array(Sha256Hex).optional(),
+    // Serve /index.html for paths with no file (client-side routing).
+    spa: z.boolean().default(false),
+  })
+  .superRefine(({ files, packs = [] }, ctx) => {
+    for (const [path, file] of Object.entries(files)) {
+      if (file.packed && file.packed[0] >= packs.length) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['files', path, 'packed'],
+          message: `names pack ${file.packed[0]} of ${packs.length}`,
+        });
+      }
+    }
+  });
 export type Manifest = z.infer<typeof ManifestSchema>;
 export type ManifestFile = Manifest['files'][string];
+
+/** Where a blob was written inside a pack. */
+export interface PackedAt {
+  pack: string;
+  offset: number;
+}
+
+/**
+ * The manifest with each file whose blob is in `located` pointed at its pack, and the packs it
+ * names listed once; files not in `located` stay objects of their own.
+ */
+export function withPacks(manifest: Manifest, located: ReadonlyMap<string, PackedAt>): Manifest {
+  const packs: string[] = [];
+  const indexes = new Map<string, number>();
+  const files: Manifest['files'] = {};
+  for (const [path, { hash, size }] of Object.entries(manifest.files)) {
+    const at = located.get(hash);
+    if (!at) {
+      files[path] = { hash, size };
+      continue;
+    }
+    let index = indexes.get(at.pack);
+    if (index === undefined) {
+      index = packs.push(at.pack) - 1;
+      indexes.set(at.pack, index);
+    }
+    files[path] = { hash, size, packed: [index, at.offset] };
+  }
+  const { packs: _, ...rest } = manifest;
+  return packs.length > 0 ? { ...rest, files, packs } : { ...rest, files };
+}
 
 /** A SHA-256 digest as a blob's name: lowercase hex. */
 export function blobName(digest: ArrayBuffer): string {

@@ -18,6 +18,7 @@ export * from './memberships';
 export * from './mfa-challenges';
 export * from './notifications';
 export * from './outbox';
+export * from './packed-blobs';
 export * from './pipelines';
 export * from './polled-heads';
 export * from './project-git-hooks';

@@ -11,7 +11,7 @@ async function outputFilesOf(env: Env, build: Build) {
     return Object.entries(manifest.files).map(([path, file]) => ({
       path: path.slice(1),
       size: file.size,
-      read: () => readBlob(env, file.hash, path),
+      read: () => readBlob(env, manifest, path),
     }));
   }
   const files = build.artifactKey ? await readArtifact(env, build.artifactKey) : [];

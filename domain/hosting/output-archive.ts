@@ -1,7 +1,7 @@
 import type { Manifest } from '../../core/hosting/manifest';
 import { TAR_END, tarFileHeader, tarPadding } from '../../core/tar';
 import type { Build } from '../../db/schema';
-import { blobKey } from '../../platform/storage-keys';
+import { openBlob } from './blob-store';
 import { ArtifactError, findOutputManifest } from './publish';
 
 /** A build's output as one gzipped tar, ready to stream. */
@@ -18,9 +18,9 @@ async function* tarOf(env: Env, manifest: Manifest): AsyncGenerator<Uint8Array> 
   for (const path of paths) {
     const file = manifest.files[path]!;
     yield* tarFileHeader(path.slice(1), file.size);
-    const blob = await env.SITES.get(blobKey(file.hash));
+    const blob = await openBlob(env.SITES, manifest, file);
     if (!blob) throw new ArtifactError(`The build output lacks the content of ${path}`);
-    const reader = blob.body.getReader();
+    const reader = blob.getReader();
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
       yield chunk.value;
     }

@@ -4,6 +4,7 @@ import { readTar } from '../../core/tar';
 import type { Database } from '../../db/client';
 import { blobKey, deploymentManifestKey } from '../../platform/storage-keys';
 import { provenBlobs, recordBlobProofs } from './blob-proofs';
+import { openBlob } from './blob-store';
 
 export interface Published {
   manifestKey: string;
@@ -80,11 +81,12 @@ export async function storedBlobs(env: Env, hashes: readonly string[]): Promise<
   return new Set(hashes.filter((_, index) => heads[index]));
 }
 
-/** One blob's bytes, or an error naming the file that needs it. */
-export async function readBlob(env: Env, hash: string, path: string): Promise<Uint8Array> {
-  const blob = await env.SITES.get(blobKey(hash));
+/** The bytes of the manifest's file at `path` (`/…`), or an error naming it. */
+export async function readBlob(env: Env, manifest: Manifest, path: string): Promise<Uint8Array> {
+  const file = manifest.files[path];
+  const blob = file && (await openBlob(env.SITES, manifest, file));
   if (!blob) throw new ArtifactError(`The build output lacks the content of ${path}`);
-  return new Uint8Array(await blob.arrayBuffer());
+  return new Uint8Array(await new Response(blob).arrayBuffer());
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   cacheControl,
   etag,
   type Manifest,
+  type ManifestFile,
   notModified,
   type Resolved,
   resolvePath,
@@ -17,8 +18,8 @@ export interface Site {
   headers: readonly HeaderRule[];
 }
 
-/** Blob bodies by content hash (R2 in the Worker, memory in tests). */
-export type BlobReader = (hash: string) => Promise<ReadableStream | ArrayBuffer | null>;
+/** A manifest file's bytes (R2 in the Worker, memory in tests). */
+export type BlobReader = (file: ManifestFile) => Promise<ReadableStream | ArrayBuffer | null>;
 
 // Configuration, not content: read when the site loads, never served.
 const RULE_FILES = ['/_redirects', '/_headers'] as const;
@@ -27,7 +28,7 @@ const RULE_FILES = ['/_redirects', '/_headers'] as const;
 export async function loadSite(manifest: Manifest, readBlob: BlobReader): Promise<Site> {
   const read = async (path: string) => {
     const file = manifest.files[path];
-    const body = file ? await readBlob(file.hash) : null;
+    const body = file ? await readBlob(file) : null;
     return body ? new Response(body).text() : '';
   };
   const [redirects, headers] = await Promise.all(RULE_FILES.map(read));
@@ -68,7 +69,7 @@ async function fileResponse(
   }
   headers.set('content-length', String(resolved.file.size));
   if (request.method === 'HEAD') return new Response(null, { status: resolved.status, headers });
-  const body = await readBlob(resolved.file.hash);
+  const body = await readBlob(resolved.file);
   if (!body) {
     // The manifest names a blob the store does not have: an upload went wrong, not the visitor.
     return new Response('This deployment is missing a file; redeploy it.', { status: 502 });

@@ -2,11 +2,11 @@ import { and, eq, isNotNull } from 'drizzle-orm';
 import { parse, serialize } from 'hono/utils/cookie';
 import { servesCanary } from '../../core/hosting/canary';
 import { type HostTarget, routeHost } from '../../core/hosting/host-routing';
-import { ManifestSchema } from '../../core/hosting/manifest';
+import { type Manifest, ManifestSchema } from '../../core/hosting/manifest';
 import type { Database } from '../../db/client';
 import { deployments, domains, environments, projects } from '../../db/schema';
 import { createServices } from '../../platform/services';
-import { blobKey } from '../../platform/storage-keys';
+import { openBlob } from './blob-store';
 import { type BlobReader, loadSite, type Site, serveSite } from './serve';
 
 const VISITOR_COOKIE = 'sparki_visitor';
@@ -21,13 +21,20 @@ interface Served {
 const sites = new Map<string, Promise<Site>>();
 const SITE_CACHE_LIMIT = 200;
 
-function siteFor(bucket: R2Bucket, served: Served, readBlob: BlobReader): Promise<Site> {
+/** Reads the manifest's files from SITES, its own objects or ranges of its packs. */
+const blobReader =
+  (bucket: R2Bucket, manifest: Manifest): BlobReader =>
+  (file) =>
+    openBlob(bucket, manifest, file);
+
+function siteFor(bucket: R2Bucket, served: Served): Promise<Site> {
   let site = sites.get(served.deploymentId);
   if (!site) {
     site = (async () => {
       const object = await bucket.get(served.manifestKey);
       if (!object) throw new Error(`manifest ${served.manifestKey} is missing`);
-      return loadSite(ManifestSchema.parse(await object.json()), readBlob);
+      const manifest = ManifestSchema.parse(await object.json());
+      return loadSite(manifest, blobReader(bucket, manifest));
     })();
     site.catch(() => sites.delete(served.deploymentId));
     if (sites.size >= SITE_CACHE_LIMIT) sites.delete(sites.keys().next().value as string);
@@ -167,9 +174,8 @@ export async function answerSiteRequest(
     if (served === undefined) return null;
     if (served === 'retired') return retired();
     if (!served) return notFound('No deployment is live here');
-    const readBlob: BlobReader = async (hash) => (await env.SITES.get(blobKey(hash)))?.body ?? null;
-    const site = await siteFor(env.SITES, served, readBlob);
-    const response = await serveSite(request, site, readBlob);
+    const site = await siteFor(env.SITES, served);
+    const response = await serveSite(request, site, blobReader(env.SITES, site.manifest));
     if (known) return response;
     // Sticky canary assignment needs a stable visitor id; it carries nothing else.
     const withCookie = new Response(response.body, response);

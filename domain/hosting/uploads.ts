@@ -5,12 +5,18 @@ import {
   outputManifest,
   Sha256HexSchema,
 } from '../../core/build-output';
-import { chunks } from '../../core/chunks';
-import { blobName, ManifestSchema, missingBlobs } from '../../core/hosting/manifest';
+import {
+  blobHash,
+  blobName,
+  ManifestSchema,
+  missingBlobs,
+  withPacks,
+} from '../../core/hosting/manifest';
 import type { Database } from '../../db/client';
 import { ApiError } from '../../platform/errors';
 import { blobKey } from '../../platform/storage-keys';
 import { provenBlobs, recordBlobProofs } from './blob-proofs';
+import { packedLocations, writePack } from './blob-store';
 
 /**
  * The content-addressed upload both runners (`/api/jobs/{id}/…`) and people (`sparki deploy
@@ -51,10 +57,9 @@ async function digestOf(body: ReadableStream | null, size: number): Promise<stri
 
 interface BlobUpload {
   hash: string;
-  /** The request's Content-Length, or the part's size. */
+  /** The request's Content-Length. */
   size: number;
-  /** A request's body, read once; or a batch's part, in memory and read again when need be. */
-  body: ReadableStream | Blob | null;
+  body: ReadableStream | null;
 }
 
 const mismatch = (hash: string) => new ApiError('bad_request', `The body does not hash to ${hash}`);
@@ -64,12 +69,7 @@ const mismatch = (hash: string) => new ApiError('bad_request', `The body does no
  * `ifAbsent`: only when no object is there; false when one was (nothing written).
  */
 async function writeBlob(env: Env, { hash, size, body }: BlobUpload, ifAbsent: boolean) {
-  const value =
-    body instanceof Blob
-      ? body
-      : body
-        ? body.pipeThrough(new FixedLengthStream(size))
-        : new Uint8Array();
+  const value = body ? body.pipeThrough(new FixedLengthStream(size)) : new Uint8Array();
   try {
     const written = await env.SITES.put(blobKey(hash), value, {
       sha256: hash,
@@ -96,26 +96,18 @@ async function keepBlob(env: Env, upload: BlobUpload, proven: boolean) {
   if (size > BLOB_MAX_BYTES) {
     throw new ApiError('payload_too_large', `A blob may be at most ${BLOB_MAX_BYTES} bytes`);
   }
-  // A part in memory is written unless stored already, one R2 call for new content (most of an
-  // upload: the runner sends only what its workspace lacks), and hashed again when it was.
-  if (body instanceof Blob && !proven) {
-    if (await writeBlob(env, upload, true)) return { hash, size, stored: true };
-    if ((await digestOf(body.stream(), size)) !== hash) throw mismatch(hash);
-    return { hash, size, stored: false };
-  }
-  const stream = body instanceof Blob ? body.stream() : body;
   const existing = await env.SITES.head(blobKey(hash));
   if (existing && proven) {
-    await stream?.cancel();
+    await body?.cancel();
     return { hash, size: existing.size, stored: false };
   }
   if (!existing) {
-    await writeBlob(env, { hash, size, body: stream }, false);
+    await writeBlob(env, upload, false);
     return { hash, size, stored: true };
   }
   // Stored by another workspace: the body must still hash to the name before this workspace
   // counts as holding it; the shared blob is not rewritten.
-  if ((await digestOf(stream, size)) !== hash) throw mismatch(hash);
+  if ((await digestOf(body, size)) !== hash) throw mismatch(hash);
   return { hash, size: existing.size, stored: false };
 }
 
@@ -134,15 +126,12 @@ export async function storeBlob(
   return stored;
 }
 
-/** Blobs of a batch stored at once: R2 calls overlap, memory stays bounded by the batch. */
-const BATCH_CONCURRENCY = 25;
-
 /**
  * Stores a batch of blobs sent as multipart/form-data, one file part per blob named by its hash
- * (the body limit is the router's, BLOB_BATCH_MAX_BYTES). Each is checked as `storeBlob` checks
- * one, with one proof write for the whole batch; a part that fails fails the batch with its
- * reason. The parts stored by then (those before it, and some after it, stored at the same time)
- * stay stored and proven, which is harmless: a blob is only ever stored under its own hash.
+ * (the body limit is the router's, BLOB_BATCH_MAX_BYTES). Every part must hash to its name (400
+ * naming the first that does not, and nothing is stored); those no pack holds yet are written
+ * together as one pack (one storage write for the batch, not one per blob), an empty one as its
+ * own object; the workspace's proofs are written for the whole batch at once.
  */
 export async function storeBlobBatch(
   env: Env,
@@ -158,7 +147,7 @@ export async function storeBlobBatch(
       `A batch may hold at most ${BLOB_BATCH_MAX_BLOBS} blobs; send the rest in another`,
     );
   }
-  const blobs: BlobUpload[] = [];
+  const blobs: { hash: string; bytes: Uint8Array }[] = [];
   for (const [name, value] of parts) {
     if (!Sha256HexSchema.safeParse(name).success) {
       throw new ApiError(
@@ -169,33 +158,45 @@ export async function storeBlobBatch(
     if (typeof value === 'string') {
       throw new ApiError('bad_request', `Part ${name}: send the blob as a file part`);
     }
-    blobs.push({ hash: name, size: value.size, body: value });
+    blobs.push({ hash: name, bytes: new Uint8Array(await value.arrayBuffer()) });
   }
-  const stored: StoredBlob[] = [];
-  const prove = () =>
-    recordBlobProofs(
-      db,
-      workspaceId,
-      stored.map((blob) => blob.hash),
-    );
-  for (const slice of chunks(blobs, BATCH_CONCURRENCY)) {
-    // Parts are in memory: one already stored costs a refused write and a hash, not a lookup.
-    const kept = await Promise.allSettled(slice.map((blob) => keepBlob(env, blob, false)));
-    for (const result of kept) if (result.status === 'fulfilled') stored.push(result.value);
-    const failed = kept.find((result) => result.status === 'rejected');
-    if (failed) {
-      // The part's reason is the answer, even when the proofs of the others cannot be written.
-      await prove().catch(() => {});
-      throw failed.reason;
+  const digests = await Promise.all(blobs.map(({ bytes }) => blobHash(bytes)));
+  const wrong = blobs.find((blob, index) => digests[index] !== blob.hash);
+  if (wrong) throw mismatch(wrong.hash);
+
+  const located = await packedLocations(
+    db,
+    blobs.map((blob) => blob.hash),
+  );
+  const unique = [...new Map(blobs.map((blob) => [blob.hash, blob])).values()];
+  const toPack = unique.filter((blob) => blob.bytes.byteLength > 0 && !located.has(blob.hash));
+  // An empty blob has no bytes to put in a pack: it stays an object of its own, written if absent.
+  const empty = unique.filter((blob) => blob.bytes.byteLength === 0);
+  if (toPack.length > 0) await writePack(env, db, toPack);
+  const written = new Set(toPack.map((blob) => blob.hash));
+  for (const blob of empty) {
+    if (await writeBlob(env, { hash: blob.hash, size: 0, body: null }, true)) {
+      written.add(blob.hash);
     }
   }
-  await prove();
-  return { blobs: stored };
+  await recordBlobProofs(
+    db,
+    workspaceId,
+    unique.map((blob) => blob.hash),
+  );
+  return {
+    blobs: blobs.map(({ hash, bytes }) => ({
+      hash,
+      size: bytes.byteLength,
+      stored: written.has(hash),
+    })),
+  };
 }
 
 /**
- * Writes the file list as the manifest at `key` once the workspace holds every blob; 409 with
- * the lacking hashes in `details.missing` otherwise. Its file count and total size.
+ * Writes the file list as the manifest at `key` once the workspace holds every blob, each file
+ * pointed at the pack that holds its blob when one does; 409 with the lacking hashes in
+ * `details.missing` otherwise. Its file count and total size.
  */
 export async function commitUpload(
   env: Env,
@@ -214,7 +215,13 @@ export async function commitUpload(
       },
     );
   }
-  await env.SITES.put(key, JSON.stringify(ManifestSchema.parse(outputManifest(files))), {
+  // Blobs that went up in a batch are ranges of its pack: the manifest says where.
+  const located = await packedLocations(
+    db,
+    files.map((file) => file.hash),
+  );
+  const manifest = withPacks(outputManifest(files), located);
+  await env.SITES.put(key, JSON.stringify(ManifestSchema.parse(manifest)), {
     httpMetadata: { contentType: 'application/json' },
   });
   return { files: files.length, bytes: files.reduce((sum, file) => sum + file.size, 0) };

@@ -7,7 +7,7 @@ import { WebSocket } from 'ws';
 import { ManifestSchema } from '../../core/hosting/manifest';
 import { type ViewerMessage, ViewerMessageSchema } from '../../core/log-stream';
 import { builds } from '../../db/schema';
-import { blobKey } from '../../platform/storage-keys';
+import { openBlob } from '../../domain/hosting/blob-store';
 import { type Build, type E2E, git, startE2E, withBindings, withDb } from './e2e-helpers';
 import { STARTUP_TIMEOUT_MS } from './stack';
 
@@ -215,14 +215,16 @@ async function outputManifestKeyOf(postgresUrl: string, buildId: string) {
   return row?.key ?? null;
 }
 
-/** Reads one file of the output from the R2 state wrangler dev persists, as the engine would. */
+/** Reads a small output file from the R2 state wrangler dev persists, as the engine does. */
 function readOutputFile(stateDir: string, manifestKey: string, path: string) {
   return withBindings(stateDir, async (env) => {
     const manifest = ManifestSchema.parse(await (await env.SITES.get(manifestKey))?.json());
     const file = manifest.files[path];
     expect(file, `${path} in ${manifestKey}`).toBeDefined();
-    const blob = await env.SITES.get(blobKey(file!.hash));
-    return new Uint8Array(await blob!.arrayBuffer());
+    // The runner sends small files in batches, which the platform keeps as packs.
+    expect(file!.packed, `${path} in a pack`).toBeDefined();
+    const blob = await openBlob(env.SITES as unknown as R2Bucket, manifest, file!);
+    return new Uint8Array(await new Response(blob).arrayBuffer());
   });
 }
 

@@ -12,7 +12,7 @@ async function deploy(files: Record<string, string>, spa = false) {
     blobs.set(hash, bytes.buffer as ArrayBuffer);
     entries[path] = { hash, size: bytes.byteLength };
   }
-  const read = async (hash: string) => blobs.get(hash) ?? null;
+  const read = async ({ hash }: { hash: string }) => blobs.get(hash) ?? null;
   const site = await loadSite(ManifestSchema.parse({ version: 1, files: entries, spa }), read);
   return (path: string, init?: RequestInit) =>
     serveSite(new Request(`https://shop.localhost${path}`, init), site, read);

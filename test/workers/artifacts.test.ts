@@ -2,10 +2,9 @@ import { env } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { signArtifactUrl } from '../../core/artifact-url';
-import { readTar } from '../../core/tar';
 import { builds } from '../../db/schema';
 import { fetchWorker, seedQueuedBuild, testDb } from './harness';
-import { storeContentAddressed, tarGz } from './tar-fixture';
+import { storeContentAddressed, tarGz, textsOfTarGz } from './tar-fixture';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
@@ -52,28 +51,26 @@ describe('signed build output downloads', () => {
     expect(new Uint8Array(await response.arrayBuffer())).toEqual(archive);
   });
 
-  it('assembles the archive from the blobs of an output uploaded content-addressed', async () => {
-    const { build } = await seedQueuedBuild(db);
-    const files = {
-      'index.html': `<h1>${crypto.randomUUID()}</h1>`,
-      'assets/app.js': 'console.log(1)',
-    };
-    const key = await storeContentAddressed(build.id, files);
-    await db.update(builds).set({ outputManifestKey: key }).where(eq(builds.id, build.id));
+  it.each([
+    ['each an object', undefined],
+    ['in a pack', db],
+  ])(
+    'assembles the archive from the blobs of an output uploaded content-addressed, %s',
+    async (_, packedWith) => {
+      const { build } = await seedQueuedBuild(db);
+      const files = {
+        'index.html': `<h1>${crypto.randomUUID()}</h1>`,
+        'assets/app.js': `console.log("${crypto.randomUUID()}")`,
+      };
+      const key = await storeContentAddressed(build.id, files, packedWith);
+      await db.update(builds).set({ outputManifestKey: key }).where(eq(builds.id, build.id));
 
-    const response = await fetchWorker(await link(build.id));
-    expect(response.status).toBe(200);
-    expect(response.headers.get('content-type')).toBe('application/gzip');
-    const tar = await new Response(
-      response.body!.pipeThrough(new DecompressionStream('gzip')),
-    ).arrayBuffer();
-    const decoder = new TextDecoder();
-    expect(
-      Object.fromEntries(
-        readTar(new Uint8Array(tar)).map((file) => [file.path, decoder.decode(file.data)]),
-      ),
-    ).toEqual(files);
-  });
+      const response = await fetchWorker(await link(build.id));
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/gzip');
+      expect(await textsOfTarGz(response.body!)).toEqual(files);
+    },
+  );
 
   it('refuses a missing, altered or other build’s signature with 403', async () => {
     const { buildId } = await buildWithOutput();

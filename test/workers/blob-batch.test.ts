@@ -1,7 +1,11 @@
 import { env } from 'cloudflare:test';
+import { inArray } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BLOB_BATCH_MAX_BLOBS, BLOB_BATCH_MAX_BYTES } from '../../core/build-output';
-import { blobKey } from '../../platform/storage-keys';
+import { ManifestSchema } from '../../core/hosting/manifest';
+import { packedBlobs } from '../../db/schema';
+import { openBlob } from '../../domain/hosting/blob-store';
+import { blobKey, outputManifestKey, packKey } from '../../platform/storage-keys';
 import { as } from './api-client';
 import { newUser } from './auth-helpers';
 import { fetchWorker, testDb } from './harness';
@@ -38,8 +42,14 @@ async function postBatch(
 
 const filePart = (file: Listed[number]): [string, Blob] => [file.hash, new Blob([file.text])];
 
+/** The pack each of `hashes` was written into, by hash. */
+async function packsOf(hashes: string[]) {
+  const rows = await db.select().from(packedBlobs).where(inArray(packedBlobs.hash, hashes));
+  return new Map(rows.map((row) => [row.hash, row.pack]));
+}
+
 describe('a batch of blobs in one request', () => {
-  it('stores every part under its hash, and the runner’s output commits with them', async () => {
+  it('stores the parts as one pack, and the committed output reads each from its range', async () => {
     const { build, token } = await leasedJob(db, {});
     const marker = crypto.randomUUID();
     const files = await outputOf({
@@ -54,9 +64,14 @@ describe('a batch of blobs in one request', () => {
     expect(sent.body.blobs).toEqual(
       files.map((file) => ({ hash: file.hash, size: file.size, stored: expect.any(Boolean) })),
     );
-    for (const file of files) {
-      expect(await (await env.SITES.get(blobKey(file.hash)))?.text()).toBe(file.text);
-    }
+    // One storage write for the three files with content; the empty one is an object of its own.
+    const packs = await packsOf(files.map((file) => file.hash));
+    expect(packs.size).toBe(3);
+    expect(new Set(packs.values()).size).toBe(1);
+    const [pack] = packs.values();
+    const packed = await env.SITES.head(packKey(pack!));
+    expect(packed!.size).toBe(files.reduce((sum, file) => sum + file.size, 0));
+    expect(await env.SITES.head(blobKey(files[3]!.hash))).not.toBeNull();
     const missing = await as(token).post<{ missing: string[] }>(
       `/api/jobs/${build.id}/output/missing`,
       { files: describeFiles(files) },
@@ -66,9 +81,38 @@ describe('a batch of blobs in one request', () => {
       files: describeFiles(files),
     });
     expect(committed.status, committed.text).toBe(200);
+    const manifest = ManifestSchema.parse(
+      await (await env.SITES.get(outputManifestKey(build.id)))!.json(),
+    );
+    expect(manifest.packs).toEqual([pack]);
+    for (const file of files) {
+      const entry = manifest.files[`/${file.path}`]!;
+      expect(entry.packed === undefined, file.path).toBe(file.size === 0);
+      const body = await openBlob(env.SITES, manifest, entry);
+      expect(await new Response(body).text(), file.path).toBe(file.text);
+    }
     // The same batch again: already stored, nothing rewritten.
     const again = await postBatch(path, token, files.map(filePart));
     expect(again.body.blobs?.map((blob) => blob.stored)).toEqual(files.map(() => false));
+    expect((await env.SITES.head(packKey(pack!)))!.version).toBe(packed!.version);
+    expect(await packsOf(files.map((file) => file.hash))).toEqual(packs);
+  });
+
+  it('packs only the parts no pack holds yet', async () => {
+    const { build, token } = await leasedJob(db, {});
+    const [old, fresh] = await outputOf({
+      'a.txt': crypto.randomUUID(),
+      'b.txt': crypto.randomUUID(),
+    });
+    const path = `/api/jobs/${build.id}/blobs`;
+    await postBatch(path, token, [filePart(old!)]);
+    const before = await packsOf([old!.hash]);
+    const sent = await postBatch(path, token, [filePart(old!), filePart(fresh!)]);
+    expect(sent.body.blobs?.map((blob) => blob.stored)).toEqual([false, true]);
+    const after = await packsOf([old!.hash, fresh!.hash]);
+    expect(after.get(old!.hash)).toBe(before.get(old!.hash));
+    expect(after.get(fresh!.hash)).not.toBe(before.get(old!.hash));
+    expect((await env.SITES.head(packKey(after.get(fresh!.hash)!)))!.size).toBe(fresh!.size);
   });
 
   it("checks another tenant's blob in a batch without rewriting it, and proves it only for a true body", async () => {
@@ -79,7 +123,8 @@ describe('a batch of blobs in one request', () => {
     const [file] = files;
     const first = await postBatch(`/api/jobs/${a.build.id}/blobs`, a.token, files.map(filePart));
     expect(first.body.blobs).toEqual([{ hash: file!.hash, size: file!.size, stored: true }]);
-    const shared = await env.SITES.head(blobKey(file!.hash));
+    const [pack] = (await packsOf([file!.hash])).values();
+    const shared = await env.SITES.head(packKey(pack!));
     const missing = async () =>
       (
         await as(b.token).post<{ missing: string[] }>(`/api/jobs/${b.build.id}/output/missing`, {
@@ -99,13 +144,13 @@ describe('a batch of blobs in one request', () => {
     const sent = await postBatch(path, b.token, files.map(filePart));
     expect(sent.status, JSON.stringify(sent.body)).toBe(200);
     expect(sent.body.blobs).toEqual([{ hash: file!.hash, size: file!.size, stored: false }]);
-    const after = await env.SITES.head(blobKey(file!.hash));
+    const after = await env.SITES.head(packKey(pack!));
     expect(after!.version).toBe(shared!.version);
-    expect(await (await env.SITES.get(blobKey(file!.hash)))!.text()).toBe(file!.text);
+    expect(await packsOf([file!.hash])).toEqual(new Map([[file!.hash, pack]]));
     expect(await missing()).toEqual([]);
   });
 
-  it('keeps the proofs of the parts stored before a part that fails', async () => {
+  it('stores nothing of a batch with a part that does not hash to its name', async () => {
     const { build, token } = await leasedJob(db, {});
     const files = await outputOf({ 'a.txt': crypto.randomUUID(), 'b.txt': crypto.randomUUID() });
     const [good, bad] = files;
@@ -119,7 +164,8 @@ describe('a batch of blobs in one request', () => {
       `/api/jobs/${build.id}/output/missing`,
       { files: describeFiles(files) },
     );
-    expect(missing.body.missing).toEqual([bad!.hash]);
+    expect(missing.body.missing).toEqual([good!.hash, bad!.hash].sort());
+    expect(await packsOf([good!.hash, bad!.hash])).toEqual(new Map());
     expect(await env.SITES.head(blobKey(bad!.hash))).toBeNull();
   });
 
@@ -151,6 +197,7 @@ describe('a batch of blobs in one request', () => {
       expect(answer.body.error?.message, what).toMatch(message);
     }
     expect(await env.SITES.head(blobKey(good!.hash))).toBeNull();
+    expect(await packsOf([good!.hash])).toEqual(new Map());
 
     const json = await fetchWorker(path, {
       method: 'POST',

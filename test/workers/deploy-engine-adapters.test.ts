@@ -2,7 +2,6 @@ import { env } from 'cloudflare:test';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encryptSecret } from '../../core/secret-box';
-import { readTar } from '../../core/tar';
 import { auditLogs, builds, type Environment, environments } from '../../db/schema';
 import { RateLimitedError, verifyWebhook } from '../../domain/deployments/adapters';
 import type { WebhookPayload } from '../../domain/deployments/adapters/webhook';
@@ -10,7 +9,7 @@ import { transitionsOf } from '../../domain/deployments/queries';
 import { requestDeployment } from '../../domain/deployments/request';
 import { deploymentRow, drain, environmentRow, succeededBuild } from './deploy-helpers';
 import { fetchWorker, seedWorkspaceProject, testDb } from './harness';
-import { storeContentAddressed } from './tar-fixture';
+import { storeContentAddressed, textsOfTarGz } from './tar-fixture';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
@@ -243,7 +242,7 @@ async function seedProject(
     overrides: {
       branch?: string | null;
       output?: Record<string, string>;
-      /** As the runner uploads it: blobs and a manifest, no archive. */
+      /** As the runner uploads it: a pack of its blobs and a manifest, no archive. */
       contentAddressed?: boolean;
     } = {},
   ) => {
@@ -256,7 +255,7 @@ async function seedProject(
       ...(output && !contentAddressed && { output }),
     });
     if (output && contentAddressed) {
-      const outputManifestKey = await storeContentAddressed(row.id, output);
+      const outputManifestKey = await storeContentAddressed(row.id, output, db);
       await db.update(builds).set({ outputManifestKey }).where(eq(builds.id, row.id));
       return { ...row, outputManifestKey };
     }
@@ -455,7 +454,12 @@ describe('the signed webhook receives a download link for the build', () => {
 
   it('links an output uploaded content-addressed as an archive assembled from its blobs', async () => {
     const receiver = fakeReceiver();
-    const files = { 'index.html': '<h1>blobs</h1>', 'assets/app.js': 'console.log(2)' };
+    // Unique content: which pack holds a blob is kept in the database all test files share.
+    const marker = crypto.randomUUID();
+    const files = {
+      'index.html': `<h1>${marker}</h1>`,
+      'assets/app.js': `console.log("${marker}")`,
+    };
     const { deployment } = await deployToProduction(
       webhookEnvironment('production'),
       receiver.fetch,
@@ -468,15 +472,7 @@ describe('the signed webhook receives a download link for the build', () => {
     expect(deployment.status).toBe('live');
     const [delivery] = receiver.deliveries;
     expect(delivery?.download?.status).toBe(200);
-    const tar = await new Response(
-      new Blob([delivery!.download!.bytes]).stream().pipeThrough(new DecompressionStream('gzip')),
-    ).arrayBuffer();
-    const decoder = new TextDecoder();
-    expect(
-      Object.fromEntries(
-        readTar(new Uint8Array(tar)).map((file) => [file.path, decoder.decode(file.data)]),
-      ),
-    ).toEqual(files);
+    expect(await textsOfTarGz(delivery!.download!.bytes)).toEqual(files);
   });
 });
 

@@ -1,11 +1,10 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { blobHash } from '../../core/hosting/manifest';
 import { builds, deployments, domains, environments, projects, workspaces } from '../../db/schema';
-import { blobKey } from '../../platform/storage-keys';
 import worker from '../../workers/index';
 import { testDb } from './harness';
+import { storeFiles } from './tar-fixture';
 
 const { db, pool } = testDb();
 afterAll(() => pool.end());
@@ -17,20 +16,20 @@ async function request(url: string, init?: RequestInit) {
   return response;
 }
 
-/** Uploads files the way the deploy engine does (blobs by hash, a manifest) and records a deployment. */
+/**
+ * Uploads files the way the deploy engine does (blobs by hash, a manifest), or as a runner's batch
+ * does (`packed`: one pack, the manifest pointing into it), and records a deployment.
+ */
 async function deploy(
   projectId: string,
   environmentId: string,
   buildId: string,
   files: Record<string, string>,
+  packed = false,
 ) {
-  const entries: Record<string, { hash: string; size: number }> = {};
-  for (const [path, text] of Object.entries(files)) {
-    const bytes = new TextEncoder().encode(text);
-    const hash = await blobHash(bytes);
-    await env.SITES.put(blobKey(hash), bytes);
-    entries[path] = { hash, size: bytes.byteLength };
-  }
+  // The fixture's paths are the output's, relative.
+  const relative = Object.entries(files).map(([path, text]) => [path.slice(1), text]);
+  const manifest = await storeFiles(Object.fromEntries(relative), packed ? db : undefined);
   const [row] = await db
     .insert(deployments)
     .values({
@@ -43,7 +42,7 @@ async function deploy(
     })
     .returning();
   const manifestKey = `manifests/${row!.id}.json`;
-  await env.SITES.put(manifestKey, JSON.stringify({ version: 1, files: entries }));
+  await env.SITES.put(manifestKey, JSON.stringify(manifest));
   await db.update(deployments).set({ manifestKey }).where(eq(deployments.id, row!.id));
   return row!;
 }
@@ -101,6 +100,32 @@ describe('the edge host', () => {
       .set({ liveDeploymentId: second.id })
       .where(eq(environments.id, production.id));
     expect(await (await request(`http://${host}/`)).text()).toBe('v2');
+  });
+
+  it('serves files kept in a pack, each from its own range, and reads the site’s rules from it', async () => {
+    const { project: p, production, build, host } = await project();
+    const marker = crypto.randomUUID();
+    const live = await deploy(
+      p.id,
+      production.id,
+      build.id,
+      {
+        '/index.html': `<h1>${marker}</h1>`,
+        '/app.js': `console.log("${marker}")`,
+        '/_redirects': `# ${marker}\n/old /index.html 301`,
+        '/_headers': `/app.js\n  x-marker: ${marker}`,
+      },
+      true,
+    );
+    const url = `http://${live.label}--${host}`;
+    expect(await (await request(`${url}/`)).text()).toBe(`<h1>${marker}</h1>`);
+    const script = await request(`${url}/app.js`);
+    expect(await script.text()).toBe(`console.log("${marker}")`);
+    expect(script.headers.get('content-length')).toBe(String(`console.log("${marker}")`.length));
+    expect(script.headers.get('x-marker')).toBe(marker);
+    const moved = await request(`${url}/old`, { redirect: 'manual' });
+    expect(moved.status).toBe(301);
+    expect(moved.headers.get('location')).toBe('/index.html');
   });
 
   it('serves production on a custom domain, and leaves unknown hosts to the platform', async () => {
