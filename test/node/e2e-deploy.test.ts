@@ -90,9 +90,12 @@ describe('build to live, end to end', () => {
     });
   }
 
-  /** The content-addressed blobs the edge host has stored, read from the stack's own R2 state. */
-  const blobCount = () =>
-    withBindings(e2e.stateDir, async (env) => {
+  /**
+   * The content-addressed blobs the edge host has stored: objects of their own in the stack's R2
+   * state, and those a runner's batch put in a pack (a `packed_blobs` row each).
+   */
+  const blobCount = async () => {
+    const objects = await withBindings(e2e.stateDir, async (env) => {
       let count = 0;
       let cursor: string | undefined;
       do {
@@ -102,6 +105,14 @@ describe('build to live, end to end', () => {
       } while (cursor);
       return count;
     });
+    const packed = await withDb(e2e.stack.postgresUrl, async (db) => {
+      const { rows } = await db.execute<{ count: number }>(
+        sql`select count(*)::int as count from packed_blobs`,
+      );
+      return rows[0]!.count;
+    });
+    return objects + packed;
+  };
 
   /**
    * A test's own site: a project on a repository of its own, whose production checks the page
