@@ -28,6 +28,7 @@ const EXPECTED_TABLES = [
   'notification_deliveries',
   'notification_targets',
   'outbox',
+  'packed_blobs',
   'pipelines',
   'polled_heads',
   'project_git_hooks',
