@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { LogBatch } from '../../core/runner-protocol';
 import { JobApi } from './job-api';
 import { type LogLine, LogShipper } from './log-shipper';
@@ -16,7 +16,7 @@ function deferred() {
 }
 
 describe('LogShipper', () => {
-  it('batches lines that arrive within the interval into one request', async () => {
+  it('batches the lines pushed in one turn into one request', async () => {
     const batches: LogBatch[] = [];
     const shipper = new LogShipper(
       async (batch) => {
@@ -30,6 +30,44 @@ describe('LogShipper', () => {
     await new Promise((resolve) => setTimeout(resolve, 120));
     expect(batches).toHaveLength(1);
     expect(batches[0]!.lines.map((l) => l.ts)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('sends a line after a quiet spell at once, and lines close behind it with the next request', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const sent: number[][] = [];
+      const shipper = new LogShipper(
+        async ({ lines }) => {
+          sent.push(lines.map((l) => l.ts));
+        },
+        () => {},
+        { intervalMs: 200, maxLines: 100, maxBytes: 1 << 20 },
+      );
+      // What the build printed in one turn travels together, right after it.
+      shipper.push(line(1));
+      shipper.push(line(2));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(sent).toEqual([[1, 2]]);
+      // 10 ms later: it waits until 200 ms after the first request started, then goes.
+      await vi.advanceTimersByTimeAsync(10);
+      shipper.push(line(3));
+      await vi.advanceTimersByTimeAsync(150);
+      shipper.push(line(4));
+      await vi.advanceTimersByTimeAsync(39);
+      expect(sent).toEqual([[1, 2]]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(sent).toEqual([
+        [1, 2],
+        [3, 4],
+      ]);
+      // Quiet for longer than the interval: the next line leaves at once again.
+      await vi.advanceTimersByTimeAsync(500);
+      shipper.push(line(5));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(sent).toEqual([[1, 2], [3, 4], [5]]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('keeps one request in flight and the order across batches, split by count and size', async () => {

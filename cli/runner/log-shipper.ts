@@ -3,16 +3,18 @@ import type { LogBatch } from '../../core/runner-protocol';
 export type LogLine = LogBatch['lines'][number];
 
 export interface ShipperOptions {
-  /** How long a line may wait for others to share its request. */
+  /**
+   * The least time between the starts of two requests: a line after a quiet spell leaves at once
+   * (with the lines printed in the same turn), and lines close behind it share the next request.
+   */
   intervalMs: number;
   maxLines: number;
   maxBytes: number;
 }
 
 /**
- * 50 ms: a line reaches 10–100 viewers in ~55 ms p50 / ~90 ms p99 on the local stack, against
- * 75–90 / 230–340 ms with 200 ms (docs/benchmarks.md, (b)). A build printing without pause sends
- * up to 20 requests a second; one that prints a line now and then, one per line.
+ * 50 ms: a build printing without pause sends up to 20 requests a second; one that prints a line
+ * now and then, one per line, at once (docs/benchmarks.md, (b)).
  */
 export const SHIPPER_DEFAULTS: ShipperOptions = {
   intervalMs: 50,
@@ -33,6 +35,7 @@ export class LogShipper {
   private inFlight: Promise<void> | undefined;
   private failure: unknown;
   private batchSeq = 0;
+  private lastStartAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly send: (batch: LogBatch) => Promise<void>,
@@ -44,7 +47,7 @@ export class LogShipper {
     if (this.failure !== undefined) return;
     this.queue.push(line);
     if (this.queue.length >= this.options.maxLines) this.start();
-    else this.timer ??= setTimeout(() => this.start(), this.options.intervalMs);
+    else this.timer ??= setTimeout(() => this.start(), this.untilNextStart());
   }
 
   /** Resolves once every line pushed so far is delivered; rejects if delivery failed. */
@@ -52,6 +55,11 @@ export class LogShipper {
     this.start();
     while (this.inFlight) await this.inFlight;
     if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** 0 after a quiet spell: the timer still lets the rest of the output read in this turn join. */
+  private untilNextStart(): number {
+    return Math.max(0, this.lastStartAt + this.options.intervalMs - performance.now());
   }
 
   private start(): void {
@@ -66,6 +74,7 @@ export class LogShipper {
   private async drain(): Promise<void> {
     while (this.queue.length > 0 && this.failure === undefined) {
       const lines = this.take();
+      this.lastStartAt = performance.now();
       try {
         await this.send({ batch_seq: ++this.batchSeq, lines });
       } catch (error) {
