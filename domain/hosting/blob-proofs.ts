@@ -10,7 +10,7 @@ import { blobProofs } from '../../db/schema';
  */
 
 /** Rows per statement: an output's 20,000 hashes stay well inside Postgres's 65,535 parameters. */
-const CHUNK = 5_000;
+export const HASHES_PER_STATEMENT = 5_000;
 
 /** The blobs among `hashes` the workspace has proven it holds. */
 export async function provenBlobs(
@@ -19,7 +19,7 @@ export async function provenBlobs(
   hashes: readonly string[],
 ): Promise<Set<string>> {
   const proven = new Set<string>();
-  for (const chunk of chunks([...new Set(hashes)], CHUNK)) {
+  for (const chunk of chunks([...new Set(hashes)], HASHES_PER_STATEMENT)) {
     const rows = await db
       .select({ hash: blobProofs.hash })
       .from(blobProofs)
@@ -35,7 +35,7 @@ export async function recordBlobProofs(
   workspaceId: string,
   hashes: readonly string[],
 ): Promise<void> {
-  for (const chunk of chunks([...new Set(hashes)], CHUNK)) {
+  for (const chunk of chunks([...new Set(hashes)], HASHES_PER_STATEMENT)) {
     await db
       .insert(blobProofs)
       .values(chunk.map((hash) => ({ workspaceId, hash })))

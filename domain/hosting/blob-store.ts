@@ -9,14 +9,12 @@ import {
 import type { Database } from '../../db/client';
 import { packedBlobs } from '../../db/schema';
 import { blobKey, packKey } from '../../platform/storage-keys';
+import { HASHES_PER_STATEMENT } from './blob-proofs';
 
 /**
  * Where blob bytes live in SITES: an object of their own (`blobs/<sha256>`), or a range of a
  * pack (`packs/<sha256>`), many small blobs written at once (db/schema/packed-blobs.ts).
  */
-
-/** Rows per statement, well inside Postgres's 65,535 parameters. */
-const CHUNK = 5_000;
 
 /** The packs holding any of `hashes`. */
 export async function packedLocations(
@@ -24,7 +22,7 @@ export async function packedLocations(
   hashes: readonly string[],
 ): Promise<Map<string, PackedAt>> {
   const located = new Map<string, PackedAt>();
-  for (const chunk of chunks([...new Set(hashes)], CHUNK)) {
+  for (const chunk of chunks([...new Set(hashes)], HASHES_PER_STATEMENT)) {
     const rows = await db
       .select({ hash: packedBlobs.hash, pack: packedBlobs.pack, offset: packedBlobs.offset })
       .from(packedBlobs)
@@ -56,7 +54,7 @@ export async function writePack(
   const rows = blobs.map(({ hash }, index) => ({ hash, pack: name, offset: offsets[index]! }));
   // Same name, same bytes: a pack stored already is not written again.
   await env.SITES.put(packKey(name), pack, { onlyIf: { etagDoesNotMatch: '*' } });
-  for (const chunk of chunks(rows, CHUNK)) {
+  for (const chunk of chunks(rows, HASHES_PER_STATEMENT)) {
     await db.insert(packedBlobs).values(chunk).onConflictDoNothing();
   }
 }
