@@ -1,6 +1,7 @@
-import { and, desc, eq, gt, gte, isNull, ne } from 'drizzle-orm';
+import { and, desc, eq, gt, gte, isNull, ne, sql } from 'drizzle-orm';
 import { sha256Hex } from '../../core/digest';
 import type { Database, Transaction } from '../../db/client';
+import { preparedSelect } from '../../db/prepared-select';
 import { refreshTokens, sessions, users } from '../../db/schema';
 import { randomSecret } from '../../platform/crypto';
 import type { Audit } from '../audit';
@@ -156,24 +157,33 @@ export async function rotateRefreshToken(db: Database, presented: string): Promi
   });
 }
 
-/** Whether the user's session is neither revoked nor expired, and the user not disabled. */
-export async function isLiveSession(
-  db: Database,
-  session: Pick<SessionCredential, 'userId' | 'sessionId'>,
-): Promise<boolean> {
-  const [live] = await db
+/** Asked at every authenticated request, so its SQL is built once (`preparedSelect`). */
+const liveSession = preparedSelect((db) =>
+  db
     .select({ id: sessions.id })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(
       and(
-        eq(sessions.id, session.sessionId),
-        eq(sessions.userId, session.userId),
+        eq(sessions.id, sql.placeholder('sessionId')),
+        eq(sessions.userId, sql.placeholder('userId')),
         isNull(sessions.revokedAt),
-        gt(sessions.expiresAt, new Date()),
+        gt(sessions.expiresAt, sql.placeholder('now')),
         isNull(users.disabledAt),
       ),
-    );
+    ),
+);
+
+/** Whether the user's session is neither revoked nor expired, and the user not disabled. */
+export async function isLiveSession(
+  db: Database,
+  session: Pick<SessionCredential, 'userId' | 'sessionId'>,
+): Promise<boolean> {
+  const [live] = await liveSession(db, {
+    sessionId: session.sessionId,
+    userId: session.userId,
+    now: new Date(),
+  });
   return live !== undefined;
 }
 

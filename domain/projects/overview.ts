@@ -1,8 +1,20 @@
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
+import type { PgSelect } from 'drizzle-orm/pg-core';
+import type { Role } from '../../core/roles';
 import type { Database } from '../../db/client';
-import { type Build, builds, deployments, environments, projects } from '../../db/schema';
+import { preparedSelect } from '../../db/prepared-select';
+import {
+  type Build,
+  builds,
+  deployments,
+  environments,
+  memberships,
+  type Project,
+  projects,
+} from '../../db/schema';
 import { EDGE } from '../deployments/adapters/types';
 import { productionUrl, type SiteAddressing } from '../hosting/host-label';
+import { callerMembership } from './projects';
 
 /** What a project's newest build shows where the project is listed. */
 export type LatestBuild = Pick<
@@ -21,15 +33,9 @@ export interface ProjectOverview {
   latestBuild: LatestBuild | null;
 }
 
-/** Each project's overview by id, in one query (a read of a project runs a few, each counted). */
-export async function projectOverviews(
-  db: Database,
-  addressing: SiteAddressing,
-  projectIds: string[],
-): Promise<Map<string, ProjectOverview>> {
-  const overviews = new Map<string, ProjectOverview>();
-  if (projectIds.length === 0) return overviews;
-  const latest = db
+/** The newest build of the project in the outer query, by number. */
+function latestBuildOf(db: Database) {
+  return db
     .select({
       id: builds.id,
       number: builds.number,
@@ -43,37 +49,103 @@ export async function projectOverviews(
     .orderBy(desc(builds.number))
     .limit(1)
     .as('latest_build');
-  const rows = await db
-    .select({
-      projectId: projects.id,
-      hostLabel: projects.hostLabel,
-      platform: deployments.platform,
-      url: deployments.url,
-      latest: {
-        id: latest.id,
-        number: latest.number,
-        status: latest.status,
-        branch: latest.branch,
-        createdAt: latest.createdAt,
-        finishedAt: latest.finishedAt,
-      },
-    })
-    .from(projects)
+}
+
+type LatestBuildQuery = ReturnType<typeof latestBuildOf>;
+
+/** The columns an overview is made of, beside whatever else a query selects from `projects`. */
+const overviewColumns = (latest: LatestBuildQuery) => ({
+  hostLabel: projects.hostLabel,
+  platform: deployments.platform,
+  url: deployments.url,
+  latest: {
+    id: latest.id,
+    number: latest.number,
+    status: latest.status,
+    branch: latest.branch,
+    createdAt: latest.createdAt,
+    finishedAt: latest.finishedAt,
+  },
+});
+
+/** Joins a select from `projects` to its live production deployment and its newest build. */
+function joinOverview<T extends PgSelect>(query: T, latest: LatestBuildQuery) {
+  return query
     .leftJoin(
       environments,
       and(eq(environments.projectId, projects.id), eq(environments.kind, 'production')),
     )
     .leftJoin(deployments, eq(deployments.id, environments.liveDeploymentId))
-    .leftJoinLateral(latest, sql`true`)
-    .where(inArray(projects.id, projectIds));
+    .leftJoinLateral(latest, sql`true`);
+}
+
+type OverviewRow = {
+  hostLabel: string | null;
+  platform: string | null;
+  url: string | null;
+  latest: LatestBuild | null;
+};
+
+/** A project's rows (one per production environment) as its overview. */
+function toOverview(addressing: SiteAddressing, rows: OverviewRow[]): ProjectOverview {
+  let url: string | null = null;
   for (const row of rows) {
-    const live =
+    url ??=
       row.platform === EDGE && row.hostLabel ? productionUrl(addressing, row.hostLabel) : row.url;
-    const known = overviews.get(row.projectId);
-    overviews.set(row.projectId, {
-      productionUrl: live ?? known?.productionUrl ?? null,
-      latestBuild: row.latest,
-    });
+  }
+  return { productionUrl: url, latestBuild: rows[0]?.latest ?? null };
+}
+
+/** Every list of projects runs it, so its SQL is built once (`ids`: the projects' ids). */
+const overviewRows = preparedSelect((db) => {
+  const latest = latestBuildOf(db);
+  const query = db
+    .select({ projectId: projects.id, ...overviewColumns(latest) })
+    .from(projects)
+    .$dynamic();
+  return joinOverview(query, latest).where(sql`${projects.id} = any(${sql.placeholder('ids')})`);
+});
+
+/** Each project's overview by id, in one query (a read of a project runs a few, each counted). */
+export async function projectOverviews(
+  db: Database,
+  addressing: SiteAddressing,
+  projectIds: string[],
+): Promise<Map<string, ProjectOverview>> {
+  const overviews = new Map<string, ProjectOverview>();
+  if (projectIds.length === 0) return overviews;
+  const rows = await overviewRows(db, { ids: projectIds });
+  for (const id of projectIds) {
+    const own = rows.filter((row) => row.projectId === id);
+    if (own.length > 0) overviews.set(id, toOverview(addressing, own));
   }
   return overviews;
+}
+
+/** A read of one project runs it, so its SQL is built once (`id`, `userId`: the caller's). */
+const memberOverviewRows = preparedSelect((db) => {
+  const latest = latestBuildOf(db);
+  const query = db
+    .select({ project: projects, role: memberships.role, ...overviewColumns(latest) })
+    .from(projects)
+    .leftJoin(memberships, callerMembership)
+    .$dynamic();
+  return joinOverview(query, latest).where(eq(projects.id, sql.placeholder('id')));
+});
+
+/**
+ * `projectForMember` and the project's overview in one query: what a read of one project needs,
+ * its authorization included.
+ */
+export async function projectOverviewForMember(
+  db: Database,
+  addressing: SiteAddressing,
+  id: string,
+  userId: string,
+): Promise<{ project: Project; role: Role | null; overview: ProjectOverview } | undefined> {
+  const rows = await memberOverviewRows(db, { id, userId });
+  const [first] = rows;
+  return (
+    first && { project: first.project, role: first.role, overview: toOverview(addressing, rows) }
+  );
 }

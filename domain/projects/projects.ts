@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import {
   mergeProjectSettings,
   type ProjectSettingsPatch,
@@ -6,6 +6,7 @@ import {
 } from '../../core/project-settings';
 import type { Role } from '../../core/roles';
 import type { Database } from '../../db/client';
+import { preparedSelect } from '../../db/prepared-select';
 import { environments, memberships, type Project, polledHeads, projects } from '../../db/schema';
 import { ApiError } from '../../platform/errors';
 import type { Audit } from '../audit';
@@ -55,6 +56,21 @@ export async function findProject(db: Database, id: string): Promise<Project | u
   return row;
 }
 
+/** Joins a select from `projects` to the membership of the user in placeholder `userId`. */
+export const callerMembership = and(
+  eq(memberships.workspaceId, projects.workspaceId),
+  eq(memberships.userId, sql.placeholder('userId')),
+);
+
+/** Every project-scoped request's authorization runs it, so its SQL is built once. */
+const projectWithRole = preparedSelect((db) =>
+  db
+    .select({ project: projects, role: memberships.role })
+    .from(projects)
+    .leftJoin(memberships, callerMembership)
+    .where(eq(projects.id, sql.placeholder('id'))),
+);
+
 /**
  * The project with the role `userId` holds in its workspace (null: none), in one query: what the
  * authorization gate needs, and what a read of the project shows.
@@ -64,14 +80,7 @@ export async function projectForMember(
   id: string,
   userId: string,
 ): Promise<{ project: Project; role: Role | null } | undefined> {
-  const [row] = await db
-    .select({ project: projects, role: memberships.role })
-    .from(projects)
-    .leftJoin(
-      memberships,
-      and(eq(memberships.workspaceId, projects.workspaceId), eq(memberships.userId, userId)),
-    )
-    .where(eq(projects.id, id));
+  const [row] = await projectWithRole(db, { id, userId });
   return row;
 }
 

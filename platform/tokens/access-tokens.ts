@@ -24,6 +24,8 @@ export interface SigningKeys {
   /** Every configured key's public half: the active one and any still live during a rotation. */
   publicJwks: JWK[];
   verifier: ReturnType<typeof createLocalJWKSet>;
+  /** Tokens these keys verified, by issuer and token: see `verifyAccessToken`. */
+  verified: Map<string, AccessClaims>;
 }
 
 const cache = new Map<string, Promise<SigningKeys>>();
@@ -41,6 +43,7 @@ async function load(json: string): Promise<SigningKeys> {
     privateKey: await importJWK(active, ACCESS_TOKEN_ALG),
     publicJwks,
     verifier: createLocalJWKSet({ keys: publicJwks }),
+    verified: new Map(),
   };
 }
 
@@ -75,12 +78,30 @@ export async function signAccessToken(
     .sign(keys.privateKey);
 }
 
-/** Rejects other algorithms (incl. `none`), unknown `kid`s, other issuers/audiences and expiry. */
+/**
+ * How many verified tokens an isolate remembers. A client sends the same access token with every
+ * request for its 10 minutes, and checking its ES256 signature was a twentieth of an
+ * authenticated read's CPU (docs/benchmarks.md, (c)).
+ */
+const VERIFIED_MAX = 1000;
+
+/**
+ * Rejects other algorithms (incl. `none`), unknown `kid`s, other issuers/audiences and expiry.
+ * A token these keys already verified is not checked again until it expires: a signature check's
+ * answer for the same bytes cannot change, and expiry is checked at every use. (Whether its
+ * session is still live is the caller's check, at every request.)
+ */
 export async function verifyAccessToken(
   keys: SigningKeys,
   issuer: string,
   token: string,
 ): Promise<AccessClaims> {
+  const key = `${issuer} ${token}`;
+  const known = keys.verified.get(key);
+  if (known) {
+    if (Date.now() < known.exp! * 1000) return known;
+    keys.verified.delete(key);
+  }
   const { payload } = await jwtVerify(token, keys.verifier, {
     issuer,
     audience: ACCESS_TOKEN_AUDIENCE,
@@ -90,5 +111,12 @@ export async function verifyAccessToken(
   if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') {
     throw new Error('Access token lacks subject or session');
   }
-  return payload as AccessClaims;
+  const claims = payload as AccessClaims;
+  // Only tokens that expire are remembered; the oldest remembered is forgotten first.
+  if (typeof claims.exp === 'number') {
+    if (keys.verified.size >= VERIFIED_MAX)
+      keys.verified.delete(keys.verified.keys().next().value!);
+    keys.verified.set(key, claims);
+  }
+  return claims;
 }

@@ -4,7 +4,7 @@ import { importJWK, type JWK, SignJWT } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../core/digest';
 import { generateSigningKey } from '../../core/signing-keys';
-import { auditLogs, refreshTokens, users } from '../../db/schema';
+import { auditLogs, refreshTokens, sessions, users } from '../../db/schema';
 import { REFRESH_REUSE_GRACE_SECONDS } from '../../domain/accounts/sessions';
 import {
   authed,
@@ -289,6 +289,22 @@ describe('access tokens', () => {
       expiresAt: Math.floor(Date.now() / 1000) - 5,
     });
     expect((await me(token)).status).toBe(401);
+  });
+
+  it('stops accepting a token at its expiry, though it was verified before', async () => {
+    const { claims } = await victim();
+    const expiresAt = Math.floor(Date.now() / 1000) + 2;
+    const token = await forge(await activeKey(), claims, { expiresAt });
+    expect((await me(token)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, expiresAt * 1000 - Date.now() + 50));
+    expect((await me(token)).status).toBe(401);
+  });
+
+  it('stops accepting a verified token once its session is signed out', async () => {
+    const { access_token, claims } = await victim();
+    expect((await me(access_token)).status).toBe(200);
+    await db.update(sessions).set({ revokedAt: new Date() }).where(eq(sessions.id, claims.sid));
+    expect((await me(access_token)).status).toBe(401);
   });
 
   it('refuses tokens in the query string', async () => {

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { effectiveRole, type Role, roleAtLeast } from '../../core/roles';
 import type { Database } from '../../db/client';
+import type { Project } from '../../db/schema';
 import { membershipRole } from '../../domain/members/members';
 import { projectForMember } from '../../domain/projects/projects';
 import { ApiError } from '../../platform/errors';
@@ -87,18 +88,37 @@ export async function loadResource<T extends Scoped>(
   return { row, access };
 }
 
+/** A query that finds a project with the role a user holds in its workspace (null: none). */
+type ProjectForMember<T> = (
+  db: Database,
+  projectId: string,
+  userId: string,
+) => Promise<(T & { project: Project; role: Role | null }) | undefined>;
+
 /**
  * A project and the caller's access to it, read with the caller's membership in one query; a
- * project that does not exist and one in another workspace are both "Project not found".
+ * project that does not exist and one in another workspace are both "Project not found". `find`
+ * may read more in the same query (a read of the project, its overview).
  */
-export async function loadProject(c: Context<HonoEnv>, projectId: string, minimum: Role) {
+export async function loadProjectWith<T>(
+  c: Context<HonoEnv>,
+  projectId: string,
+  minimum: Role,
+  find: ProjectForMember<T>,
+) {
   const principal = requirePrincipal(c);
-  const found = await projectForMember(c.get('services').db(), projectId, principal.userId);
+  const found = await find(c.get('services').db(), projectId, principal.userId);
   if (!found) throw notFound('Project');
   const access = await notFoundAs('Project', () =>
     grant(principal, found.project.workspaceId, found.role, minimum),
   );
-  return { row: found.project, access: { ...access, projectId } };
+  return { found, access: { ...access, projectId } };
+}
+
+/** `loadProjectWith` the project alone: what most project-scoped routes need. */
+export async function loadProject(c: Context<HonoEnv>, projectId: string, minimum: Role) {
+  const { found, access } = await loadProjectWith(c, projectId, minimum, projectForMember);
+  return { row: found.project, access };
 }
 
 export async function authorizeProject(c: Context<HonoEnv>, projectId: string, minimum: Role) {

@@ -1,9 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { refreshWatches } from '../../../domain/polling/watch';
+import { projectOverviewForMember } from '../../../domain/projects/overview';
 import { deleteProject, updateProject } from '../../../domain/projects/projects';
 import { ApiError } from '../../../platform/errors';
 import { auditFor } from '../../audit';
-import { authorizeProject, loadProject } from '../../auth/authorize';
+import { authorizeProject, loadProjectWith } from '../../auth/authorize';
 import { openApiErrorResponses } from '../../errors';
 import { json, jsonBody } from '../../openapi';
 import { newRouter } from '../../router';
@@ -12,6 +13,7 @@ import {
   ProjectSchema,
   projectChanges,
   showProjects,
+  toProject,
   UpdateProjectSchema,
 } from './schemas';
 
@@ -32,9 +34,12 @@ projectRoutes.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid('param');
-    const { row } = await loadProject(c, id, 'viewer');
-    const [shown] = await showProjects(c, [row]);
-    return c.json(shown!, 200);
+    const { config } = c.get('services');
+    const { found } = await loadProjectWith(c, id, 'viewer', (db, projectId, userId) =>
+      projectOverviewForMember(db, config, projectId, userId),
+    );
+    const { productionUrl, latestBuild } = found.overview;
+    return c.json(toProject(found.project, productionUrl, latestBuild), 200);
   },
 );
 
