@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { checkOutboundUrl, outboundFetch, urlSettings } from './outbound-url';
+import {
+  checkOutboundUrl,
+  MAX_OUTBOUND_REDIRECTS,
+  outboundFetch,
+  urlSettings,
+} from './outbound-url';
 import { isPrivateHost } from './private-host';
 
 const production = { development: false };
@@ -130,5 +135,94 @@ describe('outboundFetch', () => {
       /^not sent: https:\/\/192\.168\.1\.2\/x must be a public host/,
     );
     expect(sent).toEqual(['https://api.example.com/x']);
+  });
+});
+
+describe('outboundFetch and redirects', () => {
+  /** A fetch answering from a table of URL → response, recording what was asked. */
+  function server(answers: Record<string, () => Response>) {
+    const sent: Request[] = [];
+    const fetch = async (request: Request) => {
+      sent.push(request);
+      const answer = answers[request.url];
+      if (!answer) throw new Error(`unexpected ${request.url}`);
+      return answer();
+    };
+    return { sent, fetch };
+  }
+  const redirect = (status: number, location: string) => () =>
+    new Response(null, { status, headers: { location } });
+
+  it('follows a redirect to an allowed URL, checking it first, and answers with the last response', async () => {
+    const { sent, fetch } = server({
+      'https://api.example.com/a': redirect(302, '/b'),
+      'https://api.example.com/b': redirect(301, 'https://cdn.example.net/c'),
+      'https://cdn.example.net/c': () => new Response('done'),
+    });
+    const response = await outboundFetch(
+      fetch,
+      production,
+    )(new Request('https://api.example.com/a', { headers: { authorization: 'Bearer secret' } }));
+    expect(await response.text()).toBe('done');
+    expect(sent.map((request) => request.url)).toEqual([
+      'https://api.example.com/a',
+      'https://api.example.com/b',
+      'https://cdn.example.net/c',
+    ]);
+    // The runtime is never left to follow on its own; credentials stay with their origin.
+    expect(sent.every((request) => request.redirect === 'manual')).toBe(true);
+    expect(sent.map((request) => request.headers.get('authorization'))).toEqual([
+      'Bearer secret',
+      'Bearer secret',
+      null,
+    ]);
+  });
+
+  it('refuses a redirect to a private address before asking it', async () => {
+    const { sent, fetch } = server({
+      'https://site.example.com/health': redirect(307, 'http://169.254.169.254/latest/meta-data/'),
+    });
+    await expect(
+      outboundFetch(fetch, production)(new Request('https://site.example.com/health')),
+    ).rejects.toThrow(/^not sent: http:\/\/169\.254\.169\.254\/latest\/meta-data\/ must be/);
+    expect(sent).toHaveLength(1);
+  });
+
+  it(`stops after ${MAX_OUTBOUND_REDIRECTS} redirects`, async () => {
+    const { sent, fetch } = server({ 'https://loop.example.com/': redirect(302, '/') });
+    await expect(
+      outboundFetch(fetch, production)(new Request('https://loop.example.com/')),
+    ).rejects.toThrow(`more than ${MAX_OUTBOUND_REDIRECTS} redirects`);
+    expect(sent).toHaveLength(MAX_OUTBOUND_REDIRECTS + 1);
+  });
+
+  it('turns a POST into a GET without its body after a 303, and leaves a 307 of a body unfollowed', async () => {
+    const { sent, fetch } = server({
+      'https://api.example.com/deploy': redirect(303, '/status'),
+      'https://api.example.com/status': () => new Response('queued'),
+      'https://api.example.com/upload': redirect(307, '/elsewhere'),
+    });
+    const guarded = outboundFetch(fetch, production);
+    const post = (url: string) =>
+      new Request(url, {
+        method: 'POST',
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
+      });
+    expect(await (await guarded(post('https://api.example.com/deploy'))).text()).toBe('queued');
+    expect(sent[1]).toMatchObject({ method: 'GET', body: null });
+    expect(sent[1]!.headers.get('content-type')).toBeNull();
+    expect((await guarded(post('https://api.example.com/upload'))).status).toBe(307);
+    expect(sent.map((request) => request.url).at(-1)).toBe('https://api.example.com/upload');
+  });
+
+  it('hands a redirect back untouched when the request asked not to follow', async () => {
+    const { sent, fetch } = server({ 'https://hooks.example.com/': redirect(302, '/next') });
+    const response = await outboundFetch(
+      fetch,
+      production,
+    )(new Request('https://hooks.example.com/', { redirect: 'manual' }));
+    expect(response.status).toBe(302);
+    expect(sent).toHaveLength(1);
   });
 });

@@ -62,16 +62,61 @@ export function urlSettings(settings: unknown): { key: string; url: string }[] {
   );
 }
 
-/** `fetch`, refusing before sending anything a request to a URL the policy does not allow. */
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+export const MAX_OUTBOUND_REDIRECTS = 5;
+
+/**
+ * The request a redirect asks for, as fetch's own following makes it: 303 (and 301/302 after a
+ * POST) become a GET without a body; credentials stay with their origin. Undefined for a 307/308
+ * of a request with a body, which could only be sent again by keeping a copy of every body.
+ */
+function redirected(previous: Request, status: number, location: URL): Request | undefined {
+  const asGet =
+    (status === 303 && previous.method !== 'HEAD') ||
+    ((status === 301 || status === 302) && previous.method === 'POST');
+  if (!asGet && previous.body !== null) return undefined;
+  const headers = new Headers(previous.headers);
+  if (location.origin !== new URL(previous.url).origin) {
+    headers.delete('authorization');
+    headers.delete('cookie');
+  }
+  if (asGet) for (const name of ['content-type', 'content-length']) headers.delete(name);
+  return new Request(location, {
+    method: asGet ? 'GET' : previous.method,
+    headers,
+    signal: previous.signal,
+    redirect: 'manual',
+  });
+}
+
+/**
+ * `fetch`, refusing before sending anything a request to a URL the policy does not allow.
+ * Redirects (`redirect: 'follow'`, the default) are followed here, at most
+ * `MAX_OUTBOUND_REDIRECTS`, each new URL checked before it is asked: the runtime's own following
+ * would go wherever the answering server points, a private address included.
+ */
 export function outboundFetch(
   fetch: (request: Request) => Promise<Response>,
   policy: OutboundUrlPolicy,
 ): (request: Request) => Promise<Response> {
-  return (request) => {
-    const checked = checkOutboundUrl(request.url, policy);
-    if (!checked.ok) {
-      return Promise.reject(new Error(`not sent: ${request.url} ${checked.message}`));
+  return async (request) => {
+    const follow = request.redirect === 'follow';
+    let current = follow ? new Request(request, { redirect: 'manual' }) : request;
+    for (let hop = 0; ; hop++) {
+      const checked = checkOutboundUrl(current.url, policy);
+      if (!checked.ok) throw new Error(`not sent: ${current.url} ${checked.message}`);
+      const response = await fetch(current);
+      const location = response.headers.get('location');
+      if (!follow || !REDIRECTS.has(response.status) || location === null) return response;
+      if (hop === MAX_OUTBOUND_REDIRECTS) {
+        throw new Error(
+          `not sent: more than ${MAX_OUTBOUND_REDIRECTS} redirects from ${request.url}`,
+        );
+      }
+      const next = redirected(current, response.status, new URL(location, current.url));
+      if (!next) return response;
+      await response.body?.cancel();
+      current = next;
     }
-    return fetch(request);
   };
 }

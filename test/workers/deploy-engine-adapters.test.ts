@@ -21,13 +21,24 @@ const API_KEY = `rnd_${'k'.repeat(24)}`;
 /** Render's documented deploy API (create, read, rollback) and the deployed site's health path. */
 function fakeRender() {
   const requests: { method: string; path: string; body: unknown; auth: string | null }[] = [];
-  const state = { healthy: true, rateLimitNext: false, polls: new Map<string, number>() };
+  const state = {
+    healthy: true,
+    rateLimitNext: false,
+    polls: new Map<string, number>(),
+    /** Where the site's health path redirects, when set. */
+    healthRedirect: undefined as string | undefined,
+  };
+  const asked: string[] = [];
   let next = 0;
   const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
     Response.json(body, { status, headers });
   const fetch = async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
+    asked.push(request.url);
     if (url.origin === SITE) {
+      if (state.healthRedirect) {
+        return new Response(null, { status: 302, headers: { location: state.healthRedirect } });
+      }
       return new Response(state.healthy ? 'ok' : 'down', { status: state.healthy ? 200 : 503 });
     }
     const path = url.pathname.replace('/v1/services/srv-shop', '');
@@ -55,7 +66,7 @@ function fakeRender() {
     }
     return json({ message: 'not found' }, 404);
   };
-  return { fetch, requests, state };
+  return { fetch, requests, state, asked };
 }
 
 async function seed(credentials: Record<string, string> | null, apiBase = API) {
@@ -112,6 +123,21 @@ describe('the deploy engine on an external platform (Render)', () => {
     expect(done.error).toContain('not sent: https://10.0.0.7/v1/services/srv-shop/deploys');
     expect(done.error).toContain('must be a public host');
     expect(render.requests).toEqual([]);
+  });
+
+  it('does not follow the site’s health check to a private network', async () => {
+    const render = fakeRender();
+    render.state.healthRedirect = 'http://169.254.169.254/latest/meta-data/';
+    const { production, deploy } = await seed({ apiKey: API_KEY });
+    const deployment = await deploy();
+
+    await drainWith(production.id, render.fetch);
+
+    const done = await deploymentRow(db, deployment.id);
+    expect(done.status).toBe('failed');
+    expect(done.error).toContain('not sent: http://169.254.169.254/latest/meta-data/');
+    expect(render.asked).toContain(`${SITE}/healthz`);
+    expect(render.asked.filter((url) => url.includes('169.254'))).toEqual([]);
   });
 
   it('deploys the commit through the adapter, polls until live and checks the reported URL', async () => {
