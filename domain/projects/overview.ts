@@ -106,7 +106,7 @@ const overviewRows = preparedSelect((db) => {
   return joinOverview(query, latest).where(sql`${projects.id} = any(${sql.placeholder('ids')})`);
 });
 
-/** Each project's overview by id, in one query (a read of a project runs a few, each counted). */
+/** Each project's overview by id, in one query (a list of projects, a project just changed). */
 export async function projectOverviews(
   db: Database,
   addressing: SiteAddressing,
@@ -115,10 +115,10 @@ export async function projectOverviews(
   const overviews = new Map<string, ProjectOverview>();
   if (projectIds.length === 0) return overviews;
   const rows = await overviewRows(db, { ids: projectIds });
-  for (const id of projectIds) {
-    const own = rows.filter((row) => row.projectId === id);
-    if (own.length > 0) overviews.set(id, toOverview(addressing, own));
-  }
+  const byProject = new Map<string, typeof rows>();
+  for (const row of rows)
+    byProject.set(row.projectId, [...(byProject.get(row.projectId) ?? []), row]);
+  for (const [id, own] of byProject) overviews.set(id, toOverview(addressing, own));
   return overviews;
 }
 
