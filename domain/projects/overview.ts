@@ -116,8 +116,11 @@ export async function projectOverviews(
   if (projectIds.length === 0) return overviews;
   const rows = await overviewRows(db, { ids: projectIds });
   const byProject = new Map<string, typeof rows>();
-  for (const row of rows)
-    byProject.set(row.projectId, [...(byProject.get(row.projectId) ?? []), row]);
+  for (const row of rows) {
+    const own = byProject.get(row.projectId);
+    if (own) own.push(row);
+    else byProject.set(row.projectId, [row]);
+  }
   for (const [id, own] of byProject) overviews.set(id, toOverview(addressing, own));
   return overviews;
 }
