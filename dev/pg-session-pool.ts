@@ -1,5 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { cstring, errorResponse, int32, type Message, MessageReader, message } from './pg-protocol';
+import { ClientStatements, ServerStatements } from './pg-statements';
 
 /**
  * Session pooling for the local Neon proxy, as Neon's pooler and Hyperdrive give production.
@@ -8,7 +10,8 @@ import { connect, type Socket } from 'node:net';
  * a plain PostgreSQL that is a fork, an authentication and a cold catalog cache per request:
  * ~10 ms of CPU on this machine, most of what an authenticated read cost under load. Here a
  * client's connection is served by an authenticated backend kept from an earlier client of
- * the same user, database and options, reset with `DISCARD ALL` between clients.
+ * the same user, database and options, reset between clients as `DISCARD ALL` does, but for
+ * the prepared statements it shares with them (dev/pg-statements.ts).
  *
  * Only backends whose server asked for no password or a cleartext one are kept (the local
  * stack's cluster uses cleartext over loopback, as Neon takes the password over TLS): a
@@ -24,59 +27,17 @@ const CANCEL_REQUEST = 80_877_102;
 const MAX_IDLE = 100;
 const IDLE_TIMEOUT_MS = 30_000;
 
-interface Message {
-  type: string;
-  payload: Buffer;
-  raw: Buffer;
-}
-
-/** Splits a stream of tagged protocol messages (type byte, int32 length) into whole messages. */
-class MessageReader {
-  private pending = Buffer.alloc(0);
-
-  push(chunk: Buffer): Message[] {
-    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-    const messages: Message[] = [];
-    while (this.pending.length >= 5) {
-      const size = 1 + this.pending.readInt32BE(1);
-      if (this.pending.length < size) break;
-      const raw = this.pending.subarray(0, size);
-      messages.push({ type: String.fromCharCode(raw[0]!), payload: raw.subarray(5), raw });
-      this.pending = this.pending.subarray(size);
-    }
-    return messages;
-  }
-}
-
-function message(type: string, payload: Buffer): Buffer {
-  const head = Buffer.alloc(5);
-  head.write(type, 0, 'latin1');
-  head.writeInt32BE(payload.length + 4, 1);
-  return Buffer.concat([head, payload]);
-}
-
-const int32 = (value: number) => {
-  const buffer = Buffer.alloc(4);
-  buffer.writeInt32BE(value);
-  return buffer;
-};
-const cstring = (text: string) => Buffer.from(`${text}\0`);
 const AUTH_OK = message('R', int32(0));
 const ASK_CLEARTEXT_PASSWORD = message('R', int32(3));
 const DISCARD_ALL = message('Q', cstring('DISCARD ALL'));
-
-function errorResponse(code: string, text: string): Buffer {
-  return message(
-    'E',
-    Buffer.concat([
-      cstring('SFATAL'),
-      cstring('VFATAL'),
-      cstring(`C${code}`),
-      cstring(`M${text}`),
-      Buffer.from([0]),
-    ]),
-  );
-}
+/** DISCARD ALL but for the statements the pool shares (dev/pg-statements.ts) and their plans. */
+const RESET_KEEPING_STATEMENTS = message(
+  'Q',
+  cstring(
+    'CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; ' +
+      'SELECT pg_advisory_unlock_all(); DISCARD TEMP; DISCARD SEQUENCES',
+  ),
+);
 
 /** The connection a pooled client talks to, as the proxy's WebSocket side sees it. */
 export interface ClientLink {
@@ -97,6 +58,8 @@ interface Backend {
   awaiting: number;
   /** The transaction status of the last ReadyForQuery: I idle, T in a transaction, E failed. */
   status: string;
+  /** The prepared statements it keeps for its clients. */
+  statements: ServerStatements;
   /** Where its messages go: the session it serves, or the reset between two sessions. */
   onMessage: (message: Message) => void;
   /** Called when the server's side closes: the client it serves must learn it. */
@@ -168,6 +131,7 @@ export class PgSessionPool {
       password: null,
       awaiting: 0,
       status: 'I',
+      statements: new ServerStatements(),
       onMessage: () => {},
       onClosed: () => {},
     };
@@ -206,7 +170,9 @@ export class PgSessionPool {
       kept.push(backend);
       this.idle.set(backend.key, kept);
     };
-    backend.socket.write(DISCARD_ALL);
+    const discard = backend.statements.needsDiscard;
+    if (discard) backend.statements.clear();
+    backend.socket.write(discard ? DISCARD_ALL : RESET_KEEPING_STATEMENTS);
   }
 
   /** Closes a backend for good, once; the client it was serving learns it. */
@@ -232,6 +198,7 @@ export class PgSessionPool {
 class Session {
   private readonly reader = new MessageReader();
   private readonly backend: Backend;
+  private readonly statements: ClientStatements;
   private state: 'handshake' | 'password' | 'relay' | 'ended' = 'handshake';
   /** The password the client sent during a fresh handshake, kept if the server accepts it. */
   private offeredPassword: Buffer | null = null;
@@ -243,6 +210,7 @@ class Session {
   ) {
     const { backend, fresh } = pool.take(startup.toString('latin1'));
     this.backend = backend;
+    this.statements = new ClientStatements(backend.statements);
     backend.onClosed = () => this.end();
     if (fresh) {
       backend.onMessage = (m) => this.fromServerDuringHandshake(m);
@@ -285,6 +253,7 @@ class Session {
         backend.awaiting = Math.max(0, backend.awaiting - 1);
         backend.status = String.fromCharCode(m.payload[0]!);
       }
+      this.statements.fromServer(m);
       client.send(m.raw);
     };
   }
@@ -297,15 +266,22 @@ class Session {
         return;
       }
       if (this.state === 'password') this.checkPassword(m);
-      else if (this.state === 'handshake') {
-        if (m.type === 'p') this.offeredPassword = Buffer.from(m.payload);
-        else if (m.type === 'Q' || m.type === 'S' || m.type === 'F') this.backend.awaiting++;
+      else if (this.state === 'handshake' && m.type === 'p') {
+        this.offeredPassword = Buffer.from(m.payload);
         this.backend.socket.write(m.raw);
-      } else {
-        if (m.type === 'Q' || m.type === 'S' || m.type === 'F') this.backend.awaiting++;
-        this.backend.socket.write(m.raw);
-      }
+      } else this.relay(m);
     }
+  }
+
+  /** A client message after the password: to the server, or answered here (a shared Parse). */
+  private relay(m: Message): void {
+    const { backend } = this;
+    const serverIdle = this.state === 'relay' && backend.awaiting === 0;
+    const { toServer, toClient } = this.statements.fromClient(m, serverIdle);
+    if (toClient) this.client.send(toClient);
+    if (!toServer) return;
+    if (m.type === 'Q' || m.type === 'S' || m.type === 'F') backend.awaiting++;
+    backend.socket.write(toServer);
   }
 
   private checkPassword(m: Message): void {

@@ -47,7 +47,8 @@ describe('pooled connections through the local Neon proxy', () => {
       const application = (await c.query('show application_name')).rows[0].application_name;
       await c.query("set application_name = 'first client'");
       await c.query('create temporary table scratch (n int)');
-      await c.query('prepare named_statement as select 1');
+      await c.query('select pg_advisory_lock(4242)');
+      await c.query('listen first_channel');
       return { pid: await backendPid(c), application };
     });
     await settled();
@@ -55,10 +56,44 @@ describe('pooled connections through the local Neon proxy', () => {
       pid: await backendPid(c),
       application: (await c.query('show application_name')).rows[0].application_name,
       scratch: (await c.query("select to_regclass('pg_temp.scratch') as t")).rows[0].t,
-      prepared: (await c.query('select count(*)::int as n from pg_prepared_statements')).rows[0].n,
+      locks: (await c.query("select count(*)::int as n from pg_locks where locktype = 'advisory'"))
+        .rows[0].n,
+      channels: (await c.query('select count(*)::int as n from pg_listening_channels()')).rows[0].n,
     }));
     // The name the client gave at start-up again, not the one it set.
-    expect(second).toEqual({ ...first, scratch: null, prepared: 0 });
+    expect(second).toEqual({ ...first, scratch: null, locks: 0, channels: 0 });
+  });
+
+  it('prepares a named statement once per server connection for the clients it serves', async () => {
+    const text = 'select $1::int + 1 as n, pg_backend_pid() as pid';
+    const run = (value: number) =>
+      session(postgres.url, async (c) => {
+        const { rows } = await c.query({ name: 'add_one', text, values: [value] });
+        const prepared = await c.query(
+          'select (custom_plans + generic_plans)::int as runs from pg_prepared_statements where statement = $1',
+          [text],
+        );
+        return { ...rows[0], prepared: prepared.rows.map((row) => row.runs) };
+      });
+    const first = await run(1);
+    await settled();
+    const second = await run(41);
+    expect(first).toMatchObject({ n: 2, prepared: [1] });
+    // Same server connection, its one statement run a second time: the Parse was not sent again.
+    expect(second).toEqual({ n: 42, pid: first.pid, prepared: [2] });
+  });
+
+  it('resets in full a connection whose client prepared statements in SQL', async () => {
+    const pid = await session(postgres.url, async (c) => {
+      await c.query('prepare named_statement as select 1');
+      return backendPid(c);
+    });
+    await settled();
+    const next = await session(postgres.url, async (c) => ({
+      pid: await backendPid(c),
+      prepared: (await c.query('select count(*)::int as n from pg_prepared_statements')).rows[0].n,
+    }));
+    expect(next).toEqual({ pid, prepared: 0 });
   });
 
   it('passes nothing on from a client that left inside a transaction', async () => {

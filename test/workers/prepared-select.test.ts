@@ -52,6 +52,16 @@ describe('preparedSelect', () => {
     expect(builds).toBe(1);
   });
 
+  it('runs as a named statement, which a pooler can keep for the next request', async () => {
+    const statements = await first.db.transaction(async (tx) => {
+      await userWithMembership(tx as unknown as typeof first.db, { id: crypto.randomUUID() });
+      return tx.execute<{ statement: string }>(
+        sql`select statement from pg_prepared_statements where statement like '%"memberships"%'`,
+      );
+    });
+    expect(statements.rows).toHaveLength(1);
+  });
+
   it('refuses a call that leaves a placeholder without a value', async () => {
     await expect(userWithMembership(first.db, {})).rejects.toThrow(/placeholder "id"/);
   });
