@@ -40,7 +40,14 @@ export interface DbHandle {
 /** One pool per request on Workers: sockets cannot outlive the request that opened them. */
 export function createDb(connectionString: string, options: DbOptions = {}): DbHandle {
   configureNeon(options);
-  const pool = new Pool({ connectionString, max: 5, connectionTimeoutMillis: 5_000 });
+  // No idle timeout: the pool ends with its request, and each query's release would otherwise
+  // set a timer and each acquire clear it, for nothing.
+  const pool = new Pool({
+    connectionString,
+    max: 5,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 0,
+  });
   // An idle client's socket error must not become an unhandled rejection that kills the isolate.
   pool.on('error', () => {});
   return { db: drizzle({ client: pool }), pool };
