@@ -301,7 +301,7 @@ describe('pooled connections through the local Neon proxy', () => {
     const frame = Buffer.concat([
       Buffer.from([0x82, 0x80 | postgresBytes.length]),
       mask,
-      postgresBytes.map((byte, i) => byte ^ mask[i % 4]!),
+      Buffer.from(postgresBytes.map((byte: number, i: number) => byte ^ mask[i % 4]!)),
     ]);
     let received = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => {
