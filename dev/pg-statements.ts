@@ -107,10 +107,11 @@ export class ClientStatements {
         return forward(renamed('P', m.payload, 0, serverName));
       }
       case 'B': {
-        const statement = readCString(m.payload, readCString(m.payload).end);
-        const serverName = this.names.get(statement.text);
+        // The portal's name comes first, then the statement's.
+        const statementAt = readCString(m.payload).end;
+        const serverName = this.names.get(readCString(m.payload, statementAt).text);
         if (!serverName) return forward();
-        return forward(renamed('B', m.payload, readCString(m.payload).end, serverName));
+        return forward(renamed('B', m.payload, statementAt, serverName));
       }
       case 'D':
       case 'C': {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { configureNeon } from '../../db/client';
 import { type NeonProxyHandle, postgresTarget, startNeonProxy } from '../../dev/neon-proxy';
+import { cstring, int32, message } from '../../dev/pg-protocol';
 import { type PostgresHandle, startEmbeddedPostgres } from '../../dev/postgres';
 
 /**
@@ -196,23 +197,27 @@ describe('pooled connections through the local Neon proxy', () => {
   });
 
   /**
+   * The start-up packet for the test database (with `application_name` when given) and the
+   * password message, as a pipelining driver sends them before it is asked.
+   */
+  function startupAndPassword(applicationName?: string): Buffer {
+    const url = new URL(postgres.url);
+    const params = ['user', url.username, 'database', url.pathname.slice(1)];
+    if (applicationName) params.push('application_name', applicationName);
+    const body = Buffer.concat([int32(196_608), ...params.map(cstring), Buffer.from([0])]);
+    return Buffer.concat([
+      int32(body.length + 4),
+      body,
+      message('p', cstring(decodeURIComponent(url.password))),
+    ]);
+  }
+
+  /**
    * A client speaking the protocol itself through the proxy, as a pipelining driver does: the
    * start-up, the password and queries in one write. Its messages' types, and each data row's
    * first column.
    */
   function rawClient(applicationName: string, queries: string[]) {
-    const url = new URL(postgres.url);
-    const int32 = (n: number) =>
-      Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
-    const text = (t: string) => Buffer.from(`${t}\0`);
-    const message = (type: string, body: Buffer) =>
-      Buffer.concat([Buffer.from(type), int32(body.length + 4), body]);
-    const params = ['user', url.username, 'database', url.pathname.slice(1)];
-    const startupBody = Buffer.concat([
-      int32(196_608),
-      ...[...params, 'application_name', applicationName].map(text),
-      Buffer.from([0]),
-    ]);
     const socket = new WebSocket(`ws://${proxy.wsProxy}?address=${postgresTarget(postgres.url)}`);
     const received: { type: string; first?: string }[] = [];
     let pending = Buffer.alloc(0);
@@ -233,9 +238,8 @@ describe('pooled connections through the local Neon proxy', () => {
     socket.on('open', () =>
       socket.send(
         Buffer.concat([
-          Buffer.concat([int32(startupBody.length + 4), startupBody]),
-          message('p', text(decodeURIComponent(url.password))),
-          ...queries.map((query) => message('Q', text(query))),
+          startupAndPassword(applicationName),
+          ...queries.map((query) => message('Q', cstring(query))),
         ]),
       ),
     );
@@ -271,31 +275,10 @@ describe('pooled connections through the local Neon proxy', () => {
    * close its socket; the close frames it was sent.
    */
   async function silentClientTerminating() {
-    const url = new URL(postgres.url);
     const [hostPort, path] = [proxy.wsProxy.split('/')[0]!, '/v2'];
     const [host, port] = hostPort.split(':') as [string, string];
     const socket = connect(Number(port), host);
-    const int32 = (n: number) => {
-      const b = Buffer.alloc(4);
-      b.writeInt32BE(n);
-      return b;
-    };
-    const text = (t: string) => Buffer.from(`${t}\0`);
-    const startupBody = Buffer.concat([
-      int32(196_608),
-      ...['user', url.username, 'database', url.pathname.slice(1)].map(text),
-      Buffer.from([0]),
-    ]);
-    const password = text(decodeURIComponent(url.password));
-    const postgresBytes = Buffer.concat([
-      int32(startupBody.length + 4),
-      startupBody,
-      Buffer.from('p'),
-      int32(password.length + 4),
-      password,
-      Buffer.from('X'),
-      int32(4),
-    ]);
+    const postgresBytes = Buffer.concat([startupAndPassword(), message('X', Buffer.alloc(0))]);
     // One masked binary frame, as a client must send (payload under 126 bytes).
     const mask = randomBytes(4);
     const frame = Buffer.concat([
