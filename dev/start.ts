@@ -67,7 +67,14 @@ async function startWrangler(
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'inherit', 'inherit'],
     detached: true,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: 'false',
+      // wrangler's local trace collector streams every span of every request (each fetch, each
+      // socket) to a tail Worker that stores it on disk: about a third of the Worker process's
+      // CPU per request (docs/benchmarks.md, (c)). Sparki traces itself (OTLP, build timelines).
+      X_LOCAL_OBSERVABILITY: 'false',
+    },
   });
   stops.push(
     () =>

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -108,6 +109,8 @@ describe('npm run dev (the local stack)', () => {
       } finally {
         expect(await stopStack(first)).toBe(0);
       }
+      // wrangler's local trace collector is off: it stored every request's spans here.
+      expect(existsSync(join(stateDir, 'wrangler', 'v3', 'observability'))).toBe(false);
       for (const listened of first.ports) {
         expect(await accepts(listened), `port ${listened} still listening`).toBe(false);
       }
