@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cstring, type Message, MessageReader, message } from './pg-protocol';
+import { cstring, type Message, MessageReader, message, readCString } from './pg-protocol';
 import { ClientStatements, ServerStatements } from './pg-statements';
 
 const one = (raw: Buffer): Message => new MessageReader().push(raw)[0]!;
@@ -17,14 +17,11 @@ const fromServer = (type: string) =>
 
 /** The statement name a forwarded Parse, Bind, Describe or Close carries. */
 function nameIn(raw: Buffer | null): string {
-  const m = one(raw!);
-  const payload = m.payload;
-  if (m.type === 'P') return payload.toString('latin1', 0, payload.indexOf(0));
-  if (m.type === 'B') {
-    const start = payload.indexOf(0) + 1;
-    return payload.toString('latin1', start, payload.indexOf(0, start));
-  }
-  return payload.toString('latin1', 1, payload.indexOf(0, 1));
+  const { type, payload } = one(raw!);
+  if (type === 'P') return readCString(payload).text;
+  // A Bind names its portal first; a Describe or Close puts its kind ('S') before the name.
+  if (type === 'B') return readCString(payload, readCString(payload).end).text;
+  return readCString(payload, 1).text;
 }
 
 const TEXT = 'select $1::int + 1';
